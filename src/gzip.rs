@@ -1,0 +1,171 @@
+//! Single-member gzip, strictly: CloudTrail writes exactly one member per
+//! object, so anything after it is appended data, not more log.
+
+use sha2::{Digest as _, Sha256};
+use std::io::{BufRead, BufReader, Read};
+
+/// Why a gzip stream was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GzipError {
+    #[error("not a gzip stream: {0}")]
+    Corrupt(String),
+    #[error("unexpected data after end of compressed stream")]
+    TrailingData,
+    #[error("inflated size exceeds the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("read failed: {0}")]
+    Read(String),
+}
+
+/// The result of streaming a member through SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamHash {
+    /// Lowercase hex SHA-256 of the inflated bytes.
+    pub sha256_hex: String,
+    pub inflated_len: u64,
+    pub compressed_len: u64,
+}
+
+/// Counts bytes pulled from the underlying reader.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+fn classify(e: std::io::Error) -> GzipError {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        InvalidInput | InvalidData | UnexpectedEof => GzipError::Corrupt(e.to_string()),
+        _ => GzipError::Read(e.to_string()),
+    }
+}
+
+/// Inflates one gzip member from `reader`, feeding every inflated chunk to
+/// `sink`. Fails on corrupt data, on more than `limit` inflated bytes (gzip
+/// bombs), and on any byte after the member. Returns (inflated, compressed) lengths.
+pub fn inflate_stream<R: Read>(
+    reader: R,
+    limit: u64,
+    mut sink: impl FnMut(&[u8]),
+) -> Result<(u64, u64), GzipError> {
+    let counting = Counting {
+        inner: reader,
+        count: 0,
+    };
+    let buffered = BufReader::with_capacity(128 * 1024, counting);
+    let mut dec = flate2::bufread::GzDecoder::new(buffered);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total: u64 = 0;
+    loop {
+        let n = dec.read(&mut buf).map_err(classify)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > limit {
+            return Err(GzipError::TooLarge(limit));
+        }
+        sink(&buf[..n]);
+    }
+    if dec.header().is_none() {
+        return Err(GzipError::Corrupt("empty or truncated gzip header".into()));
+    }
+    let mut rest = dec.into_inner();
+    let trailing = !rest.fill_buf().map_err(classify)?.is_empty();
+    if trailing {
+        return Err(GzipError::TrailingData);
+    }
+    Ok((total, rest.get_ref().count))
+}
+
+/// Streams a gzip member through SHA-256 (log files: never held in memory).
+pub fn hash_stream<R: Read>(reader: R, limit: u64) -> Result<StreamHash, GzipError> {
+    let mut hasher = Sha256::new();
+    let (inflated_len, compressed_len) =
+        inflate_stream(reader, limit, |chunk| hasher.update(chunk))?;
+    Ok(StreamHash {
+        sha256_hex: hex::encode(hasher.finalize()),
+        inflated_len,
+        compressed_len,
+    })
+}
+
+/// Inflates a small in-memory member (digests), with the same strictness.
+pub fn inflate_to_vec(compressed: &[u8], limit: u64) -> Result<Vec<u8>, GzipError> {
+    let mut out = Vec::with_capacity(compressed.len().saturating_mul(8).min(limit as usize));
+    inflate_stream(compressed, limit, |chunk| out.extend_from_slice(chunk))?;
+    Ok(out)
+}
+
+/// Compresses bytes as one gzip member (simulator, tests).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_inflated_bytes() {
+        let h = hash_stream(&gzip(b"{}")[..], 1 << 20).unwrap();
+        assert_eq!(
+            h.sha256_hex,
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+        assert_eq!(h.inflated_len, 2);
+    }
+
+    #[test]
+    fn appended_member_or_garbage_is_trailing_data() {
+        let mut two = gzip(b"{}");
+        two.extend(gzip(b"{\"Records\":[]}"));
+        assert_eq!(hash_stream(&two[..], 1 << 20), Err(GzipError::TrailingData));
+        let mut junk = gzip(b"{}");
+        junk.push(0);
+        assert_eq!(inflate_to_vec(&junk, 1 << 20), Err(GzipError::TrailingData));
+    }
+
+    #[test]
+    fn truncated_empty_and_non_gzip_are_corrupt() {
+        let g = gzip(&vec![b'a'; 10_000]);
+        for bad in [&g[..g.len() - 4], &g[..5], &[][..], b"{\"Records\":[]}"] {
+            assert!(
+                matches!(hash_stream(bad, 1 << 20), Err(GzipError::Corrupt(_))),
+                "{bad:?}"
+            );
+        }
+        let mut flipped = g.clone();
+        let n = flipped.len();
+        flipped[n - 6] ^= 0xff; // CRC
+        assert!(matches!(
+            hash_stream(&flipped[..], 1 << 20),
+            Err(GzipError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn bombs_stop_at_the_limit() {
+        let g = gzip(&vec![0u8; 5_000_000]);
+        assert_eq!(
+            hash_stream(&g[..], 1_000_000),
+            Err(GzipError::TooLarge(1_000_000))
+        );
+        assert_eq!(
+            inflate_to_vec(&g, 1_000_000),
+            Err(GzipError::TooLarge(1_000_000))
+        );
+    }
+}

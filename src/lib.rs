@@ -1,0 +1,24 @@
+//! trailproof: prove AWS CloudTrail logs intact.
+//!
+//! Pure core (no I/O): [`layout`], [`digest`], [`pubkeys`], [`digest_verify`],
+//! [`chain`], [`coverage`], [`report`], [`gzip`], [`timefmt`], [`arn`].
+//! Edges: [`store`] (local directory, S3), [`keysource`] (file, CloudTrail).
+//! [`engine`] schedules the work; [`render`] prints it; [`simulate`] writes
+//! synthetic trails; [`cli`] holds the command line.
+
+pub mod arn;
+pub mod chain;
+pub mod cli;
+pub mod coverage;
+pub mod digest;
+pub mod digest_verify;
+pub mod engine;
+pub mod gzip;
+pub mod keysource;
+pub mod layout;
+pub mod pubkeys;
+pub mod render;
+pub mod report;
+pub mod simulate;
+pub mod store;
+pub mod timefmt;

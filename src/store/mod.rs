@@ -1,0 +1,167 @@
+//! The object-store edge: everything the validator reads goes through
+//! [`ObjectStore`], so a local copy and live S3 are verified by the same code.
+
+pub mod local;
+
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::io::Read;
+use std::pin::Pin;
+use tokio::io::AsyncRead;
+
+/// One page of a listing, keys in S3's (byte-wise ascending) order.
+#[derive(Debug, Default, Clone)]
+pub struct ListPage {
+    pub keys: Vec<String>,
+    /// More keys follow the last one in this page.
+    pub truncated: bool,
+}
+
+/// An object's bytes, as a stream so log files are never held whole in memory.
+pub enum Body {
+    /// A blocking reader (local files): read it on a blocking thread.
+    Blocking(Box<dyn Read + Send>),
+    /// An async stream (network bodies).
+    Async(Pin<Box<dyn AsyncRead + Send>>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Body::Blocking(_) => "Body::Blocking",
+            Body::Async(_) => "Body::Async",
+        })
+    }
+}
+
+impl Body {
+    /// Turns the body into a blocking reader. Must be called on a thread where
+    /// blocking is allowed (inside `spawn_blocking`) for `Async` bodies.
+    pub fn into_blocking(self, handle: tokio::runtime::Handle) -> Box<dyn Read + Send> {
+        match self {
+            Body::Blocking(r) => r,
+            Body::Async(r) => Box::new(tokio_util::io::SyncIoBridge::new_with_handle(r, handle)),
+        }
+    }
+
+    /// Reads at most `limit` bytes; more is an error (digests are small, a
+    /// huge one is hostile).
+    pub async fn read_to_vec(self, limit: u64) -> Result<Vec<u8>, StoreError> {
+        let mut out = Vec::new();
+        match self {
+            Body::Blocking(r) => {
+                let res = tokio::task::spawn_blocking(move || {
+                    let mut out = Vec::new();
+                    r.take(limit + 1).read_to_end(&mut out).map(|_| out)
+                })
+                .await
+                .map_err(|e| StoreError::Io(e.to_string()))?;
+                out = res.map_err(|e| StoreError::Io(e.to_string()))?;
+            }
+            Body::Async(r) => {
+                use tokio::io::AsyncReadExt;
+                r.take(limit + 1)
+                    .read_to_end(&mut out)
+                    .await
+                    .map_err(|e| StoreError::Io(e.to_string()))?;
+            }
+        }
+        if out.len() as u64 > limit {
+            return Err(StoreError::TooLarge(limit));
+        }
+        Ok(out)
+    }
+}
+
+/// An object as read: user metadata (names without `x-amz-meta-`, lowercase) and body.
+#[derive(Debug)]
+pub struct Object {
+    pub metadata: HashMap<String, String>,
+    pub body: Body,
+}
+
+/// Why one object could not be read. Per-object errors become findings on
+/// that object; [`StoreError::is_fatal`] ones stop the run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("bucket {0} does not exist")]
+    NoSuchBucket(String),
+    #[error("key rejected: {0}")]
+    InvalidKey(String),
+    #[error("object larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("metadata unreadable: {0}")]
+    BadMetadata(String),
+    #[error("no usable credentials: {0}")]
+    Credentials(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl StoreError {
+    /// Errors that make the whole run meaningless (nothing else will work either).
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NoSuchBucket(_) | StoreError::Credentials(_)
+        )
+    }
+}
+
+/// Read access to buckets. Implementations must treat keys as untrusted:
+/// they come from digests an attacker may have written.
+pub trait ObjectStore: Send + Sync {
+    /// Lists keys under `prefix` strictly after `start_after`, at most about 1,000.
+    fn list_page<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+        start_after: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ListPage, StoreError>>;
+
+    /// Opens an object for reading.
+    fn get<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Object, StoreError>>;
+}
+
+/// Lists every key under `prefix` after `start_after`, page by page, until
+/// `keep_going` returns false for a key (that key is not returned).
+pub async fn list_while(
+    store: &dyn ObjectStore,
+    bucket: &str,
+    prefix: &str,
+    start_after: Option<&str>,
+    mut keep_going: impl FnMut(&str) -> bool,
+) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = start_after.map(str::to_string);
+    loop {
+        let page = store.list_page(bucket, prefix, after.as_deref()).await?;
+        let Some(last) = page.keys.last().cloned() else {
+            return Ok(out);
+        };
+        for k in page.keys {
+            if !keep_going(&k) {
+                return Ok(out);
+            }
+            out.push(k);
+        }
+        if !page.truncated {
+            return Ok(out);
+        }
+        if after.as_deref() == Some(last.as_str()) {
+            // A server that does not advance would loop forever.
+            return Err(StoreError::Io(format!(
+                "listing of s3://{bucket}/{prefix} did not advance"
+            )));
+        }
+        after = Some(last);
+    }
+}
