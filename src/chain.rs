@@ -1,1 +1,313 @@
-//! TODO
+//! Chain logic: which digests to fetch next, how digests link, where the
+//! chain restarts (gaps) and where digests are missing. Pure: it works on
+//! what the engine has already fetched and checked.
+
+use crate::digest::Digest;
+use crate::digest_verify::{reason, DigestCheck, VerifiedDigest};
+use crate::layout::{parse_digest_key, DigestSeries};
+use crate::report::{Finding, Gap, GapKind, Problem, Status};
+use crate::timefmt::Timestamp;
+use chrono::Duration;
+use std::collections::{HashMap, HashSet};
+
+/// Most digests we infer missing between two known ones; a longer silence
+/// is reported as a gap instead (it is more likely logging was off).
+pub const MAX_INFERRED: i64 = 48;
+
+/// What is known about one digest location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeState {
+    /// The object could not be read (deleted, denied, unsafe key, ...).
+    Unreadable(Finding),
+    Checked(DigestCheck),
+}
+
+/// One digest location of a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub bucket: String,
+    pub key: String,
+    /// End time taken from the key (CloudTrail names digests by end time).
+    pub key_end: Option<Timestamp>,
+    pub backfill: bool,
+    /// Found by listing (as opposed to through a successor's pointer).
+    pub listed: bool,
+    pub state: NodeState,
+}
+
+impl Node {
+    pub fn new(bucket: &str, key: &str, listed: bool, state: NodeState) -> Node {
+        let parsed = parse_digest_key(key);
+        Node {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            key_end: parsed.as_ref().map(|p| p.end),
+            backfill: parsed
+                .map(|p| p.backfill)
+                .unwrap_or_else(|| key.ends_with("_backfill.json.gz")),
+            listed,
+            state,
+        }
+    }
+
+    pub fn verified(&self) -> Option<&VerifiedDigest> {
+        match &self.state {
+            NodeState::Checked(DigestCheck::Verified(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The digest's content when it could be parsed, trusted or not (timing only).
+    pub fn parsed(&self) -> Option<&Digest> {
+        match &self.state {
+            NodeState::Checked(DigestCheck::Verified(v)) => Some(&v.digest),
+            NodeState::Checked(DigestCheck::Failed { parsed, .. }) => parsed.as_deref(),
+            NodeState::Unreadable(_) => None,
+        }
+    }
+
+    /// Sort key: end time (verified content first, then the key's stamp).
+    pub fn end(&self) -> Option<Timestamp> {
+        self.verified().map(|v| v.digest.end).or(self.key_end)
+    }
+
+    pub fn start(&self) -> Option<Timestamp> {
+        self.verified().map(|v| v.digest.start)
+    }
+
+    fn id(&self) -> (&str, &str) {
+        (&self.bucket, &self.key)
+    }
+}
+
+/// Pointers from verified digests that the walk needs but has not fetched:
+/// a digest that starts at or after the requested start still vouches for
+/// the time before it, so its predecessor is in range.
+pub fn pending_targets(nodes: &[Node], requested_start: Timestamp) -> Vec<(String, String)> {
+    let known: HashSet<(&str, &str)> = nodes.iter().map(Node::id).collect();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for n in nodes {
+        let Some(v) = n.verified() else { continue };
+        let Some(p) = &v.digest.previous else {
+            continue;
+        };
+        if v.digest.start < requested_start || known.contains(&(p.bucket.as_str(), p.key.as_str()))
+        {
+            continue;
+        }
+        let t = (p.bucket.clone(), p.key.clone());
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The chain's verdicts, in walk order (newest first), with gaps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainOutcome {
+    /// Node indices (into the input, plus inferred ones appended) newest first.
+    pub order: Vec<usize>,
+    /// Final verdict per node index.
+    pub verdicts: Vec<(Status, Option<Finding>)>,
+    /// Digests known to be missing only from the chain's timing, appended
+    /// after the input nodes (their index is `input.len() + i`).
+    pub inferred: Vec<Node>,
+    /// Gaps, each attached to the node after which it is printed.
+    pub gaps: Vec<(usize, Gap)>,
+}
+
+/// The typical window length (CloudTrail: one hour); from verified digests.
+fn typical_interval(nodes: &[Node]) -> Duration {
+    let mut lens: Vec<i64> = nodes
+        .iter()
+        .filter_map(|n| n.verified())
+        .map(|v| (v.digest.end - v.digest.start).num_seconds())
+        .filter(|s| *s > 0)
+        .collect();
+    lens.sort_unstable();
+    let median = lens.get(lens.len() / 2).copied().unwrap_or(3600);
+    Duration::seconds(median.clamp(60, 86_400))
+}
+
+/// Walks one chain (standard or backfill digests, not both).
+///
+/// `series` names inferred missing digests; `requested_end` bounds the
+/// "no later digest" gap.
+pub fn analyze(nodes: &[Node], series: &DigestSeries, requested_end: Timestamp) -> ChainOutcome {
+    let mut verdicts: Vec<(Status, Option<Finding>)> = nodes
+        .iter()
+        .map(|n| match &n.state {
+            NodeState::Unreadable(f) => (Status::Invalid, Some(f.clone())),
+            NodeState::Checked(DigestCheck::Verified(_)) => (Status::Valid, None),
+            NodeState::Checked(DigestCheck::Failed { finding, .. }) => {
+                (Status::Invalid, Some(finding.clone()))
+            }
+        })
+        .collect();
+
+    // Newest first; ties broken by location so output is deterministic.
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (na, nb) = (&nodes[a], &nodes[b]);
+        nb.end().cmp(&na.end()).then_with(|| na.id().cmp(&nb.id()))
+    });
+
+    let index: HashMap<(&str, &str), usize> =
+        nodes.iter().enumerate().map(|(i, n)| (n.id(), i)).collect();
+
+    // Links: the successor (verified) vouches for its predecessor's exact
+    // signature and bytes. A predecessor that verifies alone but is not the
+    // one vouched for is a broken link.
+    for n in nodes {
+        let Some(v) = n.verified() else { continue };
+        let Some(p) = &v.digest.previous else {
+            continue;
+        };
+        let Some(&ti) = index.get(&(p.bucket.as_str(), p.key.as_str())) else {
+            continue;
+        };
+        let Some(t) = nodes[ti].verified() else {
+            continue;
+        };
+        let mut wrong = Vec::new();
+        match p.hash_algorithm.as_deref() {
+            Some(a) if !a.eq_ignore_ascii_case("SHA-256") => {
+                wrong.push(format!("unsupported previousDigestHashAlgorithm {a:?}"))
+            }
+            _ => {}
+        }
+        if p.hash_value
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+            != Some(t.sha256_hex.as_str())
+        {
+            wrong.push("its SHA-256 differs from previousDigestHashValue".to_string());
+        }
+        if p.signature
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+            != Some(t.signature_hex.as_str())
+        {
+            wrong.push("its signature differs from previousDigestSignature".to_string());
+        }
+        if !wrong.is_empty() && verdicts[ti].0 == Status::Valid {
+            let reason = format!(
+                "does not match the digest that follows it (s3://{}/{})",
+                n.bucket, n.key
+            );
+            verdicts[ti] = (
+                Status::Invalid,
+                Some(Finding::new(Problem::ChainLink, reason).with_detail(wrong.join("; "))),
+            );
+        }
+    }
+
+    let interval = typical_interval(nodes);
+    let mut gaps: Vec<(usize, Gap)> = Vec::new();
+    let mut inferred: Vec<Node> = Vec::new();
+    let mut final_order: Vec<usize> = Vec::new();
+    let backfill = nodes.first().is_some_and(|n| n.backfill);
+
+    // The newest digest should end near the requested end; otherwise the
+    // tail is missing (deleted, or the trail stopped).
+    if let Some(&first) = order.first() {
+        if let Some(end) = nodes[first].end() {
+            if requested_end - end > interval * 2 {
+                gaps.push((
+                    usize::MAX,
+                    Gap {
+                        start: end,
+                        end: requested_end,
+                        backfill,
+                        cause: None,
+                        kind: GapKind::NoLaterDigest,
+                    },
+                ));
+            }
+        }
+    }
+
+    for (pos, &i) in order.iter().enumerate() {
+        final_order.push(i);
+        let Some(&older) = order.get(pos + 1) else {
+            break;
+        };
+        let n = &nodes[i];
+        let o = &nodes[older];
+        // How is `n` joined to the next older node?
+        let link_known = match n.verified() {
+            Some(v) => match &v.digest.previous {
+                None => {
+                    // Chain restart: the time between is a gap.
+                    if let (Some(gs), Some(ge)) = (o.end(), n.start()) {
+                        gaps.push((
+                            i,
+                            Gap {
+                                start: gs,
+                                end: ge,
+                                backfill,
+                                cause: None,
+                                kind: GapKind::ChainRestart,
+                            },
+                        ));
+                    }
+                    true
+                }
+                Some(p) => index.get(&(p.bucket.as_str(), p.key.as_str())) == Some(&older),
+            },
+            None => false,
+        };
+        if link_known || backfill {
+            continue;
+        }
+        // Unknown link: if the two are further apart than one window, the
+        // digests in between are missing too (consecutive deletions).
+        let (Some(ne), Some(oe)) = (n.end(), o.end()) else {
+            continue;
+        };
+        let missing =
+            ((ne - oe).num_seconds() as f64 / interval.num_seconds() as f64).round() as i64 - 1;
+        if missing <= 0 {
+            continue;
+        }
+        if missing > MAX_INFERRED {
+            gaps.push((
+                i,
+                Gap {
+                    start: oe,
+                    end: n.start().unwrap_or(ne - interval),
+                    backfill,
+                    cause: None,
+                    kind: GapKind::ChainRestart,
+                },
+            ));
+            continue;
+        }
+        for k in (1..=missing).rev() {
+            let end = oe + interval * (k as i32);
+            let key = series.key(end, false);
+            if index.contains_key(&(n.bucket.as_str(), key.as_str())) {
+                continue;
+            }
+            let finding = Finding::new(Problem::NotFound, reason::NOT_FOUND).with_detail(format!(
+                "no digest links {} to {}; the key is inferred from the hourly schedule",
+                o.key, n.key
+            ));
+            final_order.push(nodes.len() + inferred.len());
+            verdicts.push((Status::Invalid, Some(finding.clone())));
+            let mut node = Node::new(&n.bucket, &key, false, NodeState::Unreadable(finding));
+            node.key_end = Some(end);
+            inferred.push(node);
+        }
+    }
+
+    ChainOutcome {
+        order: final_order,
+        verdicts,
+        inferred,
+        gaps,
+    }
+}

@@ -1,1 +1,81 @@
-//! TODO
+//! The command line: option names and meanings follow `aws cloudtrail
+//! validate-logs` so existing scripts carry over; everything else is ours.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "trailproof",
+    version,
+    about = "Prove AWS CloudTrail logs have not been tampered with"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate a trail's digest chain and log files for a time range.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ValidateArgs {
+    /// ARN of the trail (arn:aws:cloudtrail:<region>:<account>:trail/<name>).
+    #[arg(long)]
+    pub trail_arn: String,
+    /// Start of the range: RFC 3339 (offsets are converted to UTC) or YYYY-MM-DD.
+    #[arg(long)]
+    pub start_time: String,
+    /// End of the range (default: now).
+    #[arg(long)]
+    pub end_time: Option<String>,
+    /// Bucket holding the digests (default: the trail's bucket; required offline
+    /// when DIR holds several buckets).
+    #[arg(long)]
+    pub s3_bucket: Option<String>,
+    /// Key prefix the trail writes under.
+    #[arg(long)]
+    pub s3_prefix: Option<String>,
+    /// Account whose digests are validated (default: the ARN's account).
+    #[arg(long)]
+    pub account_id: Option<String>,
+    /// Organization id for organization trails (default: discovered from the bucket).
+    #[arg(long)]
+    pub organization_id: Option<String>,
+    /// Region whose digests are validated (default: the trail ARN's region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print a line for every valid digest and log file too.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Read objects from a local copy: DIR/<bucket>/<key> (+ <key>.metadata.json).
+    #[arg(long, value_name = "DIR")]
+    pub local: Option<PathBuf>,
+    /// Public keys as printed by `aws cloudtrail list-public-keys`.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Objects in flight at once (default: 64 against S3, 2 per core offline).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Do not list the log folders for log files no digest references.
+    #[arg(long)]
+    pub skip_unreferenced: bool,
+    /// Largest inflated log file accepted, in bytes (protects against gzip bombs).
+    #[arg(long, default_value_t = 4 * 1024 * 1024 * 1024)]
+    pub max_log_bytes: u64,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}

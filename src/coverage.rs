@@ -1,1 +1,170 @@
-//! TODO
+//! Completeness of log coverage: which log files in the trail's log folder
+//! no digest references. Pure: works on listed keys and the chain's windows.
+
+use crate::layout::{parse_log_key, AccountRoot};
+use crate::report::{Finding, Gap, LogVerdict, Problem, Status};
+use crate::timefmt::Timestamp;
+use chrono::{DurationRound, NaiveDate, TimeDelta};
+use std::collections::HashSet;
+
+/// The text reason for a log file no digest references.
+pub const UNREFERENCED: &str = "not referenced by any digest";
+
+/// The span in which every delivered log must be referenced by some digest
+/// we read. Log keys carry the delivery minute only, so the edges are
+/// rounded inwards: a log named in the first or last minute of the span may
+/// belong to the neighbouring digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl Scope {
+    /// From the oldest covered start to the newest covered end.
+    pub fn new(oldest_start: Timestamp, newest_end: Timestamp) -> Option<Scope> {
+        let minute = TimeDelta::minutes(1);
+        let floor = |t: Timestamp| t.duration_trunc(minute).unwrap_or(t);
+        let start = {
+            let f = floor(oldest_start);
+            if f == oldest_start {
+                f
+            } else {
+                f + minute
+            }
+        };
+        let end = floor(newest_end);
+        (start < end).then_some(Scope { start, end })
+    }
+
+    /// Whether a log delivered in this minute must be referenced.
+    pub fn contains(&self, minute: Timestamp) -> bool {
+        minute >= self.start && minute < self.end
+    }
+
+    /// The UTC days whose log folders must be listed.
+    pub fn days(&self) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut d = self.start.date_naive();
+        let last = self.end.date_naive();
+        while d <= last {
+            out.push(d);
+            match d.succ_opt() {
+                Some(n) => d = n,
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+/// Verdicts for listed log keys that no digest references.
+///
+/// `listed` are (bucket, key) pairs from the trail's log folders; only keys
+/// of `root`'s account and `region` inside `scope` are considered, so other
+/// accounts' and regions' files never produce findings.
+pub fn unreferenced_logs(
+    listed: &[(String, String)],
+    referenced: &HashSet<(String, String)>,
+    root: &AccountRoot,
+    region: &str,
+    scope: Scope,
+    gaps: &[Gap],
+) -> Vec<LogVerdict> {
+    let mut out = Vec::new();
+    for (bucket, key) in listed {
+        if referenced.contains(&(bucket.clone(), key.clone())) {
+            continue;
+        }
+        let Some(parsed) = parse_log_key(key) else {
+            continue;
+        };
+        if parsed.root != *root || parsed.region != region || !scope.contains(parsed.time) {
+            continue;
+        }
+        let in_gap = gaps
+            .iter()
+            .find(|g| parsed.time >= g.start && parsed.time < g.end);
+        let detail = match in_gap {
+            Some(g) => format!(
+                "delivered during a gap in the digest chain ({} to {}): no digest covers it",
+                crate::timefmt::display(g.start),
+                crate::timefmt::display(g.end)
+            ),
+            None => "inside the validated window, yet absent from every digest (injected, or its digest is missing)".to_string(),
+        };
+        let reason = if in_gap.is_some() {
+            format!("{UNREFERENCED} (delivered during a gap)")
+        } else {
+            UNREFERENCED.to_string()
+        };
+        out.push(LogVerdict {
+            bucket: bucket.clone(),
+            key: key.clone(),
+            status: Status::Unverified,
+            finding: Some(Finding::new(Problem::Unreferenced, reason).with_detail(detail)),
+            digest_key: None,
+        });
+    }
+    out.sort_by(|a, b| (&a.bucket, &a.key).cmp(&(&b.bucket, &b.key)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::log_key;
+    use crate::report::GapKind;
+    use crate::timefmt::parse_user_time;
+
+    fn t(s: &str) -> Timestamp {
+        parse_user_time(s).unwrap()
+    }
+
+    #[test]
+    fn scope_rounds_inwards_and_lists_days() {
+        let s = Scope::new(t("2020-01-01T22:36:49Z"), t("2020-01-02T01:36:49Z")).unwrap();
+        assert_eq!(s.start, t("2020-01-01T22:37:00Z"));
+        assert_eq!(s.end, t("2020-01-02T01:36:00Z"));
+        assert!(!s.contains(t("2020-01-01T22:36:00Z")));
+        assert!(s.contains(t("2020-01-01T22:37:00Z")));
+        assert!(!s.contains(t("2020-01-02T01:36:00Z")));
+        assert_eq!(s.days().len(), 2);
+        assert!(Scope::new(t("2020-01-01T00:00:10Z"), t("2020-01-01T00:00:50Z")).is_none());
+    }
+
+    #[test]
+    fn only_unreferenced_in_scope_keys_of_this_trail_are_reported() {
+        let root = AccountRoot::new(None, None, "123456789012");
+        let other = AccountRoot::new(None, None, "999999999999");
+        let k = |r: &AccountRoot, region: &str, at: &str, u: &str| {
+            ("b".to_string(), log_key(r, region, t(at), u))
+        };
+        let referenced_one = k(&root, "us-east-1", "2020-01-01T10:10:00Z", "ref");
+        let listed = vec![
+            referenced_one.clone(),
+            k(&root, "us-east-1", "2020-01-01T10:20:00Z", "inj"),
+            k(&root, "us-east-1", "2020-01-01T11:20:00Z", "gap"),
+            k(&root, "us-east-1", "2020-01-01T09:00:00Z", "before"),
+            k(&root, "us-west-2", "2020-01-01T10:20:00Z", "region"),
+            k(&other, "us-east-1", "2020-01-01T10:20:00Z", "acct"),
+            ("b".to_string(), "junk".to_string()),
+        ];
+        let referenced: HashSet<_> = [referenced_one].into_iter().collect();
+        let scope = Scope::new(t("2020-01-01T10:00:00Z"), t("2020-01-01T13:00:00Z")).unwrap();
+        let gaps = [Gap {
+            start: t("2020-01-01T11:00:00Z"),
+            end: t("2020-01-01T12:00:00Z"),
+            backfill: false,
+            cause: None,
+            kind: GapKind::ChainRestart,
+        }];
+        let v = unreferenced_logs(&listed, &referenced, &root, "us-east-1", scope, &gaps);
+        assert_eq!(v.len(), 2);
+        assert!(v.iter().all(|l| l.status == Status::Unverified));
+        let gap = v.iter().find(|l| l.key.contains("gap")).unwrap();
+        assert!(gap.finding.as_ref().unwrap().reason.contains("gap"));
+        let inj = v.iter().find(|l| l.key.contains("inj")).unwrap();
+        assert_eq!(inj.finding.as_ref().unwrap().reason, UNREFERENCED);
+    }
+}

@@ -6,6 +6,7 @@
 //! [`engine`] schedules the work; [`render`] prints it; [`simulate`] writes
 //! synthetic trails; [`cli`] holds the command line.
 
+pub mod app;
 pub mod arn;
 pub mod chain;
 pub mod cli;
@@ -16,9 +17,11 @@ pub mod engine;
 pub mod gzip;
 pub mod keysource;
 pub mod layout;
+pub mod progress;
 pub mod pubkeys;
 pub mod render;
 pub mod report;
+pub mod resolve;
 pub mod simulate;
 pub mod store;
 pub mod timefmt;

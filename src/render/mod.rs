@@ -1,1 +1,4 @@
-//! Renderers.
+//! Renderers: the same report as AWS-CLI-compatible text or as JSON.
+
+pub mod json;
+pub mod text;

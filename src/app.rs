@@ -1,0 +1,249 @@
+//! Running commands: turns arguments into a plan, picks the edges (local
+//! directory or AWS), runs the engine and renders. Operational failures
+//! become one sentence and exit status 2.
+
+use crate::arn::TrailArn;
+use crate::cli::{Cli, Command, Format, ValidateArgs};
+use crate::engine::{Engine, Plan};
+use crate::keysource::{FileKeys, KeySource};
+use crate::layout::AccountRoot;
+use crate::progress::{Bar, Progress, Silent};
+use crate::pubkeys::PublicKeySet;
+use crate::report::Report;
+use crate::store::local::LocalStore;
+use crate::store::ObjectStore;
+use crate::timefmt::{parse_user_time, Timestamp};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Exit status for usage and operational errors.
+pub const EXIT_ERROR: i32 = 2;
+
+/// A failure of the run as a whole, worded for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Operational(String),
+}
+
+fn usage(e: impl std::fmt::Display) -> AppError {
+    AppError::Usage(e.to_string())
+}
+
+fn operational(e: impl std::fmt::Display) -> AppError {
+    AppError::Operational(e.to_string())
+}
+
+/// Runs a parsed command line and returns the process exit status.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Validate(args) => runtime().and_then(|rt| rt.block_on(validate(args))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("trailproof: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| operational(format!("cannot start the async runtime: {e}")))
+}
+
+/// The validated, typed form of `validate`'s arguments.
+struct Request {
+    arn: TrailArn,
+    start: Timestamp,
+    end: Timestamp,
+    account: String,
+    source_region: String,
+}
+
+fn request(args: &ValidateArgs) -> Result<Request, AppError> {
+    let arn = TrailArn::parse(&args.trail_arn).map_err(usage)?;
+    let start = parse_user_time(&args.start_time).map_err(usage)?;
+    let end = match &args.end_time {
+        Some(s) => parse_user_time(s).map_err(usage)?,
+        None => chrono::Utc::now(),
+    };
+    if start > end {
+        return Err(usage(
+            "Invalid time range specified: start-time must occur before end-time",
+        ));
+    }
+    let account = args
+        .account_id
+        .clone()
+        .unwrap_or_else(|| arn.account.clone());
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(usage(format!(
+            "--account-id must be 12 digits, got {account:?}"
+        )));
+    }
+    if let Some(o) = &args.organization_id {
+        if !o.starts_with("o-") || o.len() < 3 || !o[2..].bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(usage(format!(
+                "--organization-id must look like o-xxxxxxxxxx, got {o:?}"
+            )));
+        }
+    }
+    let source_region = args.region.clone().unwrap_or_else(|| arn.region.clone());
+    if args.concurrency == Some(0) {
+        return Err(usage("--concurrency must be at least 1"));
+    }
+    Ok(Request {
+        arn,
+        start,
+        end,
+        account,
+        source_region,
+    })
+}
+
+fn progress(args: &ValidateArgs) -> Arc<dyn Progress> {
+    if !args.quiet && std::io::stderr().is_terminal() {
+        Arc::new(Bar::new())
+    } else {
+        Arc::new(Silent)
+    }
+}
+
+/// Reads a keys file as written by `aws cloudtrail list-public-keys`.
+pub fn load_keys_file(path: &Path) -> Result<PublicKeySet, AppError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        operational(format!(
+            "cannot read public keys file {}: {e}",
+            path.display()
+        ))
+    })?;
+    PublicKeySet::from_json(&bytes).map_err(|e| {
+        operational(format!(
+            "public keys file {} is not usable: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The one bucket directory in DIR, when the user did not name one.
+fn sole_bucket(dir: &Path) -> Result<String, AppError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| operational(format!("cannot read {}: {e}", dir.display())))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    names.sort();
+    match names.len() {
+        1 => Ok(names.remove(0)),
+        0 => Err(operational(format!(
+            "{} holds no bucket directory",
+            dir.display()
+        ))),
+        _ => Err(usage(format!(
+            "{} holds several buckets ({}); name one with --s3-bucket",
+            dir.display(),
+            names.join(", ")
+        ))),
+    }
+}
+
+async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
+    let req = request(&args)?;
+    let Some(dir) = &args.local else {
+        return Err(usage(
+            "live mode is not available in this build; use --local DIR with --public-keys FILE",
+        ));
+    };
+    let Some(keys_path) = &args.public_keys else {
+        return Err(usage("--public-keys FILE is required with --local"));
+    };
+    let keys: Arc<dyn KeySource> = Arc::new(FileKeys(load_keys_file(keys_path)?));
+    let store = LocalStore::new(dir)
+        .map_err(|e| operational(format!("cannot use {} as a local copy: {e}", dir.display())))?;
+    let bucket = match &args.s3_bucket {
+        Some(b) => b.clone(),
+        None => sole_bucket(dir)?,
+    };
+    if !dir.join(&bucket).is_dir() {
+        return Err(operational(format!(
+            "bucket {bucket} is not in {}",
+            dir.display()
+        )));
+    }
+    let concurrency = args.concurrency.unwrap_or_else(|| {
+        2 * std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let report = run_engine(Arc::new(store), keys, &args, &req, bucket, concurrency).await?;
+    emit(&report, &args)?;
+    Ok(report.exit_code())
+}
+
+/// Resolves the organization folder and runs the engine.
+async fn run_engine(
+    store: Arc<dyn ObjectStore>,
+    keys: Arc<dyn KeySource>,
+    args: &ValidateArgs,
+    req: &Request,
+    bucket: String,
+    concurrency: usize,
+) -> Result<Report, AppError> {
+    let org = match &args.organization_id {
+        Some(o) => Some(o.clone()),
+        None => crate::resolve::discover_org_id(
+            store.as_ref(),
+            &bucket,
+            args.s3_prefix.as_deref(),
+            &req.account,
+            &req.source_region,
+        )
+        .await
+        .map_err(|e| operational(format!("cannot list bucket {bucket}: {e}")))?,
+    };
+    let plan = Plan {
+        trail: req.arn.clone(),
+        digest_bucket: bucket,
+        root: AccountRoot::new(args.s3_prefix.as_deref(), org.as_deref(), &req.account),
+        source_region: req.source_region.clone(),
+        start: req.start,
+        end: req.end,
+        concurrency,
+        check_unreferenced: !args.skip_unreferenced,
+        max_log_inflated: args.max_log_bytes,
+    };
+    let engine = Engine {
+        store,
+        keys,
+        progress: progress(args),
+    };
+    engine.validate(&plan).await.map_err(operational)
+}
+
+fn emit(report: &Report, args: &ValidateArgs) -> Result<(), AppError> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let res = match args.format {
+        Format::Text => crate::render::text::render(report, args.verbose, &mut out, &mut err),
+        Format::Json => out.write_all(crate::render::json::render(report).as_bytes()),
+    };
+    match res.and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(operational(format!("cannot write the report: {e}"))),
+    }
+}

@@ -1,0 +1,152 @@
+//! JSON output: one document per run. The schema is a public interface
+//! (documented in the README); add fields, never rename or remove them.
+
+use crate::report::{Finding, GapKind, Report, Status, Summary};
+use crate::timefmt::{display, Timestamp};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Span {
+    start: String,
+    end: String,
+}
+
+#[derive(Serialize)]
+struct DigestOut<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    status: Status,
+    problem: Option<&'static str>,
+    message: Option<&'a str>,
+    detail: Option<&'a str>,
+    backfill: bool,
+    start: Option<String>,
+    end: Option<String>,
+    /// Not listed in the bucket: found through a pointer or inferred.
+    discovered: bool,
+}
+
+#[derive(Serialize)]
+struct LogOut<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    status: Status,
+    problem: Option<&'static str>,
+    message: Option<&'a str>,
+    detail: Option<&'a str>,
+    digest: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct GapOut<'a> {
+    start: String,
+    end: String,
+    cause: Option<&'a str>,
+    kind: GapKind,
+    backfill: bool,
+}
+
+#[derive(Serialize)]
+struct SummaryOut {
+    #[serde(flatten)]
+    counts: Summary,
+    all_valid: bool,
+    exit_code: i32,
+}
+
+#[derive(Serialize)]
+struct ReportOut<'a> {
+    schema_version: u32,
+    trail_arn: &'a str,
+    requested: Span,
+    found: Option<Span>,
+    digests: Vec<DigestOut<'a>>,
+    logs: Vec<LogOut<'a>>,
+    gaps: Vec<GapOut<'a>>,
+    notes: &'a [String],
+    summary: SummaryOut,
+}
+
+fn parts(f: &Option<Finding>) -> (Option<&'static str>, Option<&str>, Option<&str>) {
+    match f {
+        None => (None, None, None),
+        Some(f) => (
+            Some(f.problem.as_str()),
+            Some(f.reason.as_str()),
+            f.detail.as_deref(),
+        ),
+    }
+}
+
+fn span(a: Timestamp, b: Timestamp) -> Span {
+    Span {
+        start: display(a),
+        end: display(b),
+    }
+}
+
+/// Renders the report as one pretty-printed JSON document plus newline.
+pub fn render(report: &Report) -> String {
+    let doc = ReportOut {
+        schema_version: 1,
+        trail_arn: &report.trail_arn,
+        requested: span(report.requested_start, report.requested_end),
+        found: report.found.map(|(a, b)| span(a, b)),
+        digests: report
+            .digests
+            .iter()
+            .map(|d| {
+                let (problem, message, detail) = parts(&d.finding);
+                DigestOut {
+                    bucket: &d.bucket,
+                    key: &d.key,
+                    status: d.status,
+                    problem,
+                    message,
+                    detail,
+                    backfill: d.backfill,
+                    start: d.start.map(display),
+                    end: d.end.map(display),
+                    discovered: d.discovered,
+                }
+            })
+            .collect(),
+        logs: report
+            .logs
+            .iter()
+            .map(|l| {
+                let (problem, message, detail) = parts(&l.finding);
+                LogOut {
+                    bucket: &l.bucket,
+                    key: &l.key,
+                    status: l.status,
+                    problem,
+                    message,
+                    detail,
+                    digest: l.digest_key.as_deref(),
+                }
+            })
+            .collect(),
+        gaps: report
+            .gaps
+            .iter()
+            .map(|g| GapOut {
+                start: display(g.start),
+                end: display(g.end),
+                cause: g.cause.as_deref(),
+                kind: g.kind,
+                backfill: g.backfill,
+            })
+            .collect(),
+        notes: &report.notes,
+        summary: SummaryOut {
+            counts: report.summary(),
+            all_valid: report.all_valid(),
+            exit_code: report.exit_code(),
+        },
+    };
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}

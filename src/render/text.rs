@@ -1,0 +1,155 @@
+//! Text output, line for line what `aws cloudtrail validate-logs` prints
+//! (valid lines on stdout with --verbose, INVALID lines and gaps on stderr,
+//! the same spacing rules and summary), so scripts that parse it keep working.
+//! Our extra findings use the same line shapes with their own reasons.
+
+use crate::report::{Counts, Entry, GapKind, Report, Status};
+use crate::timefmt::display;
+use std::io::{self, Write};
+
+/// Tracks the AWS CLI's blank-line rule: an error line is preceded by a
+/// blank line unless the previous status already ended with one.
+struct Lines<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    last_double: bool,
+}
+
+impl Lines<'_> {
+    fn status(&mut self, msg: &str) -> io::Result<()> {
+        writeln!(self.out, "{msg}")?;
+        self.last_double = false;
+        Ok(())
+    }
+
+    fn error(&mut self, msg: &str) -> io::Result<()> {
+        if self.last_double {
+            write!(self.err, "{msg}\n\n")?;
+        } else {
+            write!(self.err, "\n{msg}\n\n")?;
+        }
+        self.last_double = true;
+        Ok(())
+    }
+}
+
+fn ratio(out: &mut dyn Write, c: &Counts, name: &str) -> io::Result<()> {
+    if c.total == 0 {
+        return Ok(());
+    }
+    write!(out, "\n{}/{} {name} files valid", c.valid, c.total)?;
+    if c.not_valid() > 0 {
+        write!(out, ", {}/{} {name} files INVALID", c.not_valid(), c.total)?;
+    }
+    Ok(())
+}
+
+/// Writes the report; `verbose` adds the `valid` lines as the AWS CLI does.
+pub fn render(
+    report: &Report,
+    verbose: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    write!(
+        out,
+        "Validating log files for trail {} between {} and {}\n\n",
+        report.trail_arn,
+        display(report.requested_start),
+        display(report.requested_end)
+    )?;
+    let mut lines = Lines {
+        out,
+        err,
+        last_double: true,
+    };
+    for note in &report.notes {
+        lines.error(note)?;
+    }
+    for entry in &report.entries {
+        match *entry {
+            Entry::Digest(i) => {
+                let d = &report.digests[i];
+                let prefix = if d.backfill { "(backfill) " } else { "" };
+                match (&d.status, &d.finding) {
+                    (Status::Valid, _) => {
+                        if verbose {
+                            lines.status(&format!(
+                                "{prefix}Digest file\ts3://{}/{}\tvalid",
+                                d.bucket, d.key
+                            ))?;
+                        }
+                    }
+                    (_, f) => {
+                        let reason = f
+                            .as_ref()
+                            .map(|f| f.reason.as_str())
+                            .unwrap_or("unverified");
+                        lines.error(&format!(
+                            "{prefix}Digest file\ts3://{}/{}\tINVALID: {reason}",
+                            d.bucket, d.key
+                        ))?;
+                    }
+                }
+            }
+            Entry::Log(i) => {
+                let l = &report.logs[i];
+                match (&l.status, &l.finding) {
+                    (Status::Valid, _) => {
+                        if verbose {
+                            lines
+                                .status(&format!("Log file\ts3://{}/{}\tvalid", l.bucket, l.key))?;
+                        }
+                    }
+                    (_, f) => {
+                        let reason = f
+                            .as_ref()
+                            .map(|f| f.reason.as_str())
+                            .unwrap_or("unverified");
+                        lines.error(&format!(
+                            "Log file\ts3://{}/{}\tINVALID: {reason}",
+                            l.bucket, l.key
+                        ))?;
+                    }
+                }
+            }
+            Entry::Gap(i) => {
+                let g = &report.gaps[i];
+                if g.kind == GapKind::ChainRestart {
+                    let prefix = if g.backfill { "(backfill) " } else { "" };
+                    lines.error(&format!(
+                        "{prefix}No log files were delivered by CloudTrail between {} and {}",
+                        display(g.start),
+                        display(g.end)
+                    ))?;
+                }
+            }
+        }
+    }
+    let Lines {
+        out, last_double, ..
+    } = lines;
+    if !last_double {
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "Results requested for {} to {}",
+        display(report.requested_start),
+        display(report.requested_end)
+    )?;
+    let s = report.summary();
+    if s.digests.total == 0 && s.backfill_digests.total == 0 {
+        writeln!(out, "No digests found")?;
+        return Ok(());
+    }
+    match report.found {
+        None => writeln!(out, "No valid digests found in range")?,
+        Some((a, b)) => writeln!(out, "Results found for {} to {}:", display(a), display(b))?,
+    }
+    ratio(out, &s.digests, "digest")?;
+    ratio(out, &s.backfill_digests, "backfill digest")?;
+    ratio(out, &s.logs, "log")?;
+    writeln!(out)?;
+    Ok(())
+}
