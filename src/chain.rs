@@ -311,3 +311,166 @@ pub fn analyze(nodes: &[Node], series: &DigestSeries, requested_end: Timestamp) 
         gaps,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::PreviousDigest;
+    use crate::digest_verify::VerifiedDigest;
+    use crate::layout::AccountRoot;
+    use crate::timefmt::{display, parse_user_time};
+
+    fn series() -> DigestSeries {
+        DigestSeries {
+            root: AccountRoot::new(None, None, "123456789012"),
+            source_region: "us-east-1".into(),
+            trail_name: "t".into(),
+            home_region: "us-east-1".into(),
+        }
+    }
+
+    fn t0() -> Timestamp {
+        parse_user_time("2020-01-01T00:10:00Z").unwrap()
+    }
+
+    fn end_of(h: i64) -> Timestamp {
+        t0() + Duration::hours(h + 1)
+    }
+
+    /// A verified digest for hour `h`; `prev` links to hour h-1 unless it is a chain start.
+    fn verified(h: i64, prev: bool) -> Node {
+        let s = series();
+        let key = s.key(end_of(h), false);
+        let previous = prev.then(|| PreviousDigest {
+            bucket: "b".into(),
+            key: s.key(end_of(h - 1), false),
+            hash_value: Some(format!("hash{}", h - 1)),
+            hash_algorithm: Some("SHA-256".into()),
+            signature: Some(format!("sig{}", h - 1)),
+        });
+        let digest = Digest {
+            account_id: None,
+            start: end_of(h) - Duration::hours(1),
+            end: end_of(h),
+            end_raw: display(end_of(h)),
+            bucket: "b".into(),
+            key: key.clone(),
+            fingerprint: "f".into(),
+            signature_algorithm: None,
+            previous_signature: previous.as_ref().and_then(|p| p.signature.clone()),
+            previous,
+            log_files: vec![],
+        };
+        Node::new(
+            "b",
+            &key,
+            true,
+            NodeState::Checked(DigestCheck::Verified(Box::new(VerifiedDigest {
+                digest,
+                sha256_hex: format!("hash{h}"),
+                signature_hex: format!("sig{h}"),
+            }))),
+        )
+    }
+
+    fn missing(h: i64) -> Node {
+        Node::new(
+            "b",
+            &series().key(end_of(h), false),
+            false,
+            NodeState::Unreadable(Finding::new(Problem::NotFound, "not found")),
+        )
+    }
+
+    fn statuses(nodes: &[Node], out: &ChainOutcome) -> Vec<(String, Status)> {
+        out.order
+            .iter()
+            .map(|&i| {
+                let n = if i < nodes.len() {
+                    &nodes[i]
+                } else {
+                    &out.inferred[i - nodes.len()]
+                };
+                (
+                    n.key_end.map(display).unwrap_or_default(),
+                    out.verdicts[i].0,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn intact_chain_is_valid_newest_first() {
+        let nodes = vec![verified(0, false), verified(2, true), verified(1, true)];
+        let out = analyze(&nodes, &series(), end_of(2));
+        let st = statuses(&nodes, &out);
+        assert_eq!(st.len(), 3);
+        assert!(st.iter().all(|(_, s)| *s == Status::Valid));
+        assert_eq!(st[0].0, display(end_of(2)));
+        assert!(out.gaps.is_empty());
+        assert!(pending_targets(&nodes, t0()).is_empty());
+    }
+
+    #[test]
+    fn pointer_targets_outside_the_listing_are_requested() {
+        let nodes = vec![verified(2, true), verified(1, true)];
+        let want = vec![("b".to_string(), series().key(end_of(0), false))];
+        assert_eq!(pending_targets(&nodes, t0()), want);
+        // The predecessor of a digest that starts before the range is not needed.
+        assert!(pending_targets(&nodes, t0() + Duration::hours(2)).is_empty());
+    }
+
+    #[test]
+    fn two_consecutive_deleted_digests_are_two_findings() {
+        // Hours 2 and 3 deleted: 4 points at 3 (fetched, missing); 2 is inferred.
+        let nodes = vec![
+            verified(0, false),
+            verified(1, true),
+            missing(3),
+            verified(4, true),
+        ];
+        let out = analyze(&nodes, &series(), end_of(4));
+        let st = statuses(&nodes, &out);
+        let invalid: Vec<_> = st.iter().filter(|(_, s)| *s == Status::Invalid).collect();
+        assert_eq!(invalid.len(), 2, "{st:?}");
+        assert_eq!(out.inferred.len(), 1);
+        assert_eq!(out.inferred[0].key, series().key(end_of(2), false));
+        assert_eq!(st.len(), 5);
+    }
+
+    #[test]
+    fn chain_restart_is_a_gap_not_a_finding() {
+        let nodes = vec![verified(0, false), verified(3, false), verified(4, true)];
+        let out = analyze(&nodes, &series(), end_of(4));
+        assert!(out.verdicts.iter().all(|(s, _)| *s == Status::Valid));
+        assert_eq!(out.gaps.len(), 1);
+        let g = &out.gaps[0].1;
+        assert_eq!((g.start, g.end), (end_of(0), end_of(2)));
+        assert_eq!(g.kind, GapKind::ChainRestart);
+        assert!(out.inferred.is_empty());
+    }
+
+    #[test]
+    fn broken_link_marks_the_predecessor() {
+        let mut nodes = vec![verified(0, false), verified(1, true)];
+        if let NodeState::Checked(DigestCheck::Verified(v)) = &mut nodes[0].state {
+            v.sha256_hex = "other".into();
+        }
+        let out = analyze(&nodes, &series(), end_of(1));
+        assert_eq!(out.verdicts[0].0, Status::Invalid);
+        assert_eq!(
+            out.verdicts[0].1.as_ref().unwrap().problem,
+            Problem::ChainLink
+        );
+        assert_eq!(out.verdicts[1].0, Status::Valid);
+    }
+
+    #[test]
+    fn truncated_tail_is_a_gap_to_the_requested_end() {
+        let nodes = vec![verified(0, false), verified(1, true)];
+        let out = analyze(&nodes, &series(), end_of(6));
+        assert_eq!(out.gaps.len(), 1);
+        assert_eq!(out.gaps[0].1.kind, GapKind::NoLaterDigest);
+        assert_eq!(out.gaps[0].1.start, end_of(1));
+    }
+}

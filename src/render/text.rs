@@ -153,3 +153,91 @@ pub fn render(
     writeln!(out)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{DigestVerdict, Finding, Gap, LogVerdict, Problem};
+    use crate::timefmt::parse_user_time;
+
+    fn report() -> Report {
+        let t = |s: &str| parse_user_time(s).unwrap();
+        Report {
+            trail_arn: "arn:aws:cloudtrail:us-east-1:123456789012:trail/foo".into(),
+            requested_start: t("2014-08-10T00:00:00Z"),
+            requested_end: t("2015-08-10T00:00:00Z"),
+            found: None,
+            digests: vec![],
+            logs: vec![],
+            gaps: vec![],
+            entries: vec![],
+            notes: vec![],
+        }
+    }
+
+    fn run(r: &Report, verbose: bool) -> (String, String) {
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        render(r, verbose, &mut o, &mut e).unwrap();
+        (String::from_utf8(o).unwrap(), String::from_utf8(e).unwrap())
+    }
+
+    #[test]
+    fn no_digests_found() {
+        let (o, e) = run(&report(), false);
+        assert_eq!(
+            o,
+            "Validating log files for trail arn:aws:cloudtrail:us-east-1:123456789012:trail/foo between 2014-08-10T00:00:00Z and 2015-08-10T00:00:00Z\n\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nNo digests found\n"
+        );
+        assert_eq!(e, "");
+    }
+
+    #[test]
+    fn spacing_follows_the_cli() {
+        let t = |s: &str| parse_user_time(s).unwrap();
+        let mut r = report();
+        let d = |key: &str, ok: bool| DigestVerdict {
+            bucket: "1".into(),
+            key: key.into(),
+            backfill: false,
+            status: if ok { Status::Valid } else { Status::Invalid },
+            finding: (!ok).then(|| Finding::new(Problem::NotFound, "not found")),
+            start: ok.then(|| t("2014-08-10T00:00:00Z")),
+            end: ok.then(|| t("2014-08-10T01:00:00Z")),
+            discovered: false,
+        };
+        r.digests = vec![d("k2", true), d("k1", false)];
+        r.logs = vec![LogVerdict {
+            bucket: "1".into(),
+            key: "key1".into(),
+            status: Status::Valid,
+            finding: None,
+            digest_key: Some("k2".into()),
+        }];
+        r.gaps = vec![Gap {
+            start: t("2014-08-09T00:00:00Z"),
+            end: t("2014-08-09T01:00:00Z"),
+            backfill: false,
+            cause: None,
+            kind: GapKind::ChainRestart,
+        }];
+        r.entries = vec![
+            Entry::Digest(0),
+            Entry::Log(0),
+            Entry::Digest(1),
+            Entry::Gap(0),
+        ];
+        r.found = Some((t("2014-08-10T00:00:00Z"), t("2014-08-10T01:00:00Z")));
+        let (o, e) = run(&r, true);
+        assert!(o.ends_with(
+            "Digest file\ts3://1/k2\tvalid\nLog file\ts3://1/key1\tvalid\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nResults found for 2014-08-10T00:00:00Z to 2014-08-10T01:00:00Z:\n\n1/2 digest files valid, 1/2 digest files INVALID\n1/1 log files valid\n"
+        ), "{o}");
+        assert_eq!(
+            e,
+            "\nDigest file\ts3://1/k1\tINVALID: not found\n\nNo log files were delivered by CloudTrail between 2014-08-09T00:00:00Z and 2014-08-09T01:00:00Z\n\n"
+        );
+        // Without --verbose the last status was the header's blank line.
+        let (o, e) = run(&r, false);
+        assert!(o.contains("\n\nResults requested"));
+        assert!(e.starts_with("Digest file\ts3://1/k1\tINVALID: not found\n\n"));
+    }
+}
