@@ -190,3 +190,215 @@ pub fn check_digest(input: &DigestInput<'_>, keys: &PublicKeySet) -> DigestCheck
         signature_hex: signature_hex.trim().to_ascii_lowercase(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gzip::gzip;
+    use crate::pubkeys::{fingerprint_of, PublicKey};
+    use crate::timefmt::parse_user_time;
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    use std::sync::OnceLock;
+
+    const REAL: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/real/digest-us-west-2-20200911T193649Z.json"
+    );
+    const BUCKET: &str = "leh-ct-test-bucket";
+    const KEY: &str = "AWSLogs/144492464627/CloudTrail-Digest/us-west-2/2020/09/11/144492464627_CloudTrail-Digest_us-west-2_leh-ct-test_us-west-2_20200911T193649Z.json.gz";
+
+    /// One RSA key per test process: generation is the slow part.
+    fn signer() -> &'static (rsa::RsaPrivateKey, String) {
+        static K: OnceLock<(rsa::RsaPrivateKey, String)> = OnceLock::new();
+        K.get_or_init(|| {
+            let k = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+            let der = k
+                .to_public_key()
+                .to_pkcs1_der()
+                .unwrap()
+                .as_bytes()
+                .to_vec();
+            (k, fingerprint_of(&der))
+        })
+    }
+
+    /// The real digest re-signed with our key (its fingerprint swapped in).
+    fn signed_real() -> (Vec<u8>, HashMap<String, String>, PublicKeySet) {
+        let (key, fp) = signer();
+        let text = std::fs::read_to_string(REAL)
+            .unwrap()
+            .replace("4a7aa197feec25e9bd0b5e98fcad8ecb", fp);
+        let d = Digest::parse(text.as_bytes()).unwrap();
+        let msg = string_to_sign(
+            &d.end_raw,
+            &d.bucket,
+            &d.key,
+            &sha256_hex(text.as_bytes()),
+            d.previous_signature.as_deref(),
+        );
+        let hash = <sha2::Sha256 as sha2::Digest>::digest(msg.as_bytes());
+        let sig = key
+            .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hash)
+            .unwrap();
+        let meta: HashMap<String, String> = [
+            ("signature".to_string(), hex::encode(sig)),
+            (
+                "signature-algorithm".to_string(),
+                "SHA256withRSA".to_string(),
+            ),
+        ]
+        .into();
+        let der = key
+            .to_public_key()
+            .to_pkcs1_der()
+            .unwrap()
+            .as_bytes()
+            .to_vec();
+        let mut keys = PublicKeySet::new();
+        keys.insert(
+            PublicKey::from_der(
+                &der,
+                fp,
+                Some(parse_user_time("2020-09-05T00:00:00Z").unwrap()),
+                Some(parse_user_time("2020-10-05T00:00:00Z").unwrap()),
+            )
+            .unwrap(),
+        );
+        (gzip(text.as_bytes()), meta, keys)
+    }
+
+    fn check(
+        bytes: &[u8],
+        meta: &HashMap<String, String>,
+        keys: &PublicKeySet,
+        key: &str,
+    ) -> DigestCheck {
+        check_digest(
+            &DigestInput {
+                bucket: BUCKET,
+                key,
+                compressed: bytes,
+                metadata: meta,
+                backfill: false,
+                key_region: "us-west-2",
+            },
+            keys,
+        )
+    }
+
+    fn problem(c: &DigestCheck) -> Option<(Problem, String)> {
+        match c {
+            DigestCheck::Verified(_) => None,
+            DigestCheck::Failed { finding, .. } => Some((finding.problem, finding.reason.clone())),
+        }
+    }
+
+    #[test]
+    fn a_correctly_signed_digest_verifies() {
+        let (gz, meta, keys) = signed_real();
+        let c = check(&gz, &meta, &keys, KEY);
+        let DigestCheck::Verified(v) = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(v.digest.log_files.len(), 12);
+        assert_eq!(v.signature_hex, meta["signature"]);
+    }
+
+    #[test]
+    fn every_kind_of_damage_is_named() {
+        let (gz, meta, keys) = signed_real();
+        // Moved.
+        let other = KEY.replace("193649Z", "203649Z");
+        assert_eq!(
+            problem(&check(&gz, &meta, &keys, &other)).unwrap().0,
+            Problem::Moved
+        );
+        // Missing signature, bad hex, wrong algorithm, flipped signature.
+        let mut m = meta.clone();
+        m.remove("signature");
+        assert_eq!(
+            problem(&check(&gz, &m, &keys, KEY)).unwrap(),
+            (Problem::Signature, reason::SIGNATURE_FAILED.into())
+        );
+        let mut m = meta.clone();
+        m.insert("signature".into(), "zz".into());
+        assert_eq!(
+            problem(&check(&gz, &m, &keys, KEY)).unwrap().0,
+            Problem::Signature
+        );
+        let mut m = meta.clone();
+        m.insert("signature-algorithm".into(), "MD5withRSA".into());
+        assert_eq!(
+            problem(&check(&gz, &m, &keys, KEY)).unwrap().0,
+            Problem::Signature
+        );
+        let mut m = meta.clone();
+        let mut sig = hex::decode(&meta["signature"]).unwrap();
+        sig[0] ^= 1;
+        m.insert("signature".into(), hex::encode(sig));
+        assert_eq!(
+            problem(&check(&gz, &m, &keys, KEY)).unwrap().0,
+            Problem::Signature
+        );
+        // Content changed by one byte: signature fails.
+        let mut text = crate::gzip::inflate_to_vec(&gz, 1 << 20).unwrap();
+        let pos = text.len() - 10;
+        text[pos] = if text[pos] == b'0' { b'1' } else { b'0' };
+        assert!(problem(&check(&gzip(&text), &meta, &keys, KEY)).is_some());
+        // Unknown fingerprint.
+        let c = check(&gz, &meta, &PublicKeySet::new(), KEY);
+        assert_eq!(
+            problem(&c).unwrap().1,
+            format!(
+                "public key not found in region us-west-2 for fingerprint {}",
+                signer().1
+            )
+        );
+        assert!(matches!(
+            c,
+            DigestCheck::Failed {
+                unknown_fingerprint: Some(_),
+                ..
+            }
+        ));
+        // Appended member, not gzip, truncated, bomb, deep JSON, wrong types.
+        let mut appended = gz.clone();
+        appended.extend(gzip(b"{}"));
+        assert_eq!(
+            problem(&check(&appended, &meta, &keys, KEY)).unwrap().0,
+            Problem::TrailingData
+        );
+        for bad in [
+            b"plain".to_vec(),
+            gz[..gz.len() / 2].to_vec(),
+            vec![],
+            gzip(&"[".repeat(50_000).into_bytes()),
+            gzip(b"{\"digestS3Bucket\":[]}"),
+        ] {
+            assert_eq!(
+                problem(&check(&bad, &meta, &keys, KEY)).unwrap(),
+                (Problem::Format, reason::INVALID_FORMAT.into())
+            );
+        }
+        let bomb = gzip(&vec![b' '; (MAX_DIGEST_INFLATED + 1) as usize]);
+        assert_eq!(
+            problem(&check(&bomb, &meta, &keys, KEY)).unwrap().0,
+            Problem::Format
+        );
+    }
+
+    #[test]
+    fn a_key_used_outside_its_validity_is_reported() {
+        let (gz, meta, keys) = signed_real();
+        let k = keys.sorted()[0].clone();
+        let mut late = PublicKeySet::new();
+        late.insert(PublicKey {
+            valid_from: Some(parse_user_time("2021-01-01T00:00:00Z").unwrap()),
+            ..k
+        });
+        assert_eq!(
+            problem(&check(&gz, &meta, &late, KEY)).unwrap().0,
+            Problem::PublicKey
+        );
+    }
+}
