@@ -132,9 +132,9 @@ fn typical_interval(nodes: &[Node]) -> Duration {
 
 /// Walks one chain (standard or backfill digests, not both).
 ///
-/// `series` names inferred missing digests; `requested_end` bounds the
-/// "no later digest" gap.
-pub fn analyze(nodes: &[Node], series: &DigestSeries, requested_end: Timestamp) -> ChainOutcome {
+/// `series` names inferred missing digests; `requested_end` and `now` decide
+/// whether a digest covering the requested end is overdue (truncated tail).
+pub fn analyze(nodes: &[Node], series: &DigestSeries, requested_end: Timestamp, now: Timestamp) -> ChainOutcome {
     let mut verdicts: Vec<(Status, Option<Finding>)> = nodes
         .iter()
         .map(|n| match &n.state {
@@ -211,11 +211,12 @@ pub fn analyze(nodes: &[Node], series: &DigestSeries, requested_end: Timestamp) 
     let mut final_order: Vec<usize> = Vec::new();
     let backfill = nodes.first().is_some_and(|n| n.backfill);
 
-    // The newest digest should end near the requested end; otherwise the
-    // tail is missing (deleted, or the trail stopped).
+    // The digest covering the requested end must exist once it is due (its
+    // window closed and delivery time passed); otherwise the tail is missing
+    // (deleted, or the trail stopped).
     if let Some(&first) = order.first() {
         if let Some(end) = nodes[first].end() {
-            if requested_end - end > interval * 2 {
+            if end < requested_end && now > requested_end + interval + Duration::minutes(15) {
                 gaps.push((
                     usize::MAX,
                     Gap {
@@ -402,7 +403,7 @@ mod tests {
     #[test]
     fn intact_chain_is_valid_newest_first() {
         let nodes = vec![verified(0, false), verified(2, true), verified(1, true)];
-        let out = analyze(&nodes, &series(), end_of(2));
+        let out = analyze(&nodes, &series(), end_of(2), end_of(9));
         let st = statuses(&nodes, &out);
         assert_eq!(st.len(), 3);
         assert!(st.iter().all(|(_, s)| *s == Status::Valid));
@@ -429,7 +430,7 @@ mod tests {
             missing(3),
             verified(4, true),
         ];
-        let out = analyze(&nodes, &series(), end_of(4));
+        let out = analyze(&nodes, &series(), end_of(4), end_of(9));
         let st = statuses(&nodes, &out);
         let invalid: Vec<_> = st.iter().filter(|(_, s)| *s == Status::Invalid).collect();
         assert_eq!(invalid.len(), 2, "{st:?}");
@@ -441,7 +442,7 @@ mod tests {
     #[test]
     fn chain_restart_is_a_gap_not_a_finding() {
         let nodes = vec![verified(0, false), verified(3, false), verified(4, true)];
-        let out = analyze(&nodes, &series(), end_of(4));
+        let out = analyze(&nodes, &series(), end_of(4), end_of(9));
         assert!(out.verdicts.iter().all(|(s, _)| *s == Status::Valid));
         assert_eq!(out.gaps.len(), 1);
         let g = &out.gaps[0].1;
@@ -456,7 +457,7 @@ mod tests {
         if let NodeState::Checked(DigestCheck::Verified(v)) = &mut nodes[0].state {
             v.sha256_hex = "other".into();
         }
-        let out = analyze(&nodes, &series(), end_of(1));
+        let out = analyze(&nodes, &series(), end_of(1), end_of(9));
         assert_eq!(out.verdicts[0].0, Status::Invalid);
         assert_eq!(
             out.verdicts[0].1.as_ref().unwrap().problem,
@@ -468,7 +469,9 @@ mod tests {
     #[test]
     fn truncated_tail_is_a_gap_to_the_requested_end() {
         let nodes = vec![verified(0, false), verified(1, true)];
-        let out = analyze(&nodes, &series(), end_of(6));
+        // Not yet due: the digest covering the end may still be on its way.
+        assert!(analyze(&nodes, &series(), end_of(2), end_of(2)).gaps.is_empty());
+        let out = analyze(&nodes, &series(), end_of(2), end_of(9));
         assert_eq!(out.gaps.len(), 1);
         assert_eq!(out.gaps[0].1.kind, GapKind::NoLaterDigest);
         assert_eq!(out.gaps[0].1.start, end_of(1));

@@ -228,9 +228,10 @@ impl Engine {
             if chain_nodes.is_empty() {
                 continue;
             }
-            let outcome = chain::analyze(chain_nodes, &series, plan.end);
+            let outcome = chain::analyze(chain_nodes, &series, plan.end, chrono::Utc::now());
             for (at, gap) in &outcome.gaps {
                 if *at == usize::MAX {
+                    report.entries.push(Entry::Gap(report.gaps.len()));
                     report.gaps.push(gap.clone());
                 }
             }
@@ -305,9 +306,6 @@ impl Engine {
                 }
             }
         }
-        // Sort out the pre-tail gaps pushed first: keep gaps in entry order,
-        // with tail gaps (not printed) first in the list as they were pushed.
-
         // Log files: verify the ones valid digests vouch for; the rest are
         // unverified, never silently dropped.
         self.progress.add_logs(log_plans.len() as u64);

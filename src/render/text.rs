@@ -115,14 +115,20 @@ pub fn render(
             }
             Entry::Gap(i) => {
                 let g = &report.gaps[i];
-                if g.kind == GapKind::ChainRestart {
-                    let prefix = if g.backfill { "(backfill) " } else { "" };
-                    lines.error(&format!(
+                let prefix = if g.backfill { "(backfill) " } else { "" };
+                let line = match g.kind {
+                    GapKind::ChainRestart => format!(
                         "{prefix}No log files were delivered by CloudTrail between {} and {}",
                         display(g.start),
                         display(g.end)
-                    ))?;
-                }
+                    ),
+                    GapKind::NoLaterDigest => format!(
+                        "{prefix}No digest files found between {} and {} (deleted, or logging was stopped)",
+                        display(g.start),
+                        display(g.end)
+                    ),
+                };
+                lines.error(&line)?;
             }
         }
     }
