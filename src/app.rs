@@ -41,6 +41,12 @@ fn operational(e: impl std::fmt::Display) -> AppError {
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Validate(args) => runtime().and_then(|rt| rt.block_on(validate(args))),
+        Command::Simulate(args) => crate::simulate::run(&args)
+            .map(|out| {
+                println!("{}", out.summary_text());
+                0
+            })
+            .map_err(operational),
     };
     match result {
         Ok(code) => code,

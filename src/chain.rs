@@ -134,7 +134,12 @@ fn typical_interval(nodes: &[Node]) -> Duration {
 ///
 /// `series` names inferred missing digests; `requested_end` and `now` decide
 /// whether a digest covering the requested end is overdue (truncated tail).
-pub fn analyze(nodes: &[Node], series: &DigestSeries, requested_end: Timestamp, now: Timestamp) -> ChainOutcome {
+pub fn analyze(
+    nodes: &[Node],
+    series: &DigestSeries,
+    requested_end: Timestamp,
+    now: Timestamp,
+) -> ChainOutcome {
     let mut verdicts: Vec<(Status, Option<Finding>)> = nodes
         .iter()
         .map(|n| match &n.state {
@@ -470,7 +475,9 @@ mod tests {
     fn truncated_tail_is_a_gap_to_the_requested_end() {
         let nodes = vec![verified(0, false), verified(1, true)];
         // Not yet due: the digest covering the end may still be on its way.
-        assert!(analyze(&nodes, &series(), end_of(2), end_of(2)).gaps.is_empty());
+        assert!(analyze(&nodes, &series(), end_of(2), end_of(2))
+            .gaps
+            .is_empty());
         let out = analyze(&nodes, &series(), end_of(2), end_of(9));
         assert_eq!(out.gaps.len(), 1);
         assert_eq!(out.gaps[0].1.kind, GapKind::NoLaterDigest);

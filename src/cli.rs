@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate a trail's digest chain and log files for a time range.
     Validate(ValidateArgs),
+    /// Write a synthetic, correctly signed trail (optionally damaged) in the local layout.
+    Simulate(crate::simulate::SimulateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

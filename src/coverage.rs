@@ -46,7 +46,8 @@ impl Scope {
     pub fn days(&self) -> Vec<NaiveDate> {
         let mut out = Vec::new();
         let mut d = self.start.date_naive();
-        let last = self.end.date_naive();
+        // `end` is exclusive: a scope ending at midnight needs no folder for that day.
+        let last = (self.end - TimeDelta::seconds(1)).date_naive();
         while d <= last {
             out.push(d);
             match d.succ_opt() {

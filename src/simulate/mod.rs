@@ -1,1 +1,654 @@
-//! Synthetic trails.
+//! `trailproof simulate`: writes a synthetic trail, correctly signed the way
+//! CloudTrail signs (so `aws cloudtrail validate-logs` accepts the undamaged
+//! output), in the local layout, with its public-keys file, and optionally
+//! damaged in every way the validator must notice.
+
+pub mod damage;
+pub mod records;
+pub mod signer;
+
+use crate::digest::{sha256_hex, string_to_sign};
+use crate::gzip::{gzip, inflate_to_vec};
+use crate::layout::{log_key, AccountRoot, DigestSeries};
+use crate::pubkeys::PublicKeySet;
+use crate::store::local::METADATA_SUFFIX;
+use crate::timefmt::{display, parse_user_time, Timestamp};
+use chrono::Duration;
+use damage::{Damage, DamageKind};
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use signer::Signer;
+use std::path::{Path, PathBuf};
+
+/// Why a trail could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Directory to write into: DIR/<bucket>/<key> plus the public-keys file.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Start of the first digest window's hour (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub start_time: String,
+    /// Hours (digest windows) to write.
+    #[arg(long, default_value_t = 3)]
+    pub hours: usize,
+    #[arg(long, default_value_t = 4)]
+    pub logs_per_hour: usize,
+    #[arg(long, default_value_t = 20)]
+    pub records_per_log: usize,
+    #[arg(long, default_value = "trailproof-sample-bucket")]
+    pub bucket: String,
+    /// Bucket for log files (default: the digest bucket).
+    #[arg(long)]
+    pub log_bucket: Option<String>,
+    #[arg(long, default_value = "123456789012")]
+    pub account_id: String,
+    #[arg(long, default_value = "sample-trail")]
+    pub trail_name: String,
+    #[arg(long, default_value = "us-east-1")]
+    pub home_region: String,
+    /// Delivering region (default: the home region); differs for multi-region trails.
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub s3_prefix: Option<String>,
+    /// Write an organization trail's layout (AWSLogs/<o-id>/<account>/...).
+    #[arg(long)]
+    pub organization_id: Option<String>,
+    /// Seconds after the hour at which digest windows start (real ones are not aligned).
+    #[arg(long, default_value_t = 0)]
+    pub window_offset_seconds: u32,
+    /// Seed for ids and records (the RSA key is always fresh).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Damage to inject: KIND@HOUR[.N], repeatable. Kinds: tamper-log, delete-log,
+    /// append-log, delete-digest, move-digest, forge-digest, unsign-digest, gap,
+    /// validation-off, empty-hour, unreferenced-log.
+    #[arg(long = "damage", value_name = "KIND@HOUR[.N]")]
+    pub damage: Vec<String>,
+    /// Where to write the public keys (default: DIR/public-keys.json).
+    #[arg(long)]
+    pub keys_file: Option<PathBuf>,
+}
+
+/// Everything the simulator needs, independent of the command line.
+#[derive(Clone)]
+pub struct SimSpec {
+    pub out: PathBuf,
+    pub start: Timestamp,
+    pub hours: usize,
+    pub logs_per_hour: usize,
+    pub records_per_log: usize,
+    pub bucket: String,
+    pub log_bucket: Option<String>,
+    pub account: String,
+    pub trail_name: String,
+    pub home_region: String,
+    pub region: String,
+    pub prefix: Option<String>,
+    pub org_id: Option<String>,
+    pub window_offset_seconds: u32,
+    pub seed: Option<u64>,
+    pub damage: Vec<Damage>,
+    pub keys_file: Option<PathBuf>,
+    /// A key to sign with (tests reuse one; generation is the slow part).
+    pub signer: Option<Signer>,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct SimOutput {
+    pub out: PathBuf,
+    pub keys_file: PathBuf,
+    pub bucket: String,
+    pub log_bucket: String,
+    pub trail_arn: String,
+    pub region: String,
+    pub prefix: Option<String>,
+    pub org_id: Option<String>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub digest_keys: Vec<String>,
+    pub log_keys: Vec<String>,
+    pub damage: Vec<String>,
+}
+
+impl SimOutput {
+    /// The command that validates what was written.
+    pub fn validate_command(&self) -> String {
+        let mut cmd = format!(
+            "trailproof validate --local {} --public-keys {} --trail-arn {} --start-time {} --end-time {}",
+            self.out.display(),
+            self.keys_file.display(),
+            self.trail_arn,
+            display(self.start),
+            display(self.end)
+        );
+        if let Some(p) = &self.prefix {
+            cmd.push_str(&format!(" --s3-prefix {p}"));
+        }
+        if let Some(o) = &self.org_id {
+            cmd.push_str(&format!(" --organization-id {o}"));
+        }
+        if !self.trail_arn.contains(&format!(":{}:", self.region)) {
+            cmd.push_str(&format!(" --region {}", self.region));
+        }
+        cmd
+    }
+
+    /// What `trailproof simulate` prints.
+    pub fn summary_text(&self) -> String {
+        let mut s = format!(
+            "Wrote {} digest files and {} log files for {} ({} to {}) under {}\nPublic keys: {}\n",
+            self.digest_keys.len(),
+            self.log_keys.len(),
+            self.trail_arn,
+            display(self.start),
+            display(self.end),
+            self.out.display(),
+            self.keys_file.display()
+        );
+        for d in &self.damage {
+            s.push_str(&format!("Damage: {d}\n"));
+        }
+        s.push_str(&format!("Validate with:\n  {}", self.validate_command()));
+        s
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> SimError {
+    SimError::Invalid(msg.into())
+}
+
+impl SimSpec {
+    pub fn from_args(a: &SimulateArgs) -> Result<SimSpec, SimError> {
+        let start = parse_user_time(&a.start_time).map_err(|e| invalid(e.to_string()))?;
+        let damage = a
+            .damage
+            .iter()
+            .map(|d| d.parse::<Damage>().map_err(invalid))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SimSpec {
+            out: a.out.clone(),
+            start,
+            hours: a.hours,
+            logs_per_hour: a.logs_per_hour,
+            records_per_log: a.records_per_log,
+            bucket: a.bucket.clone(),
+            log_bucket: a.log_bucket.clone(),
+            account: a.account_id.clone(),
+            trail_name: a.trail_name.clone(),
+            home_region: a.home_region.clone(),
+            region: a.region.clone().unwrap_or_else(|| a.home_region.clone()),
+            prefix: a.s3_prefix.clone(),
+            org_id: a.organization_id.clone(),
+            window_offset_seconds: a.window_offset_seconds,
+            seed: a.seed,
+            damage,
+            keys_file: a.keys_file.clone(),
+            signer: None,
+        })
+    }
+
+    fn check(&self) -> Result<(), SimError> {
+        if self.hours == 0 || self.hours > 24 * 366 {
+            return Err(invalid("--hours must be between 1 and 8784"));
+        }
+        if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("--account-id must be 12 digits"));
+        }
+        if self.window_offset_seconds >= 3600 {
+            return Err(invalid("--window-offset-seconds must be below 3600"));
+        }
+        for name in [&self.bucket, &self.trail_name] {
+            if name.is_empty() || name.contains('/') || name.contains("..") {
+                return Err(invalid(format!(
+                    "{name:?} is not a usable bucket or trail name"
+                )));
+            }
+        }
+        for d in &self.damage {
+            if d.hour >= self.hours {
+                return Err(invalid(format!(
+                    "damage {d}: hour out of range (0..{})",
+                    self.hours
+                )));
+            }
+            let is_log_damage = matches!(
+                d.kind,
+                DamageKind::TamperLog | DamageKind::DeleteLog | DamageKind::AppendLog
+            );
+            if is_log_damage && d.log_index >= self.logs_per_hour {
+                return Err(invalid(format!(
+                    "damage {d}: the hour has only {} log files",
+                    self.logs_per_hour
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
+    let io = |source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(path, bytes).map_err(io)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, SimError> {
+    std::fs::read(path).map_err(|source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn remove(path: &Path) -> Result<(), SimError> {
+    std::fs::remove_file(path).map_err(|source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn metadata_json(signature: &str) -> String {
+    json!({"signature": signature, "signature-algorithm": "SHA256withRSA"}).to_string()
+}
+
+/// A digest as CloudTrail lays it out: compact JSON in AWS's field order.
+struct DigestDoc<'a> {
+    account: &'a str,
+    start: Timestamp,
+    end: Timestamp,
+    bucket: &'a str,
+    key: &'a str,
+    fingerprint: &'a str,
+    previous: Option<(&'a str, &'a str, &'a str, &'a str)>,
+    logs: &'a [LogEntry],
+}
+
+struct LogEntry {
+    bucket: String,
+    key: String,
+    hash: String,
+    newest: Timestamp,
+    oldest: Timestamp,
+}
+
+impl DigestDoc<'_> {
+    fn to_json(&self) -> String {
+        let s = |v: &str| Value::from(v).to_string();
+        let t = |v: Timestamp| s(&display(v));
+        let opt = |v: Option<&str>| v.map(s).unwrap_or_else(|| "null".to_string());
+        let newest = self.logs.iter().map(|l| l.newest).max();
+        let oldest = self.logs.iter().map(|l| l.oldest).min();
+        let logs: Vec<String> = self
+            .logs
+            .iter()
+            .map(|l| {
+                format!(
+                    "{{\"s3Bucket\":{},\"s3Object\":{},\"hashValue\":{},\"hashAlgorithm\":\"SHA-256\",\"newestEventTime\":{},\"oldestEventTime\":{}}}",
+                    s(&l.bucket),
+                    s(&l.key),
+                    s(&l.hash),
+                    t(l.newest),
+                    t(l.oldest)
+                )
+            })
+            .collect();
+        let (pb, pk, ph, ps) = match self.previous {
+            Some((b, k, h, sig)) => (Some(b), Some(k), Some(h), Some(sig)),
+            None => (None, None, None, None),
+        };
+        format!(
+            "{{\"awsAccountId\":{},\"digestStartTime\":{},\"digestEndTime\":{},\"digestS3Bucket\":{},\"digestS3Object\":{},\"digestPublicKeyFingerprint\":{},\"digestSignatureAlgorithm\":\"SHA256withRSA\",\"newestEventTime\":{},\"oldestEventTime\":{},\"previousDigestS3Bucket\":{},\"previousDigestS3Object\":{},\"previousDigestHashValue\":{},\"previousDigestHashAlgorithm\":{},\"previousDigestSignature\":{},\"logFiles\":[{}]}}",
+            s(self.account),
+            t(self.start),
+            t(self.end),
+            s(self.bucket),
+            s(self.key),
+            s(self.fingerprint),
+            newest.map(t).unwrap_or_else(|| "null".into()),
+            oldest.map(t).unwrap_or_else(|| "null".into()),
+            opt(pb),
+            opt(pk),
+            opt(ph),
+            opt(ph.map(|_| "SHA-256")),
+            opt(ps),
+            logs.join(",")
+        )
+    }
+}
+
+fn unique_id(rng: &mut impl Rng) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..16)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// Writes one log file delivered at `at`; returns its digest entry.
+fn write_log(
+    spec: &SimSpec,
+    rng: &mut impl Rng,
+    root: &AccountRoot,
+    log_bucket: &str,
+    at: Timestamp,
+) -> Result<LogEntry, SimError> {
+    let key = log_key(root, &spec.region, at, &unique_id(rng));
+    let mut times: Vec<Timestamp> = (0..spec.records_per_log.max(1))
+        .map(|_| at - Duration::seconds(rng.gen_range(30..300)))
+        .collect();
+    times.sort();
+    let recs: Vec<Value> = times
+        .iter()
+        .take(spec.records_per_log)
+        .map(|t| records::record(rng, &spec.account, &spec.region, &display(*t)))
+        .collect();
+    let body = json!({ "Records": recs }).to_string();
+    write(
+        &spec.out.join(log_bucket).join(&key),
+        &gzip(body.as_bytes()),
+    )?;
+    Ok(LogEntry {
+        bucket: log_bucket.to_string(),
+        key,
+        hash: sha256_hex(body.as_bytes()),
+        newest: times.last().copied().unwrap_or(at),
+        oldest: times.first().copied().unwrap_or(at),
+    })
+}
+
+/// Writes the trail and applies the damage. The honest part is exactly what
+/// CloudTrail writes; see validation.md.
+pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
+    spec.check()?;
+    let signer = match &spec.signer {
+        Some(s) => s.clone(),
+        None => Signer::generate().map_err(SimError::Sign)?,
+    };
+    let mut rng = match spec.seed {
+        Some(s) => rand::rngs::StdRng::seed_from_u64(s),
+        None => rand::rngs::StdRng::from_entropy(),
+    };
+    let root = AccountRoot::new(
+        spec.prefix.as_deref(),
+        spec.org_id.as_deref(),
+        &spec.account,
+    );
+    let series = DigestSeries {
+        root: root.clone(),
+        source_region: spec.region.clone(),
+        trail_name: spec.trail_name.clone(),
+        home_region: spec.home_region.clone(),
+    };
+    let log_bucket = spec
+        .log_bucket
+        .clone()
+        .unwrap_or_else(|| spec.bucket.clone());
+    let first = spec.start + Duration::seconds(i64::from(spec.window_offset_seconds));
+    let hour = Duration::hours(1);
+    let shape =
+        |h: usize, kind: DamageKind| spec.damage.iter().any(|d| d.hour == h && d.kind == kind);
+
+    let mut out = SimOutput {
+        out: spec.out.clone(),
+        keys_file: spec
+            .keys_file
+            .clone()
+            .unwrap_or_else(|| spec.out.join("public-keys.json")),
+        bucket: spec.bucket.clone(),
+        log_bucket: log_bucket.clone(),
+        trail_arn: format!(
+            "arn:aws:cloudtrail:{}:{}:trail/{}",
+            spec.home_region, spec.account, spec.trail_name
+        ),
+        region: spec.region.clone(),
+        prefix: root.prefix.clone(),
+        org_id: root.org_id.clone(),
+        start: first,
+        end: first + hour * spec.hours as i32,
+        digest_keys: Vec::new(),
+        log_keys: Vec::new(),
+        damage: Vec::new(),
+    };
+    // Per hour: the log entries delivered and the digest key (if any).
+    let mut hour_logs: Vec<Vec<LogEntry>> = Vec::new();
+    let mut hour_digest: Vec<Option<String>> = Vec::new();
+    // (key, sha256 of inflated bytes, signature) of the previous digest, None after a break.
+    let mut previous: Option<(String, String, String)> = None;
+    let spacing = (3600 - 120) / spec.logs_per_hour.max(1) as i64;
+    for h in 0..spec.hours {
+        let ws = first + hour * h as i32;
+        let we = ws + hour;
+        let logging_off = shape(h, DamageKind::Gap);
+        let mut logs = Vec::new();
+        if !logging_off && !shape(h, DamageKind::EmptyHour) {
+            for i in 0..spec.logs_per_hour {
+                let at = ws
+                    + Duration::seconds(60 + spacing * i as i64 + rng.gen_range(0..spacing.max(1)));
+                let entry = write_log(spec, &mut rng, &root, &log_bucket, at)?;
+                out.log_keys.push(entry.key.clone());
+                logs.push(entry);
+            }
+        }
+        if logging_off || shape(h, DamageKind::ValidationOff) {
+            previous = None;
+            hour_logs.push(logs);
+            hour_digest.push(None);
+            continue;
+        }
+        let key = series.key(we, false);
+        let doc = DigestDoc {
+            account: &spec.account,
+            start: ws,
+            end: we,
+            bucket: &spec.bucket,
+            key: &key,
+            fingerprint: &signer.fingerprint,
+            previous: previous.as_ref().map(|(k, hsh, sig)| {
+                (spec.bucket.as_str(), k.as_str(), hsh.as_str(), sig.as_str())
+            }),
+            logs: &logs,
+        };
+        let text = doc.to_json();
+        let sha = sha256_hex(text.as_bytes());
+        let prev_sig = previous.as_ref().map(|(_, _, s)| s.as_str());
+        let signature = signer
+            .sign_hex(string_to_sign(&display(we), &spec.bucket, &key, &sha, prev_sig).as_bytes())
+            .map_err(SimError::Sign)?;
+        let path = spec.out.join(&spec.bucket).join(&key);
+        write(&path, &gzip(text.as_bytes()))?;
+        write(&sidecar(&path), metadata_json(&signature).as_bytes())?;
+        out.digest_keys.push(key.clone());
+        previous = Some((key.clone(), sha, signature));
+        hour_logs.push(logs);
+        hour_digest.push(Some(key));
+    }
+
+    let keys_from = spec.start - Duration::days(1);
+    let mut set = PublicKeySet::new();
+    set.insert(signer.public_key(keys_from, out.end + Duration::days(30)));
+    write(&out.keys_file, set.to_json().as_bytes())?;
+
+    for d in &spec.damage {
+        if d.kind.shapes_build() {
+            out.damage
+                .push(format!("{d}: applied while building hour {}", d.hour));
+            continue;
+        }
+        let what = apply(
+            spec,
+            &mut rng,
+            &root,
+            &log_bucket,
+            &hour_logs,
+            &hour_digest,
+            d,
+            first,
+        )?;
+        out.damage.push(format!("{d}: {what}"));
+    }
+    Ok(out)
+}
+
+fn sidecar(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(METADATA_SUFFIX);
+    PathBuf::from(s)
+}
+
+/// Applies one post-build damage; returns what it did, naming the key.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    spec: &SimSpec,
+    rng: &mut impl Rng,
+    root: &AccountRoot,
+    log_bucket: &str,
+    hour_logs: &[Vec<LogEntry>],
+    hour_digest: &[Option<String>],
+    d: &Damage,
+    first: Timestamp,
+) -> Result<String, SimError> {
+    let log = || {
+        hour_logs[d.hour].get(d.log_index).ok_or_else(|| {
+            invalid(format!(
+                "damage {d}: hour {} has no log file {}",
+                d.hour, d.log_index
+            ))
+        })
+    };
+    let digest = || {
+        hour_digest[d.hour]
+            .clone()
+            .ok_or_else(|| invalid(format!("damage {d}: hour {} has no digest", d.hour)))
+    };
+    let bucket_dir = spec.out.join(&spec.bucket);
+    match d.kind {
+        DamageKind::TamperLog => {
+            let l = log()?;
+            let path = spec.out.join(&l.bucket).join(&l.key);
+            let body =
+                inflate_to_vec(&read(&path)?, 1 << 31).map_err(|e| invalid(e.to_string()))?;
+            let mut v: Value = serde_json::from_slice(&body).map_err(|e| invalid(e.to_string()))?;
+            if let Some(r) = v.pointer_mut("/Records/0/sourceIPAddress") {
+                *r = Value::from("198.51.100.66");
+            } else {
+                v["Records"] = json!([{"eventName": "DeleteTrail"}]);
+            }
+            write(&path, &gzip(v.to_string().as_bytes()))?;
+            Ok(format!("changed a record in s3://{}/{}", l.bucket, l.key))
+        }
+        DamageKind::DeleteLog => {
+            let l = log()?;
+            remove(&spec.out.join(&l.bucket).join(&l.key))?;
+            Ok(format!("deleted s3://{}/{}", l.bucket, l.key))
+        }
+        DamageKind::AppendLog => {
+            let l = log()?;
+            let path = spec.out.join(&l.bucket).join(&l.key);
+            let mut bytes = read(&path)?;
+            let forged = json!({"Records": [records::record(rng, &spec.account, &spec.region, &display(first))]});
+            bytes.extend(gzip(forged.to_string().as_bytes()));
+            write(&path, &bytes)?;
+            Ok(format!(
+                "appended a gzip member to s3://{}/{}",
+                l.bucket, l.key
+            ))
+        }
+        DamageKind::DeleteDigest => {
+            let key = digest()?;
+            let path = bucket_dir.join(&key);
+            remove(&path)?;
+            remove(&sidecar(&path))?;
+            Ok(format!("deleted s3://{}/{key}", spec.bucket))
+        }
+        DamageKind::MoveDigest => {
+            let key = digest()?;
+            let parsed = crate::layout::parse_digest_key(&key)
+                .ok_or_else(|| invalid("unparsable digest key"))?;
+            let series = DigestSeries {
+                root: parsed.root,
+                source_region: parsed.source_region,
+                trail_name: parsed.trail_name,
+                home_region: parsed.home_region,
+            };
+            let new_key = series.key(parsed.end + Duration::seconds(30), false);
+            let (from, to) = (bucket_dir.join(&key), bucket_dir.join(&new_key));
+            write(&to, &read(&from)?)?;
+            write(&sidecar(&to), &read(&sidecar(&from))?)?;
+            remove(&from)?;
+            remove(&sidecar(&from))?;
+            Ok(format!("moved s3://{}/{key} to {new_key}", spec.bucket))
+        }
+        DamageKind::ForgeDigest => {
+            let key = digest()?;
+            let path = bucket_dir.join(&key);
+            let text =
+                inflate_to_vec(&read(&path)?, 1 << 30).map_err(|e| invalid(e.to_string()))?;
+            let mut v: Value = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
+            let dropped = v["logFiles"].as_array_mut().and_then(|a| a.pop());
+            let forged = v.to_string();
+            let attacker = Signer::generate().map_err(SimError::Sign)?;
+            let prev_sig = v["previousDigestSignature"].as_str();
+            let end = v["digestEndTime"].as_str().unwrap_or_default();
+            let sig = attacker
+                .sign_hex(
+                    string_to_sign(
+                        end,
+                        &spec.bucket,
+                        &key,
+                        &sha256_hex(forged.as_bytes()),
+                        prev_sig,
+                    )
+                    .as_bytes(),
+                )
+                .map_err(SimError::Sign)?;
+            write(&path, &gzip(forged.as_bytes()))?;
+            write(&sidecar(&path), metadata_json(&sig).as_bytes())?;
+            let dropped = dropped
+                .and_then(|x| x["s3Object"].as_str().map(str::to_string))
+                .map(|k| format!(", dropping {k}"))
+                .unwrap_or_default();
+            Ok(format!(
+                "re-signed s3://{}/{key} with an attacker's key{dropped}",
+                spec.bucket
+            ))
+        }
+        DamageKind::UnsignDigest => {
+            let key = digest()?;
+            remove(&sidecar(&bucket_dir.join(&key)))?;
+            Ok(format!(
+                "removed the signature metadata of s3://{}/{key}",
+                spec.bucket
+            ))
+        }
+        DamageKind::UnreferencedLog => {
+            let at = first + Duration::hours(d.hour as i64) + Duration::seconds(1800 + 7);
+            let entry = write_log(spec, rng, root, log_bucket, at)?;
+            Ok(format!("added s3://{}/{}", entry.bucket, entry.key))
+        }
+        DamageKind::Gap | DamageKind::ValidationOff | DamageKind::EmptyHour => Ok(String::new()),
+    }
+}
+
+/// Runs `trailproof simulate`.
+pub fn run(args: &SimulateArgs) -> Result<SimOutput, SimError> {
+    write_trail(&SimSpec::from_args(args)?)
+}

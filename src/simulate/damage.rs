@@ -1,0 +1,130 @@
+//! The kinds of damage the simulator can inject, each one a thing an
+//! attacker or an accident does to a real trail.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What to break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DamageKind {
+    /// Change a record of a log file (digest unchanged).
+    TamperLog,
+    /// Delete a log file.
+    DeleteLog,
+    /// Append a second gzip member of forged records to a log file.
+    AppendLog,
+    /// Delete a digest and its metadata.
+    DeleteDigest,
+    /// Move a digest (and metadata) to the key 30 s later.
+    MoveDigest,
+    /// Rewrite a digest (drop its last log entry) and sign it with another key.
+    ForgeDigest,
+    /// Remove a digest's signature metadata.
+    UnsignDigest,
+    /// Logging stopped for the hour: no logs, no digest; the next digest restarts the chain.
+    Gap,
+    /// Validation off for the hour: logs delivered, no digest; the next digest restarts the chain.
+    ValidationOff,
+    /// No activity: a digest with an empty log list.
+    EmptyHour,
+    /// An extra log file inside the hour that no digest lists.
+    UnreferencedLog,
+}
+
+impl DamageKind {
+    pub const ALL: [(&'static str, DamageKind); 11] = [
+        ("tamper-log", DamageKind::TamperLog),
+        ("delete-log", DamageKind::DeleteLog),
+        ("append-log", DamageKind::AppendLog),
+        ("delete-digest", DamageKind::DeleteDigest),
+        ("move-digest", DamageKind::MoveDigest),
+        ("forge-digest", DamageKind::ForgeDigest),
+        ("unsign-digest", DamageKind::UnsignDigest),
+        ("gap", DamageKind::Gap),
+        ("validation-off", DamageKind::ValidationOff),
+        ("empty-hour", DamageKind::EmptyHour),
+        ("unreferenced-log", DamageKind::UnreferencedLog),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// Damage that changes how the honest trail is built (rather than editing files afterwards).
+    pub fn shapes_build(self) -> bool {
+        matches!(
+            self,
+            DamageKind::Gap | DamageKind::ValidationOff | DamageKind::EmptyHour
+        )
+    }
+}
+
+/// One injected damage: `KIND@HOUR[.N]` (N = log file index within the hour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damage {
+    pub kind: DamageKind,
+    pub hour: usize,
+    pub log_index: usize,
+}
+
+impl FromStr for Damage {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, at) = s
+            .split_once('@')
+            .ok_or_else(|| format!("damage {s:?} is not KIND@HOUR[.N]"))?;
+        let kind = DamageKind::ALL
+            .iter()
+            .find(|(n, _)| *n == kind)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| {
+                let names: Vec<&str> = DamageKind::ALL.iter().map(|(n, _)| *n).collect();
+                format!("unknown damage kind {kind:?} (one of {})", names.join(", "))
+            })?;
+        let (hour, index) = match at.split_once('.') {
+            Some((h, n)) => (h, Some(n)),
+            None => (at, None),
+        };
+        let hour = hour
+            .parse()
+            .map_err(|_| format!("damage {s:?}: hour {hour:?} is not a number"))?;
+        let log_index = match index {
+            Some(n) => n
+                .parse()
+                .map_err(|_| format!("damage {s:?}: log index {n:?} is not a number"))?,
+            None => 0,
+        };
+        Ok(Damage {
+            kind,
+            hour,
+            log_index,
+        })
+    }
+}
+
+impl fmt::Display for Damage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}.{}", self.kind.name(), self.hour, self.log_index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let d: Damage = "tamper-log@3.2".parse().unwrap();
+        assert_eq!((d.kind, d.hour, d.log_index), (DamageKind::TamperLog, 3, 2));
+        let d: Damage = "gap@0".parse().unwrap();
+        assert_eq!((d.kind, d.log_index), (DamageKind::Gap, 0));
+        for bad in ["gap", "nope@1", "gap@x", "gap@1.y"] {
+            assert!(bad.parse::<Damage>().is_err(), "{bad}");
+        }
+    }
+}

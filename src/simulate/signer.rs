@@ -1,0 +1,53 @@
+//! The simulator's signing key: RSA-2048 generated at run time, signing the
+//! way CloudTrail does (PKCS#1 v1.5 over SHA-256 of the string to sign).
+
+use crate::pubkeys::{fingerprint_of, PublicKey};
+use crate::timefmt::Timestamp;
+use rsa::pkcs1::EncodeRsaPublicKey;
+use sha2::{Digest as _, Sha256};
+
+/// A private key with its CloudTrail-style fingerprint.
+#[derive(Clone)]
+pub struct Signer {
+    key: rsa::RsaPrivateKey,
+    der: Vec<u8>,
+    pub fingerprint: String,
+}
+
+impl Signer {
+    /// Generates a fresh 2048-bit key (ring refuses smaller ones).
+    pub fn generate() -> Result<Signer, String> {
+        let key =
+            rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| e.to_string())?;
+        let der = key
+            .to_public_key()
+            .to_pkcs1_der()
+            .map_err(|e| e.to_string())?
+            .as_bytes()
+            .to_vec();
+        Ok(Signer {
+            fingerprint: fingerprint_of(&der),
+            key,
+            der,
+        })
+    }
+
+    /// Lowercase hex signature over `message`.
+    pub fn sign_hex(&self, message: &[u8]) -> Result<String, String> {
+        let hash = Sha256::digest(message);
+        self.key
+            .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &hash)
+            .map(hex::encode)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The public half, valid for the given window, as it goes into a keys file.
+    pub fn public_key(&self, from: Timestamp, to: Timestamp) -> PublicKey {
+        PublicKey {
+            fingerprint: self.fingerprint.clone(),
+            pkcs1_der: self.der.clone(),
+            valid_from: Some(from),
+            valid_to: Some(to),
+        }
+    }
+}

@@ -1,0 +1,762 @@
+//! End-to-end: `trailproof simulate` writes a signed trail (optionally
+//! damaged), `trailproof validate --local` checks it; we assert the JSON
+//! verdicts, the text lines byte for byte, and the exit status.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use trailproof::gzip::inflate_to_vec;
+use trailproof::layout::{parse_digest_key, parse_log_key, AccountRoot, DigestSeries};
+use trailproof::timefmt::{parse_user_time, Timestamp};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
+const START: &str = "2026-03-01T00:00:00Z";
+const BUCKET: &str = "trailproof-sample-bucket";
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+const HOURS: i64 = 6;
+
+struct Trail {
+    dir: tempfile::TempDir,
+}
+
+impl Trail {
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+    fn bucket_dir(&self) -> PathBuf {
+        self.root().join(BUCKET)
+    }
+    fn keys(&self) -> PathBuf {
+        self.root().join("public-keys.json")
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn simulate(extra: &[&str]) -> Trail {
+    let dir = tempfile::tempdir().unwrap();
+    let hours = HOURS.to_string();
+    let mut args = vec![
+        "simulate",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--start-time",
+        START,
+        "--hours",
+        &hours,
+        "--logs-per-hour",
+        "3",
+        "--records-per-log",
+        "5",
+        "--seed",
+        "7",
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "simulate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Trail { dir }
+}
+
+fn end_time() -> String {
+    trailproof::timefmt::display(t(START) + chrono::Duration::hours(HOURS))
+}
+
+fn t(s: &str) -> Timestamp {
+    parse_user_time(s).unwrap()
+}
+
+fn validate(trail: &Trail, extra: &[&str]) -> Run {
+    let end = end_time();
+    let keys = trail.keys();
+    let mut args = vec![
+        "validate",
+        "--local",
+        trail.root().to_str().unwrap(),
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        START,
+        "--end-time",
+        &end,
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn validate_json(trail: &Trail, extra: &[&str]) -> (i32, Value) {
+    let mut a = vec!["--format", "json"];
+    a.extend_from_slice(extra);
+    let r = validate(trail, &a);
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+    assert_eq!(v["summary"]["exit_code"].as_i64().unwrap() as i32, r.code);
+    (r.code, v)
+}
+
+/// Every key below the bucket directory (no metadata sidecars).
+fn keys_on_disk(trail: &Trail) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let k = p.strip_prefix(base).unwrap().to_str().unwrap().to_string();
+                if !k.ends_with(".metadata.json") {
+                    out.push(k);
+                }
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(&trail.bucket_dir(), &trail.bucket_dir(), &mut v);
+    v.sort();
+    v
+}
+
+fn series() -> DigestSeries {
+    DigestSeries {
+        root: AccountRoot::new(None, None, "123456789012"),
+        source_region: "us-east-1".into(),
+        trail_name: "sample-trail".into(),
+        home_region: "us-east-1".into(),
+    }
+}
+
+fn digest_key(hour: i64) -> String {
+    series().key(t(START) + chrono::Duration::hours(hour + 1), false)
+}
+
+/// Log keys on disk delivered in hour `h` of the simulation.
+fn logs_in_hour(trail: &Trail, h: i64) -> Vec<String> {
+    let from = t(START) + chrono::Duration::hours(h);
+    let to = from + chrono::Duration::hours(1);
+    keys_on_disk(trail)
+        .into_iter()
+        .filter(|k| parse_log_key(k).is_some_and(|p| p.time >= from && p.time < to))
+        .collect()
+}
+
+/// (status, problem) per key, asserting each key has exactly one verdict.
+fn verdicts(v: &Value, kind: &str) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    for d in v[kind].as_array().unwrap() {
+        let key = d["key"].as_str().unwrap().to_string();
+        let problem = d["problem"].as_str().unwrap_or("").to_string();
+        let status = d["status"].as_str().unwrap().to_string();
+        assert!(
+            out.insert(key.clone(), (status, problem)).is_none(),
+            "{key} has two verdicts"
+        );
+    }
+    out
+}
+
+/// Nothing on disk in range vanishes from the report.
+fn assert_complete(trail: &Trail, v: &Value) {
+    let digests = verdicts(v, "digests");
+    let logs = verdicts(v, "logs");
+    for k in keys_on_disk(trail) {
+        if parse_digest_key(&k).is_some() {
+            assert!(
+                digests.contains_key(&k),
+                "digest {k} missing from the report"
+            );
+        } else if parse_log_key(&k).is_some() {
+            assert!(logs.contains_key(&k), "log {k} missing from the report");
+        }
+    }
+}
+
+fn problems(m: &BTreeMap<String, (String, String)>) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (status, problem) in m.values() {
+        *out.entry(format!("{status}:{problem}")).or_insert(0) += 1;
+    }
+    out
+}
+
+#[test]
+fn clean_trail_is_valid_and_prints_the_cli_lines() {
+    let trail = simulate(&[]);
+    let r = validate(&trail, &["--verbose"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    // Rebuild what the AWS CLI prints from the files themselves.
+    let mut want = format!(
+        "Validating log files for trail {ARN} between {START} and {}\n\n",
+        end_time()
+    );
+    let mut logs = 0;
+    for h in (0..HOURS).rev() {
+        let key = digest_key(h);
+        want.push_str(&format!("Digest file\ts3://{BUCKET}/{key}\tvalid\n"));
+        let gz = std::fs::read(trail.bucket_dir().join(&key)).unwrap();
+        let d: Value = serde_json::from_slice(&inflate_to_vec(&gz, 1 << 24).unwrap()).unwrap();
+        for lf in d["logFiles"].as_array().unwrap() {
+            want.push_str(&format!(
+                "Log file\ts3://{}/{}\tvalid\n",
+                lf["s3Bucket"].as_str().unwrap(),
+                lf["s3Object"].as_str().unwrap()
+            ));
+            logs += 1;
+        }
+    }
+    want.push_str(&format!(
+        "\nResults requested for {START} to {}\nResults found for {START} to {}:\n\n{HOURS}/{HOURS} digest files valid\n{logs}/{logs} log files valid\n",
+        end_time(),
+        end_time()
+    ));
+    assert_eq!(r.stdout, want);
+    // Without --verbose only the header and summary remain.
+    let r = validate(&trail, &[]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with(&format!(
+        "Validating log files for trail {ARN} between {START} and {}\n\nResults requested",
+        end_time()
+    )));
+    let (code, v) = validate_json(&trail, &[]);
+    assert_eq!(code, 0);
+    assert_complete(&trail, &v);
+    assert_eq!(v["summary"]["digests"]["valid"], HOURS);
+    assert_eq!(v["found"]["start"], START);
+    assert!(v["gaps"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn tampered_log_is_a_hash_mismatch_line_on_stderr() {
+    let trail = simulate(&["--damage", "tamper-log@2"]);
+    let r = validate(&trail, &[]);
+    assert_eq!(r.code, 1);
+    let log = &logs_in_hour(&trail, 2)[0];
+    assert_eq!(
+        r.stderr,
+        format!("Log file\ts3://{BUCKET}/{log}\tINVALID: hash value doesn't match\n\n")
+    );
+    let total = 3 * HOURS;
+    assert!(r.stdout.ends_with(&format!(
+        "\n{HOURS}/{HOURS} digest files valid\n{}/{total} log files valid, 1/{total} log files INVALID\n",
+        total - 1
+    )), "{}", r.stdout);
+}
+
+struct Case {
+    damage: &'static [&'static str],
+    exit: i32,
+    digests: Vec<(&'static str, usize)>,
+    logs: Vec<(&'static str, usize)>,
+    gaps: usize,
+}
+
+fn check_case(c: &Case) {
+    let mut args = Vec::new();
+    for d in c.damage {
+        args.push("--damage");
+        args.push(*d);
+    }
+    let trail = simulate(&args);
+    let (code, v) = validate_json(&trail, &[]);
+    assert_complete(&trail, &v);
+    let label = c.damage.join(" + ");
+    let digests = problems(&verdicts(&v, "digests"));
+    let logs = problems(&verdicts(&v, "logs"));
+    let want_d: BTreeMap<String, usize> =
+        c.digests.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+    let want_l: BTreeMap<String, usize> = c.logs.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+    assert_eq!(digests, want_d, "{label}: digests\n{v:#}");
+    assert_eq!(logs, want_l, "{label}: logs\n{v:#}");
+    assert_eq!(
+        v["gaps"].as_array().unwrap().len(),
+        c.gaps,
+        "{label}: gaps\n{:#}",
+        v["gaps"]
+    );
+    assert_eq!(code, c.exit, "{label}");
+    // The text form agrees with the JSON on what is wrong.
+    let r = validate(&trail, &[]);
+    assert_eq!(r.code, c.exit);
+    let invalid_lines = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("\tINVALID: "))
+        .count();
+    let not_valid = v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(v["logs"].as_array().unwrap())
+        .filter(|x| x["status"] != "valid")
+        .count();
+    assert_eq!(invalid_lines, not_valid, "{label}: {}", r.stderr);
+}
+
+#[test]
+fn every_damage_kind_alone() {
+    let n = 3 * HOURS as usize;
+    let cases = [
+        Case {
+            damage: &["tamper-log@2"],
+            exit: 1,
+            digests: vec![("valid:", 6)],
+            logs: vec![("valid:", n - 1), ("invalid:hash_mismatch", 1)],
+            gaps: 0,
+        },
+        Case {
+            damage: &["delete-log@2"],
+            exit: 1,
+            digests: vec![("valid:", 6)],
+            logs: vec![("valid:", n - 1), ("invalid:not_found", 1)],
+            gaps: 0,
+        },
+        Case {
+            damage: &["append-log@2"],
+            exit: 1,
+            digests: vec![("valid:", 6)],
+            logs: vec![("valid:", n - 1), ("invalid:trailing_data", 1)],
+            gaps: 0,
+        },
+        Case {
+            damage: &["delete-digest@2"],
+            exit: 1,
+            digests: vec![("valid:", 5), ("invalid:not_found", 1)],
+            logs: vec![("valid:", n - 3), ("unverified:unreferenced", 3)],
+            gaps: 0,
+        },
+        Case {
+            damage: &["move-digest@2"],
+            exit: 1,
+            digests: vec![
+                ("valid:", 5),
+                ("invalid:not_found", 1),
+                ("invalid:moved", 1),
+            ],
+            logs: vec![("valid:", n - 3), ("unverified:digest_invalid", 3)],
+            gaps: 0,
+        },
+        Case {
+            damage: &["forge-digest@2"],
+            exit: 1,
+            digests: vec![("valid:", 5), ("invalid:signature", 1)],
+            logs: vec![
+                ("valid:", n - 3),
+                ("unverified:digest_invalid", 2),
+                ("unverified:unreferenced", 1),
+            ],
+            gaps: 0,
+        },
+        Case {
+            damage: &["unsign-digest@2"],
+            exit: 1,
+            digests: vec![("valid:", 5), ("invalid:signature", 1)],
+            logs: vec![("valid:", n - 3), ("unverified:digest_invalid", 3)],
+            gaps: 0,
+        },
+        Case {
+            damage: &["gap@2"],
+            exit: 0,
+            digests: vec![("valid:", 5)],
+            logs: vec![("valid:", n - 3)],
+            gaps: 1,
+        },
+        Case {
+            damage: &["validation-off@2"],
+            exit: 1,
+            digests: vec![("valid:", 5)],
+            logs: vec![("valid:", n - 3), ("unverified:unreferenced", 3)],
+            gaps: 1,
+        },
+        Case {
+            damage: &["empty-hour@2"],
+            exit: 0,
+            digests: vec![("valid:", 6)],
+            logs: vec![("valid:", n - 3)],
+            gaps: 0,
+        },
+        Case {
+            damage: &["unreferenced-log@2"],
+            exit: 1,
+            digests: vec![("valid:", 6)],
+            logs: vec![("valid:", n), ("unverified:unreferenced", 1)],
+            gaps: 0,
+        },
+    ];
+    for c in &cases {
+        check_case(c);
+    }
+}
+
+#[test]
+fn combined_damage_keeps_one_verdict_per_object() {
+    let n = 3 * HOURS as usize;
+    let cases = [
+        // A forged digest next to a deleted one.
+        Case {
+            damage: &["forge-digest@2", "delete-digest@3"],
+            exit: 1,
+            digests: vec![
+                ("valid:", 4),
+                ("invalid:signature", 1),
+                ("invalid:not_found", 1),
+            ],
+            logs: vec![
+                ("valid:", n - 6),
+                ("unverified:digest_invalid", 2),
+                ("unverified:unreferenced", 4),
+            ],
+            gaps: 0,
+        },
+        // Two consecutive deleted digests are two findings (aws-cli #7054).
+        Case {
+            damage: &["delete-digest@2", "delete-digest@3"],
+            exit: 1,
+            digests: vec![("valid:", 4), ("invalid:not_found", 2)],
+            logs: vec![("valid:", n - 6), ("unverified:unreferenced", 6)],
+            gaps: 0,
+        },
+        // A gap next to a tampered log.
+        Case {
+            damage: &["gap@1", "tamper-log@2"],
+            exit: 1,
+            digests: vec![("valid:", 5)],
+            logs: vec![("valid:", n - 4), ("invalid:hash_mismatch", 1)],
+            gaps: 1,
+        },
+        Case {
+            damage: &["delete-log@0", "append-log@5", "unsign-digest@3"],
+            exit: 1,
+            digests: vec![("valid:", 5), ("invalid:signature", 1)],
+            logs: vec![
+                ("valid:", n - 5),
+                ("invalid:not_found", 1),
+                ("invalid:trailing_data", 1),
+                ("unverified:digest_invalid", 3),
+            ],
+            gaps: 0,
+        },
+    ];
+    for c in &cases {
+        check_case(c);
+    }
+}
+
+#[test]
+fn deleted_digest_prints_not_found_and_unreferenced_logs() {
+    let trail = simulate(&["--damage", "delete-digest@2"]);
+    let r = validate(&trail, &[]);
+    assert_eq!(r.code, 1);
+    let mut want = format!(
+        "Digest file\ts3://{BUCKET}/{}\tINVALID: not found\n\n",
+        digest_key(2)
+    );
+    for l in logs_in_hour(&trail, 2) {
+        want.push_str(&format!(
+            "Log file\ts3://{BUCKET}/{l}\tINVALID: not referenced by any digest\n\n"
+        ));
+    }
+    assert_eq!(r.stderr, want);
+    assert!(r.stdout.contains("\n5/6 digest files valid, 1/6 digest files INVALID\n15/18 log files valid, 3/18 log files INVALID\n"), "{}", r.stdout);
+}
+
+#[test]
+fn gap_line_matches_the_cli() {
+    let trail = simulate(&["--damage", "gap@2"]);
+    let r = validate(&trail, &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        "No log files were delivered by CloudTrail between 2026-03-01T02:00:00Z and 2026-03-01T03:00:00Z\n\n"
+    );
+    let (_, v) = validate_json(&trail, &[]);
+    assert_eq!(v["gaps"][0]["start"], "2026-03-01T02:00:00Z");
+    assert_eq!(v["gaps"][0]["end"], "2026-03-01T03:00:00Z");
+    assert_eq!(v["gaps"][0]["kind"], "chain_restart");
+}
+
+#[test]
+fn naming_forms_prefix_org_multi_region_offset() {
+    let trail = simulate(&[
+        "--s3-prefix",
+        "team/logs",
+        "--organization-id",
+        "o-abc123def4",
+        "--region",
+        "eu-west-1",
+        "--trail-name",
+        "org_trail.v2",
+        "--window-offset-seconds",
+        "2209",
+    ]);
+    let end = end_time();
+    let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org_trail.v2";
+    let keys = trail.keys();
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "validate",
+            "--local",
+            trail.root().to_str().unwrap(),
+            "--public-keys",
+            keys.to_str().unwrap(),
+            "--trail-arn",
+            arn,
+            "--start-time",
+            START,
+            "--end-time",
+            &end,
+            "--s3-prefix",
+            "/team/logs/",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        Command::new(BIN).args(&a).output().unwrap()
+    };
+    // The organization id is discovered from the bucket.
+    let out = run(&[]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["summary"]["digests"]["valid"], HOURS, "{v:#}");
+    assert!(v["digests"][0]["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("team/logs/AWSLogs/o-abc123def4/123456789012/CloudTrail-Digest/eu-west-1/"));
+    assert_complete(&trail, &v);
+    let out = run(&["--organization-id", "o-abc123def4"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn usage_and_operational_errors_exit_2_with_one_sentence() {
+    let trail = simulate(&[]);
+    let keys = trail.keys();
+    let root = trail.root().to_str().unwrap().to_string();
+    let k = keys.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "validate",
+                "--local",
+                &root,
+                "--public-keys",
+                k,
+                "--trail-arn",
+                "foo:bar:baz",
+                "--start-time",
+                START,
+            ],
+            "Invalid trail ARN provided: foo:bar:baz",
+        ),
+        (
+            vec![
+                "validate",
+                "--local",
+                &root,
+                "--public-keys",
+                k,
+                "--trail-arn",
+                ARN,
+                "--start-time",
+                "foo",
+            ],
+            "Unable to parse date value: foo",
+        ),
+        (
+            vec![
+                "validate",
+                "--local",
+                &root,
+                "--public-keys",
+                k,
+                "--trail-arn",
+                ARN,
+                "--start-time",
+                "2015-01-01",
+                "--end-time",
+                "2014-01-01",
+            ],
+            "start-time must occur before end-time",
+        ),
+        (
+            vec![
+                "validate",
+                "--local",
+                "/nonexistent/dir",
+                "--public-keys",
+                k,
+                "--trail-arn",
+                ARN,
+                "--start-time",
+                START,
+            ],
+            "/nonexistent/dir",
+        ),
+        (
+            vec![
+                "validate",
+                "--local",
+                &root,
+                "--public-keys",
+                "/nonexistent/keys.json",
+                "--trail-arn",
+                ARN,
+                "--start-time",
+                START,
+            ],
+            "keys",
+        ),
+        (
+            vec![
+                "validate",
+                "--local",
+                &root,
+                "--trail-arn",
+                ARN,
+                "--start-time",
+                START,
+            ],
+            "--public-keys",
+        ),
+        (
+            vec![
+                "validate",
+                "--local",
+                &root,
+                "--public-keys",
+                k,
+                "--trail-arn",
+                ARN,
+                "--start-time",
+                START,
+                "--s3-bucket",
+                "nope",
+            ],
+            "nope",
+        ),
+        (
+            vec![
+                "validate",
+                "--local",
+                &root,
+                "--public-keys",
+                &root,
+                "--trail-arn",
+                ARN,
+                "--start-time",
+                START,
+            ],
+            "keys",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn hostile_objects_are_findings_not_crashes() {
+    let trail = simulate(&[]);
+    let bucket = trail.bucket_dir();
+    // A digest replaced by a gzip bomb (keeps its metadata).
+    let bomb = trailproof::gzip::gzip(&vec![b' '; 70 * 1024 * 1024]);
+    std::fs::write(bucket.join(digest_key(4)), bomb).unwrap();
+    // A digest whose metadata sidecar is garbage.
+    std::fs::write(
+        bucket.join(format!("{}.metadata.json", digest_key(3))),
+        b"{\"signature\": [1,2]}",
+    )
+    .unwrap();
+    // A log file replaced by a symlink leading out of the directory.
+    let logs = logs_in_hour(&trail, 1);
+    std::fs::remove_file(bucket.join(&logs[0])).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", bucket.join(&logs[0])).unwrap();
+    // A log file that is deeply nested JSON, truncated gzip, and an empty file.
+    std::fs::write(
+        bucket.join(&logs[1]),
+        trailproof::gzip::gzip("[".repeat(200_000).as_bytes()),
+    )
+    .unwrap();
+    let good = std::fs::read(bucket.join(&logs[2])).unwrap();
+    std::fs::write(bucket.join(&logs[2]), &good[..good.len() / 2]).unwrap();
+    let logs5 = logs_in_hour(&trail, 5);
+    std::fs::write(bucket.join(&logs5[0]), b"").unwrap();
+    let (code, v) = validate_json(&trail, &[]);
+    assert_eq!(code, 1);
+    assert_complete(&trail, &v);
+    let d = verdicts(&v, "digests");
+    assert_eq!(d[&digest_key(4)], ("invalid".into(), "format".into()));
+    assert_eq!(d[&digest_key(3)], ("invalid".into(), "signature".into()));
+    let l = verdicts(&v, "logs");
+    assert_eq!(l[&logs[0]], ("invalid".into(), "read_error".into()));
+    assert_eq!(l[&logs[1]], ("invalid".into(), "hash_mismatch".into()));
+    assert_eq!(l[&logs[2]], ("invalid".into(), "format".into()));
+    assert_eq!(l[&logs5[0]], ("invalid".into(), "format".into()));
+    let set: BTreeSet<&str> = v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(set.len(), v["logs"].as_array().unwrap().len());
+}
+
+/// The README's first command: the committed sample trail's findings.
+#[test]
+fn readme_sample_trail_shows_its_two_findings() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample");
+    let keys = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/sample/public-keys.json"
+    );
+    let out = Command::new(BIN)
+        .args([
+            "validate",
+            "--local",
+            root,
+            "--public-keys",
+            keys,
+            "--trail-arn",
+            ARN,
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-01T06:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("Log file\ts3://trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01/"));
+    assert!(lines[0].ends_with("\tINVALID: hash value doesn't match"));
+    assert_eq!(lines[1], "No log files were delivered by CloudTrail between 2026-03-01T01:00:00Z and 2026-03-01T02:00:00Z");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout
+            .ends_with("\n5/5 digest files valid\n19/20 log files valid, 1/20 log files INVALID\n"),
+        "{stdout}"
+    );
+}
