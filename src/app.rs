@@ -3,14 +3,18 @@
 //! become one sentence and exit status 2.
 
 use crate::arn::TrailArn;
-use crate::cli::{Cli, Command, Format, ValidateArgs};
+use crate::aws::AwsOptions;
+use crate::cli::{Cli, Command, Format, KeysArgs, SimulateCmd, ValidateArgs};
+use crate::cloudtrail::CloudTrail;
 use crate::engine::{Engine, Plan};
 use crate::keysource::{FileKeys, KeySource};
 use crate::layout::AccountRoot;
 use crate::progress::{Bar, Progress, Silent};
 use crate::pubkeys::PublicKeySet;
+use crate::report::GapKind;
 use crate::report::Report;
 use crate::store::local::LocalStore;
+use crate::store::s3::S3Store;
 use crate::store::ObjectStore;
 use crate::timefmt::{parse_user_time, Timestamp};
 use std::io::IsTerminal;
@@ -41,12 +45,8 @@ fn operational(e: impl std::fmt::Display) -> AppError {
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Validate(args) => runtime().and_then(|rt| rt.block_on(validate(args))),
-        Command::Simulate(args) => crate::simulate::run(&args)
-            .map(|out| {
-                println!("{}", out.summary_text());
-                0
-            })
-            .map_err(operational),
+        Command::Simulate(args) => simulate(args),
+        Command::Keys(args) => runtime().and_then(|rt| rt.block_on(keys(args))),
     };
     match result {
         Ok(code) => code,
@@ -166,9 +166,7 @@ fn sole_bucket(dir: &Path) -> Result<String, AppError> {
 async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
     let req = request(&args)?;
     let Some(dir) = &args.local else {
-        return Err(usage(
-            "live mode is not available in this build; use --local DIR with --public-keys FILE",
-        ));
+        return validate_live(args, req).await;
     };
     let Some(keys_path) = &args.public_keys else {
         return Err(usage("--public-keys FILE is required with --local"));
@@ -194,6 +192,120 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
     let report = run_engine(Arc::new(store), keys, &args, &req, bucket, concurrency).await?;
     emit(&report, &args)?;
     Ok(report.exit_code())
+}
+
+/// Live mode: S3 and the CloudTrail API through the standard AWS configuration.
+async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError> {
+    let cfg = crate::aws::load(&AwsOptions {
+        profile: args.profile.clone(),
+        region: Some(req.source_region.clone()),
+    })
+    .await;
+    let cloudtrail = Arc::new(CloudTrail::new(cfg.clone()));
+    let mut notes = Vec::new();
+    let mut args = args;
+    let bucket = match &args.s3_bucket {
+        Some(b) => b.clone(),
+        None => {
+            // Auditors in a log-archive account often cannot describe the
+            // trail; --s3-bucket skips this.
+            let info = cloudtrail
+                .describe_trail(&req.arn)
+                .await
+                .map_err(operational)?;
+            if !info.log_file_validation_enabled {
+                notes.push(format!(
+                    "Log file validation is disabled for trail {}: no new digests are being delivered",
+                    req.arn.arn
+                ));
+            }
+            if args.s3_prefix.is_none() {
+                args.s3_prefix = info.prefix.clone();
+            }
+            info.bucket
+        }
+    };
+    let keys: Arc<dyn KeySource> = match &args.public_keys {
+        Some(p) => Arc::new(FileKeys(load_keys_file(p)?)),
+        None => cloudtrail.clone(),
+    };
+    let path_style = args.s3_path_style
+        || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
+    let store = Arc::new(S3Store::new(cfg, path_style, args.max_attempts));
+    let concurrency = args.concurrency.unwrap_or(64);
+    let mut report = run_engine(store, keys, &args, &req, bucket, concurrency).await?;
+    if args.public_keys.is_none() {
+        for gap in report
+            .gaps
+            .iter_mut()
+            .filter(|g| g.kind == GapKind::ChainRestart && g.cause.is_none())
+        {
+            gap.cause = cloudtrail.gap_cause(&req.arn, gap.start, gap.end).await;
+        }
+    }
+    report.notes.extend(notes);
+    emit(&report, &args)?;
+    Ok(report.exit_code())
+}
+
+/// `trailproof simulate [--upload]`.
+fn simulate(cmd: SimulateCmd) -> Result<i32, AppError> {
+    let out = crate::simulate::run(&cmd.sim).map_err(operational)?;
+    println!("{}", out.summary_text());
+    if cmd.upload {
+        let rt = runtime()?;
+        let n = rt.block_on(async {
+            let cfg = crate::aws::load(&AwsOptions {
+                profile: cmd.profile.clone(),
+                region: None,
+            })
+            .await;
+            let path_style = crate::aws::s3_endpoint_override(&cfg)
+                .is_some_and(|e| crate::aws::needs_path_style(&e));
+            let store = S3Store::new(cfg, path_style, 5);
+            crate::store::s3::upload_dir(&store, &out.out).await
+        });
+        let n = n.map_err(|e| operational(format!("upload failed: {e}")))?;
+        println!("Uploaded {n} objects.");
+    }
+    Ok(0)
+}
+
+/// `trailproof keys`: ListPublicKeys written as a keys file.
+async fn keys(args: KeysArgs) -> Result<i32, AppError> {
+    let now = chrono::Utc::now();
+    let start = match &args.start_time {
+        Some(s) => parse_user_time(s).map_err(usage)?,
+        None => now,
+    };
+    let end = match &args.end_time {
+        Some(s) => parse_user_time(s).map_err(usage)?,
+        None => now,
+    };
+    if start > end {
+        return Err(usage(
+            "Invalid time range specified: start-time must occur before end-time",
+        ));
+    }
+    let cfg = crate::aws::load(&AwsOptions {
+        profile: args.profile.clone(),
+        region: Some(args.region.clone()),
+    })
+    .await;
+    let ct = CloudTrail::new(cfg);
+    let mut set = PublicKeySet::new();
+    set.extend(
+        ct.list_public_keys(&args.region, start, end)
+            .await
+            .map_err(operational)?,
+    );
+    let text = set.to_json();
+    match &args.out {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| operational(format!("cannot write {}: {e}", p.display())))?,
+        None => print!("{text}"),
+    }
+    Ok(0)
 }
 
 /// Resolves the organization folder and runs the engine.

@@ -20,7 +20,41 @@ pub enum Command {
     /// Validate a trail's digest chain and log files for a time range.
     Validate(ValidateArgs),
     /// Write a synthetic, correctly signed trail (optionally damaged) in the local layout.
-    Simulate(crate::simulate::SimulateArgs),
+    Simulate(SimulateCmd),
+    /// Print CloudTrail's public keys for a region and range, for later offline use
+    /// (the format of `aws cloudtrail list-public-keys`).
+    Keys(KeysArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SimulateCmd {
+    #[command(flatten)]
+    pub sim: crate::simulate::SimulateArgs,
+    /// Also upload the trail through PutObject (with the digest metadata) to the S3
+    /// endpoint of the standard AWS configuration (e.g. AWS_ENDPOINT_URL_S3).
+    #[arg(long)]
+    pub upload: bool,
+    /// AWS profile for --upload.
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct KeysArgs {
+    /// Region whose keys to fetch (keys differ per region).
+    #[arg(long)]
+    pub region: String,
+    /// Start of the range (default: now).
+    #[arg(long)]
+    pub start_time: Option<String>,
+    /// End of the range (default: now).
+    #[arg(long)]
+    pub end_time: Option<String>,
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,4 +114,13 @@ pub struct ValidateArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// AWS profile (default: the standard chain: environment, files, SSO, roles).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Use path-style S3 addressing (automatic for IP-address and localhost endpoints).
+    #[arg(long)]
+    pub s3_path_style: bool,
+    /// Attempts per S3 request (throttling and dropped connections are retried).
+    #[arg(long, default_value_t = 5)]
+    pub max_attempts: u32,
 }

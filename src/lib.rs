@@ -8,8 +8,10 @@
 
 pub mod app;
 pub mod arn;
+pub mod aws;
 pub mod chain;
 pub mod cli;
+pub mod cloudtrail;
 pub mod coverage;
 pub mod digest;
 pub mod digest_verify;

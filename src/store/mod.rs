@@ -2,6 +2,7 @@
 //! [`ObjectStore`], so a local copy and live S3 are verified by the same code.
 
 pub mod local;
+pub mod s3;
 
 use futures::future::BoxFuture;
 use std::collections::HashMap;

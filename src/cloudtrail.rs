@@ -1,0 +1,249 @@
+//! The CloudTrail edge: public keys (ListPublicKeys), trail resolution
+//! (DescribeTrails / GetTrail), trail status and gap causes (LookupEvents).
+
+use crate::arn::TrailArn;
+use crate::aws::sentence;
+use crate::keysource::{KeySource, KeySourceError};
+use crate::pubkeys::PublicKey;
+use crate::timefmt::Timestamp;
+use aws_config::{Region, SdkConfig};
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use aws_sdk_cloudtrail::Client;
+use chrono::TimeZone;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Why a CloudTrail call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloudTrailError {
+    #[error("A trail could not be found for {0}")]
+    TrailNotFound(String),
+    #[error("CloudTrail {operation} failed: {message}")]
+    Call {
+        operation: &'static str,
+        message: String,
+    },
+}
+
+/// What validation needs to know about a trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailInfo {
+    pub bucket: String,
+    pub prefix: Option<String>,
+    pub home_region: String,
+    pub is_organization_trail: bool,
+    pub is_multi_region: bool,
+    pub log_file_validation_enabled: bool,
+}
+
+/// CloudTrail clients per region, with a per-run cache of key answers.
+pub struct CloudTrail {
+    base: SdkConfig,
+    clients: Mutex<HashMap<String, Client>>,
+    key_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Vec<PublicKey>>>,
+    /// Keys skipped because their fingerprint is not the MD5 of their DER.
+    pub rejected_keys: AtomicUsize,
+}
+
+fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
+    chrono::Utc
+        .timestamp_opt(t.secs(), t.subsec_nanos())
+        .single()
+}
+
+fn to_smithy(t: Timestamp) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs(t.timestamp())
+}
+
+impl CloudTrail {
+    pub fn new(base: SdkConfig) -> CloudTrail {
+        CloudTrail {
+            base,
+            clients: Mutex::new(HashMap::new()),
+            key_cache: tokio::sync::Mutex::new(HashMap::new()),
+            rejected_keys: AtomicUsize::new(0),
+        }
+    }
+
+    /// Keys differ per region: each region gets its own client.
+    fn client(&self, region: &str) -> Client {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_cloudtrail::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()))
+                    .build();
+                Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    /// ListPublicKeys for [start, end] in `region`, following NextToken.
+    pub async fn list_public_keys(
+        &self,
+        region: &str,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<PublicKey>, CloudTrailError> {
+        let cache_key = (region.to_string(), start.timestamp(), end.timestamp());
+        if let Some(k) = self.key_cache.lock().await.get(&cache_key) {
+            return Ok(k.clone());
+        }
+        let client = self.client(region);
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        for _page in 0..1000 {
+            let out = client
+                .list_public_keys()
+                .start_time(to_smithy(start))
+                .end_time(to_smithy(end))
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| CloudTrailError::Call {
+                    operation: "ListPublicKeys",
+                    message: sentence(&e),
+                })?;
+            for k in out.public_key_list() {
+                let (Some(value), Some(fp)) = (k.value(), k.fingerprint()) else {
+                    self.rejected_keys.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                let from = k.validity_start_time().and_then(to_chrono);
+                let to = k.validity_end_time().and_then(to_chrono);
+                match PublicKey::from_der(value.as_ref(), fp, from, to) {
+                    Ok(key) => keys.push(key),
+                    Err(_) => {
+                        self.rejected_keys.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            token = out
+                .next_token()
+                .map(str::to_string)
+                .filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        self.key_cache.lock().await.insert(cache_key, keys.clone());
+        Ok(keys)
+    }
+
+    /// Finds the trail: DescribeTrails by ARN (shadow trails included, so a
+    /// multi-region trail is found from any region), then GetTrail.
+    pub async fn describe_trail(&self, arn: &TrailArn) -> Result<TrailInfo, CloudTrailError> {
+        let client = self.client(&arn.region);
+        let out = client
+            .describe_trails()
+            .trail_name_list(&arn.arn)
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| CloudTrailError::Call {
+                operation: "DescribeTrails",
+                message: sentence(&e),
+            })?;
+        let found = out
+            .trail_list()
+            .iter()
+            .find(|t| t.trail_arn() == Some(arn.arn.as_str()))
+            .cloned();
+        let trail = match found {
+            Some(t) => t,
+            None => match client.get_trail().name(&arn.arn).send().await {
+                Ok(o) => o
+                    .trail()
+                    .cloned()
+                    .ok_or_else(|| CloudTrailError::TrailNotFound(arn.arn.clone()))?,
+                Err(_) => return Err(CloudTrailError::TrailNotFound(arn.arn.clone())),
+            },
+        };
+        let bucket = trail
+            .s3_bucket_name()
+            .map(str::to_string)
+            .ok_or_else(|| CloudTrailError::TrailNotFound(arn.arn.clone()))?;
+        Ok(TrailInfo {
+            bucket,
+            prefix: trail
+                .s3_key_prefix()
+                .map(str::to_string)
+                .filter(|p| !p.is_empty()),
+            home_region: trail.home_region().unwrap_or(&arn.region).to_string(),
+            is_organization_trail: trail.is_organization_trail().unwrap_or(false),
+            is_multi_region: trail.is_multi_region_trail().unwrap_or(false),
+            log_file_validation_enabled: trail.log_file_validation_enabled().unwrap_or(false),
+        })
+    }
+
+    /// Why the chain has a gap between `start` and `end`, from the trail's
+    /// management events: `logging_stopped`, `validation_disabled`,
+    /// `trail_deleted`, or None when the events do not say.
+    pub async fn gap_cause(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<String> {
+        let client = self.client(&arn.region);
+        // The change that opened the gap happened up to an hour before its start.
+        let from = start - chrono::Duration::hours(1);
+        for (event, cause) in [
+            ("DeleteTrail", "trail_deleted"),
+            ("StopLogging", "logging_stopped"),
+            ("UpdateTrail", "validation_disabled"),
+        ] {
+            let attr = LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_value(event)
+                .build()
+                .ok()?;
+            let out = client
+                .lookup_events()
+                .lookup_attributes(attr)
+                .start_time(to_smithy(from))
+                .end_time(to_smithy(end))
+                .send()
+                .await
+                .ok()?;
+            for e in out.events() {
+                let raw = e.cloud_trail_event().unwrap_or("");
+                let about_trail =
+                    raw.contains(&arn.arn) || raw.contains(&format!("\"{}\"", arn.name));
+                if !about_trail {
+                    continue;
+                }
+                if event == "UpdateTrail" {
+                    let v: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
+                    if v["requestParameters"]["enableLogFileValidation"]
+                        != serde_json::Value::Bool(false)
+                    {
+                        continue;
+                    }
+                }
+                return Some(cause.to_string());
+            }
+        }
+        None
+    }
+}
+
+impl KeySource for CloudTrail {
+    fn keys_between<'a>(
+        &'a self,
+        region: &'a str,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<PublicKey>, KeySourceError>> {
+        async move {
+            self.list_public_keys(region, start, end)
+                .await
+                .map_err(|e| KeySourceError::Unavailable(e.to_string()))
+        }
+        .boxed()
+    }
+}
