@@ -82,6 +82,10 @@ pub struct SimulateArgs {
     /// Where to write the public keys (default: DIR/public-keys.json).
     #[arg(long)]
     pub keys_file: Option<PathBuf>,
+    /// From hour H on, deliver digests and logs to another bucket (the trail's
+    /// bucket was changed; the chain continues across buckets): BUCKET@H.
+    #[arg(long, value_name = "BUCKET@HOUR")]
+    pub switch_bucket: Option<String>,
 }
 
 /// Everything the simulator needs, independent of the command line.
@@ -104,6 +108,8 @@ pub struct SimSpec {
     pub seed: Option<u64>,
     pub damage: Vec<Damage>,
     pub keys_file: Option<PathBuf>,
+    /// (bucket, first hour) after a bucket change.
+    pub switch_bucket: Option<(String, usize)>,
     /// A key to sign with (tests reuse one; generation is the slow part).
     pub signer: Option<Signer>,
 }
@@ -199,6 +205,18 @@ impl SimSpec {
             seed: a.seed,
             damage,
             keys_file: a.keys_file.clone(),
+            switch_bucket: match &a.switch_bucket {
+                None => None,
+                Some(s) => {
+                    let (b, h) = s.rsplit_once('@').ok_or_else(|| {
+                        invalid(format!("--switch-bucket {s:?} is not BUCKET@HOUR"))
+                    })?;
+                    let h = h
+                        .parse()
+                        .map_err(|_| invalid(format!("--switch-bucket {s:?}: bad hour")))?;
+                    Some((b.to_string(), h))
+                }
+            },
             signer: None,
         })
     }
@@ -402,6 +420,15 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         .log_bucket
         .clone()
         .unwrap_or_else(|| spec.bucket.clone());
+    // The trail's bucket for hour h (it may change mid-chain).
+    let bucket_at = |h: usize| match &spec.switch_bucket {
+        Some((b, from)) if h >= *from => b.clone(),
+        _ => spec.bucket.clone(),
+    };
+    let log_bucket_at = |h: usize| match &spec.switch_bucket {
+        Some((b, from)) if h >= *from => b.clone(),
+        _ => log_bucket.clone(),
+    };
     let first = spec.start + Duration::seconds(i64::from(spec.window_offset_seconds));
     let hour = Duration::hours(1);
     let shape =
@@ -430,9 +457,9 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     };
     // Per hour: the log entries delivered and the digest key (if any).
     let mut hour_logs: Vec<Vec<LogEntry>> = Vec::new();
-    let mut hour_digest: Vec<Option<String>> = Vec::new();
-    // (key, sha256 of inflated bytes, signature) of the previous digest, None after a break.
-    let mut previous: Option<(String, String, String)> = None;
+    let mut hour_digest: Vec<Option<(String, String)>> = Vec::new();
+    // (bucket, key, sha256 of inflated bytes, signature) of the previous digest, None after a break.
+    let mut previous: Option<(String, String, String, String)> = None;
     let spacing = (3600 - 120) / spec.logs_per_hour.max(1) as i64;
     for h in 0..spec.hours {
         let ws = first + hour * h as i32;
@@ -443,7 +470,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             for i in 0..spec.logs_per_hour {
                 let at = ws
                     + Duration::seconds(60 + spacing * i as i64 + rng.gen_range(0..spacing.max(1)));
-                let entry = write_log(spec, &mut rng, &root, &log_bucket, at)?;
+                let entry = write_log(spec, &mut rng, &root, &log_bucket_at(h), at)?;
                 out.log_keys.push(entry.key.clone());
                 logs.push(entry);
             }
@@ -455,31 +482,32 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             continue;
         }
         let key = series.key(we, false);
+        let bucket = bucket_at(h);
         let doc = DigestDoc {
             account: &spec.account,
             start: ws,
             end: we,
-            bucket: &spec.bucket,
+            bucket: &bucket,
             key: &key,
             fingerprint: &signer.fingerprint,
-            previous: previous.as_ref().map(|(k, hsh, sig)| {
-                (spec.bucket.as_str(), k.as_str(), hsh.as_str(), sig.as_str())
-            }),
+            previous: previous
+                .as_ref()
+                .map(|(b, k, hsh, sig)| (b.as_str(), k.as_str(), hsh.as_str(), sig.as_str())),
             logs: &logs,
         };
         let text = doc.to_json();
         let sha = sha256_hex(text.as_bytes());
-        let prev_sig = previous.as_ref().map(|(_, _, s)| s.as_str());
+        let prev_sig = previous.as_ref().map(|(_, _, _, s)| s.as_str());
         let signature = signer
-            .sign_hex(string_to_sign(&display(we), &spec.bucket, &key, &sha, prev_sig).as_bytes())
+            .sign_hex(string_to_sign(&display(we), &bucket, &key, &sha, prev_sig).as_bytes())
             .map_err(SimError::Sign)?;
-        let path = spec.out.join(&spec.bucket).join(&key);
+        let path = spec.out.join(&bucket).join(&key);
         write(&path, &gzip(text.as_bytes()))?;
         write(&sidecar(&path), metadata_json(&signature).as_bytes())?;
         out.digest_keys.push(key.clone());
-        previous = Some((key.clone(), sha, signature));
+        previous = Some((bucket.clone(), key.clone(), sha, signature));
         hour_logs.push(logs);
-        hour_digest.push(Some(key));
+        hour_digest.push(Some((bucket, key)));
     }
 
     let keys_from = spec.start - Duration::days(1);
@@ -522,7 +550,7 @@ fn apply(
     root: &AccountRoot,
     log_bucket: &str,
     hour_logs: &[Vec<LogEntry>],
-    hour_digest: &[Option<String>],
+    hour_digest: &[Option<(String, String)>],
     d: &Damage,
     first: Timestamp,
 ) -> Result<String, SimError> {
@@ -537,9 +565,13 @@ fn apply(
     let digest = || {
         hour_digest[d.hour]
             .clone()
+            .map(|(_, k)| k)
             .ok_or_else(|| invalid(format!("damage {d}: hour {} has no digest", d.hour)))
     };
-    let bucket_dir = spec.out.join(&spec.bucket);
+    let (digest_bucket, _) = hour_digest[d.hour]
+        .clone()
+        .unwrap_or_else(|| (spec.bucket.clone(), String::new()));
+    let bucket_dir = spec.out.join(&digest_bucket);
     match d.kind {
         DamageKind::TamperLog => {
             let l = log()?;
@@ -577,7 +609,7 @@ fn apply(
             let path = bucket_dir.join(&key);
             remove(&path)?;
             remove(&sidecar(&path))?;
-            Ok(format!("deleted s3://{}/{key}", spec.bucket))
+            Ok(format!("deleted s3://{}/{key}", digest_bucket))
         }
         DamageKind::MoveDigest => {
             let key = digest()?;
@@ -595,7 +627,7 @@ fn apply(
             write(&sidecar(&to), &read(&sidecar(&from))?)?;
             remove(&from)?;
             remove(&sidecar(&from))?;
-            Ok(format!("moved s3://{}/{key} to {new_key}", spec.bucket))
+            Ok(format!("moved s3://{}/{key} to {new_key}", digest_bucket))
         }
         DamageKind::ForgeDigest => {
             let key = digest()?;
@@ -612,7 +644,7 @@ fn apply(
                 .sign_hex(
                     string_to_sign(
                         end,
-                        &spec.bucket,
+                        &digest_bucket,
                         &key,
                         &sha256_hex(forged.as_bytes()),
                         prev_sig,
@@ -628,7 +660,7 @@ fn apply(
                 .unwrap_or_default();
             Ok(format!(
                 "re-signed s3://{}/{key} with an attacker's key{dropped}",
-                spec.bucket
+                digest_bucket
             ))
         }
         DamageKind::UnsignDigest => {
@@ -636,7 +668,7 @@ fn apply(
             remove(&sidecar(&bucket_dir.join(&key)))?;
             Ok(format!(
                 "removed the signature metadata of s3://{}/{key}",
-                spec.bucket
+                digest_bucket
             ))
         }
         DamageKind::UnreferencedLog => {
