@@ -1,0 +1,178 @@
+//! Test servers on 127.0.0.1: a real S3 server (s3s + s3s-fs serving a
+//! temporary directory) with fault injection, and a CloudTrail JSON 1.1
+//! endpoint answering from a simulated trail.
+
+#![allow(dead_code)]
+
+pub mod cloudtrail;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub const ACCESS_KEY: &str = "AKIDTRAILPROOFTEST";
+pub const SECRET_KEY: &str = "trailproof-test-secret";
+
+/// Faults the S3 server injects, and what it saw.
+#[derive(Default)]
+pub struct Faults {
+    /// Answer this many requests with 503 SlowDown before serving normally.
+    pub throttle: AtomicUsize,
+    /// Keys answered with 403 AccessDenied.
+    pub deny: Mutex<Vec<String>>,
+    /// (method, path?query) of every request.
+    pub requests: Mutex<Vec<String>>,
+}
+
+impl Faults {
+    pub fn count(&self, needle: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.contains(needle))
+            .count()
+    }
+}
+
+pub struct S3Server {
+    pub endpoint: String,
+    pub root: tempfile::TempDir,
+    pub faults: Arc<Faults>,
+}
+
+fn xml_error(status: u16, code: &str) -> http::Response<s3s::Body> {
+    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{code} (injected by the test server)</Message></Error>");
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "application/xml")
+        .body(s3s::Body::from(body))
+        .unwrap()
+}
+
+/// Starts s3s-fs on 127.0.0.1:0 on the current runtime.
+pub async fn start_s3() -> S3Server {
+    let root = tempfile::tempdir().unwrap();
+    let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
+    let mut b = s3s::service::S3ServiceBuilder::new(fs);
+    b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+    let s3 = b.build();
+    let faults = Arc::new(Faults::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let f = faults.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
+            let s3 = s3.clone();
+            let f = f.clone();
+            let svc = service_fn(move |req: http::Request<Incoming>| {
+                let s3 = s3.clone();
+                let f = f.clone();
+                async move {
+                    let line = format!(
+                        "{} {}",
+                        req.method(),
+                        req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("")
+                    );
+                    f.requests.lock().unwrap().push(line);
+                    if f.throttle
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                        .is_ok()
+                    {
+                        return Ok(xml_error(503, "SlowDown"));
+                    }
+                    let path = req.uri().path().to_string();
+                    if f.deny
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .any(|k| path.ends_with(k.as_str()))
+                    {
+                        return Ok(xml_error(403, "AccessDenied"));
+                    }
+                    hyper::service::Service::call(&s3, req).await
+                }
+            });
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(socket), svc)
+                    .await;
+            });
+        }
+    });
+    S3Server {
+        endpoint,
+        root,
+        faults,
+    }
+}
+
+/// Reads a whole request body (test endpoint helper).
+pub async fn body_bytes(req: http::Request<Incoming>) -> Vec<u8> {
+    req.into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes().to_vec())
+        .unwrap_or_default()
+}
+
+/// Environment for a trailproof subprocess talking to the test servers only.
+pub fn aws_env(s3: &str, cloudtrail: Option<&str>) -> Vec<(String, String)> {
+    let mut v = vec![
+        ("AWS_ACCESS_KEY_ID".to_string(), ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), SECRET_KEY.to_string()),
+        ("AWS_REGION".to_string(), "us-east-1".to_string()),
+        ("AWS_ENDPOINT_URL_S3".to_string(), s3.to_string()),
+        ("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string()),
+        ("AWS_CONFIG_FILE".to_string(), "/nonexistent".to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+            "/nonexistent".to_string(),
+        ),
+        // Keep the SDK's retry backoff short in tests.
+        ("AWS_RETRY_MODE".to_string(), "standard".to_string()),
+    ];
+    if let Some(ct) = cloudtrail {
+        v.push(("AWS_ENDPOINT_URL_CLOUDTRAIL".to_string(), ct.to_string()));
+    }
+    v
+}
+
+pub struct CountedRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the binary with a clean AWS environment plus `env`.
+pub async fn run_bin(args: &[&str], env: &[(String, String)]) -> CountedRun {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_trailproof"));
+    cmd.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("trailproof took over 120 s")
+        .unwrap();
+    CountedRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Counts how many times `f` was called.
+#[derive(Default)]
+pub struct Counter(pub AtomicUsize);

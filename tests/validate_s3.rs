@@ -1,0 +1,416 @@
+//! Live mode against real servers on 127.0.0.1: s3s-fs serving the trail
+//! over the S3 REST API, and our CloudTrail JSON 1.1 endpoint. The same
+//! simulated trails validated from S3 and from the local copy must give
+//! identical JSON reports.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+use support::cloudtrail::CloudTrailState;
+use support::{aws_env, run_bin, start_s3, S3Server};
+
+const START: &str = "2026-03-01T00:00:00Z";
+const END: &str = "2026-03-01T06:00:00Z";
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+
+/// Simulates a 6-hour trail into `dir` and uploads it to the S3 server.
+async fn sim_upload(s3: &S3Server, dir: &Path, bucket: &str, extra: &[&str]) {
+    let mut args = vec![
+        "simulate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--start-time",
+        START,
+        "--hours",
+        "6",
+        "--logs-per-hour",
+        "3",
+        "--records-per-log",
+        "5",
+        "--seed",
+        "11",
+        "--bucket",
+        bucket,
+        "--upload",
+    ];
+    args.extend_from_slice(extra);
+    let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(
+        r.code, 0,
+        "simulate --upload failed: {}\n{}",
+        r.stdout, r.stderr
+    );
+}
+
+fn base_args<'a>(arn: &'a str, keys: &'a str) -> Vec<&'a str> {
+    vec![
+        "validate",
+        "--trail-arn",
+        arn,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--format",
+        "json",
+        "--public-keys",
+        keys,
+    ]
+}
+
+async fn json_run(args: &[&str], env: &[(String, String)]) -> (i32, Value, String) {
+    let r = run_bin(args, env).await;
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+    (r.code, v, r.stderr)
+}
+
+/// Validates from S3 (with `--s3-bucket`) and from the local copy; asserts identical reports.
+async fn compare(s3: &S3Server, dir: &Path, bucket: &str, extra: &[&str]) -> (i32, Value) {
+    compare_arn(s3, dir, bucket, ARN, extra).await
+}
+
+async fn compare_arn(
+    s3: &S3Server,
+    dir: &Path,
+    bucket: &str,
+    arn: &str,
+    extra: &[&str],
+) -> (i32, Value) {
+    let keys = dir.join("public-keys.json");
+    let keys = keys.to_str().unwrap();
+    let mut live = base_args(arn, keys);
+    live.extend_from_slice(&["--s3-bucket", bucket]);
+    live.extend_from_slice(extra);
+    let (code_s3, v_s3, err) = json_run(&live, &aws_env(&s3.endpoint, None)).await;
+    let mut local = base_args(arn, keys);
+    local.extend_from_slice(&["--local", dir.to_str().unwrap(), "--s3-bucket", bucket]);
+    local.extend_from_slice(extra);
+    let (code_local, v_local, _) = json_run(&local, &[]).await;
+    assert_eq!(
+        v_s3, v_local,
+        "S3 and --local reports differ ({bucket}); stderr: {err}"
+    );
+    assert_eq!(code_s3, code_local);
+    (code_s3, v_s3)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_and_local_agree_on_the_damage_matrix() {
+    let s3 = start_s3().await;
+    let cases: &[&[&str]] = &[
+        &[],
+        &["tamper-log@2"],
+        &["delete-log@2"],
+        &["append-log@2"],
+        &["delete-digest@2"],
+        &["move-digest@2"],
+        &["forge-digest@2"],
+        &["unsign-digest@2"],
+        &["gap@2"],
+        &["validation-off@2"],
+        &["empty-hour@2"],
+        &["unreferenced-log@2"],
+        &["forge-digest@2", "delete-digest@3"],
+        &["delete-digest@2", "delete-digest@3"],
+        &["gap@1", "tamper-log@2"],
+    ];
+    for (i, damage) in cases.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let bucket = format!("matrix-{i}");
+        let mut extra = Vec::new();
+        for d in damage.iter() {
+            extra.push("--damage");
+            extra.push(*d);
+        }
+        sim_upload(&s3, dir.path(), &bucket, &extra).await;
+        let (code, v) = compare(&s3, dir.path(), &bucket, &[]).await;
+        let clean = damage.is_empty() || damage == &["gap@2"] || damage == &["empty-hour@2"];
+        assert_eq!(code, if clean { 0 } else { 1 }, "{damage:?}: {v:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization_prefix_and_multi_region_with_s3_bucket() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Short names: s3s-fs 0.14.1 stores metadata in a file named after the
+    // base64 of bucket and key, which passes 255 bytes for longer keys.
+    sim_upload(
+        &s3,
+        dir.path(),
+        "org-b",
+        &[
+            "--organization-id",
+            "o-abc123def4",
+            "--s3-prefix",
+            "t",
+            "--region",
+            "eu-west-1",
+            "--trail-name",
+            "st",
+        ],
+    )
+    .await;
+    // No --organization-id: it is discovered from the bucket.
+    let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/st";
+    let (code, v) = compare_arn(
+        &s3,
+        dir.path(),
+        "org-b",
+        arn,
+        &["--s3-prefix", "t", "--region", "eu-west-1"],
+    )
+    .await;
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["summary"]["digests"]["valid"], 6);
+    assert!(v["digests"][0]["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("t/AWSLogs/o-abc123def4/123456789012/CloudTrail-Digest/eu-west-1/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_across_buckets_and_a_separate_log_bucket() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(
+        &s3,
+        dir.path(),
+        "first-bucket",
+        &["--switch-bucket", "second-bucket@3"],
+    )
+    .await;
+    // Validation starts in the trail's current bucket and follows the chain back.
+    let (code, v) = compare(&s3, dir.path(), "second-bucket", &[]).await;
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["summary"]["digests"]["valid"], 6, "{v:#}");
+    let buckets: Vec<&str> = v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["bucket"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        buckets,
+        [
+            "second-bucket",
+            "second-bucket",
+            "second-bucket",
+            "first-bucket",
+            "first-bucket",
+            "first-bucket"
+        ]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(
+        &s3,
+        dir.path(),
+        "digest-bucket",
+        &["--log-bucket", "log-bucket"],
+    )
+    .await;
+    let (code, v) = compare(&s3, dir.path(), "digest-bucket", &[]).await;
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["logs"][0]["bucket"], "log-bucket");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_throttling_and_request_counts() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(&s3, dir.path(), "faults", &[]).await;
+    let keys = dir.path().join("public-keys.json");
+    let keys = keys.to_str().unwrap();
+    let mut args = base_args(ARN, keys);
+    args.extend_from_slice(&["--s3-bucket", "faults"]);
+    let env = aws_env(&s3.endpoint, None);
+
+    // Clean run: one GET per object, nothing downloaded twice.
+    s3.faults.requests.lock().unwrap().clear();
+    let (code, v, _) = json_run(&args, &env).await;
+    assert_eq!(code, 0);
+    let requests = s3.faults.requests.lock().unwrap().clone();
+    for d in v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(v["logs"].as_array().unwrap())
+    {
+        let key = d["key"].as_str().unwrap();
+        let gets = requests
+            .iter()
+            .filter(|r| r.starts_with("GET ") && r.split('?').next().unwrap().ends_with(key))
+            .count();
+        assert_eq!(gets, 1, "{key}: {requests:#?}");
+    }
+    let lists = requests
+        .iter()
+        .filter(|r| r.contains("list-type=2"))
+        .count();
+    assert!(lists <= 4, "{lists} LIST requests: {requests:#?}");
+
+    // Throttled: the SDK retries 503 SlowDown and the verdicts do not change.
+    s3.faults
+        .throttle
+        .store(3, std::sync::atomic::Ordering::SeqCst);
+    let (code2, v2, _) = json_run(&args, &env).await;
+    assert_eq!(code2, 0);
+    assert_eq!(v2, v);
+    assert_eq!(
+        s3.faults.throttle.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+
+    // Access denied on one log file: a finding on that object, the run goes on.
+    let denied = v["logs"][4]["key"].as_str().unwrap().to_string();
+    s3.faults.deny.lock().unwrap().push(denied.clone());
+    let (code3, v3, _) = json_run(&args, &env).await;
+    assert_eq!(code3, 1);
+    let logs = v3["logs"].as_array().unwrap();
+    assert_eq!(logs.len(), v["logs"].as_array().unwrap().len());
+    for l in logs {
+        if l["key"] == denied.as_str() {
+            assert_eq!(l["status"], "invalid");
+            assert_eq!(l["problem"], "access_denied");
+        } else {
+            assert_eq!(l["status"], "valid");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trail_and_keys_come_from_cloudtrail() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(
+        &s3,
+        dir.path(),
+        "ct-bucket",
+        &["--s3-prefix", "pfx", "--damage", "gap@2"],
+    )
+    .await;
+    let mut keys = CloudTrailState::keys_from_file(&dir.path().join("public-keys.json"));
+    // Real keys from 2018-2023 do not overlap the range and must not matter.
+    keys.extend(
+        CloudTrailState::keys_from_file(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/real/us-west-2-keys.json"
+        )))
+        .into_iter()
+        .take(3),
+    );
+    let state = Arc::new(CloudTrailState {
+        keys,
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "ct-bucket", "S3KeyPrefix": "pfx",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false, "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        events: vec![json!({
+            "EventName": "StopLogging", "EventTime": 1772330460.0,
+            "CloudTrailEvent": format!("{{\"eventName\":\"StopLogging\",\"requestParameters\":{{\"name\":\"{ARN}\"}}}}")
+        })],
+        page_size: 1,
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--format",
+        "json",
+    ];
+    let (code, v, err) = json_run(&args, &env).await;
+    assert_eq!(code, 0, "{v:#} {err}");
+    assert_eq!(v["summary"]["digests"]["valid"], 5);
+    assert_eq!(v["gaps"][0]["cause"], "logging_stopped", "{:#}", v["gaps"]);
+    assert_eq!(state.count("DescribeTrails"), 1);
+    assert!(state.count("ListPublicKeys") >= 1);
+
+    // The same trail from the local copy (same verdicts; the gap cause needs the API).
+    let keys = dir.path().join("public-keys.json");
+    let mut local = base_args(ARN, keys.to_str().unwrap());
+    local.extend_from_slice(&[
+        "--local",
+        dir.path().to_str().unwrap(),
+        "--s3-prefix",
+        "pfx",
+    ]);
+    let (_, mut v_local, _) = json_run(&local, &[]).await;
+    v_local["gaps"][0]["cause"] = json!("logging_stopped");
+    assert_eq!(v, v_local);
+
+    // `trailproof keys` writes a keys file that validates the same trail offline.
+    let out = dir.path().join("fetched-keys.json");
+    let r = run_bin(
+        &[
+            "keys",
+            "--region",
+            "us-east-1",
+            "--start-time",
+            START,
+            "--end-time",
+            END,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let fetched: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(fetched["PublicKeyList"].as_array().unwrap().len(), 1);
+
+    // An unknown trail is one sentence and exit 2.
+    let other = "arn:aws:cloudtrail:us-east-1:123456789012:trail/nope";
+    let r = run_bin(
+        &["validate", "--trail-arn", other, "--start-time", START],
+        &env,
+    )
+    .await;
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr.trim(),
+        format!("trailproof: A trail could not be found for {other}")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operational_failures_exit_2_with_one_sentence() {
+    let s3 = start_s3().await;
+    let keys = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/sample/public-keys.json"
+    );
+    let mut args = base_args(ARN, keys);
+    args.extend_from_slice(&["--s3-bucket", "no-such-bucket"]);
+    let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no-such-bucket"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+
+    // No credentials at all.
+    let env: Vec<(String, String)> = aws_env(&s3.endpoint, None)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET"))
+        .collect();
+    let mut args = base_args(ARN, keys);
+    args.extend_from_slice(&["--s3-bucket", "whatever"]);
+    let r = run_bin(&args, &env).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.to_lowercase().contains("credentials"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+}
