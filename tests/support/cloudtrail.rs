@@ -2,6 +2,8 @@
 //! ListPublicKeys): `X-Amz-Target: CloudTrail_20131101.<Operation>`,
 //! `application/x-amz-json-1.1`, epoch-second timestamps, base64 blobs.
 
+#![allow(dead_code)]
+
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -127,7 +129,14 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
 
 /// Starts the endpoint on 127.0.0.1:0; returns its URL.
 pub async fn start(state: Arc<CloudTrailState>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(state, 0).await
+}
+
+/// Starts the endpoint on 127.0.0.1:`port` (0 = any); returns its URL.
+pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         loop {
