@@ -3,7 +3,7 @@
 //! the same spacing rules and summary), so scripts that parse it keep working.
 //! Our extra findings use the same line shapes with their own reasons.
 
-use crate::report::{Counts, Entry, GapKind, Report, Status};
+use crate::report::{Counts, Entry, Finding, GapKind, Report, Status};
 use crate::timefmt::display;
 use std::io::{self, Write};
 
@@ -20,6 +20,26 @@ impl Lines<'_> {
         writeln!(self.out, "{msg}")?;
         self.last_double = false;
         Ok(())
+    }
+
+    /// One object's line: `valid` on stdout (verbose only), else `INVALID: reason` on stderr.
+    fn object(
+        &mut self,
+        kind: &str,
+        bucket: &str,
+        key: &str,
+        status: Status,
+        finding: Option<&Finding>,
+        verbose: bool,
+    ) -> io::Result<()> {
+        if status == Status::Valid {
+            if verbose {
+                self.status(&format!("{kind}\ts3://{bucket}/{key}\tvalid"))?;
+            }
+            return Ok(());
+        }
+        let reason = finding.map(|f| f.reason.as_str()).unwrap_or("unverified");
+        self.error(&format!("{kind}\ts3://{bucket}/{key}\tINVALID: {reason}"))
     }
 
     fn error(&mut self, msg: &str) -> io::Result<()> {
@@ -70,48 +90,30 @@ pub fn render(
         match *entry {
             Entry::Digest(i) => {
                 let d = &report.digests[i];
-                let prefix = if d.backfill { "(backfill) " } else { "" };
-                match (&d.status, &d.finding) {
-                    (Status::Valid, _) => {
-                        if verbose {
-                            lines.status(&format!(
-                                "{prefix}Digest file\ts3://{}/{}\tvalid",
-                                d.bucket, d.key
-                            ))?;
-                        }
-                    }
-                    (_, f) => {
-                        let reason = f
-                            .as_ref()
-                            .map(|f| f.reason.as_str())
-                            .unwrap_or("unverified");
-                        lines.error(&format!(
-                            "{prefix}Digest file\ts3://{}/{}\tINVALID: {reason}",
-                            d.bucket, d.key
-                        ))?;
-                    }
-                }
+                let kind = if d.backfill {
+                    "(backfill) Digest file"
+                } else {
+                    "Digest file"
+                };
+                lines.object(
+                    kind,
+                    &d.bucket,
+                    &d.key,
+                    d.status,
+                    d.finding.as_ref(),
+                    verbose,
+                )?;
             }
             Entry::Log(i) => {
                 let l = &report.logs[i];
-                match (&l.status, &l.finding) {
-                    (Status::Valid, _) => {
-                        if verbose {
-                            lines
-                                .status(&format!("Log file\ts3://{}/{}\tvalid", l.bucket, l.key))?;
-                        }
-                    }
-                    (_, f) => {
-                        let reason = f
-                            .as_ref()
-                            .map(|f| f.reason.as_str())
-                            .unwrap_or("unverified");
-                        lines.error(&format!(
-                            "Log file\ts3://{}/{}\tINVALID: {reason}",
-                            l.bucket, l.key
-                        ))?;
-                    }
-                }
+                lines.object(
+                    "Log file",
+                    &l.bucket,
+                    &l.key,
+                    l.status,
+                    l.finding.as_ref(),
+                    verbose,
+                )?;
             }
             Entry::Gap(i) => {
                 let g = &report.gaps[i];
@@ -163,7 +165,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{DigestVerdict, Finding, Gap, LogVerdict, Problem};
+    use crate::report::{DigestVerdict, Gap, LogVerdict, Problem};
     use crate::timefmt::parse_user_time;
 
     fn report() -> Report {
