@@ -15,7 +15,8 @@ AWSCLI_RUNS=${AWSCLI_RUNS:-3}
 W=$BENCH_DIR/w
 W7=$BENCH_DIR/w7
 ARN=arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail
-BUCKET=trailproof-sample-bucket
+# Short: s3s-fs 0.14.1 names its metadata files after base64(bucket + key), limited to 255 bytes.
+BUCKET=tp-bench
 START=2026-03-01T00:00:00Z
 END=2026-03-02T00:00:00Z
 END7=2026-03-08T00:00:00Z
@@ -76,7 +77,7 @@ generate() {
   local extra=()
   [ "$upload" = 1 ] && extra=(--upload)
   AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT "$TP" simulate --out "$dir" --start-time "$START" --hours "$hours" \
-    --logs-per-hour 10 --records-per-log 1400 --seed 3 "${extra[@]}" >/dev/null
+    --logs-per-hour 10 --records-per-log 1400 --seed 3 --bucket "$BUCKET" "${extra[@]}" >/dev/null
   touch "$dir/.done$upload"
 }
 

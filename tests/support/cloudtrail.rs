@@ -153,10 +153,9 @@ pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("")
                         .to_string();
-                    let op = target
-                        .strip_prefix("CloudTrail_20131101.")
-                        .unwrap_or("")
-                        .to_string();
+                    // The Rust SDK sends `CloudTrail_20131101.<Op>`, botocore
+                    // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`.
+                    let op = target.rsplit('.').next().unwrap_or("").to_string();
                     let body = super::body_bytes(req).await;
                     let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
                     let (status, out) = answer(&state, &op, &req);
