@@ -50,6 +50,14 @@ impl S3Store {
                 let conf = aws_sdk_s3::config::Builder::from(&self.base)
                     .region(Region::new(region.to_string()))
                     .force_path_style(self.path_style)
+                    // We hash every byte ourselves against the signed digest;
+                    // a second checksum on each GET costs CPU on both ends.
+                    .response_checksum_validation(
+                        aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired,
+                    )
+                    .request_checksum_calculation(
+                        aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+                    )
                     .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))
                     .build();
                 Client::from_conf(conf)
