@@ -96,6 +96,10 @@ impl LocalStore {
         key: &str,
     ) -> Result<HashMap<String, String>, StoreError> {
         let side = self.path_for(bucket, &format!("{key}{METADATA_SUFFIX}"))?;
+        // Most objects (log files) have no sidecar: one lstat says so.
+        if std::fs::symlink_metadata(&side).is_err() {
+            return Ok(HashMap::new());
+        }
         let side = match self.confine(bucket, &side) {
             Ok(p) => p,
             Err(StoreError::NotFound) => return Ok(HashMap::new()),
