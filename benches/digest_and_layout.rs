@@ -31,6 +31,7 @@ fn bench(c: &mut Criterion) {
         damage: vec![],
         keys_file: None,
         switch_bucket: None,
+        backfill: None,
         signer: None,
     };
     let out = write_trail(&spec).unwrap();

@@ -211,15 +211,16 @@ pub fn analyze(
     }
 
     let interval = typical_interval(nodes);
+    let backfill = nodes.first().is_some_and(|n| n.backfill);
     let mut gaps: Vec<(usize, Gap)> = Vec::new();
     let mut inferred: Vec<Node> = Vec::new();
     let mut final_order: Vec<usize> = Vec::new();
-    let backfill = nodes.first().is_some_and(|n| n.backfill);
 
     // The digest covering the requested end must exist once it is due (its
     // window closed and delivery time passed); otherwise the tail is missing
     // (deleted, or the trail stopped).
-    if let Some(&first) = order.first() {
+    // Backfill digests are delivered only now and then: no schedule to miss.
+    if let Some(&first) = order.first().filter(|_| !backfill) {
         if let Some(end) = nodes[first].end() {
             if end < requested_end && now > requested_end + interval + Duration::minutes(15) {
                 gaps.push((

@@ -760,3 +760,38 @@ fn readme_sample_trail_shows_its_two_findings() {
         "{stdout}"
     );
 }
+
+/// Backfill digests form their own chain; the AWS CLI prefixes their lines
+/// with `(backfill) ` and counts them on their own line.
+#[test]
+fn backfill_digest_is_validated_in_its_own_pass() {
+    let trail = simulate(&["--backfill", "2"]);
+    let r = validate(&trail, &["--verbose"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    let bf = series().key(t(START) + chrono::Duration::hours(3), true);
+    assert!(
+        r.stdout.contains(&format!(
+            "(backfill) Digest file\ts3://{BUCKET}/{bf}\tvalid\n"
+        )),
+        "{}",
+        r.stdout
+    );
+    let total = 3 * HOURS + 1;
+    assert!(
+        r.stdout.ends_with(&format!("\n{HOURS}/{HOURS} digest files valid\n1/1 backfill digest files valid\n{total}/{total} log files valid\n")),
+        "{}",
+        r.stdout
+    );
+    // Without its backfill digest the late log file is unreferenced.
+    std::fs::remove_file(trail.bucket_dir().join(&bf)).unwrap();
+    let (code, v) = validate_json(&trail, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["summary"]["logs"]["unverified"], 1);
+    // Unsigned backfill digest: invalid, with the (backfill) prefix.
+    let trail = simulate(&["--backfill", "2"]);
+    std::fs::remove_file(trail.bucket_dir().join(format!("{bf}.metadata.json"))).unwrap();
+    let r = validate(&trail, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.starts_with(&format!("(backfill) Digest file\ts3://{BUCKET}/{bf}\tINVALID: signature verification failed\n\n")), "{}", r.stderr);
+}

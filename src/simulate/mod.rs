@@ -86,6 +86,10 @@ pub struct SimulateArgs {
     /// bucket was changed; the chain continues across buckets): BUCKET@H.
     #[arg(long, value_name = "BUCKET@HOUR")]
     pub switch_bucket: Option<String>,
+    /// Also deliver a backfill digest for hour H: a late log file the hour's
+    /// digest does not list, in a `_backfill` digest of its own chain.
+    #[arg(long, value_name = "HOUR")]
+    pub backfill: Option<usize>,
 }
 
 /// Everything the simulator needs, independent of the command line.
@@ -110,6 +114,8 @@ pub struct SimSpec {
     pub keys_file: Option<PathBuf>,
     /// (bucket, first hour) after a bucket change.
     pub switch_bucket: Option<(String, usize)>,
+    /// Hour that gets a backfill digest.
+    pub backfill: Option<usize>,
     /// A key to sign with (tests reuse one; generation is the slow part).
     pub signer: Option<Signer>,
 }
@@ -205,6 +211,7 @@ impl SimSpec {
             seed: a.seed,
             damage,
             keys_file: a.keys_file.clone(),
+            backfill: a.backfill,
             switch_bucket: match &a.switch_bucket {
                 None => None,
                 Some(s) => {
@@ -508,6 +515,60 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         previous = Some((bucket.clone(), key.clone(), sha, signature));
         hour_logs.push(logs);
         hour_digest.push(Some((bucket, key)));
+    }
+
+    if let Some(h) = spec.backfill {
+        if h >= spec.hours {
+            return Err(invalid(format!(
+                "--backfill {h}: hour out of range (0..{})",
+                spec.hours
+            )));
+        }
+        let ws = first + hour * h as i32;
+        let we = ws + hour;
+        let late = write_log(
+            spec,
+            &mut rng,
+            &root,
+            &log_bucket_at(h),
+            ws + Duration::seconds(45 * 60 + 13),
+        )?;
+        out.log_keys.push(late.key.clone());
+        let bucket = bucket_at(h);
+        let key = series.key(we, true);
+        let logs = [late];
+        let doc = DigestDoc {
+            account: &spec.account,
+            start: ws,
+            end: we,
+            bucket: &bucket,
+            key: &key,
+            fingerprint: &signer.fingerprint,
+            previous: None,
+            logs: &logs,
+        };
+        let text = doc.to_json();
+        let signature = signer
+            .sign_hex(
+                string_to_sign(
+                    &display(we),
+                    &bucket,
+                    &key,
+                    &sha256_hex(text.as_bytes()),
+                    None,
+                )
+                .as_bytes(),
+            )
+            .map_err(SimError::Sign)?;
+        let path = spec.out.join(&bucket).join(&key);
+        write(&path, &gzip(text.as_bytes()))?;
+        let meta = json!({
+            "signature": signature,
+            "signature-algorithm": "SHA256withRSA",
+            "backfill-generation-timestamp": display(we + Duration::hours(2)),
+        });
+        write(&sidecar(&path), meta.to_string().as_bytes())?;
+        out.digest_keys.push(key);
     }
 
     let keys_from = spec.start - Duration::days(1);
