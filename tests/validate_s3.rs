@@ -414,3 +414,35 @@ async fn operational_failures_exit_2_with_one_sentence() {
     );
     assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fingerprint_gets_a_second_look_up_around_the_digest() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(&s3, dir.path(), "relookup", &[]).await;
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
+        // The first query covers [start, end + 2 h] (8 h) and finds nothing.
+        max_query_seconds: Some(3.0 * 3600.0),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--format",
+        "json",
+        "--s3-bucket",
+        "relookup",
+    ];
+    let (code, v, err) = json_run(&args, &aws_env(&s3.endpoint, Some(&ct))).await;
+    assert_eq!(code, 0, "{v:#} {err}");
+    assert_eq!(v["summary"]["digests"]["valid"], 6);
+    // One range query, then one look-up for the one unknown fingerprint.
+    assert_eq!(state.count("ListPublicKeys"), 2);
+}

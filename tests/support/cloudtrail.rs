@@ -22,6 +22,9 @@ pub struct CloudTrailState {
     pub events: Vec<Value>,
     /// Keys per ListPublicKeys page (0 = all).
     pub page_size: usize,
+    /// Answer ListPublicKeys queries longer than this with no keys (to
+    /// exercise the per-digest second look-up).
+    pub max_query_seconds: Option<f64>,
     pub counts: Mutex<HashMap<String, usize>>,
 }
 
@@ -52,9 +55,11 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
         "ListPublicKeys" => {
             let start = req.get("StartTime").map(epoch).unwrap_or(f64::MIN);
             let end = req.get("EndTime").map(epoch).unwrap_or(f64::MAX);
+            let too_long = state.max_query_seconds.is_some_and(|m| end - start > m);
             let matching: Vec<&Value> = state
                 .keys
                 .iter()
+                .filter(|_| !too_long)
                 .filter(|k| {
                     epoch(&k["ValidityStartTime"]) <= end && epoch(&k["ValidityEndTime"]) >= start
                 })
