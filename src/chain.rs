@@ -300,7 +300,9 @@ pub fn analyze(
                 continue;
             }
             let finding = Finding::new(Problem::NotFound, reason::NOT_FOUND).with_detail(format!(
-                "no digest links {} to {}; the key is inferred from the hourly schedule",
+                "inferred: no digest covers this hour between {} and {} (the key follows the hourly \
+                 schedule); it was deleted, or logging or validation was off and the missing digest \
+                 after it restarted the chain",
                 o.key, n.key
             ));
             final_order.push(nodes.len() + inferred.len());
