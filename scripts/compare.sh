@@ -129,6 +129,7 @@ main() {
       got=$(AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT awscli "${cli[@]}" 2>/dev/null | counts || true)
       [ "$got" = "$expected" ] || { echo "aws cloudtrail validate-logs verdicts differ: [$got] vs [$expected]" >&2; exit 1; }
       log "aws cloudtrail validate-logs reports the same verdicts: $(echo $got)"
+      "$ROOT/scripts/parity.sh" >&2
       cli_s3=$(AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT timeit "$AWSCLI_RUNS" awscli "${cli[@]}")
       cli_lat=$(AWS_ENDPOINT_URL_S3=http://127.0.0.1:$PROXY_PORT timeit "$AWSCLI_RUNS" awscli "${cli[@]}")
     fi
