@@ -27,7 +27,9 @@ pub async fn discover_org_id(
     let page = store.list_page(bucket, &format!("{base}o-"), None).await?;
     let mut candidates: Vec<String> = Vec::new();
     for key in &page.keys {
-        if let Some(org) = key[base.len()..].split('/').next() {
+        // A misbehaving server may return keys outside the prefix: skip them.
+        let Some(rest) = key.strip_prefix(&base) else { continue };
+        if let Some(org) = rest.split('/').next().filter(|o| o.starts_with("o-")) {
             if !candidates.iter().any(|c| c == org) {
                 candidates.push(org.to_string());
             }
