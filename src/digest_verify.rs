@@ -195,9 +195,9 @@ pub fn check_digest(input: &DigestInput<'_>, keys: &PublicKeySet) -> DigestCheck
 mod tests {
     use super::*;
     use crate::gzip::gzip;
-    use crate::pubkeys::{fingerprint_of, PublicKey};
+    use crate::pubkeys::PublicKey;
+    use crate::simulate::signer::Signer;
     use crate::timefmt::parse_user_time;
-    use rsa::pkcs1::EncodeRsaPublicKey;
     use std::sync::OnceLock;
 
     const REAL: &str = concat!(
@@ -208,62 +208,40 @@ mod tests {
     const KEY: &str = "AWSLogs/144492464627/CloudTrail-Digest/us-west-2/2020/09/11/144492464627_CloudTrail-Digest_us-west-2_leh-ct-test_us-west-2_20200911T193649Z.json.gz";
 
     /// One RSA key per test process: generation is the slow part.
-    fn signer() -> &'static (rsa::RsaPrivateKey, String) {
-        static K: OnceLock<(rsa::RsaPrivateKey, String)> = OnceLock::new();
-        K.get_or_init(|| {
-            let k = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-            let der = k
-                .to_public_key()
-                .to_pkcs1_der()
-                .unwrap()
-                .as_bytes()
-                .to_vec();
-            (k, fingerprint_of(&der))
-        })
+    fn signer() -> &'static Signer {
+        static K: OnceLock<Signer> = OnceLock::new();
+        K.get_or_init(|| Signer::generate().unwrap())
     }
 
     /// The real digest re-signed with our key (its fingerprint swapped in).
     fn signed_real() -> (Vec<u8>, HashMap<String, String>, PublicKeySet) {
-        let (key, fp) = signer();
+        let signer = signer();
         let text = std::fs::read_to_string(REAL)
             .unwrap()
-            .replace("4a7aa197feec25e9bd0b5e98fcad8ecb", fp);
+            .replace("4a7aa197feec25e9bd0b5e98fcad8ecb", &signer.fingerprint);
         let d = Digest::parse(text.as_bytes()).unwrap();
-        let msg = string_to_sign(
-            &d.end_raw,
-            &d.bucket,
-            &d.key,
-            &sha256_hex(text.as_bytes()),
-            d.previous_signature.as_deref(),
-        );
-        let hash = <sha2::Sha256 as sha2::Digest>::digest(msg.as_bytes());
-        let sig = key
-            .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hash)
+        let sig = signer
+            .sign_digest(
+                &d.end_raw,
+                &d.bucket,
+                &d.key,
+                text.as_bytes(),
+                d.previous_signature.as_deref(),
+            )
             .unwrap();
         let meta: HashMap<String, String> = [
-            ("signature".to_string(), hex::encode(sig)),
+            ("signature".to_string(), sig),
             (
                 "signature-algorithm".to_string(),
                 "SHA256withRSA".to_string(),
             ),
         ]
         .into();
-        let der = key
-            .to_public_key()
-            .to_pkcs1_der()
-            .unwrap()
-            .as_bytes()
-            .to_vec();
         let mut keys = PublicKeySet::new();
-        keys.insert(
-            PublicKey::from_der(
-                &der,
-                fp,
-                Some(parse_user_time("2020-09-05T00:00:00Z").unwrap()),
-                Some(parse_user_time("2020-10-05T00:00:00Z").unwrap()),
-            )
-            .unwrap(),
-        );
+        keys.insert(signer.public_key(
+            parse_user_time("2020-09-05T00:00:00Z").unwrap(),
+            parse_user_time("2020-10-05T00:00:00Z").unwrap(),
+        ));
         (gzip(text.as_bytes()), meta, keys)
     }
 
@@ -351,7 +329,7 @@ mod tests {
             problem(&c).unwrap().1,
             format!(
                 "public key not found in region us-west-2 for fingerprint {}",
-                signer().1
+                signer().fingerprint
             )
         );
         assert!(matches!(

@@ -28,7 +28,9 @@ pub async fn discover_org_id(
     let mut candidates: Vec<String> = Vec::new();
     for key in &page.keys {
         // A misbehaving server may return keys outside the prefix: skip them.
-        let Some(rest) = key.strip_prefix(&base) else { continue };
+        let Some(rest) = key.strip_prefix(&base) else {
+            continue;
+        };
         if let Some(org) = rest.split('/').next().filter(|o| o.starts_with("o-")) {
             if !candidates.iter().any(|c| c == org) {
                 candidates.push(org.to_string());

@@ -7,7 +7,7 @@ pub mod damage;
 pub mod records;
 pub mod signer;
 
-use crate::digest::{sha256_hex, string_to_sign};
+use crate::digest::sha256_hex;
 use crate::gzip::{gzip, inflate_to_vec};
 use crate::layout::{log_key, AccountRoot, DigestSeries};
 use crate::pubkeys::PublicKeySet;
@@ -506,7 +506,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         let sha = sha256_hex(text.as_bytes());
         let prev_sig = previous.as_ref().map(|(_, _, _, s)| s.as_str());
         let signature = signer
-            .sign_hex(string_to_sign(&display(we), &bucket, &key, &sha, prev_sig).as_bytes())
+            .sign_digest(&display(we), &bucket, &key, text.as_bytes(), prev_sig)
             .map_err(SimError::Sign)?;
         let path = spec.out.join(&bucket).join(&key);
         write(&path, &gzip(text.as_bytes()))?;
@@ -549,16 +549,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         };
         let text = doc.to_json();
         let signature = signer
-            .sign_hex(
-                string_to_sign(
-                    &display(we),
-                    &bucket,
-                    &key,
-                    &sha256_hex(text.as_bytes()),
-                    None,
-                )
-                .as_bytes(),
-            )
+            .sign_digest(&display(we), &bucket, &key, text.as_bytes(), None)
             .map_err(SimError::Sign)?;
         let path = spec.out.join(&bucket).join(&key);
         write(&path, &gzip(text.as_bytes()))?;
@@ -702,16 +693,7 @@ fn apply(
             let prev_sig = v["previousDigestSignature"].as_str();
             let end = v["digestEndTime"].as_str().unwrap_or_default();
             let sig = attacker
-                .sign_hex(
-                    string_to_sign(
-                        end,
-                        &digest_bucket,
-                        &key,
-                        &sha256_hex(forged.as_bytes()),
-                        prev_sig,
-                    )
-                    .as_bytes(),
-                )
+                .sign_digest(end, &digest_bucket, &key, forged.as_bytes(), prev_sig)
                 .map_err(SimError::Sign)?;
             write(&path, &gzip(forged.as_bytes()))?;
             write(&sidecar(&path), metadata_json(&sig).as_bytes())?;

@@ -41,6 +41,26 @@ impl Signer {
             .map_err(|e| e.to_string())
     }
 
+    /// Signs a digest the way CloudTrail does: over the string to sign built
+    /// from its end time, location, inflated bytes and previous signature.
+    pub fn sign_digest(
+        &self,
+        end_raw: &str,
+        bucket: &str,
+        key: &str,
+        inflated: &[u8],
+        previous_signature: Option<&str>,
+    ) -> Result<String, String> {
+        let message = crate::digest::string_to_sign(
+            end_raw,
+            bucket,
+            key,
+            &crate::digest::sha256_hex(inflated),
+            previous_signature,
+        );
+        self.sign_hex(message.as_bytes())
+    }
+
     /// The public half, valid for the given window, as it goes into a keys file.
     pub fn public_key(&self, from: Timestamp, to: Timestamp) -> PublicKey {
         PublicKey {
