@@ -265,6 +265,19 @@ async fn access_denied_throttling_and_request_counts() {
         0
     );
 
+    // A connection dropped in the middle of a log file's body: retried, same verdicts.
+    let dropped = v["logs"][7]["key"].as_str().unwrap().to_string();
+    s3.faults.drop_once.lock().unwrap().push(dropped.clone());
+    let gets = || s3.faults.count(&format!("GET /faults/{dropped}"));
+    let before = gets();
+    let (code_d, v_d, err_d) = json_run(&args, &env).await;
+    assert_eq!(gets() - before, 2, "one dropped GET and one retry");
+    assert!(
+        s3.faults.drop_once.lock().unwrap().is_empty(),
+        "the fault was not triggered"
+    );
+    assert_eq!((code_d, &v_d), (0, &v), "{err_d}");
+
     // Access denied on one log file: a finding on that object, the run goes on.
     let denied = v["logs"][4]["key"].as_str().unwrap().to_string();
     s3.faults.deny.lock().unwrap().push(denied.clone());

@@ -23,6 +23,8 @@ pub struct Faults {
     pub throttle: AtomicUsize,
     /// Keys answered with 403 AccessDenied.
     pub deny: Mutex<Vec<String>>,
+    /// Keys whose next GET drops the connection halfway through the body (once each).
+    pub drop_once: Mutex<Vec<String>>,
     /// (method, path?query) of every request.
     pub requests: Mutex<Vec<String>>,
 }
@@ -85,7 +87,7 @@ pub async fn start_s3() -> S3Server {
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                         .is_ok()
                     {
-                        return Ok(xml_error(503, "SlowDown"));
+                        return Ok::<_, s3s::HttpError>(xml_error(503, "SlowDown"));
                     }
                     let path = req.uri().path().to_string();
                     if f.deny
@@ -96,7 +98,29 @@ pub async fn start_s3() -> S3Server {
                     {
                         return Ok(xml_error(403, "AccessDenied"));
                     }
-                    hyper::service::Service::call(&s3, req).await
+                    let dropping = {
+                        let mut d = f.drop_once.lock().unwrap();
+                        let hit = d.iter().position(|k| path.ends_with(k.as_str()));
+                        hit.map(|i| d.remove(i)).is_some()
+                    };
+                    let resp = hyper::service::Service::call(&s3, req).await?;
+                    if !dropping {
+                        return Ok(resp);
+                    }
+                    // Promise the whole body, send half of it, and hang up.
+                    let (parts, body) = resp.into_parts();
+                    let full = body
+                        .collect()
+                        .await
+                        .map(|c| c.to_bytes())
+                        .unwrap_or_default();
+                    let mut resp = http::Response::from_parts(
+                        parts,
+                        s3s::Body::from(full.slice(..full.len() / 2)),
+                    );
+                    resp.headers_mut()
+                        .insert("content-length", full.len().into());
+                    Ok(resp)
                 }
             });
             tokio::spawn(async move {
