@@ -189,7 +189,16 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let report = run_engine(Arc::new(store), keys, &args, &req, bucket, concurrency).await?;
+    let report = run_engine(
+        Arc::new(store),
+        keys,
+        &args,
+        &req,
+        bucket,
+        concurrency,
+        None,
+    )
+    .await?;
     emit(&report, &args)?;
     Ok(report.exit_code())
 }
@@ -233,8 +242,28 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
         || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
     let store = Arc::new(S3Store::new(cfg, path_style, args.max_attempts));
     let concurrency = args.concurrency.unwrap_or(64);
-    let mut report = run_engine(store, keys, &args, &req, bucket, concurrency).await?;
-    if args.public_keys.is_none() {
+    // GetTrailStatus tells when the home region's last digest was delivered:
+    // newer digests missing from the bucket were deleted. Optional (auditors
+    // may lack the permission).
+    // Only when the run talks to CloudTrail anyway: with both --s3-bucket and
+    // --public-keys a run makes no CloudTrail call at all.
+    let uses_cloudtrail = args.s3_bucket.is_none() || args.public_keys.is_none();
+    let latest_delivery = if uses_cloudtrail && req.source_region == req.arn.region {
+        cloudtrail.latest_digest_delivery(&req.arn).await
+    } else {
+        None
+    };
+    let mut report = run_engine(
+        store,
+        keys,
+        &args,
+        &req,
+        bucket,
+        concurrency,
+        latest_delivery,
+    )
+    .await?;
+    if uses_cloudtrail {
         for gap in report
             .gaps
             .iter_mut()
@@ -316,6 +345,7 @@ async fn run_engine(
     req: &Request,
     bucket: String,
     concurrency: usize,
+    latest_digest_delivery: Option<Timestamp>,
 ) -> Result<Report, AppError> {
     let org = match &args.organization_id {
         Some(o) => Some(o.clone()),
@@ -339,6 +369,7 @@ async fn run_engine(
         concurrency,
         check_unreferenced: !args.skip_unreferenced,
         max_log_inflated: args.max_log_bytes,
+        latest_digest_delivery,
     };
     let engine = Engine {
         store,

@@ -133,12 +133,15 @@ fn typical_interval(nodes: &[Node]) -> Duration {
 /// Walks one chain (standard or backfill digests, not both).
 ///
 /// `series` names inferred missing digests; `requested_end` and `now` decide
-/// whether a digest covering the requested end is overdue (truncated tail).
+/// whether a digest covering the requested end is overdue (truncated tail);
+/// `delivered_until` (CloudTrail's latest digest delivery, live mode) turns
+/// a truncated tail into one finding per missing digest.
 pub fn analyze(
     nodes: &[Node],
     series: &DigestSeries,
     requested_end: Timestamp,
     now: Timestamp,
+    delivered_until: Option<Timestamp>,
 ) -> ChainOutcome {
     let mut verdicts: Vec<(Status, Option<Finding>)> = nodes
         .iter()
@@ -222,7 +225,40 @@ pub fn analyze(
     // Backfill digests are delivered only now and then: no schedule to miss.
     if let Some(&first) = order.first().filter(|_| !backfill) {
         if let Some(end) = nodes[first].end() {
-            if end < requested_end && now > requested_end + interval + Duration::minutes(15) {
+            // CloudTrail says it delivered digests after the newest one here:
+            // those were deleted (a truncated tail), one finding each.
+            let mut tail: Vec<Timestamp> = Vec::new();
+            if let Some(until) = delivered_until {
+                for k in 1..=MAX_INFERRED {
+                    let e = end + interval * (k as i32);
+                    if e >= until || e > requested_end + interval {
+                        break;
+                    }
+                    tail.push(e);
+                }
+            }
+            for &e in tail.iter().rev() {
+                let finding = Finding::new(Problem::NotFound, reason::NOT_FOUND).with_detail(format!(
+                    "inferred: CloudTrail reports digest deliveries until {}, but no digest after {} \
+                     exists (the key follows the hourly schedule)",
+                    crate::timefmt::display(delivered_until.unwrap_or(e)),
+                    crate::timefmt::display(end)
+                ));
+                final_order.push(nodes.len() + inferred.len());
+                verdicts.push((Status::Invalid, Some(finding.clone())));
+                let mut node = Node::new(
+                    &nodes[first].bucket,
+                    &series.key(e, false),
+                    false,
+                    NodeState::Unreadable(finding),
+                );
+                node.key_end = Some(e);
+                inferred.push(node);
+            }
+            if tail.is_empty()
+                && end < requested_end
+                && now > requested_end + interval + Duration::minutes(15)
+            {
                 gaps.push((
                     usize::MAX,
                     Gap {
@@ -411,7 +447,7 @@ mod tests {
     #[test]
     fn intact_chain_is_valid_newest_first() {
         let nodes = vec![verified(0, false), verified(2, true), verified(1, true)];
-        let out = analyze(&nodes, &series(), end_of(2), end_of(9));
+        let out = analyze(&nodes, &series(), end_of(2), end_of(9), None);
         let st = statuses(&nodes, &out);
         assert_eq!(st.len(), 3);
         assert!(st.iter().all(|(_, s)| *s == Status::Valid));
@@ -438,7 +474,7 @@ mod tests {
             missing(3),
             verified(4, true),
         ];
-        let out = analyze(&nodes, &series(), end_of(4), end_of(9));
+        let out = analyze(&nodes, &series(), end_of(4), end_of(9), None);
         let st = statuses(&nodes, &out);
         let invalid: Vec<_> = st.iter().filter(|(_, s)| *s == Status::Invalid).collect();
         assert_eq!(invalid.len(), 2, "{st:?}");
@@ -450,7 +486,7 @@ mod tests {
     #[test]
     fn chain_restart_is_a_gap_not_a_finding() {
         let nodes = vec![verified(0, false), verified(3, false), verified(4, true)];
-        let out = analyze(&nodes, &series(), end_of(4), end_of(9));
+        let out = analyze(&nodes, &series(), end_of(4), end_of(9), None);
         assert!(out.verdicts.iter().all(|(s, _)| *s == Status::Valid));
         assert_eq!(out.gaps.len(), 1);
         let g = &out.gaps[0].1;
@@ -465,7 +501,7 @@ mod tests {
         if let NodeState::Checked(DigestCheck::Verified(v)) = &mut nodes[0].state {
             v.sha256_hex = "other".into();
         }
-        let out = analyze(&nodes, &series(), end_of(1), end_of(9));
+        let out = analyze(&nodes, &series(), end_of(1), end_of(9), None);
         assert_eq!(out.verdicts[0].0, Status::Invalid);
         assert_eq!(
             out.verdicts[0].1.as_ref().unwrap().problem,
@@ -478,12 +514,20 @@ mod tests {
     fn truncated_tail_is_a_gap_to_the_requested_end() {
         let nodes = vec![verified(0, false), verified(1, true)];
         // Not yet due: the digest covering the end may still be on its way.
-        assert!(analyze(&nodes, &series(), end_of(2), end_of(2))
+        assert!(analyze(&nodes, &series(), end_of(2), end_of(2), None)
             .gaps
             .is_empty());
-        let out = analyze(&nodes, &series(), end_of(2), end_of(9));
+        let out = analyze(&nodes, &series(), end_of(2), end_of(9), None);
         assert_eq!(out.gaps.len(), 1);
         assert_eq!(out.gaps[0].1.kind, GapKind::NoLaterDigest);
         assert_eq!(out.gaps[0].1.start, end_of(1));
+        // When CloudTrail says it delivered the later digests, they are findings.
+        let delivered = Some(end_of(2) + Duration::minutes(5));
+        let out = analyze(&nodes, &series(), end_of(2), end_of(9), delivered);
+        assert!(out.gaps.is_empty());
+        assert_eq!(out.inferred.len(), 1);
+        assert_eq!(out.inferred[0].key, series().key(end_of(2), false));
+        assert_eq!(out.order[0], nodes.len());
+        assert_eq!(out.verdicts[nodes.len()].0, Status::Invalid);
     }
 }

@@ -180,6 +180,19 @@ impl CloudTrail {
         })
     }
 
+    /// When CloudTrail last delivered a digest for the trail (GetTrailStatus),
+    /// or None when it cannot say (no permission, never delivered).
+    pub async fn latest_digest_delivery(&self, arn: &TrailArn) -> Option<Timestamp> {
+        let out = self
+            .client(&arn.region)
+            .get_trail_status()
+            .name(&arn.arn)
+            .send()
+            .await
+            .ok()?;
+        out.latest_digest_delivery_time().and_then(to_chrono)
+    }
+
     /// Why the chain has a gap between `start` and `end`, from the trail's
     /// management events: `logging_stopped`, `validation_disabled`,
     /// `trail_deleted`, or None when the events do not say.

@@ -43,6 +43,9 @@ pub struct Plan {
     pub check_unreferenced: bool,
     /// Largest inflated log file accepted (gzip bombs).
     pub max_log_inflated: u64,
+    /// When CloudTrail last delivered a digest for this trail and region
+    /// (GetTrailStatus, live mode): digests missing before it were deleted.
+    pub latest_digest_delivery: Option<Timestamp>,
 }
 
 /// Errors that make a run meaningless.
@@ -223,16 +226,29 @@ impl Engine {
         let mut verified_log_buckets: Vec<String> = Vec::new();
         let mut std_gaps: Vec<Gap> = Vec::new();
         let mut scope_bounds: Option<(Timestamp, Timestamp)> = None;
+        let mut tail_end: Option<Timestamp> = None;
 
         for chain_nodes in [&std_nodes, &bf_nodes] {
             if chain_nodes.is_empty() {
                 continue;
             }
-            let outcome = chain::analyze(chain_nodes, &series, plan.end, chrono::Utc::now());
+            let outcome = chain::analyze(
+                chain_nodes,
+                &series,
+                plan.end,
+                chrono::Utc::now(),
+                plan.latest_digest_delivery,
+            );
             for (at, gap) in &outcome.gaps {
                 if *at == usize::MAX {
                     report.entries.push(Entry::Gap(report.gaps.len()));
                     report.gaps.push(gap.clone());
+                    if !gap.backfill {
+                        // The digests covering this tail are overdue: log
+                        // files delivered in it are covered by none.
+                        std_gaps.push(gap.clone());
+                        tail_end = Some(gap.end);
+                    }
                 }
             }
             for &idx in &outcome.order {
@@ -340,7 +356,8 @@ impl Engine {
         // Unreferenced log files, listed while nothing else needs the store.
         let mut unreferenced = Vec::new();
         if plan.check_unreferenced {
-            if let Some(scope) = scope_bounds.and_then(|(s, e)| Scope::new(s, e)) {
+            let bounds = scope_bounds.map(|(s, e)| (s, tail_end.map_or(e, |t| e.max(t))));
+            if let Some(scope) = bounds.and_then(|(s, e)| Scope::new(s, e)) {
                 let buckets = if verified_log_buckets.is_empty() {
                     vec![plan.digest_bucket.clone()]
                 } else {

@@ -389,6 +389,15 @@ fn every_damage_kind_alone() {
             logs: vec![("valid:", n - 3)],
             gaps: 0,
         },
+        // The newest digest deleted: offline this is an overdue tail (a gap),
+        // and the hour's log files are covered by no digest.
+        Case {
+            damage: &["delete-digest@5"],
+            exit: 1,
+            digests: vec![("valid:", 5)],
+            logs: vec![("valid:", n - 3), ("unverified:unreferenced", 3)],
+            gaps: 1,
+        },
         Case {
             damage: &["unreferenced-log@2"],
             exit: 1,

@@ -459,3 +459,62 @@ async fn unknown_fingerprint_gets_a_second_look_up_around_the_digest() {
     // One range query, then one look-up for the one unknown fingerprint.
     assert_eq!(state.count("ListPublicKeys"), 2);
 }
+
+/// Deleting the newest digests goes unnoticed by the AWS CLI; with
+/// GetTrailStatus saying later digests were delivered, each is a finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_tail_is_found_with_the_trail_status() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(
+        &s3,
+        dir.path(),
+        "tail",
+        &["--damage", "delete-digest@4", "--damage", "delete-digest@5"],
+    )
+    .await;
+    let keys = dir.path().join("public-keys.json");
+    let mut args = base_args(ARN, keys.to_str().unwrap());
+    args.extend_from_slice(&["--s3-bucket", "tail"]);
+    // Without a trail status: a gap, not a finding (logging may have stopped).
+    let (code, v, _) = json_run(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(code, 1, "{v:#}"); // the logs of the deleted hours are unreferenced
+    assert_eq!(v["summary"]["digests"]["invalid"], 0, "{v:#}");
+    assert_eq!(v["gaps"][0]["kind"], "no_later_digest");
+    // CloudTrail delivered the digest ending 06:00 at 06:05.
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&keys),
+        latest_digest_delivery: Some(1772344800.0 + 300.0),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let live = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--format",
+        "json",
+        "--s3-bucket",
+        "tail",
+    ];
+    let (code, v, err) = json_run(&live, &aws_env(&s3.endpoint, Some(&ct))).await;
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(state.count("GetTrailStatus"), 1);
+    let missing: Vec<&str> = v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["problem"] == "not_found")
+        .map(|d| d["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing.len(), 2, "{v:#}");
+    assert!(
+        missing[0].ends_with("_20260301T060000Z.json.gz")
+            && missing[1].ends_with("_20260301T050000Z.json.gz")
+    );
+    assert!(v["gaps"].as_array().unwrap().is_empty());
+}

@@ -22,6 +22,8 @@ pub struct CloudTrailState {
     pub events: Vec<Value>,
     /// Keys per ListPublicKeys page (0 = all).
     pub page_size: usize,
+    /// GetTrailStatus's LatestDigestDeliveryTime (epoch seconds).
+    pub latest_digest_delivery: Option<f64>,
     /// Answer ListPublicKeys queries longer than this with no keys (to
     /// exercise the per-digest second look-up).
     pub max_query_seconds: Option<f64>,
@@ -110,7 +112,13 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
                 ),
             }
         }
-        "GetTrailStatus" => (200, json!({ "IsLogging": true })),
+        "GetTrailStatus" => {
+            let mut out = json!({ "IsLogging": true });
+            if let Some(t) = state.latest_digest_delivery {
+                out["LatestDigestDeliveryTime"] = Value::from(t);
+            }
+            (200, out)
+        }
         "LookupEvents" => {
             let wanted = req["LookupAttributes"][0]["AttributeValue"]
                 .as_str()

@@ -162,9 +162,9 @@ pub fn aws_env(s3: &str, cloudtrail: Option<&str>) -> Vec<(String, String)> {
         // Keep the SDK's retry backoff short in tests.
         ("AWS_RETRY_MODE".to_string(), "standard".to_string()),
     ];
-    if let Some(ct) = cloudtrail {
-        v.push(("AWS_ENDPOINT_URL_CLOUDTRAIL".to_string(), ct.to_string()));
-    }
+    // Never the real CloudTrail: without a test endpoint, a closed local port.
+    let ct = cloudtrail.unwrap_or("http://127.0.0.1:9");
+    v.push(("AWS_ENDPOINT_URL_CLOUDTRAIL".to_string(), ct.to_string()));
     v
 }
 
