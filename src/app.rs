@@ -6,12 +6,13 @@ use crate::arn::TrailArn;
 use crate::aws::AwsOptions;
 use crate::cli::{Cli, Command, Format, KeysArgs, SimulateCmd, ValidateArgs};
 use crate::cloudtrail::CloudTrail;
-use crate::engine::{Engine, Plan};
+use crate::engine::{Engine, LifecycleLookup, Plan};
+use crate::gap_events::LifecycleEvent;
+use crate::proof::TrailStatus;
 use crate::keysource::{FileKeys, KeySource};
 use crate::layout::AccountRoot;
 use crate::progress::{Bar, Progress, Silent};
 use crate::pubkeys::PublicKeySet;
-use crate::report::GapKind;
 use crate::report::Report;
 use crate::store::local::LocalStore;
 use crate::store::s3::S3Store;
@@ -174,6 +175,14 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
     let keys: Arc<dyn KeySource> = Arc::new(FileKeys(load_keys_file(keys_path)?));
     let store = LocalStore::new(dir)
         .map_err(|e| operational(format!("cannot use {} as a local copy: {e}", dir.display())))?;
+    let bucket_named = args.s3_bucket.as_ref().is_some_and(|b| dir.join(b).is_dir());
+    if !bucket_named && dir.join("AWSLogs").is_dir() {
+        return Err(usage(format!(
+            "{} looks like one bucket's contents (it holds AWSLogs/ directly, as `aws s3 sync` \
+             writes it); pass its parent as --local and its name as --s3-bucket",
+            dir.display()
+        )));
+    }
     let bucket = match &args.s3_bucket {
         Some(b) => b.clone(),
         None => sole_bucket(dir)?,
@@ -189,18 +198,19 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let report = run_engine(
-        Arc::new(store),
-        keys,
-        &args,
-        &req,
-        bucket,
-        concurrency,
-        None,
-    )
-    .await?;
+    let live = Live::default();
+    let report = run_engine(Arc::new(store), keys, &args, &req, bucket, concurrency, live).await?;
     emit(&report, &args)?;
     Ok(report.exit_code())
+}
+
+/// What live mode adds to a run: CloudTrail's view of the trail.
+#[derive(Default)]
+struct Live {
+    status: Option<TrailStatus>,
+    lookup: Option<Arc<dyn LifecycleLookup>>,
+    organization_trail: Option<bool>,
+    notes: Vec<String>,
 }
 
 /// Live mode: S3 and the CloudTrail API through the standard AWS configuration.
@@ -211,68 +221,57 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
     })
     .await;
     let cloudtrail = Arc::new(CloudTrail::new(cfg.clone()));
-    let mut notes = Vec::new();
     let mut args = args;
-    let bucket = match &args.s3_bucket {
-        Some(b) => b.clone(),
-        None => {
-            // Auditors in a log-archive account often cannot describe the
-            // trail; --s3-bucket skips this.
-            let info = cloudtrail
+    // With both --s3-bucket and --public-keys a run makes no CloudTrail call.
+    let uses_cloudtrail = args.s3_bucket.is_none() || args.public_keys.is_none();
+    let mut live = Live::default();
+    // Auditors in a log-archive account often cannot describe the trail;
+    // with --s3-bucket its description is optional.
+    let info = if args.s3_bucket.is_none() {
+        Some(
+            cloudtrail
                 .describe_trail(&req.arn)
                 .await
-                .map_err(operational)?;
-            if !info.log_file_validation_enabled {
-                notes.push(format!(
-                    "Log file validation is disabled for trail {}: no new digests are being delivered",
-                    req.arn.arn
-                ));
-            }
-            if args.s3_prefix.is_none() {
-                args.s3_prefix = info.prefix.clone();
-            }
-            info.bucket
+                .map_err(operational)?,
+        )
+    } else if uses_cloudtrail {
+        cloudtrail.describe_trail(&req.arn).await.ok()
+    } else {
+        None
+    };
+    if let Some(info) = &info {
+        if !info.log_file_validation_enabled {
+            live.notes.push(format!(
+                "Log file validation is disabled for trail {}: no new digests are being delivered",
+                req.arn.arn
+            ));
         }
+        if args.s3_prefix.is_none() && args.s3_bucket.is_none() {
+            args.s3_prefix = info.prefix.clone();
+        }
+        live.organization_trail = Some(info.is_organization_trail);
+        let covers = req.source_region == info.home_region || info.is_multi_region;
+        live.status = cloudtrail
+            .trail_status(&req.arn, info.log_file_validation_enabled, covers)
+            .await;
+    }
+    let bucket = match (&args.s3_bucket, &info) {
+        (Some(b), _) => b.clone(),
+        (None, Some(i)) => i.bucket.clone(),
+        (None, None) => return Err(usage("--s3-bucket is required")),
     };
     let keys: Arc<dyn KeySource> = match &args.public_keys {
         Some(p) => Arc::new(FileKeys(load_keys_file(p)?)),
         None => cloudtrail.clone(),
     };
+    if uses_cloudtrail {
+        live.lookup = Some(cloudtrail.clone());
+    }
     let path_style = args.s3_path_style
         || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
     let store = Arc::new(S3Store::new(cfg, path_style, args.max_attempts));
     let concurrency = args.concurrency.unwrap_or(64);
-    // GetTrailStatus tells when the home region's last digest was delivered:
-    // newer digests missing from the bucket were deleted. Optional (auditors
-    // may lack the permission).
-    // Only when the run talks to CloudTrail anyway: with both --s3-bucket and
-    // --public-keys a run makes no CloudTrail call at all.
-    let uses_cloudtrail = args.s3_bucket.is_none() || args.public_keys.is_none();
-    let latest_delivery = if uses_cloudtrail && req.source_region == req.arn.region {
-        cloudtrail.latest_digest_delivery(&req.arn).await
-    } else {
-        None
-    };
-    let mut report = run_engine(
-        store,
-        keys,
-        &args,
-        &req,
-        bucket,
-        concurrency,
-        latest_delivery,
-    )
-    .await?;
-    if uses_cloudtrail {
-        for gap in report
-            .gaps
-            .iter_mut()
-            .filter(|g| g.kind == GapKind::ChainRestart && g.cause.is_none())
-        {
-            gap.cause = cloudtrail.gap_cause(&req.arn, gap.start, gap.end).await;
-        }
-    }
-    report.notes.extend(notes);
+    let report = run_engine(store, keys, &args, &req, bucket, concurrency, live).await?;
     emit(&report, &args)?;
     Ok(report.exit_code())
 }
@@ -337,6 +336,21 @@ async fn keys(args: KeysArgs) -> Result<i32, AppError> {
     Ok(0)
 }
 
+/// Lifecycle records from `--gap-events FILE`.
+fn load_gap_events(args: &ValidateArgs, arn: &TrailArn) -> Result<Vec<LifecycleEvent>, AppError> {
+    let Some(path) = &args.gap_events else {
+        return Ok(Vec::new());
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| operational(format!("cannot read {}: {e}", path.display())))?;
+    crate::gap_events::from_lookup_events_json(&bytes, arn).map_err(|e| {
+        usage(format!(
+            "{} is not the output of `aws cloudtrail lookup-events`: {e}",
+            path.display()
+        ))
+    })
+}
+
 /// Resolves the organization folder and runs the engine.
 async fn run_engine(
     store: Arc<dyn ObjectStore>,
@@ -345,19 +359,31 @@ async fn run_engine(
     req: &Request,
     bucket: String,
     concurrency: usize,
-    latest_digest_delivery: Option<Timestamp>,
+    live: Live,
 ) -> Result<Report, AppError> {
+    if !(0..=24 * 60).contains(&args.delivery_grace) {
+        return Err(usage("--delivery-grace must be between 0 and 1440 minutes"));
+    }
+    let known_events = load_gap_events(args, &req.arn)?;
     let org = match &args.organization_id {
         Some(o) => Some(o.clone()),
-        None => crate::resolve::discover_org_id(
-            store.as_ref(),
-            &bucket,
-            args.s3_prefix.as_deref(),
-            &req.account,
-            &req.source_region,
-        )
-        .await
-        .map_err(|e| operational(format!("cannot list bucket {bucket}: {e}")))?,
+        None => {
+            let want = crate::resolve::Want {
+                prefix: args.s3_prefix.as_deref(),
+                account: &req.account,
+                region: &req.source_region,
+                trail_name: &req.arn.name,
+                organization_trail: live.organization_trail,
+            };
+            crate::resolve::discover_org_id(store.as_ref(), &bucket, &want)
+                .await
+                .map_err(|e| match e {
+                    crate::resolve::ResolveError::Ambiguous { .. } => usage(e),
+                    crate::resolve::ResolveError::Store(s) => {
+                        operational(format!("cannot list bucket {bucket}: {s}"))
+                    }
+                })?
+        }
     };
     let plan = Plan {
         trail: req.arn.clone(),
@@ -366,17 +392,24 @@ async fn run_engine(
         source_region: req.source_region.clone(),
         start: req.start,
         end: req.end,
+        now: chrono::Utc::now(),
+        grace: chrono::Duration::minutes(args.delivery_grace),
         concurrency,
         check_unreferenced: !args.skip_unreferenced,
         max_log_inflated: args.max_log_bytes,
-        latest_digest_delivery,
+        status: live.status,
+        known_events,
+        allow_gaps: args.allow_gaps,
     };
     let engine = Engine {
         store,
         keys,
         progress: progress(args),
+        lookup: live.lookup,
     };
-    engine.validate(&plan).await.map_err(operational)
+    let mut report = engine.validate(&plan).await.map_err(operational)?;
+    report.notes.extend(live.notes);
+    Ok(report)
 }
 
 fn emit(report: &Report, args: &ValidateArgs) -> Result<(), AppError> {

@@ -113,8 +113,12 @@ pub struct ChainOutcome {
     /// Digests known to be missing only from the chain's timing, appended
     /// after the input nodes (their index is `input.len() + i`).
     pub inferred: Vec<Node>,
-    /// Gaps, each attached to the node after which it is printed.
+    /// Gaps, each attached to the node after which it is printed
+    /// (`usize::MAX`: before every node).
     pub gaps: Vec<(usize, Gap)>,
+    /// The chain's typical window (one hour).
+    pub interval: Duration,
+    pub backfill: bool,
 }
 
 /// The typical window length (CloudTrail: one hour); from verified digests.
@@ -130,20 +134,38 @@ fn typical_interval(nodes: &[Node]) -> Duration {
     Duration::seconds(median.clamp(60, 86_400))
 }
 
-/// Walks one chain (standard or backfill digests, not both).
+/// Walks one chain (standard or backfill digests, not both): verdicts, the
+/// links between neighbours, gaps where the chain restarts and digests
+/// inferred missing between known ones. The window's edges (tail, head) and
+/// gap explanations are the proof's job (`proof.rs`).
 ///
-/// `series` names inferred missing digests; `requested_end` and `now` decide
-/// whether a digest covering the requested end is overdue (truncated tail);
-/// `delivered_until` (CloudTrail's latest digest delivery, live mode) turns
-/// a truncated tail into one finding per missing digest.
-pub fn analyze(
-    nodes: &[Node],
-    series: &DigestSeries,
-    requested_end: Timestamp,
-    now: Timestamp,
-    delivered_until: Option<Timestamp>,
-) -> ChainOutcome {
-    let mut verdicts: Vec<(Status, Option<Finding>)> = nodes
+/// `series` names inferred missing digests.
+pub fn analyze(nodes: &[Node], series: &DigestSeries) -> ChainOutcome {
+    let mut verdicts = initial_verdicts(nodes);
+    let order = walk_order(nodes);
+    let index: HashMap<(&str, &str), usize> =
+        nodes.iter().enumerate().map(|(i, n)| (n.id(), i)).collect();
+    mark_broken_links(nodes, &index, &mut verdicts);
+    let mut out = ChainOutcome {
+        order: Vec::new(),
+        verdicts,
+        inferred: Vec::new(),
+        gaps: Vec::new(),
+        interval: typical_interval(nodes),
+        backfill: nodes.first().is_some_and(|n| n.backfill),
+    };
+    for (pos, &i) in order.iter().enumerate() {
+        out.order.push(i);
+        if let Some(&older) = order.get(pos + 1) {
+            join_neighbours(nodes, &index, i, older, series, &mut out);
+        }
+    }
+    out
+}
+
+/// Every node's verdict on its own (before links are checked).
+fn initial_verdicts(nodes: &[Node]) -> Vec<(Status, Option<Finding>)> {
+    nodes
         .iter()
         .map(|n| match &n.state {
             NodeState::Unreadable(f) => (Status::Invalid, Some(f.clone())),
@@ -152,21 +174,27 @@ pub fn analyze(
                 (Status::Invalid, Some(finding.clone()))
             }
         })
-        .collect();
+        .collect()
+}
 
-    // Newest first; ties broken by location so output is deterministic.
+/// Newest first; ties broken by location so output is deterministic.
+fn walk_order(nodes: &[Node]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..nodes.len()).collect();
     order.sort_by(|&a, &b| {
         let (na, nb) = (&nodes[a], &nodes[b]);
         nb.end().cmp(&na.end()).then_with(|| na.id().cmp(&nb.id()))
     });
+    order
+}
 
-    let index: HashMap<(&str, &str), usize> =
-        nodes.iter().enumerate().map(|(i, n)| (n.id(), i)).collect();
-
-    // Links: the successor (verified) vouches for its predecessor's exact
-    // signature and bytes. A predecessor that verifies alone but is not the
-    // one vouched for is a broken link.
+/// The successor (verified) vouches for its predecessor's exact signature
+/// and bytes. A predecessor that verifies alone but is not the one vouched
+/// for is a broken link.
+fn mark_broken_links(
+    nodes: &[Node],
+    index: &HashMap<(&str, &str), usize>,
+    verdicts: &mut [(Status, Option<Finding>)],
+) {
     for n in nodes {
         let Some(v) = n.verified() else { continue };
         let Some(p) = &v.digest.previous else {
@@ -178,29 +206,7 @@ pub fn analyze(
         let Some(t) = nodes[ti].verified() else {
             continue;
         };
-        let mut wrong = Vec::new();
-        match p.hash_algorithm.as_deref() {
-            Some(a) if !a.eq_ignore_ascii_case("SHA-256") => {
-                wrong.push(format!("unsupported previousDigestHashAlgorithm {a:?}"))
-            }
-            _ => {}
-        }
-        if p.hash_value
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-            != Some(t.sha256_hex.as_str())
-        {
-            wrong.push("its SHA-256 differs from previousDigestHashValue".to_string());
-        }
-        if p.signature
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-            != Some(t.signature_hex.as_str())
-        {
-            wrong.push("its signature differs from previousDigestSignature".to_string());
-        }
+        let wrong = link_mismatches(p, t);
         if !wrong.is_empty() && verdicts[ti].0 == Status::Valid {
             let reason = format!(
                 "does not match the digest that follows it (s3://{}/{})",
@@ -212,148 +218,116 @@ pub fn analyze(
             );
         }
     }
+}
 
-    let interval = typical_interval(nodes);
-    let backfill = nodes.first().is_some_and(|n| n.backfill);
-    let mut gaps: Vec<(usize, Gap)> = Vec::new();
-    let mut inferred: Vec<Node> = Vec::new();
-    let mut final_order: Vec<usize> = Vec::new();
-
-    // The digest covering the requested end must exist once it is due (its
-    // window closed and delivery time passed); otherwise the tail is missing
-    // (deleted, or the trail stopped).
-    // Backfill digests are delivered only now and then: no schedule to miss.
-    if let Some(&first) = order.first().filter(|_| !backfill) {
-        if let Some(end) = nodes[first].end() {
-            // CloudTrail says it delivered digests after the newest one here:
-            // those were deleted (a truncated tail), one finding each.
-            let mut tail: Vec<Timestamp> = Vec::new();
-            if let Some(until) = delivered_until {
-                for k in 1..=MAX_INFERRED {
-                    let e = end + interval * (k as i32);
-                    if e >= until || e > requested_end + interval {
-                        break;
-                    }
-                    tail.push(e);
-                }
-            }
-            for &e in tail.iter().rev() {
-                let finding = Finding::new(Problem::NotFound, reason::NOT_FOUND).with_detail(format!(
-                    "inferred: CloudTrail reports digest deliveries until {}, but no digest after {} \
-                     exists (the key follows the hourly schedule)",
-                    crate::timefmt::display(delivered_until.unwrap_or(e)),
-                    crate::timefmt::display(end)
-                ));
-                final_order.push(nodes.len() + inferred.len());
-                verdicts.push((Status::Invalid, Some(finding.clone())));
-                let mut node = Node::new(
-                    &nodes[first].bucket,
-                    &series.key(e, false),
-                    false,
-                    NodeState::Unreadable(finding),
-                );
-                node.key_end = Some(e);
-                inferred.push(node);
-            }
-            if tail.is_empty()
-                && end < requested_end
-                && now > requested_end + interval + Duration::minutes(15)
-            {
-                gaps.push((
-                    usize::MAX,
-                    Gap {
-                        start: end,
-                        end: requested_end,
-                        backfill,
-                        cause: None,
-                        kind: GapKind::NoLaterDigest,
-                    },
-                ));
-            }
+fn link_mismatches(p: &crate::digest::PreviousDigest, t: &VerifiedDigest) -> Vec<String> {
+    let mut wrong = Vec::new();
+    if let Some(a) = p.hash_algorithm.as_deref() {
+        if !a.eq_ignore_ascii_case("SHA-256") {
+            wrong.push(format!("unsupported previousDigestHashAlgorithm {a:?}"));
         }
     }
+    let lower = |v: &Option<String>| v.as_deref().map(str::to_ascii_lowercase);
+    if lower(&p.hash_value).as_deref() != Some(t.sha256_hex.as_str()) {
+        wrong.push("its SHA-256 differs from previousDigestHashValue".to_string());
+    }
+    if lower(&p.signature).as_deref() != Some(t.signature_hex.as_str()) {
+        wrong.push("its signature differs from previousDigestSignature".to_string());
+    }
+    wrong
+}
 
-    for (pos, &i) in order.iter().enumerate() {
-        final_order.push(i);
-        let Some(&older) = order.get(pos + 1) else {
-            break;
-        };
-        let n = &nodes[i];
-        let o = &nodes[older];
-        // How is `n` joined to the next older node?
-        let link_known = match n.verified() {
-            Some(v) => match &v.digest.previous {
-                None => {
-                    // Chain restart: the time between is a gap.
-                    if let (Some(gs), Some(ge)) = (o.end(), n.start()) {
-                        gaps.push((
-                            i,
-                            Gap {
-                                start: gs,
-                                end: ge,
-                                backfill,
-                                cause: None,
-                                kind: GapKind::ChainRestart,
-                            },
-                        ));
-                    }
-                    true
+/// How newer node `i` is joined to the next older node: a chain restart is
+/// a gap; an unknown link spanning more than one window means the digests
+/// between are missing (one inferred finding each), or, past
+/// [`MAX_INFERRED`], a gap.
+fn join_neighbours(
+    nodes: &[Node],
+    index: &HashMap<(&str, &str), usize>,
+    i: usize,
+    older: usize,
+    series: &DigestSeries,
+    out: &mut ChainOutcome,
+) {
+    let (n, o) = (&nodes[i], &nodes[older]);
+    let backfill = out.backfill;
+    let link_known = match n.verified() {
+        Some(v) => match &v.digest.previous {
+            None => {
+                if let (Some(gs), Some(ge)) = (o.end(), n.start()) {
+                    out.gaps
+                        .push((i, Gap::new(gs, ge, backfill, GapKind::ChainRestart)));
                 }
-                Some(p) => index.get(&(p.bucket.as_str(), p.key.as_str())) == Some(&older),
-            },
-            None => false,
-        };
-        if link_known || backfill {
-            continue;
-        }
-        // Unknown link: if the two are further apart than one window, the
-        // digests in between are missing too (consecutive deletions).
-        let (Some(ne), Some(oe)) = (n.end(), o.end()) else {
-            continue;
-        };
-        let missing =
-            ((ne - oe).num_seconds() as f64 / interval.num_seconds() as f64).round() as i64 - 1;
-        if missing <= 0 {
-            continue;
-        }
-        if missing > MAX_INFERRED {
-            gaps.push((
-                i,
-                Gap {
-                    start: oe,
-                    end: n.start().unwrap_or(ne - interval),
-                    backfill,
-                    cause: None,
-                    kind: GapKind::ChainRestart,
-                },
-            ));
-            continue;
-        }
-        for k in (1..=missing).rev() {
-            let end = oe + interval * (k as i32);
-            let key = series.key(end, false);
-            if index.contains_key(&(n.bucket.as_str(), key.as_str())) {
-                continue;
+                true
             }
-            let finding = Finding::new(Problem::NotFound, reason::NOT_FOUND).with_detail(format!(
-                "inferred: no digest covers this hour between {} and {} (the key follows the hourly \
-                 schedule); it was deleted, or logging or validation was off and the missing digest \
-                 after it restarted the chain",
-                o.key, n.key
-            ));
-            final_order.push(nodes.len() + inferred.len());
-            verdicts.push((Status::Invalid, Some(finding.clone())));
-            let mut node = Node::new(&n.bucket, &key, false, NodeState::Unreadable(finding));
-            node.key_end = Some(end);
-            inferred.push(node);
+            Some(p) => index.get(&(p.bucket.as_str(), p.key.as_str())) == Some(&older),
+        },
+        None => false,
+    };
+    if link_known || backfill {
+        return;
+    }
+    let (Some(ne), Some(oe)) = (n.end(), o.end()) else {
+        return;
+    };
+    let interval = out.interval;
+    let missing =
+        ((ne - oe).num_seconds() as f64 / interval.num_seconds() as f64).round() as i64 - 1;
+    if missing <= 0 {
+        return;
+    }
+    if missing > MAX_INFERRED {
+        let end = n.start().unwrap_or(ne - interval);
+        out.gaps
+            .push((i, Gap::new(oe, end, backfill, GapKind::ChainRestart)));
+        return;
+    }
+    for k in (1..=missing).rev() {
+        let end = oe + interval * (k as i32);
+        if index.contains_key(&(n.bucket.as_str(), series.key(end, false).as_str())) {
+            continue;
         }
+        let detail = format!(
+            "inferred: no digest covers this hour between {} and {} (the key follows the hourly \
+             schedule); it was deleted, or logging or validation was off and the missing digest \
+             after it restarted the chain",
+            o.key, n.key
+        );
+        out.push_inferred(nodes.len(), &n.bucket, series, end, detail);
+    }
+}
+
+impl ChainOutcome {
+    /// Adds a digest known missing only from the schedule (a `not_found`
+    /// finding), after the node last pushed to `order`.
+    pub fn push_inferred(
+        &mut self,
+        input_len: usize,
+        bucket: &str,
+        series: &DigestSeries,
+        end: Timestamp,
+        detail: String,
+    ) {
+        let finding = Finding::new(Problem::NotFound, reason::NOT_FOUND).with_detail(detail);
+        self.order.push(input_len + self.inferred.len());
+        self.verdicts.push((Status::Invalid, Some(finding.clone())));
+        let mut node = Node::new(
+            bucket,
+            &series.key(end, self.backfill),
+            false,
+            NodeState::Unreadable(finding),
+        );
+        node.key_end = Some(end);
+        self.inferred.push(node);
     }
 
-    ChainOutcome {
-        order: final_order,
-        verdicts,
-        inferred,
-        gaps,
+    /// The node behind an index of `order`.
+    pub fn node<'a>(&'a self, nodes: &'a [Node], idx: usize) -> &'a Node {
+        if idx < nodes.len() {
+            &nodes[idx]
+        } else {
+            &self.inferred[idx - nodes.len()]
+        }
     }
 }
 
@@ -447,7 +421,7 @@ mod tests {
     #[test]
     fn intact_chain_is_valid_newest_first() {
         let nodes = vec![verified(0, false), verified(2, true), verified(1, true)];
-        let out = analyze(&nodes, &series(), end_of(2), end_of(9), None);
+        let out = analyze(&nodes, &series());
         let st = statuses(&nodes, &out);
         assert_eq!(st.len(), 3);
         assert!(st.iter().all(|(_, s)| *s == Status::Valid));
@@ -474,7 +448,7 @@ mod tests {
             missing(3),
             verified(4, true),
         ];
-        let out = analyze(&nodes, &series(), end_of(4), end_of(9), None);
+        let out = analyze(&nodes, &series());
         let st = statuses(&nodes, &out);
         let invalid: Vec<_> = st.iter().filter(|(_, s)| *s == Status::Invalid).collect();
         assert_eq!(invalid.len(), 2, "{st:?}");
@@ -486,7 +460,7 @@ mod tests {
     #[test]
     fn chain_restart_is_a_gap_not_a_finding() {
         let nodes = vec![verified(0, false), verified(3, false), verified(4, true)];
-        let out = analyze(&nodes, &series(), end_of(4), end_of(9), None);
+        let out = analyze(&nodes, &series());
         assert!(out.verdicts.iter().all(|(s, _)| *s == Status::Valid));
         assert_eq!(out.gaps.len(), 1);
         let g = &out.gaps[0].1;
@@ -501,33 +475,12 @@ mod tests {
         if let NodeState::Checked(DigestCheck::Verified(v)) = &mut nodes[0].state {
             v.sha256_hex = "other".into();
         }
-        let out = analyze(&nodes, &series(), end_of(1), end_of(9), None);
+        let out = analyze(&nodes, &series());
         assert_eq!(out.verdicts[0].0, Status::Invalid);
         assert_eq!(
             out.verdicts[0].1.as_ref().unwrap().problem,
             Problem::ChainLink
         );
         assert_eq!(out.verdicts[1].0, Status::Valid);
-    }
-
-    #[test]
-    fn truncated_tail_is_a_gap_to_the_requested_end() {
-        let nodes = vec![verified(0, false), verified(1, true)];
-        // Not yet due: the digest covering the end may still be on its way.
-        assert!(analyze(&nodes, &series(), end_of(2), end_of(2), None)
-            .gaps
-            .is_empty());
-        let out = analyze(&nodes, &series(), end_of(2), end_of(9), None);
-        assert_eq!(out.gaps.len(), 1);
-        assert_eq!(out.gaps[0].1.kind, GapKind::NoLaterDigest);
-        assert_eq!(out.gaps[0].1.start, end_of(1));
-        // When CloudTrail says it delivered the later digests, they are findings.
-        let delivered = Some(end_of(2) + Duration::minutes(5));
-        let out = analyze(&nodes, &series(), end_of(2), end_of(9), delivered);
-        assert!(out.gaps.is_empty());
-        assert_eq!(out.inferred.len(), 1);
-        assert_eq!(out.inferred[0].key, series().key(end_of(2), false));
-        assert_eq!(out.order[0], nodes.len());
-        assert_eq!(out.verdicts[nodes.len()].0, Status::Invalid);
     }
 }

@@ -123,4 +123,14 @@ pub struct ValidateArgs {
     /// Attempts per S3 request (throttling and dropped connections are retried).
     #[arg(long, default_value_t = 5)]
     pub max_attempts: u32,
+    /// Unexplained gaps do not change the exit status (the AWS CLI's behaviour).
+    #[arg(long)]
+    pub allow_gaps: bool,
+    /// Minutes a digest may arrive after its hour before its absence is a finding.
+    #[arg(long, value_name = "MINUTES", default_value_t = crate::proof::DEFAULT_GRACE_MINUTES)]
+    pub delivery_grace: i64,
+    /// Lifecycle records that explain gaps offline: the JSON printed by
+    /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
+    #[arg(long, value_name = "FILE")]
+    pub gap_events: Option<PathBuf>,
 }

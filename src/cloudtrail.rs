@@ -1,8 +1,12 @@
 //! The CloudTrail edge: public keys (ListPublicKeys), trail resolution
-//! (DescribeTrails / GetTrail), trail status and gap causes (LookupEvents).
+//! (DescribeTrails / GetTrail), trail status (GetTrailStatus) and the
+//! trail's lifecycle records (LookupEvents) that explain gaps.
 
 use crate::arn::TrailArn;
 use crate::aws::sentence;
+use crate::engine::LifecycleLookup;
+use crate::gap_events::{from_record, EventSource, LifecycleEvent};
+use crate::proof::TrailStatus;
 use crate::keysource::{KeySource, KeySourceError};
 use crate::pubkeys::PublicKey;
 use crate::timefmt::Timestamp;
@@ -180,9 +184,14 @@ impl CloudTrail {
         })
     }
 
-    /// When CloudTrail last delivered a digest for the trail (GetTrailStatus),
-    /// or None when it cannot say (no permission, never delivered).
-    pub async fn latest_digest_delivery(&self, arn: &TrailArn) -> Option<Timestamp> {
+    /// GetTrailStatus, or None when CloudTrail cannot say (no permission).
+    /// `covers_region` and `validation_enabled` come from the trail's description.
+    pub async fn trail_status(
+        &self,
+        arn: &TrailArn,
+        validation_enabled: bool,
+        covers_region: bool,
+    ) -> Option<TrailStatus> {
         let out = self
             .client(&arn.region)
             .get_trail_status()
@@ -190,58 +199,94 @@ impl CloudTrail {
             .send()
             .await
             .ok()?;
-        out.latest_digest_delivery_time().and_then(to_chrono)
+        Some(TrailStatus {
+            is_logging: out.is_logging().unwrap_or(false),
+            validation_enabled,
+            covers_region,
+            start_logging: out.start_logging_time().and_then(to_chrono),
+            latest_digest_delivery: out.latest_digest_delivery_time().and_then(to_chrono),
+        })
     }
 
-    /// Why the chain has a gap between `start` and `end`, from the trail's
-    /// management events: `logging_stopped`, `validation_disabled`,
-    /// `trail_deleted`, or None when the events do not say.
-    pub async fn gap_cause(
+    /// The trail's lifecycle records between `start` and `end` from
+    /// LookupEvents, one event name at a time, every page, paced under the
+    /// API's limit of 2 requests per second. Best effort: without the
+    /// permission, gaps simply stay unexplained.
+    pub async fn lookup_lifecycle(
         &self,
         arn: &TrailArn,
         start: Timestamp,
         end: Timestamp,
-    ) -> Option<String> {
+    ) -> Vec<LifecycleEvent> {
         let client = self.client(&arn.region);
-        // The change that opened the gap happened up to an hour before its start.
-        let from = start - chrono::Duration::hours(1);
-        for (event, cause) in [
-            ("DeleteTrail", "trail_deleted"),
-            ("StopLogging", "logging_stopped"),
-            ("UpdateTrail", "validation_disabled"),
+        let mut out = Vec::new();
+        let mut calls = 0usize;
+        for name in [
+            "StopLogging",
+            "StartLogging",
+            "UpdateTrail",
+            "DeleteTrail",
+            "CreateTrail",
         ] {
-            let attr = LookupAttribute::builder()
+            let Ok(attr) = LookupAttribute::builder()
                 .attribute_key(LookupAttributeKey::EventName)
-                .attribute_value(event)
+                .attribute_value(name)
                 .build()
-                .ok()?;
-            let out = client
-                .lookup_events()
-                .lookup_attributes(attr)
-                .start_time(to_smithy(from))
-                .end_time(to_smithy(end))
-                .send()
-                .await
-                .ok()?;
-            for e in out.events() {
-                let raw = e.cloud_trail_event().unwrap_or("");
-                let about_trail =
-                    raw.contains(&arn.arn) || raw.contains(&format!("\"{}\"", arn.name));
-                if !about_trail {
-                    continue;
+            else {
+                continue;
+            };
+            let mut token: Option<String> = None;
+            for _page in 0..100 {
+                if calls > 0 {
+                    tokio::time::sleep(LOOKUP_SPACING).await;
                 }
-                if event == "UpdateTrail" {
-                    let v: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
-                    if v["requestParameters"]["enableLogFileValidation"]
-                        != serde_json::Value::Bool(false)
-                    {
+                calls += 1;
+                let Ok(page) = client
+                    .lookup_events()
+                    .lookup_attributes(attr.clone())
+                    .start_time(to_smithy(start))
+                    .end_time(to_smithy(end))
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                else {
+                    return out;
+                };
+                for e in page.events() {
+                    let Some(raw) = e.cloud_trail_event() else {
                         continue;
+                    };
+                    let Ok(record) = serde_json::from_str::<serde_json::Value>(raw) else {
+                        continue;
+                    };
+                    if let Some(ev) = from_record(&record, arn, EventSource::LookupEvents) {
+                        out.push(ev);
                     }
                 }
-                return Some(cause.to_string());
+                token = page
+                    .next_token()
+                    .map(str::to_string)
+                    .filter(|t| !t.is_empty());
+                if token.is_none() {
+                    break;
+                }
             }
         }
-        None
+        out
+    }
+}
+
+/// LookupEvents allows 2 requests per second per account and region.
+const LOOKUP_SPACING: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl LifecycleLookup for CloudTrail {
+    fn lifecycle_events<'a>(
+        &'a self,
+        trail: &'a TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Vec<LifecycleEvent>> {
+        self.lookup_lifecycle(trail, start, end).boxed()
     }
 }
 

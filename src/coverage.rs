@@ -2,7 +2,7 @@
 //! no digest references. Pure: works on listed keys and the chain's windows.
 
 use crate::layout::{parse_log_key, AccountRoot};
-use crate::report::{Finding, Gap, LogVerdict, Problem, Status};
+use crate::report::{Finding, Gap, LogVerdict, ObjectVerdict, Problem, Status};
 use crate::timefmt::Timestamp;
 use chrono::{DurationRound, NaiveDate, TimeDelta};
 use std::collections::HashSet;
@@ -59,56 +59,113 @@ impl Scope {
     }
 }
 
-/// Verdicts for listed log keys that no digest references.
-///
-/// `listed` are (bucket, key) pairs from the trail's log folders; only keys
-/// of `root`'s account and `region` inside `scope` are considered, so other
-/// accounts' and regions' files never produce findings.
-pub fn unreferenced_logs(
+/// What the window's proof says about a stretch of time, for log files no
+/// digest references.
+pub struct Context<'a> {
+    pub root: &'a AccountRoot,
+    pub region: &'a str,
+    pub scope: Scope,
+    pub gaps: &'a [Gap],
+    /// The newest span whose digest is not due yet.
+    pub pending: Option<(Timestamp, Timestamp)>,
+}
+
+/// Verdicts for the objects listed in the trail's log folders that no
+/// digest references: log files inside the scope (unreferenced, or
+/// `no_digest` where CloudTrail wrote no digest), and objects whose names
+/// CloudTrail never writes (`unexpected_object`).
+pub fn classify_listed(
     listed: &[(String, String)],
     referenced: &HashSet<(String, String)>,
-    root: &AccountRoot,
-    region: &str,
-    scope: Scope,
-    gaps: &[Gap],
-) -> Vec<LogVerdict> {
-    let mut out = Vec::new();
+    cx: &Context<'_>,
+) -> (Vec<LogVerdict>, Vec<ObjectVerdict>) {
+    let mut logs = Vec::new();
+    let mut strangers = Vec::new();
     for (bucket, key) in listed {
         if referenced.contains(&(bucket.clone(), key.clone())) {
             continue;
         }
-        let Some(parsed) = parse_log_key(key) else {
+        let parsed = parse_log_key(key).filter(|p| p.root == *cx.root && p.region == cx.region);
+        let Some(parsed) = parsed else {
+            strangers.push(ObjectVerdict {
+                bucket: bucket.clone(),
+                key: key.clone(),
+                finding: Finding::new(
+                    Problem::UnexpectedObject,
+                    "unexpected object in the trail's log folder",
+                )
+                .with_detail(
+                    "CloudTrail never writes an object of this name here (injected, renamed or \
+                     misplaced)",
+                ),
+            });
             continue;
         };
-        if parsed.root != *root || parsed.region != region || !scope.contains(parsed.time) {
+        if !cx.scope.contains(parsed.time) {
             continue;
         }
-        let in_gap = gaps
-            .iter()
-            .find(|g| parsed.time >= g.start && parsed.time < g.end);
-        let detail = match in_gap {
-            Some(g) => format!(
-                "delivered during a gap in the digest chain ({} to {}): no digest covers it",
-                crate::timefmt::display(g.start),
-                crate::timefmt::display(g.end)
-            ),
-            None => "inside the validated window, yet absent from every digest (injected, or its digest is missing)".to_string(),
-        };
-        let reason = if in_gap.is_some() {
-            format!("{UNREFERENCED} (delivered during a gap)")
-        } else {
-            UNREFERENCED.to_string()
-        };
-        out.push(LogVerdict {
+        let (status, finding) = log_finding(parsed.time, cx);
+        logs.push(LogVerdict {
             bucket: bucket.clone(),
             key: key.clone(),
-            status: Status::Unverified,
-            finding: Some(Finding::new(Problem::Unreferenced, reason).with_detail(detail)),
+            status,
+            finding: Some(finding),
             digest_key: None,
+            oldest_event: None,
+            newest_event: None,
         });
     }
-    out.sort_by(|a, b| (&a.bucket, &a.key).cmp(&(&b.bucket, &b.key)));
-    out
+    logs.sort_by(|a, b| (&a.bucket, &a.key).cmp(&(&b.bucket, &b.key)));
+    strangers.sort_by(|a, b| (&a.bucket, &a.key).cmp(&(&b.bucket, &b.key)));
+    (logs, strangers)
+}
+
+/// Why a log file delivered at `t` has no digest.
+fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
+    if let Some((a, b)) = cx.pending.filter(|(a, b)| t >= *a && t <= *b) {
+        let f = Finding::new(Problem::NoDigest, "not yet covered by a digest").with_detail(format!(
+            "delivered after the newest digest ({}); the digest covering it is not due before {}",
+            crate::timefmt::display(a),
+            crate::timefmt::display(b)
+        ));
+        return (Status::Unverified, f);
+    }
+    let in_gap = cx
+        .gaps
+        .iter()
+        .filter(|g| !g.backfill)
+        .find(|g| t >= g.start && t < g.end);
+    match in_gap {
+        Some(g) if g.explained => {
+            let cause = g.cause.as_deref().unwrap_or("explained");
+            let f = Finding::new(
+                Problem::NoDigest,
+                format!("not covered by any digest ({cause})"),
+            )
+            .with_detail(format!(
+                "delivered while CloudTrail wrote no digests ({} to {}): {}",
+                crate::timefmt::display(g.start),
+                crate::timefmt::display(g.end),
+                g.evidence.as_deref().unwrap_or(cause)
+            ));
+            (Status::Unverified, f)
+        }
+        Some(g) => {
+            let f = Finding::new(Problem::Unreferenced, format!("{UNREFERENCED} (delivered during a gap)"))
+                .with_detail(format!(
+                    "delivered during a gap in the digest chain ({} to {}) that nothing explains",
+                    crate::timefmt::display(g.start),
+                    crate::timefmt::display(g.end)
+                ));
+            (Status::Unverified, f)
+        }
+        None => {
+            let f = Finding::new(Problem::Unreferenced, UNREFERENCED).with_detail(
+                "inside the validated window, yet absent from every digest (injected, or its digest is missing)",
+            );
+            (Status::Unverified, f)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -153,15 +210,22 @@ mod tests {
         ];
         let referenced: HashSet<_> = [referenced_one].into_iter().collect();
         let scope = Scope::new(t("2020-01-01T10:00:00Z"), t("2020-01-01T13:00:00Z")).unwrap();
-        let gaps = [Gap {
-            start: t("2020-01-01T11:00:00Z"),
-            end: t("2020-01-01T12:00:00Z"),
-            backfill: false,
-            cause: None,
-            kind: GapKind::ChainRestart,
-        }];
-        let v = unreferenced_logs(&listed, &referenced, &root, "us-east-1", scope, &gaps);
+        let gaps = [Gap::new(
+            t("2020-01-01T11:00:00Z"),
+            t("2020-01-01T12:00:00Z"),
+            false,
+            GapKind::ChainRestart,
+        )];
+        let cx = Context {
+            root: &root,
+            region: "us-east-1",
+            scope,
+            gaps: &gaps,
+            pending: None,
+        };
+        let (v, strangers) = classify_listed(&listed, &referenced, &cx);
         assert_eq!(v.len(), 2);
+        assert_eq!(strangers.len(), 3, "junk, other region, other account");
         assert!(v.iter().all(|l| l.status == Status::Unverified));
         let gap = v.iter().find(|l| l.key.contains("gap")).unwrap();
         assert!(gap.finding.as_ref().unwrap().reason.contains("gap"));

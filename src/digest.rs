@@ -13,6 +13,10 @@ pub struct LogFileRef {
     /// Lowercase hex SHA-256 the log's inflated bytes must have.
     pub hash_value: String,
     pub hash_algorithm: Option<String>,
+    /// The events the file holds (informational: which events a finding on
+    /// it affects; never used to decide a verdict).
+    pub oldest_event: Option<Timestamp>,
+    pub newest_event: Option<Timestamp>,
 }
 
 /// Where the previous digest of the chain lives and what it must be.
@@ -175,6 +179,14 @@ fn parse_log_ref(i: usize, item: &Value) -> Result<LogFileRef, DigestFormatError
         key: field("s3Object")?,
         hash_value: field("hashValue")?,
         hash_algorithm: get_optional(m, "hashAlgorithm")?.map(str::to_string),
+        oldest_event: m
+            .get("oldestEventTime")
+            .and_then(Value::as_str)
+            .and_then(parse_digest_time),
+        newest_event: m
+            .get("newestEventTime")
+            .and_then(Value::as_str)
+            .and_then(parse_digest_time),
     })
 }
 

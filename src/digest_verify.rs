@@ -169,10 +169,20 @@ pub fn check_digest(input: &DigestInput<'_>, keys: &PublicKeySet) -> DigestCheck
             Some(digest),
         );
     }
-    // CloudTrail signs a digest shortly after its window ends: allow an hour
-    // either side of the validity window before calling it out.
+    // CloudTrail signs a digest shortly after its window ends; a backfill
+    // digest when it was generated (as the AWS CLI looks keys up). Allow an
+    // hour either side of that moment.
+    let signed_at = if input.backfill {
+        input
+            .metadata
+            .get("backfill-generation-timestamp")
+            .and_then(|t| crate::timefmt::parse_user_time(t).ok())
+            .unwrap_or(digest.end)
+    } else {
+        digest.end
+    };
     let slack = chrono::Duration::hours(1);
-    if !(key.valid_at(digest.end - slack) || key.valid_at(digest.end + slack)) {
+    if !key.valid_during(signed_at - slack, signed_at + slack) && !key.valid_at(digest.end) {
         let reason = format!(
             "signed with public key {} outside its validity window",
             key.fingerprint

@@ -85,6 +85,11 @@ impl PublicKey {
         self.valid_from.is_none_or(|f| t >= f) && self.valid_to.is_none_or(|e| t <= e)
     }
 
+    /// Whether the validity window overlaps [lo, hi].
+    pub fn valid_during(&self, lo: Timestamp, hi: Timestamp) -> bool {
+        self.valid_from.is_none_or(|f| f <= hi) && self.valid_to.is_none_or(|e| e >= lo)
+    }
+
     /// Verifies an RSASSA-PKCS1-v1_5 SHA-256 signature over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         let key = ring::signature::UnparsedPublicKey::new(

@@ -42,6 +42,12 @@ pub enum Problem {
     Unreferenced,
     /// A log file listed only by digests that failed verification.
     DigestInvalid,
+    /// An object in the trail's folders whose name CloudTrail never writes.
+    UnexpectedObject,
+    /// A log file delivered while CloudTrail wrote no digests (an explained
+    /// gap, or the newest hour whose digest is not due yet): nothing can
+    /// vouch for it, and nothing says it was tampered with.
+    NoDigest,
 }
 
 impl Problem {
@@ -59,11 +65,13 @@ impl Problem {
             Problem::TrailingData => "trailing_data",
             Problem::Unreferenced => "unreferenced",
             Problem::DigestInvalid => "digest_invalid",
+            Problem::UnexpectedObject => "unexpected_object",
+            Problem::NoDigest => "no_digest",
         }
     }
 
     /// Every problem name, for documentation and tests.
-    pub const ALL: [Problem; 12] = [
+    pub const ALL: [Problem; 14] = [
         Problem::NotFound,
         Problem::AccessDenied,
         Problem::ReadError,
@@ -76,6 +84,8 @@ impl Problem {
         Problem::TrailingData,
         Problem::Unreferenced,
         Problem::DigestInvalid,
+        Problem::UnexpectedObject,
+        Problem::NoDigest,
     ];
 }
 
@@ -129,6 +139,52 @@ pub struct LogVerdict {
     pub finding: Option<Finding>,
     /// The digest that lists it (the first verified one), if any.
     pub digest_key: Option<String>,
+    /// The events it holds, as its digest states them (oldestEventTime,
+    /// newestEventTime): which events a finding on it affects.
+    pub oldest_event: Option<Timestamp>,
+    pub newest_event: Option<Timestamp>,
+}
+
+/// The verdict on an object whose name CloudTrail never writes, found in
+/// the trail's digest or log folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVerdict {
+    pub bucket: String,
+    pub key: String,
+    pub finding: Finding,
+}
+
+/// A span of the requested window whose events cannot be trusted, with
+/// every reason that applies to some part of it (merged, sorted by start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untrusted {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub reasons: Vec<&'static str>,
+}
+
+/// Merges overlapping or touching spans, keeping every reason once.
+pub fn merge_untrusted(mut spans: Vec<Untrusted>) -> Vec<Untrusted> {
+    spans.retain(|s| s.start < s.end);
+    spans.sort_by_key(|s| (s.start, s.end));
+    let mut out: Vec<Untrusted> = Vec::new();
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => {
+                last.end = last.end.max(s.end);
+                for r in s.reasons {
+                    if !last.reasons.contains(&r) {
+                        last.reasons.push(r);
+                    }
+                }
+            }
+            _ => out.push(s),
+        }
+    }
+    for s in &mut out {
+        s.reasons.sort_unstable();
+    }
+    out
 }
 
 /// Why a stretch of time has no digests, when something could tell.
@@ -144,6 +200,25 @@ pub struct Gap {
     /// Whether a chain restart (null previous pointers) marks it, as opposed
     /// to digests simply ending before the requested end.
     pub kind: GapKind,
+    /// CloudTrail's own records say why (a stop in the hour before the gap,
+    /// a restart before its end): such a gap does not fail the run.
+    pub explained: bool,
+    /// The records that explain it, for people (event, time, where found).
+    pub evidence: Option<String>,
+}
+
+impl Gap {
+    pub fn new(start: Timestamp, end: Timestamp, backfill: bool, kind: GapKind) -> Gap {
+        Gap {
+            start,
+            end,
+            backfill,
+            cause: None,
+            kind,
+            explained: false,
+            evidence: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,6 +229,9 @@ pub enum GapKind {
     /// No digest after this point up to the requested end (truncated tail,
     /// or the trail stopped).
     NoLaterDigest,
+    /// No digest between the requested start and the first digest, which
+    /// starts a chain (the trail was created, or restarted, inside the window).
+    BeforeFirstDigest,
 }
 
 /// The order in which the AWS CLI would print things: digest lines, the
@@ -163,6 +241,7 @@ pub enum Entry {
     Digest(usize),
     Log(usize),
     Gap(usize),
+    Unexpected(usize),
 }
 
 /// Counts per kind.
@@ -196,6 +275,21 @@ pub struct Summary {
     pub backfill_digests: Counts,
     pub logs: Counts,
     pub gaps: usize,
+    pub unexplained_gaps: usize,
+    pub unexpected_objects: usize,
+}
+
+/// The process exit statuses (README: Exit status).
+pub mod exit {
+    /// Every instant of the window is covered by verified digests or by a
+    /// gap CloudTrail explains, and every object has a verdict.
+    pub const PROVEN: i32 = 0;
+    /// Evidence of tampering.
+    pub const TAMPERED: i32 = 1;
+    /// Usage or operational error.
+    pub const ERROR: i32 = 2;
+    /// Nothing tampered was found, but coverage is not proven.
+    pub const UNPROVEN: i32 = 3;
 }
 
 /// Everything a run found.
@@ -213,12 +307,23 @@ pub struct Report {
     pub entries: Vec<Entry>,
     /// Run-level remarks (e.g. "log file validation is disabled for this trail").
     pub notes: Vec<String>,
+    /// Objects whose names CloudTrail never writes, in the trail's folders.
+    pub unexpected: Vec<ObjectVerdict>,
+    /// Merged spans of the window whose events cannot be trusted.
+    pub untrusted: Vec<Untrusted>,
+    /// Why coverage is not proven although nothing was found tampered
+    /// (e.g. no digest at all where the trail should have written some).
+    pub unproven: Vec<String>,
+    /// `--allow-gaps`: unexplained gaps do not change the status (AWS CLI behaviour).
+    pub allow_gaps: bool,
 }
 
 impl Report {
     pub fn summary(&self) -> Summary {
         let mut s = Summary {
             gaps: self.gaps.len(),
+            unexplained_gaps: self.gaps.iter().filter(|g| g.unexplained()).count(),
+            unexpected_objects: self.unexpected.len(),
             ..Summary::default()
         };
         for d in &self.digests {
@@ -234,18 +339,46 @@ impl Report {
         s
     }
 
-    /// True when every object in range was verified (gaps alone do not fail).
+    /// True when every object in range was verified.
     pub fn all_valid(&self) -> bool {
         self.digests.iter().all(|d| d.status == Status::Valid)
             && self.logs.iter().all(|l| l.status == Status::Valid)
+            && self.unexpected.is_empty()
     }
 
-    /// The process exit status for this report: 0 all verified, 1 otherwise.
+    /// Evidence of tampering: any object not verified, except log files that
+    /// no digest could cover because CloudTrail itself wrote none then.
+    pub fn tampered(&self) -> bool {
+        self.digests.iter().any(|d| d.status != Status::Valid)
+            || !self.unexpected.is_empty()
+            || self.logs.iter().any(|l| {
+                l.status != Status::Valid
+                    && l.finding.as_ref().map(|f| f.problem) != Some(Problem::NoDigest)
+            })
+    }
+
+    /// Coverage of the window is not proven (an unexplained gap, an overdue
+    /// tail, nothing found where the trail should have written something).
+    pub fn coverage_unproven(&self) -> bool {
+        self.gaps.iter().any(Gap::unexplained) || !self.unproven.is_empty()
+    }
+
+    /// The process exit status (README: Exit status).
     pub fn exit_code(&self) -> i32 {
-        if self.all_valid() {
-            0
+        if self.tampered() {
+            exit::TAMPERED
+        } else if self.coverage_unproven() && !self.allow_gaps {
+            exit::UNPROVEN
         } else {
-            1
+            exit::PROVEN
         }
+    }
+}
+
+impl Gap {
+    /// A standard-chain gap nothing explains. Backfill chains have no
+    /// schedule, so their gaps prove nothing either way.
+    pub fn unexplained(&self) -> bool {
+        !self.explained && !self.backfill
     }
 }

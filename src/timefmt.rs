@@ -12,7 +12,10 @@ pub type Timestamp = DateTime<Utc>;
 
 /// Why a user-supplied time could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("Unable to parse date value: {0}")]
+#[error(
+    "Unable to parse date value: {0} (accepted: 2026-03-01T00:00:00Z, 2026-03-01T02:00:00+02:00, \
+     2026-03-01 for midnight, epoch seconds; a time without a zone is taken as UTC)"
+)]
 pub struct TimeParseError(pub String);
 
 /// Parses a time typed by a user.
@@ -142,7 +145,7 @@ mod tests {
     #[test]
     fn garbage_times_are_rejected_with_the_cli_message() {
         let e = parse_user_time("foo").unwrap_err();
-        assert_eq!(e.to_string(), "Unable to parse date value: foo");
+        assert!(e.to_string().starts_with("Unable to parse date value: foo (accepted: "));
         assert!(parse_user_time("").is_err());
         assert!(parse_user_time("2026-13-01").is_err());
     }

@@ -35,6 +35,25 @@ struct LogOut<'a> {
     message: Option<&'a str>,
     detail: Option<&'a str>,
     digest: Option<&'a str>,
+    oldest_event_time: Option<String>,
+    newest_event_time: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ObjectOut<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    status: Status,
+    problem: &'static str,
+    message: &'a str,
+    detail: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct UntrustedOut<'a> {
+    start: String,
+    end: String,
+    reasons: &'a [&'static str],
 }
 
 #[derive(Serialize)]
@@ -44,6 +63,8 @@ struct GapOut<'a> {
     cause: Option<&'a str>,
     kind: GapKind,
     backfill: bool,
+    explained: bool,
+    evidence: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -51,6 +72,8 @@ struct SummaryOut {
     #[serde(flatten)]
     counts: Summary,
     all_valid: bool,
+    tampered: bool,
+    coverage_proven: bool,
     exit_code: i32,
 }
 
@@ -63,6 +86,9 @@ struct ReportOut<'a> {
     digests: Vec<DigestOut<'a>>,
     logs: Vec<LogOut<'a>>,
     gaps: Vec<GapOut<'a>>,
+    unexpected: Vec<ObjectOut<'a>>,
+    untrusted: Vec<UntrustedOut<'a>>,
+    unproven: &'a [String],
     notes: &'a [String],
     summary: SummaryOut,
 }
@@ -124,6 +150,8 @@ pub fn render(report: &Report) -> String {
                     message,
                     detail,
                     digest: l.digest_key.as_deref(),
+                    oldest_event_time: l.oldest_event.map(display),
+                    newest_event_time: l.newest_event.map(display),
                 }
             })
             .collect(),
@@ -136,12 +164,38 @@ pub fn render(report: &Report) -> String {
                 cause: g.cause.as_deref(),
                 kind: g.kind,
                 backfill: g.backfill,
+                explained: g.explained,
+                evidence: g.evidence.as_deref(),
             })
             .collect(),
+        unexpected: report
+            .unexpected
+            .iter()
+            .map(|o| ObjectOut {
+                bucket: &o.bucket,
+                key: &o.key,
+                status: Status::Invalid,
+                problem: o.finding.problem.as_str(),
+                message: &o.finding.reason,
+                detail: o.finding.detail.as_deref(),
+            })
+            .collect(),
+        untrusted: report
+            .untrusted
+            .iter()
+            .map(|u| UntrustedOut {
+                start: display(u.start),
+                end: display(u.end),
+                reasons: &u.reasons,
+            })
+            .collect(),
+        unproven: &report.unproven,
         notes: &report.notes,
         summary: SummaryOut {
             counts: report.summary(),
             all_valid: report.all_valid(),
+            tampered: report.tampered(),
+            coverage_proven: !report.coverage_unproven(),
             exit_code: report.exit_code(),
         },
     };

@@ -129,10 +129,38 @@ pub fn render(
                         display(g.start),
                         display(g.end)
                     ),
+                    GapKind::BeforeFirstDigest => format!(
+                        "{prefix}No digest files found between {} and {} (the chain starts there)",
+                        display(g.start),
+                        display(g.end)
+                    ),
                 };
                 lines.error(&line)?;
             }
+            Entry::Unexpected(i) => {
+                let o = &report.unexpected[i];
+                lines.object(
+                    "Object",
+                    &o.bucket,
+                    &o.key,
+                    Status::Invalid,
+                    Some(&o.finding),
+                    verbose,
+                )?;
+            }
         }
+    }
+    // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
+    if report.exit_code() == crate::report::exit::UNPROVEN {
+        let n = report.gaps.iter().filter(|g| g.unexplained()).count();
+        let mut why: Vec<String> = report.unproven.clone();
+        if n > 0 {
+            why.push(format!("{n} gap(s) that no CloudTrail record explains"));
+        }
+        lines.error(&format!(
+            "Coverage of the requested window is not proven: {} (see --gap-events, --allow-gaps)",
+            why.join("; ")
+        ))?;
     }
     let Lines {
         out, last_double, ..
@@ -180,6 +208,10 @@ mod tests {
             gaps: vec![],
             entries: vec![],
             notes: vec![],
+            unexpected: vec![],
+            untrusted: vec![],
+            unproven: vec![],
+            allow_gaps: true,
         }
     }
 
@@ -220,14 +252,15 @@ mod tests {
             status: Status::Valid,
             finding: None,
             digest_key: Some("k2".into()),
+            oldest_event: None,
+            newest_event: None,
         }];
-        r.gaps = vec![Gap {
-            start: t("2014-08-09T00:00:00Z"),
-            end: t("2014-08-09T01:00:00Z"),
-            backfill: false,
-            cause: None,
-            kind: GapKind::ChainRestart,
-        }];
+        r.gaps = vec![Gap::new(
+            t("2014-08-09T00:00:00Z"),
+            t("2014-08-09T01:00:00Z"),
+            false,
+            GapKind::ChainRestart,
+        )];
         r.entries = vec![
             Entry::Digest(0),
             Entry::Log(0),

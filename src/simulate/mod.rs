@@ -90,6 +90,11 @@ pub struct SimulateArgs {
     /// digest does not list, in a `_backfill` digest of its own chain.
     #[arg(long, value_name = "HOUR")]
     pub backfill: Option<usize>,
+    /// Do not record the StopLogging / UpdateTrail / StartLogging calls that
+    /// open and close gaps (`gap`, `validation-off`) in the trail's own logs:
+    /// the gaps are then unexplained offline.
+    #[arg(long)]
+    pub no_gap_records: bool,
 }
 
 /// Everything the simulator needs, independent of the command line.
@@ -118,6 +123,8 @@ pub struct SimSpec {
     pub backfill: Option<usize>,
     /// A key to sign with (tests reuse one; generation is the slow part).
     pub signer: Option<Signer>,
+    /// Leave the lifecycle records of gaps out of the logs.
+    pub no_gap_records: bool,
 }
 
 /// What was written.
@@ -225,6 +232,7 @@ impl SimSpec {
                 }
             },
             signer: None,
+            no_gap_records: a.no_gap_records,
         })
     }
 
@@ -375,17 +383,23 @@ fn write_log(
     root: &AccountRoot,
     log_bucket: &str,
     at: Timestamp,
+    extra: &[(Timestamp, Value)],
 ) -> Result<LogEntry, SimError> {
     let key = log_key(root, &spec.region, at, &unique_id(rng));
     let mut times: Vec<Timestamp> = (0..spec.records_per_log.max(1))
         .map(|_| at - Duration::seconds(rng.gen_range(30..300)))
         .collect();
     times.sort();
-    let recs: Vec<Value> = times
+    let mut recs: Vec<Value> = times
         .iter()
         .take(spec.records_per_log)
         .map(|t| records::record(rng, &spec.account, &spec.region, &display(*t)))
         .collect();
+    for (t, r) in extra {
+        recs.push(r.clone());
+        times.push(*t);
+    }
+    times.sort();
     let body = json!({ "Records": recs }).to_string();
     write(
         &spec.out.join(log_bucket).join(&key),
@@ -468,6 +482,11 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     // (bucket, key, sha256 of inflated bytes, signature) of the previous digest, None after a break.
     let mut previous: Option<(String, String, String, String)> = None;
     let spacing = (3600 - 120) / spec.logs_per_hour.max(1) as i64;
+    let lifecycle = if spec.no_gap_records {
+        Vec::new()
+    } else {
+        lifecycle_plan(spec)
+    };
     for h in 0..spec.hours {
         let ws = first + hour * h as i32;
         let we = ws + hour;
@@ -477,7 +496,18 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             for i in 0..spec.logs_per_hour {
                 let at = ws
                     + Duration::seconds(60 + spacing * i as i64 + rng.gen_range(0..spacing.max(1)));
-                let entry = write_log(spec, &mut rng, &root, &log_bucket_at(h), at)?;
+                let extra_for = |i: usize| -> Vec<(Timestamp, Value)> {
+                    let last = spec.logs_per_hour - 1;
+                    lifecycle
+                        .iter()
+                        .filter(|(hour, _, first)| *hour == h && (if *first { i == 0 } else { i == last }))
+                        .map(|(_, name, first)| {
+                            let t = if *first { ws + Duration::seconds(5) } else { at - Duration::seconds(10) };
+                            (t, lifecycle_record(spec, &mut rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64), name, t))
+                        })
+                        .collect()
+                };
+                let entry = write_log(spec, &mut rng, &root, &log_bucket_at(h), at, &extra_for(i))?;
                 out.log_keys.push(entry.key.clone());
                 logs.push(entry);
             }
@@ -532,6 +562,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             &root,
             &log_bucket_at(h),
             ws + Duration::seconds(45 * 60 + 13),
+            &[],
         )?;
         out.log_keys.push(late.key.clone());
         let bucket = bucket_at(h);
@@ -566,6 +597,15 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     let mut set = PublicKeySet::new();
     set.insert(signer.public_key(keys_from, out.end + Duration::days(30)));
     write(&out.keys_file, set.to_json().as_bytes())?;
+    if !lifecycle_plan(spec).is_empty() {
+        let events = lookup_events_json(spec, first);
+        write(
+            &spec.out.join("lookup-events.json"),
+            serde_json::to_string_pretty(&events)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+    }
 
     for d in &spec.damage {
         if d.kind.shapes_build() {
@@ -586,6 +626,92 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         out.damage.push(format!("{d}: {what}"));
     }
     Ok(out)
+}
+
+/// Where the calls that open and close each run of gap hours are recorded:
+/// (hour, call, in the hour's first log (restart) or its last (stop)).
+fn lifecycle_plan(spec: &SimSpec) -> Vec<(usize, &'static str, bool)> {
+    let off = |h: usize| {
+        spec.damage
+            .iter()
+            .find(|d| d.hour == h && matches!(d.kind, DamageKind::Gap | DamageKind::ValidationOff))
+            .map(|d| d.kind)
+    };
+    let mut out = Vec::new();
+    let mut h = 0;
+    while h < spec.hours {
+        let Some(kind) = off(h) else {
+            h += 1;
+            continue;
+        };
+        let run_start = h;
+        while h < spec.hours && off(h).is_some() {
+            h += 1;
+        }
+        let (stop, start) = match kind {
+            DamageKind::ValidationOff => ("UpdateTrail:false", "UpdateTrail:true"),
+            _ => ("StopLogging", "StartLogging"),
+        };
+        if run_start > 0 {
+            out.push((run_start - 1, stop, false));
+        }
+        if h < spec.hours {
+            out.push((h, start, true));
+        }
+    }
+    out
+}
+
+/// A CloudTrail record of a trail-lifecycle call (`UpdateTrail:false` sets
+/// enableLogFileValidation false).
+fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestamp) -> Value {
+    let arn = format!(
+        "arn:aws:cloudtrail:{}:{}:trail/{}",
+        spec.home_region, spec.account, spec.trail_name
+    );
+    let (name, params) = match call.split_once(':') {
+        Some((n, v)) => (n, json!({"name": arn, "enableLogFileValidation": v == "true"})),
+        None => (call, json!({"name": arn})),
+    };
+    let mut r = records::record(rng, &spec.account, &spec.home_region, &display(at));
+    r["eventSource"] = Value::from("cloudtrail.amazonaws.com");
+    r["eventName"] = Value::from(name);
+    r["requestParameters"] = params;
+    r["responseElements"] = if name == "UpdateTrail" {
+        json!({"name": spec.trail_name, "trailARN": arn, "logFileValidationEnabled": call.ends_with("true")})
+    } else {
+        Value::Null
+    };
+    r["readOnly"] = Value::from(false);
+    r
+}
+
+/// The same records as `aws cloudtrail lookup-events` prints them, for
+/// `--gap-events` and the test CloudTrail endpoint.
+fn lookup_events_json(spec: &SimSpec, first: Timestamp) -> Value {
+    let mut events = Vec::new();
+    for (h, call, is_start) in lifecycle_plan(spec) {
+        let ws = first + Duration::hours(h as i64);
+        // The time is the record's own; the log that holds it is irrelevant here.
+        let t = if is_start {
+            ws + Duration::seconds(5)
+        } else {
+            ws + Duration::minutes(50)
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64);
+        let r = lifecycle_record(spec, &mut rng, call, t);
+        events.push(json!({
+            "EventId": r["eventID"],
+            "EventName": r["eventName"],
+            "ReadOnly": "false",
+            "EventTime": t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
+            "EventSource": "cloudtrail.amazonaws.com",
+            "Username": r["userIdentity"]["userName"],
+            "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": r["requestParameters"]["name"]}],
+            "CloudTrailEvent": r.to_string(),
+        }));
+    }
+    json!({ "Events": events })
 }
 
 fn sidecar(path: &Path) -> PathBuf {
@@ -716,7 +842,7 @@ fn apply(
         }
         DamageKind::UnreferencedLog => {
             let at = first + Duration::hours(d.hour as i64) + Duration::seconds(1800 + 7);
-            let entry = write_log(spec, rng, root, log_bucket, at)?;
+            let entry = write_log(spec, rng, root, log_bucket, at, &[])?;
             Ok(format!("added s3://{}/{}", entry.bucket, entry.key))
         }
         DamageKind::Gap | DamageKind::ValidationOff | DamageKind::EmptyHour => Ok(String::new()),

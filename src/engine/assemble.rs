@@ -1,0 +1,189 @@
+//! Phase 6: one report from the phases' results, in the order the AWS CLI
+//! prints (each digest, then the log files it lists, gaps between).
+
+use super::folders::Folders;
+use super::logs::LogBook;
+use super::Plan;
+use crate::chain::{ChainOutcome, Node};
+use crate::proof::{untrusted_spans, Closure};
+use crate::report::{DigestVerdict, Entry, LogVerdict, ObjectVerdict, Report, Status};
+use crate::timefmt::Timestamp;
+use std::collections::HashSet;
+
+/// The standard and backfill chains, as analysed and closed.
+pub(super) struct Chains<'a> {
+    pub std_nodes: &'a [Node],
+    pub std_out: &'a ChainOutcome,
+    pub bf_nodes: &'a [Node],
+    pub bf_out: &'a ChainOutcome,
+}
+
+/// Every log file the chains' digests list, valid digests' hashes first seen.
+pub(super) fn log_book(chains: &[(&[Node], &ChainOutcome)]) -> LogBook {
+    let mut book = LogBook::default();
+    for (nodes, out) in chains {
+        for &idx in &out.order {
+            let node = out.node(nodes, idx);
+            let valid = out.verdicts[idx].0 == Status::Valid;
+            if let Some(d) = node.parsed() {
+                for lf in &d.log_files {
+                    book.add(lf, &node.key, valid);
+                }
+            }
+        }
+    }
+    book
+}
+
+pub(super) fn report(
+    plan: &Plan,
+    chains: Chains<'_>,
+    book: &LogBook,
+    log_verdicts: Vec<LogVerdict>,
+    folders: Folders,
+    digest_strangers: Vec<ObjectVerdict>,
+    closure: &Closure,
+) -> Report {
+    let mut report = Report {
+        trail_arn: plan.trail.arn.clone(),
+        requested_start: plan.start,
+        requested_end: plan.end,
+        found: None,
+        digests: Vec::new(),
+        logs: log_verdicts,
+        gaps: Vec::new(),
+        entries: Vec::new(),
+        notes: Vec::new(),
+        unexpected: Vec::new(),
+        untrusted: Vec::new(),
+        unproven: closure.unproven.clone(),
+        allow_gaps: plan.allow_gaps,
+    };
+    let mut seen_logs: HashSet<usize> = HashSet::new();
+    for (nodes, out) in [
+        (chains.std_nodes, chains.std_out),
+        (chains.bf_nodes, chains.bf_out),
+    ] {
+        push_chain(&mut report, book, &mut seen_logs, nodes, out);
+    }
+    for v in folders.logs {
+        report.entries.push(Entry::Log(report.logs.len()));
+        report.logs.push(v);
+    }
+    for o in digest_strangers.into_iter().chain(folders.unexpected) {
+        report.entries.push(Entry::Unexpected(report.unexpected.len()));
+        report.unexpected.push(o);
+    }
+    if !plan.check_unreferenced {
+        report.notes.push(
+            "Log folders were not listed (--skip-unreferenced): injected log files would go unnoticed"
+                .to_string(),
+        );
+    }
+    report.found = found_range(&report.digests, plan.start, plan.end);
+    let digest_spans: Vec<_> = report
+        .digests
+        .iter()
+        .filter(|d| !d.backfill)
+        .map(|d| (d.status, d.start, d.end, digest_reason(d)))
+        .collect();
+    let invalid_logs: Vec<(Timestamp, Timestamp)> = report
+        .logs
+        .iter()
+        .filter(|l| l.status == Status::Invalid)
+        .filter_map(|l| Some((l.oldest_event?, l.newest_event?)))
+        .collect();
+    report.untrusted = untrusted_spans(
+        &digest_spans,
+        &report.gaps,
+        &invalid_logs,
+        closure.pending,
+        chains.std_out.interval,
+        &plan.window(),
+    );
+    report
+}
+
+fn digest_reason(d: &DigestVerdict) -> &'static str {
+    match d.finding.as_ref().map(|f| f.problem) {
+        Some(crate::report::Problem::NotFound) => "digest_missing",
+        _ => "digest_invalid",
+    }
+}
+
+fn push_chain(
+    report: &mut Report,
+    book: &LogBook,
+    seen_logs: &mut HashSet<usize>,
+    nodes: &[Node],
+    out: &ChainOutcome,
+) {
+    let push_gaps = |report: &mut Report, at: usize| {
+        for (_, gap) in out.gaps.iter().filter(|(a, _)| *a == at) {
+            report.entries.push(Entry::Gap(report.gaps.len()));
+            report.gaps.push(gap.clone());
+        }
+    };
+    push_gaps(report, usize::MAX);
+    for &idx in &out.order {
+        let node = out.node(nodes, idx);
+        let (status, finding) = out.verdicts[idx].clone();
+        let (start, end) = digest_window(node, out);
+        report.entries.push(Entry::Digest(report.digests.len()));
+        report.digests.push(DigestVerdict {
+            bucket: node.bucket.clone(),
+            key: node.key.clone(),
+            backfill: node.backfill,
+            status,
+            finding,
+            start,
+            end,
+            discovered: !node.listed,
+        });
+        if let Some(d) = node.parsed() {
+            for lf in &d.log_files {
+                if let Some(&li) = book.index.get(&(lf.bucket.clone(), lf.key.clone())) {
+                    if seen_logs.insert(li) {
+                        report.entries.push(Entry::Log(li));
+                    }
+                }
+            }
+        }
+        push_gaps(report, idx);
+    }
+}
+
+/// A digest's window: as signed when verified; else as written (for
+/// timing only), or one schedule slot ending at its key's time.
+fn digest_window(node: &Node, out: &ChainOutcome) -> (Option<Timestamp>, Option<Timestamp>) {
+    if let Some(d) = node.parsed() {
+        return (Some(d.start), Some(d.end));
+    }
+    match node.key_end {
+        Some(e) => (Some(e - out.interval), Some(e)),
+        None => (None, None),
+    }
+}
+
+/// The AWS CLI's "Results found" span: valid digests, clipped to the request.
+fn found_range(
+    digests: &[DigestVerdict],
+    start: Timestamp,
+    end: Timestamp,
+) -> Option<(Timestamp, Timestamp)> {
+    let mut out: Option<(Timestamp, Timestamp)> = None;
+    for d in digests.iter().filter(|d| d.status == Status::Valid) {
+        let (Some(s), Some(e)) = (d.start, d.end) else {
+            continue;
+        };
+        let (s, e) = (s.max(start), e.min(end));
+        if s > e {
+            continue;
+        }
+        out = Some(match out {
+            None => (s, e),
+            Some((s0, e0)) => (s0.min(s), e0.max(e)),
+        });
+    }
+    out
+}

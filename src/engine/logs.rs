@@ -1,0 +1,235 @@
+//! Phase 3: verify the log files valid digests vouch for (streamed inflate +
+//! SHA-256), and collect the trail's lifecycle records from the verified
+//! ones: CloudTrail records StopLogging before it stops, so a trail's own
+//! logs explain its gaps, offline and beyond LookupEvents' 90 days.
+
+use super::{store_finding, Engine};
+use crate::arn::TrailArn;
+use crate::digest::LogFileRef;
+use crate::digest_verify::reason;
+use crate::gap_events::{from_log_file, LifecycleEvent, RecordWatch};
+use crate::gzip::{inflate_stream, inflate_to_vec, GzipError, StreamHash};
+use crate::report::{Finding, LogVerdict, Problem, Status};
+use crate::timefmt::Timestamp;
+use futures::stream::{self, StreamExt};
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+
+/// Largest verified log file re-read to extract lifecycle records.
+const MAX_EVENT_SCAN: u64 = 256 * 1024 * 1024;
+
+/// One log file to verdict: the hashes valid digests expect of it, and the
+/// failed digests that also list it.
+pub(super) struct LogPlan {
+    pub bucket: String,
+    pub key: String,
+    pub expected: Vec<(String, String)>,
+    pub failed_digests: Vec<String>,
+    pub oldest: Option<Timestamp>,
+    pub newest: Option<Timestamp>,
+}
+
+/// Every log file some digest lists, once each, in first-listed order.
+#[derive(Default)]
+pub(super) struct LogBook {
+    pub plans: Vec<LogPlan>,
+    pub index: HashMap<(String, String), usize>,
+}
+
+impl LogBook {
+    /// Records that digest `digest_key` (valid or not) lists `lf`.
+    pub fn add(&mut self, lf: &LogFileRef, digest_key: &str, valid: bool) {
+        let id = (lf.bucket.clone(), lf.key.clone());
+        let li = *self.index.entry(id).or_insert_with(|| {
+            self.plans.push(LogPlan {
+                bucket: lf.bucket.clone(),
+                key: lf.key.clone(),
+                expected: Vec::new(),
+                failed_digests: Vec::new(),
+                oldest: lf.oldest_event,
+                newest: lf.newest_event,
+            });
+            self.plans.len() - 1
+        });
+        let p = &mut self.plans[li];
+        if valid {
+            p.expected
+                .push((lf.hash_value.to_ascii_lowercase(), digest_key.to_string()));
+        } else {
+            p.failed_digests.push(digest_key.to_string());
+        }
+    }
+}
+
+/// The outcome of streaming one object: its hash, and whether its bytes
+/// name a lifecycle call.
+struct Streamed {
+    hash: StreamHash,
+    names_lifecycle: bool,
+}
+
+impl Engine {
+    /// Verdicts in book order, plus the lifecycle records of verified files.
+    pub(super) async fn verify_logs(
+        &self,
+        book: &LogBook,
+        trail: &TrailArn,
+        concurrency: usize,
+        max_inflated: u64,
+    ) -> (Vec<LogVerdict>, Vec<LifecycleEvent>) {
+        self.progress.add_logs(book.plans.len() as u64);
+        let results: Vec<(usize, LogVerdict, Vec<LifecycleEvent>)> =
+            stream::iter(book.plans.iter().enumerate())
+                .map(|(i, lp)| async move {
+                    let (v, ev) = self.check_log(lp, trail, max_inflated).await;
+                    (i, v, ev)
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        let mut verdicts: Vec<Option<LogVerdict>> = vec![None; book.plans.len()];
+        let mut events = Vec::new();
+        for (i, v, ev) in results {
+            verdicts[i] = Some(v);
+            events.extend(ev);
+        }
+        (verdicts.into_iter().flatten().collect(), events)
+    }
+
+    async fn check_log(
+        &self,
+        lp: &LogPlan,
+        trail: &TrailArn,
+        max_inflated: u64,
+    ) -> (LogVerdict, Vec<LifecycleEvent>) {
+        let verdict = |status, finding| LogVerdict {
+            bucket: lp.bucket.clone(),
+            key: lp.key.clone(),
+            status,
+            finding,
+            digest_key: lp
+                .expected
+                .first()
+                .map(|(_, d)| d.clone())
+                .or_else(|| lp.failed_digests.first().cloned()),
+            oldest_event: lp.oldest,
+            newest_event: lp.newest,
+        };
+        if lp.expected.is_empty() {
+            self.progress.log_done(0);
+            let detail = format!(
+                "listed only by digest(s) that failed verification: {}",
+                lp.failed_digests.join(", ")
+            );
+            let f = Finding::new(
+                Problem::DigestInvalid,
+                "not verified: its digest failed verification",
+            )
+            .with_detail(detail);
+            return (verdict(Status::Unverified, Some(f)), Vec::new());
+        }
+        let streamed = match self.stream_log(&lp.bucket, &lp.key, max_inflated).await {
+            Ok(s) => s,
+            Err(f) => {
+                self.progress.log_done(0);
+                return (verdict(Status::Invalid, Some(f)), Vec::new());
+            }
+        };
+        self.progress.log_done(streamed.hash.compressed_len);
+        let got = &streamed.hash.sha256_hex;
+        if let Some((want, digest)) = lp.expected.iter().find(|(w, _)| w != got) {
+            let detail =
+                format!("SHA-256 of the inflated file is {got}; digest {digest} expects {want}");
+            let f = Finding::new(Problem::HashMismatch, reason::HASH_MISMATCH).with_detail(detail);
+            return (verdict(Status::Invalid, Some(f)), Vec::new());
+        }
+        let events = if streamed.names_lifecycle {
+            self.lifecycle_records(lp, got, trail).await
+        } else {
+            Vec::new()
+        };
+        (verdict(Status::Valid, None), events)
+    }
+
+    /// Streams one object through inflate + SHA-256 (and the lifecycle
+    /// watch) on a blocking thread. A connection dropped mid-body is not the
+    /// object's fault: one retry.
+    async fn stream_log(&self, bucket: &str, key: &str, max: u64) -> Result<Streamed, Finding> {
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            let obj = self
+                .store
+                .get(bucket, key)
+                .await
+                .map_err(|e| store_finding(&e))?;
+            let handle = tokio::runtime::Handle::current();
+            let body = obj.body;
+            let res = tokio::task::spawn_blocking(move || {
+                let mut hasher = Sha256::new();
+                let mut watch = RecordWatch::new();
+                let reader = body.into_blocking(handle);
+                let (inflated_len, compressed_len) = inflate_stream(reader, max, |chunk| {
+                    hasher.update(chunk);
+                    if let Some(w) = watch.as_mut() {
+                        w.feed(chunk);
+                    }
+                })?;
+                Ok(Streamed {
+                    hash: StreamHash {
+                        sha256_hex: hex::encode(hasher.finalize()),
+                        inflated_len,
+                        compressed_len,
+                    },
+                    // Without a watcher, scan every file rather than none.
+                    names_lifecycle: watch.is_none_or(|w| w.hit),
+                })
+            })
+            .await;
+            match res {
+                Ok(Err(GzipError::Read(_))) if attempt < 2 => continue,
+                Ok(r) => break r,
+                Err(join) => break Err(GzipError::Read(join.to_string())),
+            }
+        };
+        outcome.map_err(|e| match &e {
+            GzipError::TrailingData => Finding::new(Problem::TrailingData, reason::TRAILING_DATA),
+            GzipError::Read(m) => {
+                Finding::new(Problem::ReadError, "could not be read").with_detail(m.clone())
+            }
+            GzipError::Corrupt(_) | GzipError::TooLarge(_) => {
+                Finding::new(Problem::Format, reason::INVALID_FORMAT).with_detail(e.to_string())
+            }
+        })
+    }
+
+    /// Reads a verified log file once more and parses its lifecycle records,
+    /// but only if the bytes read now hash to what the digest vouched for
+    /// (the object could have been swapped between the two reads).
+    async fn lifecycle_records(
+        &self,
+        lp: &LogPlan,
+        want: &str,
+        trail: &TrailArn,
+    ) -> Vec<LifecycleEvent> {
+        let Ok(obj) = self.store.get(&lp.bucket, &lp.key).await else {
+            return Vec::new();
+        };
+        let Ok(compressed) = obj.body.read_to_vec(MAX_EVENT_SCAN).await else {
+            return Vec::new();
+        };
+        let trail = trail.clone();
+        let want = want.to_string();
+        tokio::task::spawn_blocking(move || {
+            let Ok(inflated) = inflate_to_vec(&compressed, MAX_EVENT_SCAN) else {
+                return Vec::new();
+            };
+            if crate::digest::sha256_hex(&inflated) != want {
+                return Vec::new();
+            }
+            from_log_file(&inflated, &trail)
+        })
+        .await
+        .unwrap_or_default()
+    }
+}
