@@ -33,6 +33,7 @@ fn bench(c: &mut Criterion) {
         switch_bucket: None,
         backfill: None,
         signer: None,
+        no_gap_records: false,
     };
     let out = write_trail(&spec).unwrap();
     let key = out.digest_keys[1].clone();

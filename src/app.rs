@@ -8,10 +8,10 @@ use crate::cli::{Cli, Command, Format, KeysArgs, SimulateCmd, ValidateArgs};
 use crate::cloudtrail::CloudTrail;
 use crate::engine::{Engine, LifecycleLookup, Plan};
 use crate::gap_events::LifecycleEvent;
-use crate::proof::TrailStatus;
 use crate::keysource::{FileKeys, KeySource};
 use crate::layout::AccountRoot;
 use crate::progress::{Bar, Progress, Silent};
+use crate::proof::TrailStatus;
 use crate::pubkeys::PublicKeySet;
 use crate::report::Report;
 use crate::store::local::LocalStore;
@@ -175,7 +175,10 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
     let keys: Arc<dyn KeySource> = Arc::new(FileKeys(load_keys_file(keys_path)?));
     let store = LocalStore::new(dir)
         .map_err(|e| operational(format!("cannot use {} as a local copy: {e}", dir.display())))?;
-    let bucket_named = args.s3_bucket.as_ref().is_some_and(|b| dir.join(b).is_dir());
+    let bucket_named = args
+        .s3_bucket
+        .as_ref()
+        .is_some_and(|b| dir.join(b).is_dir());
     if !bucket_named && dir.join("AWSLogs").is_dir() {
         return Err(usage(format!(
             "{} looks like one bucket's contents (it holds AWSLogs/ directly, as `aws s3 sync` \
@@ -199,7 +202,16 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
             .unwrap_or(2)
     });
     let live = Live::default();
-    let report = run_engine(Arc::new(store), keys, &args, &req, bucket, concurrency, live).await?;
+    let report = run_engine(
+        Arc::new(store),
+        keys,
+        &args,
+        &req,
+        bucket,
+        concurrency,
+        live,
+    )
+    .await?;
     emit(&report, &args)?;
     Ok(report.exit_code())
 }
@@ -250,10 +262,19 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
             args.s3_prefix = info.prefix.clone();
         }
         live.organization_trail = Some(info.is_organization_trail);
-        let covers = req.source_region == info.home_region || info.is_multi_region;
-        live.status = cloudtrail
-            .trail_status(&req.arn, info.log_file_validation_enabled, covers)
-            .await;
+    }
+    if uses_cloudtrail {
+        // Without the trail's description (no permission), only the home
+        // region is known to be covered, and a recent digest delivery is
+        // what says validation is on.
+        let (validation, covers) = match &info {
+            Some(i) => (
+                i.log_file_validation_enabled,
+                req.source_region == i.home_region || i.is_multi_region,
+            ),
+            None => (true, req.source_region == req.arn.region),
+        };
+        live.status = cloudtrail.trail_status(&req.arn, validation, covers).await;
     }
     let bucket = match (&args.s3_bucket, &info) {
         (Some(b), _) => b.clone(),

@@ -123,7 +123,8 @@ pub fn classify_listed(
 /// Why a log file delivered at `t` has no digest.
 fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
     if let Some((a, b)) = cx.pending.filter(|(a, b)| t >= *a && t <= *b) {
-        let f = Finding::new(Problem::NoDigest, "not yet covered by a digest").with_detail(format!(
+        let f =
+            Finding::new(Problem::NoDigest, "not yet covered by a digest").with_detail(format!(
             "delivered after the newest digest ({}); the digest covering it is not due before {}",
             crate::timefmt::display(a),
             crate::timefmt::display(b)
@@ -151,12 +152,15 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
             (Status::Unverified, f)
         }
         Some(g) => {
-            let f = Finding::new(Problem::Unreferenced, format!("{UNREFERENCED} (delivered during a gap)"))
-                .with_detail(format!(
-                    "delivered during a gap in the digest chain ({} to {}) that nothing explains",
-                    crate::timefmt::display(g.start),
-                    crate::timefmt::display(g.end)
-                ));
+            let f = Finding::new(
+                Problem::Unreferenced,
+                format!("{UNREFERENCED} (delivered during a gap)"),
+            )
+            .with_detail(format!(
+                "delivered during a gap in the digest chain ({} to {}) that nothing explains",
+                crate::timefmt::display(g.start),
+                crate::timefmt::display(g.end)
+            ));
             (Status::Unverified, f)
         }
         None => {

@@ -103,7 +103,15 @@ fn explain_restarts(
         }
     }
     for (bucket, from, stop) in additions {
-        infer_hourly(nodes.len(), out, &bucket, series, from, stop, &deleted_before_stop(stop));
+        infer_hourly(
+            nodes.len(),
+            out,
+            &bucket,
+            series,
+            from,
+            stop,
+            &deleted_before_stop(stop),
+        );
     }
 }
 
@@ -214,7 +222,8 @@ fn close_tail(
         }
         Explanation::Unexplained => {
             if let Some(s) = w.status.as_ref().filter(|s| proves_delivery(s, last)) {
-                let detail = format!(
+                let detail =
+                    format!(
                     "inferred: CloudTrail reports the trail logging with validation on since {} \
                      (last digest delivery {}), so it delivered a digest every hour after {}; \
                      this one is gone (the key follows the hourly schedule)",
@@ -226,7 +235,8 @@ fn close_tail(
                 // delivery time has passed.
                 let mut n = 0usize;
                 let mut e = last + out.interval;
-                while e + w.grace <= w.now && e - out.interval < w.end && n < MAX_INFERRED as usize {
+                while e + w.grace <= w.now && e - out.interval < w.end && n < MAX_INFERRED as usize
+                {
                     out.push_inferred(nodes.len(), &newest.bucket, series, e, detail.clone());
                     e += out.interval;
                     n += 1;
@@ -234,8 +244,10 @@ fn close_tail(
                 let covered = last + out.interval * n as i32;
                 if n == MAX_INFERRED as usize && covered < w.end {
                     // More missing than we name one by one: the rest stays a gap.
-                    out.gaps
-                        .push((usize::MAX, Gap::new(covered, w.end, false, GapKind::NoLaterDigest)));
+                    out.gaps.push((
+                        usize::MAX,
+                        Gap::new(covered, w.end, false, GapKind::NoLaterDigest),
+                    ));
                 }
                 return;
             }
@@ -283,7 +295,15 @@ fn close_head(
         Some(v) if v.digest.start <= w.start => {}
         Some(v) if v.digest.previous.is_none() => {
             let mut gap = Gap::new(w.start, v.digest.start, false, GapKind::BeforeFirstDigest);
-            explain_head(nodes.len(), out, series, &oldest.bucket, &mut gap, w, events);
+            explain_head(
+                nodes.len(),
+                out,
+                series,
+                &oldest.bucket,
+                &mut gap,
+                w,
+                events,
+            );
             out.gaps.push((oldest_idx, gap));
         }
         // A verified digest with a predecessor was followed back by the walk:
@@ -303,8 +323,10 @@ fn close_head(
                     n += 1;
                 }
                 if e > w.start {
-                    out.gaps
-                        .push((oldest_idx, Gap::new(w.start, e, false, GapKind::BeforeFirstDigest)));
+                    out.gaps.push((
+                        oldest_idx,
+                        Gap::new(w.start, e, false, GapKind::BeforeFirstDigest),
+                    ));
                 }
             }
         }
@@ -324,14 +346,24 @@ fn explain_head(
     events: &[LifecycleEvent],
 ) {
     let first = gap.end;
-    let restart = events
+    let in_span = |e: &&LifecycleEvent| e.time <= first + SLACK && e.time + SLACK >= w.start;
+    // The trail's creation explains everything before it.
+    let created = events
         .iter()
-        .filter(|e| !e.kind.is_stop() && e.time <= first + SLACK && e.time + SLACK >= w.start)
-        .max_by_key(|e| e.time)
-        .cloned();
+        .filter(in_span)
+        .find(|e| e.kind == crate::gap_events::Lifecycle::TrailCreated);
+    let restart = created.or_else(|| {
+        events
+            .iter()
+            .filter(in_span)
+            .filter(|e| !e.kind.is_stop())
+            .max_by_key(|e| e.time)
+    });
+    let restart = restart.cloned();
     let stop = events
         .iter()
         .filter(|e| e.kind.is_stop() && e.time <= first + SLACK)
+        .filter(|e| restart.as_ref().is_none_or(|r| e.time <= r.time))
         .max_by_key(|e| e.time)
         .cloned();
     let Some(restart) = restart else { return };
@@ -545,7 +577,9 @@ mod tests {
     fn missing_count(nodes: &[Node], out: &ChainOutcome) -> usize {
         out.order
             .iter()
-            .filter(|&&i| out.verdicts[i].0 != Status::Valid && out.node(nodes, i).key_end.is_some())
+            .filter(|&&i| {
+                out.verdicts[i].0 != Status::Valid && out.node(nodes, i).key_end.is_some()
+            })
             .count()
     }
 
@@ -588,13 +622,21 @@ mod tests {
         });
         close_window(&nodes, &mut out, &series(), &w, &[]);
         assert!(missing_count(&nodes, &out) >= 2, "{out:?}");
-        assert!(out.gaps.iter().all(|(_, g)| !g.unexplained() || g.start >= h(3)));
+        assert!(out
+            .gaps
+            .iter()
+            .all(|(_, g)| !g.unexplained() || g.start >= h(3)));
     }
 
     #[test]
     fn stop_recorded_after_the_gap_start_means_deleted_digests() {
         // Real stop at 4:50; digests 3..4 deleted; restart at 7.
-        let nodes = vec![verified(0, false), verified(1, true), verified(2, true), verified(7, false)];
+        let nodes = vec![
+            verified(0, false),
+            verified(1, true),
+            verified(2, true),
+            verified(7, false),
+        ];
         let events = [
             ev(Lifecycle::LoggingStopped, h(4) + Duration::minutes(50)),
             ev(Lifecycle::LoggingStarted, h(7)),

@@ -44,8 +44,7 @@ async fn holds_trail_digests(
     let prefix = root.digest_region_prefix(want.region);
     let page = store.list_page(bucket, &prefix, None).await?;
     Ok(page.keys.iter().any(|k| {
-        parse_digest_key(k)
-            .is_some_and(|p| p.root == *root && p.trail_name == want.trail_name)
+        parse_digest_key(k).is_some_and(|p| p.root == *root && p.trail_name == want.trail_name)
     }))
 }
 
@@ -126,11 +125,17 @@ pub async fn what_exists(
     region: &str,
 ) -> String {
     let digest_base = root.digest_region_prefix(region);
-    let digest_base = digest_base.trim_end_matches(&format!("{region}/")).to_string();
+    let digest_base = digest_base
+        .trim_end_matches(&format!("{region}/"))
+        .to_string();
     let names = |prefix: &str, keys: &[String]| -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
         for k in keys.iter().filter_map(|k| k.strip_prefix(prefix)) {
-            if let Some(n) = k.split('/').next().filter(|n| !n.is_empty() && k.contains('/')) {
+            if let Some(n) = k
+                .split('/')
+                .next()
+                .filter(|n| !n.is_empty() && k.contains('/'))
+            {
                 if !v.iter().any(|x| x == n) {
                     v.push(n.to_string());
                 }
@@ -201,8 +206,14 @@ mod tests {
             std::fs::write(p, b"x").unwrap();
         };
         let digest = |root: &str, a: &str| format!("{root}{}", DIGEST.replace("{a}", a));
-        put(&digest("p/AWSLogs/o-aaaa111111/111111111111/", "111111111111"));
-        put(&digest("p/AWSLogs/o-aaaa111111/222222222222/", "222222222222"));
+        put(&digest(
+            "p/AWSLogs/o-aaaa111111/111111111111/",
+            "111111111111",
+        ));
+        put(&digest(
+            "p/AWSLogs/o-aaaa111111/222222222222/",
+            "222222222222",
+        ));
         put(&digest("AWSLogs/333333333333/", "333333333333"));
         // Junk in the plain folder and a fake org folder do not count.
         put("p/AWSLogs/222222222222/CloudTrail-Digest/us-east-1/junk.json.gz");
@@ -216,8 +227,20 @@ mod tests {
         put(&digest("p/AWSLogs/222222222222/", "222222222222"));
         let got = discover_org_id(&s, "b", &want(Some("p"), "222222222222")).await;
         let msg = got.unwrap_err().to_string();
-        assert!(msg.contains("o-aaaa111111") && msg.contains("no organization folder"), "{msg}");
-        let hint = what_exists(&s, "b", &AccountRoot::new(Some("p"), None, "999999999999"), "us-east-1").await;
-        assert!(hint.contains("o-aaaa111111") && hint.contains("222222222222"), "{hint}");
+        assert!(
+            msg.contains("o-aaaa111111") && msg.contains("no organization folder"),
+            "{msg}"
+        );
+        let hint = what_exists(
+            &s,
+            "b",
+            &AccountRoot::new(Some("p"), None, "999999999999"),
+            "us-east-1",
+        )
+        .await;
+        assert!(
+            hint.contains("o-aaaa111111") && hint.contains("222222222222"),
+            "{hint}"
+        );
     }
 }

@@ -145,7 +145,9 @@ mod tests {
     #[test]
     fn garbage_times_are_rejected_with_the_cli_message() {
         let e = parse_user_time("foo").unwrap_err();
-        assert!(e.to_string().starts_with("Unable to parse date value: foo (accepted: "));
+        assert!(e
+            .to_string()
+            .starts_with("Unable to parse date value: foo (accepted: "));
         assert!(parse_user_time("").is_err());
         assert!(parse_user_time("2026-13-01").is_err());
     }

@@ -375,11 +375,14 @@ fn every_damage_kind_alone() {
             logs: vec![("valid:", n - 3)],
             gaps: 1,
         },
+        // Validation off for an hour, with the UpdateTrail calls recorded
+        // in the trail's own verified logs: an explained gap; its log files
+        // cannot be verified but do not fail the run.
         Case {
             damage: &["validation-off@2"],
-            exit: 1,
+            exit: 0,
             digests: vec![("valid:", 5)],
-            logs: vec![("valid:", n - 3), ("unverified:unreferenced", 3)],
+            logs: vec![("valid:", n - 3), ("unverified:no_digest", 3)],
             gaps: 1,
         },
         Case {

@@ -71,7 +71,9 @@ pub(super) fn report(
         report.logs.push(v);
     }
     for o in digest_strangers.into_iter().chain(folders.unexpected) {
-        report.entries.push(Entry::Unexpected(report.unexpected.len()));
+        report
+            .entries
+            .push(Entry::Unexpected(report.unexpected.len()));
         report.unexpected.push(o);
     }
     if !plan.check_unreferenced {

@@ -61,7 +61,8 @@ impl Engine {
                     ),
                     Err(e) => {
                         let mut finding = store_finding(&e);
-                        finding.reason = format!("log folder could not be listed: {}", finding.reason);
+                        finding.reason =
+                            format!("log folder could not be listed: {}", finding.reason);
                         folders.unexpected.push(ObjectVerdict {
                             bucket: b.clone(),
                             key: prefix,

@@ -66,6 +66,34 @@ impl LogBook {
 struct Streamed {
     hash: StreamHash,
     names_lifecycle: bool,
+    /// The compressed bytes as hashed, when small enough to keep: a file
+    /// that names a lifecycle call is parsed from them, not read twice.
+    kept: Option<Vec<u8>>,
+}
+
+/// Largest compressed log file kept in memory while it streams.
+const KEEP_COMPRESSED: usize = 4 * 1024 * 1024;
+
+/// Copies what passes through, up to a cap.
+struct Tee<R> {
+    inner: R,
+    copy: Vec<u8>,
+    overflow: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.overflow {
+            if self.copy.len() + n > KEEP_COMPRESSED {
+                self.overflow = true;
+                self.copy = Vec::new();
+            } else {
+                self.copy.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
+    }
 }
 
 impl Engine {
@@ -144,7 +172,7 @@ impl Engine {
             return (verdict(Status::Invalid, Some(f)), Vec::new());
         }
         let events = if streamed.names_lifecycle {
-            self.lifecycle_records(lp, got, trail).await
+            self.lifecycle_records(lp, got, trail, streamed.kept).await
         } else {
             Vec::new()
         };
@@ -168,21 +196,27 @@ impl Engine {
             let res = tokio::task::spawn_blocking(move || {
                 let mut hasher = Sha256::new();
                 let mut watch = RecordWatch::new();
-                let reader = body.into_blocking(handle);
-                let (inflated_len, compressed_len) = inflate_stream(reader, max, |chunk| {
+                let mut tee = Tee {
+                    inner: body.into_blocking(handle),
+                    copy: Vec::new(),
+                    overflow: false,
+                };
+                let (inflated_len, compressed_len) = inflate_stream(&mut tee, max, |chunk| {
                     hasher.update(chunk);
                     if let Some(w) = watch.as_mut() {
                         w.feed(chunk);
                     }
                 })?;
+                let names_lifecycle = watch.is_none_or(|w| w.hit);
                 Ok(Streamed {
+                    kept: (names_lifecycle && !tee.overflow).then_some(tee.copy),
                     hash: StreamHash {
                         sha256_hex: hex::encode(hasher.finalize()),
                         inflated_len,
                         compressed_len,
                     },
                     // Without a watcher, scan every file rather than none.
-                    names_lifecycle: watch.is_none_or(|w| w.hit),
+                    names_lifecycle,
                 })
             })
             .await;
@@ -203,20 +237,28 @@ impl Engine {
         })
     }
 
-    /// Reads a verified log file once more and parses its lifecycle records,
-    /// but only if the bytes read now hash to what the digest vouched for
-    /// (the object could have been swapped between the two reads).
+    /// Parses a verified log file's lifecycle records from the bytes kept
+    /// while it streamed, or from a second read of a large one; either way
+    /// only if the bytes hash to what the digest vouched for (an object can
+    /// be swapped between two reads).
     async fn lifecycle_records(
         &self,
         lp: &LogPlan,
         want: &str,
         trail: &TrailArn,
+        kept: Option<Vec<u8>>,
     ) -> Vec<LifecycleEvent> {
-        let Ok(obj) = self.store.get(&lp.bucket, &lp.key).await else {
-            return Vec::new();
-        };
-        let Ok(compressed) = obj.body.read_to_vec(MAX_EVENT_SCAN).await else {
-            return Vec::new();
+        let compressed = match kept {
+            Some(k) => k,
+            None => {
+                let Ok(obj) = self.store.get(&lp.bucket, &lp.key).await else {
+                    return Vec::new();
+                };
+                let Ok(c) = obj.body.read_to_vec(MAX_EVENT_SCAN).await else {
+                    return Vec::new();
+                };
+                c
+            }
         };
         let trail = trail.clone();
         let want = want.to_string();

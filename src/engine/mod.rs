@@ -154,7 +154,11 @@ impl Engine {
         let mut keyset = PublicKeySet::new();
         keyset.extend(
             self.keys
-                .keys_between(&plan.source_region, plan.start, plan.end + Duration::hours(2))
+                .keys_between(
+                    &plan.source_region,
+                    plan.start,
+                    plan.end + Duration::hours(2),
+                )
                 .await?,
         );
         let walk = self.walk_digests(plan, &series, &mut keyset).await?;

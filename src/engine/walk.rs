@@ -106,7 +106,9 @@ impl Engine {
         }
         let unsigned = raws
             .values()
-            .filter(|r| matches!(r, Raw::Bytes { metadata, .. } if !metadata.contains_key("signature")))
+            .filter(
+                |r| matches!(r, Raw::Bytes { metadata, .. } if !metadata.contains_key("signature")),
+            )
             .count();
         let fetched = raws
             .values()
@@ -182,14 +184,8 @@ impl Engine {
         plan: &Plan,
     ) -> Result<Listing, EngineError> {
         let prefix = series.root.digest_region_prefix(&series.source_region);
-        let day = |t: Timestamp| {
-            format!(
-                "{prefix}{:04}/{:02}/{:02}/",
-                t.year(),
-                t.month(),
-                t.day()
-            )
-        };
+        let day =
+            |t: Timestamp| format!("{prefix}{:04}/{:02}/{:02}/", t.year(), t.month(), t.day());
         let first_day = day(plan.start - Duration::minutes(1));
         let horizon = day(plan.end + Duration::days(LOOKAHEAD_DAYS + 1));
         let stop = plan.end + Duration::hours(1);
@@ -227,7 +223,8 @@ impl Engine {
                         }
                     }
                     // Another trail writing to the same folder: not ours to judge.
-                    Some(p) if p.root == series.root && p.source_region == series.source_region => {}
+                    Some(p) if p.root == series.root && p.source_region == series.source_region => {
+                    }
                     _ => out.unexpected.push(k.clone()),
                 }
             }
@@ -240,7 +237,11 @@ impl Engine {
     }
 
     /// Downloads digests concurrently; results in input order.
-    async fn fetch_digests(&self, items: &[(String, String, bool)], concurrency: usize) -> Vec<Raw> {
+    async fn fetch_digests(
+        &self,
+        items: &[(String, String, bool)],
+        concurrency: usize,
+    ) -> Vec<Raw> {
         let mut out: Vec<(usize, Raw)> = stream::iter(items.iter().enumerate())
             .map(|(i, (bucket, key, _))| async move {
                 let raw = match self.store.get(bucket, key).await {

@@ -500,10 +500,24 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
                     let last = spec.logs_per_hour - 1;
                     lifecycle
                         .iter()
-                        .filter(|(hour, _, first)| *hour == h && (if *first { i == 0 } else { i == last }))
+                        .filter(|(hour, _, first)| {
+                            *hour == h && (if *first { i == 0 } else { i == last })
+                        })
                         .map(|(_, name, first)| {
-                            let t = if *first { ws + Duration::seconds(5) } else { at - Duration::seconds(10) };
-                            (t, lifecycle_record(spec, &mut rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64), name, t))
+                            let t = if *first {
+                                ws + Duration::seconds(5)
+                            } else {
+                                at - Duration::seconds(10)
+                            };
+                            (
+                                t,
+                                lifecycle_record(
+                                    spec,
+                                    &mut rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64),
+                                    name,
+                                    t,
+                                ),
+                            )
                         })
                         .collect()
                 };
@@ -638,6 +652,11 @@ fn lifecycle_plan(spec: &SimSpec) -> Vec<(usize, &'static str, bool)> {
             .map(|d| d.kind)
     };
     let mut out = Vec::new();
+    if off(0).is_none() {
+        // The trail is created at the start: its first log records it.
+        out.push((0, "CreateTrail", true));
+        out.push((0, "StartLogging", true));
+    }
     let mut h = 0;
     while h < spec.hours {
         let Some(kind) = off(h) else {
@@ -670,14 +689,22 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
         spec.home_region, spec.account, spec.trail_name
     );
     let (name, params) = match call.split_once(':') {
-        Some((n, v)) => (n, json!({"name": arn, "enableLogFileValidation": v == "true"})),
+        Some((n, v)) => (
+            n,
+            json!({"name": arn, "enableLogFileValidation": v == "true"}),
+        ),
+        None if call == "CreateTrail" => (
+            call,
+            json!({"name": spec.trail_name, "s3BucketName": spec.bucket,
+                   "enableLogFileValidation": true, "isMultiRegionTrail": false}),
+        ),
         None => (call, json!({"name": arn})),
     };
     let mut r = records::record(rng, &spec.account, &spec.home_region, &display(at));
     r["eventSource"] = Value::from("cloudtrail.amazonaws.com");
     r["eventName"] = Value::from(name);
     r["requestParameters"] = params;
-    r["responseElements"] = if name == "UpdateTrail" {
+    r["responseElements"] = if name == "UpdateTrail" || name == "CreateTrail" {
         json!({"name": spec.trail_name, "trailARN": arn, "logFileValidationEnabled": call.ends_with("true")})
     } else {
         Value::Null
