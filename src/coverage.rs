@@ -137,7 +137,10 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
         .filter(|g| !g.backfill)
         .find(|g| t >= g.start && t < g.end);
     match in_gap {
-        Some(g) if g.explained => {
+        // Only a trail whose validation was off delivers logs without
+        // digests; while logging was stopped (or before the trail existed)
+        // there are no log files to deliver.
+        Some(g) if g.explained && g.cause.as_deref() == Some("validation_disabled") => {
             let cause = g.cause.as_deref().unwrap_or("explained");
             let f = Finding::new(
                 Problem::NoDigest,

@@ -154,17 +154,19 @@ pub async fn what_exists(
         }
     }
     let awslogs = AccountRoot::awslogs_prefix(root.prefix.as_deref());
-    let under = match &root.org_id {
-        Some(o) => format!("{awslogs}{o}/"),
-        None => awslogs.clone(),
-    };
-    if let Ok(p) = store.list_page(bucket, &under, None).await {
-        let accounts = names(&under, &p.keys);
-        if !accounts.is_empty() {
-            return format!(
-                "folders found under {under}: {}; check --account-id or --organization-id",
-                accounts.join(", ")
-            );
+    let mut levels = vec![awslogs.clone()];
+    if let Some(o) = &root.org_id {
+        levels.insert(0, format!("{awslogs}{o}/"));
+    }
+    for under in levels {
+        if let Ok(p) = store.list_page(bucket, &under, None).await {
+            let found = names(&under, &p.keys);
+            if !found.is_empty() {
+                return format!(
+                    "folders found under {under}: {}; check --account-id or --organization-id",
+                    found.join(", ")
+                );
+            }
         }
     }
     if let Ok(p) = store.list_page(bucket, "", None).await {

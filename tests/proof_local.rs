@@ -1,0 +1,552 @@
+//! The exit-0 contract, offline: every attack on the window's edges, gaps
+//! and folders found in the issue ends non-zero with the right findings,
+//! and every operator mistake is one sentence and exit status 2.
+
+use chrono::{Duration, DurationRound};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use trailproof::layout::{parse_log_key, AccountRoot, DigestSeries};
+use trailproof::timefmt::{display, parse_user_time, Timestamp};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
+const BUCKET: &str = "trailproof-sample-bucket";
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+const START: &str = "2026-03-01T00:00:00Z";
+
+fn t(s: &str) -> Timestamp {
+    parse_user_time(s).unwrap()
+}
+
+/// A simulated 6-hour trail (3 log files an hour) and what tests do to it.
+struct Sim {
+    dir: tempfile::TempDir,
+    start: Timestamp,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn sim_at(start: Timestamp, extra: &[&str]) -> Sim {
+    let dir = tempfile::tempdir().unwrap();
+    let s = display(start);
+    let mut args = vec![
+        "simulate",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--start-time",
+        &s,
+        "--hours",
+        "6",
+        "--logs-per-hour",
+        "3",
+        "--records-per-log",
+        "4",
+        "--seed",
+        "5",
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Sim { dir, start }
+}
+
+fn sim(extra: &[&str]) -> Sim {
+    sim_at(t(START), extra)
+}
+
+impl Sim {
+    fn bucket_dir(&self) -> PathBuf {
+        self.dir.path().join(BUCKET)
+    }
+
+    fn keys(&self) -> String {
+        self.dir
+            .path()
+            .join("public-keys.json")
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn hour(&self, h: i64) -> Timestamp {
+        self.start + Duration::hours(h)
+    }
+
+    fn digest_path(&self, h: i64) -> PathBuf {
+        let series = DigestSeries {
+            root: AccountRoot::new(None, None, "123456789012"),
+            source_region: "us-east-1".into(),
+            trail_name: "sample-trail".into(),
+            home_region: "us-east-1".into(),
+        };
+        self.bucket_dir().join(series.key(self.hour(h + 1), false))
+    }
+
+    fn delete_digest(&self, h: i64) {
+        let p = self.digest_path(h);
+        std::fs::remove_file(&p).unwrap();
+        let mut meta = p.into_os_string();
+        meta.push(".metadata.json");
+        std::fs::remove_file(meta).unwrap();
+    }
+
+    /// Log files on disk delivered in hour `h`.
+    fn logs(&self, h: i64) -> Vec<PathBuf> {
+        let dir = self
+            .bucket_dir()
+            .join("AWSLogs/123456789012/CloudTrail/us-east-1")
+            .join(self.hour(h).format("%Y/%m/%d").to_string());
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.retain(|p| {
+            let key = p.strip_prefix(self.bucket_dir()).unwrap().to_str().unwrap();
+            parse_log_key(key).is_some_and(|k| k.time >= self.hour(h) && k.time < self.hour(h + 1))
+        });
+        v.sort();
+        v
+    }
+
+    fn delete_logs(&self, h: i64) {
+        for p in self.logs(h) {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+
+    fn tamper_logs(&self, h: i64) {
+        for p in self.logs(h) {
+            std::fs::write(p, trailproof::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+        }
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) {
+        let p = self.bucket_dir().join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    fn run(&self, extra: &[&str]) -> Run {
+        let root = self.dir.path().to_str().unwrap().to_string();
+        let keys = self.keys();
+        let mut args = vec![
+            "validate",
+            "--local",
+            &root,
+            "--public-keys",
+            &keys,
+            "--trail-arn",
+            ARN,
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    fn json(&self, extra: &[&str]) -> (i32, Value) {
+        let mut a = vec!["--format", "json"];
+        a.extend_from_slice(extra);
+        let r = self.run(&a);
+        let v: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+        assert_eq!(v["summary"]["exit_code"].as_i64().unwrap() as i32, r.code);
+        (r.code, v)
+    }
+
+    fn window(&self, from: i64, to: i64) -> Vec<String> {
+        vec![
+            "--start-time".into(),
+            display(self.hour(from)),
+            "--end-time".into(),
+            display(self.hour(to)),
+        ]
+    }
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// (key suffix, problem) of every digest that is not valid.
+fn bad_digests(v: &Value) -> Vec<(String, String)> {
+    v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] != "valid")
+        .map(|d| {
+            let k = d["key"].as_str().unwrap();
+            (
+                k[k.len() - 24..].to_string(),
+                d["problem"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn log_problem(v: &Value, path: &Path) -> Option<String> {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"].as_str().unwrap().ends_with(name))
+        .map(|l| l["problem"].as_str().unwrap_or("").to_string())
+}
+
+#[test]
+fn intact_trail_ending_now_is_proven_with_the_default_end() {
+    let now_hour = chrono::Utc::now()
+        .duration_trunc(Duration::hours(1))
+        .unwrap();
+    let s = sim_at(now_hour - Duration::hours(6), &[]);
+    let start = display(s.start);
+    let (code, v) = s.json(&["--start-time", &start]);
+    assert_eq!(code, 0, "{v:#}");
+    // The newest hour's digest is not due yet: said, but not a finding.
+    let u = v["untrusted"].as_array().unwrap();
+    assert!(
+        u.iter().all(|x| x["reasons"][0] == "not_yet_delivered"),
+        "{u:#?}"
+    );
+}
+
+#[test]
+fn truncated_tail_with_the_default_end_is_not_proven() {
+    let now_hour = chrono::Utc::now()
+        .duration_trunc(Duration::hours(1))
+        .unwrap();
+    let s = sim_at(now_hour - Duration::hours(6), &[]);
+    let start = display(s.start);
+    s.delete_digest(4);
+    s.delete_digest(5);
+    s.tamper_logs(4);
+    // Logs left behind in the truncated tail: evidence (exit 1), each reported.
+    let (code, v) = s.json(&["--start-time", &start]);
+    assert_eq!(code, 1, "{v:#}");
+    for p in s.logs(4).iter().chain(&s.logs(5)) {
+        assert_eq!(log_problem(&v, p).as_deref(), Some("unreferenced"), "{p:?}");
+    }
+    assert_eq!(v["gaps"][0]["kind"], "no_later_digest");
+    assert_eq!(v["gaps"][0]["explained"], false);
+    // The logs deleted too: nothing tampered is in sight, but the tail is unproven.
+    s.delete_logs(4);
+    s.delete_logs(5);
+    let r = s.run(&["--start-time", &start]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("Coverage of the requested window is not proven"),
+        "{}",
+        r.stderr
+    );
+    // --allow-gaps restores the AWS CLI's answer.
+    assert_eq!(s.run(&["--start-time", &start, "--allow-gaps"]).code, 0);
+}
+
+#[test]
+fn digests_cut_at_the_window_end_are_found_by_looking_ahead() {
+    let s = sim(&[]);
+    for h in 2..=4 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    let w = s.window(0, 4);
+    let (code, v) = s.json(&strs(&w));
+    assert_eq!(code, 1, "{v:#}");
+    let bad = bad_digests(&v);
+    for end in ["20260301T030000Z", "20260301T040000Z", "20260301T050000Z"] {
+        assert!(
+            bad.iter()
+                .any(|(k, p)| k.starts_with(end) && p == "not_found"),
+            "{end} not reported: {bad:?}"
+        );
+    }
+}
+
+#[test]
+fn whole_window_wiped_is_tampering() {
+    let s = sim(&[]);
+    for h in 0..=2 {
+        s.delete_digest(h);
+    }
+    s.tamper_logs(1);
+    let w = s.window(0, 3);
+    let (code, v) = s.json(&strs(&w));
+    assert_eq!(code, 1, "{v:#}");
+    let bad = bad_digests(&v);
+    assert_eq!(bad.len(), 3, "{bad:?}");
+    assert!(bad.iter().all(|(_, p)| p == "not_found"));
+    for p in s.logs(1) {
+        assert_eq!(log_problem(&v, &p).as_deref(), Some("unreferenced"));
+    }
+}
+
+#[test]
+fn gap_widened_backwards_is_never_proven() {
+    // Logging really stopped in hour 3 (recorded in hour 2's last log);
+    // the attacker deletes the digests and logs of hours 1 and 2.
+    let s = sim(&["--damage", "gap@3"]);
+    let w = s.window(0, 6);
+    let (code, v) = s.json(&strs(&w));
+    assert_eq!(code, 0, "the honest gap is explained: {v:#}");
+    assert_eq!(v["gaps"][0]["cause"], "logging_stopped");
+    for h in 1..=2 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    // Offline, the stop record went with the deleted logs: unexplained.
+    let (code, v) = s.json(&strs(&w));
+    assert_eq!(code, 3, "{v:#}");
+    // With CloudTrail's record of the stop, the hours before it were deleted.
+    let events = s.dir.path().join("lookup-events.json");
+    let mut a = w.clone();
+    a.extend([
+        "--gap-events".to_string(),
+        events.to_str().unwrap().to_string(),
+    ]);
+    let (code, v) = s.json(&strs(&a));
+    assert_eq!(code, 1, "{v:#}");
+    let bad = bad_digests(&v);
+    assert!(
+        bad.iter().any(|(k, _)| k.starts_with("20260301T020000Z")),
+        "{bad:?}"
+    );
+    assert!(
+        bad.iter().any(|(k, _)| k.starts_with("20260301T030000Z")),
+        "{bad:?}"
+    );
+    assert_eq!(v["gaps"][0]["explained"], true);
+}
+
+#[test]
+fn injected_and_oddly_named_objects_get_a_verdict() {
+    let s = sim(&["--window-offset-seconds", "1800"]);
+    let day = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01/";
+    let log = trailproof::gzip::gzip(b"{\"Records\":[]}");
+    let strangers = [
+        format!("{day}evil.json.gz"),
+        format!("{day}123456789012_cloudtrail_us-east-1_20260301T0210Z_abcdefghijklmnop.json.gz"),
+        format!("{day}123456789012_CloudTrail_us-east-1_20260301T0210Z_abcdefghijklmnop.json"),
+        format!("{day}999999999999_CloudTrail_us-east-1_20260301T0210Z_abcdefghijklmnop.json.gz"),
+        format!(
+            "{day}sub/123456789012_CloudTrail_us-east-1_20260301T0210Z_abcdefghijklmnop.json.gz"
+        ),
+        "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/01/evil.json.gz".to_string(),
+    ];
+    for k in &strangers {
+        s.put(k, &log);
+    }
+    // Correctly named, inside the window, before the trail's first digest.
+    let early =
+        format!("{day}123456789012_CloudTrail_us-east-1_20260301T0010Z_earlyearlyearly1.json.gz");
+    s.put(&early, &log);
+    let w = vec![
+        "--start-time".to_string(),
+        START.to_string(),
+        "--end-time".to_string(),
+        "2026-03-01T06:30:00Z".to_string(),
+    ];
+    let (code, v) = s.json(&strs(&w));
+    assert_eq!(code, 1, "{v:#}");
+    let unexpected: Vec<&str> = v["unexpected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    for k in &strangers {
+        assert!(
+            unexpected.contains(&k.as_str()),
+            "{k} not reported: {unexpected:?}"
+        );
+    }
+    assert_eq!(
+        log_problem(&v, Path::new(&early)).as_deref(),
+        Some("unreferenced")
+    );
+    // The text output names every one, with its key as written.
+    let r = s.run(&strs(&w));
+    for k in &strangers {
+        assert!(
+            r.stderr
+                .contains(&format!("Object\ts3://{BUCKET}/{k}\tINVALID: ")),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn logs_under_a_missing_digest_that_starts_before_the_window_are_reported() {
+    let s = sim(&[]);
+    s.delete_digest(2);
+    let w = vec![
+        "--start-time".to_string(),
+        "2026-03-01T02:30:00Z".to_string(),
+        "--end-time".to_string(),
+        "2026-03-01T06:00:00Z".to_string(),
+    ];
+    let (code, v) = s.json(&strs(&w));
+    assert_eq!(code, 1, "{v:#}");
+    for p in s.logs(2) {
+        let key = p
+            .strip_prefix(s.bucket_dir())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        if parse_log_key(&key).unwrap().time >= t("2026-03-01T02:31:00Z") {
+            assert_eq!(
+                log_problem(&v, &p).as_deref(),
+                Some("unreferenced"),
+                "{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn organization_discovery_is_not_hijacked_by_junk() {
+    let s = sim(&["--organization-id", "o-abc123def4"]);
+    // Junk in the plain folder and in a fake organization folder.
+    s.put(
+        "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/01/junk.json.gz",
+        b"junk",
+    );
+    s.put(
+        "AWSLogs/o-fake999999/123456789012/CloudTrail-Digest/us-east-1/2026/03/01/x.json.gz",
+        b"junk",
+    );
+    let w = s.window(0, 6);
+    let (code, v) = s.json(&strs(&w));
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["summary"]["digests"]["valid"], 6);
+    // A second folder with real digests of this trail: ask, never guess.
+    let src = s
+        .bucket_dir()
+        .join("AWSLogs/o-abc123def4/123456789012/CloudTrail-Digest");
+    let dst = s
+        .bucket_dir()
+        .join("AWSLogs/123456789012/CloudTrail-Digest");
+    copy_dir(&src, &dst);
+    let r = s.run(&strs(&w));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("o-abc123def4") && r.stderr.contains("--organization-id"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim_end().lines().count(), 1);
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
+}
+
+#[test]
+fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
+    let s = sim(&[]);
+    let w = s.window(0, 6);
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--region".into(), "us-east-2".into()], "us-east-1"),
+        (
+            vec!["--account-id".into(), "123456789013".into()],
+            "123456789012",
+        ),
+        (vec!["--s3-prefix".into(), "logs".into()], "AWSLogs"),
+        (
+            vec!["--organization-id".into(), "o-typo000000".into()],
+            "--account-id or --organization-id",
+        ),
+    ];
+    for (extra, needle) in cases.drain(..) {
+        let mut a = w.clone();
+        a.extend(extra.clone());
+        let r = s.run(&strs(&a));
+        assert_eq!(r.code, 2, "{extra:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(needle), "{extra:?}: {}", r.stderr);
+        assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+    }
+    // A time the parser cannot read names the accepted forms.
+    let r = s.run(&["--start-time", "yesterday"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("accepted: 2026-03-01T00:00:00Z"),
+        "{}",
+        r.stderr
+    );
+
+    // `aws s3 sync s3://bucket DIR`: DIR holds AWSLogs/ directly.
+    let keys = s.keys();
+    let bucket_dir = s.bucket_dir();
+    let mut a = vec![
+        "validate",
+        "--local",
+        bucket_dir.to_str().unwrap(),
+        "--public-keys",
+        &keys,
+        "--trail-arn",
+        ARN,
+    ];
+    a.extend(strs(&w));
+    let out = Command::new(BIN).args(&a).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("looks like one bucket's contents"), "{err}");
+
+    // Keys of another region (or another trail's keys file).
+    let other = sim(&[]);
+    let root = s.dir.path().to_str().unwrap().to_string();
+    let other_keys = other.keys();
+    let mut args = vec![
+        "validate",
+        "--local",
+        &root,
+        "--public-keys",
+        &other_keys,
+        "--trail-arn",
+        ARN,
+    ];
+    args.extend(strs(&w));
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("fingerprint") && err.contains("trailproof keys --region us-east-1"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    // A copy made without the digests' metadata.
+    for h in 0..6 {
+        let mut meta = s.digest_path(h).into_os_string();
+        meta.push(".metadata.json");
+        std::fs::remove_file(meta).unwrap();
+    }
+    let r = s.run(&strs(&w));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("signature metadata"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1);
+}
