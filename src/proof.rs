@@ -231,12 +231,14 @@ fn close_tail(
                     s.latest_digest_delivery.map(display).unwrap_or_else(|| "unknown".into()),
                     display(last)
                 );
-                // Every slot whose window overlaps the request and whose
-                // delivery time has passed.
+                // Every slot whose window overlaps the request and that was
+                // delivered (CloudTrail says so, or its delivery time passed).
                 let mut n = 0usize;
                 let mut e = last + out.interval;
-                while e + w.grace <= w.now && e - out.interval < w.end && n < MAX_INFERRED as usize
-                {
+                let delivered = |e: Timestamp| {
+                    e + w.grace <= w.now || s.latest_digest_delivery.is_some_and(|d| e <= d)
+                };
+                while delivered(e) && e - out.interval < w.end && n < MAX_INFERRED as usize {
                     out.push_inferred(nodes.len(), &newest.bucket, series, e, detail.clone());
                     e += out.interval;
                     n += 1;

@@ -1,0 +1,192 @@
+//! The exit-0 contract in live mode: S3 (s3s-fs on 127.0.0.1) and our
+//! CloudTrail JSON 1.1 endpoint. A truncated tail and a gap widened
+//! backwards are found, with and without CloudTrail's help.
+
+mod support;
+
+use chrono::{Duration, DurationRound};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+use support::cloudtrail::CloudTrailState;
+use support::{aws_env, run_bin, start_s3, S3Server};
+use trailproof::timefmt::{display, parse_user_time};
+
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+
+async fn sim_upload(s3: &S3Server, dir: &Path, bucket: &str, start: &str, extra: &[&str]) {
+    let mut args = vec![
+        "simulate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--start-time",
+        start,
+        "--hours",
+        "6",
+        "--logs-per-hour",
+        "2",
+        "--records-per-log",
+        "4",
+        "--seed",
+        "3",
+        "--bucket",
+        bucket,
+        "--upload",
+    ];
+    args.extend_from_slice(extra);
+    let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
+
+async fn json_run(args: &[&str], env: &[(String, String)]) -> (i32, Value, String) {
+    let r = run_bin(args, env).await;
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+    (r.code, v, r.stderr)
+}
+
+fn trail(bucket: &str) -> Value {
+    json!({
+        "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": bucket,
+        "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
+        "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+    })
+}
+
+fn not_found(v: &Value) -> Vec<String> {
+    v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["problem"] == "not_found")
+        .map(|d| {
+            let k = d["key"].as_str().unwrap();
+            k[k.len() - 24..k.len() - 8].to_string()
+        })
+        .collect()
+}
+
+/// The newest digests deleted, `--end-time` left at now: offline rules
+/// (no CloudTrail call) fail the run; with GetTrailStatus each deleted
+/// digest is a finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_tail_with_the_default_end() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let now_hour = chrono::Utc::now()
+        .duration_trunc(Duration::hours(1))
+        .unwrap();
+    let start = display(now_hour - Duration::hours(6));
+    let damage = ["--damage", "delete-digest@4", "--damage", "delete-digest@5"];
+    sim_upload(&s3, dir.path(), "tail", &start, &damage).await;
+    let keys = dir.path().join("public-keys.json");
+    let keys = keys.to_str().unwrap();
+    let base = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        &start,
+        "--format",
+        "json",
+    ];
+    let mut offline = base.to_vec();
+    offline.extend_from_slice(&["--s3-bucket", "tail", "--public-keys", keys]);
+    let (code, v, err) = json_run(&offline, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(code, 1, "{v:#} {err}");
+    assert_eq!(v["gaps"][0]["kind"], "no_later_digest");
+
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(Path::new(keys)),
+        trails: vec![trail("tail")],
+        latest_digest_delivery: Some((now_hour.timestamp() + 120) as f64),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let (code, v, err) = json_run(&base, &aws_env(&s3.endpoint, Some(&ct))).await;
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(state.count("GetTrailStatus"), 1);
+    let missing = not_found(&v);
+    let want: Vec<String> = [0, 1]
+        .iter()
+        .map(|h| {
+            (now_hour - Duration::hours(*h))
+                .format("%Y%m%dT%H%M%SZ")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(missing, want, "{v:#}");
+}
+
+/// Next to a real gap, the hours before it deleted with their logs (and so
+/// the trail's own record of the stop): LookupEvents still has it, and the
+/// deleted hours are findings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gap_widened_backwards_is_found_with_lookup_events() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let start = "2026-03-01T00:00:00Z";
+    let mut damage = vec!["--damage", "gap@3"];
+    for d in [
+        "delete-digest@1",
+        "delete-digest@2",
+        "delete-log@1.0",
+        "delete-log@1.1",
+        "delete-log@2.0",
+        "delete-log@2.1",
+    ] {
+        damage.extend_from_slice(&["--damage", d]);
+    }
+    sim_upload(&s3, dir.path(), "widened", start, &damage).await;
+    let keys = dir.path().join("public-keys.json");
+    // LookupEvents answers with what CloudTrail recorded (epoch times on the wire).
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("lookup-events.json")).unwrap())
+            .unwrap();
+    let events: Vec<Value> = file["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let t = parse_user_time(e["EventTime"].as_str().unwrap()).unwrap();
+            let mut e = e.clone();
+            e["EventTime"] = json!(t.timestamp() as f64);
+            e
+        })
+        .collect();
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&keys),
+        trails: vec![trail("widened")],
+        events,
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        start,
+        "--end-time",
+        "2026-03-01T06:00:00Z",
+        "--format",
+        "json",
+    ];
+    let (code, v, err) = json_run(&args, &aws_env(&s3.endpoint, Some(&ct))).await;
+    assert_eq!(code, 1, "{v:#} {err}");
+    assert!(state.count("LookupEvents") >= 1);
+    let missing = not_found(&v);
+    assert_eq!(missing, ["20260301T030000Z", "20260301T020000Z"], "{v:#}");
+    assert_eq!(v["gaps"][0]["cause"], "logging_stopped");
+    assert_eq!(v["gaps"][0]["explained"], true);
+    // Offline, with no record of the stop, the same trail is not proven.
+    let mut local = args.to_vec();
+    local.extend_from_slice(&[
+        "--local",
+        dir.path().to_str().unwrap(),
+        "--public-keys",
+        keys.to_str().unwrap(),
+    ]);
+    let (code, _, err) = json_run(&local, &[]).await;
+    assert_eq!(code, 3, "{err}");
+}
