@@ -421,6 +421,8 @@ async fn run_engine(
         status: live.status,
         known_events,
         allow_gaps: args.allow_gaps,
+        local_copy: args.local.is_some(),
+        keys_from_file: args.public_keys.is_some(),
     };
     let engine = Engine {
         store,

@@ -217,7 +217,7 @@ impl CloudTrail {
         arn: &TrailArn,
         start: Timestamp,
         end: Timestamp,
-    ) -> Vec<LifecycleEvent> {
+    ) -> Option<Vec<LifecycleEvent>> {
         let client = self.client(&arn.region);
         let mut out = Vec::new();
         let mut calls = 0usize;
@@ -250,7 +250,9 @@ impl CloudTrail {
                     .send()
                     .await
                 else {
-                    return out;
+                    // Part of the answer is no answer: a lost restart record
+                    // could make a stop look final.
+                    return None;
                 };
                 for e in page.events() {
                     let Some(raw) = e.cloud_trail_event() else {
@@ -272,7 +274,7 @@ impl CloudTrail {
                 }
             }
         }
-        out
+        Some(out)
     }
 }
 
@@ -285,7 +287,7 @@ impl LifecycleLookup for CloudTrail {
         trail: &'a TrailArn,
         start: Timestamp,
         end: Timestamp,
-    ) -> BoxFuture<'a, Vec<LifecycleEvent>> {
+    ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>> {
         self.lookup_lifecycle(trail, start, end).boxed()
     }
 }

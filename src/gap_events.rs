@@ -99,14 +99,18 @@ fn from_record_with(
             .and_then(Value::as_str)
             == Some(trail.arn.as_str());
     let by_name = name == Some(trail.name.as_str()) && {
-        // A bare name resolves in the caller's account and region.
+        // A bare name resolves in the caller's account and region: both
+        // must be stated (a hand-written record naming neither explains nothing).
         let user = rec.get("userIdentity").and_then(|u| u.get("accountId"));
         let account = rec.get("recipientAccountId").or(user);
-        account.is_none_or(|a| a.as_str() == Some(&trail.account))
+        account.is_some_and(|a| a.as_str() == Some(&trail.account))
             && rec
                 .get("awsRegion")
-                .is_none_or(|r| r.as_str() == Some(&trail.region))
+                .is_some_and(|r| r.as_str() == Some(&trail.region))
     };
+    if rec.get("eventSource").is_none() {
+        return None;
+    }
     if !(by_arn || by_name) {
         return None;
     }

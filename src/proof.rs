@@ -6,7 +6,7 @@
 //! works on the chain outcome the engine already has.
 
 use crate::chain::{ChainOutcome, Node, MAX_INFERRED};
-use crate::gap_events::{explain, Explanation, LifecycleEvent, SLACK};
+use crate::gap_events::{explain, Explanation, Lifecycle, LifecycleEvent, SLACK};
 use crate::layout::DigestSeries;
 use crate::report::{Gap, GapKind, Status, Untrusted};
 use crate::timefmt::{display, Timestamp};
@@ -38,6 +38,10 @@ pub struct Window {
     pub now: Timestamp,
     pub grace: Duration,
     pub status: Option<TrailStatus>,
+    /// The bucket inferred digests are named in when no digest is known.
+    pub bucket: String,
+    /// Every lifecycle record source answered in full.
+    pub events_complete: bool,
 }
 
 /// What closing the window decided, beyond the gaps and inferred digests
@@ -173,7 +177,7 @@ fn infer_hourly(
     n
 }
 
-/// After the newest digest: covered, pending, explained, proven deleted or
+/// After the newest digest: covered, pending, proven deleted, explained or
 /// unexplained.
 fn close_tail(
     nodes: &[Node],
@@ -188,84 +192,105 @@ fn close_tail(
     if last >= w.end {
         return;
     }
-    let due = last + out.interval + w.grace;
-    if w.now < due {
+    let cut = w
+        .status
+        .as_ref()
+        .filter(|s| delivered_since(s, last, out.interval));
+    if cut.is_none() && w.now < last + out.interval + w.grace {
         closure.pending = Some((last, w.end));
         return;
     }
     let mut gap = Gap::new(last, w.end, false, GapKind::NoLaterDigest);
-    match explain(last, None, events) {
-        Explanation::Explained { stop, .. } => {
-            mark_explained(&mut gap, &stop, None);
-            if let Some(r) = restart_after(events, stop.time, w.end - out.interval - w.grace) {
-                gap.explained = false;
-                gap.evidence = Some(format!(
-                    "{}; but {} at {} and no digest after it",
-                    gap.evidence.unwrap_or_default(),
-                    r.kind.as_str(),
-                    display(r.time)
-                ));
+    if let Some(s) = cut {
+        // CloudTrail delivered digests after the newest one here: they were
+        // deleted. A restart since then leaves the stopped span to explain.
+        let from = s.start_logging.filter(|t| *t > last).unwrap_or(last);
+        let n = infer_delivered(nodes.len(), out, &newest.bucket, series, from, s, w);
+        if from > last {
+            let mut stopped = Gap::new(last, from, false, GapKind::ChainRestart);
+            if let Explanation::Explained { stop, restart } = explain(last, Some(from), events) {
+                mark_explained(&mut stopped, &stop, restart.as_ref());
             }
+            out.gaps.push((usize::MAX, stopped));
         }
-        Explanation::StopLater { stop, .. } => {
-            infer_hourly(
-                nodes.len(),
-                out,
-                &newest.bucket,
-                series,
-                last,
-                stop.time,
-                &deleted_before_stop(stop.time),
-            );
-            gap.start = stop.time;
-            mark_explained(&mut gap, &stop, None);
+        let covered = from + out.interval * n as i32;
+        if n == MAX_INFERRED as usize && covered < w.end {
+            out.gaps.push((
+                usize::MAX,
+                Gap::new(covered, w.end, false, GapKind::NoLaterDigest),
+            ));
         }
-        Explanation::Unexplained => {
-            if let Some(s) = w.status.as_ref().filter(|s| proves_delivery(s, last)) {
-                let detail =
-                    format!(
-                    "inferred: CloudTrail reports the trail logging with validation on since {} \
-                     (last digest delivery {}), so it delivered a digest every hour after {}; \
-                     this one is gone (the key follows the hourly schedule)",
-                    s.start_logging.map(display).unwrap_or_else(|| "before".into()),
-                    s.latest_digest_delivery.map(display).unwrap_or_else(|| "unknown".into()),
-                    display(last)
+        return;
+    }
+    // A restart record lost on the way (LookupEvents failed, a log could not
+    // be re-read) could make a stopped tail look final: explain nothing then.
+    if w.events_complete {
+        match explain(last, None, events) {
+            Explanation::Explained { stop, .. } => mark_explained(&mut gap, &stop, None),
+            Explanation::StopLater { stop, .. } => {
+                infer_hourly(
+                    nodes.len(),
+                    out,
+                    &newest.bucket,
+                    series,
+                    last,
+                    stop.time,
+                    &deleted_before_stop(stop.time),
                 );
-                // Every slot whose window overlaps the request and that was
-                // delivered (CloudTrail says so, or its delivery time passed).
-                let mut n = 0usize;
-                let mut e = last + out.interval;
-                let delivered = |e: Timestamp| {
-                    e + w.grace <= w.now || s.latest_digest_delivery.is_some_and(|d| e <= d)
-                };
-                while delivered(e) && e - out.interval < w.end && n < MAX_INFERRED as usize {
-                    out.push_inferred(nodes.len(), &newest.bucket, series, e, detail.clone());
-                    e += out.interval;
-                    n += 1;
-                }
-                let covered = last + out.interval * n as i32;
-                if n == MAX_INFERRED as usize && covered < w.end {
-                    // More missing than we name one by one: the rest stays a gap.
-                    out.gaps.push((
-                        usize::MAX,
-                        Gap::new(covered, w.end, false, GapKind::NoLaterDigest),
-                    ));
-                }
-                return;
+                gap.start = stop.time;
+                mark_explained(&mut gap, &stop, None);
             }
+            Explanation::Unexplained => {}
         }
     }
     out.gaps.push((usize::MAX, gap));
 }
 
-/// GetTrailStatus proves digests were delivered after `last`: the trail is
-/// logging with validation on since before it, in this chain's region.
-fn proves_delivery(s: &TrailStatus, last: Timestamp) -> bool {
-    s.is_logging
+/// CloudTrail delivered a digest of this chain after `last`: the next digest
+/// ends an interval after it and cannot be delivered earlier.
+fn delivered_since(s: &TrailStatus, last: Timestamp, interval: Duration) -> bool {
+    s.covers_region
         && s.validation_enabled
-        && s.covers_region
-        && s.start_logging.is_none_or(|t| t <= last)
-        && s.latest_digest_delivery.is_some_and(|t| t > last)
+        && s.latest_digest_delivery
+            .is_some_and(|d| d > last + interval - SLACK)
+}
+
+/// One `not_found` per hourly slot after `from` that CloudTrail delivered
+/// (up to its last delivery, or due since while it is still logging) and
+/// that overlaps the window; at most [`MAX_INFERRED`].
+fn infer_delivered(
+    input_len: usize,
+    out: &mut ChainOutcome,
+    bucket: &str,
+    series: &DigestSeries,
+    from: Timestamp,
+    s: &TrailStatus,
+    w: &Window,
+) -> usize {
+    let detail = format!(
+        "inferred: CloudTrail reports digest deliveries until {} (logging since {}), so it \
+         delivered a digest every hour after {}; this one is gone (the key follows the hourly \
+         schedule)",
+        s.latest_digest_delivery
+            .map(display)
+            .unwrap_or_else(|| "unknown".into()),
+        s.start_logging
+            .map(display)
+            .unwrap_or_else(|| "unknown".into()),
+        display(from)
+    );
+    let delivered = |e: Timestamp| {
+        s.latest_digest_delivery.is_some_and(|d| e <= d + SLACK)
+            || (s.is_logging && e + w.grace <= w.now)
+    };
+    let mut n = 0usize;
+    let mut e = from + out.interval;
+    while delivered(e) && e - out.interval < w.end && n < MAX_INFERRED as usize {
+        out.push_inferred(input_len, bucket, series, e, detail.clone());
+        e += out.interval;
+        n += 1;
+    }
+    n
 }
 
 fn restart_after(
@@ -336,8 +361,9 @@ fn close_head(
 }
 
 /// The span before a chain start is explained by a stop at or before the
-/// window's start, or by the trail's creation; a stop inside the window
-/// means the digests from the window's start to the stop were deleted.
+/// window's start and a restart, or by the trail's creation inside it; a
+/// stop inside the window means the digests from the window's start (or the
+/// trail's creation) to the stop were deleted.
 fn explain_head(
     input_len: usize,
     out: &mut ChainOutcome,
@@ -348,33 +374,26 @@ fn explain_head(
     events: &[LifecycleEvent],
 ) {
     let first = gap.end;
-    let in_span = |e: &&LifecycleEvent| e.time <= first + SLACK && e.time + SLACK >= w.start;
-    // The trail's creation explains everything before it.
-    let created = events
-        .iter()
-        .filter(in_span)
-        .find(|e| e.kind == crate::gap_events::Lifecycle::TrailCreated);
-    let restart = created.or_else(|| {
+    let latest = |pred: &dyn Fn(&LifecycleEvent) -> bool| {
         events
             .iter()
-            .filter(in_span)
-            .filter(|e| !e.kind.is_stop())
+            .filter(|e| e.time <= first + SLACK && pred(e))
             .max_by_key(|e| e.time)
-    });
-    let restart = restart.cloned();
-    let stop = events
-        .iter()
-        .filter(|e| e.kind.is_stop() && e.time <= first + SLACK)
-        .filter(|e| restart.as_ref().is_none_or(|r| e.time <= r.time))
-        .max_by_key(|e| e.time)
-        .cloned();
+            .cloned()
+    };
+    let stop = latest(&|e| e.kind.is_stop());
+    let after_stop = |e: &LifecycleEvent| stop.as_ref().is_none_or(|s| e.time >= s.time);
+    let restart = latest(&|e| !e.kind.is_stop() && e.time + SLACK >= w.start && after_stop(e));
     let Some(restart) = restart else { return };
     match stop {
         Some(stop) if stop.time > w.start + SLACK => {
+            // Logged from the window's start (or the trail's creation) to the stop.
+            let since = latest(&|e| e.kind == Lifecycle::TrailCreated && e.time <= stop.time)
+                .map_or(w.start, |c| c.time.max(w.start));
             let detail = deleted_before_stop(stop.time);
             let mut e = stop.time;
             let mut n = 0;
-            while e > w.start && n < MAX_INFERRED {
+            while e > since && n < MAX_INFERRED {
                 out.push_inferred(input_len, bucket, series, e, detail.clone());
                 e -= out.interval;
                 n += 1;
@@ -383,17 +402,20 @@ fn explain_head(
             mark_explained(gap, &stop, Some(&restart));
         }
         Some(stop) => mark_explained(gap, &stop, Some(&restart)),
-        None if restart.kind == crate::gap_events::Lifecycle::TrailCreated => {
-            gap.explained = true;
-            gap.cause = Some(restart.kind.as_str().to_string());
-            gap.evidence = Some(format!(
-                "{} at {} ({})",
-                restart.kind.as_str(),
-                display(restart.time),
-                source_name(&restart)
-            ));
+        None => {
+            let created =
+                latest(&|e| e.kind == Lifecycle::TrailCreated && e.time + SLACK >= w.start);
+            if let Some(c) = created {
+                gap.explained = true;
+                gap.cause = Some(c.kind.as_str().to_string());
+                gap.evidence = Some(format!(
+                    "{} at {} ({})",
+                    c.kind.as_str(),
+                    display(c.time),
+                    source_name(&c)
+                ));
+            }
         }
-        None => {}
     }
 }
 
@@ -406,6 +428,23 @@ fn close_empty(
     events: &[LifecycleEvent],
     closure: &mut Closure,
 ) {
+    let cut = w
+        .status
+        .as_ref()
+        .filter(|s| delivered_since(s, w.start, out.interval));
+    if let Some(s) = cut {
+        // CloudTrail delivered digests of the window: every one is gone.
+        let from = s.start_logging.filter(|t| *t > w.start).unwrap_or(w.start);
+        if from > w.start {
+            out.gaps.push((
+                usize::MAX,
+                Gap::new(w.start, from, false, GapKind::BeforeFirstDigest),
+            ));
+        }
+        if infer_delivered(nodes.len(), out, &w.bucket, series, from, s, w) > 0 {
+            return;
+        }
+    }
     if w.now < w.start + out.interval + w.grace {
         closure.pending = Some((w.start, w.end));
         return;
@@ -415,30 +454,12 @@ fn close_empty(
         .iter()
         .filter(|e| e.kind.is_stop() && e.time <= w.start + SLACK)
         .max_by_key(|e| e.time);
-    if let Some(stop) = stop {
-        if restart_after(events, stop.time, w.end - out.interval - w.grace).is_none() {
+    if let Some(stop) = stop.filter(|_| w.events_complete) {
+        if restart_after(events, stop.time, w.end).is_none() {
             mark_explained(&mut gap, stop, None);
         }
     }
     if !gap.explained {
-        if let Some(s) = w.status.as_ref().filter(|s| proves_delivery(s, w.start)) {
-            let _ = s;
-            let detail = "inferred: CloudTrail reports the trail logging with validation on since \
-                          before the window, yet no digest of the window exists";
-            let n = infer_hourly(
-                nodes.len(),
-                out,
-                series.root.account.as_str(),
-                series,
-                w.start,
-                w.end - out.interval,
-                detail,
-            );
-            if n > 0 {
-                // Bucket unknown here: inferred digests name the series' bucket later.
-                return;
-            }
-        }
         closure
             .unproven
             .push("no digest covers any part of the requested window".to_string());
@@ -573,6 +594,8 @@ mod tests {
             now: h(now),
             grace: Duration::minutes(DEFAULT_GRACE_MINUTES),
             status: None,
+            bucket: "b".into(),
+            events_complete: true,
         }
     }
 
@@ -683,5 +706,54 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         close_window(&nodes, &mut out, &series(), &window(0, 5, 20), &events);
         assert!(out.gaps[0].1.explained);
+    }
+
+    #[test]
+    fn a_trail_created_then_stopped_inside_the_window_lost_digests() {
+        // Created at 1, stopped at 3, restarted at 6 (the first digest we
+        // have); the run 1..3 was deleted with its logs.
+        let nodes: Vec<Node> = (6..8).map(|n| verified(n, n > 6)).collect();
+        let events = [
+            ev(Lifecycle::TrailCreated, h(1)),
+            ev(Lifecycle::LoggingStarted, h(1)),
+            ev(Lifecycle::LoggingStopped, h(3)),
+            ev(Lifecycle::LoggingStarted, h(6)),
+        ];
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &window(0, 8, 20), &events);
+        assert!(missing_count(&nodes, &out) >= 2, "{out:?}");
+    }
+
+    #[test]
+    fn a_deleted_newest_digest_is_not_pending_when_cloudtrail_delivered_it() {
+        let nodes: Vec<Node> = (0..3).map(|n| verified(n, n > 0)).collect();
+        let mut w = window(0, 4, 4);
+        w.end = h(4) + Duration::minutes(10);
+        w.now = w.end;
+        w.status = Some(TrailStatus {
+            is_logging: true,
+            validation_enabled: true,
+            covers_region: true,
+            start_logging: None,
+            latest_digest_delivery: Some(h(4) + Duration::minutes(3)),
+        });
+        let mut out = analyze(&nodes, &series());
+        let c = close_window(&nodes, &mut out, &series(), &w, &[]);
+        assert!(c.pending.is_none());
+        assert_eq!(missing_count(&nodes, &out), 1, "{out:?}");
+    }
+
+    #[test]
+    fn a_stopped_tail_is_not_explained_when_records_may_be_missing() {
+        let nodes: Vec<Node> = (0..2).map(|n| verified(n, n > 0)).collect();
+        let events = [ev(Lifecycle::LoggingStopped, h(2) - Duration::minutes(5))];
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &window(0, 6, 20), &events);
+        assert!(out.gaps[0].1.explained);
+        let mut w = window(0, 6, 20);
+        w.events_complete = false;
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &w, &events);
+        assert!(out.gaps[0].1.unexplained());
     }
 }

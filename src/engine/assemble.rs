@@ -101,7 +101,7 @@ pub(super) fn report(
         &invalid_logs,
         closure.pending,
         chains.std_out.interval,
-        &plan.window(),
+        &plan.window(true),
     );
     report
 }
@@ -158,12 +158,15 @@ fn push_chain(
 /// A digest's window: as signed when verified; else as written (for
 /// timing only), or one schedule slot ending at its key's time.
 fn digest_window(node: &Node, out: &ChainOutcome) -> (Option<Timestamp>, Option<Timestamp>) {
-    if let Some(d) = node.parsed() {
-        return (Some(d.start), Some(d.end));
+    if let Some(v) = node.verified() {
+        return (Some(v.digest.start), Some(v.digest.end));
     }
-    match node.key_end {
-        Some(e) => (Some(e - out.interval), Some(e)),
-        None => (None, None),
+    // Unsigned content could shift the span a finding covers: the key's
+    // time (what the listing and the schedule say) comes first.
+    match (node.key_end, node.parsed()) {
+        (Some(e), _) => (Some(e - out.interval), Some(e)),
+        (None, Some(d)) => (Some(d.start), Some(d.end)),
+        (None, None) => (None, None),
     }
 }
 

@@ -46,13 +46,18 @@ impl LogBook {
                 key: lf.key.clone(),
                 expected: Vec::new(),
                 failed_digests: Vec::new(),
-                oldest: lf.oldest_event,
-                newest: lf.newest_event,
+                oldest: None,
+                newest: None,
             });
             self.plans.len() - 1
         });
         let p = &mut self.plans[li];
         if valid {
+            // Event times only as a verified digest states them.
+            if p.expected.is_empty() {
+                p.oldest = lf.oldest_event;
+                p.newest = lf.newest_event;
+            }
             p.expected
                 .push((lf.hash_value.to_ascii_lowercase(), digest_key.to_string()));
         } else {
@@ -97,16 +102,17 @@ impl<R: std::io::Read> std::io::Read for Tee<R> {
 }
 
 impl Engine {
-    /// Verdicts in book order, plus the lifecycle records of verified files.
+    /// Verdicts in book order, the lifecycle records of verified files, and
+    /// whether every file that names a lifecycle call could be parsed.
     pub(super) async fn verify_logs(
         &self,
         book: &LogBook,
         trail: &TrailArn,
         concurrency: usize,
         max_inflated: u64,
-    ) -> (Vec<LogVerdict>, Vec<LifecycleEvent>) {
+    ) -> (Vec<LogVerdict>, Vec<LifecycleEvent>, bool) {
         self.progress.add_logs(book.plans.len() as u64);
-        let results: Vec<(usize, LogVerdict, Vec<LifecycleEvent>)> =
+        let results: Vec<(usize, LogVerdict, Option<Vec<LifecycleEvent>>)> =
             stream::iter(book.plans.iter().enumerate())
                 .map(|(i, lp)| async move {
                     let (v, ev) = self.check_log(lp, trail, max_inflated).await;
@@ -117,11 +123,15 @@ impl Engine {
                 .await;
         let mut verdicts: Vec<Option<LogVerdict>> = vec![None; book.plans.len()];
         let mut events = Vec::new();
+        let mut complete = true;
         for (i, v, ev) in results {
             verdicts[i] = Some(v);
-            events.extend(ev);
+            match ev {
+                Some(ev) => events.extend(ev),
+                None => complete = false,
+            }
         }
-        (verdicts.into_iter().flatten().collect(), events)
+        (verdicts.into_iter().flatten().collect(), events, complete)
     }
 
     async fn check_log(
@@ -129,7 +139,7 @@ impl Engine {
         lp: &LogPlan,
         trail: &TrailArn,
         max_inflated: u64,
-    ) -> (LogVerdict, Vec<LifecycleEvent>) {
+    ) -> (LogVerdict, Option<Vec<LifecycleEvent>>) {
         let verdict = |status, finding| LogVerdict {
             bucket: lp.bucket.clone(),
             key: lp.key.clone(),
@@ -154,13 +164,13 @@ impl Engine {
                 "not verified: its digest failed verification",
             )
             .with_detail(detail);
-            return (verdict(Status::Unverified, Some(f)), Vec::new());
+            return (verdict(Status::Unverified, Some(f)), Some(Vec::new()));
         }
         let streamed = match self.stream_log(&lp.bucket, &lp.key, max_inflated).await {
             Ok(s) => s,
             Err(f) => {
                 self.progress.log_done(0);
-                return (verdict(Status::Invalid, Some(f)), Vec::new());
+                return (verdict(Status::Invalid, Some(f)), Some(Vec::new()));
             }
         };
         self.progress.log_done(streamed.hash.compressed_len);
@@ -169,12 +179,12 @@ impl Engine {
             let detail =
                 format!("SHA-256 of the inflated file is {got}; digest {digest} expects {want}");
             let f = Finding::new(Problem::HashMismatch, reason::HASH_MISMATCH).with_detail(detail);
-            return (verdict(Status::Invalid, Some(f)), Vec::new());
+            return (verdict(Status::Invalid, Some(f)), Some(Vec::new()));
         }
         let events = if streamed.names_lifecycle {
             self.lifecycle_records(lp, got, trail, streamed.kept).await
         } else {
-            Vec::new()
+            Some(Vec::new())
         };
         (verdict(Status::Valid, None), events)
     }
@@ -247,31 +257,24 @@ impl Engine {
         want: &str,
         trail: &TrailArn,
         kept: Option<Vec<u8>>,
-    ) -> Vec<LifecycleEvent> {
+    ) -> Option<Vec<LifecycleEvent>> {
         let compressed = match kept {
             Some(k) => k,
             None => {
-                let Ok(obj) = self.store.get(&lp.bucket, &lp.key).await else {
-                    return Vec::new();
-                };
-                let Ok(c) = obj.body.read_to_vec(MAX_EVENT_SCAN).await else {
-                    return Vec::new();
-                };
+                let obj = self.store.get(&lp.bucket, &lp.key).await.ok()?;
+                let c = obj.body.read_to_vec(MAX_EVENT_SCAN).await.ok()?;
                 c
             }
         };
         let trail = trail.clone();
         let want = want.to_string();
         tokio::task::spawn_blocking(move || {
-            let Ok(inflated) = inflate_to_vec(&compressed, MAX_EVENT_SCAN) else {
-                return Vec::new();
-            };
-            if crate::digest::sha256_hex(&inflated) != want {
-                return Vec::new();
-            }
-            from_log_file(&inflated, &trail)
+            let inflated = inflate_to_vec(&compressed, MAX_EVENT_SCAN).ok()?;
+            // Swapped since it was verified: its records count for nothing.
+            (crate::digest::sha256_hex(&inflated) == want).then(|| from_log_file(&inflated, &trail))
         })
         .await
-        .unwrap_or_default()
+        .ok()
+        .flatten()
     }
 }

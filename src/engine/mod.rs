@@ -8,7 +8,7 @@ mod folders;
 mod logs;
 mod walk;
 
-pub use walk::LOOKAHEAD_DAYS;
+pub use walk::LOOKAHEAD_PAGES;
 
 use crate::arn::TrailArn;
 use crate::chain::{self, Node};
@@ -53,6 +53,12 @@ pub struct Plan {
     pub known_events: Vec<LifecycleEvent>,
     /// Unexplained gaps do not change the exit status.
     pub allow_gaps: bool,
+    /// The objects are a local copy (which may have lost the digests'
+    /// metadata); in S3, metadata cannot go missing by accident.
+    pub local_copy: bool,
+    /// The keys came from a file the operator chose (which may be the wrong
+    /// region's); CloudTrail's own keys cannot be the wrong ones.
+    pub keys_from_file: bool,
 }
 
 impl Plan {
@@ -65,13 +71,15 @@ impl Plan {
         }
     }
 
-    fn window(&self) -> Window {
+    fn window(&self, events_complete: bool) -> Window {
         Window {
             start: self.start,
             end: self.end,
             now: self.now,
             grace: self.grace,
             status: self.status.clone(),
+            bucket: self.digest_bucket.clone(),
+            events_complete,
         }
     }
 }
@@ -113,7 +121,7 @@ pub trait LifecycleLookup: Send + Sync {
         trail: &'a TrailArn,
         start: Timestamp,
         end: Timestamp,
-    ) -> BoxFuture<'a, Vec<LifecycleEvent>>;
+    ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
 }
 
 /// Runs validations against one store and one key source.
@@ -168,22 +176,25 @@ impl Engine {
         let mut std_out = chain::analyze(&std_nodes, &series);
         let bf_out = chain::analyze(&bf_nodes, &series);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)]);
-        let (log_verdicts, mut events) = self
+        let (log_verdicts, mut events, mut complete) = self
             .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
             .await;
         events.extend(plan.known_events.iter().cloned());
         if let Some(lookup) = &self.lookup {
             if !covered_without_events(&std_nodes, &std_out, plan) {
                 let from = plan.start - Duration::hours(2);
-                events.extend(lookup.lifecycle_events(&plan.trail, from, plan.end).await);
+                match lookup.lifecycle_events(&plan.trail, from, plan.end).await {
+                    Some(found) => events.extend(found),
+                    None => complete = false,
+                }
             }
         }
-        let window = plan.window();
+        let window = plan.window(complete);
         let closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
         let folders = self
             .scan_log_folders(plan, &book, &std_nodes, &std_out, &closure)
             .await;
-        let report = assemble::report(
+        let mut report = assemble::report(
             plan,
             assemble::Chains {
                 std_nodes: &std_nodes,
@@ -197,6 +208,13 @@ impl Engine {
             walk.unexpected,
             &closure,
         );
+        if !complete {
+            report.notes.push(
+                "Some lifecycle records could not be read (LookupEvents failed or was denied, or a \
+                 log file changed between reads): gaps at the window's edges stay unexplained"
+                    .to_string(),
+            );
+        }
         self.progress.finish();
         Ok(report)
     }
@@ -242,7 +260,7 @@ fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), Engine
     if walk.nodes.iter().any(|n| n.verified().is_some()) || walk.fetched == 0 {
         return Ok(());
     }
-    if walk.unsigned == walk.fetched {
+    if plan.local_copy && walk.unsigned == walk.fetched {
         return Err(EngineError::NoMetadata(walk.fetched));
     }
     let unknown: Vec<&String> = walk
@@ -256,7 +274,7 @@ fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), Engine
             _ => None,
         })
         .collect();
-    if unknown.len() == walk.fetched {
+    if plan.keys_from_file && unknown.len() == walk.fetched {
         if let Some(fp) = unknown.first() {
             return Err(EngineError::NoMatchingKey {
                 fingerprint: (*fp).clone(),

@@ -21,9 +21,11 @@ const MAX_DIGEST_OBJECT: u64 = 64 * 1024 * 1024;
 /// so a hostile bucket cannot make the walk run forever.
 const MAX_DIGESTS: usize = 1_000_000;
 
-/// How far past the window the listing looks for the first digest whose
-/// previous-digest pointer vouches for the window's end.
-pub const LOOKAHEAD_DAYS: i64 = 7;
+/// How many listing pages past the window the look-ahead reads while it
+/// finds no digest of this trail (another trail's keys, junk): a bound on
+/// work, not on time, so a trail that stopped and restarted months later is
+/// still seen.
+pub const LOOKAHEAD_PAGES: usize = 10;
 
 /// A digest object as downloaded (kept so a key refresh can re-check it).
 pub(super) enum Raw {
@@ -61,7 +63,7 @@ impl Engine {
         let mut listed_buckets: HashSet<String> = HashSet::new();
         let first = self.list_digests(&plan.digest_bucket, series, plan).await?;
         listed_buckets.insert(plan.digest_bucket.clone());
-        let unexpected = first
+        let mut unexpected: Vec<ObjectVerdict> = first
             .unexpected
             .iter()
             .map(|k| unexpected_object(&plan.digest_bucket, k, "digest"))
@@ -90,7 +92,13 @@ impl Engine {
             let mut queued: HashSet<(String, String)> = HashSet::new();
             for (bucket, _) in &targets {
                 if listed_buckets.insert(bucket.clone()) {
-                    for k in self.list_digests(bucket, series, plan).await?.keys {
+                    let more = self.list_digests(bucket, series, plan).await?;
+                    unexpected.extend(
+                        more.unexpected
+                            .iter()
+                            .map(|k| unexpected_object(bucket, k, "digest")),
+                    );
+                    for k in more.keys {
                         let id = (bucket.clone(), k.clone());
                         if !raws.contains_key(&id) && queued.insert(id) {
                             queue.push((bucket.clone(), k, true));
@@ -173,10 +181,10 @@ impl Engine {
     }
 
     /// Lists this series' digest keys from the first day folder of the
-    /// window to the first digest past `end + 1 h` (look-ahead: its pointer
-    /// vouches for the digests at the window's end), at most
-    /// [`LOOKAHEAD_DAYS`] past the window. Keys CloudTrail never writes
-    /// are returned apart.
+    /// window to the first digest past `end + 1 h`, however far (look-ahead:
+    /// its pointer vouches for the digests at the window's end; a restart
+    /// there says the trail logged again). Keys CloudTrail never writes are
+    /// returned apart.
     async fn list_digests(
         &self,
         bucket: &str,
@@ -187,7 +195,8 @@ impl Engine {
         let day =
             |t: Timestamp| format!("{prefix}{:04}/{:02}/{:02}/", t.year(), t.month(), t.day());
         let first_day = day(plan.start - Duration::minutes(1));
-        let horizon = day(plan.end + Duration::days(LOOKAHEAD_DAYS + 1));
+        let past_window = day(plan.end + Duration::days(1));
+        let mut pages_past = 0usize;
         let stop = plan.end + Duration::hours(1);
         let mut out = Listing {
             keys: Vec::new(),
@@ -209,9 +218,6 @@ impl Engine {
                 if !k.starts_with(&prefix) || *k <= after {
                     continue; // a misbehaving server
                 }
-                if *k >= horizon {
-                    break 'pages;
-                }
                 match parse_digest_key(k) {
                     Some(p) if series.owns(&p) => {
                         if p.end < plan.start {
@@ -229,7 +235,15 @@ impl Engine {
                 }
             }
             match page.keys.last() {
-                Some(last) if page.truncated && *last > after => after = last.clone(),
+                Some(last) if page.truncated && *last > after => {
+                    if *last >= past_window {
+                        pages_past += 1;
+                        if pages_past >= LOOKAHEAD_PAGES {
+                            break;
+                        }
+                    }
+                    after = last.clone();
+                }
                 _ => break,
             }
         }
