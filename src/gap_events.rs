@@ -108,9 +108,8 @@ fn from_record_with(
                 .get("awsRegion")
                 .is_some_and(|r| r.as_str() == Some(&trail.region))
     };
-    if rec.get("eventSource").is_none() {
-        return None;
-    }
+    // CloudTrail always names the service; a record without it is hand-made.
+    rec.get("eventSource")?;
     if !(by_arn || by_name) {
         return None;
     }
