@@ -331,15 +331,17 @@ impl ChainOutcome {
     }
 }
 
+/// Verified test digests on an hourly schedule, shared by the chain and
+/// proof tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use crate::digest::PreviousDigest;
     use crate::digest_verify::VerifiedDigest;
     use crate::layout::AccountRoot;
-    use crate::timefmt::{display, parse_user_time};
+    use crate::timefmt::display;
 
-    fn series() -> DigestSeries {
+    pub fn series() -> DigestSeries {
         DigestSeries {
             root: AccountRoot::new(None, None, "123456789012"),
             source_region: "us-east-1".into(),
@@ -348,16 +350,9 @@ mod tests {
         }
     }
 
-    fn t0() -> Timestamp {
-        parse_user_time("2020-01-01T00:10:00Z").unwrap()
-    }
-
-    fn end_of(h: i64) -> Timestamp {
-        t0() + Duration::hours(h + 1)
-    }
-
-    /// A verified digest for hour `h`; `prev` links to hour h-1 unless it is a chain start.
-    fn verified(h: i64, prev: bool) -> Node {
+    /// A verified digest for the hour ending at `end_of(h)`; `prev` links
+    /// it to the hour before unless it is a chain start.
+    pub fn verified_with(end_of: impl Fn(i64) -> Timestamp, h: i64, prev: bool) -> Node {
         let s = series();
         let key = s.key(end_of(h), false);
         let previous = prev.then(|| PreviousDigest {
@@ -390,6 +385,25 @@ mod tests {
                 signature_hex: format!("sig{h}"),
             }))),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{series, verified_with};
+    use super::*;
+    use crate::timefmt::{display, parse_user_time};
+
+    fn t0() -> Timestamp {
+        parse_user_time("2020-01-01T00:10:00Z").unwrap()
+    }
+
+    fn end_of(h: i64) -> Timestamp {
+        t0() + Duration::hours(h + 1)
+    }
+
+    fn verified(h: i64, prev: bool) -> Node {
+        verified_with(end_of, h, prev)
     }
 
     fn missing(h: i64) -> Node {

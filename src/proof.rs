@@ -518,21 +518,10 @@ pub fn untrusted_spans(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::{analyze, NodeState};
-    use crate::digest::{Digest, PreviousDigest};
-    use crate::digest_verify::{DigestCheck, VerifiedDigest};
-    use crate::gap_events::{EventSource, Lifecycle};
-    use crate::layout::AccountRoot;
+    use crate::chain::analyze;
+    use crate::chain::testing::{series, verified_with};
+    use crate::gap_events::EventSource;
     use crate::timefmt::parse_user_time;
-
-    fn series() -> DigestSeries {
-        DigestSeries {
-            root: AccountRoot::new(None, None, "123456789012"),
-            source_region: "us-east-1".into(),
-            trail_name: "t".into(),
-            home_region: "us-east-1".into(),
-        }
-    }
 
     fn t0() -> Timestamp {
         parse_user_time("2020-01-01T00:00:00Z").unwrap()
@@ -544,38 +533,7 @@ mod tests {
 
     /// A verified digest for [h(n), h(n+1)], linked to the previous hour unless a chain start.
     fn verified(n: i64, prev: bool) -> Node {
-        let s = series();
-        let key = s.key(h(n + 1), false);
-        let previous = prev.then(|| PreviousDigest {
-            bucket: "b".into(),
-            key: s.key(h(n), false),
-            hash_value: Some(format!("hash{}", n - 1)),
-            hash_algorithm: Some("SHA-256".into()),
-            signature: Some(format!("sig{}", n - 1)),
-        });
-        let digest = Digest {
-            account_id: None,
-            start: h(n),
-            end: h(n + 1),
-            end_raw: display(h(n + 1)),
-            bucket: "b".into(),
-            key: key.clone(),
-            fingerprint: "f".into(),
-            signature_algorithm: None,
-            previous_signature: previous.as_ref().and_then(|p| p.signature.clone()),
-            previous,
-            log_files: vec![],
-        };
-        Node::new(
-            "b",
-            &key,
-            true,
-            NodeState::Checked(DigestCheck::Verified(Box::new(VerifiedDigest {
-                digest,
-                sha256_hex: format!("hash{n}"),
-                signature_hex: format!("sig{n}"),
-            }))),
-        )
+        verified_with(|k| h(k + 1), n, prev)
     }
 
     fn ev(kind: Lifecycle, at: Timestamp) -> LifecycleEvent {

@@ -9,41 +9,10 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 use support::cloudtrail::CloudTrailState;
-use support::{aws_env, run_bin, start_s3, S3Server};
+use support::{aws_env, json_run, sim_upload_at, start_s3};
 use trailproof::timefmt::{display, parse_user_time};
 
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
-
-async fn sim_upload(s3: &S3Server, dir: &Path, bucket: &str, start: &str, extra: &[&str]) {
-    let mut args = vec![
-        "simulate",
-        "--out",
-        dir.to_str().unwrap(),
-        "--start-time",
-        start,
-        "--hours",
-        "6",
-        "--logs-per-hour",
-        "2",
-        "--records-per-log",
-        "4",
-        "--seed",
-        "3",
-        "--bucket",
-        bucket,
-        "--upload",
-    ];
-    args.extend_from_slice(extra);
-    let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-}
-
-async fn json_run(args: &[&str], env: &[(String, String)]) -> (i32, Value, String) {
-    let r = run_bin(args, env).await;
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
-    (r.code, v, r.stderr)
-}
 
 fn trail(bucket: &str) -> Value {
     json!({
@@ -78,7 +47,7 @@ async fn truncated_tail_with_the_default_end() {
         .unwrap();
     let start = display(now_hour - Duration::hours(6));
     let damage = ["--damage", "delete-digest@4", "--damage", "delete-digest@5"];
-    sim_upload(&s3, dir.path(), "tail", &start, &damage).await;
+    sim_upload_at(&s3, dir.path(), "tail", &start, &damage).await;
     let keys = dir.path().join("public-keys.json");
     let keys = keys.to_str().unwrap();
     let base = [
@@ -132,12 +101,14 @@ async fn gap_widened_backwards_is_found_with_lookup_events() {
         "delete-digest@2",
         "delete-log@1.0",
         "delete-log@1.1",
+        "delete-log@1.2",
         "delete-log@2.0",
         "delete-log@2.1",
+        "delete-log@2.2",
     ] {
         damage.extend_from_slice(&["--damage", d]);
     }
-    sim_upload(&s3, dir.path(), "widened", start, &damage).await;
+    sim_upload_at(&s3, dir.path(), "widened", start, &damage).await;
     let keys = dir.path().join("public-keys.json");
     // LookupEvents answers with what CloudTrail recorded (epoch times on the wire).
     let file: Value =

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 use support::cloudtrail::CloudTrailState;
-use support::{aws_env, run_bin, start_s3, S3Server};
+use support::{aws_env, json_run, run_bin, sim_upload_at, start_s3, S3Server};
 
 const START: &str = "2026-03-01T00:00:00Z";
 const END: &str = "2026-03-01T06:00:00Z";
@@ -17,31 +17,7 @@ const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail"
 
 /// Simulates a 6-hour trail into `dir` and uploads it to the S3 server.
 async fn sim_upload(s3: &S3Server, dir: &Path, bucket: &str, extra: &[&str]) {
-    let mut args = vec![
-        "simulate",
-        "--out",
-        dir.to_str().unwrap(),
-        "--start-time",
-        START,
-        "--hours",
-        "6",
-        "--logs-per-hour",
-        "3",
-        "--records-per-log",
-        "5",
-        "--seed",
-        "11",
-        "--bucket",
-        bucket,
-        "--upload",
-    ];
-    args.extend_from_slice(extra);
-    let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
-    assert_eq!(
-        r.code, 0,
-        "simulate --upload failed: {}\n{}",
-        r.stdout, r.stderr
-    );
+    sim_upload_at(s3, dir, bucket, START, extra).await
 }
 
 fn base_args<'a>(arn: &'a str, keys: &'a str) -> Vec<&'a str> {
@@ -58,13 +34,6 @@ fn base_args<'a>(arn: &'a str, keys: &'a str) -> Vec<&'a str> {
         "--public-keys",
         keys,
     ]
-}
-
-async fn json_run(args: &[&str], env: &[(String, String)]) -> (i32, Value, String) {
-    let r = run_bin(args, env).await;
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
-    (r.code, v, r.stderr)
 }
 
 /// Validates from S3 (with `--s3-bucket`) and from the local copy; asserts identical reports.

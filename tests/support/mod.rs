@@ -200,3 +200,47 @@ pub async fn run_bin(args: &[&str], env: &[(String, String)]) -> CountedRun {
 /// Counts how many times `f` was called.
 #[derive(Default)]
 pub struct Counter(pub AtomicUsize);
+
+/// Simulates a 6-hour trail from `start` into `dir` (3 log files an hour)
+/// and uploads it to the S3 server as bucket `bucket`.
+pub async fn sim_upload_at(
+    s3: &S3Server,
+    dir: &std::path::Path,
+    bucket: &str,
+    start: &str,
+    extra: &[&str],
+) {
+    let mut args = vec![
+        "simulate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--start-time",
+        start,
+        "--hours",
+        "6",
+        "--logs-per-hour",
+        "3",
+        "--records-per-log",
+        "5",
+        "--seed",
+        "11",
+        "--bucket",
+        bucket,
+        "--upload",
+    ];
+    args.extend_from_slice(extra);
+    let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(
+        r.code, 0,
+        "simulate --upload failed: {}\n{}",
+        r.stdout, r.stderr
+    );
+}
+
+/// Runs trailproof with `--format json` among `args`; (exit status, report, stderr).
+pub async fn json_run(args: &[&str], env: &[(String, String)]) -> (i32, serde_json::Value, String) {
+    let r = run_bin(args, env).await;
+    let v: serde_json::Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+    (r.code, v, r.stderr)
+}
