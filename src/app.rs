@@ -10,10 +10,12 @@ use crate::engine::{Engine, LifecycleLookup, Plan};
 use crate::gap_events::LifecycleEvent;
 use crate::keysource::{FileKeys, KeySource};
 use crate::layout::AccountRoot;
+use crate::planning::Pick;
 use crate::progress::{Bar, Progress, Silent};
 use crate::proof::TrailStatus;
 use crate::pubkeys::PublicKeySet;
 use crate::report::Report;
+use crate::store::limit::Limited;
 use crate::store::local::LocalStore;
 use crate::store::s3::S3Store;
 use crate::store::ObjectStore;
@@ -70,8 +72,15 @@ struct Request {
     arn: TrailArn,
     start: Timestamp,
     end: Timestamp,
-    account: String,
-    source_region: String,
+    accounts: Pick,
+    regions: Pick,
+}
+
+impl Request {
+    /// One account and one region: the AWS CLI's single chain.
+    fn single(&self) -> Option<(&str, &str)> {
+        Some((self.accounts.single()?, self.regions.single()?))
+    }
 }
 
 fn request(args: &ValidateArgs) -> Result<Request, AppError> {
@@ -86,14 +95,33 @@ fn request(args: &ValidateArgs) -> Result<Request, AppError> {
             "Invalid time range specified: start-time must occur before end-time",
         ));
     }
-    let account = args
-        .account_id
-        .clone()
-        .unwrap_or_else(|| arn.account.clone());
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(usage(format!(
-            "--account-id must be 12 digits, got {account:?}"
-        )));
+    let accounts = Pick::parse(args.account_id.as_deref().unwrap_or(&arn.account));
+    if let Pick::List(v) = &accounts {
+        if let Some(bad) = v
+            .iter()
+            .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+            .or(v.is_empty().then_some(&arn.account))
+        {
+            return Err(usage(format!(
+                "--account-id must be 12 digits, a comma-separated list of them, or all; got {bad:?}"
+            )));
+        }
+    }
+    let regions = Pick::parse(args.region.as_deref().unwrap_or(&arn.region));
+    if let Pick::List(v) = &regions {
+        let region_like = |r: &String| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        if let Some(bad) = v.iter().find(|r| !region_like(r)) {
+            return Err(usage(format!(
+                "--region must be a region name, a comma-separated list of them, or all; got {bad:?}"
+            )));
+        }
+        if v.is_empty() {
+            return Err(usage("--region must name at least one region, or all"));
+        }
     }
     if let Some(o) = &args.organization_id {
         if !o.starts_with("o-") || o.len() < 3 || !o[2..].bytes().all(|b| b.is_ascii_alphanumeric())
@@ -103,7 +131,6 @@ fn request(args: &ValidateArgs) -> Result<Request, AppError> {
             )));
         }
     }
-    let source_region = args.region.clone().unwrap_or_else(|| arn.region.clone());
     if args.concurrency == Some(0) {
         return Err(usage("--concurrency must be at least 1"));
     }
@@ -111,8 +138,8 @@ fn request(args: &ValidateArgs) -> Result<Request, AppError> {
         arn,
         start,
         end,
-        account,
-        source_region,
+        accounts,
+        regions,
     })
 }
 
@@ -202,7 +229,7 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
             .unwrap_or(2)
     });
     let live = Live::default();
-    let report = run_engine(
+    run_chains(
         Arc::new(store),
         keys,
         &args,
@@ -211,15 +238,15 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
         concurrency,
         live,
     )
-    .await?;
-    emit(&report, &args)?;
-    Ok(report.exit_code())
+    .await
 }
 
 /// What live mode adds to a run: CloudTrail's view of the trail.
 #[derive(Default)]
 struct Live {
+    /// GetTrailStatus; `covers_region` is set per chain from `multi_region`.
     status: Option<TrailStatus>,
+    multi_region: Option<bool>,
     lookup: Option<Arc<dyn LifecycleLookup>>,
     organization_trail: Option<bool>,
     notes: Vec<String>,
@@ -227,9 +254,12 @@ struct Live {
 
 /// Live mode: S3 and the CloudTrail API through the standard AWS configuration.
 async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError> {
+    let home_or_single = req
+        .single()
+        .map_or(req.arn.region.clone(), |(_, r)| r.to_string());
     let cfg = crate::aws::load(&AwsOptions {
         profile: args.profile.clone(),
-        region: Some(req.source_region.clone()),
+        region: Some(home_or_single),
     })
     .await;
     let cloudtrail = Arc::new(CloudTrail::new(cfg.clone()));
@@ -262,19 +292,14 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
             args.s3_prefix = info.prefix.clone();
         }
         live.organization_trail = Some(info.is_organization_trail);
+        live.multi_region = Some(info.is_multi_region);
     }
     if uses_cloudtrail {
         // Without the trail's description (no permission), only the home
         // region is known to be covered, and a recent digest delivery is
         // what says validation is on.
-        let (validation, covers) = match &info {
-            Some(i) => (
-                i.log_file_validation_enabled,
-                req.source_region == i.home_region || i.is_multi_region,
-            ),
-            None => (true, req.source_region == req.arn.region),
-        };
-        live.status = cloudtrail.trail_status(&req.arn, validation, covers).await;
+        let validation = info.as_ref().is_none_or(|i| i.log_file_validation_enabled);
+        live.status = cloudtrail.trail_status(&req.arn, validation, true).await;
     }
     let bucket = match (&args.s3_bucket, &info) {
         (Some(b), _) => b.clone(),
@@ -292,9 +317,7 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
         || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
     let store = Arc::new(S3Store::new(cfg, path_style, args.max_attempts));
     let concurrency = args.concurrency.unwrap_or(64);
-    let report = run_engine(store, keys, &args, &req, bucket, concurrency, live).await?;
-    emit(&report, &args)?;
-    Ok(report.exit_code())
+    run_chains(store, keys, &args, &req, bucket, concurrency, live).await
 }
 
 /// `trailproof simulate [--upload]`.
@@ -372,8 +395,9 @@ fn load_gap_events(args: &ValidateArgs, arn: &TrailArn) -> Result<Vec<LifecycleE
     })
 }
 
-/// Resolves the organization folder and runs the engine.
-async fn run_engine(
+/// Resolves the organization folder, plans the chains and runs them with
+/// one engine: one bound on requests in flight for the whole run.
+async fn run_chains(
     store: Arc<dyn ObjectStore>,
     keys: Arc<dyn KeySource>,
     args: &ValidateArgs,
@@ -381,36 +405,20 @@ async fn run_engine(
     bucket: String,
     concurrency: usize,
     live: Live,
-) -> Result<Report, AppError> {
+) -> Result<i32, AppError> {
     if !(0..=24 * 60).contains(&args.delivery_grace) {
         return Err(usage("--delivery-grace must be between 0 and 1440 minutes"));
     }
     let known_events = load_gap_events(args, &req.arn)?;
     let org = match &args.organization_id {
         Some(o) => Some(o.clone()),
-        None => {
-            let want = crate::resolve::Want {
-                prefix: args.s3_prefix.as_deref(),
-                account: &req.account,
-                region: &req.source_region,
-                trail_name: &req.arn.name,
-                organization_trail: live.organization_trail,
-            };
-            crate::resolve::discover_org_id(store.as_ref(), &bucket, &want)
-                .await
-                .map_err(|e| match e {
-                    crate::resolve::ResolveError::Ambiguous { .. } => usage(e),
-                    crate::resolve::ResolveError::Store(s) => {
-                        operational(format!("cannot list bucket {bucket}: {s}"))
-                    }
-                })?
-        }
+        None => discover_org(store.as_ref(), args, req, &bucket, &live).await?,
     };
-    let plan = Plan {
+    let base = Plan {
         trail: req.arn.clone(),
-        digest_bucket: bucket,
-        root: AccountRoot::new(args.s3_prefix.as_deref(), org.as_deref(), &req.account),
-        source_region: req.source_region.clone(),
+        digest_bucket: bucket.clone(),
+        root: AccountRoot::new(args.s3_prefix.as_deref(), org.as_deref(), &req.arn.account),
+        source_region: req.arn.region.clone(),
         start: req.start,
         end: req.end,
         now: chrono::Utc::now(),
@@ -418,24 +426,112 @@ async fn run_engine(
         concurrency,
         check_unreferenced: !args.skip_unreferenced,
         max_log_inflated: args.max_log_bytes,
-        status: live.status,
+        status: None,
         known_events,
         allow_gaps: args.allow_gaps,
         local_copy: args.local.is_some(),
         keys_from_file: args.public_keys.is_some(),
+        require_digest_folder: true,
     };
     let engine = Engine {
-        store,
+        store: Arc::new(Limited::new(store, concurrency)),
         keys,
         progress: progress(args),
-        lookup: live.lookup,
+        lookup: live.lookup.clone(),
     };
-    let mut report = engine.validate(&plan).await.map_err(operational)?;
-    report.notes.extend(live.notes);
-    Ok(report)
+    let chain_plan = |account: &str, region: &str| {
+        let mut p = base.clone();
+        p.root = AccountRoot::new(args.s3_prefix.as_deref(), org.as_deref(), account);
+        p.source_region = region.to_string();
+        p.status = live.status.clone().map(|mut s| {
+            s.covers_region = region == req.arn.region || live.multi_region == Some(true);
+            s
+        });
+        p
+    };
+    if let Some((account, region)) = req.single() {
+        let plan = chain_plan(account, region);
+        let mut report = engine.validate(&plan).await.map_err(operational)?;
+        report.notes.extend(live.notes);
+        emit(&report, args, account, region)?;
+        return Ok(report.exit_code());
+    }
+    let chains = crate::planning::plan_chains(
+        engine.store.as_ref(),
+        &bucket,
+        args.s3_prefix.as_deref(),
+        org.as_deref(),
+        &req.accounts,
+        &req.regions,
+    )
+    .await
+    .map_err(|e| operational(format!("cannot list bucket {bucket}: {e}")))?;
+    if chains.is_empty() {
+        let hint = crate::resolve::what_exists(
+            engine.store.as_ref(),
+            &bucket,
+            &base.root,
+            &req.arn.region,
+        )
+        .await;
+        return Err(usage(format!(
+            "no account or region folder of the trail matches the selection ({hint})"
+        )));
+    }
+    let plans = chains
+        .into_iter()
+        .map(|c| {
+            let mut p = chain_plan(&c.account, &c.region);
+            p.require_digest_folder = false;
+            (c, p)
+        })
+        .collect();
+    crate::estate::run(&engine, plans, req.start, req.end, live.notes, args)
+        .await
+        .map_err(operational)
 }
 
-fn emit(report: &Report, args: &ValidateArgs) -> Result<(), AppError> {
+/// The organization folder when the user did not name it: for one
+/// account, the folder holding its digests; for an estate, the one folder
+/// holding digests of the trail.
+async fn discover_org(
+    store: &dyn ObjectStore,
+    args: &ValidateArgs,
+    req: &Request,
+    bucket: &str,
+    live: &Live,
+) -> Result<Option<String>, AppError> {
+    let (account, region) = match (req.accounts.single(), req.regions.single()) {
+        (Some(a), Some(r)) => (a.to_string(), r.to_string()),
+        (Some(a), None) => (a.to_string(), req.arn.region.clone()),
+        _ => (String::new(), String::new()),
+    };
+    let want = crate::resolve::Want {
+        prefix: args.s3_prefix.as_deref(),
+        account: &account,
+        region: &region,
+        trail_name: &req.arn.name,
+        organization_trail: live.organization_trail,
+    };
+    let found = if account.is_empty() {
+        crate::resolve::discover_estate_org(store, bucket, &want).await
+    } else {
+        crate::resolve::discover_org_id(store, bucket, &want).await
+    };
+    found.map_err(|e| match e {
+        crate::resolve::ResolveError::Ambiguous { .. } => usage(e),
+        crate::resolve::ResolveError::Store(s) => {
+            operational(format!("cannot list bucket {bucket}: {s}"))
+        }
+    })
+}
+
+pub(crate) fn emit(
+    report: &Report,
+    args: &ValidateArgs,
+    account: &str,
+    region: &str,
+) -> Result<(), AppError> {
     use std::io::Write;
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
@@ -444,6 +540,17 @@ fn emit(report: &Report, args: &ValidateArgs) -> Result<(), AppError> {
     let res = match args.format {
         Format::Text => crate::render::text::render(report, args.verbose, &mut out, &mut err),
         Format::Json => out.write_all(crate::render::json::render(report).as_bytes()),
+        Format::Jsonl => {
+            let lines = crate::render::jsonl::chain_lines(account, region, report, args.verbose);
+            let code = report.exit_code();
+            let t = usize::from(code == crate::report::exit::TAMPERED);
+            let u = usize::from(code == crate::report::exit::UNPROVEN);
+            let summary = crate::render::jsonl::summary_line(1, 1 - t - u, t, u, code);
+            lines
+                .iter()
+                .chain(std::iter::once(&summary))
+                .try_for_each(|l| writeln!(out, "{l}"))
+        }
     };
     match res.and_then(|_| out.flush()) {
         Ok(()) => Ok(()),

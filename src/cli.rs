@@ -61,6 +61,8 @@ pub struct KeysArgs {
 pub enum Format {
     Text,
     Json,
+    /// One JSON object per finding, as each chain is decided, then a summary line.
+    Jsonl,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -81,13 +83,15 @@ pub struct ValidateArgs {
     /// Key prefix the trail writes under.
     #[arg(long)]
     pub s3_prefix: Option<String>,
-    /// Account whose digests are validated (default: the ARN's account).
+    /// Accounts whose digests are validated: one, a comma-separated list, or
+    /// `all` (every account folder of the trail). Default: the ARN's account.
     #[arg(long)]
     pub account_id: Option<String>,
     /// Organization id for organization trails (default: discovered from the bucket).
     #[arg(long)]
     pub organization_id: Option<String>,
-    /// Region whose digests are validated (default: the trail ARN's region).
+    /// Delivering regions to validate: one, a comma-separated list, or `all`
+    /// (every region folder found). Default: the trail ARN's region.
     #[arg(long)]
     pub region: Option<String>,
     /// Print a line for every valid digest and log file too.

@@ -48,6 +48,9 @@ pub struct CloudTrail {
     base: SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
     key_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Vec<PublicKey>>>,
+    /// LookupEvents answers per (trail, start, end): every chain of an
+    /// estate asks for the same window, and the API allows 2 requests/s.
+    event_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Option<Vec<LifecycleEvent>>>>,
     /// Keys skipped because their fingerprint is not the MD5 of their DER.
     pub rejected_keys: AtomicUsize,
 }
@@ -68,6 +71,7 @@ impl CloudTrail {
             base,
             clients: Mutex::new(HashMap::new()),
             key_cache: tokio::sync::Mutex::new(HashMap::new()),
+            event_cache: tokio::sync::Mutex::new(HashMap::new()),
             rejected_keys: AtomicUsize::new(0),
         }
     }
@@ -213,6 +217,23 @@ impl CloudTrail {
     /// API's limit of 2 requests per second. Best effort: without the
     /// permission, gaps simply stay unexplained.
     pub async fn lookup_lifecycle(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<Vec<LifecycleEvent>> {
+        // Held across the look-up, so concurrent chains wait for one answer.
+        let mut cache = self.event_cache.lock().await;
+        let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
+        if let Some(hit) = cache.get(&id) {
+            return hit.clone();
+        }
+        let found = self.lookup_uncached(arn, start, end).await;
+        cache.insert(id, found.clone());
+        found
+    }
+
+    async fn lookup_uncached(
         &self,
         arn: &TrailArn,
         start: Timestamp,

@@ -263,6 +263,14 @@ impl Counts {
         }
     }
 
+    /// Adds another chain's counts.
+    pub fn merge(&mut self, o: &Counts) {
+        self.total += o.total;
+        self.valid += o.valid;
+        self.invalid += o.invalid;
+        self.unverified += o.unverified;
+    }
+
     /// Everything that is not valid (the AWS CLI's INVALID count).
     pub fn not_valid(&self) -> usize {
         self.invalid + self.unverified
@@ -381,4 +389,44 @@ impl Gap {
     pub fn unexplained(&self) -> bool {
         !self.explained && !self.backfill
     }
+}
+
+/// One chain of an estate run and its report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub account: String,
+    pub region: String,
+    /// Why the chain was validated although nothing of it was found.
+    pub expected_because: Option<String>,
+    pub report: Report,
+}
+
+/// Every chain of an estate run (accounts x delivering regions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EstateReport {
+    pub trail_arn: String,
+    pub requested_start: Timestamp,
+    pub requested_end: Timestamp,
+    /// Sorted by account, then region.
+    pub chains: Vec<ChainReport>,
+    /// Run-level remarks (e.g. accounts that could not be listed).
+    pub notes: Vec<String>,
+}
+
+impl EstateReport {
+    /// The worst over all chains: tampering, then unproven coverage.
+    pub fn exit_code(&self) -> i32 {
+        worst_exit(self.chains.iter().map(|c| c.report.exit_code()))
+    }
+}
+
+/// Tampering beats unproven coverage beats a proof.
+pub fn worst_exit(codes: impl IntoIterator<Item = i32>) -> i32 {
+    let mut worst = exit::PROVEN;
+    for c in codes {
+        if c == exit::TAMPERED || (c == exit::UNPROVEN && worst == exit::PROVEN) {
+            worst = c;
+        }
+    }
+    worst
 }

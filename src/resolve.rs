@@ -86,6 +86,59 @@ pub async fn discover_org_id(
     }
 }
 
+/// For a run over several accounts: the one folder (`AWSLogs/` or an
+/// `AWSLogs/o-.../`) whose first keys include digests of the trail (digest
+/// folders sort before log folders, so the first page shows them).
+pub async fn discover_estate_org(
+    store: &dyn ObjectStore,
+    bucket: &str,
+    want: &Want<'_>,
+) -> Result<Option<String>, ResolveError> {
+    let base = AccountRoot::awslogs_prefix(want.prefix);
+    let of_trail = |keys: &[String]| {
+        keys.iter()
+            .any(|k| parse_digest_key(k).is_some_and(|p| p.trail_name == want.trail_name))
+    };
+    let mut candidates: Vec<Option<String>> = Vec::new();
+    if want.organization_trail != Some(true) {
+        for account in crate::planning::child_folders(store, bucket, &base).await? {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let page = store
+                .list_page(bucket, &format!("{base}{account}/CloudTrail-Digest/"), None)
+                .await?;
+            if of_trail(&page.keys) {
+                candidates.push(None);
+                break;
+            }
+        }
+    }
+    if want.organization_trail != Some(false) {
+        for org in org_folders(store, bucket, want.prefix).await? {
+            let page = store
+                .list_page(bucket, &format!("{base}{org}/"), None)
+                .await?;
+            if of_trail(&page.keys) {
+                candidates.push(Some(org));
+            }
+        }
+    }
+    match candidates.len() {
+        0 => Ok(None),
+        1 => Ok(candidates.remove(0)),
+        _ => Err(ResolveError::Ambiguous {
+            bucket: bucket.to_string(),
+            trail: want.trail_name.to_string(),
+            account: "several accounts".to_string(),
+            candidates: candidates
+                .into_iter()
+                .map(|c| c.unwrap_or_else(|| "no organization folder".into()))
+                .collect(),
+        }),
+    }
+}
+
 /// The `o-...` folder names under `AWSLogs/` (first page of keys).
 async fn org_folders(
     store: &dyn ObjectStore,

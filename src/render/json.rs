@@ -1,7 +1,7 @@
 //! JSON output: one document per run. The schema is a public interface
 //! (documented in the README); add fields, never rename or remove them.
 
-use crate::report::{Finding, GapKind, Report, Status, Summary};
+use crate::report::{EstateReport, Finding, GapKind, Report, Status, Summary};
 use crate::timefmt::{display, Timestamp};
 use serde::Serialize;
 
@@ -82,6 +82,14 @@ struct ReportOut<'a> {
     schema_version: u32,
     trail_arn: &'a str,
     requested: Span,
+    #[serde(flatten)]
+    chain: ChainOut<'a>,
+}
+
+/// Everything one chain's report holds: the whole schema-1 document but
+/// its header, and one entry of schema 2's `chains[]`.
+#[derive(Serialize)]
+pub(crate) struct ChainOut<'a> {
     found: Option<Span>,
     digests: Vec<DigestOut<'a>>,
     logs: Vec<LogOut<'a>>,
@@ -117,6 +125,17 @@ pub fn render(report: &Report) -> String {
         schema_version: 1,
         trail_arn: &report.trail_arn,
         requested: span(report.requested_start, report.requested_end),
+        chain: chain_out(report),
+    };
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// One chain's findings and summary.
+pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
+    ChainOut {
         found: report.found.map(|(a, b)| span(a, b)),
         digests: report
             .digests
@@ -198,6 +217,74 @@ pub fn render(report: &Report) -> String {
             coverage_proven: !report.coverage_unproven(),
             exit_code: report.exit_code(),
         },
+    }
+}
+
+#[derive(Serialize)]
+struct EstateChainOut<'a> {
+    account: &'a str,
+    region: &'a str,
+    /// Why the chain was validated although none of its folders exist.
+    expected_because: Option<&'a str>,
+    #[serde(flatten)]
+    chain: ChainOut<'a>,
+}
+
+#[derive(Serialize, Default)]
+struct EstateSummaryOut {
+    chains: usize,
+    proven: usize,
+    tampered: usize,
+    unproven: usize,
+    digests: crate::report::Counts,
+    logs: crate::report::Counts,
+    exit_code: i32,
+}
+
+#[derive(Serialize)]
+struct EstateOut<'a> {
+    schema_version: u32,
+    trail_arn: &'a str,
+    requested: Span,
+    chains: Vec<EstateChainOut<'a>>,
+    notes: &'a [String],
+    summary: EstateSummaryOut,
+}
+
+/// Schema 2: every chain of an estate run, each with schema 1's per-chain
+/// fields, and the estate's totals.
+pub fn render_estate(estate: &EstateReport) -> String {
+    let mut summary = EstateSummaryOut {
+        chains: estate.chains.len(),
+        exit_code: estate.exit_code(),
+        ..Default::default()
+    };
+    for c in &estate.chains {
+        match c.report.exit_code() {
+            crate::report::exit::TAMPERED => summary.tampered += 1,
+            crate::report::exit::UNPROVEN => summary.unproven += 1,
+            _ => summary.proven += 1,
+        }
+        let s = c.report.summary();
+        summary.digests.merge(&s.digests);
+        summary.logs.merge(&s.logs);
+    }
+    let doc = EstateOut {
+        schema_version: 2,
+        trail_arn: &estate.trail_arn,
+        requested: span(estate.requested_start, estate.requested_end),
+        chains: estate
+            .chains
+            .iter()
+            .map(|c| EstateChainOut {
+                account: &c.account,
+                region: &c.region,
+                expected_because: c.expected_because.as_deref(),
+                chain: chain_out(&c.report),
+            })
+            .collect(),
+        notes: &estate.notes,
+        summary,
     };
     let mut s =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));

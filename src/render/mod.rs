@@ -1,4 +1,5 @@
 //! Renderers: the same report as AWS-CLI-compatible text or as JSON.
 
 pub mod json;
+pub mod jsonl;
 pub mod text;

@@ -95,6 +95,14 @@ pub struct SimulateArgs {
     /// the gaps are then unexplained offline.
     #[arg(long)]
     pub no_gap_records: bool,
+    /// Write one chain per account of this comma-separated list (an
+    /// organization trail's estate; default: --account-id).
+    #[arg(long, value_name = "LIST")]
+    pub accounts: Option<String>,
+    /// Write one chain per delivering region of this comma-separated list
+    /// (one signing key per region, as CloudTrail has; default: --region).
+    #[arg(long, value_name = "LIST")]
+    pub regions: Option<String>,
 }
 
 /// Everything the simulator needs, independent of the command line.
@@ -143,6 +151,8 @@ pub struct SimOutput {
     pub digest_keys: Vec<String>,
     pub log_keys: Vec<String>,
     pub damage: Vec<String>,
+    /// Several accounts or regions were written.
+    pub estate: bool,
 }
 
 impl SimOutput {
@@ -162,7 +172,9 @@ impl SimOutput {
         if let Some(o) = &self.org_id {
             cmd.push_str(&format!(" --organization-id {o}"));
         }
-        if !self.trail_arn.contains(&format!(":{}:", self.region)) {
+        if self.estate {
+            cmd.push_str(" --account-id all --region all");
+        } else if !self.trail_arn.contains(&format!(":{}:", self.region)) {
             cmd.push_str(&format!(" --region {}", self.region));
         }
         cmd
@@ -475,6 +487,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         digest_keys: Vec::new(),
         log_keys: Vec::new(),
         damage: Vec::new(),
+        estate: false,
     };
     // Per hour: the log entries delivered and the digest key (if any).
     let mut hour_logs: Vec<Vec<LogEntry>> = Vec::new();
@@ -608,7 +621,11 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     }
 
     let keys_from = spec.start - Duration::days(1);
-    let mut set = PublicKeySet::new();
+    // Chains written into the same directory share one keys file.
+    let mut set = std::fs::read(&out.keys_file)
+        .ok()
+        .and_then(|b| PublicKeySet::from_json(&b).ok())
+        .unwrap_or_default();
     set.insert(signer.public_key(keys_from, out.end + Duration::days(30)));
     write(&out.keys_file, set.to_json().as_bytes())?;
     if !lifecycle_plan(spec).is_empty() {
@@ -878,5 +895,47 @@ fn apply(
 
 /// Runs `trailproof simulate`.
 pub fn run(args: &SimulateArgs) -> Result<SimOutput, SimError> {
-    write_trail(&SimSpec::from_args(args)?)
+    let spec = SimSpec::from_args(args)?;
+    let list = |l: &Option<String>, default: &str| -> Vec<String> {
+        l.as_deref()
+            .unwrap_or(default)
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let accounts = list(&args.accounts, &spec.account);
+    let regions = list(&args.regions, &spec.region);
+    if accounts.len() <= 1 && regions.len() <= 1 {
+        let mut spec = spec;
+        if let (Some(a), Some(r)) = (accounts.first(), regions.first()) {
+            spec.account = a.clone();
+            spec.region = r.clone();
+        }
+        return write_trail(&spec);
+    }
+    let mut all: Option<SimOutput> = None;
+    for (ri, region) in regions.iter().enumerate() {
+        let signer = Signer::generate().map_err(SimError::Sign)?;
+        for (ai, account) in accounts.iter().enumerate() {
+            let mut one = spec.clone();
+            one.account = account.clone();
+            one.region = region.clone();
+            one.signer = Some(signer.clone());
+            one.seed = spec.seed.map(|s| s + (ri * accounts.len() + ai) as u64);
+            let out = write_trail(&one)?;
+            match &mut all {
+                None => all = Some(out),
+                Some(a) => {
+                    a.digest_keys.extend(out.digest_keys);
+                    a.log_keys.extend(out.log_keys);
+                    a.damage.extend(out.damage);
+                }
+            }
+        }
+    }
+    let mut out = all.ok_or_else(|| invalid("no account or region to write"))?;
+    out.estate = true;
+    Ok(out)
 }

@@ -1,6 +1,7 @@
 //! The object-store edge: everything the validator reads goes through
 //! [`ObjectStore`], so a local copy and live S3 are verified by the same code.
 
+pub mod limit;
 pub mod local;
 pub mod s3;
 

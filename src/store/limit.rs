@@ -1,0 +1,98 @@
+//! One bound on requests in flight for a whole run: every chain of an
+//! estate shares the same store, so thousands of small chains cannot open
+//! thousands of connections, and one big chain cannot starve the rest.
+
+use super::{Body, ListPage, Object, ObjectStore, StoreError};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use std::io::Read;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Wraps a store; a GET keeps its permit until its body is dropped.
+pub struct Limited {
+    inner: Arc<dyn ObjectStore>,
+    permits: Arc<Semaphore>,
+}
+
+impl Limited {
+    pub fn new(inner: Arc<dyn ObjectStore>, in_flight: usize) -> Limited {
+        Limited {
+            inner,
+            permits: Arc::new(Semaphore::new(in_flight.max(1))),
+        }
+    }
+
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, StoreError> {
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))
+    }
+}
+
+struct HeldRead<R> {
+    inner: R,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl<R: Read> Read for HeldRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for HeldRead<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl ObjectStore for Limited {
+    fn list_page<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+        start_after: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ListPage, StoreError>> {
+        async move {
+            let _permit = self.permit().await?;
+            self.inner.list_page(bucket, prefix, start_after).await
+        }
+        .boxed()
+    }
+
+    fn get<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Object, StoreError>> {
+        async move {
+            let permit = self.permit().await?;
+            let obj = self.inner.get(bucket, key).await?;
+            let body = match obj.body {
+                Body::Blocking(r) => Body::Blocking(Box::new(HeldRead {
+                    inner: r,
+                    _permit: permit,
+                })),
+                Body::Async(r) => Body::Async(Box::pin(HeldRead {
+                    inner: r,
+                    _permit: permit,
+                })),
+            };
+            Ok(Object {
+                metadata: obj.metadata,
+                body,
+            })
+        }
+        .boxed()
+    }
+}
