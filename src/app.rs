@@ -247,6 +247,8 @@ struct Live {
     /// GetTrailStatus; `covers_region` is set per chain from `multi_region`.
     status: Option<TrailStatus>,
     multi_region: Option<bool>,
+    /// Organizations ListAccounts (live, `--account-id all`, organization trails).
+    org_accounts: Option<Result<Vec<String>, String>>,
     lookup: Option<Arc<dyn LifecycleLookup>>,
     organization_trail: Option<bool>,
     notes: Vec<String>,
@@ -315,7 +317,10 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
     }
     let path_style = args.s3_path_style
         || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
-    let store = Arc::new(S3Store::new(cfg, path_style, args.max_attempts));
+    let store = Arc::new(S3Store::new(cfg.clone(), path_style, args.max_attempts));
+    if req.accounts == Pick::All && live.organization_trail != Some(false) {
+        live.org_accounts = Some(crate::organizations::active_accounts(&cfg).await);
+    }
     let concurrency = args.concurrency.unwrap_or(64);
     run_chains(store, keys, &args, &req, bucket, concurrency, live).await
 }
@@ -456,7 +461,7 @@ async fn run_chains(
         emit(&report, args, account, region)?;
         return Ok(report.exit_code());
     }
-    let chains = crate::planning::plan_chains(
+    let mut chains = crate::planning::plan_chains(
         engine.store.as_ref(),
         &bucket,
         args.s3_prefix.as_deref(),
@@ -466,6 +471,17 @@ async fn run_chains(
     )
     .await
     .map_err(|e| operational(format!("cannot list bucket {bucket}: {e}")))?;
+    let mut notes = live.notes;
+    match (&live.org_accounts, org.is_some()) {
+        (Some(Ok(active)), true) => {
+            crate::planning::add_silent_accounts(&mut chains, active, &req.arn.region)
+        }
+        (Some(Err(why)), true) => notes.push(format!(
+            "Member accounts could not be listed (organizations:ListAccounts: {why}): an account \
+             with no folder at all goes unnoticed"
+        )),
+        _ => {}
+    }
     if chains.is_empty() {
         let hint = crate::resolve::what_exists(
             engine.store.as_ref(),
@@ -486,7 +502,7 @@ async fn run_chains(
             (c, p)
         })
         .collect();
-    crate::estate::run(&engine, plans, req.start, req.end, live.notes, args)
+    crate::estate::run(&engine, plans, req.start, req.end, notes, args)
         .await
         .map_err(operational)
 }

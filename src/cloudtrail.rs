@@ -43,6 +43,9 @@ pub struct TrailInfo {
     pub log_file_validation_enabled: bool,
 }
 
+/// One LookupEvents answer: None when some call failed.
+type LookupAnswer = Option<Vec<LifecycleEvent>>;
+
 /// CloudTrail clients per region, with a per-run cache of key answers.
 pub struct CloudTrail {
     base: SdkConfig,
@@ -50,7 +53,7 @@ pub struct CloudTrail {
     key_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Vec<PublicKey>>>,
     /// LookupEvents answers per (trail, start, end): every chain of an
     /// estate asks for the same window, and the API allows 2 requests/s.
-    event_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Option<Vec<LifecycleEvent>>>>,
+    event_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), LookupAnswer>>,
     /// Keys skipped because their fingerprint is not the MD5 of their DER.
     pub rejected_keys: AtomicUsize,
 }

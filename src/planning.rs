@@ -120,7 +120,9 @@ pub async fn plan_chains(
             .filter(|a| is_account(a))
             .collect(),
     };
-    let mut found: Vec<(String, Vec<(String, bool, bool)>)> = Vec::new();
+    // Per account: (region, has a digest folder, has a log folder).
+    type Folders = Vec<(String, bool, bool)>;
+    let mut found: Vec<(String, Folders)> = Vec::new();
     for account in &accounts {
         let root = AccountRoot::new(prefix, org, account);
         // "<root>CloudTrail-Digest/" and "<root>CloudTrail/".
@@ -187,6 +189,35 @@ pub async fn plan_chains(
         }
     }
     Ok(out)
+}
+
+/// Adds a chain, per region already planned, for every account the
+/// organization says is active but the bucket holds no folder of.
+pub fn add_silent_accounts(chains: &mut Vec<ChainPlan>, active: &[String], fallback_region: &str) {
+    let mut regions: Vec<String> = chains.iter().map(|c| c.region.clone()).collect();
+    regions.sort();
+    regions.dedup();
+    if regions.is_empty() {
+        regions.push(fallback_region.to_string());
+    }
+    for account in active {
+        if chains.iter().any(|c| &c.account == account) {
+            continue;
+        }
+        for region in &regions {
+            chains.push(ChainPlan {
+                account: account.clone(),
+                region: region.clone(),
+                has_digest_folder: false,
+                has_log_folder: false,
+                expected_because: Some(
+                    "an active member account (organizations:ListAccounts) without a folder"
+                        .to_string(),
+                ),
+            });
+        }
+    }
+    chains.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
 }
 
 #[cfg(test)]

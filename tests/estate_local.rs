@@ -49,7 +49,11 @@ impl Org {
             ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Org { dir }
     }
 
@@ -125,21 +129,35 @@ fn an_organization_in_one_run() {
     let digest = files(&org.chain_dir("333333333333", "CloudTrail-Digest", "us-east-1"))[1].clone();
     std::fs::remove_file(&digest).unwrap();
     // A region folder with logs but no digests.
-    std::fs::remove_dir_all(org.chain_dir("111111111111", "CloudTrail-Digest", "ap-south-1")).unwrap();
+    std::fs::remove_dir_all(org.chain_dir("111111111111", "CloudTrail-Digest", "ap-south-1"))
+        .unwrap();
     // An account whose eu-west-1 folders are gone altogether.
-    std::fs::remove_dir_all(org.chain_dir("333333333333", "CloudTrail-Digest", "eu-west-1")).unwrap();
+    std::fs::remove_dir_all(org.chain_dir("333333333333", "CloudTrail-Digest", "eu-west-1"))
+        .unwrap();
     std::fs::remove_dir_all(org.chain_dir("333333333333", "CloudTrail", "eu-west-1")).unwrap();
 
     let (code, out, err) = org.run(&["--account-id", "all", "--region", "all", "--format", "json"]);
     assert_eq!(code, 1, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema_version"], 2);
-    assert_eq!(v["chains"].as_array().unwrap().len(), 9, "every chain considered");
+    assert_eq!(
+        v["chains"].as_array().unwrap().len(),
+        9,
+        "every chain considered"
+    );
     let code_of = |a: &str, r: &str| chain(&v, a, r)["summary"]["exit_code"].as_i64().unwrap();
     assert_eq!(code_of("222222222222", "eu-west-1"), 1);
     assert_eq!(code_of("333333333333", "us-east-1"), 1);
-    assert_eq!(code_of("111111111111", "ap-south-1"), 1, "logs without digests");
-    assert_eq!(code_of("333333333333", "eu-west-1"), 3, "a region that should deliver");
+    assert_eq!(
+        code_of("111111111111", "ap-south-1"),
+        1,
+        "logs without digests"
+    );
+    assert_eq!(
+        code_of("333333333333", "eu-west-1"),
+        3,
+        "a region that should deliver"
+    );
     assert!(chain(&v, "333333333333", "eu-west-1")["expected_because"].is_string());
     assert_eq!(code_of("111111111111", "us-east-1"), 0);
     assert_eq!(v["summary"]["tampered"], 3);
@@ -158,7 +176,10 @@ fn an_organization_in_one_run() {
     ]);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(code, 3, "{v:#}");
-    assert_eq!(chain(&v, "444444444444", "us-east-1")["summary"]["exit_code"], 3);
+    assert_eq!(
+        chain(&v, "444444444444", "us-east-1")["summary"]["exit_code"],
+        3
+    );
 
     // Text: the AWS CLI's lines per chain, then the estate table.
     let (code, out, _) = org.run(&["--account-id", "all", "--region", "all"]);
@@ -168,14 +189,32 @@ fn an_organization_in_one_run() {
         .skip_while(|l| !l.starts_with("Estate of 9 chains"))
         .collect();
     assert_eq!(table.len(), 12, "{out}");
-    assert!(table.iter().any(|l| l.starts_with("222222222222  eu-west-1") && l.ends_with("TAMPERED")));
-    assert!(table.iter().any(|l| l.starts_with("333333333333  eu-west-1") && l.ends_with("MISSING")));
-    assert!(table[11].starts_with("total") && table[11].ends_with("(exit 1)"), "{}", table[11]);
+    assert!(table
+        .iter()
+        .any(|l| l.starts_with("222222222222  eu-west-1") && l.ends_with("TAMPERED")));
+    assert!(table
+        .iter()
+        .any(|l| l.starts_with("333333333333  eu-west-1") && l.ends_with("MISSING")));
+    assert!(
+        table[11].starts_with("total") && table[11].ends_with("(exit 1)"),
+        "{}",
+        table[11]
+    );
 
     // JSON Lines: every line parses; findings carry account and region.
-    let (code, out, _) = org.run(&["--account-id", "all", "--region", "all", "--format", "jsonl"]);
+    let (code, out, _) = org.run(&[
+        "--account-id",
+        "all",
+        "--region",
+        "all",
+        "--format",
+        "jsonl",
+    ]);
     assert_eq!(code, 1);
-    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let last = lines.last().unwrap();
     assert_eq!(last["type"], "summary");
     assert_eq!(last["chains"], 9);
@@ -186,5 +225,10 @@ fn an_organization_in_one_run() {
         && l["account"] == "222222222222"
         && l["region"] == "eu-west-1"
         && l["problem"] == "hash_mismatch"));
-    assert!(lines.iter().all(|l| l["type"] != "log" || l["status"] != "valid"), "valid objects only with --verbose");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["type"] != "log" || l["status"] != "valid"),
+        "valid objects only with --verbose"
+    );
 }

@@ -190,6 +190,80 @@ pub fn render(
     Ok(())
 }
 
+/// An estate run: each chain's AWS CLI lines (headed by its account and
+/// region), then one table line per chain and a totals line on stdout.
+pub fn render_estate(
+    estate: &crate::report::EstateReport,
+    verbose: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    for c in &estate.chains {
+        writeln!(out, "== account {} region {} ==", c.account, c.region)?;
+        render(&c.report, verbose, out, err)?;
+        writeln!(out)?;
+    }
+    for note in &estate.notes {
+        writeln!(err, "{note}\n")?;
+    }
+    estate_table(estate, out)
+}
+
+fn status_word(c: &crate::report::ChainReport) -> &'static str {
+    match c.report.exit_code() {
+        crate::report::exit::TAMPERED => "TAMPERED",
+        crate::report::exit::UNPROVEN if c.expected_because.is_some() => "MISSING",
+        crate::report::exit::UNPROVEN => "UNPROVEN",
+        _ => "proven",
+    }
+}
+
+/// One line per chain (account, region, digests valid/total, logs
+/// valid/total, gaps, status) and a totals line.
+pub fn estate_table(estate: &crate::report::EstateReport, out: &mut dyn Write) -> io::Result<()> {
+    let row = |out: &mut dyn Write, a: &str, r: &str, d: &str, l: &str, g: &str, s: &str| {
+        writeln!(out, "{a:<12}  {r:<16}  {d:>13}  {l:>15}  {g:>5}  {s}")
+    };
+    writeln!(out, "Estate of {} chains:", estate.chains.len())?;
+    row(
+        out, "account", "region", "digests", "logs", "gaps", "status",
+    )?;
+    let (mut d, mut l) = (Counts::default(), Counts::default());
+    let mut gaps = 0;
+    for c in &estate.chains {
+        let s = c.report.summary();
+        let mut cd = s.digests;
+        cd.merge(&s.backfill_digests);
+        d.merge(&cd);
+        l.merge(&s.logs);
+        gaps += s.gaps;
+        row(
+            out,
+            &c.account,
+            &c.region,
+            &format!("{}/{}", cd.valid, cd.total),
+            &format!("{}/{}", s.logs.valid, s.logs.total),
+            &s.gaps.to_string(),
+            status_word(c),
+        )?;
+    }
+    let code = estate.exit_code();
+    let verdict = match code {
+        crate::report::exit::TAMPERED => "evidence of tampering (exit 1)",
+        crate::report::exit::UNPROVEN => "coverage not proven (exit 3)",
+        _ => "proven intact (exit 0)",
+    };
+    row(
+        out,
+        "total",
+        "",
+        &format!("{}/{}", d.valid, d.total),
+        &format!("{}/{}", l.valid, l.total),
+        &gaps.to_string(),
+        verdict,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,78 +355,4 @@ mod tests {
         assert!(o.contains("\n\nResults requested"));
         assert!(e.starts_with("Digest file\ts3://1/k1\tINVALID: not found\n\n"));
     }
-}
-
-/// An estate run: each chain's AWS CLI lines (headed by its account and
-/// region), then one table line per chain and a totals line on stdout.
-pub fn render_estate(
-    estate: &crate::report::EstateReport,
-    verbose: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> io::Result<()> {
-    for c in &estate.chains {
-        writeln!(out, "== account {} region {} ==", c.account, c.region)?;
-        render(&c.report, verbose, out, err)?;
-        writeln!(out)?;
-    }
-    for note in &estate.notes {
-        writeln!(err, "{note}\n")?;
-    }
-    estate_table(estate, out)
-}
-
-fn status_word(c: &crate::report::ChainReport) -> &'static str {
-    match c.report.exit_code() {
-        crate::report::exit::TAMPERED => "TAMPERED",
-        crate::report::exit::UNPROVEN if c.expected_because.is_some() => "MISSING",
-        crate::report::exit::UNPROVEN => "UNPROVEN",
-        _ => "proven",
-    }
-}
-
-/// One line per chain (account, region, digests valid/total, logs
-/// valid/total, gaps, status) and a totals line.
-pub fn estate_table(estate: &crate::report::EstateReport, out: &mut dyn Write) -> io::Result<()> {
-    let row = |out: &mut dyn Write, a: &str, r: &str, d: &str, l: &str, g: &str, s: &str| {
-        writeln!(out, "{a:<12}  {r:<16}  {d:>13}  {l:>15}  {g:>5}  {s}")
-    };
-    writeln!(out, "Estate of {} chains:", estate.chains.len())?;
-    row(
-        out, "account", "region", "digests", "logs", "gaps", "status",
-    )?;
-    let (mut d, mut l) = (Counts::default(), Counts::default());
-    let mut gaps = 0;
-    for c in &estate.chains {
-        let s = c.report.summary();
-        let mut cd = s.digests;
-        cd.merge(&s.backfill_digests);
-        d.merge(&cd);
-        l.merge(&s.logs);
-        gaps += s.gaps;
-        row(
-            out,
-            &c.account,
-            &c.region,
-            &format!("{}/{}", cd.valid, cd.total),
-            &format!("{}/{}", s.logs.valid, s.logs.total),
-            &s.gaps.to_string(),
-            status_word(c),
-        )?;
-    }
-    let code = estate.exit_code();
-    let verdict = match code {
-        crate::report::exit::TAMPERED => "evidence of tampering (exit 1)",
-        crate::report::exit::UNPROVEN => "coverage not proven (exit 3)",
-        _ => "proven intact (exit 0)",
-    };
-    row(
-        out,
-        "total",
-        "",
-        &format!("{}/{}", d.valid, d.total),
-        &format!("{}/{}", l.valid, l.total),
-        &gaps.to_string(),
-        verdict,
-    )
 }

@@ -28,6 +28,8 @@ pub struct CloudTrailState {
     /// exercise the per-digest second look-up).
     pub max_query_seconds: Option<f64>,
     pub counts: Mutex<HashMap<String, usize>>,
+    /// Organizations' ListAccounts answer ({Id, Status}); None: access denied.
+    pub accounts: Option<Vec<Value>>,
 }
 
 impl CloudTrailState {
@@ -133,6 +135,13 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
                 .collect();
             (200, json!({ "Events": events }))
         }
+        "ListAccounts" => match &state.accounts {
+            Some(a) => (200, json!({ "Accounts": a })),
+            None => (
+                400,
+                json!({"__type": "AccessDeniedException", "Message": "not authorized to perform organizations:ListAccounts"}),
+            ),
+        },
         _ => (
             400,
             json!({"__type": "UnknownOperationException", "message": format!("unknown operation {op}")}),

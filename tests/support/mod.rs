@@ -165,6 +165,8 @@ pub fn aws_env(s3: &str, cloudtrail: Option<&str>) -> Vec<(String, String)> {
     // Never the real CloudTrail: without a test endpoint, a closed local port.
     let ct = cloudtrail.unwrap_or("http://127.0.0.1:9");
     v.push(("AWS_ENDPOINT_URL_CLOUDTRAIL".to_string(), ct.to_string()));
+    // The same test endpoint answers Organizations' ListAccounts.
+    v.push(("AWS_ENDPOINT_URL_ORGANIZATIONS".to_string(), ct.to_string()));
     v
 }
 
