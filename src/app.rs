@@ -10,11 +10,13 @@ use crate::engine::{Engine, LifecycleLookup, Plan};
 use crate::gap_events::LifecycleEvent;
 use crate::keysource::{FileKeys, KeySource};
 use crate::layout::AccountRoot;
-use crate::planning::Pick;
+use crate::planning::{ChainPlan, Pick};
 use crate::progress::{Bar, Progress, Silent};
 use crate::proof::TrailStatus;
 use crate::pubkeys::PublicKeySet;
 use crate::report::Report;
+use crate::report::ShardInfo;
+use crate::shard::Shard;
 use crate::store::limit::Limited;
 use crate::store::local::LocalStore;
 use crate::store::s3::S3Store;
@@ -454,24 +456,130 @@ async fn run_chains(
         });
         p
     };
-    if let Some((account, region)) = req.single() {
+    let shard = match &args.shard {
+        None => None,
+        Some(text) => Some(Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?),
+    };
+    if let (Some((account, region)), None) = (req.single(), shard) {
         let plan = chain_plan(account, region);
         let mut report = engine.validate(&plan).await.map_err(operational)?;
         report.notes.extend(live.notes);
-        emit(&report, args, account, region)?;
+        to_output(args, |out| {
+            render_single(&report, args, account, region, out)
+        })
+        .await?;
         return Ok(report.exit_code());
     }
+    let mut notes = live.notes.clone();
+    let chains = match req.single() {
+        Some((account, region)) => vec![ChainPlan {
+            account: account.to_string(),
+            region: region.to_string(),
+            has_digest_folder: true,
+            has_log_folder: true,
+            expected_because: None,
+        }],
+        None => {
+            let (store, root) = (engine.store.as_ref(), &base.root);
+            plan_estate(
+                store,
+                args,
+                req,
+                &bucket,
+                org.as_deref(),
+                root,
+                &live,
+                &mut notes,
+            )
+            .await?
+        }
+    };
+    let ids: Vec<(String, String)> = chains
+        .iter()
+        .map(|c| (c.account.clone(), c.region.clone()))
+        .collect();
+    let (units, shard_info) = match shard {
+        None => (crate::shard::units(&ids, req.start, req.end, 1), None),
+        Some(s) => {
+            let all = crate::shard::units(&ids, req.start, req.end, s.count);
+            let selection = format!(
+                "accounts={:?} regions={:?} prefix={:?} organization={:?} bucket={bucket}",
+                req.accounts, req.regions, args.s3_prefix, org
+            );
+            let fingerprint =
+                crate::shard::fingerprint(&req.arn.arn, req.start, req.end, &selection, &all);
+            let info = ShardInfo {
+                index: s.index,
+                count: s.count,
+                fingerprint,
+            };
+            (crate::shard::mine(&all, s), Some(info))
+        }
+    };
+    let single = req.single().is_some();
+    let units = units
+        .into_iter()
+        .filter_map(|u| {
+            let c = chains
+                .iter()
+                .find(|c| c.account == u.account && c.region == u.region)?
+                .clone();
+            let mut p = chain_plan(&c.account, &c.region);
+            p.require_digest_folder = single;
+            if let Some((a, b)) = u.slice {
+                p.start = a;
+                p.end = b;
+            }
+            Some((c, p, u.slice))
+        })
+        .collect();
+    let job = crate::estate::Job {
+        units,
+        trail_arn: req.arn.arn.clone(),
+        start: req.start,
+        end: req.end,
+        notes,
+        shard: shard_info,
+    };
+    let mut buf = Vec::new();
+    let code = match &args.output {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            crate::estate::run(&engine, job, args, &mut out).await
+        }
+        Some(_) => crate::estate::run(&engine, job, args, &mut buf).await,
+    }
+    .map_err(operational)?;
+    if args.output.is_some() {
+        to_output(args, |out| out.write_all(&buf).map_err(operational)).await?;
+    }
+    Ok(code)
+}
+
+/// The chains of an estate: the bucket's folders for the selection, plus
+/// member accounts the organization lists that have none.
+#[allow(clippy::too_many_arguments)]
+async fn plan_estate(
+    store: &dyn ObjectStore,
+    args: &ValidateArgs,
+    req: &Request,
+    bucket: &str,
+    org: Option<&str>,
+    root: &AccountRoot,
+    live: &Live,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ChainPlan>, AppError> {
     let mut chains = crate::planning::plan_chains(
-        engine.store.as_ref(),
-        &bucket,
+        store,
+        bucket,
         args.s3_prefix.as_deref(),
-        org.as_deref(),
+        org,
         &req.accounts,
         &req.regions,
     )
     .await
     .map_err(|e| operational(format!("cannot list bucket {bucket}: {e}")))?;
-    let mut notes = live.notes;
     match (&live.org_accounts, org.is_some()) {
         (Some(Ok(active)), true) => {
             crate::planning::add_silent_accounts(&mut chains, active, &req.arn.region)
@@ -483,26 +591,27 @@ async fn run_chains(
         _ => {}
     }
     if chains.is_empty() {
-        let hint = crate::resolve::what_exists(
-            engine.store.as_ref(),
-            &bucket,
-            &base.root,
-            &req.arn.region,
-        )
-        .await;
+        let hint = crate::resolve::what_exists(store, bucket, root, &req.arn.region).await;
         return Err(usage(format!(
             "no account or region folder of the trail matches the selection ({hint})"
         )));
     }
-    let plans = chains
-        .into_iter()
-        .map(|c| {
-            let mut p = chain_plan(&c.account, &c.region);
-            p.require_digest_folder = false;
-            (c, p)
-        })
-        .collect();
-    crate::estate::run(&engine, plans, req.start, req.end, notes, args)
+    Ok(chains)
+}
+
+/// Renders to stdout, or with `--output` into a file or S3 object.
+async fn to_output(
+    args: &ValidateArgs,
+    render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let Some(target) = &args.output else {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        return render(&mut out);
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    render(&mut buf)?;
+    crate::output::write(target, buf, args.profile.as_deref())
         .await
         .map_err(operational)
 }
@@ -542,19 +651,19 @@ async fn discover_org(
     })
 }
 
-pub(crate) fn emit(
+/// One chain's report in the chosen format (text on stdout and stderr as
+/// the AWS CLI prints it; the stdout part into `out`).
+fn render_single(
     report: &Report,
     args: &ValidateArgs,
     account: &str,
     region: &str,
+    out: &mut dyn std::io::Write,
 ) -> Result<(), AppError> {
-    use std::io::Write;
-    let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let mut out = stdout.lock();
     let mut err = stderr.lock();
     let res = match args.format {
-        Format::Text => crate::render::text::render(report, args.verbose, &mut out, &mut err),
+        Format::Text => crate::render::text::render(report, args.verbose, out, &mut err),
         Format::Json => out.write_all(crate::render::json::render(report).as_bytes()),
         Format::Jsonl => {
             let lines = crate::render::jsonl::chain_lines(account, region, report, args.verbose);

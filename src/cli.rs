@@ -133,6 +133,16 @@ pub struct ValidateArgs {
     /// Minutes a digest may arrive after its hour before its absence is a finding.
     #[arg(long, value_name = "MINUTES", default_value_t = crate::proof::DEFAULT_GRACE_MINUTES)]
     pub delivery_grace: i64,
+    /// Validate shard K of N (K from 0; `auto/N` takes K from
+    /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX): chains, or time
+    /// slices of a chain, split deterministically; the report is JSON for
+    /// `trailproof merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Write the report to a file (atomically) or to s3://bucket/key
+    /// instead of stdout.
+    #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
+    pub output: Option<String>,
     /// Lifecycle records that explain gaps offline: the JSON printed by
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
     #[arg(long, value_name = "FILE")]

@@ -5,7 +5,7 @@
 use crate::cli::{Format, ValidateArgs};
 use crate::engine::{Engine, EngineError, Plan};
 use crate::planning::ChainPlan;
-use crate::report::{exit, ChainReport, EstateReport, ObjectVerdict, Report};
+use crate::report::{exit, ChainReport, EstateReport, ObjectVerdict, Report, ShardInfo};
 use crate::timefmt::Timestamp;
 use futures::stream::{self, StreamExt};
 use std::io::Write;
@@ -65,31 +65,36 @@ fn empty_report(plan: &Plan) -> Report {
     }
 }
 
-/// Validates every chain and writes the report in the chosen format;
-/// returns the worst exit status over the chains.
+/// What an estate run (or one shard of it) validates.
+pub struct Job {
+    /// Per unit: the chain as planned, the engine's plan (its window is
+    /// the slice's, if any) and the slice.
+    pub units: Vec<(ChainPlan, Plan, Option<(Timestamp, Timestamp)>)>,
+    pub trail_arn: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub notes: Vec<String>,
+    pub shard: Option<ShardInfo>,
+}
+
+/// Validates every unit and writes the report to `out` in the chosen
+/// format; returns the worst exit status over the chains.
 pub async fn run(
     engine: &Engine,
-    plans: Vec<(ChainPlan, Plan)>,
-    start: Timestamp,
-    end: Timestamp,
-    notes: Vec<String>,
+    job: Job,
     args: &ValidateArgs,
+    out: &mut dyn Write,
 ) -> Result<i32, EstateError> {
-    let trail_arn = plans
-        .first()
-        .map(|(_, p)| p.trail.arn.clone())
-        .unwrap_or_default();
-    let mut results = stream::iter(plans)
-        .map(|(chain, plan)| async move {
+    let mut results = stream::iter(job.units)
+        .map(|(chain, plan, slice)| async move {
             let r = engine.validate(&plan).await;
-            (chain, chain_outcome(&plan, r))
+            (chain, slice, chain_outcome(&plan, r))
         })
         .buffer_unordered(CHAINS_IN_FLIGHT);
     let mut kept: Vec<ChainReport> = Vec::new();
     let (mut tampered, mut unproven, mut count) = (0usize, 0usize, 0usize);
     let mut codes = Vec::new();
-    let stdout = std::io::stdout();
-    while let Some((chain, result)) = results.next().await {
+    while let Some((chain, slice, result)) = results.next().await {
         let mut report = result?;
         if chain.expected_because.is_some() && !chain.has_digest_folder && !chain.has_log_folder {
             report.notes.push(format!(
@@ -101,6 +106,7 @@ pub async fn run(
             account: chain.account,
             region: chain.region,
             expected_because: chain.expected_because,
+            slice,
             report,
         };
         let code = c.report.exit_code();
@@ -108,9 +114,8 @@ pub async fn run(
         count += 1;
         tampered += usize::from(code == exit::TAMPERED);
         unproven += usize::from(code == exit::UNPROVEN);
-        if args.format == Format::Jsonl {
+        if args.format == Format::Jsonl && job.shard.is_none() {
             // Written and dropped as each chain finishes.
-            let mut out = stdout.lock();
             for line in crate::render::jsonl::estate_chain_lines(&c, args.verbose) {
                 writeln!(out, "{line}").map_err(EstateError::Write)?;
             }
@@ -119,43 +124,82 @@ pub async fn run(
         }
     }
     let code = crate::report::worst_exit(codes);
-    let mut out = stdout.lock();
-    let res = match args.format {
+    if args.format == Format::Jsonl && job.shard.is_none() {
+        for n in &job.notes {
+            let line = serde_json::json!({"type": "note", "note": n});
+            writeln!(out, "{line}").map_err(EstateError::Write)?;
+        }
+        let line = crate::render::jsonl::summary_line(
+            count,
+            count - tampered - unproven,
+            tampered,
+            unproven,
+            code,
+        );
+        writeln!(out, "{line}").map_err(EstateError::Write)?;
+        return Ok(code);
+    }
+    sort_chains(&mut kept);
+    let estate = EstateReport {
+        trail_arn: job.trail_arn,
+        requested_start: job.start,
+        requested_end: job.end,
+        chains: kept,
+        notes: job.notes,
+        shard: job.shard,
+    };
+    render(&estate, args.format, args.verbose, out).map_err(EstateError::Write)?;
+    Ok(code)
+}
+
+/// By account, region, then slice.
+pub fn sort_chains(chains: &mut [ChainReport]) {
+    chains.sort_by(|a, b| {
+        (&a.account, &a.region, a.slice.map(|s| s.0)).cmp(&(
+            &b.account,
+            &b.region,
+            b.slice.map(|s| s.0),
+        ))
+    });
+}
+
+/// An estate report in the chosen format (a shard's report is always
+/// JSON: it is read back by `trailproof merge`).
+pub fn render(
+    estate: &EstateReport,
+    format: Format,
+    verbose: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if estate.shard.is_some() || format == Format::Json {
+        return out.write_all(crate::render::json::render_estate(estate).as_bytes());
+    }
+    match format {
         Format::Jsonl => {
-            for n in &notes {
-                let line = serde_json::json!({"type": "note", "note": n});
-                writeln!(out, "{line}").map_err(EstateError::Write)?;
+            for c in &estate.chains {
+                for line in crate::render::jsonl::estate_chain_lines(c, verbose) {
+                    writeln!(out, "{line}")?;
+                }
             }
-            let line = crate::render::jsonl::summary_line(
-                count,
-                count - tampered - unproven,
-                tampered,
-                unproven,
-                code,
-            );
+            let code = estate.exit_code();
+            let count = estate.chains.len();
+            let t = estate
+                .chains
+                .iter()
+                .filter(|c| c.report.exit_code() == exit::TAMPERED)
+                .count();
+            let u = estate
+                .chains
+                .iter()
+                .filter(|c| c.report.exit_code() == exit::UNPROVEN)
+                .count();
+            let line = crate::render::jsonl::summary_line(count, count - t - u, t, u, code);
             writeln!(out, "{line}")
         }
-        Format::Json | Format::Text => {
-            kept.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-            let estate = EstateReport {
-                trail_arn,
-                requested_start: start,
-                requested_end: end,
-                chains: kept,
-                notes,
-            };
-            if args.format == Format::Json {
-                out.write_all(crate::render::json::render_estate(&estate).as_bytes())
-            } else {
-                let stderr = std::io::stderr();
-                let mut err = stderr.lock();
-                crate::render::text::render_estate(&estate, args.verbose, &mut out, &mut err)
-            }
+        _ => {
+            let stderr = std::io::stderr();
+            let mut err = stderr.lock();
+            crate::render::text::render_estate(estate, verbose, out, &mut err)
         }
-    };
-    match res.and_then(|_| out.flush()) {
-        Ok(()) => Ok(code),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
-        Err(e) => Err(EstateError::Write(e)),
     }
 }

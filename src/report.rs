@@ -128,6 +128,9 @@ pub struct DigestVerdict {
     /// Not listed in the bucket: discovered through a successor's pointer or
     /// inferred from the chain's timing.
     pub discovered: bool,
+    /// The predecessor a verified digest vouches for (bucket, key): what a
+    /// merge of time slices checks across the cut.
+    pub previous: Option<(String, String)>,
 }
 
 /// The verdict on one log file.
@@ -398,7 +401,18 @@ pub struct ChainReport {
     pub region: String,
     /// Why the chain was validated although nothing of it was found.
     pub expected_because: Option<String>,
+    /// The part of the window a shard validated; None: all of it.
+    pub slice: Option<(Timestamp, Timestamp)>,
     pub report: Report,
+}
+
+/// Which share of a sharded run a report holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardInfo {
+    pub index: usize,
+    pub count: usize,
+    /// Names trail, window, selection and every unit (see `shard.rs`).
+    pub fingerprint: String,
 }
 
 /// Every chain of an estate run (accounts x delivering regions).
@@ -411,6 +425,8 @@ pub struct EstateReport {
     pub chains: Vec<ChainReport>,
     /// Run-level remarks (e.g. accounts that could not be listed).
     pub notes: Vec<String>,
+    /// Set on one shard's report; None on a whole (or merged) run.
+    pub shard: Option<ShardInfo>,
 }
 
 impl EstateReport {

@@ -141,6 +141,10 @@ fn push_chain(
             start,
             end,
             discovered: !node.listed,
+            previous: node
+                .verified()
+                .and_then(|v| v.digest.previous.as_ref())
+                .map(|p| (p.bucket.clone(), p.key.clone())),
         });
         if let Some(d) = node.parsed() {
             for lf in &d.log_files {

@@ -24,6 +24,13 @@ struct DigestOut<'a> {
     end: Option<String>,
     /// Not listed in the bucket: found through a pointer or inferred.
     discovered: bool,
+    previous: Option<ObjectRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct ObjectRef<'a> {
+    bucket: &'a str,
+    key: &'a str,
 }
 
 #[derive(Serialize)]
@@ -153,6 +160,10 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
                     start: d.start.map(display),
                     end: d.end.map(display),
                     discovered: d.discovered,
+                    previous: d
+                        .previous
+                        .as_ref()
+                        .map(|(b, k)| ObjectRef { bucket: b, key: k }),
                 }
             })
             .collect(),
@@ -226,8 +237,17 @@ struct EstateChainOut<'a> {
     region: &'a str,
     /// Why the chain was validated although none of its folders exist.
     expected_because: Option<&'a str>,
+    /// The part of the window this shard validated (null: all of it).
+    slice: Option<Span>,
     #[serde(flatten)]
     chain: ChainOut<'a>,
+}
+
+#[derive(Serialize)]
+struct ShardOut<'a> {
+    index: usize,
+    count: usize,
+    fingerprint: &'a str,
 }
 
 #[derive(Serialize, Default)]
@@ -246,6 +266,8 @@ struct EstateOut<'a> {
     schema_version: u32,
     trail_arn: &'a str,
     requested: Span,
+    /// Which share of a sharded run this is (null: the whole run).
+    shard: Option<ShardOut<'a>>,
     chains: Vec<EstateChainOut<'a>>,
     notes: &'a [String],
     summary: EstateSummaryOut,
@@ -273,6 +295,11 @@ pub fn render_estate(estate: &EstateReport) -> String {
         schema_version: 2,
         trail_arn: &estate.trail_arn,
         requested: span(estate.requested_start, estate.requested_end),
+        shard: estate.shard.as_ref().map(|s| ShardOut {
+            index: s.index,
+            count: s.count,
+            fingerprint: &s.fingerprint,
+        }),
         chains: estate
             .chains
             .iter()
@@ -280,6 +307,7 @@ pub fn render_estate(estate: &EstateReport) -> String {
                 account: &c.account,
                 region: &c.region,
                 expected_because: c.expected_because.as_deref(),
+                slice: c.slice.map(|(a, b)| span(a, b)),
                 chain: chain_out(&c.report),
             })
             .collect(),

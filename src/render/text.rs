@@ -318,6 +318,7 @@ mod tests {
             start: ok.then(|| t("2014-08-10T00:00:00Z")),
             end: ok.then(|| t("2014-08-10T01:00:00Z")),
             discovered: false,
+            previous: None,
         };
         r.digests = vec![d("k2", true), d("k1", false)];
         r.logs = vec![LogVerdict {

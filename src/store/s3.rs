@@ -212,6 +212,27 @@ impl ObjectStore for S3Store {
     }
 }
 
+impl S3Store {
+    /// Writes one object (a report, a checkpoint).
+    pub async fn put_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let client = self.client_for(bucket).await?;
+        client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| map_err(bucket, e))?;
+        Ok(())
+    }
+}
+
 /// Uploads a directory in the local layout (`DIR/<bucket>/<key>` with
 /// `<key>.metadata.json` sidecars) through PutObject with user metadata,
 /// creating buckets as needed. Returns the number of objects uploaded.

@@ -1,0 +1,71 @@
+//! Where reports go and come from: stdout, a file (written atomically:
+//! a temporary file, then a rename), or `s3://bucket/key`, so shards on
+//! different machines need no shared disk.
+
+use crate::aws::AwsOptions;
+use crate::store::s3::S3Store;
+use crate::store::ObjectStore;
+
+/// `s3://bucket/key` split, or None for a path.
+pub fn s3_target(target: &str) -> Option<(&str, &str)> {
+    target
+        .strip_prefix("s3://")?
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+}
+
+async fn s3(profile: Option<&str>) -> S3Store {
+    let cfg = crate::aws::load(&AwsOptions {
+        profile: profile.map(str::to_string),
+        region: None,
+    })
+    .await;
+    let path_style =
+        crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
+    S3Store::new(cfg, path_style, 5)
+}
+
+/// Writes a rendered report to `target`.
+pub async fn write(target: &str, bytes: Vec<u8>, profile: Option<&str>) -> Result<(), String> {
+    if let Some((bucket, key)) = s3_target(target) {
+        return s3(profile)
+            .await
+            .put_bytes(bucket, key, bytes)
+            .await
+            .map_err(|e| format!("cannot write s3://{bucket}/{key}: {e}"));
+    }
+    let path = std::path::Path::new(target);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("cannot write {target}: not a file name"))?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, &bytes)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {target}: {e}")
+        })
+}
+
+/// Reads a report written by `write`.
+pub async fn read(source: &str, profile: Option<&str>) -> Result<Vec<u8>, String> {
+    const MAX_REPORT: u64 = 4 * 1024 * 1024 * 1024;
+    if let Some((bucket, key)) = s3_target(source) {
+        let store = s3(profile).await;
+        let obj = store
+            .get(bucket, key)
+            .await
+            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"))?;
+        return obj
+            .body
+            .read_to_vec(MAX_REPORT)
+            .await
+            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"));
+    }
+    std::fs::read(source).map_err(|e| format!("cannot read {source}: {e}"))
+}
