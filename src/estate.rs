@@ -65,11 +65,13 @@ fn empty_report(plan: &Plan) -> Report {
     }
 }
 
+/// One unit of work: the chain as planned, the engine's plan (its window
+/// is the slice's, if any) and the slice.
+pub type UnitPlan = (ChainPlan, Plan, Option<(Timestamp, Timestamp)>);
+
 /// What an estate run (or one shard of it) validates.
 pub struct Job {
-    /// Per unit: the chain as planned, the engine's plan (its window is
-    /// the slice's, if any) and the slice.
-    pub units: Vec<(ChainPlan, Plan, Option<(Timestamp, Timestamp)>)>,
+    pub units: Vec<UnitPlan>,
     pub trail_arn: String,
     pub start: Timestamp,
     pub end: Timestamp,
