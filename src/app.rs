@@ -4,7 +4,7 @@
 
 use crate::arn::TrailArn;
 use crate::aws::AwsOptions;
-use crate::cli::{Cli, Command, Format, KeysArgs, SimulateCmd, ValidateArgs};
+use crate::cli::{Cli, Command, Format, KeysArgs, MergeArgs, SimulateCmd, ValidateArgs};
 use crate::cloudtrail::CloudTrail;
 use crate::engine::{Engine, LifecycleLookup, Plan};
 use crate::gap_events::LifecycleEvent;
@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Validate(args) => runtime().and_then(|rt| rt.block_on(validate(args))),
         Command::Simulate(args) => simulate(args),
         Command::Keys(args) => runtime().and_then(|rt| rt.block_on(keys(args))),
+        Command::Merge(args) => runtime().and_then(|rt| rt.block_on(merge(args))),
     };
     match result {
         Ok(code) => code,
@@ -325,6 +326,41 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
     }
     let concurrency = args.concurrency.unwrap_or(64);
     run_chains(store, keys, &args, &req, bucket, concurrency, live).await
+}
+
+/// `trailproof merge REPORT...`.
+async fn merge(args: MergeArgs) -> Result<i32, AppError> {
+    let mut reports = Vec::new();
+    for name in &args.reports {
+        let bytes = crate::output::read(name, args.profile.as_deref())
+            .await
+            .map_err(operational)?;
+        reports.push((
+            name.clone(),
+            crate::merge::read(name, &bytes).map_err(usage)?,
+        ));
+    }
+    let estate = crate::merge::merge(reports).map_err(usage)?;
+    let mut buf = Vec::new();
+    let res = match &args.output {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            crate::estate::render(&estate, args.format, args.verbose, &mut out)
+        }
+        Some(_) => crate::estate::render(&estate, args.format, args.verbose, &mut buf),
+    };
+    match res {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(operational(format!("cannot write the report: {e}"))),
+    }
+    if let Some(target) = &args.output {
+        crate::output::write(target, buf, args.profile.as_deref())
+            .await
+            .map_err(operational)?;
+    }
+    Ok(estate.exit_code())
 }
 
 /// `trailproof simulate [--upload]`.

@@ -24,6 +24,27 @@ pub enum Command {
     /// Print CloudTrail's public keys for a region and range, for later offline use
     /// (the format of `aws cloudtrail list-public-keys`).
     Keys(KeysArgs),
+    /// Combine the reports of `validate --shard K/N` (files or s3:// URLs) into
+    /// the report and exit status of the unsharded run.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// Every shard's report (paths or s3://bucket/key).
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print a line for every valid digest and log file too.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Write the merged report to a file or s3://bucket/key instead of stdout.
+    #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
+    pub output: Option<String>,
+    /// AWS profile for s3:// reports.
+    #[arg(long)]
+    pub profile: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -21,6 +21,7 @@ pub mod gap_events;
 pub mod gzip;
 pub mod keysource;
 pub mod layout;
+pub mod merge;
 pub mod organizations;
 pub mod output;
 pub mod planning;

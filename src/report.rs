@@ -2,10 +2,10 @@
 //! turn it into text or JSON; nothing here does I/O.
 
 use crate::timefmt::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome for one object. `Valid` only after its bytes were verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Valid,
@@ -15,7 +15,7 @@ pub enum Status {
 }
 
 /// Why an object is not valid. The names are the JSON `problem` vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
     /// The object does not exist (deleted, or never delivered).
@@ -166,6 +166,16 @@ pub struct Untrusted {
     pub reasons: Vec<&'static str>,
 }
 
+/// Every reason an untrusted span can have (JSON `untrusted[].reasons`).
+pub const UNTRUSTED_REASONS: [&str; 6] = [
+    "digest_missing",
+    "digest_invalid",
+    "invalid_log_file",
+    "unexplained_gap",
+    "explained_gap",
+    "not_yet_delivered",
+];
+
 /// Merges overlapping or touching spans, keeping every reason once.
 pub fn merge_untrusted(mut spans: Vec<Untrusted>) -> Vec<Untrusted> {
     spans.retain(|s| s.start < s.end);
@@ -224,7 +234,7 @@ impl Gap {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GapKind {
     /// A digest restarted the chain while older digests exist.

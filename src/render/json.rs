@@ -81,6 +81,8 @@ struct SummaryOut {
     all_valid: bool,
     tampered: bool,
     coverage_proven: bool,
+    /// `--allow-gaps` was given: unexplained gaps did not set the status.
+    allow_gaps: bool,
     exit_code: i32,
 }
 
@@ -226,6 +228,7 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
             all_valid: report.all_valid(),
             tampered: report.tampered(),
             coverage_proven: !report.coverage_unproven(),
+            allow_gaps: report.allow_gaps,
             exit_code: report.exit_code(),
         },
     }

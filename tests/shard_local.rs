@@ -1,0 +1,259 @@
+//! Shards and their merge: 1..4 shards of an estate (by chain) and of one
+//! damaged chain (by time slice) merge into the unsharded verdicts; the
+//! merge refuses mismatched and incomplete shard sets; `--shard auto/N`
+//! reads the Kubernetes and AWS Batch index variables.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:111111111111:trail/sample-trail";
+
+fn simulate(dir: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "simulate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--hours",
+        "12",
+        "--logs-per-hour",
+        "2",
+        "--records-per-log",
+        "3",
+        "--seed",
+        "21",
+        "--account-id",
+        "111111111111",
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn validate(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let keys = dir.join("public-keys.json");
+    let mut args = vec![
+        "validate",
+        "--local",
+        dir.to_str().unwrap(),
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+    ];
+    if !extra.contains(&"--end-time") {
+        args.extend_from_slice(&["--end-time", "2026-03-01T12:00:00Z"]);
+    }
+    args.extend_from_slice(extra);
+    let mut cmd = Command::new(BIN);
+    cmd.args(&args);
+    for v in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"] {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn merge(files: &[String]) -> (i32, String, String) {
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(files.iter().map(String::as_str));
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Runs N shards into files; returns their paths.
+fn shards(dir: &Path, extra: &[&str], n: usize) -> Vec<String> {
+    (0..n)
+        .map(|k| {
+            let file = dir.join(format!("shard-{k}-of-{n}.json"));
+            let shard = format!("{k}/{n}");
+            let mut a = extra.to_vec();
+            a.extend_from_slice(&["--shard", &shard, "--output", file.to_str().unwrap()]);
+            let (code, out, err) = validate(dir, &a, &[]);
+            assert!(out.is_empty(), "the report went to --output");
+            assert!(code == 0 || code == 1 || code == 3, "{err}");
+            file.to_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// Per chain: every object's verdict, the gaps, and the exit status.
+fn verdicts(v: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for c in v["chains"].as_array().unwrap() {
+        let id = format!("{} {}", c["account"], c["region"]);
+        let mut objects: Vec<String> = ["digests", "logs", "unexpected"]
+            .iter()
+            .flat_map(|k| c[k].as_array().unwrap())
+            .map(|o| format!("{} {} {}", o["key"], o["status"], o["problem"]))
+            .collect();
+        objects.sort();
+        let mut gaps: Vec<String> = c["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} {} {} {}",
+                    g["start"], g["end"], g["kind"], g["explained"]
+                )
+            })
+            .collect();
+        gaps.sort();
+        out.insert(
+            id,
+            serde_json::json!({"objects": objects, "gaps": gaps, "exit": c["summary"]["exit_code"],
+                               "untrusted": c["untrusted"]}),
+        );
+    }
+    out
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // An estate of 2 x 2 chains, one damaged.
+    simulate(
+        dir.path(),
+        &[
+            "--accounts",
+            "111111111111,222222222222",
+            "--regions",
+            "us-east-1,eu-west-1",
+        ],
+    );
+    let estate = ["--account-id", "all", "--region", "all", "--format", "json"];
+    let (code, whole, _) = validate(dir.path(), &estate, &[]);
+    assert_eq!(code, 0);
+    let whole: Value = serde_json::from_str(&whole).unwrap();
+    for n in 1..=4 {
+        let files = shards(dir.path(), &estate[..4], n);
+        let (code, merged, err) = merge(&files);
+        assert_eq!(code, 0, "{n} shards: {err}");
+        let merged: Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(merged, whole, "{n} shards by chain");
+    }
+
+    // One chain with damage, cut into time slices.
+    let one = tempfile::tempdir().unwrap();
+    simulate(
+        one.path(),
+        &[
+            "--damage",
+            "tamper-log@2",
+            "--damage",
+            "delete-digest@7",
+            "--damage",
+            "gap@5",
+            "--damage",
+            "validation-off@9",
+        ],
+    );
+    let (code, whole, _) = validate(one.path(), &["--format", "json", "--shard", "0/1"], &[]);
+    assert_eq!(code, 1);
+    let whole: Value = serde_json::from_str(&whole).unwrap();
+    for n in 2..=4 {
+        let files = shards(one.path(), &[], n);
+        let sliced: Value =
+            serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+        assert!(
+            sliced["chains"][0]["slice"].is_object(),
+            "{n} shards cut the chain"
+        );
+        let (code, merged, err) = merge(&files);
+        assert_eq!(code, 1, "{err}");
+        let merged: Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(verdicts(&merged), verdicts(&whole), "{n} slices");
+        assert_eq!(merged["summary"], whole["summary"], "{n} slices");
+    }
+}
+
+#[test]
+fn merge_refuses_incomplete_and_foreign_shard_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path(), &[]);
+    let files = shards(dir.path(), &[], 3);
+    let one_line = |(code, _, err): (i32, String, String), needle: &str| {
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    };
+    one_line(merge(&files[..2]), "shard 2 of 3 is missing");
+    let twice = vec![
+        files[0].clone(),
+        files[1].clone(),
+        files[1].clone(),
+        files[2].clone(),
+    ];
+    one_line(merge(&twice), "given twice");
+    // A shard of another window.
+    let other = dir.path().join("other.json");
+    let (code, _, err) = validate(
+        dir.path(),
+        &[
+            "--end-time",
+            "2026-03-01T11:00:00Z",
+            "--shard",
+            "2/3",
+            "--output",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(code == 0 || code == 3, "{err}");
+    let mixed = vec![
+        files[0].clone(),
+        files[1].clone(),
+        other.to_str().unwrap().to_string(),
+    ];
+    one_line(merge(&mixed), "another window");
+    // A whole run's report is not a shard.
+    let (_, whole, _) = validate(
+        dir.path(),
+        &["--format", "json", "--region", "us-east-1,eu-west-1"],
+        &[],
+    );
+    let whole_file = dir.path().join("whole.json");
+    std::fs::write(&whole_file, whole).unwrap();
+    one_line(
+        merge(&[whole_file.to_str().unwrap().to_string()]),
+        "not a shard",
+    );
+}
+
+#[test]
+fn shard_index_comes_from_kubernetes_or_aws_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path(), &[]);
+    for var in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"] {
+        let (code, out, err) = validate(dir.path(), &["--shard", "auto/2"], &[(var, "1")]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["shard"]["index"], 1, "{var}");
+        assert_eq!(v["shard"]["count"], 2);
+    }
+    let (code, _, err) = validate(dir.path(), &["--shard", "auto/2"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("JOB_COMPLETION_INDEX"), "{err}");
+}
