@@ -645,11 +645,25 @@ async fn to_output(
         let mut out = stdout.lock();
         return render(&mut out);
     };
+    let target = output_target(target, args)?;
     let mut buf: Vec<u8> = Vec::new();
     render(&mut buf)?;
-    crate::output::write(target, buf, args.profile.as_deref())
+    crate::output::write(&target, buf, args.profile.as_deref())
         .await
         .map_err(operational)
+}
+
+/// `{shard}` in `--output` becomes the shard's index, so every child of an
+/// array job writes its own report from one command line.
+fn output_target(target: &str, args: &ValidateArgs) -> Result<String, AppError> {
+    if !target.contains("{shard}") {
+        return Ok(target.to_string());
+    }
+    let Some(text) = &args.shard else {
+        return Err(usage("{shard} in --output needs --shard"));
+    };
+    let s = Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?;
+    Ok(target.replace("{shard}", &s.index.to_string()))
 }
 
 /// The organization folder when the user did not name it: for one

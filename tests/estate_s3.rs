@@ -147,4 +147,34 @@ async fn organization_live_with_and_without_list_accounts() {
     v["notes"] = Value::Null;
     v_local["notes"] = Value::Null;
     assert_eq!(v["chains"], v_local["chains"]);
+
+    // Two shards write their reports to S3 (no shared disk); the merge reads
+    // them from there and gives the unsharded verdicts.
+    let env = aws_env(&s3.endpoint, None);
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let mut a = local.clone();
+        a.extend_from_slice(&[
+            "--shard",
+            &shard,
+            "--output",
+            "s3://org/reports/shard-{shard}.json",
+        ]);
+        let r = run_bin(&a, &env).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+    }
+    let merge = [
+        "merge",
+        "s3://org/reports/shard-0.json",
+        "s3://org/reports/shard-1.json",
+        "--format",
+        "json",
+    ];
+    let (code, merged, err) = json_run(&merge, &env).await;
+    assert_eq!(code, 0, "{err}");
+    v_local["notes"] = Value::Null;
+    let mut merged = merged;
+    merged["notes"] = Value::Null;
+    assert_eq!(merged["chains"], v_local["chains"]);
 }
