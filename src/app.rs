@@ -340,7 +340,13 @@ async fn merge(args: MergeArgs) -> Result<i32, AppError> {
             crate::merge::read(name, &bytes).map_err(usage)?,
         ));
     }
-    let estate = crate::merge::merge(reports).map_err(usage)?;
+    let time = |t: &Option<String>| t.as_deref().map(parse_user_time).transpose().map_err(usage);
+    let expect = crate::merge::Expect {
+        trail_arn: args.trail_arn.clone(),
+        start: time(&args.start_time)?,
+        end: time(&args.end_time)?,
+    };
+    let estate = crate::merge::merge(reports, &expect).map_err(usage)?;
     let mut buf = Vec::new();
     let res = match &args.output {
         None => {
@@ -472,6 +478,7 @@ async fn run_chains(
         status: None,
         known_events,
         allow_gaps: args.allow_gaps,
+        events_window: (req.start, req.end),
         local_copy: args.local.is_some(),
         keys_from_file: args.public_keys.is_some(),
         require_digest_folder: true,
@@ -538,18 +545,40 @@ async fn run_chains(
         None => (crate::shard::units(&ids, req.start, req.end, 1), None),
         Some(s) => {
             let all = crate::shard::units(&ids, req.start, req.end, s.count);
+            if args.end_time.is_none() {
+                return Err(usage(
+                    "--shard needs --end-time: every shard must validate the same window",
+                ));
+            }
+            // Everything that can change a verdict: shards run with other
+            // options would not add up to one run.
             let selection = format!(
-                "accounts={:?} regions={:?} prefix={:?} organization={:?} bucket={bucket}",
-                req.accounts, req.regions, args.s3_prefix, org
+                "accounts={:?} regions={:?} prefix={:?} organization={:?} bucket={bucket} \
+                 allow_gaps={} skip_unreferenced={} grace={} gap_events={:?} max_log_bytes={} \
+                 keys={:?} local={}",
+                req.accounts,
+                req.regions,
+                args.s3_prefix,
+                org,
+                args.allow_gaps,
+                args.skip_unreferenced,
+                args.delivery_grace,
+                args.gap_events,
+                args.max_log_bytes,
+                args.public_keys.as_ref().map(|_| "file"),
+                args.local.is_some()
             );
             let fingerprint =
                 crate::shard::fingerprint(&req.arn.arn, req.start, req.end, &selection, &all);
+            let mine = crate::shard::mine(&all, s);
             let info = ShardInfo {
                 index: s.index,
                 count: s.count,
                 fingerprint,
+                selection,
+                units: all,
             };
-            (crate::shard::mine(&all, s), Some(info))
+            (mine, Some(info))
         }
     };
     let single = req.single().is_some();
@@ -613,9 +642,18 @@ async fn plan_estate(
         org,
         &req.accounts,
         &req.regions,
+        std::slice::from_ref(&req.arn.region),
     )
     .await
     .map_err(|e| operational(format!("cannot list bucket {bucket}: {e}")))?;
+    if req.accounts == Pick::All && live.org_accounts.is_none() {
+        notes.push(
+            "Accounts are those with a folder in the bucket: an account whose folders were \
+             deleted entirely is not noticed (name the accounts with --account-id, or let live \
+             mode use organizations:ListAccounts)"
+                .to_string(),
+        );
+    }
     match (&live.org_accounts, org.is_some()) {
         (Some(Ok(active)), true) => {
             crate::planning::add_silent_accounts(&mut chains, active, &req.arn.region)

@@ -3,7 +3,6 @@
 //! instance and container roles) and wording SDK errors as one sentence.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// What the command line may override.
 #[derive(Debug, Clone, Default)]
@@ -60,21 +59,28 @@ pub fn needs_path_style(endpoint: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// One line for an SDK error: its code and message when the service sent
-/// them, else the innermost cause (connection refused, no credentials...).
+/// One line for an SDK error: the Display text of it and its causes,
+/// each once (an SDK error repeats its cause's words), never the Debug dump
+/// that `DisplayErrorContext` appends.
 pub fn sentence(e: &(dyn std::error::Error + 'static)) -> String {
-    let full = DisplayErrorContext(e).to_string();
-    // DisplayErrorContext joins causes with ": "; the tail is the most specific.
-    let text = full.replace('\n', " ");
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string().replace('\n', " ");
+        let text = text.trim();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_string());
+        }
+        cur = err.source();
+    }
+    let text = parts.join(": ");
     if text.len() > 400 {
-        format!(
-            "{}...",
-            &text[..text
-                .char_indices()
-                .nth(400)
-                .map(|(i, _)| i)
-                .unwrap_or(text.len())]
-        )
+        let cut = text
+            .char_indices()
+            .nth(400)
+            .map(|(i, _)| i)
+            .unwrap_or(text.len());
+        format!("{}...", &text[..cut])
     } else {
         text
     }

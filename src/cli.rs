@@ -45,6 +45,15 @@ pub struct MergeArgs {
     /// AWS profile for s3:// reports.
     #[arg(long)]
     pub profile: Option<String>,
+    /// Refuse shards of any other trail.
+    #[arg(long)]
+    pub trail_arn: Option<String>,
+    /// Refuse shards of any other window (start).
+    #[arg(long)]
+    pub start_time: Option<String>,
+    /// Refuse shards of any other window (end).
+    #[arg(long)]
+    pub end_time: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

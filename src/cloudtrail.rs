@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Why a CloudTrail call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +46,9 @@ pub struct TrailInfo {
 /// One LookupEvents answer: None when some call failed.
 type LookupAnswer = Option<Vec<LifecycleEvent>>;
 
+/// Filled once per window, awaited by every chain that asks for it.
+type LookupCell = Arc<tokio::sync::OnceCell<LookupAnswer>>;
+
 /// CloudTrail clients per region, with a per-run cache of key answers.
 pub struct CloudTrail {
     base: SdkConfig,
@@ -53,7 +56,7 @@ pub struct CloudTrail {
     key_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Vec<PublicKey>>>,
     /// LookupEvents answers per (trail, start, end): every chain of an
     /// estate asks for the same window, and the API allows 2 requests/s.
-    event_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), LookupAnswer>>,
+    event_cache: Mutex<HashMap<(String, i64, i64), LookupCell>>,
     /// Keys skipped because their fingerprint is not the MD5 of their DER.
     pub rejected_keys: AtomicUsize,
 }
@@ -74,7 +77,7 @@ impl CloudTrail {
             base,
             clients: Mutex::new(HashMap::new()),
             key_cache: tokio::sync::Mutex::new(HashMap::new()),
-            event_cache: tokio::sync::Mutex::new(HashMap::new()),
+            event_cache: Mutex::new(HashMap::new()),
             rejected_keys: AtomicUsize::new(0),
         }
     }
@@ -225,15 +228,16 @@ impl CloudTrail {
         start: Timestamp,
         end: Timestamp,
     ) -> Option<Vec<LifecycleEvent>> {
-        // Held across the look-up, so concurrent chains wait for one answer.
-        let mut cache = self.event_cache.lock().await;
+        // One answer per window: concurrent chains wait for the same cell,
+        // other windows (time slices) are not held up behind it.
         let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
-        if let Some(hit) = cache.get(&id) {
-            return hit.clone();
-        }
-        let found = self.lookup_uncached(arn, start, end).await;
-        cache.insert(id, found.clone());
-        found
+        let cell = {
+            let mut cache = self.event_cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.entry(id).or_default().clone()
+        };
+        cell.get_or_init(|| self.lookup_uncached(arn, start, end))
+            .await
+            .clone()
     }
 
     async fn lookup_uncached(

@@ -28,6 +28,18 @@ pub enum MergeError {
     Duplicate(usize, usize),
     #[error("no report to merge")]
     Empty,
+    #[error("{0} is inconsistent: {1}")]
+    Inconsistent(String, String),
+    #[error("the shards validated {0}, not what --{1} names")]
+    NotRequested(&'static str, &'static str),
+}
+
+/// What the operator expects the shards to hold (merge's own options).
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub trail_arn: Option<String>,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +53,8 @@ struct ShardIn {
     index: usize,
     count: usize,
     fingerprint: String,
+    selection: String,
+    units: Vec<crate::shard::Unit>,
 }
 
 #[derive(Deserialize)]
@@ -287,23 +301,53 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<EstateReport, MergeError> {
             index: shard.index,
             count: shard.count,
             fingerprint: shard.fingerprint,
+            selection: shard.selection,
+            units: shard.units,
         }),
     })
 }
 
-/// Checks that the reports are exactly the shards of one run, then merges.
-pub fn merge(reports: Vec<(String, EstateReport)>) -> Result<EstateReport, MergeError> {
-    let Some((_, first)) = reports.first() else {
+/// Checks that the reports are exactly the shards of one run (the
+/// fingerprint recomputed from the plan each carries, every shard holding
+/// exactly its units, the units tiling the window), then merges.
+pub fn merge(
+    reports: Vec<(String, EstateReport)>,
+    expect: &Expect,
+) -> Result<EstateReport, MergeError> {
+    let Some((name0, first)) = reports.first() else {
         return Err(MergeError::Empty);
     };
     let Some(s0) = first.shard.clone() else {
-        return Err(MergeError::NotAShard(reports[0].0.clone()));
+        return Err(MergeError::NotAShard(name0.clone()));
     };
     let (trail, start, end) = (
         first.trail_arn.clone(),
         first.requested_start,
         first.requested_end,
     );
+    if expect.trail_arn.as_ref().is_some_and(|t| *t != trail) {
+        return Err(MergeError::NotRequested("another trail", "trail-arn"));
+    }
+    if expect.start.is_some_and(|t| t != start) {
+        return Err(MergeError::NotRequested("another window", "start-time"));
+    }
+    if expect.end.is_some_and(|t| t != end) {
+        return Err(MergeError::NotRequested("another window", "end-time"));
+    }
+    if s0.count == 0 || s0.count > 100_000 {
+        return Err(MergeError::Inconsistent(
+            name0.clone(),
+            "shard count out of range".into(),
+        ));
+    }
+    let recomputed = crate::shard::fingerprint(&trail, start, end, &s0.selection, &s0.units);
+    if recomputed != s0.fingerprint {
+        return Err(MergeError::Inconsistent(
+            name0.clone(),
+            "its fingerprint does not match its plan".into(),
+        ));
+    }
+    tiles(&s0.units, start, end).map_err(|e| MergeError::Inconsistent(name0.clone(), e))?;
     let mut seen = vec![false; s0.count];
     for (name, r) in &reports {
         let s = r
@@ -320,8 +364,8 @@ pub fn merge(reports: Vec<(String, EstateReport)>) -> Result<EstateReport, Merge
         if s.count != s0.count {
             return mismatch("another shard count");
         }
-        if s.fingerprint != s0.fingerprint {
-            return mismatch("another selection or plan");
+        if s.fingerprint != s0.fingerprint || s.selection != s0.selection || s.units != s0.units {
+            return mismatch("another selection, options or plan");
         }
         if s.index >= s.count {
             return mismatch("a shard index out of range");
@@ -329,6 +373,7 @@ pub fn merge(reports: Vec<(String, EstateReport)>) -> Result<EstateReport, Merge
         if std::mem::replace(&mut seen[s.index], true) {
             return Err(MergeError::Duplicate(s.index, s.count));
         }
+        holds_its_units(r, s).map_err(|e| MergeError::Inconsistent(name.clone(), e))?;
     }
     if let Some(k) = seen.iter().position(|x| !x) {
         return Err(MergeError::Missing(k, s0.count));
@@ -365,6 +410,71 @@ pub fn merge(reports: Vec<(String, EstateReport)>) -> Result<EstateReport, Merge
     })
 }
 
+/// Each chain's units are either one whole-window unit or slices that
+/// tile [start, end] without holes or overlaps.
+fn tiles(units: &[crate::shard::Unit], start: Timestamp, end: Timestamp) -> Result<(), String> {
+    type Slices = Vec<Option<(Timestamp, Timestamp)>>;
+    let mut by_chain: BTreeMap<(&str, &str), Slices> = BTreeMap::new();
+    for u in units {
+        by_chain
+            .entry((&u.account, &u.region))
+            .or_default()
+            .push(u.slice);
+    }
+    for ((a, r), mut slices) in by_chain {
+        if slices.len() == 1 && slices[0].is_none() {
+            continue;
+        }
+        slices.sort();
+        let mut at = start;
+        for s in slices {
+            let Some((x, y)) = s else {
+                return Err(format!("chain {a} {r} is both whole and sliced"));
+            };
+            if x != at || y <= x {
+                return Err(format!(
+                    "the slices of chain {a} {r} do not tile the window"
+                ));
+            }
+            at = y;
+        }
+        if at != end {
+            return Err(format!(
+                "the slices of chain {a} {r} stop before the window's end"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A shard's chains are exactly the units the plan gives it.
+fn holds_its_units(r: &EstateReport, s: &ShardInfo) -> Result<(), String> {
+    type Id = (String, String, Option<(Timestamp, Timestamp)>);
+    let shard = crate::shard::Shard {
+        index: s.index,
+        count: s.count,
+    };
+    let mut want: Vec<Id> = crate::shard::mine(&s.units, shard)
+        .into_iter()
+        .map(|u| (u.account, u.region, u.slice))
+        .collect();
+    let mut got: Vec<Id> = r
+        .chains
+        .iter()
+        .map(|c| (c.account.clone(), c.region.clone(), c.slice))
+        .collect();
+    want.sort();
+    got.sort();
+    if want != got {
+        return Err(format!(
+            "it holds {} chain report(s) where its share of the plan is {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    Ok(())
+}
+
 /// One chain from its time slices (oldest first): objects once each (the
 /// worse verdict where two slices disagree), gaps once each, and the link
 /// across every cut checked.
@@ -386,24 +496,18 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     r.untrusted.clear();
     r.unproven.clear();
     r.notes.clear();
-    let mut gap_ends: HashSet<Timestamp> = HashSet::new();
+    let (mut digest_index, mut log_index) = (Default::default(), Default::default());
     // Newest slice first, as digests are listed newest first.
     for (i, s) in slices.iter().enumerate().rev() {
         for d in &s.report.digests {
-            upsert(
-                &mut r.digests,
-                d.clone(),
-                |x| (x.bucket.clone(), x.key.clone()),
-                |x| x.status,
-            );
+            let key = |x: &DigestVerdict| (x.bucket.clone(), x.key.clone());
+            let rank = |x: &DigestVerdict| severity(x.status, x.finding.as_ref());
+            upsert(&mut r.digests, &mut digest_index, d.clone(), key, rank);
         }
         for l in &s.report.logs {
-            upsert(
-                &mut r.logs,
-                l.clone(),
-                |x| (x.bucket.clone(), x.key.clone()),
-                |x| x.status,
-            );
+            let key = |x: &LogVerdict| (x.bucket.clone(), x.key.clone());
+            let rank = |x: &LogVerdict| severity(x.status, x.finding.as_ref());
+            upsert(&mut r.logs, &mut log_index, l.clone(), key, rank);
         }
         for o in &s.report.unexpected {
             if !r
@@ -428,15 +532,25 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
             }
         }
     }
-    for (i, s) in slices.iter().enumerate() {
+    // Newest first, as the engine lists them.
+    for (i, s) in slices.iter().enumerate().rev() {
+        let before: HashSet<Timestamp> = match i.checked_sub(1) {
+            Some(p) => slices[p]
+                .report
+                .gaps
+                .iter()
+                .filter(|g| !g.backfill)
+                .map(|g| g.end)
+                .collect(),
+            None => HashSet::new(),
+        };
         for g in &s.report.gaps {
             // A slice sees a chain start after its own start as a gap from
             // there; the slice before saw the whole gap.
-            if i > 0 && g.kind == GapKind::BeforeFirstDigest && gap_ends.contains(&g.end) {
+            if g.kind == GapKind::BeforeFirstDigest && !g.backfill && before.contains(&g.end) {
                 continue;
             }
             if !r.gaps.contains(g) {
-                gap_ends.insert(g.end);
                 r.gaps.push(g.clone());
             }
         }
@@ -455,17 +569,35 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     out
 }
 
-/// Keeps one verdict per object: the first seen, unless a later one is worse.
-fn upsert<T, K: PartialEq>(
+/// How bad a verdict is: invalid, unverified, unverified without a digest
+/// to blame (`no_digest`), valid.
+fn severity(status: Status, f: Option<&Finding>) -> u8 {
+    match (status, f.map(|f| f.problem)) {
+        (Status::Invalid, _) => 3,
+        (Status::Unverified, Some(Problem::NoDigest)) => 1,
+        (Status::Unverified, _) => 2,
+        (Status::Valid, _) => 0,
+    }
+}
+
+/// Keeps one verdict per object: the worst any slice gave.
+fn upsert<T>(
     list: &mut Vec<T>,
+    index: &mut std::collections::HashMap<(String, String), usize>,
     item: T,
-    key: impl Fn(&T) -> K,
-    status: impl Fn(&T) -> Status,
+    key: impl Fn(&T) -> (String, String),
+    rank: impl Fn(&T) -> u8,
 ) {
-    match list.iter_mut().find(|x| key(x) == key(&item)) {
-        Some(x) if status(x) == Status::Valid && status(&item) != Status::Valid => *x = item,
-        Some(_) => {}
-        None => list.push(item),
+    match index.get(&key(&item)) {
+        Some(&i) => {
+            if rank(&item) > rank(&list[i]) {
+                list[i] = item;
+            }
+        }
+        None => {
+            index.insert(key(&item), list.len());
+            list.push(item);
+        }
     }
 }
 
@@ -526,10 +658,20 @@ fn found(
 fn rebuild_entries(r: &mut Report) {
     r.entries.clear();
     let mut done = vec![false; r.logs.len()];
+    let mut by_digest: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (li, l) in r.logs.iter().enumerate() {
+        if let Some(d) = l.digest_key.as_deref() {
+            by_digest.entry(d).or_default().push(li);
+        }
+    }
     for (di, d) in r.digests.iter().enumerate() {
         r.entries.push(Entry::Digest(di));
-        for (li, l) in r.logs.iter().enumerate() {
-            if !done[li] && l.digest_key.as_deref() == Some(d.key.as_str()) {
+        for &li in by_digest
+            .get(d.key.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if !done[li] {
                 done[li] = true;
                 r.entries.push(Entry::Log(li));
             }

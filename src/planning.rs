@@ -6,6 +6,7 @@
 
 use crate::layout::AccountRoot;
 use crate::store::{ObjectStore, StoreError};
+use futures::{StreamExt, TryStreamExt};
 
 /// One of `--account-id` / `--region`: everything found, or a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,39 +50,15 @@ pub struct ChainPlan {
     pub expected_because: Option<String>,
 }
 
-/// The names of the folders directly under `prefix` (which ends in `/`),
-/// one LIST per folder: after each name the listing skips past it.
+/// The names of the folders directly under `prefix` (which ends in `/`).
 pub async fn child_folders(
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<String>, StoreError> {
-    let mut out: Vec<String> = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10_000 {
-        let page = store.list_page(bucket, prefix, after.as_deref()).await?;
-        let Some(rest) = page
-            .keys
-            .iter()
-            .filter_map(|k| k.strip_prefix(prefix))
-            .find(|r| r.contains('/'))
-        else {
-            break;
-        };
-        let Some(name) = rest.split('/').next().filter(|n| !n.is_empty()) else {
-            break;
-        };
-        if !out.iter().any(|c| c == name) {
-            out.push(name.to_string());
-        }
-        // "/" + 1 is "0": start after every key under this folder.
-        let next = format!("{prefix}{name}0");
-        if after.as_deref() == Some(next.as_str()) {
-            break;
-        }
-        after = Some(next);
-    }
-    Ok(out)
+    let mut v = store.list_folders(bucket, prefix).await?;
+    v.sort();
+    Ok(v)
 }
 
 fn is_account(s: &str) -> bool {
@@ -98,8 +75,10 @@ fn is_region(s: &str) -> bool {
 /// The chains to validate under `prefix`/`org`, for the picked accounts and
 /// regions. With `all` regions, a region found for some account but not for
 /// another is planned for that account too (an organization or multi-region
-/// trail delivers to every account and region it covers), so a deleted or
-/// never-written folder is a finding, not a silent skip.
+/// trail delivers to every account and region it covers), and so is every
+/// region of `always` (the trail's home region, which delivers whatever an
+/// attacker deleted), so a deleted or never-written folder is a finding,
+/// not a silent skip.
 pub async fn plan_chains(
     store: &dyn ObjectStore,
     bucket: &str,
@@ -107,6 +86,7 @@ pub async fn plan_chains(
     org: Option<&str>,
     accounts: &Pick,
     regions: &Pick,
+    always: &[String],
 ) -> Result<Vec<ChainPlan>, StoreError> {
     let base = match org {
         Some(o) => format!("{}{o}/", AccountRoot::awslogs_prefix(prefix)),
@@ -120,46 +100,52 @@ pub async fn plan_chains(
             .filter(|a| is_account(a))
             .collect(),
     };
-    // Per account: (region, has a digest folder, has a log folder).
+    // Per account: (region, has a digest folder, has a log folder); the
+    // accounts' folders are listed concurrently.
     type Folders = Vec<(String, bool, bool)>;
-    let mut found: Vec<(String, Folders)> = Vec::new();
-    for account in &accounts {
-        let root = AccountRoot::new(prefix, org, account);
-        // "<root>CloudTrail-Digest/" and "<root>CloudTrail/".
-        let folder = |with_empty_region: String| {
-            with_empty_region
-                .strip_suffix('/')
-                .map(str::to_string)
-                .unwrap_or(with_empty_region)
-        };
-        let digest_base = folder(root.digest_region_prefix(""));
-        let log_base = folder(root.log_region_prefix(""));
-        let digest_regions = child_folders(store, bucket, &digest_base).await?;
-        let log_regions = child_folders(store, bucket, &log_base).await?;
-        let mut names: Vec<String> = match regions {
-            Pick::List(v) => v.clone(),
-            Pick::All => digest_regions
-                .iter()
-                .chain(&log_regions)
-                .filter(|r| is_region(r))
-                .cloned()
-                .collect(),
-        };
-        names.sort();
-        names.dedup();
-        let per_region = names
-            .into_iter()
-            .map(|r| {
-                let d = digest_regions.contains(&r);
-                let l = log_regions.contains(&r);
-                (r, d, l)
-            })
-            .collect();
-        found.push((account.clone(), per_region));
-    }
+    let found: Vec<(String, Folders)> = futures::stream::iter(accounts.iter())
+        .map(|account| async move {
+            let root = AccountRoot::new(prefix, org, account);
+            let folder = |with_empty_region: String| {
+                with_empty_region
+                    .strip_suffix('/')
+                    .map(str::to_string)
+                    .unwrap_or(with_empty_region)
+            };
+            let digest_base = folder(root.digest_region_prefix(""));
+            let log_base = folder(root.log_region_prefix(""));
+            let (digest_regions, log_regions) = futures::try_join!(
+                child_folders(store, bucket, &digest_base),
+                child_folders(store, bucket, &log_base)
+            )?;
+            let mut names: Vec<String> = match regions {
+                Pick::List(v) => v.clone(),
+                Pick::All => digest_regions
+                    .iter()
+                    .chain(&log_regions)
+                    .filter(|r| is_region(r))
+                    .cloned()
+                    .collect(),
+            };
+            names.sort();
+            names.dedup();
+            let per_region: Folders = names
+                .into_iter()
+                .map(|r| {
+                    let d = digest_regions.contains(&r);
+                    let l = log_regions.contains(&r);
+                    (r, d, l)
+                })
+                .collect();
+            Ok::<_, StoreError>((account.clone(), per_region))
+        })
+        .buffered(16)
+        .try_collect()
+        .await?;
     let mut all_regions: Vec<String> = found
         .iter()
         .flat_map(|(_, rs)| rs.iter().map(|(r, _, _)| r.clone()))
+        .chain(always.iter().cloned())
         .collect();
     all_regions.sort();
     all_regions.dedup();
@@ -265,6 +251,7 @@ mod tests {
             Some("o-abc1234567"),
             &Pick::All,
             &Pick::All,
+            &[],
         )
         .await
         .unwrap();

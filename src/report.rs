@@ -421,8 +421,14 @@ pub struct ChainReport {
 pub struct ShardInfo {
     pub index: usize,
     pub count: usize,
-    /// Names trail, window, selection and every unit (see `shard.rs`).
+    /// Names trail, window, selection, options and every unit (see `shard.rs`).
     pub fingerprint: String,
+    /// What was selected and how (accounts, regions, prefix, options): part
+    /// of the fingerprint, so the merge can recompute it.
+    pub selection: String,
+    /// Every unit of the whole run, so the merge can check that each shard
+    /// holds exactly its share and the slices tile the window.
+    pub units: Vec<crate::shard::Unit>,
 }
 
 /// Every chain of an estate run (accounts x delivering regions).

@@ -55,11 +55,12 @@ impl Shard {
 }
 
 /// One unit of work: a chain, or a slice of its window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unit {
     pub account: String,
     pub region: String,
     /// A part of the window; None: the whole window.
+    #[serde(with = "slice_serde")]
     pub slice: Option<(Timestamp, Timestamp)>,
 }
 
@@ -114,6 +115,35 @@ fn cut(start: Timestamp, end: Timestamp, n: usize) -> Vec<(Timestamp, Timestamp)
         a = b;
     }
     out
+}
+
+/// Slices as `["<start>", "<end>"]` in the display form.
+mod slice_serde {
+    use crate::timefmt::{display, parse_digest_time, Timestamp};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        v: &Option<(Timestamp, Timestamp)>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some((a, b)) => s.collect_seq([display(*a), display(*b)]),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<(Timestamp, Timestamp)>, D::Error> {
+        let v: Option<[String; 2]> = Option::deserialize(d)?;
+        match v {
+            None => Ok(None),
+            Some([a, b]) => match (parse_digest_time(&a), parse_digest_time(&b)) {
+                (Some(a), Some(b)) => Ok(Some((a, b))),
+                _ => Err(serde::de::Error::custom("bad slice time")),
+            },
+        }
+    }
 }
 
 /// The units shard `s` runs.

@@ -228,6 +228,27 @@ fn merge_refuses_incomplete_and_foreign_shard_sets() {
         other.to_str().unwrap().to_string(),
     ];
     one_line(merge(&mixed), "another window");
+    // A shard report edited after the fact: a chain removed, or the plan
+    // rewritten to match, or the fingerprint copied onto another plan.
+    let edited = dir.path().join("edited.json");
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();
+    v["chains"] = serde_json::json!([]);
+    std::fs::write(&edited, v.to_string()).unwrap();
+    let forged = vec![
+        files[0].clone(),
+        edited.to_str().unwrap().to_string(),
+        files[2].clone(),
+    ];
+    one_line(merge(&forged), "inconsistent");
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();
+    v["shard"]["units"] = serde_json::json!([]);
+    std::fs::write(&edited, v.to_string()).unwrap();
+    let forged = vec![
+        edited.to_str().unwrap().to_string(),
+        files[0].clone(),
+        files[2].clone(),
+    ];
+    one_line(merge(&forged), "fingerprint does not match its plan");
     // A whole run's report is not a shard.
     let (_, whole, _) = validate(
         dir.path(),

@@ -398,6 +398,19 @@ async fn operational_failures_exit_2_with_one_sentence() {
         r.stderr
     );
     assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(!r.stderr.contains('{'), "no SDK debug dump: {}", r.stderr);
+
+    // An endpoint nobody listens on: one sentence, no SDK debug dump.
+    let mut args = base_args(ARN, keys);
+    args.extend_from_slice(&["--s3-bucket", "b", "--max-attempts", "1"]);
+    let r = run_bin(&args, &aws_env("http://127.0.0.1:9", None)).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('{') && !r.stderr.contains("DispatchFailure("),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,6 +53,9 @@ pub struct Plan {
     pub known_events: Vec<LifecycleEvent>,
     /// Unexplained gaps do not change the exit status.
     pub allow_gaps: bool,
+    /// The whole run's window, for LookupEvents: a gap across a shard's
+    /// time slice is explained by records outside the slice.
+    pub events_window: (Timestamp, Timestamp),
     /// The objects are a local copy (which may have lost the digests'
     /// metadata); in S3, metadata cannot go missing by accident.
     pub local_copy: bool,
@@ -187,8 +190,9 @@ impl Engine {
         events.extend(plan.known_events.iter().cloned());
         if let Some(lookup) = &self.lookup {
             if !covered_without_events(&std_nodes, &std_out, plan) {
-                let from = plan.start - Duration::hours(2);
-                match lookup.lifecycle_events(&plan.trail, from, plan.end).await {
+                let from = plan.events_window.0.min(plan.start) - Duration::hours(2);
+                let to = plan.events_window.1.max(plan.end);
+                match lookup.lifecycle_events(&plan.trail, from, to).await {
                     Some(found) => events.extend(found),
                     None => complete = false,
                 }

@@ -251,6 +251,8 @@ struct ShardOut<'a> {
     index: usize,
     count: usize,
     fingerprint: &'a str,
+    selection: &'a str,
+    units: &'a [crate::shard::Unit],
 }
 
 #[derive(Serialize, Default)]
@@ -302,6 +304,8 @@ pub fn render_estate(estate: &EstateReport) -> String {
             index: s.index,
             count: s.count,
             fingerprint: &s.fingerprint,
+            selection: &s.selection,
+            units: &s.units,
         }),
         chains: estate
             .chains

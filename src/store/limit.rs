@@ -70,6 +70,18 @@ impl ObjectStore for Limited {
         .boxed()
     }
 
+    fn list_folders<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        async move {
+            let _permit = self.permit().await?;
+            self.inner.list_folders(bucket, prefix).await
+        }
+        .boxed()
+    }
+
     fn get<'a>(
         &'a self,
         bucket: &'a str,

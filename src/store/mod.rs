@@ -131,6 +131,49 @@ pub trait ObjectStore: Send + Sync {
         bucket: &'a str,
         key: &'a str,
     ) -> BoxFuture<'a, Result<Object, StoreError>>;
+
+    /// The names of the folders directly under `prefix` (which ends in `/`).
+    /// The default skips past each folder found, page by page, and reads on
+    /// past any number of flat objects (which could otherwise hide the
+    /// folders after them); S3 answers it with one delimited listing.
+    fn list_folders<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let mut out: Vec<String> = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = self.list_page(bucket, prefix, after.as_deref()).await?;
+                let mut next: Option<String> = None;
+                for k in &page.keys {
+                    let Some(rest) = k.strip_prefix(prefix) else {
+                        continue;
+                    };
+                    if let Some((name, _)) = rest.split_once('/').filter(|(n, _)| !n.is_empty()) {
+                        if !out.iter().any(|c| c == name) {
+                            out.push(name.to_string());
+                        }
+                        // "/" + 1 is "0": start after every key of this folder.
+                        next = Some(format!("{prefix}{name}0"));
+                        break;
+                    }
+                }
+                let next = match (next, page.truncated, page.keys.last()) {
+                    (Some(n), _, _) => n,
+                    (None, true, Some(last)) => last.clone(),
+                    _ => return Ok(out),
+                };
+                if after.as_deref() >= Some(next.as_str()) {
+                    return Err(StoreError::Io(format!(
+                        "listing of s3://{bucket}/{prefix} did not advance"
+                    )));
+                }
+                after = Some(next);
+            }
+        })
+    }
 }
 
 /// Lists every key under `prefix` after `start_after`, page by page, until

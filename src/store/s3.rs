@@ -181,6 +181,50 @@ impl ObjectStore for S3Store {
         .boxed()
     }
 
+    fn list_folders<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        async move {
+            let client = self.client_for(bucket).await?;
+            let mut out: Vec<String> = Vec::new();
+            let mut token: Option<String> = None;
+            for _page in 0..100_000 {
+                let page = client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .delimiter("/")
+                    .set_continuation_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| map_err(bucket, e))?;
+                for cp in page.common_prefixes() {
+                    let name = cp
+                        .prefix()
+                        .and_then(|p| p.strip_prefix(prefix))
+                        .and_then(|p| p.strip_suffix('/'))
+                        .filter(|n| !n.is_empty() && !n.contains('/'));
+                    if let Some(n) = name {
+                        if !out.iter().any(|c| c == n) {
+                            out.push(n.to_string());
+                        }
+                    }
+                }
+                token = page
+                    .next_continuation_token()
+                    .map(str::to_string)
+                    .filter(|t| !t.is_empty() && page.is_truncated() == Some(true));
+                if token.is_none() {
+                    break;
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
     fn get<'a>(
         &'a self,
         bucket: &'a str,

@@ -58,12 +58,25 @@ fn xml_error(status: u16, code: &str) -> http::Response<s3s::Body> {
 /// Starts s3s-fs on 127.0.0.1:0 on the current runtime.
 pub async fn start_s3() -> S3Server {
     let root = tempfile::tempdir().unwrap();
-    let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
+    let (endpoint, faults) = serve_s3(root.path(), 0).await;
+    S3Server {
+        endpoint,
+        root,
+        faults,
+    }
+}
+
+/// Serves `root` over the S3 API on 127.0.0.1:`port` (0: any), with TCP_NODELAY
+/// (s3s-fs' own binary leaves it off, and delayed ACKs then cost ~40 ms a request).
+pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>) {
+    let fs = s3s_fs::FileSystem::new(root).unwrap();
     let mut b = s3s::service::S3ServiceBuilder::new(fs);
     b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
     let s3 = b.build();
     let faults = Arc::new(Faults::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let f = faults.clone();
     tokio::spawn(async move {
@@ -71,6 +84,7 @@ pub async fn start_s3() -> S3Server {
             let Ok((socket, _)) = listener.accept().await else {
                 continue;
             };
+            let _ = socket.set_nodelay(true);
             let s3 = s3.clone();
             let f = f.clone();
             let svc = service_fn(move |req: http::Request<Incoming>| {
@@ -130,11 +144,7 @@ pub async fn start_s3() -> S3Server {
             });
         }
     });
-    S3Server {
-        endpoint,
-        root,
-        faults,
-    }
+    (endpoint, faults)
 }
 
 /// Reads a whole request body (test endpoint helper).
@@ -178,7 +188,9 @@ pub struct CountedRun {
 
 /// Runs the binary with a clean AWS environment plus `env`.
 pub async fn run_bin(args: &[&str], env: &[(String, String)]) -> CountedRun {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_trailproof"));
+    let mut cmd = tokio::process::Command::new(
+        option_env!("CARGO_BIN_EXE_trailproof").unwrap_or("trailproof"),
+    );
     cmd.args(args);
     for (k, _) in std::env::vars() {
         if k.starts_with("AWS_") {
