@@ -298,6 +298,52 @@ impl ObjectStore for LocalStore {
         // The body itself is read on a blocking thread by the caller.
         async move { self.get_blocking(bucket, key) }.boxed()
     }
+
+    /// One directory read instead of the default's walks.
+    fn list_folders<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        async move {
+            let bucket_dir = self.path_for(bucket, "x").map(|p| p.with_file_name(""))?;
+            if !bucket_dir.is_dir() {
+                return Err(StoreError::NoSuchBucket(bucket.to_string()));
+            }
+            let dir_part = prefix.trim_end_matches('/');
+            let dir = if dir_part.is_empty() {
+                bucket_dir
+            } else {
+                if check_segment_path(dir_part, true).is_err() {
+                    return Ok(Vec::new());
+                }
+                bucket_dir.join(dir_part)
+            };
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    return Ok(Vec::new())
+                }
+                Err(e) => return Err(StoreError::Io(e.to_string())),
+            };
+            let mut out = Vec::new();
+            for entry in entries.flatten() {
+                // Symlinked directories are not entered when listing either.
+                let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+                if let (true, Some(name)) = (is_dir, entry.file_name().to_str()) {
+                    out.push(name.to_string());
+                }
+            }
+            out.sort();
+            Ok(out)
+        }
+        .boxed()
+    }
 }
 
 #[cfg(test)]
