@@ -73,7 +73,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
 /// The validated, typed form of `validate`'s arguments.
 struct Request {
     arn: TrailArn,
-    start: Timestamp,
+    /// None: from the checkpoint.
+    start: Option<Timestamp>,
     end: Timestamp,
     accounts: Pick,
     regions: Pick,
@@ -88,12 +89,20 @@ impl Request {
 
 fn request(args: &ValidateArgs) -> Result<Request, AppError> {
     let arn = TrailArn::parse(&args.trail_arn).map_err(usage)?;
-    let start = parse_user_time(&args.start_time).map_err(usage)?;
+    let start = match &args.start_time {
+        Some(s) => Some(parse_user_time(s).map_err(usage)?),
+        None if args.checkpoint.is_some() => None,
+        None => {
+            return Err(usage(
+                "--start-time is required (or a --checkpoint to start from)",
+            ))
+        }
+    };
     let end = match &args.end_time {
         Some(s) => parse_user_time(s).map_err(usage)?,
         None => chrono::Utc::now(),
     };
-    if start > end {
+    if start.is_some_and(|s| s > end) {
         return Err(usage(
             "Invalid time range specified: start-time must occur before end-time",
         ));
@@ -463,12 +472,39 @@ async fn run_chains(
         Some(o) => Some(o.clone()),
         None => discover_org(store.as_ref(), args, req, &bucket, &live).await?,
     };
+    let started = std::time::Instant::now();
+    let settings = crate::checkpoint::Settings {
+        trail_arn: req.arn.arn.clone(),
+        bucket: bucket.clone(),
+        prefix: args.s3_prefix.clone(),
+        organization_id: org.clone(),
+    };
+    let old = load_checkpoint(args, &settings).await?;
+    if old.is_some() && args.shard.is_some() {
+        return Err(usage("--checkpoint and --shard cannot be combined"));
+    }
+    let start =
+        match (req.start, &old) {
+            (Some(s), _) => s,
+            (None, Some(cp)) => cp
+                .chains
+                .iter()
+                .filter_map(|r| r.end_time())
+                .min()
+                .ok_or_else(|| usage("the checkpoint records no chain: give --start-time"))?,
+            (None, None) => return Err(usage(
+                "--start-time is required for the first run (the checkpoint does not exist yet)",
+            )),
+        };
+    if start > req.end {
+        return Err(usage("the checkpoint is newer than --end-time"));
+    }
     let base = Plan {
         trail: req.arn.clone(),
         digest_bucket: bucket.clone(),
         root: AccountRoot::new(args.s3_prefix.as_deref(), org.as_deref(), &req.arn.account),
         source_region: req.arn.region.clone(),
-        start: req.start,
+        start,
         end: req.end,
         now: chrono::Utc::now(),
         grace: chrono::Duration::minutes(args.delivery_grace),
@@ -478,7 +514,8 @@ async fn run_chains(
         status: None,
         known_events,
         allow_gaps: args.allow_gaps,
-        events_window: (req.start, req.end),
+        checkpoint: None,
+        events_window: (start, req.end),
         local_copy: args.local.is_some(),
         keys_from_file: args.public_keys.is_some(),
         require_digest_folder: true,
@@ -497,6 +534,10 @@ async fn run_chains(
             s.covers_region = region == req.arn.region || live.multi_region == Some(true);
             s
         });
+        if let Some(r) = old.as_ref().and_then(|cp| cp.record(account, region)) {
+            p.start = r.end_time().unwrap_or(p.start);
+            p.checkpoint = Some(r.clone());
+        }
         p
     };
     let shard = match &args.shard {
@@ -511,7 +552,10 @@ async fn run_chains(
             render_single(&report, args, account, region, out)
         })
         .await?;
-        return Ok(report.exit_code());
+        let summaries = vec![report.chain_summary(account, region)];
+        let code = report.exit_code();
+        finish(args, settings, old, summaries, code, started).await?;
+        return Ok(code);
     }
     let mut notes = live.notes.clone();
     let chains = match req.single() {
@@ -542,9 +586,9 @@ async fn run_chains(
         .map(|c| (c.account.clone(), c.region.clone()))
         .collect();
     let (units, shard_info) = match shard {
-        None => (crate::shard::units(&ids, req.start, req.end, 1), None),
+        None => (crate::shard::units(&ids, start, req.end, 1), None),
         Some(s) => {
-            let all = crate::shard::units(&ids, req.start, req.end, s.count);
+            let all = crate::shard::units(&ids, start, req.end, s.count);
             if args.end_time.is_none() {
                 return Err(usage(
                     "--shard needs --end-time: every shard must validate the same window",
@@ -569,7 +613,7 @@ async fn run_chains(
                 args.local.is_some()
             );
             let fingerprint =
-                crate::shard::fingerprint(&req.arn.arn, req.start, req.end, &selection, &all);
+                crate::shard::fingerprint(&req.arn.arn, start, req.end, &selection, &all);
             let mine = crate::shard::mine(&all, s);
             let info = ShardInfo {
                 index: s.index,
@@ -591,6 +635,10 @@ async fn run_chains(
                 .clone();
             let mut p = chain_plan(&c.account, &c.region);
             p.require_digest_folder = single;
+            if p.checkpoint.is_none() && req.start.is_none() {
+                // A chain the checkpoint does not know has no start.
+                p.start = start;
+            }
             if let Some((a, b)) = u.slice {
                 p.start = a;
                 p.end = b;
@@ -601,13 +649,13 @@ async fn run_chains(
     let job = crate::estate::Job {
         units,
         trail_arn: req.arn.arn.clone(),
-        start: req.start,
+        start,
         end: req.end,
         notes,
         shard: shard_info,
     };
     let mut buf = Vec::new();
-    let code = match &args.output {
+    let (code, summaries) = match &args.output {
         None => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
@@ -619,7 +667,71 @@ async fn run_chains(
     if args.output.is_some() {
         to_output(args, |out| out.write_all(&buf).map_err(operational)).await?;
     }
+    finish(args, settings, old, summaries, code, started).await?;
     Ok(code)
+}
+
+/// The checkpoint given with --checkpoint, or None when it does not exist
+/// yet (the first run); anything unusable is an error, never a silent full
+/// or empty run.
+async fn load_checkpoint(
+    args: &ValidateArgs,
+    settings: &crate::checkpoint::Settings,
+) -> Result<Option<crate::checkpoint::Checkpoint>, AppError> {
+    let Some(target) = &args.checkpoint else {
+        return Ok(None);
+    };
+    match crate::output::read_optional(target, args.profile.as_deref()).await {
+        Ok(None) => Ok(None),
+        Ok(Some(bytes)) => crate::checkpoint::Checkpoint::parse(target, &bytes, settings)
+            .map(Some)
+            .map_err(usage),
+        Err(e) => Err(operational(e)),
+    }
+}
+
+/// After a complete run: the new checkpoint and the metrics.
+async fn finish(
+    args: &ValidateArgs,
+    settings: crate::checkpoint::Settings,
+    old: Option<crate::checkpoint::Checkpoint>,
+    summaries: Vec<crate::report::ChainSummary>,
+    code: i32,
+    started: std::time::Instant,
+) -> Result<(), AppError> {
+    if let Some(target) = &args.checkpoint {
+        let proven: Vec<crate::checkpoint::Record> = summaries
+            .iter()
+            .filter(|s| s.exit_code == crate::report::exit::PROVEN)
+            .filter_map(|s| {
+                let n = s.newest.as_ref()?;
+                Some(crate::checkpoint::Record {
+                    account: s.account.clone(),
+                    region: s.region.clone(),
+                    bucket: n.bucket.clone(),
+                    key: n.key.clone(),
+                    end: crate::timefmt::display(n.end),
+                    signature: n.signature.clone(),
+                    sha256: n.sha256.clone(),
+                })
+            })
+            .collect();
+        let kept: Vec<(String, String)> = summaries
+            .iter()
+            .map(|s| (s.account.clone(), s.region.clone()))
+            .collect();
+        let cp = crate::checkpoint::next(settings, old.as_ref(), proven, &kept, chrono::Utc::now());
+        crate::output::write(target, cp.to_json().into_bytes(), args.profile.as_deref())
+            .await
+            .map_err(operational)?;
+    }
+    if let Some(path) = &args.metrics {
+        let text = crate::metrics::render(&summaries, code, started.elapsed().as_secs_f64());
+        crate::output::write(&path.to_string_lossy(), text.into_bytes(), None)
+            .await
+            .map_err(operational)?;
+    }
+    Ok(())
 }
 
 /// The chains of an estate: the bucket's folders for the selection, plus

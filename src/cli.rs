@@ -101,8 +101,9 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub trail_arn: String,
     /// Start of the range: RFC 3339 (offsets are converted to UTC) or YYYY-MM-DD.
+    /// Optional with a --checkpoint that records every chain.
     #[arg(long)]
-    pub start_time: String,
+    pub start_time: Option<String>,
     /// End of the range (default: now).
     #[arg(long)]
     pub end_time: Option<String>,
@@ -173,6 +174,14 @@ pub struct ValidateArgs {
     /// instead of stdout.
     #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
     pub output: Option<String>,
+    /// Start each chain at its newest verified digest recorded here (a file,
+    /// or s3://bucket/key), and record the new newest ones after a complete
+    /// run (written atomically; on S3 only if nobody else wrote it since).
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    pub checkpoint: Option<String>,
+    /// Write Prometheus metrics (node_exporter textfile format) to FILE, atomically.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Lifecycle records that explain gaps offline: the JSON printed by
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
     #[arg(long, value_name = "FILE")]

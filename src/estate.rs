@@ -5,7 +5,9 @@
 use crate::cli::{Format, ValidateArgs};
 use crate::engine::{Engine, EngineError, Plan};
 use crate::planning::ChainPlan;
-use crate::report::{exit, ChainReport, EstateReport, ObjectVerdict, Report, ShardInfo};
+use crate::report::{
+    exit, ChainReport, ChainSummary, EstateReport, ObjectVerdict, Report, ShardInfo,
+};
 use crate::timefmt::Timestamp;
 use futures::stream::{self, StreamExt};
 use std::io::Write;
@@ -62,6 +64,7 @@ fn empty_report(plan: &Plan) -> Report {
         untrusted: Vec::new(),
         unproven: Vec::new(),
         allow_gaps: plan.allow_gaps,
+        newest: None,
     }
 }
 
@@ -80,13 +83,14 @@ pub struct Job {
 }
 
 /// Validates every unit and writes the report to `out` in the chosen
-/// format; returns the worst exit status over the chains.
+/// format; returns the worst exit status over the chains, and what a
+/// checkpoint and the metrics need of each.
 pub async fn run(
     engine: &Engine,
     job: Job,
     args: &ValidateArgs,
     out: &mut dyn Write,
-) -> Result<i32, EstateError> {
+) -> Result<(i32, Vec<ChainSummary>), EstateError> {
     let mut results = stream::iter(job.units)
         .map(|(chain, plan, slice)| async move {
             let r = engine.validate(&plan).await;
@@ -96,6 +100,7 @@ pub async fn run(
     let mut kept: Vec<ChainReport> = Vec::new();
     let (mut tampered, mut unproven, mut count) = (0usize, 0usize, 0usize);
     let mut codes = Vec::new();
+    let mut summaries = Vec::new();
     while let Some((chain, slice, result)) = results.next().await {
         let mut report = result?;
         if chain.expected_because.is_some() && !chain.has_digest_folder && !chain.has_log_folder {
@@ -112,6 +117,7 @@ pub async fn run(
             report,
         };
         let code = c.report.exit_code();
+        summaries.push(c.report.chain_summary(&c.account, &c.region));
         codes.push(code);
         count += 1;
         tampered += usize::from(code == exit::TAMPERED);
@@ -139,7 +145,7 @@ pub async fn run(
             code,
         );
         writeln!(out, "{line}").map_err(EstateError::Write)?;
-        return Ok(code);
+        return Ok((code, summaries));
     }
     sort_chains(&mut kept);
     let estate = EstateReport {
@@ -151,7 +157,7 @@ pub async fn run(
         shard: job.shard,
     };
     render(&estate, args.format, args.verbose, out).map_err(EstateError::Write)?;
-    Ok(code)
+    Ok((code, summaries))
 }
 
 /// By account, region, then slice.

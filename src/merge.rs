@@ -257,6 +257,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
             .collect(),
         unproven: c.unproven,
         allow_gaps: c.summary.allow_gaps,
+        newest: None,
     };
     ChainReport {
         account: c.account,

@@ -52,6 +52,28 @@ pub async fn write(target: &str, bytes: Vec<u8>, profile: Option<&str>) -> Resul
         })
 }
 
+/// Reads what `write` wrote, or None when nothing is there yet.
+pub async fn read_optional(source: &str, profile: Option<&str>) -> Result<Option<Vec<u8>>, String> {
+    if let Some((bucket, key)) = s3_target(source) {
+        let store = s3(profile).await;
+        return match store.get(bucket, key).await {
+            Ok(obj) => obj
+                .body
+                .read_to_vec(64 * 1024 * 1024)
+                .await
+                .map(Some)
+                .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}")),
+            Err(crate::store::StoreError::NotFound) => Ok(None),
+            Err(e) => Err(format!("cannot read s3://{bucket}/{key}: {e}")),
+        };
+    }
+    match std::fs::read(source) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {source}: {e}")),
+    }
+}
+
 /// Reads a report written by `write`.
 pub async fn read(source: &str, profile: Option<&str>) -> Result<Vec<u8>, String> {
     const MAX_REPORT: u64 = 4 * 1024 * 1024 * 1024;

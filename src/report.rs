@@ -337,6 +337,51 @@ pub struct Report {
     pub unproven: Vec<String>,
     /// `--allow-gaps`: unexplained gaps do not change the status (AWS CLI behaviour).
     pub allow_gaps: bool,
+    /// The newest verified standard digest (what a checkpoint records).
+    pub newest: Option<NewestDigest>,
+}
+
+/// The newest verified digest of a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewestDigest {
+    pub bucket: String,
+    pub key: String,
+    pub end: Timestamp,
+    pub signature: String,
+    pub sha256: String,
+}
+
+/// What scheduled runs keep of a chain's report: enough for the checkpoint
+/// and the metrics, whatever the output format dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainSummary {
+    pub account: String,
+    pub region: String,
+    pub exit_code: i32,
+    pub newest: Option<NewestDigest>,
+    pub counts: Summary,
+    pub gaps_explained: usize,
+    pub gaps_unexplained: usize,
+    pub untrusted_seconds: i64,
+}
+
+impl Report {
+    pub fn chain_summary(&self, account: &str, region: &str) -> ChainSummary {
+        ChainSummary {
+            account: account.to_string(),
+            region: region.to_string(),
+            exit_code: self.exit_code(),
+            newest: self.newest.clone(),
+            counts: self.summary(),
+            gaps_explained: self.gaps.iter().filter(|g| g.explained).count(),
+            gaps_unexplained: self.gaps.iter().filter(|g| g.unexplained()).count(),
+            untrusted_seconds: self
+                .untrusted
+                .iter()
+                .map(|u| (u.end - u.start).num_seconds())
+                .sum(),
+        }
+    }
 }
 
 impl Report {

@@ -19,11 +19,19 @@ pub(super) struct Chains<'a> {
 }
 
 /// Every log file the chains' digests list, valid digests' hashes first seen.
-pub(super) fn log_book(chains: &[(&[Node], &ChainOutcome)]) -> LogBook {
+pub(super) fn log_book(
+    chains: &[(&[Node], &ChainOutcome)],
+    skip: Option<&crate::checkpoint::Record>,
+) -> LogBook {
     let mut book = LogBook::default();
     for (nodes, out) in chains {
         for &idx in &out.order {
             let node = out.node(nodes, idx);
+            // The checkpointed digest's log files were verified by the run
+            // that recorded it.
+            if skip.is_some_and(|r| r.bucket == node.bucket && r.key == node.key) {
+                continue;
+            }
             let valid = out.verdicts[idx].0 == Status::Valid;
             if let Some(d) = node.parsed() {
                 for lf in &d.log_files {
@@ -58,6 +66,7 @@ pub(super) fn report(
         untrusted: Vec::new(),
         unproven: closure.unproven.clone(),
         allow_gaps: plan.allow_gaps,
+        newest: newest(chains.std_nodes, chains.std_out),
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();
     for (nodes, out) in [
@@ -157,6 +166,24 @@ fn push_chain(
         }
         push_gaps(report, idx);
     }
+}
+
+/// The newest standard digest that verified and keeps its verdict (a
+/// broken link makes it invalid): what a checkpoint may record.
+fn newest(nodes: &[Node], out: &ChainOutcome) -> Option<crate::report::NewestDigest> {
+    nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| out.verdicts[*i].0 == Status::Valid)
+        .filter_map(|(_, n)| Some((n, n.verified()?)))
+        .max_by_key(|(_, v)| v.digest.end)
+        .map(|(n, v)| crate::report::NewestDigest {
+            bucket: n.bucket.clone(),
+            key: n.key.clone(),
+            end: v.digest.end,
+            signature: v.signature_hex.clone(),
+            sha256: v.sha256_hex.clone(),
+        })
 }
 
 /// A digest's window: as signed when verified; else as written (for

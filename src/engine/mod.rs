@@ -53,6 +53,9 @@ pub struct Plan {
     pub known_events: Vec<LifecycleEvent>,
     /// Unexplained gaps do not change the exit status.
     pub allow_gaps: bool,
+    /// The previous run's newest verified digest of this chain: the run
+    /// starts there and must find it unchanged and vouched for.
+    pub checkpoint: Option<crate::checkpoint::Record>,
     /// The whole run's window, for LookupEvents: a gap across a shard's
     /// time slice is explained by records outside the slice.
     pub events_window: (Timestamp, Timestamp),
@@ -177,13 +180,19 @@ impl Engine {
                 )
                 .await?,
         );
-        let walk = self.walk_digests(plan, &series, &mut keyset).await?;
+        let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
         refuse_operator_mistakes(&walk, plan)?;
+        if let Some(record) = &plan.checkpoint {
+            crate::checkpoint::check(record, &mut walk.nodes);
+        }
         let (std_nodes, bf_nodes): (Vec<Node>, Vec<Node>) =
             walk.nodes.into_iter().partition(|n| !n.backfill);
         let mut std_out = chain::analyze(&std_nodes, &series);
         let bf_out = chain::analyze(&bf_nodes, &series);
-        let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)]);
+        let book = assemble::log_book(
+            &[(&std_nodes, &std_out), (&bf_nodes, &bf_out)],
+            plan.checkpoint.as_ref(),
+        );
         let (log_verdicts, mut events, mut complete) = self
             .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
             .await;

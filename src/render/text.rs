@@ -286,6 +286,7 @@ mod tests {
             untrusted: vec![],
             unproven: vec![],
             allow_gaps: true,
+            newest: None,
         }
     }
 
