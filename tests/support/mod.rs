@@ -230,8 +230,6 @@ pub async fn sim_upload_at(
         dir.to_str().unwrap(),
         "--start-time",
         start,
-        "--hours",
-        "6",
         "--logs-per-hour",
         "3",
         "--records-per-log",

@@ -1,0 +1,224 @@
+//! Scheduled runs offline: a checkpointed run, a second run that checks
+//! only what is new yet proves the link to the first, deletion or rewriting
+//! behind the checkpoint, unusable checkpoints, and the metrics file.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+
+fn simulate(dir: &Path) {
+    let out = Command::new(BIN)
+        .args([
+            "simulate",
+            "--out",
+            dir.to_str().unwrap(),
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--hours",
+            "12",
+            "--logs-per-hour",
+            "3",
+            "--records-per-log",
+            "3",
+            "--seed",
+            "8",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn run(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let keys = dir.join("public-keys.json");
+    let mut args = vec![
+        "validate",
+        "--local",
+        dir.to_str().unwrap(),
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--trail-arn",
+        ARN,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+fn checkpoint(dir: &Path) -> PathBuf {
+    dir.join("checkpoint.json")
+}
+
+fn first_run(dir: &Path) -> Value {
+    let cp = checkpoint(dir);
+    let (code, _, err) = run(
+        dir,
+        &[
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-01T06:00:00Z",
+            "--checkpoint",
+            cp.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap()
+}
+
+fn second_run(dir: &Path) -> (i32, Value, String) {
+    let cp = checkpoint(dir);
+    run(
+        dir,
+        &[
+            "--end-time",
+            "2026-03-01T12:00:00Z",
+            "--checkpoint",
+            cp.to_str().unwrap(),
+        ],
+    )
+}
+
+fn problem_of(v: &Value, key: &str) -> Option<String> {
+    v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["key"] == key)
+        .map(|d| d["problem"].as_str().unwrap_or("").to_string())
+}
+
+#[test]
+fn the_next_run_checks_only_what_is_new_and_proves_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let cp = first_run(dir.path());
+    assert_eq!(cp["trailproof_checkpoint"], 1);
+    let rec = &cp["chains"][0];
+    // The look-ahead digest (the first past end + 1 h) is the newest verified one.
+    assert_eq!(rec["end"], "2026-03-01T08:00:00Z");
+
+    let (code, v, err) = second_run(dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["requested"]["start"], "2026-03-01T08:00:00Z");
+    // The recorded digest and the four after it; only the new hours' logs.
+    assert_eq!(v["summary"]["digests"]["total"], 5, "{v:#}");
+    assert_eq!(v["summary"]["logs"]["total"], 12);
+    assert_eq!(
+        problem_of(&v, rec["key"].as_str().unwrap()).as_deref(),
+        Some("")
+    );
+    let cp2: Value =
+        serde_json::from_str(&std::fs::read_to_string(checkpoint(dir.path())).unwrap()).unwrap();
+    assert_eq!(cp2["chains"][0]["end"], "2026-03-01T12:00:00Z");
+}
+
+#[test]
+fn deletion_or_rewriting_behind_the_checkpoint_is_found() {
+    // The checkpointed digest deleted.
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let cp = first_run(dir.path());
+    let key = cp["chains"][0]["key"].as_str().unwrap().to_string();
+    let path = dir.path().join("trailproof-sample-bucket").join(&key);
+    std::fs::remove_file(&path).unwrap();
+    let (code, v, err) = second_run(dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(problem_of(&v, &key).as_deref(), Some("not_found"));
+    // A failed run does not advance the checkpoint past the finding.
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(checkpoint(dir.path())).unwrap()).unwrap();
+    assert_eq!(again["chains"][0]["key"], key.as_str());
+
+    // The checkpointed digest swapped for another (the record no longer matches).
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    first_run(dir.path());
+    let text = std::fs::read_to_string(checkpoint(dir.path())).unwrap();
+    let mut cp: Value = serde_json::from_str(&text).unwrap();
+    cp["chains"][0]["sha256"] = Value::from("00".repeat(32));
+    std::fs::write(checkpoint(dir.path()), cp.to_string()).unwrap();
+    let key = cp["chains"][0]["key"].as_str().unwrap().to_string();
+    let (code, v, _) = second_run(dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(problem_of(&v, &key).as_deref(), Some("chain_link"));
+
+    // The chain after it rewritten so that nothing vouches for it.
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let cp = first_run(dir.path());
+    let key = cp["chains"][0]["key"].as_str().unwrap().to_string();
+    let next = key.replace("20260301T080000Z", "20260301T090000Z");
+    let next_path = dir.path().join("trailproof-sample-bucket").join(&next);
+    std::fs::remove_file(&next_path).unwrap();
+    let (code, v, _) = second_run(dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(problem_of(&v, &next).as_deref(), Some("not_found"));
+}
+
+#[test]
+fn unusable_checkpoints_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let cp = first_run(dir.path());
+    let path = checkpoint(dir.path());
+    let one = |text: &str, needle: &str| {
+        std::fs::write(&path, text).unwrap();
+        let (code, v, err) = second_run(dir.path());
+        assert_eq!(code, 2, "{v:#}");
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    };
+    one("{not json", "not a trailproof checkpoint");
+    let mut old = cp.clone();
+    old["trailproof_checkpoint"] = Value::from(0);
+    one(&old.to_string(), "format version 0");
+    let mut foreign = cp.clone();
+    foreign["settings"]["bucket"] = Value::from("another-bucket");
+    one(&foreign.to_string(), "was made for");
+    // No checkpoint yet and no --start-time: say what is needed.
+    std::fs::remove_file(&path).unwrap();
+    let (code, _, err) = second_run(dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("--start-time"), "{err}");
+}
+
+#[test]
+fn metrics_file_holds_one_sample_per_chain_and_status() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let metrics = dir.path().join("trailproof.prom");
+    let (code, _, err) = run(
+        dir.path(),
+        &[
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-01T12:00:00Z",
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let chain = "account=\"123456789012\",region=\"us-east-1\"";
+    for want in [
+        format!("trailproof_objects{{{chain},kind=\"digest\",status=\"valid\"}} 12"),
+        format!("trailproof_objects{{{chain},kind=\"log\",status=\"valid\"}} 36"),
+        format!("trailproof_chain_exit_status{{{chain}}} 0"),
+        format!("trailproof_newest_verified_digest_end_seconds{{{chain}}} 1772366400"),
+        "trailproof_exit_status 0".to_string(),
+    ] {
+        assert!(text.lines().any(|l| l == want), "{want} missing:\n{text}");
+    }
+}
