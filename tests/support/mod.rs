@@ -240,6 +240,9 @@ pub async fn sim_upload_at(
         bucket,
         "--upload",
     ];
+    if !extra.contains(&"--hours") {
+        args.extend_from_slice(&["--hours", "6"]);
+    }
     args.extend_from_slice(extra);
     let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
     assert_eq!(
