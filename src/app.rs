@@ -552,6 +552,13 @@ async fn run_chains(
             render_single(&report, args, account, region, out)
         })
         .await?;
+        if let Some(path) = &args.html {
+            let html = crate::render::html::render_single(&report, account, region)
+                .map_err(operational)?;
+            crate::output::write(&path.to_string_lossy(), html.into_bytes(), None)
+                .await
+                .map_err(operational)?;
+        }
         let summaries = vec![report.chain_summary(account, region)];
         let code = report.exit_code();
         finish(args, settings, old, summaries, code, started).await?;

@@ -179,6 +179,9 @@ pub struct ValidateArgs {
     /// run (written atomically; on S3 only if nobody else wrote it since).
     #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub checkpoint: Option<String>,
+    /// Also write a self-contained HTML report (timeline, findings, untrusted spans) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Write Prometheus metrics (node_exporter textfile format) to FILE, atomically.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,

@@ -23,6 +23,8 @@ pub enum EstateError {
     Engine(#[from] EngineError),
     #[error("cannot write the report: {0}")]
     Write(std::io::Error),
+    #[error("cannot write the HTML report: {0}")]
+    Html(String),
 }
 
 /// A chain whose folders cannot be listed is a finding on that chain, not
@@ -123,11 +125,12 @@ pub async fn run(
         tampered += usize::from(code == exit::TAMPERED);
         unproven += usize::from(code == exit::UNPROVEN);
         if args.format == Format::Jsonl && job.shard.is_none() {
-            // Written and dropped as each chain finishes.
+            // Written and dropped as each chain finishes (kept only for --html).
             for line in crate::render::jsonl::estate_chain_lines(&c, args.verbose) {
                 writeln!(out, "{line}").map_err(EstateError::Write)?;
             }
-        } else {
+        }
+        if args.format != Format::Jsonl || job.shard.is_some() || args.html.is_some() {
             kept.push(c);
         }
     }
@@ -145,7 +148,6 @@ pub async fn run(
             code,
         );
         writeln!(out, "{line}").map_err(EstateError::Write)?;
-        return Ok((code, summaries));
     }
     sort_chains(&mut kept);
     let estate = EstateReport {
@@ -156,7 +158,15 @@ pub async fn run(
         notes: job.notes,
         shard: job.shard,
     };
-    render(&estate, args.format, args.verbose, out).map_err(EstateError::Write)?;
+    if args.format != Format::Jsonl || estate.shard.is_some() {
+        render(&estate, args.format, args.verbose, out).map_err(EstateError::Write)?;
+    }
+    if let Some(path) = &args.html {
+        let html = crate::render::html::render(&estate).map_err(EstateError::Html)?;
+        crate::output::write(&path.to_string_lossy(), html.into_bytes(), None)
+            .await
+            .map_err(EstateError::Html)?;
+    }
     Ok((code, summaries))
 }
 
