@@ -38,11 +38,11 @@ pub enum AppError {
     Operational(String),
 }
 
-fn usage(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn usage(e: impl std::fmt::Display) -> AppError {
     AppError::Usage(e.to_string())
 }
 
-fn operational(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn operational(e: impl std::fmt::Display) -> AppError {
     AppError::Operational(e.to_string())
 }
 
@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Simulate(args) => simulate(args),
         Command::Keys(args) => runtime().and_then(|rt| rt.block_on(keys(args))),
         Command::Merge(args) => runtime().and_then(|rt| rt.block_on(merge(args))),
+        Command::Acquire(cmd) => runtime().and_then(|rt| rt.block_on(crate::acquire::run(cmd))),
     };
     match result {
         Ok(code) => code,
@@ -71,13 +72,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
 }
 
 /// The validated, typed form of `validate`'s arguments.
-struct Request {
-    arn: TrailArn,
+pub(crate) struct Request {
+    pub(crate) arn: TrailArn,
     /// None: from the checkpoint.
-    start: Option<Timestamp>,
-    end: Timestamp,
-    accounts: Pick,
-    regions: Pick,
+    pub(crate) start: Option<Timestamp>,
+    pub(crate) end: Timestamp,
+    pub(crate) accounts: Pick,
+    pub(crate) regions: Pick,
 }
 
 impl Request {
@@ -87,7 +88,7 @@ impl Request {
     }
 }
 
-fn request(args: &ValidateArgs) -> Result<Request, AppError> {
+pub(crate) fn request(args: &ValidateArgs) -> Result<Request, AppError> {
     let arn = TrailArn::parse(&args.trail_arn).map_err(usage)?;
     let start = match &args.start_time {
         Some(s) => Some(parse_user_time(s).map_err(usage)?),
@@ -205,9 +206,11 @@ fn sole_bucket(dir: &Path) -> Result<String, AppError> {
 
 async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
     let req = request(&args)?;
-    let Some(dir) = &args.local else {
+    let Some(dir) = args.local.clone() else {
         return validate_live(args, req).await;
     };
+    let args = acquired_defaults(args, &dir);
+    let dir = &dir;
     let Some(keys_path) = &args.public_keys else {
         return Err(usage("--public-keys FILE is required with --local"));
     };
@@ -253,6 +256,32 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
     .await
 }
 
+/// A directory written by `trailproof acquire` carries the keys, the
+/// lifecycle records and the trail's settings: used unless given.
+fn acquired_defaults(mut args: ValidateArgs, dir: &Path) -> ValidateArgs {
+    use crate::acquire::{EVENTS_FILE, KEYS_FILE, TRAIL_FILE};
+    if args.public_keys.is_none() && dir.join(KEYS_FILE).is_file() {
+        args.public_keys = Some(dir.join(KEYS_FILE));
+    }
+    if args.gap_events.is_none() && dir.join(EVENTS_FILE).is_file() {
+        args.gap_events = Some(dir.join(EVENTS_FILE));
+    }
+    let trail: Option<serde_json::Value> = std::fs::read(dir.join(TRAIL_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    if let Some(t) = trail.as_ref().and_then(|t| t["trailList"].get(0)) {
+        if t["TrailARN"].as_str() == Some(args.trail_arn.as_str()) {
+            if args.s3_bucket.is_none() {
+                args.s3_bucket = t["S3BucketName"].as_str().map(str::to_string);
+            }
+            if args.s3_prefix.is_none() {
+                args.s3_prefix = t["S3KeyPrefix"].as_str().map(str::to_string);
+            }
+        }
+    }
+    args
+}
+
 /// What live mode adds to a run: CloudTrail's view of the trail.
 #[derive(Default)]
 struct Live {
@@ -268,6 +297,16 @@ struct Live {
 
 /// Live mode: S3 and the CloudTrail API through the standard AWS configuration.
 async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError> {
+    live_run(args, req, None).await
+}
+
+/// A live run; with `acquire`, every object read or listed in the trail's
+/// folders is also copied into that directory (see `acquire.rs`).
+pub(crate) async fn live_run(
+    args: ValidateArgs,
+    req: Request,
+    acquire: Option<&crate::acquire::Capture>,
+) -> Result<i32, AppError> {
     let home_or_single = req
         .single()
         .map_or(req.arn.region.clone(), |(_, r)| r.to_string());
@@ -329,7 +368,11 @@ async fn validate_live(args: ValidateArgs, req: Request) -> Result<i32, AppError
     }
     let path_style = args.s3_path_style
         || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
-    let store = Arc::new(S3Store::new(cfg.clone(), path_style, args.max_attempts));
+    let mut store: Arc<dyn ObjectStore> =
+        Arc::new(S3Store::new(cfg.clone(), path_style, args.max_attempts));
+    if let Some(capture) = acquire {
+        store = capture.wrap(store, &cfg, &cloudtrail, info.as_ref());
+    }
     if req.accounts == Pick::All && live.organization_trail != Some(false) {
         live.org_accounts = Some(crate::organizations::active_accounts(&cfg).await);
     }

@@ -27,6 +27,20 @@ pub enum Command {
     /// Combine the reports of `validate --shard K/N` (files or s3:// URLs) into
     /// the report and exit status of the unsharded run.
     Merge(MergeArgs),
+    /// Copy a trail's evidence for the window (digests with their metadata, log
+    /// files, public keys, gap records, the trail's description) into DIR in the
+    /// --local layout, with manifest.json and SHA256SUMS, for offline re-verification.
+    Acquire(AcquireCmd),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AcquireCmd {
+    /// Directory to copy into (resumable: files a previous attempt's
+    /// manifest vouches for are not fetched again).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub validate: ValidateArgs,
 }
 
 #[derive(Args, Debug, Clone)]

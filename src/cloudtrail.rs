@@ -246,6 +246,28 @@ impl CloudTrail {
         start: Timestamp,
         end: Timestamp,
     ) -> Option<Vec<LifecycleEvent>> {
+        let raw = self.lookup_raw(arn, start, end).await?;
+        Some(
+            raw.iter()
+                .filter_map(|e| {
+                    let text = e.get("CloudTrailEvent")?.as_str()?;
+                    let record: serde_json::Value = serde_json::from_str(text).ok()?;
+                    from_record(&record, arn, EventSource::LookupEvents)
+                })
+                .collect(),
+        )
+    }
+
+    /// The trail-lifecycle events of [start, end] as `aws cloudtrail
+    /// lookup-events` prints them (EventId, EventName, EventTime,
+    /// CloudTrailEvent), one event name at a time, every page, paced under
+    /// the API's limit; None when any call failed.
+    pub async fn lookup_raw(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<Vec<serde_json::Value>> {
         let client = self.client(&arn.region);
         let mut out = Vec::new();
         let mut calls = 0usize;
@@ -269,7 +291,9 @@ impl CloudTrail {
                     tokio::time::sleep(LOOKUP_SPACING).await;
                 }
                 calls += 1;
-                let Ok(page) = client
+                // Part of the answer is no answer: a lost restart record
+                // could make a stop look final.
+                let page = client
                     .lookup_events()
                     .lookup_attributes(attr.clone())
                     .start_time(to_smithy(start))
@@ -277,21 +301,16 @@ impl CloudTrail {
                     .set_next_token(token.clone())
                     .send()
                     .await
-                else {
-                    // Part of the answer is no answer: a lost restart record
-                    // could make a stop look final.
-                    return None;
-                };
+                    .ok()?;
                 for e in page.events() {
-                    let Some(raw) = e.cloud_trail_event() else {
-                        continue;
-                    };
-                    let Ok(record) = serde_json::from_str::<serde_json::Value>(raw) else {
-                        continue;
-                    };
-                    if let Some(ev) = from_record(&record, arn, EventSource::LookupEvents) {
-                        out.push(ev);
-                    }
+                    out.push(serde_json::json!({
+                        "EventId": e.event_id(),
+                        "EventName": e.event_name(),
+                        "EventTime": e.event_time().and_then(to_chrono).map(crate::timefmt::display),
+                        "EventSource": e.event_source(),
+                        "Username": e.username(),
+                        "CloudTrailEvent": e.cloud_trail_event(),
+                    }));
                 }
                 token = page
                     .next_token()

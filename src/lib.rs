@@ -6,6 +6,7 @@
 //! [`engine`] schedules the work; [`render`] prints it; [`simulate`] writes
 //! synthetic trails; [`cli`] holds the command line.
 
+pub mod acquire;
 pub mod app;
 pub mod arn;
 pub mod aws;

@@ -242,7 +242,7 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> io::Result<()> {
 }
 
 /// Rejects anything that is not a plain relative path of normal segments.
-fn check_segment_path(s: &str, allow_slash: bool) -> Result<(), &'static str> {
+pub(crate) fn check_segment_path(s: &str, allow_slash: bool) -> Result<(), &'static str> {
     if s.is_empty() {
         return Err("empty");
     }

@@ -3,6 +3,7 @@
 
 pub mod limit;
 pub mod local;
+pub mod record;
 pub mod s3;
 
 use futures::future::BoxFuture;

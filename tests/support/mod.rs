@@ -177,6 +177,8 @@ pub fn aws_env(s3: &str, cloudtrail: Option<&str>) -> Vec<(String, String)> {
     v.push(("AWS_ENDPOINT_URL_CLOUDTRAIL".to_string(), ct.to_string()));
     // The same test endpoint answers Organizations' ListAccounts.
     v.push(("AWS_ENDPOINT_URL_ORGANIZATIONS".to_string(), ct.to_string()));
+    // STS (acquire's caller identity) never leaves this machine either.
+    v.push(("AWS_ENDPOINT_URL_STS".to_string(), ct.to_string()));
     v
 }
 

@@ -1,0 +1,148 @@
+//! `trailproof acquire`: evidence copied from S3 (and CloudTrail) into a
+//! directory validates offline with the live run's verdicts; `sha256sum -c`
+//! accepts it; a file tampered with afterwards is caught both ways; a
+//! second acquire into the same directory fetches nothing again.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::process::Command;
+use std::sync::Arc;
+use support::cloudtrail::CloudTrailState;
+use support::{aws_env, json_run, run_bin, sim_upload_at, start_s3};
+
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+
+/// Every object's verdict, independent of order.
+fn verdicts(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = ["digests", "logs", "unexpected"]
+        .iter()
+        .flat_map(|k| v[k].as_array().cloned().unwrap_or_default())
+        .map(|o| format!("{} {} {}", o["key"], o["status"], o["problem"]))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
+    let s3 = start_s3().await;
+    let sim = tempfile::tempdir().unwrap();
+    let damage = ["--damage", "tamper-log@2", "--damage", "gap@4"];
+    sim_upload_at(&s3, sim.path(), "evidence", "2026-03-01T00:00:00Z", &damage).await;
+    let keys = CloudTrailState::keys_from_file(&sim.path().join("public-keys.json"));
+    let state = Arc::new(CloudTrailState {
+        keys,
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "evidence",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
+            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let window = [
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T06:00:00Z",
+    ];
+    let mut live = vec!["validate", "--format", "json"];
+    live.extend_from_slice(&window);
+    let (code_live, v_live, err) = json_run(&live, &env).await;
+    assert_eq!(code_live, 1, "{err}");
+
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("evidence-dir");
+    let mut acquire = vec!["acquire", "--out", dir.to_str().unwrap()];
+    acquire.extend_from_slice(&window);
+    let r = run_bin(&acquire, &env).await;
+    assert_eq!(
+        r.code, 1,
+        "acquire gives the live run's status: {}",
+        r.stderr
+    );
+    for f in [
+        "public-keys.json",
+        "trail.json",
+        "manifest.json",
+        "SHA256SUMS",
+        "live-report.json",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+
+    // Offline, with nothing but DIR: the same verdicts.
+    let mut offline = vec![
+        "validate",
+        "--format",
+        "json",
+        "--local",
+        dir.to_str().unwrap(),
+    ];
+    offline.extend_from_slice(&window);
+    let (code, v_off, err) = json_run(&offline, &[]).await;
+    assert_eq!(code, code_live, "{err}");
+    assert_eq!(verdicts(&v_off), verdicts(&v_live));
+    assert_eq!(v_off["gaps"][0]["cause"], "logging_stopped");
+
+    let sums = Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+
+    // A second acquire fetches nothing it already holds.
+    s3.faults.requests.lock().unwrap().clear();
+    let r = run_bin(&acquire, &env).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let gets = s3
+        .faults
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|q| q.starts_with("GET /evidence/AWSLogs/"))
+        .count();
+    assert_eq!(gets, 0, "resumed acquisition read objects again");
+
+    // A file changed in DIR afterwards: sha256sum and the validation catch it.
+    let log = v_live["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["status"] == "valid")
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        dir.join("evidence").join(&log),
+        trailproof::gzip::gzip(b"{\"Records\":[]}"),
+    )
+    .unwrap();
+    let sums = Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!sums.status.success());
+    let (code, v_off, _) = json_run(&offline, &[]).await;
+    assert_eq!(code, 1);
+    let problem = v_off["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == log.as_str())
+        .unwrap()["problem"]
+        .clone();
+    assert_eq!(problem, "hash_mismatch");
+}
