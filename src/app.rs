@@ -522,7 +522,10 @@ async fn run_chains(
         prefix: args.s3_prefix.clone(),
         organization_id: org.clone(),
     };
-    let old = load_checkpoint(args, &settings).await?;
+    let (old, old_etag) = match load_checkpoint(args, &settings).await? {
+        Some((cp, etag)) => (Some(cp), etag),
+        None => (None, None),
+    };
     if old.is_some() && args.shard.is_some() {
         return Err(usage("--checkpoint and --shard cannot be combined"));
     }
@@ -604,6 +607,7 @@ async fn run_chains(
         }
         let summaries = vec![report.chain_summary(account, region)];
         let code = report.exit_code();
+        let old = (old, old_etag);
         finish(args, settings, old, summaries, code, started).await?;
         return Ok(code);
     }
@@ -717,7 +721,7 @@ async fn run_chains(
     if args.output.is_some() {
         to_output(args, |out| out.write_all(&buf).map_err(operational)).await?;
     }
-    finish(args, settings, old, summaries, code, started).await?;
+    finish(args, settings, (old, old_etag), summaries, code, started).await?;
     Ok(code)
 }
 
@@ -727,14 +731,14 @@ async fn run_chains(
 async fn load_checkpoint(
     args: &ValidateArgs,
     settings: &crate::checkpoint::Settings,
-) -> Result<Option<crate::checkpoint::Checkpoint>, AppError> {
+) -> Result<Option<(crate::checkpoint::Checkpoint, Option<String>)>, AppError> {
     let Some(target) = &args.checkpoint else {
         return Ok(None);
     };
-    match crate::output::read_optional(target, args.profile.as_deref()).await {
+    match crate::output::read_versioned(target, args.profile.as_deref()).await {
         Ok(None) => Ok(None),
-        Ok(Some(bytes)) => crate::checkpoint::Checkpoint::parse(target, &bytes, settings)
-            .map(Some)
+        Ok(Some((bytes, etag))) => crate::checkpoint::Checkpoint::parse(target, &bytes, settings)
+            .map(|cp| Some((cp, etag)))
             .map_err(usage),
         Err(e) => Err(operational(e)),
     }
@@ -744,7 +748,7 @@ async fn load_checkpoint(
 async fn finish(
     args: &ValidateArgs,
     settings: crate::checkpoint::Settings,
-    old: Option<crate::checkpoint::Checkpoint>,
+    (old, old_etag): (Option<crate::checkpoint::Checkpoint>, Option<String>),
     summaries: Vec<crate::report::ChainSummary>,
     code: i32,
     started: std::time::Instant,
@@ -771,7 +775,8 @@ async fn finish(
             .map(|s| (s.account.clone(), s.region.clone()))
             .collect();
         let cp = crate::checkpoint::next(settings, old.as_ref(), proven, &kept, chrono::Utc::now());
-        crate::output::write(target, cp.to_json().into_bytes(), args.profile.as_deref())
+        let bytes = cp.to_json().into_bytes();
+        crate::output::write_versioned(target, bytes, old_etag.as_deref(), args.profile.as_deref())
             .await
             .map_err(operational)?;
     }

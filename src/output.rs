@@ -52,6 +52,48 @@ pub async fn write(target: &str, bytes: Vec<u8>, profile: Option<&str>) -> Resul
         })
 }
 
+/// A checkpoint's bytes and, on S3, the ETag they had.
+pub type Versioned = (Vec<u8>, Option<String>);
+
+/// Reads a checkpoint with its version; None when it does not exist yet.
+pub async fn read_versioned(
+    source: &str,
+    profile: Option<&str>,
+) -> Result<Option<Versioned>, String> {
+    if let Some((bucket, key)) = s3_target(source) {
+        return s3(profile)
+            .await
+            .get_with_etag(bucket, key)
+            .await
+            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"));
+    }
+    Ok(read_optional(source, profile).await?.map(|b| (b, None)))
+}
+
+/// Writes a checkpoint: atomically to a file; to S3 only if the object is
+/// still the version read (or still absent), so a concurrent run's newer
+/// checkpoint is never overwritten.
+pub async fn write_versioned(
+    target: &str,
+    bytes: Vec<u8>,
+    read_etag: Option<&str>,
+    profile: Option<&str>,
+) -> Result<(), String> {
+    let Some((bucket, key)) = s3_target(target) else {
+        return write(target, bytes, profile).await;
+    };
+    s3(profile)
+        .await
+        .put_bytes_if(bucket, key, bytes, read_etag)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot write s3://{bucket}/{key} (another run may have written it since this one \
+                 read it): {e}"
+            )
+        })
+}
+
 /// Reads what `write` wrote, or None when nothing is there yet.
 pub async fn read_optional(source: &str, profile: Option<&str>) -> Result<Option<Vec<u8>>, String> {
     if let Some((bucket, key)) = s3_target(source) {

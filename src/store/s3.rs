@@ -257,6 +257,56 @@ impl ObjectStore for S3Store {
 }
 
 impl S3Store {
+    /// Reads a small object and its ETag (a checkpoint); None when absent.
+    pub async fn get_with_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>, StoreError> {
+        let client = self.client_for(bucket).await?;
+        match client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => {
+                let etag = out.e_tag().map(str::to_string);
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| StoreError::Io(e.to_string()))?
+                    .into_bytes()
+                    .to_vec();
+                Ok(Some((bytes, etag)))
+            }
+            Err(e) => match map_err(bucket, e) {
+                StoreError::NotFound => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Writes an object only if it is still the version read (`if_match`),
+    /// or, with None, only if it does not exist yet: two runs sharing a
+    /// checkpoint cannot overwrite each other's.
+    pub async fn put_bytes_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        if_match: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let client = self.client_for(bucket).await?;
+        let req = client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes));
+        let req = match if_match {
+            Some(etag) => req.if_match(etag),
+            None => req.if_none_match("*"),
+        };
+        req.send().await.map_err(|e| map_err(bucket, e))?;
+        Ok(())
+    }
+
     /// Writes one object (a report, a checkpoint).
     pub async fn put_bytes(
         &self,
