@@ -146,3 +146,93 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
         .clone();
     assert_eq!(problem, "hash_mismatch");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acquired_estate_validates_offline_with_the_live_verdicts() {
+    let s3 = start_s3().await;
+    let sim = tempfile::tempdir().unwrap();
+    let arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail";
+    let r = run_bin(
+        &[
+            "simulate",
+            "--out",
+            sim.path().to_str().unwrap(),
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--hours",
+            "3",
+            "--logs-per-hour",
+            "2",
+            "--seed",
+            "6",
+            "--bucket",
+            "orgev",
+            "--trail-name",
+            "org-trail",
+            "--organization-id",
+            "o-abc1234567",
+            "--accounts",
+            "111111111111,222222222222",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--damage",
+            "delete-log@1",
+            "--upload",
+        ],
+        &aws_env(&s3.endpoint, None),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&sim.path().join("public-keys.json")),
+        trails: vec![json!({
+            "Name": "org-trail", "TrailARN": arn, "S3BucketName": "orgev",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true,
+            "IsOrganizationTrail": true, "LogFileValidationEnabled": true
+        })],
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let window = [
+        "--trail-arn",
+        arn,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T03:00:00Z",
+        "--account-id",
+        "all",
+        "--region",
+        "all",
+    ];
+    let mut live = vec!["validate", "--format", "json"];
+    live.extend_from_slice(&window);
+    let (code_live, v_live, err) = json_run(&live, &env).await;
+    assert_eq!(code_live, 1, "{err}");
+    let out = tempfile::tempdir().unwrap();
+    let mut acquire = vec!["acquire", "--out", out.path().to_str().unwrap()];
+    acquire.extend_from_slice(&window);
+    let r = run_bin(&acquire, &env).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut offline = vec![
+        "validate",
+        "--format",
+        "json",
+        "--local",
+        out.path().to_str().unwrap(),
+    ];
+    offline.extend_from_slice(&window);
+    let (code, v_off, err) = json_run(&offline, &[]).await;
+    assert_eq!(code, 1, "{err}");
+    let chains = |v: &Value| -> Vec<(String, Vec<String>)> {
+        v["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (format!("{} {}", c["account"], c["region"]), verdicts(c)))
+            .collect()
+    };
+    assert_eq!(chains(&v_off), chains(&v_live));
+    assert_eq!(chains(&v_live).len(), 4);
+}
