@@ -259,7 +259,12 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
 /// A directory written by `trailproof acquire` carries the keys, the
 /// lifecycle records and the trail's settings: used unless given.
 fn acquired_defaults(mut args: ValidateArgs, dir: &Path) -> ValidateArgs {
-    use crate::acquire::{EVENTS_FILE, KEYS_FILE, TRAIL_FILE};
+    use crate::acquire::{EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, TRAIL_FILE};
+    // Only a directory `acquire` wrote (it has a manifest): files that merely
+    // sit next to a copy are not taken as evidence unasked.
+    if !dir.join(MANIFEST_FILE).is_file() {
+        return args;
+    }
     if args.public_keys.is_none() && dir.join(KEYS_FILE).is_file() {
         args.public_keys = Some(dir.join(KEYS_FILE));
     }
