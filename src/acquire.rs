@@ -109,7 +109,14 @@ pub async fn run(cmd: AcquireCmd) -> Result<i32, AppError> {
         .take()
         .ok_or_else(|| operational("the live run did not start"))?;
     let mut notes: Vec<String> = Vec::new();
-    for (b, k, e) in parts.recording.copy_listed(&trail_folders(&args)).await {
+    let prefix = args
+        .s3_prefix
+        .clone()
+        .or_else(|| parts.trail.as_ref().and_then(|t| t.prefix.clone()));
+    let folders = vec![crate::layout::AccountRoot::awslogs_prefix(
+        prefix.as_deref(),
+    )];
+    for (b, k, e) in parts.recording.copy_listed(&folders).await {
         notes.push(format!("s3://{b}/{k} could not be copied: {e}"));
     }
     let from = start.unwrap_or(end) - chrono::Duration::days(1);
@@ -148,13 +155,6 @@ pub async fn run(cmd: AcquireCmd) -> Result<i32, AppError> {
     Ok(code)
 }
 
-/// Only the trail's own folders are evidence; other listings (discovery)
-/// are not copied.
-fn trail_folders(args: &crate::cli::ValidateArgs) -> Vec<String> {
-    let base = crate::layout::AccountRoot::awslogs_prefix(args.s3_prefix.as_deref());
-    vec![base]
-}
-
 fn write_json(path: &Path, v: &Value) -> Result<(), AppError> {
     let text = serde_json::to_string_pretty(v).unwrap_or_default();
     std::fs::write(path, text + "\n")
@@ -182,7 +182,10 @@ async fn write_keys(
         .iter()
         .filter_map(|(_, k)| crate::layout::parse_digest_key(k).map(|d| d.source_region))
         .collect();
+    // Every key the live run used (look-ahead digests, backfill digests
+    // signed later), plus the window's keys of every region seen.
     let mut set = crate::pubkeys::PublicKeySet::new();
+    set.extend(parts.cloudtrail.cached_keys().await);
     for r in regions {
         let keys = parts
             .cloudtrail

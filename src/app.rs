@@ -209,7 +209,7 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
     let Some(dir) = args.local.clone() else {
         return validate_live(args, req).await;
     };
-    let args = acquired_defaults(args, &dir);
+    let (args, dir_notes) = acquired_defaults(args, &dir);
     let dir = &dir;
     let Some(keys_path) = &args.public_keys else {
         return Err(usage("--public-keys FILE is required with --local"));
@@ -243,7 +243,10 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let live = Live::default();
+    let live = Live {
+        notes: dir_notes,
+        ..Live::default()
+    };
     run_chains(
         Arc::new(store),
         keys,
@@ -258,18 +261,28 @@ async fn validate(args: ValidateArgs) -> Result<i32, AppError> {
 
 /// A directory written by `trailproof acquire` carries the keys, the
 /// lifecycle records and the trail's settings: used unless given.
-fn acquired_defaults(mut args: ValidateArgs, dir: &Path) -> ValidateArgs {
+fn acquired_defaults(mut args: ValidateArgs, dir: &Path) -> (ValidateArgs, Vec<String>) {
     use crate::acquire::{EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, TRAIL_FILE};
+    let mut notes = Vec::new();
     // Only a directory `acquire` wrote (it has a manifest): files that merely
     // sit next to a copy are not taken as evidence unasked.
     if !dir.join(MANIFEST_FILE).is_file() {
-        return args;
+        return (args, notes);
     }
     if args.public_keys.is_none() && dir.join(KEYS_FILE).is_file() {
         args.public_keys = Some(dir.join(KEYS_FILE));
+        notes.push(format!(
+            "Public keys taken from {}: whoever can write the directory chooses them; give \
+             --public-keys from a source you trust (trailproof keys) to rule that out",
+            dir.join(KEYS_FILE).display()
+        ));
     }
     if args.gap_events.is_none() && dir.join(EVENTS_FILE).is_file() {
         args.gap_events = Some(dir.join(EVENTS_FILE));
+        notes.push(format!(
+            "Lifecycle records taken from {}",
+            dir.join(EVENTS_FILE).display()
+        ));
     }
     let trail: Option<serde_json::Value> = std::fs::read(dir.join(TRAIL_FILE))
         .ok()
@@ -284,7 +297,7 @@ fn acquired_defaults(mut args: ValidateArgs, dir: &Path) -> ValidateArgs {
             }
         }
     }
-    args
+    (args, notes)
 }
 
 /// What live mode adds to a run: CloudTrail's view of the trail.
@@ -550,6 +563,18 @@ async fn run_chains(
     if start > req.end {
         return Err(usage("the checkpoint is newer than --end-time"));
     }
+    if let Some(cp) = &old {
+        if let Some(r) = cp
+            .chains
+            .iter()
+            .find(|r| r.end_time().is_some_and(|e| e > req.end))
+        {
+            return Err(usage(format!(
+                "the checkpoint records account {} region {} up to {}, after --end-time",
+                r.account, r.region, r.end
+            )));
+        }
+    }
     let base = Plan {
         trail: req.arn.clone(),
         digest_bucket: bucket.clone(),
@@ -586,8 +611,16 @@ async fn run_chains(
             s
         });
         if let Some(r) = old.as_ref().and_then(|cp| cp.record(account, region)) {
-            p.start = r.end_time().unwrap_or(p.start);
+            let recorded = r.end_time().unwrap_or(p.start);
+            // An explicit --start-time earlier than the record widens the
+            // window; the record never narrows what was asked for.
+            p.start = match req.start {
+                Some(s) => s.min(recorded),
+                None => recorded,
+            };
             p.checkpoint = Some(r.clone());
+            // A recorded chain whose folder is gone is a finding, not a typo.
+            p.require_digest_folder = false;
         }
         p
     };
@@ -596,6 +629,15 @@ async fn run_chains(
         Some(text) => Some(Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?),
     };
     if let (Some((account, region)), None) = (req.single(), shard) {
+        if req.start.is_none()
+            && old
+                .as_ref()
+                .is_some_and(|cp| cp.record(account, region).is_none())
+        {
+            return Err(usage(format!(
+                "the checkpoint does not record account {account} region {region}: give --start-time"
+            )));
+        }
         let plan = chain_plan(account, region);
         let mut report = engine.validate(&plan).await.map_err(operational)?;
         report.notes.extend(live.notes);
@@ -640,6 +682,40 @@ async fn run_chains(
             .await?
         }
     };
+    let mut chains = chains;
+    if let Some(cp) = &old {
+        // A chain the checkpoint knows is validated again, folders or not.
+        for r in &cp.chains {
+            if !chains
+                .iter()
+                .any(|c| c.account == r.account && c.region == r.region)
+            {
+                chains.push(ChainPlan {
+                    account: r.account.clone(),
+                    region: r.region.clone(),
+                    has_digest_folder: false,
+                    has_log_folder: false,
+                    expected_because: Some("the checkpoint records it".into()),
+                });
+            }
+        }
+        if req.start.is_none() {
+            if let Some(c) = chains
+                .iter()
+                .find(|c| cp.record(&c.account, &c.region).is_none())
+            {
+                return Err(usage(format!(
+                    "the checkpoint does not record account {} region {}: give --start-time",
+                    c.account, c.region
+                )));
+            }
+        }
+    }
+    if shard.is_some() && args.metrics.is_some() {
+        return Err(usage(
+            "--metrics and --shard cannot be combined: merge, then report",
+        ));
+    }
     let ids: Vec<(String, String)> = chains
         .iter()
         .map(|c| (c.account.clone(), c.region.clone()))
@@ -694,10 +770,7 @@ async fn run_chains(
                 .clone();
             let mut p = chain_plan(&c.account, &c.region);
             p.require_digest_folder = single;
-            if p.checkpoint.is_none() && req.start.is_none() {
-                // A chain the checkpoint does not know has no start.
-                p.start = start;
-            }
+
             if let Some((a, b)) = u.slice {
                 p.start = a;
                 p.end = b;
@@ -758,10 +831,20 @@ async fn finish(
     code: i32,
     started: std::time::Instant,
 ) -> Result<(), AppError> {
+    // Metrics first: a checkpoint write that fails must not leave the last
+    // run's verdict in place.
+    if let Some(path) = &args.metrics {
+        let text = crate::metrics::render(&summaries, code, started.elapsed().as_secs_f64());
+        crate::output::write(&path.to_string_lossy(), text.into_bytes(), None)
+            .await
+            .map_err(operational)?;
+    }
     if let Some(target) = &args.checkpoint {
+        // A chain advances only when proven strictly: not under
+        // --allow-gaps, and with its folders scanned.
         let proven: Vec<crate::checkpoint::Record> = summaries
             .iter()
-            .filter(|s| s.exit_code == crate::report::exit::PROVEN)
+            .filter(|s| s.strictly_proven && !args.skip_unreferenced)
             .filter_map(|s| {
                 let n = s.newest.as_ref()?;
                 Some(crate::checkpoint::Record {
@@ -775,21 +858,24 @@ async fn finish(
                 })
             })
             .collect();
-        let kept: Vec<(String, String)> = summaries
-            .iter()
-            .map(|s| (s.account.clone(), s.region.clone()))
-            .collect();
-        let cp = crate::checkpoint::next(settings, old.as_ref(), proven, &kept, chrono::Utc::now());
+        let cp = crate::checkpoint::next(settings, old.as_ref(), proven, chrono::Utc::now());
         let bytes = cp.to_json().into_bytes();
-        crate::output::write_versioned(target, bytes, old_etag.as_deref(), args.profile.as_deref())
-            .await
-            .map_err(operational)?;
-    }
-    if let Some(path) = &args.metrics {
-        let text = crate::metrics::render(&summaries, code, started.elapsed().as_secs_f64());
-        crate::output::write(&path.to_string_lossy(), text.into_bytes(), None)
-            .await
-            .map_err(operational)?;
+        let written = crate::output::write_versioned(
+            target,
+            bytes,
+            old_etag.as_deref(),
+            args.profile.as_deref(),
+        )
+        .await;
+        if let Err(e) = written {
+            // A verdict of tampering or of an unproven window outranks the
+            // failed write: say it, keep the status.
+            if code != crate::report::exit::PROVEN {
+                eprintln!("trailproof: {e}");
+            } else {
+                return Err(operational(e));
+            }
+        }
     }
     Ok(())
 }

@@ -85,10 +85,15 @@ impl Checkpoint {
         }
         let cp: Checkpoint = serde_json::from_value(v)
             .map_err(|e| CheckpointError::Corrupt(name.to_string(), e.to_string()))?;
-        if let Some(bad) = cp.chains.iter().find(|r| r.end_time().is_none()) {
+        let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if let Some(bad) = cp
+            .chains
+            .iter()
+            .find(|r| r.end_time().is_none() || !hex(&r.signature) || !hex(&r.sha256))
+        {
             return Err(CheckpointError::Corrupt(
                 name.to_string(),
-                format!("bad end time {:?}", bad.end),
+                format!("bad record for {} {}", bad.account, bad.region),
             ));
         }
         let what = |s: &Settings| {
@@ -133,16 +138,18 @@ pub fn next(
     settings: Settings,
     old: Option<&Checkpoint>,
     proven: Vec<Record>,
-    kept: &[(String, String)],
     now: Timestamp,
 ) -> Checkpoint {
     let mut chains = proven;
+    // Every chain the old checkpoint knew stays known, even one this run did
+    // not plan (its folders deleted): the next run starts there again.
     if let Some(old) = old {
-        for (a, r) in kept {
-            if let Some(rec) = old.record(a, r) {
-                if !chains.iter().any(|c| &c.account == a && &c.region == r) {
-                    chains.push(rec.clone());
-                }
+        for rec in &old.chains {
+            if !chains
+                .iter()
+                .any(|c| c.account == rec.account && c.region == rec.region)
+            {
+                chains.push(rec.clone());
             }
         }
     }
@@ -194,14 +201,19 @@ pub fn check(record: &Record, nodes: &mut Vec<Node>) {
         }
         Some(v)
             if v.sha256_hex != record.sha256.to_ascii_lowercase()
-                || v.signature_hex != record.signature.to_ascii_lowercase() =>
+                || v.signature_hex != record.signature.to_ascii_lowercase()
+                || Some(v.digest.end) != record.end_time() =>
         {
+            let short = |s: &str| s.chars().take(16).collect::<String>();
             nodes[i].state = rewritten(format!(
-                "the checkpoint recorded SHA-256 {} and signature {}..., the digest now has {} and {}...",
+                "the checkpoint recorded end {}, SHA-256 {} and signature {}..., the digest has \
+                 end {}, SHA-256 {} and signature {}...",
+                record.end,
                 record.sha256,
-                &record.signature[..record.signature.len().min(16)],
+                short(&record.signature),
+                v.digest.end_raw,
                 v.sha256_hex,
-                &v.signature_hex[..v.signature_hex.len().min(16)]
+                short(&v.signature_hex)
             ));
         }
         Some(_) => {
@@ -250,7 +262,6 @@ mod tests {
             settings(),
             None,
             vec![],
-            &[],
             crate::timefmt::parse_user_time("2026-03-01").unwrap(),
         );
         let text = cp.to_json();

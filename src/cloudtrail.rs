@@ -148,6 +148,16 @@ impl CloudTrail {
         Ok(keys)
     }
 
+    /// Every key any ListPublicKeys of this run returned.
+    pub async fn cached_keys(&self) -> Vec<PublicKey> {
+        self.key_cache
+            .lock()
+            .await
+            .values()
+            .flat_map(|k| k.iter().cloned())
+            .collect()
+    }
+
     /// Finds the trail: DescribeTrails by ARN (shadow trails included, so a
     /// multi-region trail is found from any region), then GetTrail.
     pub async fn describe_trail(&self, arn: &TrailArn) -> Result<TrailInfo, CloudTrailError> {

@@ -36,14 +36,13 @@ pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) ->
         "End time (Unix seconds) of the newest verified digest of the chain.",
     );
     for c in chains {
-        if let Some(n) = &c.newest {
-            let _ = writeln!(
-                out,
-                "trailproof_newest_verified_digest_end_seconds{{{}}} {}",
-                chain_labels(c),
-                n.end.timestamp()
-            );
-        }
+        // 0 when nothing verified: a staleness alert then fires too.
+        let end = c.newest.as_ref().map_or(0, |n| n.end.timestamp());
+        let _ = writeln!(
+            out,
+            "trailproof_newest_verified_digest_end_seconds{{{}}} {end}",
+            chain_labels(c)
+        );
     }
     family(
         &mut out,
@@ -152,6 +151,7 @@ mod tests {
             account: "a\"b\\c\nd".into(),
             region: "us-east-1".into(),
             exit_code: 1,
+            strictly_proven: false,
             newest: None,
             counts: Summary::default(),
             gaps_explained: 0,

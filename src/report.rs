@@ -358,6 +358,8 @@ pub struct ChainSummary {
     pub account: String,
     pub region: String,
     pub exit_code: i32,
+    /// Neither tampered nor unproven, whatever --allow-gaps made of it.
+    pub strictly_proven: bool,
     pub newest: Option<NewestDigest>,
     pub counts: Summary,
     pub gaps_explained: usize,
@@ -371,6 +373,7 @@ impl Report {
             account: account.to_string(),
             region: region.to_string(),
             exit_code: self.exit_code(),
+            strictly_proven: !self.tampered() && !self.coverage_unproven(),
             newest: self.newest.clone(),
             counts: self.summary(),
             gaps_explained: self.gaps.iter().filter(|g| g.explained).count(),

@@ -54,6 +54,12 @@ impl Recording {
     }
 
     async fn fetch(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
+        if key.ends_with(METADATA_SUFFIX) {
+            // It would overwrite the sidecar of the object it names.
+            return Err(StoreError::InvalidKey(format!(
+                "{key}: ends in {METADATA_SUFFIX}, the local layout's metadata name"
+            )));
+        }
         let path = self.path(bucket, key)?;
         let rel = format!("{bucket}/{key}");
         let side = PathBuf::from(format!("{}{METADATA_SUFFIX}", path.display()));
