@@ -141,9 +141,12 @@ proptest! {
         // every byte after it is, or checks it (CRC-32, ISIZE).
         let i = 10 + pos.index(gz.len() - 10);
         gz[i] ^= 1 << bit;
-        // Either the stream is refused, or it hashes to something else.
+        // Either the stream is refused, or what it inflates to is the same
+        // log (a flip in deflate's padding bits changes nothing), or it
+        // hashes to something else: changed events never pass.
         if let Ok(h) = hash_stream(&gz[..], 1 << 24) {
-            prop_assert_ne!(h.sha256_hex, want);
+            let same = trailproof::gzip::inflate_to_vec(&gz, 1 << 24).is_ok_and(|b| b == body);
+            prop_assert!(same || h.sha256_hex != want);
         }
     }
 }
