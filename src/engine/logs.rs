@@ -191,7 +191,7 @@ impl Engine {
 
     /// Streams one object through inflate + SHA-256 (and the lifecycle
     /// watch) on a blocking thread. A connection dropped mid-body is not the
-    /// object's fault: one retry.
+    /// object's fault: read again, up to [`super::BODY_ATTEMPTS`] times.
     async fn stream_log(&self, bucket: &str, key: &str, max: u64) -> Result<Streamed, Finding> {
         let mut attempt = 0;
         let outcome = loop {
@@ -231,7 +231,7 @@ impl Engine {
             })
             .await;
             match res {
-                Ok(Err(GzipError::Read(_))) if attempt < 2 => continue,
+                Ok(Err(GzipError::Read(_))) if attempt < super::BODY_ATTEMPTS => continue,
                 Ok(r) => break r,
                 Err(join) => break Err(GzipError::Read(join.to_string())),
             }

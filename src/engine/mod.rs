@@ -26,6 +26,10 @@ use chrono::Duration;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
+/// Reads of one object's body: the SDK retries a request up to its
+/// response headers; a body cut short after them is read again here.
+pub(crate) const BODY_ATTEMPTS: usize = 5;
+
 /// What to validate.
 #[derive(Debug, Clone)]
 pub struct Plan {

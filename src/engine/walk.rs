@@ -258,15 +258,25 @@ impl Engine {
     ) -> Vec<Raw> {
         let mut out: Vec<(usize, Raw)> = stream::iter(items.iter().enumerate())
             .map(|(i, (bucket, key, _))| async move {
-                let raw = match self.store.get(bucket, key).await {
-                    Ok(obj) => match obj.body.read_to_vec(MAX_DIGEST_OBJECT).await {
-                        Ok(compressed) => Raw::Bytes {
-                            compressed,
-                            metadata: obj.metadata,
+                let mut attempt = 0;
+                let raw = loop {
+                    attempt += 1;
+                    let raw = match self.store.get(bucket, key).await {
+                        Ok(obj) => match obj.body.read_to_vec(MAX_DIGEST_OBJECT).await {
+                            Ok(compressed) => Raw::Bytes {
+                                compressed,
+                                metadata: obj.metadata,
+                            },
+                            Err(e) => Raw::Error(e),
                         },
                         Err(e) => Raw::Error(e),
-                    },
-                    Err(e) => Raw::Error(e),
+                    };
+                    // A connection dropped mid-body (the SDK retries only up
+                    // to the response headers) is not the object's fault.
+                    match raw {
+                        Raw::Error(StoreError::Io(_)) if attempt < super::BODY_ATTEMPTS => continue,
+                        raw => break raw,
+                    }
                 };
                 self.progress.digest_done();
                 (i, raw)

@@ -27,6 +27,34 @@ pub struct Faults {
     pub drop_once: Mutex<Vec<String>>,
     /// (method, path?query) of every request.
     pub requests: Mutex<Vec<String>>,
+    /// Random faults on GETs, per thousand requests (0: none), drawn from
+    /// `seed` and the request's number so a run is reproducible.
+    pub fault_permille: AtomicUsize,
+    pub seed: AtomicUsize,
+    /// Faults injected, by kind.
+    pub injected: Mutex<std::collections::BTreeMap<&'static str, usize>>,
+}
+
+/// The faults the server injects at random: 503 SlowDown, 500, the
+/// connection closed before any response, the body cut halfway with the
+/// whole length promised, and a Content-Length longer than the body.
+const FAULT_KINDS: [&str; 5] = [
+    "slow_down_503",
+    "internal_500",
+    "reset_before_body",
+    "reset_mid_body",
+    "long_content_length",
+];
+
+/// A deterministic draw in [0, 1000) for request `n`.
+fn draw(seed: usize, n: usize, salt: usize) -> usize {
+    let mut x = (seed as u64) ^ ((n as u64) << 20) ^ ((salt as u64) << 52) ^ 0x9E37_79B9_7F4A_7C15;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^= x >> 33;
+    (x % 1000) as usize
 }
 
 impl Faults {
@@ -96,7 +124,32 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                         req.method(),
                         req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("")
                     );
-                    f.requests.lock().unwrap().push(line);
+                    let is_get = line.starts_with("GET ") && !line.contains("list-type");
+                    let n = {
+                        let mut r = f.requests.lock().unwrap();
+                        r.push(line);
+                        r.len()
+                    };
+                    let rate = f.fault_permille.load(Ordering::SeqCst);
+                    let fault =
+                        (is_get && rate > 0 && draw(f.seed.load(Ordering::SeqCst), n, 0) < rate)
+                            .then(|| {
+                                FAULT_KINDS
+                                    [draw(f.seed.load(Ordering::SeqCst), n, 1) % FAULT_KINDS.len()]
+                            });
+                    if let Some(kind) = fault {
+                        *f.injected.lock().unwrap().entry(kind).or_insert(0) += 1;
+                        match kind {
+                            "slow_down_503" => return Ok(xml_error(503, "SlowDown")),
+                            "internal_500" => return Ok(xml_error(500, "InternalError")),
+                            "reset_before_body" => {
+                                return Err(s3s::HttpError::new(Box::new(std::io::Error::other(
+                                    "injected reset",
+                                ))))
+                            }
+                            _ => {}
+                        }
+                    }
                     if f.throttle
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                         .is_ok()
@@ -118,7 +171,22 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                         hit.map(|i| d.remove(i)).is_some()
                     };
                     let resp = hyper::service::Service::call(&s3, req).await?;
-                    if !dropping {
+                    let dropping = dropping || fault == Some("reset_mid_body");
+                    if fault == Some("long_content_length") && resp.status().is_success() {
+                        // The whole body, but more bytes promised than sent.
+                        let (parts, body) = resp.into_parts();
+                        let full = body
+                            .collect()
+                            .await
+                            .map(|c| c.to_bytes())
+                            .unwrap_or_default();
+                        let mut resp =
+                            http::Response::from_parts(parts, s3s::Body::from(full.clone()));
+                        resp.headers_mut()
+                            .insert("content-length", (full.len() + 7).into());
+                        return Ok(resp);
+                    }
+                    if !dropping || !resp.status().is_success() {
                         return Ok(resp);
                     }
                     // Promise the whole body, send half of it, and hang up.
