@@ -85,7 +85,7 @@ async fn ten_percent_faults_change_no_verdict() {
                 "seed {seed}: {key}: {g} instead of {w}"
             );
             assert!(
-                !(g.starts_with("\"valid") && !w.starts_with("\"valid")),
+                !g.starts_with("\"valid") || w.starts_with("\"valid"),
                 "{key}"
             );
         }
