@@ -482,7 +482,7 @@ fn holds_its_units(r: &EstateReport, s: &ShardInfo) -> Result<(), String> {
 fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> ChainReport {
     let mut out = slices[0].clone();
     if slices.len() == 1 && out.slice.is_none() {
-        out.report.found = found(&out.report.digests, start, end);
+        out.report.found = crate::report::found_range(&out.report.digests, start, end);
         rebuild_entries(&mut out.report);
         return out;
     }
@@ -565,7 +565,7 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     r.unproven.dedup();
     r.notes.retain(|n| !r.unproven.contains(n));
     r.untrusted = crate::report::merge_untrusted(std::mem::take(&mut r.untrusted));
-    r.found = found(&r.digests, start, end);
+    r.found = crate::report::found_range(&r.digests, start, end);
     rebuild_entries(r);
     out
 }
@@ -630,28 +630,6 @@ fn unlinked(earlier: &ChainReport, later: &ChainReport) -> Option<String> {
         oldest.bucket,
         oldest.key
     ))
-}
-
-fn found(
-    digests: &[DigestVerdict],
-    start: Timestamp,
-    end: Timestamp,
-) -> Option<(Timestamp, Timestamp)> {
-    let mut out: Option<(Timestamp, Timestamp)> = None;
-    for d in digests.iter().filter(|d| d.status == Status::Valid) {
-        let (Some(s), Some(e)) = (d.start, d.end) else {
-            continue;
-        };
-        let (s, e) = (s.max(start), e.min(end));
-        if s > e {
-            continue;
-        }
-        out = Some(match out {
-            None => (s, e),
-            Some((s0, e0)) => (s0.min(s), e0.max(e)),
-        });
-    }
-    out
 }
 
 /// The AWS CLI's order again: each digest, then the log files it lists,

@@ -510,3 +510,26 @@ pub fn worst_exit(codes: impl IntoIterator<Item = i32>) -> i32 {
     }
     worst
 }
+
+/// The AWS CLI's "Results found" span: valid digests, clipped to the request.
+pub fn found_range(
+    digests: &[DigestVerdict],
+    start: Timestamp,
+    end: Timestamp,
+) -> Option<(Timestamp, Timestamp)> {
+    let mut out: Option<(Timestamp, Timestamp)> = None;
+    for d in digests.iter().filter(|d| d.status == Status::Valid) {
+        let (Some(s), Some(e)) = (d.start, d.end) else {
+            continue;
+        };
+        let (s, e) = (s.max(start), e.min(end));
+        if s > e {
+            continue;
+        }
+        out = Some(match out {
+            None => (s, e),
+            Some((s0, e0)) => (s0.min(s), e0.max(e)),
+        });
+    }
+    out
+}

@@ -91,7 +91,7 @@ pub(super) fn report(
                 .to_string(),
         );
     }
-    report.found = found_range(&report.digests, plan.start, plan.end);
+    report.found = crate::report::found_range(&report.digests, plan.start, plan.end);
     let digest_spans: Vec<_> = report
         .digests
         .iter()
@@ -199,27 +199,4 @@ fn digest_window(node: &Node, out: &ChainOutcome) -> (Option<Timestamp>, Option<
         (None, Some(d)) => (Some(d.start), Some(d.end)),
         (None, None) => (None, None),
     }
-}
-
-/// The AWS CLI's "Results found" span: valid digests, clipped to the request.
-fn found_range(
-    digests: &[DigestVerdict],
-    start: Timestamp,
-    end: Timestamp,
-) -> Option<(Timestamp, Timestamp)> {
-    let mut out: Option<(Timestamp, Timestamp)> = None;
-    for d in digests.iter().filter(|d| d.status == Status::Valid) {
-        let (Some(s), Some(e)) = (d.start, d.end) else {
-            continue;
-        };
-        let (s, e) = (s.max(start), e.min(end));
-        if s > e {
-            continue;
-        }
-        out = Some(match out {
-            None => (s, e),
-            Some((s0, e0)) => (s0.min(s), e0.max(e)),
-        });
-    }
-    out
 }
