@@ -311,4 +311,29 @@ mod tests {
             .valid_from
             .is_some());
     }
+
+    #[test]
+    fn keys_of_unsupported_sizes_verify_nothing() {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        use sha2::{Digest as _, Sha256};
+        // A 1024-bit key signs correctly, but CloudTrail's keys are 2048-bit
+        // and ring refuses anything shorter: the digest cannot verify.
+        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
+        let der = private
+            .to_public_key()
+            .to_pkcs1_der()
+            .unwrap()
+            .as_bytes()
+            .to_vec();
+        let key = PublicKey::from_der(&der, &fingerprint_of(&der), None, None).unwrap();
+        let message = b"2020-01-01T00:00:00Z\nb/k\nhash\nnull";
+        let hash = Sha256::digest(message);
+        let sig = private
+            .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &hash)
+            .unwrap();
+        assert!(!key.verify(message, &sig));
+        // A signature of the wrong length, or empty, never verifies either.
+        assert!(!key.verify(message, &sig[1..]));
+        assert!(!key.verify(message, &[]));
+    }
 }
