@@ -278,31 +278,32 @@ pub fn explain(start: Timestamp, end: Option<Timestamp>, events: &[LifecycleEven
 }
 
 /// Watches a log file's inflated bytes, as they stream past the hasher, for
-/// the names of lifecycle calls. A hit only says "parse this file once it is
-/// verified"; false positives (a LookupEvents call naming StopLogging) cost
-/// one more read, misses are impossible for records CloudTrail writes.
+/// the tails of the lifecycle calls' names as JSON writes them
+/// (`StopLogging"`, `StartLogging"` end in `Logging"`; `UpdateTrail"`,
+/// `DeleteTrail"`, `CreateTrail"` in `Trail"`). A hit only says "parse this
+/// file once it is verified"; false positives (GetTrail, a LookupEvents call
+/// naming StopLogging) cost a parse, misses are impossible. Two SIMD
+/// substring searches: next to nothing per byte.
 pub struct RecordWatch {
-    finder: aho_corasick::AhoCorasick,
-    /// The last bytes of the previous chunk, so names split across chunks match.
+    finders: [memchr::memmem::Finder<'static>; 2],
+    /// The last bytes of the previous chunk, so a name split across chunks matches.
     tail: Vec<u8>,
     pub hit: bool,
 }
 
-const WATCHED: [&str; 5] = [
-    "StopLogging",
-    "StartLogging",
-    "UpdateTrail",
-    "DeleteTrail",
-    "CreateTrail",
-];
+const WATCHED: [&str; 2] = ["Logging\"", "Trail\""];
 
 impl RecordWatch {
     pub fn new() -> Option<RecordWatch> {
         Some(RecordWatch {
-            finder: aho_corasick::AhoCorasick::new(WATCHED).ok()?,
+            finders: WATCHED.map(|w| memchr::memmem::Finder::new(w.as_bytes())),
             tail: Vec::with_capacity(32),
             hit: false,
         })
+    }
+
+    fn found(&self, bytes: &[u8]) -> bool {
+        self.finders.iter().any(|f| f.find(bytes).is_some())
     }
 
     pub fn feed(&mut self, chunk: &[u8]) {
@@ -310,21 +311,19 @@ impl RecordWatch {
             return;
         }
         let keep = WATCHED.iter().map(|w| w.len()).max().unwrap_or(1) - 1;
-        let head = &chunk[..chunk.len().min(keep)];
-        self.tail.extend_from_slice(head);
-        if self.finder.is_match(&self.tail[..]) || self.finder.is_match(chunk) {
+        // Across the seam: the previous chunk's tail and this chunk's head.
+        self.tail.extend_from_slice(&chunk[..chunk.len().min(keep)]);
+        if self.found(&self.tail) || self.found(chunk) {
             self.hit = true;
             return;
         }
-        let from = chunk.len().saturating_sub(keep);
         if chunk.len() >= keep {
             self.tail.clear();
+            self.tail.extend_from_slice(&chunk[chunk.len() - keep..]);
         } else {
             let excess = self.tail.len().saturating_sub(keep);
             self.tail.drain(..excess);
-            return;
         }
-        self.tail.extend_from_slice(&chunk[from..]);
     }
 }
 
@@ -488,7 +487,7 @@ mod tests {
         }
         let mut w = RecordWatch::new().unwrap();
         w.feed(b"StopLoggin");
-        w.feed(b"x Logging");
+        w.feed(b"x Logging and DescribeTrails\"");
         assert!(!w.hit);
     }
 }
