@@ -70,6 +70,9 @@ pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Ve
     for reason in &r.unproven {
         push(json!({"type": "unproven", "reason": reason}));
     }
+    for note in &r.notes {
+        push(json!({"type": "note", "note": note}));
+    }
     let s = r.summary();
     push(json!({
         "type": "chain", "digests": s.digests, "logs": s.logs, "gaps": s.gaps,
