@@ -46,6 +46,18 @@ const FAULT_KINDS: [&str; 5] = [
     "long_content_length",
 ];
 
+/// A body that sends `bytes`, then fails: the connection is cut with the
+/// response's Content-Length still owed.
+fn cut_body(bytes: bytes::Bytes) -> s3s::Body {
+    let frames: Vec<Result<hyper::body::Frame<bytes::Bytes>, std::io::Error>> = vec![
+        Ok(hyper::body::Frame::data(bytes)),
+        Err(std::io::Error::other("injected: connection cut")),
+    ];
+    s3s::Body::http_body(http_body_util::StreamBody::new(futures::stream::iter(
+        frames,
+    )))
+}
+
 /// A deterministic draw in [0, 1000) for request `n`.
 fn draw(seed: usize, n: usize, salt: usize) -> usize {
     let mut x = (seed as u64) ^ ((n as u64) << 20) ^ ((salt as u64) << 52) ^ 0x9E37_79B9_7F4A_7C15;
@@ -180,10 +192,9 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                             .await
                             .map(|c| c.to_bytes())
                             .unwrap_or_default();
-                        let mut resp =
-                            http::Response::from_parts(parts, s3s::Body::from(full.clone()));
-                        resp.headers_mut()
-                            .insert("content-length", (full.len() + 7).into());
+                        let promised = full.len() + 7;
+                        let mut resp = http::Response::from_parts(parts, cut_body(full));
+                        resp.headers_mut().insert("content-length", promised.into());
                         return Ok(resp);
                     }
                     if !dropping || !resp.status().is_success() {
@@ -196,10 +207,8 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                         .await
                         .map(|c| c.to_bytes())
                         .unwrap_or_default();
-                    let mut resp = http::Response::from_parts(
-                        parts,
-                        s3s::Body::from(full.slice(..full.len() / 2)),
-                    );
+                    let mut resp =
+                        http::Response::from_parts(parts, cut_body(full.slice(..full.len() / 2)));
                     resp.headers_mut()
                         .insert("content-length", full.len().into());
                     Ok(resp)
