@@ -293,13 +293,19 @@ pub struct RecordWatch {
 
 const WATCHED: [&str; 2] = ["Logging\"", "Trail\""];
 
-impl RecordWatch {
-    pub fn new() -> Option<RecordWatch> {
-        Some(RecordWatch {
+impl Default for RecordWatch {
+    fn default() -> RecordWatch {
+        RecordWatch {
             finders: WATCHED.map(|w| memchr::memmem::Finder::new(w.as_bytes())),
             tail: Vec::with_capacity(32),
             hit: false,
-        })
+        }
+    }
+}
+
+impl RecordWatch {
+    pub fn new() -> RecordWatch {
+        RecordWatch::default()
     }
 
     fn found(&self, bytes: &[u8]) -> bool {
@@ -478,14 +484,14 @@ mod tests {
     fn watch_sees_names_split_across_chunks() {
         let text = b"xxxxxxxxxxxx\"eventName\":\"StopLogging\"yyyy";
         for cut in 0..text.len() {
-            let mut w = RecordWatch::new().unwrap();
+            let mut w = RecordWatch::new();
             let (a, b) = text.split_at(cut);
             for piece in a.chunks(3).chain(b.chunks(5)) {
                 w.feed(piece);
             }
             assert!(w.hit, "cut at {cut}");
         }
-        let mut w = RecordWatch::new().unwrap();
+        let mut w = RecordWatch::new();
         w.feed(b"StopLoggin");
         w.feed(b"x Logging and DescribeTrails\"");
         assert!(!w.hit);

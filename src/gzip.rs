@@ -88,9 +88,21 @@ pub fn inflate_stream<R: Read>(
 
 /// Streams a gzip member through SHA-256 (log files: never held in memory).
 pub fn hash_stream<R: Read>(reader: R, limit: u64) -> Result<StreamHash, GzipError> {
+    hash_stream_observed(reader, limit, |_| {})
+}
+
+/// [`hash_stream`], showing every inflated chunk to `observe` as well (the
+/// lifecycle-record watch reads the bytes the hash already inflates).
+pub fn hash_stream_observed<R: Read>(
+    reader: R,
+    limit: u64,
+    mut observe: impl FnMut(&[u8]),
+) -> Result<StreamHash, GzipError> {
     let mut hasher = Sha256::new();
-    let (inflated_len, compressed_len) =
-        inflate_stream(reader, limit, |chunk| hasher.update(chunk))?;
+    let (inflated_len, compressed_len) = inflate_stream(reader, limit, |chunk| {
+        hasher.update(chunk);
+        observe(chunk);
+    })?;
     Ok(StreamHash {
         sha256_hex: hex::encode(hasher.finalize()),
         inflated_len,

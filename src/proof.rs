@@ -177,6 +177,28 @@ fn infer_hourly(
     n
 }
 
+/// One inferred `not_found` digest ending at `from`, and one every
+/// interval before it, while the end is after `down_to`; at most
+/// [`MAX_INFERRED`]. Returns the end of the slot it stopped at.
+fn infer_back(
+    input_len: usize,
+    out: &mut ChainOutcome,
+    bucket: &str,
+    series: &DigestSeries,
+    from: Timestamp,
+    down_to: Timestamp,
+    detail: &str,
+) -> Timestamp {
+    let mut e = from;
+    let mut n = 0;
+    while e > down_to && n < MAX_INFERRED {
+        out.push_inferred(input_len, bucket, series, e, detail.to_string());
+        e -= out.interval;
+        n += 1;
+    }
+    e
+}
+
 /// After the newest digest: covered, pending, proven deleted, explained or
 /// unexplained.
 fn close_tail(
@@ -342,13 +364,16 @@ fn close_head(
             if first_missing_start > w.start {
                 let detail = "inferred: the chain continues before a missing digest, and no \
                               digest covers this hour (the key follows the hourly schedule)";
-                let mut e = first_missing_start;
-                let mut n = 0;
-                while e > w.start && n < MAX_INFERRED {
-                    out.push_inferred(nodes.len(), &oldest.bucket, series, e, detail.into());
-                    e -= out.interval;
-                    n += 1;
-                }
+                let (input_len, bucket) = (nodes.len(), &oldest.bucket);
+                let e = infer_back(
+                    input_len,
+                    out,
+                    bucket,
+                    series,
+                    first_missing_start,
+                    w.start,
+                    detail,
+                );
                 if e > w.start {
                     out.gaps.push((
                         oldest_idx,
@@ -391,13 +416,7 @@ fn explain_head(
             let since = latest(&|e| e.kind == Lifecycle::TrailCreated && e.time <= stop.time)
                 .map_or(w.start, |c| c.time.max(w.start));
             let detail = deleted_before_stop(stop.time);
-            let mut e = stop.time;
-            let mut n = 0;
-            while e > since && n < MAX_INFERRED {
-                out.push_inferred(input_len, bucket, series, e, detail.clone());
-                e -= out.interval;
-                n += 1;
-            }
+            infer_back(input_len, out, bucket, series, stop.time, since, &detail);
             gap.start = stop.time;
             mark_explained(gap, &stop, Some(&restart));
         }

@@ -139,34 +139,16 @@ pub async fn discover_estate_org(
     }
 }
 
-/// The `o-...` folder names under `AWSLogs/` (first page of keys).
+/// The `o-...` folder names under `AWSLogs/`.
 async fn org_folders(
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: Option<&str>,
 ) -> Result<Vec<String>, StoreError> {
     let base = AccountRoot::awslogs_prefix(prefix);
-    let mut out: Vec<String> = Vec::new();
-    let mut after: Option<String> = None;
-    // Each org folder is skipped past once found, so this is one LIST per folder.
-    for _ in 0..50 {
-        let page = store
-            .list_page(bucket, &format!("{base}o-"), after.as_deref())
-            .await?;
-        let Some(key) = page.keys.iter().find(|k| k.starts_with(&base)) else {
-            break;
-        };
-        let rest = &key[base.len()..];
-        let Some(org) = rest.split('/').next().filter(|o| o.starts_with("o-")) else {
-            break;
-        };
-        if !out.iter().any(|c| c == org) {
-            out.push(org.to_string());
-        }
-        // Skip to the end of this folder ("/" + 1 = "0").
-        after = Some(format!("{base}{org}0"));
-    }
-    Ok(out)
+    let mut orgs = store.list_folders(bucket, &base).await?;
+    orgs.retain(|f| f.starts_with("o-"));
+    Ok(orgs)
 }
 
 /// One level up from a folder that does not exist: the names that do, for

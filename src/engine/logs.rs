@@ -8,11 +8,10 @@ use crate::arn::TrailArn;
 use crate::digest::LogFileRef;
 use crate::digest_verify::reason;
 use crate::gap_events::{from_log_file, LifecycleEvent, RecordWatch};
-use crate::gzip::{inflate_stream, inflate_to_vec, GzipError, StreamHash};
+use crate::gzip::{hash_stream_observed, inflate_to_vec, GzipError, StreamHash};
 use crate::report::{Finding, LogVerdict, Problem, Status};
 use crate::timefmt::Timestamp;
 use futures::stream::{self, StreamExt};
-use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 
 /// Largest verified log file re-read to extract lifecycle records.
@@ -204,29 +203,17 @@ impl Engine {
             let handle = tokio::runtime::Handle::current();
             let body = obj.body;
             let res = tokio::task::spawn_blocking(move || {
-                let mut hasher = Sha256::new();
                 let mut watch = RecordWatch::new();
                 let mut tee = Tee {
                     inner: body.into_blocking(handle),
                     copy: Vec::new(),
                     overflow: false,
                 };
-                let (inflated_len, compressed_len) = inflate_stream(&mut tee, max, |chunk| {
-                    hasher.update(chunk);
-                    if let Some(w) = watch.as_mut() {
-                        w.feed(chunk);
-                    }
-                })?;
-                let names_lifecycle = watch.is_none_or(|w| w.hit);
+                let hash = hash_stream_observed(&mut tee, max, |chunk| watch.feed(chunk))?;
                 Ok(Streamed {
-                    kept: (names_lifecycle && !tee.overflow).then_some(tee.copy),
-                    hash: StreamHash {
-                        sha256_hex: hex::encode(hasher.finalize()),
-                        inflated_len,
-                        compressed_len,
-                    },
-                    // Without a watcher, scan every file rather than none.
-                    names_lifecycle,
+                    kept: (watch.hit && !tee.overflow).then_some(tee.copy),
+                    hash,
+                    names_lifecycle: watch.hit,
                 })
             })
             .await;
