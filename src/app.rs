@@ -79,6 +79,8 @@ pub(crate) struct Request {
     pub(crate) end: Timestamp,
     pub(crate) accounts: Pick,
     pub(crate) regions: Pick,
+    /// `--shard`, with K read from the environment for `auto/N`.
+    pub(crate) shard: Option<Shard>,
 }
 
 impl Request {
@@ -147,12 +149,17 @@ pub(crate) fn request(args: &ValidateArgs) -> Result<Request, AppError> {
     if args.concurrency == Some(0) {
         return Err(usage("--concurrency must be at least 1"));
     }
+    let shard = match &args.shard {
+        None => None,
+        Some(text) => Some(Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?),
+    };
     Ok(Request {
         arn,
         start,
         end,
         accounts,
         regions,
+        shard,
     })
 }
 
@@ -624,10 +631,7 @@ async fn run_chains(
         }
         p
     };
-    let shard = match &args.shard {
-        None => None,
-        Some(text) => Some(Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?),
-    };
+    let shard = req.shard;
     if let (Some((account, region)), None) = (req.single(), shard) {
         if req.start.is_none()
             && old
@@ -641,7 +645,7 @@ async fn run_chains(
         let plan = chain_plan(account, region);
         let mut report = engine.validate(&plan).await.map_err(operational)?;
         report.notes.extend(live.notes);
-        to_output(args, |out| {
+        to_output(args, shard, |out| {
             render_single(&report, args, account, region, out)
         })
         .await?;
@@ -797,7 +801,7 @@ async fn run_chains(
     }
     .map_err(operational)?;
     if args.output.is_some() {
-        to_output(args, |out| out.write_all(&buf).map_err(operational)).await?;
+        to_output(args, shard, |out| out.write_all(&buf).map_err(operational)).await?;
     }
     finish(args, settings, (old, old_etag), summaries, code, started).await?;
     Ok(code)
@@ -934,6 +938,7 @@ async fn plan_estate(
 /// Renders to stdout, or with `--output` into a file or S3 object.
 async fn to_output(
     args: &ValidateArgs,
+    shard: Option<Shard>,
     render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let Some(target) = &args.output else {
@@ -941,7 +946,7 @@ async fn to_output(
         let mut out = stdout.lock();
         return render(&mut out);
     };
-    let target = output_target(target, args)?;
+    let target = output_target(target, shard)?;
     let mut buf: Vec<u8> = Vec::new();
     render(&mut buf)?;
     crate::output::write(&target, buf, args.profile.as_deref())
@@ -951,14 +956,13 @@ async fn to_output(
 
 /// `{shard}` in `--output` becomes the shard's index, so every child of an
 /// array job writes its own report from one command line.
-fn output_target(target: &str, args: &ValidateArgs) -> Result<String, AppError> {
+fn output_target(target: &str, shard: Option<Shard>) -> Result<String, AppError> {
     if !target.contains("{shard}") {
         return Ok(target.to_string());
     }
-    let Some(text) = &args.shard else {
+    let Some(s) = shard else {
         return Err(usage("{shard} in --output needs --shard"));
     };
-    let s = Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?;
     Ok(target.replace("{shard}", &s.index.to_string()))
 }
 

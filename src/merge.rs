@@ -519,7 +519,7 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
                 r.unexpected.push(o.clone());
             }
         }
-        for n in s.report.notes.iter().chain(&s.report.unproven) {
+        for n in &s.report.notes {
             if !r.notes.contains(n) {
                 r.notes.push(n.clone());
             }
@@ -563,7 +563,6 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     );
     r.unproven.sort();
     r.unproven.dedup();
-    r.notes.retain(|n| !r.unproven.contains(n));
     r.untrusted = crate::report::merge_untrusted(std::mem::take(&mut r.untrusted));
     r.found = crate::report::found_range(&r.digests, start, end);
     rebuild_entries(r);
