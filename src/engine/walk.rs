@@ -234,18 +234,23 @@ impl Engine {
                     _ => out.unexpected.push(k.clone()),
                 }
             }
-            match page.keys.last() {
-                Some(last) if page.truncated && *last > after => {
-                    if *last >= past_window {
-                        pages_past += 1;
-                        if pages_past >= LOOKAHEAD_PAGES {
-                            break;
-                        }
-                    }
-                    after = last.clone();
-                }
-                _ => break,
+            let Some(last) = page.keys.last().filter(|_| page.truncated) else {
+                break;
+            };
+            if *last <= after {
+                // A server that does not advance would loop forever, and a
+                // listing cut short must not pass for a complete one.
+                return Err(list_err(StoreError::Io(format!(
+                    "listing of s3://{bucket}/{prefix} did not advance"
+                ))));
             }
+            if *last >= past_window {
+                pages_past += 1;
+                if pages_past >= LOOKAHEAD_PAGES {
+                    break;
+                }
+            }
+            after = last.clone();
         }
         Ok(out)
     }
