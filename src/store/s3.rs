@@ -256,6 +256,9 @@ impl ObjectStore for S3Store {
     }
 }
 
+/// Largest checkpoint or report-sized object read whole by `get_with_etag`.
+const SMALL_OBJECT: u64 = 64 * 1024 * 1024;
+
 impl S3Store {
     /// Reads a small object and its ETag (a checkpoint); None when absent.
     pub async fn get_with_etag(
@@ -267,13 +270,9 @@ impl S3Store {
         match client.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => {
                 let etag = out.e_tag().map(str::to_string);
-                let bytes = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| StoreError::Io(e.to_string()))?
-                    .into_bytes()
-                    .to_vec();
+                // Bounded like every other read: a checkpoint is a few kB.
+                let body = super::Body::Async(Box::pin(out.body.into_async_read()));
+                let bytes = body.read_to_vec(SMALL_OBJECT).await?;
                 Ok(Some((bytes, etag)))
             }
             Err(e) => match map_err(bucket, e) {
