@@ -59,6 +59,22 @@ impl Scope {
     }
 }
 
+/// The finding for an object whose name CloudTrail never writes, in the
+/// trail's `folder` ("log" or "digest").
+pub fn unexpected_object(bucket: &str, key: &str, folder: &str) -> ObjectVerdict {
+    ObjectVerdict {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        finding: Finding::new(
+            Problem::UnexpectedObject,
+            format!("unexpected object in the trail's {folder} folder"),
+        )
+        .with_detail(
+            "CloudTrail never writes an object of this name here (injected, renamed or misplaced)",
+        ),
+    }
+}
+
 /// What the window's proof says about a stretch of time, for log files no
 /// digest references.
 pub struct Context<'a> {
@@ -87,18 +103,7 @@ pub fn classify_listed(
         }
         let parsed = parse_log_key(key).filter(|p| p.root == *cx.root && p.region == cx.region);
         let Some(parsed) = parsed else {
-            strangers.push(ObjectVerdict {
-                bucket: bucket.clone(),
-                key: key.clone(),
-                finding: Finding::new(
-                    Problem::UnexpectedObject,
-                    "unexpected object in the trail's log folder",
-                )
-                .with_detail(
-                    "CloudTrail never writes an object of this name here (injected, renamed or \
-                     misplaced)",
-                ),
-            });
+            strangers.push(unexpected_object(bucket, key, "log"));
             continue;
         };
         if !cx.scope.contains(parsed.time) {

@@ -7,7 +7,7 @@ use crate::chain::{self, Node, NodeState};
 use crate::digest_verify::{check_digest, DigestCheck, DigestInput};
 use crate::layout::{parse_digest_key, DigestSeries};
 use crate::pubkeys::PublicKeySet;
-use crate::report::{Finding, ObjectVerdict, Problem};
+use crate::report::ObjectVerdict;
 use crate::store::StoreError;
 use crate::timefmt::Timestamp;
 use chrono::{Datelike, Duration};
@@ -66,7 +66,7 @@ impl Engine {
         let mut unexpected: Vec<ObjectVerdict> = first
             .unexpected
             .iter()
-            .map(|k| unexpected_object(&plan.digest_bucket, k, "digest"))
+            .map(|k| crate::coverage::unexpected_object(&plan.digest_bucket, k, "digest"))
             .collect();
         let mut queue: Vec<(String, String, bool)> = first
             .keys
@@ -96,7 +96,7 @@ impl Engine {
                     unexpected.extend(
                         more.unexpected
                             .iter()
-                            .map(|k| unexpected_object(bucket, k, "digest")),
+                            .map(|k| crate::coverage::unexpected_object(bucket, k, "digest")),
                     );
                     for k in more.keys {
                         let id = (bucket.clone(), k.clone());
@@ -304,21 +304,6 @@ fn signing_time(raw: Option<&Raw>, backfill: bool) -> Option<Timestamp> {
             .get("backfill-generation-timestamp")
             .and_then(|t| crate::timefmt::parse_user_time(t).ok()),
         Raw::Error(_) => None,
-    }
-}
-
-/// The finding for an object whose name CloudTrail never writes.
-pub(super) fn unexpected_object(bucket: &str, key: &str, folder: &str) -> ObjectVerdict {
-    ObjectVerdict {
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-        finding: Finding::new(
-            Problem::UnexpectedObject,
-            format!("unexpected object in the trail's {folder} folder"),
-        )
-        .with_detail(
-            "CloudTrail never writes an object of this name here (injected, renamed or misplaced)",
-        ),
     }
 }
 
