@@ -1016,15 +1016,13 @@ fn render_single(
         Format::Text => crate::render::text::render(report, args.verbose, out, &mut err),
         Format::Json => out.write_all(crate::render::json::render(report).as_bytes()),
         Format::Jsonl => {
-            let lines = crate::render::jsonl::chain_lines(account, region, report, args.verbose);
-            let code = report.exit_code();
-            let t = usize::from(code == crate::report::exit::TAMPERED);
-            let u = usize::from(code == crate::report::exit::UNPROVEN);
-            let summary = crate::render::jsonl::summary_line(1, 1 - t - u, t, u, code);
-            lines
-                .iter()
-                .chain(std::iter::once(&summary))
-                .try_for_each(|l| writeln!(out, "{l}"))
+            let mut lines =
+                crate::render::jsonl::chain_lines(account, region, report, args.verbose);
+            lines.extend(crate::render::jsonl::closing_lines(
+                &[],
+                &[report.exit_code()],
+            ));
+            lines.iter().try_for_each(|l| writeln!(out, "{l}"))
         }
     };
     match res.and_then(|_| out.flush()) {

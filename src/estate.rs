@@ -5,9 +5,7 @@
 use crate::cli::{Format, ValidateArgs};
 use crate::engine::{Engine, EngineError, Plan};
 use crate::planning::ChainPlan;
-use crate::report::{
-    exit, ChainReport, ChainSummary, EstateReport, ObjectVerdict, Report, ShardInfo,
-};
+use crate::report::{ChainReport, ChainSummary, EstateReport, ObjectVerdict, Report, ShardInfo};
 use crate::timefmt::Timestamp;
 use futures::stream::{self, StreamExt};
 use std::io::Write;
@@ -100,7 +98,6 @@ pub async fn run(
         })
         .buffer_unordered(CHAINS_IN_FLIGHT);
     let mut kept: Vec<ChainReport> = Vec::new();
-    let (mut tampered, mut unproven, mut count) = (0usize, 0usize, 0usize);
     let mut codes = Vec::new();
     let mut summaries = Vec::new();
     while let Some((chain, slice, result)) = results.next().await {
@@ -121,9 +118,6 @@ pub async fn run(
         let code = c.report.exit_code();
         summaries.push(c.report.chain_summary(&c.account, &c.region));
         codes.push(code);
-        count += 1;
-        tampered += usize::from(code == exit::TAMPERED);
-        unproven += usize::from(code == exit::UNPROVEN);
         if args.format == Format::Jsonl && job.shard.is_none() {
             // Written and dropped as each chain finishes (kept only for --html).
             for line in crate::render::jsonl::estate_chain_lines(&c, args.verbose) {
@@ -134,20 +128,11 @@ pub async fn run(
             kept.push(c);
         }
     }
-    let code = crate::report::worst_exit(codes);
+    let code = crate::report::worst_exit(codes.iter().copied());
     if args.format == Format::Jsonl && job.shard.is_none() {
-        for n in &job.notes {
-            let line = serde_json::json!({"type": "note", "note": n});
+        for line in crate::render::jsonl::closing_lines(&job.notes, &codes) {
             writeln!(out, "{line}").map_err(EstateError::Write)?;
         }
-        let line = crate::render::jsonl::summary_line(
-            count,
-            count - tampered - unproven,
-            tampered,
-            unproven,
-            code,
-        );
-        writeln!(out, "{line}").map_err(EstateError::Write)?;
     }
     sort_chains(&mut kept);
     let estate = EstateReport {
@@ -199,20 +184,10 @@ pub fn render(
                     writeln!(out, "{line}")?;
                 }
             }
-            let code = estate.exit_code();
-            let count = estate.chains.len();
-            let t = estate
-                .chains
+            let codes: Vec<i32> = estate.chains.iter().map(|c| c.report.exit_code()).collect();
+            crate::render::jsonl::closing_lines(&estate.notes, &codes)
                 .iter()
-                .filter(|c| c.report.exit_code() == exit::TAMPERED)
-                .count();
-            let u = estate
-                .chains
-                .iter()
-                .filter(|c| c.report.exit_code() == exit::UNPROVEN)
-                .count();
-            let line = crate::render::jsonl::summary_line(count, count - t - u, t, u, code);
-            writeln!(out, "{line}")
+                .try_for_each(|l| writeln!(out, "{l}"))
         }
         _ => {
             let stderr = std::io::stderr();

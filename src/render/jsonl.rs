@@ -87,17 +87,22 @@ pub fn estate_chain_lines(c: &ChainReport, verbose: bool) -> Vec<String> {
     chain_lines(&c.account, &c.region, &c.report, verbose)
 }
 
-/// The closing line: totals per outcome and the run's exit status.
-pub fn summary_line(
-    chains: usize,
-    proven: usize,
-    tampered: usize,
-    unproven: usize,
-    exit_code: i32,
-) -> String {
-    json!({
-        "type": "summary", "chains": chains, "proven": proven, "tampered": tampered,
-        "unproven": unproven, "exit_code": exit_code,
-    })
-    .to_string()
+/// The closing lines: the run's notes, then totals per outcome of the
+/// chains' exit statuses and the run's (the worst).
+pub fn closing_lines(notes: &[String], codes: &[i32]) -> Vec<String> {
+    use crate::report::exit;
+    let count = |c: i32| codes.iter().filter(|&&x| x == c).count();
+    let mut out: Vec<String> = notes
+        .iter()
+        .map(|n| json!({"type": "note", "note": n}).to_string())
+        .collect();
+    out.push(
+        json!({
+            "type": "summary", "chains": codes.len(), "proven": count(exit::PROVEN),
+            "tampered": count(exit::TAMPERED), "unproven": count(exit::UNPROVEN),
+            "exit_code": crate::report::worst_exit(codes.iter().copied()),
+        })
+        .to_string(),
+    );
+    out
 }
