@@ -338,6 +338,7 @@ pub(crate) async fn live_run(
     let cfg = crate::aws::load(&AwsOptions {
         profile: args.profile.clone(),
         region: Some(home_or_single),
+        read_timeout: Some(args.read_timeout()),
     })
     .await;
     let cloudtrail = Arc::new(CloudTrail::new(cfg.clone()));
@@ -393,8 +394,10 @@ pub(crate) async fn live_run(
     }
     let path_style = args.s3_path_style
         || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
-    let mut store: Arc<dyn ObjectStore> =
-        Arc::new(S3Store::new(cfg.clone(), path_style, args.max_attempts));
+    let mut store: Arc<dyn ObjectStore> = Arc::new(
+        S3Store::new(cfg.clone(), path_style, args.max_attempts)
+            .with_read_timeout(args.read_timeout()),
+    );
     if let Some(capture) = acquire {
         store = capture.wrap(store, &cfg, &cloudtrail, info.as_ref());
     }
@@ -456,6 +459,7 @@ fn simulate(cmd: SimulateCmd) -> Result<i32, AppError> {
             let cfg = crate::aws::load(&AwsOptions {
                 profile: cmd.profile.clone(),
                 region: None,
+                read_timeout: None,
             })
             .await;
             let path_style = crate::aws::s3_endpoint_override(&cfg)
@@ -488,6 +492,7 @@ async fn keys(args: KeysArgs) -> Result<i32, AppError> {
     let cfg = crate::aws::load(&AwsOptions {
         profile: args.profile.clone(),
         region: Some(args.region.clone()),
+        read_timeout: None,
     })
     .await;
     let ct = CloudTrail::new(cfg);
@@ -608,6 +613,12 @@ async fn run_chains(
         keys,
         progress: progress(args),
         lookup: live.lookup.clone(),
+        cpu: Engine::cpu_pool(),
+        buffers: Engine::buffer_budget(),
+        inflater: match args.inflater {
+            crate::cli::InflaterArg::Whole => crate::gzip::Inflater::Whole,
+            crate::cli::InflaterArg::Stream => crate::gzip::Inflater::Stream,
+        },
     };
     let chain_plan = |account: &str, region: &str| {
         let mut p = base.clone();

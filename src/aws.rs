@@ -9,7 +9,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 pub struct AwsOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// Connect and first-byte timeout (default [`DEFAULT_READ_TIMEOUT`]):
+    /// a server that never answers is retried, not waited on forever.
+    pub read_timeout: Option<std::time::Duration>,
 }
+
+pub use crate::store::stall::DEFAULT_READ_TIMEOUT;
 
 /// Loads the shared configuration. Endpoint overrides come from the standard
 /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL_CLOUDTRAIL`
@@ -22,6 +27,16 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
     if let Some(r) = &opts.region {
         loader = loader.region(Region::new(r.clone()));
     }
+    let t = opts.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT);
+    // Connecting keeps the SDK's 3.1 s unless the read timeout is shorter;
+    // a whole attempt (a listing's body included) gets four read timeouts.
+    loader = loader.timeout_config(
+        aws_smithy_types::timeout::TimeoutConfig::builder()
+            .connect_timeout(t.min(std::time::Duration::from_millis(3100)))
+            .read_timeout(t)
+            .operation_attempt_timeout(t * 4)
+            .build(),
+    );
     let cfg = loader.load().await;
     if cfg.region().is_none() {
         // S3 needs some region to sign with; us-east-1 is where AWS tools default.

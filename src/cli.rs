@@ -101,6 +101,13 @@ pub struct KeysArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `--inflater` (hidden: for the side-by-side CPU benchmark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InflaterArg {
+    Whole,
+    Stream,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -160,6 +167,10 @@ pub struct ValidateArgs {
     /// Largest inflated log file accepted, in bytes (protects against gzip bombs).
     #[arg(long, default_value_t = 4 * 1024 * 1024 * 1024)]
     pub max_log_bytes: u64,
+    /// Inflater for log files (benchmarking: `stream` is the earlier
+    /// flate2 streaming path for every file).
+    #[arg(long, value_enum, default_value_t = InflaterArg::Whole, hide = true)]
+    pub inflater: InflaterArg,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -172,6 +183,10 @@ pub struct ValidateArgs {
     /// Attempts per S3 request (throttling and dropped connections are retried).
     #[arg(long, default_value_t = 5)]
     pub max_attempts: u32,
+    /// Seconds a connection, a response or a body may go without a byte
+    /// before the request is retried (a stalled server does not hang the run).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
+    pub read_timeout: f64,
     /// Unexplained gaps do not change the exit status (the AWS CLI's behaviour).
     #[arg(long)]
     pub allow_gaps: bool,
@@ -203,4 +218,20 @@ pub struct ValidateArgs {
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
     #[arg(long, value_name = "FILE")]
     pub gap_events: Option<PathBuf>,
+}
+
+impl ValidateArgs {
+    pub fn read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.read_timeout)
+    }
+}
+
+/// Positive, finite seconds (fractions allowed).
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.01..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds between 0.01 and 86400"
+        )),
+    }
 }

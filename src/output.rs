@@ -18,6 +18,7 @@ async fn s3(profile: Option<&str>) -> S3Store {
     let cfg = crate::aws::load(&AwsOptions {
         profile: profile.map(str::to_string),
         region: None,
+        read_timeout: None,
     })
     .await;
     let path_style =

@@ -8,11 +8,15 @@ use crate::arn::TrailArn;
 use crate::digest::LogFileRef;
 use crate::digest_verify::reason;
 use crate::gap_events::{from_log_file, LifecycleEvent, RecordWatch};
-use crate::gzip::{hash_stream_observed, inflate_to_vec, GzipError, StreamHash};
+use crate::gzip::{
+    hash_bytes_observed, hash_stream_observed, inflate_to_vec, GzipError, Inflater, StreamHash,
+};
 use crate::report::{Finding, LogVerdict, Problem, Status};
+use crate::store::{Body, Object};
 use crate::timefmt::Timestamp;
 use futures::stream::{self, StreamExt};
 use std::collections::HashMap;
+use std::io::Read as _;
 
 /// Largest verified log file re-read to extract lifecycle records.
 const MAX_EVENT_SCAN: u64 = 256 * 1024 * 1024;
@@ -75,7 +79,30 @@ struct Streamed {
     kept: Option<Vec<u8>>,
 }
 
-/// Largest compressed log file kept in memory while it streams.
+/// A large log file (or `--inflater stream`): streamed through inflate +
+/// SHA-256 on a blocking thread, never held whole.
+async fn hash_streamed(body: Body, max: u64) -> Result<Streamed, GzipError> {
+    let handle = tokio::runtime::Handle::current();
+    let res = tokio::task::spawn_blocking(move || {
+        let mut watch = RecordWatch::new();
+        let mut tee = Tee {
+            inner: body.into_blocking(handle),
+            copy: Vec::new(),
+            overflow: false,
+        };
+        let hash = hash_stream_observed(&mut tee, max, |chunk| watch.feed(chunk))?;
+        Ok(Streamed {
+            kept: (watch.hit && !tee.overflow).then_some(tee.copy),
+            hash,
+            names_lifecycle: watch.hit,
+        })
+    })
+    .await;
+    res.unwrap_or_else(|join| Err(GzipError::Read(join.to_string())))
+}
+
+/// Largest compressed log file kept in memory while it streams, and
+/// largest read whole before inflating.
 const KEEP_COMPRESSED: usize = 4 * 1024 * 1024;
 
 /// Copies what passes through, up to a cap.
@@ -188,9 +215,9 @@ impl Engine {
         (verdict(Status::Valid, None), events)
     }
 
-    /// Streams one object through inflate + SHA-256 (and the lifecycle
-    /// watch) on a blocking thread. A connection dropped mid-body is not the
-    /// object's fault: read again, up to [`super::BODY_ATTEMPTS`] times.
+    /// Reads one object through inflate + SHA-256 (and the lifecycle
+    /// watch). A connection dropped mid-body is not the object's fault: read
+    /// again, up to [`super::BODY_ATTEMPTS`] times.
     async fn stream_log(&self, bucket: &str, key: &str, max: u64) -> Result<Streamed, Finding> {
         let mut attempt = 0;
         let outcome = loop {
@@ -200,27 +227,16 @@ impl Engine {
                 .get(bucket, key)
                 .await
                 .map_err(|e| store_finding(&e))?;
-            let handle = tokio::runtime::Handle::current();
-            let body = obj.body;
-            let res = tokio::task::spawn_blocking(move || {
-                let mut watch = RecordWatch::new();
-                let mut tee = Tee {
-                    inner: body.into_blocking(handle),
-                    copy: Vec::new(),
-                    overflow: false,
-                };
-                let hash = hash_stream_observed(&mut tee, max, |chunk| watch.feed(chunk))?;
-                Ok(Streamed {
-                    kept: (watch.hit && !tee.overflow).then_some(tee.copy),
-                    hash,
-                    names_lifecycle: watch.hit,
-                })
-            })
-            .await;
+            let held = self.inflater != Inflater::Stream
+                && obj.len.is_some_and(|n| n <= KEEP_COMPRESSED as u64);
+            let res = if held {
+                self.hash_held(obj, max).await
+            } else {
+                hash_streamed(obj.body, max).await
+            };
             match res {
-                Ok(Err(GzipError::Read(_))) if attempt < super::BODY_ATTEMPTS => continue,
-                Ok(r) => break r,
-                Err(join) => break Err(GzipError::Read(join.to_string())),
+                Err(GzipError::Read(_)) if attempt < super::BODY_ATTEMPTS => continue,
+                r => break r,
             }
         };
         outcome.map_err(|e| match &e {
@@ -232,6 +248,64 @@ impl Engine {
                 Finding::new(Problem::Format, reason::INVALID_FORMAT).with_detail(e.to_string())
             }
         })
+    }
+
+    /// A typical log file (at most [`KEEP_COMPRESSED`]): a network body is
+    /// read whole on the async side (no hand-off per chunk), then inflated
+    /// in one buffer and hashed under a CPU permit; a local file is read
+    /// and hashed in one blocking task.
+    async fn hash_held(&self, obj: Object, max: u64) -> Result<Streamed, GzipError> {
+        let read = |e: crate::store::StoreError| GzipError::Read(e.to_string());
+        let len = obj.len;
+        let units = len.unwrap_or(0).div_ceil(super::BUFFER_UNIT).max(1) as u32;
+        let _budget = self
+            .buffers
+            .acquire_many(units)
+            .await
+            .map_err(|e| GzipError::Read(e.to_string()))?;
+        let (fetched, blocking) = match obj.body {
+            Body::Async(_) => (
+                Some(
+                    obj.read_to_vec(KEEP_COMPRESSED as u64)
+                        .await
+                        .map_err(read)?,
+                ),
+                None,
+            ),
+            Body::Blocking(r) => (None, Some(r)),
+        };
+        let _permit = self
+            .cpu
+            .acquire()
+            .await
+            .map_err(|e| GzipError::Read(e.to_string()))?;
+        let inflater = self.inflater;
+
+        let res = tokio::task::spawn_blocking(move || {
+            let compressed = match (fetched, blocking) {
+                (Some(v), _) => v,
+                (None, Some(r)) => {
+                    let mut v = Vec::with_capacity(len.map_or(0, |n| n as usize + 1));
+                    r.take(KEEP_COMPRESSED as u64 + 1)
+                        .read_to_end(&mut v)
+                        .map_err(|e| GzipError::Read(e.to_string()))?;
+                    if v.len() > KEEP_COMPRESSED {
+                        return Err(GzipError::Read("the file grew while it was read".into()));
+                    }
+                    v
+                }
+                (None, None) => Vec::new(),
+            };
+            let mut watch = RecordWatch::new();
+            let hash = hash_bytes_observed(&compressed, max, inflater, |c| watch.feed(c))?;
+            Ok(Streamed {
+                kept: watch.hit.then_some(compressed),
+                hash,
+                names_lifecycle: watch.hit,
+            })
+        })
+        .await;
+        res.unwrap_or_else(|join| Err(GzipError::Read(join.to_string())))
     }
 
     /// Parses a verified log file's lifecycle records from the bytes kept
@@ -249,7 +323,7 @@ impl Engine {
             Some(k) => k,
             None => {
                 let obj = self.store.get(&lp.bucket, &lp.key).await.ok()?;
-                let c = obj.body.read_to_vec(MAX_EVENT_SCAN).await.ok()?;
+                let c = obj.read_to_vec(MAX_EVENT_SCAN).await.ok()?;
                 c
             }
         };

@@ -138,12 +138,22 @@ pub trait LifecycleLookup: Send + Sync {
 }
 
 /// Runs validations against one store and one key source.
+/// The unit of [`Engine::buffers`].
+pub const BUFFER_UNIT: u64 = 64 * 1024;
+
 pub struct Engine {
     pub store: Arc<dyn ObjectStore>,
     pub keys: Arc<dyn KeySource>,
     pub progress: Arc<dyn Progress>,
     /// LookupEvents in live mode; None offline.
     pub lookup: Option<Arc<dyn LifecycleLookup>>,
+    /// One permit per core for inflating and hashing a log file held in
+    /// memory: bounds CPU work and its buffers across all chains.
+    pub cpu: Arc<tokio::sync::Semaphore>,
+    /// Bytes of log files read whole and waiting for a CPU permit, in
+    /// [`BUFFER_UNIT`]s: reading runs ahead of hashing by this much at most.
+    pub buffers: Arc<tokio::sync::Semaphore>,
+    pub inflater: crate::gzip::Inflater,
 }
 
 /// Maps a store error on one object to a finding on that object.
@@ -168,6 +178,19 @@ pub fn store_finding(e: &StoreError) -> Finding {
 }
 
 impl Engine {
+    /// The budget for [`Engine::buffers`]: 256 MiB.
+    pub fn buffer_budget() -> Arc<tokio::sync::Semaphore> {
+        Arc::new(tokio::sync::Semaphore::new(
+            (256 * 1024 * 1024 / BUFFER_UNIT) as usize,
+        ))
+    }
+
+    /// The CPU pool's permits: one per core.
+    pub fn cpu_pool() -> Arc<tokio::sync::Semaphore> {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(tokio::sync::Semaphore::new(n))
+    }
+
     pub async fn validate(&self, plan: &Plan) -> Result<Report, EngineError> {
         let series = plan.series();
         if plan.require_digest_folder {

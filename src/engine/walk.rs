@@ -267,13 +267,15 @@ impl Engine {
                 let raw = loop {
                     attempt += 1;
                     let raw = match self.store.get(bucket, key).await {
-                        Ok(obj) => match obj.body.read_to_vec(MAX_DIGEST_OBJECT).await {
-                            Ok(compressed) => Raw::Bytes {
-                                compressed,
-                                metadata: obj.metadata,
-                            },
-                            Err(e) => Raw::Error(e),
-                        },
+                        Ok(obj) => {
+                            match obj.body.read_to_vec_sized(MAX_DIGEST_OBJECT, obj.len).await {
+                                Ok(compressed) => Raw::Bytes {
+                                    compressed,
+                                    metadata: obj.metadata,
+                                },
+                                Err(e) => Raw::Error(e),
+                            }
+                        }
                         Err(e) => Raw::Error(e),
                     };
                     // A connection dropped mid-body (the SDK retries only up

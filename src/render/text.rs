@@ -32,6 +32,7 @@ impl Lines<'_> {
         finding: Option<&Finding>,
         verbose: bool,
     ) -> io::Result<()> {
+        let (bucket, key) = (printable(bucket), printable(key));
         if status == Status::Valid {
             if verbose {
                 self.status(&format!("{kind}\ts3://{bucket}/{key}\tvalid"))?;
@@ -209,6 +210,26 @@ pub fn render_estate(
     estate_table(estate, out)
 }
 
+/// Object names are chosen by whoever can write to the bucket: control and
+/// bidirectional-override characters are shown escaped (`\u{1b}`), so a
+/// name cannot rewrite the terminal or fake a line of the report.
+fn printable(name: &str) -> std::borrow::Cow<'_, str> {
+    let hostile =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !name.chars().any(hostile) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if hostile(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn status_word(c: &crate::report::ChainReport) -> &'static str {
     match c.report.exit_code() {
         crate::report::exit::TAMPERED => "TAMPERED",
@@ -356,5 +377,14 @@ mod tests {
         let (o, e) = run(&r, false);
         assert!(o.contains("\n\nResults requested"));
         assert!(e.starts_with("Digest file\ts3://1/k1\tINVALID: not found\n\n"));
+    }
+
+    #[test]
+    fn hostile_names_are_escaped() {
+        assert_eq!(printable("AWSLogs/a.json.gz"), "AWSLogs/a.json.gz");
+        assert_eq!(
+            printable("x\u{1b}[2J\nLog file\u{202e}"),
+            "x\\u{1b}[2J\\u{a}Log file\\u{202e}"
+        );
     }
 }

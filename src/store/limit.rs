@@ -102,6 +102,7 @@ impl ObjectStore for Limited {
             };
             Ok(Object {
                 metadata: obj.metadata,
+                len: obj.len,
                 body,
             })
         }

@@ -120,6 +120,7 @@ impl LocalStore {
         let metadata = self.read_metadata(bucket, key)?;
         Ok(Object {
             metadata,
+            len: file.metadata().ok().map(|m| m.len()),
             body: Body::Blocking(Box::new(file)),
         })
     }

@@ -5,6 +5,7 @@ pub mod limit;
 pub mod local;
 pub mod record;
 pub mod s3;
+pub mod stall;
 
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -50,11 +51,25 @@ impl Body {
     /// Reads at most `limit` bytes; more is an error (digests are small, a
     /// huge one is hostile).
     pub async fn read_to_vec(self, limit: u64) -> Result<Vec<u8>, StoreError> {
+        self.read_to_vec_sized(limit, None).await
+    }
+
+    /// [`Body::read_to_vec`] into a buffer sized for the announced length
+    /// (one allocation, no copies as it grows; a lie costs only a regrow).
+    pub async fn read_to_vec_sized(
+        self,
+        limit: u64,
+        announced: Option<u64>,
+    ) -> Result<Vec<u8>, StoreError> {
+        // An announced length is a hint, not a promise: capped, so a lying
+        // server cannot make one allocation huge.
+        const MAX_PRESIZE: u64 = 8 * 1024 * 1024;
+        let cap = announced.map_or(0, |n| n.min(limit).min(MAX_PRESIZE) as usize + 1);
         let mut out = Vec::new();
         match self {
             Body::Blocking(r) => {
                 let res = tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::new();
+                    let mut out = Vec::with_capacity(cap);
                     r.take(limit + 1).read_to_end(&mut out).map(|_| out)
                 })
                 .await
@@ -63,6 +78,7 @@ impl Body {
             }
             Body::Async(r) => {
                 use tokio::io::AsyncReadExt;
+                out.reserve_exact(cap);
                 r.take(limit + 1)
                     .read_to_end(&mut out)
                     .await
@@ -80,7 +96,18 @@ impl Body {
 #[derive(Debug)]
 pub struct Object {
     pub metadata: HashMap<String, String>,
+    /// The size the store announces (Content-Length, the file's size): a
+    /// small object is read whole, a large one streamed.
+    pub len: Option<u64>,
     pub body: Body,
+}
+
+impl Object {
+    /// Reads the whole body (at most `limit` bytes) into one buffer sized
+    /// from the announced length.
+    pub async fn read_to_vec(self, limit: u64) -> Result<Vec<u8>, StoreError> {
+        self.body.read_to_vec_sized(limit, self.len).await
+    }
 }
 
 /// Why one object could not be read. Per-object errors become findings on

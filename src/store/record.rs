@@ -74,11 +74,12 @@ impl Recording {
                 .insert((bucket.into(), key.into()));
             return Ok(Object {
                 metadata,
+                len: Some(bytes.len() as u64),
                 body: Body::Blocking(Box::new(std::io::Cursor::new(bytes))),
             });
         }
         let obj = self.inner.get(bucket, key).await?;
-        let bytes = obj.body.read_to_vec(MAX_OBJECT).await?;
+        let bytes = obj.body.read_to_vec_sized(MAX_OBJECT, obj.len).await?;
         let io =
             |e: std::io::Error| StoreError::Io(format!("cannot write {}: {e}", path.display()));
         if let Some(parent) = path.parent() {
@@ -95,6 +96,7 @@ impl Recording {
             .insert((bucket.into(), key.into()));
         Ok(Object {
             metadata: obj.metadata,
+            len: Some(bytes.len() as u64),
             body: Body::Blocking(Box::new(std::io::Cursor::new(bytes))),
         })
     }

@@ -18,6 +18,8 @@ pub struct S3Store {
     base: SdkConfig,
     path_style: bool,
     max_attempts: u32,
+    /// How long a body may go without a byte before it is read again.
+    stall: std::time::Duration,
     clients: Mutex<HashMap<String, Client>>,
     bucket_regions: tokio::sync::Mutex<HashMap<String, String>>,
 }
@@ -29,9 +31,16 @@ impl S3Store {
             base,
             path_style,
             max_attempts: max_attempts.max(1),
+            stall: super::stall::DEFAULT_READ_TIMEOUT,
             clients: Mutex::new(HashMap::new()),
             bucket_regions: tokio::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Bounds how long a body may stall (`--read-timeout`).
+    pub fn with_read_timeout(mut self, stall: std::time::Duration) -> S3Store {
+        self.stall = stall;
+        self
     }
 
     fn default_region(&self) -> String {
@@ -249,7 +258,11 @@ impl ObjectStore for S3Store {
                 .unwrap_or_default();
             Ok(Object {
                 metadata,
-                body: Body::Async(Box::pin(out.body.into_async_read())),
+                len: out.content_length().and_then(|n| u64::try_from(n).ok()),
+                body: Body::Async(Box::pin(super::stall::StallGuard::new(
+                    out.body.into_async_read(),
+                    self.stall,
+                ))),
             })
         }
         .boxed()

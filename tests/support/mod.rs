@@ -37,14 +37,28 @@ pub struct Faults {
 
 /// The faults the server injects at random: 503 SlowDown, 500, the
 /// connection closed before any response, the body cut halfway with the
-/// whole length promised, and a Content-Length longer than the body.
-const FAULT_KINDS: [&str; 5] = [
+/// whole length promised, a Content-Length longer than the body, no
+/// response at all, and half a body and then nothing (the last two never
+/// end: the client's read timeout must).
+const FAULT_KINDS: [&str; 7] = [
     "slow_down_503",
     "internal_500",
     "reset_before_body",
     "reset_mid_body",
     "long_content_length",
+    "stall_before_headers",
+    "stall_mid_body",
 ];
+
+/// A body that sends `bytes`, then nothing, ever (a hung server).
+fn stalled_body(bytes: bytes::Bytes) -> s3s::Body {
+    use futures::StreamExt;
+    let first: Result<hyper::body::Frame<bytes::Bytes>, std::io::Error> =
+        Ok(hyper::body::Frame::data(bytes));
+    s3s::Body::http_body(http_body_util::StreamBody::new(
+        futures::stream::iter([first]).chain(futures::stream::pending()),
+    ))
+}
 
 /// A body that sends `bytes`, then fails: the connection is cut with the
 /// response's Content-Length still owed.
@@ -159,6 +173,7 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                                     "injected reset",
                                 ))))
                             }
+                            "stall_before_headers" => std::future::pending::<()>().await,
                             _ => {}
                         }
                     }
@@ -184,6 +199,19 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                     };
                     let resp = hyper::service::Service::call(&s3, req).await?;
                     let dropping = dropping || fault == Some("reset_mid_body");
+                    if fault == Some("stall_mid_body") && resp.status().is_success() {
+                        let (parts, body) = resp.into_parts();
+                        let full = body
+                            .collect()
+                            .await
+                            .map(|c| c.to_bytes())
+                            .unwrap_or_default();
+                        let half = full.slice(..full.len() / 2);
+                        let mut resp = http::Response::from_parts(parts, stalled_body(half));
+                        resp.headers_mut()
+                            .insert("content-length", full.len().into());
+                        return Ok(resp);
+                    }
                     if fault == Some("long_content_length") && resp.status().is_success() {
                         // The whole body, but more bytes promised than sent.
                         let (parts, body) = resp.into_parts();

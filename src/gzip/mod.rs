@@ -1,8 +1,11 @@
 //! Single-member gzip, strictly: CloudTrail writes exactly one member per
 //! object, so anything after it is appended data, not more log.
 
+mod whole;
+
 use sha2::{Digest as _, Sha256};
 use std::io::{BufRead, BufReader, Read};
+pub use whole::WHOLE_MAX_INFLATED;
 
 /// Why a gzip stream was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +113,43 @@ pub fn hash_stream_observed<R: Read>(
     })
 }
 
+/// Which inflater reads log files held in memory (`--inflater`, for the
+/// side-by-side benchmark; both are equally strict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Inflater {
+    /// libdeflate into one buffer, streaming past [`WHOLE_MAX_INFLATED`].
+    #[default]
+    Whole,
+    /// flate2 + zlib-rs streaming for every file.
+    Stream,
+}
+
+/// [`hash_stream_observed`] for a member already in memory: whole-buffer
+/// libdeflate when it inflates to at most [`WHOLE_MAX_INFLATED`] (the
+/// observer then sees it as one chunk), streaming beyond.
+pub fn hash_bytes_observed(
+    compressed: &[u8],
+    limit: u64,
+    inflater: Inflater,
+    mut observe: impl FnMut(&[u8]),
+) -> Result<StreamHash, GzipError> {
+    if inflater != Inflater::Stream {
+        let hash = |out: &[u8]| {
+            observe(out);
+            (hex::encode(Sha256::digest(out)), out.len() as u64)
+        };
+        let whole = whole::inflate_whole(compressed, limit, hash);
+        if let Ok(r) = whole {
+            return r.map(|(sha256_hex, inflated_len)| StreamHash {
+                sha256_hex,
+                inflated_len,
+                compressed_len: compressed.len() as u64,
+            });
+        }
+    }
+    hash_stream_observed(compressed, limit, observe)
+}
+
 /// Inflates a small in-memory member (digests), with the same strictness.
 pub fn inflate_to_vec(compressed: &[u8], limit: u64) -> Result<Vec<u8>, GzipError> {
     let mut out = Vec::with_capacity(compressed.len().saturating_mul(8).min(limit as usize));
@@ -179,5 +219,62 @@ mod tests {
             inflate_to_vec(&g, 1_000_000),
             Err(GzipError::TooLarge(1_000_000))
         );
+    }
+
+    fn whole(gz: &[u8], limit: u64) -> Result<StreamHash, GzipError> {
+        hash_bytes_observed(gz, limit, Inflater::Whole, |_| {})
+    }
+
+    #[test]
+    fn whole_buffer_agrees_with_streaming() {
+        let body = br#"{"Records":[{"eventName":"StopLogging"}]}"#.repeat(500);
+        let g = gzip(&body);
+        assert_eq!(whole(&g, 1 << 20), hash_stream(&g[..], 1 << 20));
+        let mut seen = 0;
+        hash_bytes_observed(&g, 1 << 20, Inflater::Whole, |c| seen += c.len()).unwrap();
+        assert_eq!(seen, body.len());
+    }
+
+    #[test]
+    fn whole_buffer_refuses_what_streaming_refuses() {
+        let g = gzip(b"{\"Records\":[]}");
+        // The same member twice ends in a trailer that is right for the
+        // first one's bytes: only where the member ended tells.
+        let twice = [g.clone(), g.clone()].concat();
+        assert_eq!(whole(&twice, 1 << 20), Err(GzipError::TrailingData));
+        let junk = [g.clone(), vec![0]].concat();
+        assert_eq!(whole(&junk, 1 << 20), Err(GzipError::TrailingData));
+        let big = gzip(&vec![b'a'; 10_000]);
+        let mut crc = big.clone();
+        let n = crc.len();
+        crc[n - 6] ^= 0xff;
+        let mut isize_lie = big.clone();
+        isize_lie[n - 1] = 0x7f; // ISIZE says ~2 GiB
+        for bad in [
+            &big[..n - 4],
+            &big[..5],
+            &[][..],
+            b"{}",
+            &crc[..],
+            &isize_lie[..],
+        ] {
+            assert!(
+                matches!(whole(bad, 1 << 20), Err(GzipError::Corrupt(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_buffer_bombs_stop_at_the_limit_and_large_files_stream() {
+        let g = gzip(&vec![0u8; 5_000_000]);
+        assert_eq!(whole(&g, 1_000_000), Err(GzipError::TooLarge(1_000_000)));
+        // Past what one buffer holds but within the caller's limit: the
+        // streaming path answers, with the same hash.
+        let n = WHOLE_MAX_INFLATED as usize + 1;
+        let g = gzip(&vec![b'x'; n]);
+        let h = whole(&g, 1 << 30).unwrap();
+        assert_eq!(h.inflated_len, n as u64);
+        assert_eq!(Some(h), hash_stream(&g[..], 1 << 30).ok());
     }
 }

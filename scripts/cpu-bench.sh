@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# CPU per byte, live against local, side by side in one run: trailproof's own
+# CPU time (user + sys, from GNU time) validating W (one region, 24 hours,
+# 10 log files an hour of about 1.4 MB inflated each) from a local copy and
+# from S3 on loopback (the tests' s3s-fs server, examples/s3_server.rs, a
+# separate process whose CPU is not counted), for each inflater
+# (TRAILPROOF_INFLATER=stream: flate2 + zlib-rs streaming for every file,
+# the earlier behaviour; whole: libdeflate whole-buffer up to the cap, the
+# default).
+#
+# The server is pinned to the last core and trailproof to the others (on 2
+# cores: one each), so the server's work does not compete with trailproof's
+# for the same core, as real S3's does not; both modes run pinned alike.
+#
+# Usage: scripts/cpu-bench.sh   (RUNS=7; BENCH_DIR=/tmp/trailproof-bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH_DIR=${BENCH_DIR:-/tmp/trailproof-bench}
+RUNS=${RUNS:-7}
+W=$BENCH_DIR/wcpu
+ARN=arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail
+BUCKET=tp-cpu
+START=2026-03-01T00:00:00Z
+END=2026-03-02T00:00:00Z
+export AWS_ACCESS_KEY_ID=AKIDTRAILPROOFTEST AWS_SECRET_ACCESS_KEY=trailproof-test-secret AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+S3_PORT=${S3_PORT:-18034}
+CT_PORT=${CT_PORT:-18036}
+TP=$ROOT/target/release/trailproof
+mkdir -p "$BENCH_DIR"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+. "$ROOT/scripts/bench-lib.sh"
+
+# Median CPU seconds (user + sys) of RUNS runs; the verdict line must match.
+cpu() {
+  local want=$1; shift
+  for _ in $(seq "$RUNS"); do
+    local out
+    out=$("${PIN[@]}" /usr/bin/time -f 'CPU %U %S' "$@" 2>&1 >/dev/null | grep '^CPU ')
+    awk '{ printf "%.3f\n", $2 + $3 }' <<<"$out"
+  done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+  local got
+  got=$("$@" 2>/dev/null | grep -Eo '[0-9]+/[0-9]+ (digest|log) files valid' | paste -sd' ')
+  [ "$got" = "$want" ] || { echo "verdicts differ: [$got] vs [$want]" >&2; exit 1; }
+}
+
+main() {
+  log "building (release)"
+  cargo build --release --quiet --bin trailproof --example s3_server --example cloudtrail_endpoint
+  ensure_time
+  mkdir -p "$BENCH_DIR/s3cpu"
+  local last=$(($(nproc) - 1))
+  PIN=(taskset -c "0-$((last > 0 ? last - 1 : 0))")
+  taskset -c "$last" "$ROOT/target/release/examples/s3_server" --root "$BENCH_DIR/s3cpu" --port "$S3_PORT" --max-seconds 7200 >/dev/null &
+  PIDS+=($!)
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$S3_PORT") 2>/dev/null && break; sleep 0.2; done
+  if [ ! -f "$W/.done" ]; then
+    rm -rf "$W"
+    log "simulating W into $W and uploading it"
+    AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT "$TP" simulate --out "$W" --start-time "$START" --hours 24 \
+      --logs-per-hour 10 --records-per-log 1400 --seed 3 --bucket "$BUCKET" --upload >/dev/null
+    touch "$W/.done"
+  fi
+  "$ROOT/target/release/examples/cloudtrail_endpoint" --keys "$W/public-keys.json" --port "$CT_PORT" --max-seconds 7200 >/dev/null &
+  PIDS+=($!)
+  sleep 0.5
+  export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT AWS_ENDPOINT_URL_CLOUDTRAIL=http://127.0.0.1:$CT_PORT
+  local local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END" --quiet)
+  local live_args=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET" --quiet)
+  local want
+  want=$("$TP" "${local_args[@]}" 2>/dev/null | grep -Eo '[0-9]+/[0-9]+ (digest|log) files valid' | paste -sd' ')
+  log "verdicts: $want"
+  echo
+  echo "| inflater | --local CPU-s | S3 on loopback CPU-s | live / local |"
+  echo "|---|---|---|---|"
+  local first_l="" first_s=""
+  for inflater in stream whole; do
+    local l s
+    l=$(cpu "$want" "$TP" "${local_args[@]}" --inflater "$inflater")
+    s=$(cpu "$want" "$TP" "${live_args[@]}" --inflater "$inflater")
+    [ -z "$first_l" ] && { first_l=$l; first_s=$s; }
+    printf '| %s | %s | %s | %s |\n' "$inflater" "$l" "$s" "$(awk -v a="$s" -v b="$l" 'BEGIN { printf "%.2fx", a / b }')"
+  done
+  echo
+  echo "whole against stream: --local $(awk -v a="$l" -v b="$first_l" 'BEGIN { printf "%.2fx", a / b }'), live $(awk -v a="$s" -v b="$first_s" 'BEGIN { printf "%.2fx", a / b }') of the CPU"
+}
+
+main "$@"
