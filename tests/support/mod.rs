@@ -72,6 +72,24 @@ fn cut_body(bytes: bytes::Bytes) -> s3s::Body {
     )))
 }
 
+/// Replaces a response's body: `reshape` gets the whole body and returns
+/// what to send and the Content-Length to promise.
+async fn reshaped(
+    resp: http::Response<s3s::Body>,
+    reshape: impl FnOnce(bytes::Bytes) -> (s3s::Body, usize),
+) -> http::Response<s3s::Body> {
+    let (parts, body) = resp.into_parts();
+    let full = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let (body, promised) = reshape(full);
+    let mut resp = http::Response::from_parts(parts, body);
+    resp.headers_mut().insert("content-length", promised.into());
+    resp
+}
+
 /// A deterministic draw in [0, 1000) for request `n`.
 fn draw(seed: usize, n: usize, salt: usize) -> usize {
     let mut x = (seed as u64) ^ ((n as u64) << 20) ^ ((salt as u64) << 52) ^ 0x9E37_79B9_7F4A_7C15;
@@ -199,47 +217,30 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                     };
                     let resp = hyper::service::Service::call(&s3, req).await?;
                     let dropping = dropping || fault == Some("reset_mid_body");
-                    if fault == Some("stall_mid_body") && resp.status().is_success() {
-                        let (parts, body) = resp.into_parts();
-                        let full = body
-                            .collect()
-                            .await
-                            .map(|c| c.to_bytes())
-                            .unwrap_or_default();
-                        let half = full.slice(..full.len() / 2);
-                        let mut resp = http::Response::from_parts(parts, stalled_body(half));
-                        resp.headers_mut()
-                            .insert("content-length", full.len().into());
+                    if !resp.status().is_success() {
                         return Ok(resp);
                     }
-                    if fault == Some("long_content_length") && resp.status().is_success() {
+                    let half = |full: bytes::Bytes| full.slice(..full.len() / 2);
+                    Ok(match fault {
+                        // Half the body, then nothing, ever.
+                        Some("stall_mid_body") => {
+                            reshaped(resp, |full| (stalled_body(half(full.clone())), full.len()))
+                                .await
+                        }
                         // The whole body, but more bytes promised than sent.
-                        let (parts, body) = resp.into_parts();
-                        let full = body
-                            .collect()
+                        Some("long_content_length") => {
+                            reshaped(resp, |full| {
+                                let promised = full.len() + 7;
+                                (cut_body(full), promised)
+                            })
                             .await
-                            .map(|c| c.to_bytes())
-                            .unwrap_or_default();
-                        let promised = full.len() + 7;
-                        let mut resp = http::Response::from_parts(parts, cut_body(full));
-                        resp.headers_mut().insert("content-length", promised.into());
-                        return Ok(resp);
-                    }
-                    if !dropping || !resp.status().is_success() {
-                        return Ok(resp);
-                    }
-                    // Promise the whole body, send half of it, and hang up.
-                    let (parts, body) = resp.into_parts();
-                    let full = body
-                        .collect()
-                        .await
-                        .map(|c| c.to_bytes())
-                        .unwrap_or_default();
-                    let mut resp =
-                        http::Response::from_parts(parts, cut_body(full.slice(..full.len() / 2)));
-                    resp.headers_mut()
-                        .insert("content-length", full.len().into());
-                    Ok(resp)
+                        }
+                        // Promise the whole body, send half of it, and hang up.
+                        _ if dropping => {
+                            reshaped(resp, |full| (cut_body(half(full.clone())), full.len())).await
+                        }
+                        _ => resp,
+                    })
                 }
             });
             tokio::spawn(async move {
