@@ -14,7 +14,7 @@ pub struct AwsOptions {
     pub read_timeout: Option<std::time::Duration>,
 }
 
-pub use crate::store::stall::DEFAULT_READ_TIMEOUT;
+use crate::store::stall::DEFAULT_READ_TIMEOUT;
 
 /// Loads the shared configuration. Endpoint overrides come from the standard
 /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL_CLOUDTRAIL`

@@ -185,7 +185,7 @@ pub struct ValidateArgs {
     pub max_attempts: u32,
     /// Seconds a connection, a response or a body may go without a byte
     /// before the request is retried (a stalled server does not hang the run).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::store::stall::DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
     pub read_timeout: f64,
     /// Unexplained gaps do not change the exit status (the AWS CLI's behaviour).
     #[arg(long)]

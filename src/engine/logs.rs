@@ -101,6 +101,12 @@ async fn hash_streamed(body: Body, max: u64) -> Result<Streamed, GzipError> {
     res.unwrap_or_else(|join| Err(GzipError::Read(join.to_string())))
 }
 
+/// A small log file's bytes: already fetched, or a local file to read.
+enum Held {
+    Fetched(Vec<u8>),
+    Local(Box<dyn std::io::Read + Send>),
+}
+
 /// Largest compressed log file kept in memory while it streams, and
 /// largest read whole before inflating.
 const KEEP_COMPRESSED: usize = 4 * 1024 * 1024;
@@ -263,28 +269,24 @@ impl Engine {
             .acquire_many(units)
             .await
             .map_err(|e| GzipError::Read(e.to_string()))?;
-        let (fetched, blocking) = match obj.body {
-            Body::Async(_) => (
-                Some(
-                    obj.read_to_vec(KEEP_COMPRESSED as u64)
-                        .await
-                        .map_err(read)?,
-                ),
-                None,
+        // A network body is read here; a local file on the blocking thread.
+        let source = match obj.body {
+            Body::Async(_) => Held::Fetched(
+                obj.read_to_vec(KEEP_COMPRESSED as u64)
+                    .await
+                    .map_err(read)?,
             ),
-            Body::Blocking(r) => (None, Some(r)),
+            Body::Blocking(r) => Held::Local(r),
         };
         let _permit = self
             .cpu
             .acquire()
             .await
             .map_err(|e| GzipError::Read(e.to_string()))?;
-        let inflater = self.inflater;
-
         let res = tokio::task::spawn_blocking(move || {
-            let compressed = match (fetched, blocking) {
-                (Some(v), _) => v,
-                (None, Some(r)) => {
+            let compressed = match source {
+                Held::Fetched(v) => v,
+                Held::Local(r) => {
                     let mut v = Vec::with_capacity(len.map_or(0, |n| n as usize + 1));
                     r.take(KEEP_COMPRESSED as u64 + 1)
                         .read_to_end(&mut v)
@@ -294,10 +296,9 @@ impl Engine {
                     }
                     v
                 }
-                (None, None) => Vec::new(),
             };
             let mut watch = RecordWatch::new();
-            let hash = hash_bytes_observed(&compressed, max, inflater, |c| watch.feed(c))?;
+            let hash = hash_bytes_observed(&compressed, max, |c| watch.feed(c))?;
             Ok(Streamed {
                 kept: watch.hit.then_some(compressed),
                 hash,

@@ -137,10 +137,10 @@ pub trait LifecycleLookup: Send + Sync {
     ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
 }
 
-/// Runs validations against one store and one key source.
 /// The unit of [`Engine::buffers`].
 pub const BUFFER_UNIT: u64 = 64 * 1024;
 
+/// Runs validations against one store and one key source.
 pub struct Engine {
     pub store: Arc<dyn ObjectStore>,
     pub keys: Arc<dyn KeySource>,

@@ -113,8 +113,8 @@ pub fn hash_stream_observed<R: Read>(
     })
 }
 
-/// Which inflater reads log files held in memory (`--inflater`, for the
-/// side-by-side benchmark; both are equally strict).
+/// Which path reads log files small enough to hold (`--inflater`, hidden,
+/// for the side-by-side benchmark): [`hash_bytes_observed`] or streaming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Inflater {
     /// libdeflate into one buffer, streaming past [`WHOLE_MAX_INFLATED`].
@@ -130,24 +130,20 @@ pub enum Inflater {
 pub fn hash_bytes_observed(
     compressed: &[u8],
     limit: u64,
-    inflater: Inflater,
     mut observe: impl FnMut(&[u8]),
 ) -> Result<StreamHash, GzipError> {
-    if inflater != Inflater::Stream {
-        let hash = |out: &[u8]| {
-            observe(out);
-            (hex::encode(Sha256::digest(out)), out.len() as u64)
-        };
-        let whole = whole::inflate_whole(compressed, limit, hash);
-        if let Ok(r) = whole {
-            return r.map(|(sha256_hex, inflated_len)| StreamHash {
-                sha256_hex,
-                inflated_len,
-                compressed_len: compressed.len() as u64,
-            });
-        }
+    let hash = |out: &[u8]| {
+        observe(out);
+        (hex::encode(Sha256::digest(out)), out.len() as u64)
+    };
+    match whole::inflate_whole(compressed, limit, hash) {
+        Ok(r) => r.map(|(sha256_hex, inflated_len)| StreamHash {
+            sha256_hex,
+            inflated_len,
+            compressed_len: compressed.len() as u64,
+        }),
+        Err(whole::Fallback::TooBigToHold) => hash_stream_observed(compressed, limit, observe),
     }
-    hash_stream_observed(compressed, limit, observe)
 }
 
 /// Inflates a small in-memory member (digests), with the same strictness.
@@ -222,7 +218,7 @@ mod tests {
     }
 
     fn whole(gz: &[u8], limit: u64) -> Result<StreamHash, GzipError> {
-        hash_bytes_observed(gz, limit, Inflater::Whole, |_| {})
+        hash_bytes_observed(gz, limit, |_| {})
     }
 
     #[test]
@@ -231,7 +227,7 @@ mod tests {
         let g = gzip(&body);
         assert_eq!(whole(&g, 1 << 20), hash_stream(&g[..], 1 << 20));
         let mut seen = 0;
-        hash_bytes_observed(&g, 1 << 20, Inflater::Whole, |c| seen += c.len()).unwrap();
+        hash_bytes_observed(&g, 1 << 20, |c| seen += c.len()).unwrap();
         assert_eq!(seen, body.len());
     }
 

@@ -156,11 +156,8 @@ pub fn inflate_whole<T>(
     // The trailer's ISIZE is the inflated size mod 2^32 for an honest file;
     // an attacker's is only a first guess: grow geometrically from there.
     let hint = input
-        .len()
-        .checked_sub(4)
-        .and_then(|i| input.get(i..))
-        .and_then(|t| <[u8; 4]>::try_from(t).ok())
-        .map_or(0, |t| u32::from_le_bytes(t) as usize);
+        .last_chunk::<4>()
+        .map_or(0, |t| u32::from_le_bytes(*t) as usize);
     let mut size = hint.max(input.len()).clamp(1, cap);
     let result = loop {
         if buf.len() < size {
