@@ -12,7 +12,9 @@
 # cores: one each), so the server's work does not compete with trailproof's
 # for the same core, as real S3's does not; both modes run pinned alike.
 #
-# Usage: scripts/cpu-bench.sh   (RUNS=7; BENCH_DIR=/tmp/trailproof-bench)
+# BASELINE=path/to/an/older/trailproof adds its row, measured in the same run.
+#
+# Usage: scripts/cpu-bench.sh   (RUNS=7; BENCH_DIR=/tmp/trailproof-bench; BASELINE=)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,17 +36,32 @@ cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || 
 trap cleanup EXIT
 . "$ROOT/scripts/bench-lib.sh"
 
-# Median CPU seconds (user + sys) of RUNS runs; the verdict line must match.
-cpu() {
-  local want=$1; shift
-  for _ in $(seq "$RUNS"); do
-    local out
-    out=$("${PIN[@]}" /usr/bin/time -f 'CPU %U %S' "$@" 2>&1 >/dev/null | grep '^CPU ')
-    awk '{ printf "%.3f\n", $2 + $3 }' <<<"$out"
-  done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+# One run's CPU seconds (user + sys) under the pin.
+cpu_once() { "${PIN[@]}" /usr/bin/time -f 'CPU %U %S' "$@" 2>&1 >/dev/null | awk '/^CPU / { printf "%.3f\n", $2 + $3 }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+verdicts() { "$@" 2>/dev/null | grep -Eo '[0-9]+/[0-9]+ (digest|log) files valid' | paste -sd' ' || true; }
+
+# "local live": median CPU seconds of RUNS runs of each, interleaved (local,
+# live, local, ...) so that drift on a shared machine falls on both alike.
+# Both must print the verdicts of the reference run.
+pair() {
+  local bin=$1; shift
   local got
-  got=$("$@" 2>/dev/null | grep -Eo '[0-9]+/[0-9]+ (digest|log) files valid' | paste -sd' ')
-  [ "$got" = "$want" ] || { echo "verdicts differ: [$got] vs [$want]" >&2; exit 1; }
+  for mode in local live; do
+    if [ "$mode" = local ]; then got=$(verdicts "$bin" "${local_args[@]}" "$@"); else got=$(verdicts "$bin" "${live_args[@]}" "$@"); fi
+    [ "$got" = "$WANT" ] || { echo "verdicts differ ($mode, $bin $*): [$got] vs [$WANT]" >&2; exit 1; }
+  done
+  local l=() s=()
+  for _ in $(seq "$RUNS"); do
+    l+=("$(cpu_once "$bin" "${local_args[@]}" "$@")")
+    s+=("$(cpu_once "$bin" "${live_args[@]}" "$@")")
+  done
+  echo "$(printf '%s\n' "${l[@]}" | median) $(printf '%s\n' "${s[@]}" | median)"
+}
+
+row() {
+  local name=$1 l=$2 s=$3
+  printf '| %s | %s | %s | %s |\n' "$name" "$l" "$s" "$(awk -v a="$s" -v b="$l" 'BEGIN { printf "%.2fx", a / b }')"
 }
 
 main() {
@@ -68,24 +85,26 @@ main() {
   PIDS+=($!)
   sleep 0.5
   export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT AWS_ENDPOINT_URL_CLOUDTRAIL=http://127.0.0.1:$CT_PORT
-  local local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END" --quiet)
-  local live_args=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET" --quiet)
-  local want
-  want=$("$TP" "${local_args[@]}" 2>/dev/null | grep -Eo '[0-9]+/[0-9]+ (digest|log) files valid' | paste -sd' ')
-  log "verdicts: $want"
+  local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END" --quiet)
+  live_args=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET" --quiet)
+  WANT=$(verdicts "$TP" "${local_args[@]}")
+  log "verdicts: $WANT"
   echo
-  echo "| inflater | --local CPU-s | S3 on loopback CPU-s | live / local |"
+  echo "| build, inflater | --local CPU-s | S3 on loopback CPU-s | live / local |"
   echo "|---|---|---|---|"
-  local first_l="" first_s=""
-  for inflater in stream whole; do
-    local l s
-    l=$(cpu "$want" "$TP" "${local_args[@]}" --inflater "$inflater")
-    s=$(cpu "$want" "$TP" "${live_args[@]}" --inflater "$inflater")
-    [ -z "$first_l" ] && { first_l=$l; first_s=$s; }
-    printf '| %s | %s | %s | %s |\n' "$inflater" "$l" "$s" "$(awk -v a="$s" -v b="$l" 'BEGIN { printf "%.2fx", a / b }')"
-  done
+  if [ -n "${BASELINE:-}" ]; then
+    read -r bl bs < <(pair "$BASELINE")
+    row "before ($BASELINE), whole" "$bl" "$bs"
+  fi
+  read -r sl ss < <(pair "$TP" --inflater stream)
+  row "this build, stream" "$sl" "$ss"
+  read -r wl ws < <(pair "$TP")
+  row "this build, whole" "$wl" "$ws"
   echo
-  echo "whole against stream: --local $(awk -v a="$l" -v b="$first_l" 'BEGIN { printf "%.2fx", a / b }'), live $(awk -v a="$s" -v b="$first_s" 'BEGIN { printf "%.2fx", a / b }') of the CPU"
+  echo "whole against stream: --local $(awk -v a="$wl" -v b="$sl" 'BEGIN { printf "%.2fx", a / b }'), live $(awk -v a="$ws" -v b="$ss" 'BEGIN { printf "%.2fx", a / b }') of the CPU"
+  if [ -n "${BASELINE:-}" ]; then
+    echo "this build against before: --local $(awk -v a="$wl" -v b="$bl" 'BEGIN { printf "%.2fx", a / b }'), live $(awk -v a="$ws" -v b="$bs" 'BEGIN { printf "%.2fx", a / b }') of the CPU"
+  fi
 }
 
 main "$@"

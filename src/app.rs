@@ -65,6 +65,7 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    crate::kernel_hints::apply();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

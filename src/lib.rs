@@ -21,6 +21,7 @@ pub mod engine;
 pub mod estate;
 pub mod gap_events;
 pub mod gzip;
+pub mod kernel_hints;
 pub mod keysource;
 pub mod layout;
 pub mod merge;

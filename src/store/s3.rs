@@ -68,6 +68,11 @@ impl S3Store {
                         aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
                     )
                     .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))
+                    // Bodies have their own stall guard (`--read-timeout`);
+                    // the SDK's throughput monitor would time every chunk again.
+                    .stalled_stream_protection(
+                        aws_sdk_s3::config::StalledStreamProtectionConfig::disabled(),
+                    )
                     .build();
                 Client::from_conf(conf)
             })
