@@ -14,17 +14,21 @@
 #
 # BASELINE=path/to/an/older/trailproof adds its row, measured in the same run.
 #
-# Usage: scripts/cpu-bench.sh   (RUNS=7; BENCH_DIR=/tmp/trailproof-bench; BASELINE=)
+# HOURS=72 measures a trail three times as long (W72): with W, the CPU each
+# added byte costs, start-up aside.
+#
+# Usage: scripts/cpu-bench.sh   (RUNS=7; BENCH_DIR=/tmp/trailproof-bench; BASELINE=; HOURS=24)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH_DIR=${BENCH_DIR:-/tmp/trailproof-bench}
 RUNS=${RUNS:-7}
-W=$BENCH_DIR/wcpu
+HOURS=${HOURS:-24}
+W=$BENCH_DIR/wcpu$([ "$HOURS" = 24 ] || echo "$HOURS")
 ARN=arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail
-BUCKET=tp-cpu
+BUCKET=tp-cpu$([ "$HOURS" = 24 ] || echo "$HOURS")
 START=2026-03-01T00:00:00Z
-END=2026-03-02T00:00:00Z
+END=$(date -u -d "2026-03-01 00:00:00 UTC + $HOURS hours" +%Y-%m-%dT%H:%M:%SZ)
 export AWS_ACCESS_KEY_ID=AKIDTRAILPROOFTEST AWS_SECRET_ACCESS_KEY=trailproof-test-secret AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
 S3_PORT=${S3_PORT:-18034}
@@ -36,8 +40,13 @@ cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || 
 trap cleanup EXIT
 . "$ROOT/scripts/bench-lib.sh"
 
-# One run's CPU seconds (user + sys) under the pin.
-cpu_once() { "${PIN[@]}" /usr/bin/time -f 'CPU %U %S' "$@" 2>&1 >/dev/null | awk '/^CPU / { printf "%.3f\n", $2 + $3 }'; }
+# One run's CPU seconds (user + sys) under the pin; a failed run stops the
+# benchmark with its reason rather than timing a crash.
+cpu_once() {
+  local out
+  out=$("${PIN[@]}" /usr/bin/time -f 'CPU %U %S' "$@" 2>&1 >/dev/null) || { echo "run failed: $* -> $out" >&2; return 1; }
+  awk '/^CPU / { printf "%.3f\n", $2 + $3 }' <<<"$out"
+}
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 verdicts() { "$@" 2>/dev/null | grep -Eo '[0-9]+/[0-9]+ (digest|log) files valid' | paste -sd' ' || true; }
 
@@ -77,7 +86,7 @@ main() {
   if [ ! -f "$W/.done" ]; then
     rm -rf "$W"
     log "simulating W into $W and uploading it"
-    AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT "$TP" simulate --out "$W" --start-time "$START" --hours 24 \
+    AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT "$TP" simulate --out "$W" --start-time "$START" --hours "$HOURS" \
       --logs-per-hour 10 --records-per-log 1400 --seed 3 --bucket "$BUCKET" --upload >/dev/null
     touch "$W/.done"
   fi
@@ -88,13 +97,14 @@ main() {
   local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END" --quiet)
   live_args=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET" --quiet)
   WANT=$(verdicts "$TP" "${local_args[@]}")
+  [ -n "$WANT" ] || { echo "the reference run printed no verdicts" >&2; exit 1; }
   log "verdicts: $WANT"
   echo
   echo "| build, inflater | --local CPU-s | S3 on loopback CPU-s | live / local |"
   echo "|---|---|---|---|"
   if [ -n "${BASELINE:-}" ]; then
     read -r bl bs < <(pair "$BASELINE")
-    row "before ($BASELINE), whole" "$bl" "$bs"
+    row "before ($BASELINE), its default inflater" "$bl" "$bs"
   fi
   read -r sl ss < <(pair "$TP" --inflater stream)
   row "this build, stream" "$sl" "$ss"

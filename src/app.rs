@@ -49,7 +49,10 @@ pub(crate) fn operational(e: impl std::fmt::Display) -> AppError {
 /// Runs a parsed command line and returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Validate(args) => runtime().and_then(|rt| rt.block_on(validate(args))),
+        Command::Validate(args) => {
+            crate::kernel_hints::apply();
+            runtime().and_then(|rt| rt.block_on(validate(args)))
+        }
         Command::Simulate(args) => simulate(args),
         Command::Keys(args) => runtime().and_then(|rt| rt.block_on(keys(args))),
         Command::Merge(args) => runtime().and_then(|rt| rt.block_on(merge(args))),
@@ -65,7 +68,6 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
-    crate::kernel_hints::apply();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -413,9 +415,12 @@ pub(crate) async fn live_run(
 async fn merge(args: MergeArgs) -> Result<i32, AppError> {
     let mut reports = Vec::new();
     for name in &args.reports {
-        let bytes = crate::output::read(name, args.profile.as_deref())
-            .await
-            .map_err(operational)?;
+        let bytes = crate::output::read(
+            name,
+            crate::output::Remote::profile(args.profile.as_deref()),
+        )
+        .await
+        .map_err(operational)?;
         reports.push((
             name.clone(),
             crate::merge::read(name, &bytes).map_err(usage)?,
@@ -443,9 +448,13 @@ async fn merge(args: MergeArgs) -> Result<i32, AppError> {
         Err(e) => return Err(operational(format!("cannot write the report: {e}"))),
     }
     if let Some(target) = &args.output {
-        crate::output::write(target, buf, args.profile.as_deref())
-            .await
-            .map_err(operational)?;
+        crate::output::write(
+            target,
+            buf,
+            crate::output::Remote::profile(args.profile.as_deref()),
+        )
+        .await
+        .map_err(operational)?;
     }
     Ok(estate.exit_code())
 }
@@ -664,9 +673,13 @@ async fn run_chains(
         if let Some(path) = &args.html {
             let html = crate::render::html::render_single(&report, account, region)
                 .map_err(operational)?;
-            crate::output::write(&path.to_string_lossy(), html.into_bytes(), None)
-                .await
-                .map_err(operational)?;
+            crate::output::write(
+                &path.to_string_lossy(),
+                html.into_bytes(),
+                Default::default(),
+            )
+            .await
+            .map_err(operational)?;
         }
         let summaries = vec![report.chain_summary(account, region)];
         let code = report.exit_code();
@@ -829,7 +842,7 @@ async fn load_checkpoint(
     let Some(target) = &args.checkpoint else {
         return Ok(None);
     };
-    match crate::output::read_versioned(target, args.profile.as_deref()).await {
+    match crate::output::read_versioned(target, args.remote()).await {
         Ok(None) => Ok(None),
         Ok(Some((bytes, etag))) => crate::checkpoint::Checkpoint::parse(target, &bytes, settings)
             .map(|cp| Some((cp, etag)))
@@ -851,9 +864,13 @@ async fn finish(
     // run's verdict in place.
     if let Some(path) = &args.metrics {
         let text = crate::metrics::render(&summaries, code, started.elapsed().as_secs_f64());
-        crate::output::write(&path.to_string_lossy(), text.into_bytes(), None)
-            .await
-            .map_err(operational)?;
+        crate::output::write(
+            &path.to_string_lossy(),
+            text.into_bytes(),
+            Default::default(),
+        )
+        .await
+        .map_err(operational)?;
     }
     if let Some(target) = &args.checkpoint {
         // A chain advances only when proven strictly: not under
@@ -876,13 +893,8 @@ async fn finish(
             .collect();
         let cp = crate::checkpoint::next(settings, old.as_ref(), proven, chrono::Utc::now());
         let bytes = cp.to_json().into_bytes();
-        let written = crate::output::write_versioned(
-            target,
-            bytes,
-            old_etag.as_deref(),
-            args.profile.as_deref(),
-        )
-        .await;
+        let written =
+            crate::output::write_versioned(target, bytes, old_etag.as_deref(), args.remote()).await;
         if let Err(e) = written {
             // A verdict of tampering or of an unproven window outranks the
             // failed write: say it, keep the status.
@@ -961,7 +973,7 @@ async fn to_output(
     let target = output_target(target, shard)?;
     let mut buf: Vec<u8> = Vec::new();
     render(&mut buf)?;
-    crate::output::write(&target, buf, args.profile.as_deref())
+    crate::output::write(&target, buf, args.remote())
         .await
         .map_err(operational)
 }

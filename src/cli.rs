@@ -224,6 +224,14 @@ impl ValidateArgs {
     pub fn read_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.read_timeout)
     }
+
+    /// How this run reaches reports and checkpoints on S3.
+    pub fn remote(&self) -> crate::output::Remote<'_> {
+        crate::output::Remote {
+            profile: self.profile.as_deref(),
+            read_timeout: Some(self.read_timeout()),
+        }
+    }
 }
 
 /// Positive, finite seconds (fractions allowed).

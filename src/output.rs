@@ -14,22 +14,51 @@ pub fn s3_target(target: &str) -> Option<(&str, &str)> {
         .filter(|(b, k)| !b.is_empty() && !k.is_empty())
 }
 
-async fn s3(profile: Option<&str>) -> S3Store {
+/// How reports and checkpoints on S3 are reached: the run's profile and
+/// its `--read-timeout` (None: the default), so a stalled checkpoint read
+/// fails as fast as a stalled log read. Writes keep the default: the SDK's
+/// read timeout runs until the response, so for a PUT it bounds the whole
+/// upload, and a short one would lose a large report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Remote<'a> {
+    pub profile: Option<&'a str>,
+    pub read_timeout: Option<std::time::Duration>,
+}
+
+impl<'a> Remote<'a> {
+    pub fn profile(profile: Option<&'a str>) -> Remote<'a> {
+        Remote {
+            profile,
+            read_timeout: None,
+        }
+    }
+
+    /// The same profile with the default timeouts, for uploads.
+    fn for_writing(self) -> Remote<'a> {
+        Remote::profile(self.profile)
+    }
+}
+
+async fn s3(remote: Remote<'_>) -> S3Store {
     let cfg = crate::aws::load(&AwsOptions {
-        profile: profile.map(str::to_string),
+        profile: remote.profile.map(str::to_string),
         region: None,
-        read_timeout: None,
+        read_timeout: remote.read_timeout,
     })
     .await;
     let path_style =
         crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
-    S3Store::new(cfg, path_style, 5)
+    let store = S3Store::new(cfg, path_style, 5);
+    match remote.read_timeout {
+        Some(t) => store.with_read_timeout(t),
+        None => store,
+    }
 }
 
 /// Writes a rendered report to `target`.
-pub async fn write(target: &str, bytes: Vec<u8>, profile: Option<&str>) -> Result<(), String> {
+pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(), String> {
     if let Some((bucket, key)) = s3_target(target) {
-        return s3(profile)
+        return s3(remote.for_writing())
             .await
             .put_bytes(bucket, key, bytes)
             .await
@@ -57,18 +86,15 @@ pub async fn write(target: &str, bytes: Vec<u8>, profile: Option<&str>) -> Resul
 pub type Versioned = (Vec<u8>, Option<String>);
 
 /// Reads a checkpoint with its version; None when it does not exist yet.
-pub async fn read_versioned(
-    source: &str,
-    profile: Option<&str>,
-) -> Result<Option<Versioned>, String> {
+pub async fn read_versioned(source: &str, remote: Remote<'_>) -> Result<Option<Versioned>, String> {
     if let Some((bucket, key)) = s3_target(source) {
-        return s3(profile)
+        return s3(remote)
             .await
             .get_with_etag(bucket, key)
             .await
             .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"));
     }
-    Ok(read_optional(source, profile).await?.map(|b| (b, None)))
+    Ok(read_optional(source, remote).await?.map(|b| (b, None)))
 }
 
 /// Writes a checkpoint: atomically to a file; to S3 only if the object is
@@ -78,12 +104,12 @@ pub async fn write_versioned(
     target: &str,
     bytes: Vec<u8>,
     read_etag: Option<&str>,
-    profile: Option<&str>,
+    remote: Remote<'_>,
 ) -> Result<(), String> {
     let Some((bucket, key)) = s3_target(target) else {
-        return write(target, bytes, profile).await;
+        return write(target, bytes, remote).await;
     };
-    s3(profile)
+    s3(remote.for_writing())
         .await
         .put_bytes_if(bucket, key, bytes, read_etag)
         .await
@@ -96,9 +122,9 @@ pub async fn write_versioned(
 }
 
 /// Reads what `write` wrote, or None when nothing is there yet.
-pub async fn read_optional(source: &str, profile: Option<&str>) -> Result<Option<Vec<u8>>, String> {
+pub async fn read_optional(source: &str, remote: Remote<'_>) -> Result<Option<Vec<u8>>, String> {
     if let Some((bucket, key)) = s3_target(source) {
-        let store = s3(profile).await;
+        let store = s3(remote).await;
         return match store.get(bucket, key).await {
             Ok(obj) => obj
                 .body
@@ -118,10 +144,10 @@ pub async fn read_optional(source: &str, profile: Option<&str>) -> Result<Option
 }
 
 /// Reads a report written by `write`.
-pub async fn read(source: &str, profile: Option<&str>) -> Result<Vec<u8>, String> {
+pub async fn read(source: &str, remote: Remote<'_>) -> Result<Vec<u8>, String> {
     const MAX_REPORT: u64 = 4 * 1024 * 1024 * 1024;
     if let Some((bucket, key)) = s3_target(source) {
-        let store = s3(profile).await;
+        let store = s3(remote).await;
         let obj = store
             .get(bucket, key)
             .await

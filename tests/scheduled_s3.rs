@@ -45,10 +45,23 @@ async fn a_checkpointed_night_reads_only_the_new_day() {
     assert_eq!(code, 0, "{err}");
 
     s3.faults.requests.lock().unwrap().clear();
+    // The checkpoint's body stalls halfway once: read again, not waited on
+    // for ever.
+    s3.faults
+        .stall_once
+        .lock()
+        .unwrap()
+        .push("trailproof/checkpoint.json".into());
     let mut second = base.to_vec();
-    second.extend_from_slice(&["--end-time", "2026-03-01T12:00:00Z"]);
+    second.extend_from_slice(&[
+        "--end-time",
+        "2026-03-01T12:00:00Z",
+        "--read-timeout",
+        "0.5",
+    ]);
     let (code, v, err) = json_run(&second, &env).await;
     assert_eq!(code, 0, "{err}");
+    assert!(s3.faults.stall_once.lock().unwrap().is_empty());
     let requests = s3.faults.requests.lock().unwrap().clone();
     let gets = requests
         .iter()

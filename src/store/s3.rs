@@ -68,11 +68,6 @@ impl S3Store {
                         aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
                     )
                     .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))
-                    // Bodies have their own stall guard (`--read-timeout`);
-                    // the SDK's throughput monitor would time every chunk again.
-                    .stalled_stream_protection(
-                        aws_sdk_s3::config::StalledStreamProtectionConfig::disabled(),
-                    )
                     .build();
                 Client::from_conf(conf)
             })
@@ -276,6 +271,8 @@ impl ObjectStore for S3Store {
 
 /// Largest checkpoint or report-sized object read whole by `get_with_etag`.
 const SMALL_OBJECT: u64 = 64 * 1024 * 1024;
+/// Reads of such an object's body before a stall or a cut is an error.
+const SMALL_OBJECT_ATTEMPTS: u32 = 3;
 
 impl S3Store {
     /// Reads a small object and its ETag (a checkpoint); None when absent.
@@ -285,18 +282,30 @@ impl S3Store {
         key: &str,
     ) -> Result<Option<(Vec<u8>, Option<String>)>, StoreError> {
         let client = self.client_for(bucket).await?;
-        match client.get_object().bucket(bucket).key(key).send().await {
-            Ok(out) => {
-                let etag = out.e_tag().map(str::to_string);
-                // Bounded like every other read: a checkpoint is a few kB.
-                let body = super::Body::Async(Box::pin(out.body.into_async_read()));
-                let bytes = body.read_to_vec(SMALL_OBJECT).await?;
-                Ok(Some((bytes, etag)))
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let out = match client.get_object().bucket(bucket).key(key).send().await {
+                Ok(out) => out,
+                Err(e) => {
+                    return match map_err(bucket, e) {
+                        StoreError::NotFound => Ok(None),
+                        other => Err(other),
+                    }
+                }
+            };
+            let etag = out.e_tag().map(str::to_string);
+            // Bounded in size and in silence like every other read: a body
+            // that stalls or is cut is read again, as log bodies are.
+            let body = super::Body::Async(Box::pin(super::stall::StallGuard::new(
+                out.body.into_async_read(),
+                self.stall,
+            )));
+            match body.read_to_vec(SMALL_OBJECT).await {
+                Ok(bytes) => return Ok(Some((bytes, etag))),
+                Err(StoreError::Io(_)) if attempt < SMALL_OBJECT_ATTEMPTS => continue,
+                Err(e) => return Err(e),
             }
-            Err(e) => match map_err(bucket, e) {
-                StoreError::NotFound => Ok(None),
-                other => Err(other),
-            },
         }
     }
 

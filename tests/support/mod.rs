@@ -25,6 +25,8 @@ pub struct Faults {
     pub deny: Mutex<Vec<String>>,
     /// Keys whose next GET drops the connection halfway through the body (once each).
     pub drop_once: Mutex<Vec<String>>,
+    /// Keys whose next GET sends half the body and then nothing (once each).
+    pub stall_once: Mutex<Vec<String>>,
     /// (method, path?query) of every request.
     pub requests: Mutex<Vec<String>>,
     /// Random faults on GETs, per thousand requests (0: none), drawn from
@@ -215,6 +217,11 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                         let hit = d.iter().position(|k| path.ends_with(k.as_str()));
                         hit.map(|i| d.remove(i)).is_some()
                     };
+                    let stalling = {
+                        let mut d = f.stall_once.lock().unwrap();
+                        let hit = d.iter().position(|k| path.ends_with(k.as_str()));
+                        hit.map(|i| d.remove(i)).is_some()
+                    };
                     let resp = hyper::service::Service::call(&s3, req).await?;
                     let dropping = dropping || fault == Some("reset_mid_body");
                     if !resp.status().is_success() {
@@ -223,7 +230,7 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                     let half = |full: bytes::Bytes| full.slice(..full.len() / 2);
                     Ok(match fault {
                         // Half the body, then nothing, ever.
-                        Some("stall_mid_body") => {
+                        _ if stalling || fault == Some("stall_mid_body") => {
                             reshaped(resp, |full| (stalled_body(half(full.clone())), full.len()))
                                 .await
                         }
