@@ -673,13 +673,9 @@ async fn run_chains(
         if let Some(path) = &args.html {
             let html = crate::render::html::render_single(&report, account, region)
                 .map_err(operational)?;
-            crate::output::write(
-                &path.to_string_lossy(),
-                html.into_bytes(),
-                Default::default(),
-            )
-            .await
-            .map_err(operational)?;
+            crate::output::write(&path.to_string_lossy(), html.into_bytes(), args.remote())
+                .await
+                .map_err(operational)?;
         }
         let summaries = vec![report.chain_summary(account, region)];
         let code = report.exit_code();
@@ -864,13 +860,9 @@ async fn finish(
     // run's verdict in place.
     if let Some(path) = &args.metrics {
         let text = crate::metrics::render(&summaries, code, started.elapsed().as_secs_f64());
-        crate::output::write(
-            &path.to_string_lossy(),
-            text.into_bytes(),
-            Default::default(),
-        )
-        .await
-        .map_err(operational)?;
+        crate::output::write(&path.to_string_lossy(), text.into_bytes(), args.remote())
+            .await
+            .map_err(operational)?;
     }
     if let Some(target) = &args.checkpoint {
         // A chain advances only when proven strictly: not under

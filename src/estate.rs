@@ -148,13 +148,9 @@ pub async fn run(
     }
     if let Some(path) = &args.html {
         let html = crate::render::html::render(&estate).map_err(EstateError::Html)?;
-        crate::output::write(
-            &path.to_string_lossy(),
-            html.into_bytes(),
-            Default::default(),
-        )
-        .await
-        .map_err(EstateError::Html)?;
+        crate::output::write(&path.to_string_lossy(), html.into_bytes(), args.remote())
+            .await
+            .map_err(EstateError::Html)?;
     }
     Ok((code, summaries))
 }
