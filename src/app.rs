@@ -397,10 +397,8 @@ pub(crate) async fn live_run(
     }
     let path_style = args.s3_path_style
         || crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
-    let mut store: Arc<dyn ObjectStore> = Arc::new(
-        S3Store::new(cfg.clone(), path_style, args.max_attempts)
-            .with_read_timeout(args.read_timeout()),
-    );
+    let mut store: Arc<dyn ObjectStore> =
+        Arc::new(S3Store::new(cfg.clone(), path_style, args.max_attempts));
     if let Some(capture) = acquire {
         store = capture.wrap(store, &cfg, &cloudtrail, info.as_ref());
     }

@@ -48,11 +48,7 @@ async fn s3(remote: Remote<'_>) -> S3Store {
     .await;
     let path_style =
         crate::aws::s3_endpoint_override(&cfg).is_some_and(|e| crate::aws::needs_path_style(&e));
-    let store = S3Store::new(cfg, path_style, 5);
-    match remote.read_timeout {
-        Some(t) => store.with_read_timeout(t),
-        None => store,
-    }
+    S3Store::new(cfg, path_style, 5)
 }
 
 /// Writes a rendered report to `target`.

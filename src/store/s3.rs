@@ -27,20 +27,20 @@ pub struct S3Store {
 impl S3Store {
     /// `path_style` is needed for endpoints on an IP address or localhost.
     pub fn new(base: SdkConfig, path_style: bool, max_attempts: u32) -> S3Store {
+        // One setting for the SDK and the body guard: the read timeout
+        // `aws::load` put in the configuration (`--read-timeout`).
+        let stall = base
+            .timeout_config()
+            .and_then(|t| t.read_timeout())
+            .unwrap_or(super::stall::DEFAULT_READ_TIMEOUT);
         S3Store {
             base,
             path_style,
             max_attempts: max_attempts.max(1),
-            stall: super::stall::DEFAULT_READ_TIMEOUT,
+            stall,
             clients: Mutex::new(HashMap::new()),
             bucket_regions: tokio::sync::Mutex::new(HashMap::new()),
         }
-    }
-
-    /// Bounds how long a body may stall (`--read-timeout`).
-    pub fn with_read_timeout(mut self, stall: std::time::Duration) -> S3Store {
-        self.stall = stall;
-        self
     }
 
     fn default_region(&self) -> String {
