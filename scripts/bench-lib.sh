@@ -1,11 +1,17 @@
 # Helpers shared by the benchmark scripts (sourced, not run): logging, the
 # median of several timed runs, peak memory, and the s3s-fs server with a
 # 20 ms-per-request proxy in front of it.
-# Expects: ROOT, BENCH_DIR, S3_PORT, PROXY_PORT, AWS_ACCESS_KEY_ID,
-# AWS_SECRET_ACCESS_KEY and a PIDS array (killed on exit by the caller).
+# Expects: ROOT, BENCH_DIR, S3_PORT, PROXY_PORT, AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY. Servers a script starts go into PIDS, killed on exit.
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
 
 log() { echo "== $*" >&2; }
 
+# The median of numbers on standard input, one a line.
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # Median wall seconds of RUNS runs of a command (output discarded).
 timeit() {
@@ -15,7 +21,7 @@ timeit() {
     "$@" >/dev/null 2>&1 || true
     local e=$EPOCHREALTIME
     awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }'
-  done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+  done | median
 }
 
 peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }

@@ -27,9 +27,6 @@ PROXY_PORT=${PROXY_PORT:-18015}
 CT_PORT=${CT_PORT:-18016}
 TP=$ROOT/target/release/trailproof
 mkdir -p "$BENCH_DIR"
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
 
 . "$ROOT/scripts/bench-lib.sh"
 

@@ -35,9 +35,6 @@ S3_PORT=${S3_PORT:-18034}
 CT_PORT=${CT_PORT:-18036}
 TP=$ROOT/target/release/trailproof
 mkdir -p "$BENCH_DIR"
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
 . "$ROOT/scripts/bench-lib.sh"
 
 # One run's CPU seconds (user + sys) under the pin; a failed run stops the
@@ -47,7 +44,6 @@ cpu_once() {
   out=$("${PIN[@]}" /usr/bin/time -f 'CPU %U %S' "$@" 2>&1 >/dev/null) || { echo "run failed: $* -> $out" >&2; return 1; }
   awk '/^CPU / { printf "%.3f\n", $2 + $3 }' <<<"$out"
 }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 verdicts() { "$@" 2>/dev/null | grep -Eo '[0-9]+/[0-9]+ (digest|log) files valid' | paste -sd' ' || true; }
 
 # "local live": median CPU seconds of RUNS runs of each, interleaved (local,

@@ -30,9 +30,6 @@ PROXY_PORT=${PROXY_PORT:-18025}
 TP=$ROOT/target/release/trailproof
 REGIONS=us-east-1,us-east-2,us-west-2,eu-west-1,eu-central-1,ap-south-1
 mkdir -p "$BENCH_DIR"
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
 . "$ROOT/scripts/bench-lib.sh"
 
 # CPU seconds the S3 server process has used so far.
