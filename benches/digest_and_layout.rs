@@ -3,11 +3,11 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::collections::HashMap;
 use std::hint::black_box;
-use trailproof::digest_verify::{check_digest, DigestCheck, DigestInput};
-use trailproof::layout::{parse_digest_key, parse_log_key};
-use trailproof::pubkeys::PublicKeySet;
 use trailproof::simulate::{write_trail, SimSpec};
-use trailproof::timefmt::parse_user_time;
+use trailproof::verify::digest_check::{check_digest, DigestCheck, DigestInput};
+use trailproof::verify::layout::{parse_digest_key, parse_log_key};
+use trailproof::verify::pubkeys::PublicKeySet;
+use trailproof::verify::time::parse_user_time;
 
 fn bench(c: &mut Criterion) {
     // A real, simulated digest with 12 log entries and its metadata.

@@ -8,16 +8,16 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
 
-fn whole(gz: &[u8]) -> trailproof::gzip::StreamHash {
-    trailproof::gzip::hash_bytes_observed(gz, u64::MAX, |_| {}).unwrap()
+fn whole(gz: &[u8]) -> trailproof::verify::gzip::StreamHash {
+    trailproof::verify::gzip::hash_bytes_observed(gz, u64::MAX, |_| {}).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
     let json = common::log_json(1_500_000);
-    let gz = trailproof::gzip::gzip(&json);
+    let gz = trailproof::verify::gzip::gzip(&json);
     let want = hex::encode(Sha256::digest(&json));
     assert_eq!(
-        trailproof::gzip::hash_stream(&gz[..], u64::MAX)
+        trailproof::verify::gzip::hash_stream(&gz[..], u64::MAX)
             .unwrap()
             .sha256_hex,
         want
@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("inflate+sha256");
     g.throughput(Throughput::Bytes(json.len() as u64));
     g.bench_function("flate2-zlib-rs streaming (files over 4 MiB)", |b| {
-        b.iter(|| trailproof::gzip::hash_stream(black_box(&gz[..]), u64::MAX).unwrap())
+        b.iter(|| trailproof::verify::gzip::hash_stream(black_box(&gz[..]), u64::MAX).unwrap())
     });
     g.bench_function("libdeflate whole-buffer (chosen up to 4 MiB)", |b| {
         b.iter(|| whole(black_box(&gz)))
@@ -42,7 +42,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| Sha256::digest(black_box(&json)))
     });
     g.bench_function("flate2-zlib-rs inflate only", |b| {
-        b.iter(|| trailproof::gzip::inflate_stream(black_box(&gz[..]), u64::MAX, |_| {}).unwrap())
+        b.iter(|| {
+            trailproof::verify::gzip::inflate_stream(black_box(&gz[..]), u64::MAX, |_| {}).unwrap()
+        })
     });
     g.finish();
 }

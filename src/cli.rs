@@ -185,13 +185,13 @@ pub struct ValidateArgs {
     pub max_attempts: u32,
     /// Seconds a connection, a response or a body may go without a byte
     /// before the request is retried (a stalled server does not hang the run).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::store::stall::DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::store::stall::DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
     pub read_timeout: f64,
     /// Unexplained gaps do not change the exit status (the AWS CLI's behaviour).
     #[arg(long)]
     pub allow_gaps: bool,
     /// Minutes a digest may arrive after its hour before its absence is a finding.
-    #[arg(long, value_name = "MINUTES", default_value_t = crate::proof::DEFAULT_GRACE_MINUTES)]
+    #[arg(long, value_name = "MINUTES", default_value_t = crate::verify::proof::DEFAULT_GRACE_MINUTES)]
     pub delivery_grace: i64,
     /// Validate shard K of N (K from 0; `auto/N` takes K from
     /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX): chains, or time
@@ -226,8 +226,8 @@ impl ValidateArgs {
     }
 
     /// How this run reaches reports and checkpoints on S3.
-    pub fn remote(&self) -> crate::output::Remote<'_> {
-        crate::output::Remote {
+    pub fn remote(&self) -> crate::report::output::Remote<'_> {
+        crate::report::output::Remote {
             profile: self.profile.as_deref(),
             read_timeout: Some(self.read_timeout()),
         }

@@ -11,5 +11,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = trailproof::cli::Cli::parse();
-    std::process::exit(trailproof::app::run(cli));
+    std::process::exit(trailproof::commands::run(cli));
 }

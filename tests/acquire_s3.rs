@@ -126,7 +126,7 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
         .to_string();
     std::fs::write(
         dir.join("evidence").join(&log),
-        trailproof::gzip::gzip(b"{\"Records\":[]}"),
+        trailproof::verify::gzip::gzip(b"{\"Records\":[]}"),
     )
     .unwrap();
     let sums = Command::new("sha256sum")

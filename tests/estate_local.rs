@@ -125,7 +125,7 @@ fn an_organization_in_one_run() {
 
     // Damage in two chains: a tampered log, a deleted digest.
     let log = files(&org.chain_dir("222222222222", "CloudTrail", "eu-west-1"))[2].clone();
-    std::fs::write(&log, trailproof::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    std::fs::write(&log, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
     let digest = files(&org.chain_dir("333333333333", "CloudTrail-Digest", "us-east-1"))[1].clone();
     std::fs::remove_file(&digest).unwrap();
     // A region folder with logs but no digests.

@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::Value;
 use support::{aws_env, json_run, sim_upload_at, start_s3};
-use trailproof::gzip::{gzip, inflate_to_vec};
+use trailproof::verify::gzip::{gzip, inflate_to_vec};
 
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
 
@@ -23,14 +23,14 @@ async fn an_unverified_digest_makes_nothing_fetched() {
     )
     .await;
     // The forged digest, as the server stores it, gets hostile entries.
-    let key = trailproof::layout::DigestSeries {
-        root: trailproof::layout::AccountRoot::new(None, None, "123456789012"),
+    let key = trailproof::verify::layout::DigestSeries {
+        root: trailproof::verify::layout::AccountRoot::new(None, None, "123456789012"),
         source_region: "us-east-1".into(),
         trail_name: "sample-trail".into(),
         home_region: "us-east-1".into(),
     }
     .key(
-        trailproof::timefmt::parse_user_time("2026-03-01T03:00:00Z").unwrap(),
+        trailproof::verify::time::parse_user_time("2026-03-01T03:00:00Z").unwrap(),
         false,
     );
     let path = s3.root.path().join("hostile").join(&key);

@@ -16,12 +16,12 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::OnceLock;
 use support::json_run;
-use trailproof::digest::sha256_hex;
-use trailproof::gzip::{gzip, inflate_to_vec};
-use trailproof::layout::{log_key, AccountRoot};
 use trailproof::simulate::signer::Signer;
 use trailproof::simulate::{write_trail, SimOutput, SimSpec};
-use trailproof::timefmt::parse_user_time;
+use trailproof::verify::digest::sha256_hex;
+use trailproof::verify::gzip::{gzip, inflate_to_vec};
+use trailproof::verify::layout::{log_key, AccountRoot};
+use trailproof::verify::time::parse_user_time;
 
 const START: &str = "2026-03-01T00:00:00Z";
 const END: &str = "2026-03-01T02:00:00Z";

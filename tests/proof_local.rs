@@ -6,8 +6,8 @@ use chrono::{Duration, DurationRound};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use trailproof::layout::{parse_log_key, AccountRoot, DigestSeries};
-use trailproof::timefmt::{display, parse_user_time, Timestamp};
+use trailproof::verify::layout::{parse_log_key, AccountRoot, DigestSeries};
+use trailproof::verify::time::{display, parse_user_time, Timestamp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
 const BUCKET: &str = "trailproof-sample-bucket";
@@ -123,7 +123,7 @@ impl Sim {
 
     fn tamper_logs(&self, h: i64) {
         for p in self.logs(h) {
-            std::fs::write(p, trailproof::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+            std::fs::write(p, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
         }
     }
 
@@ -334,7 +334,7 @@ fn gap_widened_backwards_is_never_proven() {
 fn injected_and_oddly_named_objects_get_a_verdict() {
     let s = sim(&["--window-offset-seconds", "1800"]);
     let day = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01/";
-    let log = trailproof::gzip::gzip(b"{\"Records\":[]}");
+    let log = trailproof::verify::gzip::gzip(b"{\"Records\":[]}");
     let strangers = [
         format!("{day}evil.json.gz"),
         format!("{day}123456789012_cloudtrail_us-east-1_20260301T0210Z_abcdefghijklmnop.json.gz"),

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use support::cloudtrail::CloudTrailState;
 use support::{aws_env, json_run, sim_upload_at, start_s3};
-use trailproof::timefmt::{display, parse_user_time};
+use trailproof::verify::time::{display, parse_user_time};
 
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
 

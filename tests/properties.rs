@@ -5,13 +5,15 @@
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use trailproof::digest::{sha256_hex, Digest};
-use trailproof::digest_verify::{check_digest, DigestCheck, DigestInput};
-use trailproof::gzip::{gzip, hash_stream};
-use trailproof::layout::{log_key, parse_digest_key, parse_log_key, AccountRoot, DigestSeries};
-use trailproof::pubkeys::PublicKeySet;
 use trailproof::simulate::signer::Signer;
-use trailproof::timefmt::{display, parse_user_time, Timestamp};
+use trailproof::verify::digest::{sha256_hex, Digest};
+use trailproof::verify::digest_check::{check_digest, DigestCheck, DigestInput};
+use trailproof::verify::gzip::{gzip, hash_stream};
+use trailproof::verify::layout::{
+    log_key, parse_digest_key, parse_log_key, AccountRoot, DigestSeries,
+};
+use trailproof::verify::pubkeys::PublicKeySet;
+use trailproof::verify::time::{display, parse_user_time, Timestamp};
 
 fn signer() -> &'static Signer {
     static S: OnceLock<Signer> = OnceLock::new();
@@ -104,7 +106,7 @@ proptest! {
             gz.truncate(c.index(gz.len() + 1));
         }
         gz.extend(append);
-        let whole = trailproof::gzip::hash_bytes_observed(&gz, 1 << 24, |_| {});
+        let whole = trailproof::verify::gzip::hash_bytes_observed(&gz, 1 << 24, |_| {});
         let stream = hash_stream(&gz[..], 1 << 24);
         prop_assert_eq!(whole.as_ref().ok(), stream.as_ref().ok(), "{:?} vs {:?}", whole, stream);
     }
@@ -169,7 +171,7 @@ proptest! {
         // log (a flip in deflate's padding bits changes nothing), or it
         // hashes to something else: changed events never pass.
         if let Ok(h) = hash_stream(&gz[..], 1 << 24) {
-            let same = trailproof::gzip::inflate_to_vec(&gz, 1 << 24).is_ok_and(|b| b == body);
+            let same = trailproof::verify::gzip::inflate_to_vec(&gz, 1 << 24).is_ok_and(|b| b == body);
             prop_assert!(same || h.sha256_hex != want);
         }
     }

@@ -5,9 +5,9 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
-use trailproof::layout::parse_log_key;
 use trailproof::simulate::damage::DamageKind;
-use trailproof::timefmt::{parse_user_time, Timestamp};
+use trailproof::verify::layout::parse_log_key;
+use trailproof::verify::time::{parse_user_time, Timestamp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
 const START: &str = "2026-03-01T00:00:00Z";
@@ -129,7 +129,7 @@ fn run(damage: &[(DamageKind, usize)]) {
         let hour = match parse_log_key(key) {
             Some(l) => ((l.time - start).num_minutes() / 60) as usize,
             // Digests: the hour they close.
-            None => match trailproof::layout::parse_digest_key(key) {
+            None => match trailproof::verify::layout::parse_digest_key(key) {
                 Some(d) => ((d.end - start).num_minutes() / 60 - 1).max(0) as usize,
                 None => continue,
             },

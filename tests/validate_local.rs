@@ -6,9 +6,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use trailproof::gzip::inflate_to_vec;
-use trailproof::layout::{parse_digest_key, parse_log_key, AccountRoot, DigestSeries};
-use trailproof::timefmt::{parse_user_time, Timestamp};
+use trailproof::verify::gzip::inflate_to_vec;
+use trailproof::verify::layout::{parse_digest_key, parse_log_key, AccountRoot, DigestSeries};
+use trailproof::verify::time::{parse_user_time, Timestamp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
 const START: &str = "2026-03-01T00:00:00Z";
@@ -67,7 +67,7 @@ fn simulate(extra: &[&str]) -> Trail {
 }
 
 fn end_time() -> String {
-    trailproof::timefmt::display(t(START) + chrono::Duration::hours(HOURS))
+    trailproof::verify::time::display(t(START) + chrono::Duration::hours(HOURS))
 }
 
 fn t(s: &str) -> Timestamp {
@@ -692,7 +692,7 @@ fn hostile_objects_are_findings_not_crashes() {
     let trail = simulate(&[]);
     let bucket = trail.bucket_dir();
     // A digest replaced by a gzip bomb (keeps its metadata).
-    let bomb = trailproof::gzip::gzip(&vec![b' '; 70 * 1024 * 1024]);
+    let bomb = trailproof::verify::gzip::gzip(&vec![b' '; 70 * 1024 * 1024]);
     std::fs::write(bucket.join(digest_key(4)), bomb).unwrap();
     // A digest whose metadata sidecar is garbage.
     std::fs::write(
@@ -707,7 +707,7 @@ fn hostile_objects_are_findings_not_crashes() {
     // A log file that is deeply nested JSON, truncated gzip, and an empty file.
     std::fs::write(
         bucket.join(&logs[1]),
-        trailproof::gzip::gzip("[".repeat(200_000).as_bytes()),
+        trailproof::verify::gzip::gzip("[".repeat(200_000).as_bytes()),
     )
     .unwrap();
     let good = std::fs::read(bucket.join(&logs[2])).unwrap();

@@ -7,12 +7,12 @@ pub mod damage;
 pub mod records;
 pub mod signer;
 
-use crate::digest::sha256_hex;
-use crate::gzip::{gzip, inflate_to_vec};
-use crate::layout::{log_key, AccountRoot, DigestSeries};
-use crate::pubkeys::PublicKeySet;
-use crate::store::local::METADATA_SUFFIX;
-use crate::timefmt::{display, parse_user_time, Timestamp};
+use crate::sources::store::local::METADATA_SUFFIX;
+use crate::verify::digest::sha256_hex;
+use crate::verify::gzip::{gzip, inflate_to_vec};
+use crate::verify::layout::{log_key, AccountRoot, DigestSeries};
+use crate::verify::pubkeys::PublicKeySet;
+use crate::verify::time::{display, parse_user_time, Timestamp};
 use chrono::Duration;
 use damage::{Damage, DamageKind};
 use rand::{Rng, SeedableRng};
@@ -835,7 +835,7 @@ fn apply(
         }
         DamageKind::MoveDigest => {
             let key = digest()?;
-            let parsed = crate::layout::parse_digest_key(&key)
+            let parsed = crate::verify::layout::parse_digest_key(&key)
                 .ok_or_else(|| invalid("unparsable digest key"))?;
             let series = DigestSeries {
                 root: parsed.root,

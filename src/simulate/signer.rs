@@ -1,8 +1,8 @@
 //! The simulator's signing key: RSA-2048 generated at run time, signing the
 //! way CloudTrail does (PKCS#1 v1.5 over SHA-256 of the string to sign).
 
-use crate::pubkeys::{fingerprint_of, PublicKey};
-use crate::timefmt::Timestamp;
+use crate::verify::pubkeys::{fingerprint_of, PublicKey};
+use crate::verify::time::Timestamp;
 use rsa::pkcs1::EncodeRsaPublicKey;
 use sha2::{Digest as _, Sha256};
 
@@ -51,11 +51,11 @@ impl Signer {
         inflated: &[u8],
         previous_signature: Option<&str>,
     ) -> Result<String, String> {
-        let message = crate::digest::string_to_sign(
+        let message = crate::verify::digest::string_to_sign(
             end_raw,
             bucket,
             key,
-            &crate::digest::sha256_hex(inflated),
+            &crate::verify::digest::sha256_hex(inflated),
             previous_signature,
         );
         self.sign_hex(message.as_bytes())

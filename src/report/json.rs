@@ -1,0 +1,328 @@
+//! JSON output: one document per run. The schema is a public interface
+//! (documented in the README); add fields, never rename or remove them.
+
+use crate::report::model::{EstateReport, Finding, GapKind, Report, Status, Summary};
+use crate::verify::time::{display, Timestamp};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Span {
+    start: String,
+    end: String,
+}
+
+#[derive(Serialize)]
+struct DigestOut<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    status: Status,
+    problem: Option<&'static str>,
+    message: Option<&'a str>,
+    detail: Option<&'a str>,
+    backfill: bool,
+    start: Option<String>,
+    end: Option<String>,
+    /// Not listed in the bucket: found through a pointer or inferred.
+    discovered: bool,
+    previous: Option<ObjectRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct ObjectRef<'a> {
+    bucket: &'a str,
+    key: &'a str,
+}
+
+#[derive(Serialize)]
+struct LogOut<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    status: Status,
+    problem: Option<&'static str>,
+    message: Option<&'a str>,
+    detail: Option<&'a str>,
+    digest: Option<&'a str>,
+    oldest_event_time: Option<String>,
+    newest_event_time: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ObjectOut<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    status: Status,
+    problem: &'static str,
+    message: &'a str,
+    detail: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct UntrustedOut<'a> {
+    start: String,
+    end: String,
+    reasons: &'a [&'static str],
+}
+
+#[derive(Serialize)]
+struct GapOut<'a> {
+    start: String,
+    end: String,
+    cause: Option<&'a str>,
+    kind: GapKind,
+    backfill: bool,
+    explained: bool,
+    evidence: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SummaryOut {
+    #[serde(flatten)]
+    counts: Summary,
+    all_valid: bool,
+    tampered: bool,
+    coverage_proven: bool,
+    /// `--allow-gaps` was given: unexplained gaps did not set the status.
+    allow_gaps: bool,
+    exit_code: i32,
+}
+
+#[derive(Serialize)]
+struct ReportOut<'a> {
+    schema_version: u32,
+    trail_arn: &'a str,
+    requested: Span,
+    #[serde(flatten)]
+    chain: ChainOut<'a>,
+}
+
+/// Everything one chain's report holds: the whole schema-1 document but
+/// its header, and one entry of schema 2's `chains[]`.
+#[derive(Serialize)]
+pub(crate) struct ChainOut<'a> {
+    found: Option<Span>,
+    digests: Vec<DigestOut<'a>>,
+    logs: Vec<LogOut<'a>>,
+    gaps: Vec<GapOut<'a>>,
+    unexpected: Vec<ObjectOut<'a>>,
+    untrusted: Vec<UntrustedOut<'a>>,
+    unproven: &'a [String],
+    notes: &'a [String],
+    summary: SummaryOut,
+}
+
+fn parts(f: &Option<Finding>) -> (Option<&'static str>, Option<&str>, Option<&str>) {
+    match f {
+        None => (None, None, None),
+        Some(f) => (
+            Some(f.problem.as_str()),
+            Some(f.reason.as_str()),
+            f.detail.as_deref(),
+        ),
+    }
+}
+
+fn span(a: Timestamp, b: Timestamp) -> Span {
+    Span {
+        start: display(a),
+        end: display(b),
+    }
+}
+
+/// Renders the report as one pretty-printed JSON document plus newline.
+pub fn render(report: &Report) -> String {
+    let doc = ReportOut {
+        schema_version: 1,
+        trail_arn: &report.trail_arn,
+        requested: span(report.requested_start, report.requested_end),
+        chain: chain_out(report),
+    };
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// One chain's findings and summary.
+pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
+    ChainOut {
+        found: report.found.map(|(a, b)| span(a, b)),
+        digests: report
+            .digests
+            .iter()
+            .map(|d| {
+                let (problem, message, detail) = parts(&d.finding);
+                DigestOut {
+                    bucket: &d.bucket,
+                    key: &d.key,
+                    status: d.status,
+                    problem,
+                    message,
+                    detail,
+                    backfill: d.backfill,
+                    start: d.start.map(display),
+                    end: d.end.map(display),
+                    discovered: d.discovered,
+                    previous: d
+                        .previous
+                        .as_ref()
+                        .map(|(b, k)| ObjectRef { bucket: b, key: k }),
+                }
+            })
+            .collect(),
+        logs: report
+            .logs
+            .iter()
+            .map(|l| {
+                let (problem, message, detail) = parts(&l.finding);
+                LogOut {
+                    bucket: &l.bucket,
+                    key: &l.key,
+                    status: l.status,
+                    problem,
+                    message,
+                    detail,
+                    digest: l.digest_key.as_deref(),
+                    oldest_event_time: l.oldest_event.map(display),
+                    newest_event_time: l.newest_event.map(display),
+                }
+            })
+            .collect(),
+        gaps: report
+            .gaps
+            .iter()
+            .map(|g| GapOut {
+                start: display(g.start),
+                end: display(g.end),
+                cause: g.cause.as_deref(),
+                kind: g.kind,
+                backfill: g.backfill,
+                explained: g.explained,
+                evidence: g.evidence.as_deref(),
+            })
+            .collect(),
+        unexpected: report
+            .unexpected
+            .iter()
+            .map(|o| ObjectOut {
+                bucket: &o.bucket,
+                key: &o.key,
+                status: Status::Invalid,
+                problem: o.finding.problem.as_str(),
+                message: &o.finding.reason,
+                detail: o.finding.detail.as_deref(),
+            })
+            .collect(),
+        untrusted: report
+            .untrusted
+            .iter()
+            .map(|u| UntrustedOut {
+                start: display(u.start),
+                end: display(u.end),
+                reasons: &u.reasons,
+            })
+            .collect(),
+        unproven: &report.unproven,
+        notes: &report.notes,
+        summary: SummaryOut {
+            counts: report.summary(),
+            all_valid: report.all_valid(),
+            tampered: report.tampered(),
+            coverage_proven: !report.coverage_unproven(),
+            allow_gaps: report.allow_gaps,
+            exit_code: report.exit_code(),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct EstateChainOut<'a> {
+    account: &'a str,
+    region: &'a str,
+    /// Why the chain was validated although none of its folders exist.
+    expected_because: Option<&'a str>,
+    /// The part of the window this shard validated (null: all of it).
+    slice: Option<Span>,
+    #[serde(flatten)]
+    chain: ChainOut<'a>,
+}
+
+#[derive(Serialize)]
+struct ShardOut<'a> {
+    index: usize,
+    count: usize,
+    fingerprint: &'a str,
+    selection: &'a str,
+    units: &'a [crate::plan::shard::Unit],
+}
+
+#[derive(Serialize, Default)]
+struct EstateSummaryOut {
+    chains: usize,
+    proven: usize,
+    tampered: usize,
+    unproven: usize,
+    digests: crate::report::model::Counts,
+    logs: crate::report::model::Counts,
+    exit_code: i32,
+}
+
+#[derive(Serialize)]
+struct EstateOut<'a> {
+    schema_version: u32,
+    trail_arn: &'a str,
+    requested: Span,
+    /// Which share of a sharded run this is (null: the whole run).
+    shard: Option<ShardOut<'a>>,
+    chains: Vec<EstateChainOut<'a>>,
+    notes: &'a [String],
+    summary: EstateSummaryOut,
+}
+
+/// Schema 2: every chain of an estate run, each with schema 1's per-chain
+/// fields, and the estate's totals.
+pub fn render_estate(estate: &EstateReport) -> String {
+    let mut summary = EstateSummaryOut {
+        chains: estate.chains.len(),
+        exit_code: estate.exit_code(),
+        ..Default::default()
+    };
+    for c in &estate.chains {
+        match c.report.exit_code() {
+            crate::report::model::exit::TAMPERED => summary.tampered += 1,
+            crate::report::model::exit::UNPROVEN => summary.unproven += 1,
+            _ => summary.proven += 1,
+        }
+        let s = c.report.summary();
+        summary.digests.merge(&s.digests);
+        summary.logs.merge(&s.logs);
+    }
+    let doc = EstateOut {
+        schema_version: 2,
+        trail_arn: &estate.trail_arn,
+        requested: span(estate.requested_start, estate.requested_end),
+        shard: estate.shard.as_ref().map(|s| ShardOut {
+            index: s.index,
+            count: s.count,
+            fingerprint: &s.fingerprint,
+            selection: &s.selection,
+            units: &s.units,
+        }),
+        chains: estate
+            .chains
+            .iter()
+            .map(|c| EstateChainOut {
+                account: &c.account,
+                region: &c.region,
+                expected_because: c.expected_because.as_deref(),
+                slice: c.slice.map(|(a, b)| span(a, b)),
+                chain: chain_out(&c.report),
+            })
+            .collect(),
+        notes: &estate.notes,
+        summary,
+    };
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}

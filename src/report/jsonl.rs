@@ -1,0 +1,108 @@
+//! JSON Lines: one object per finding as each chain is decided (a line per
+//! invalid, unverified or unexpected object, gap and untrusted span, each
+//! with account and region), then one summary line. Lines are written as
+//! chains finish, so memory holds only the chains in flight, never the run.
+
+use crate::report::model::{ChainReport, Finding, Report, Status};
+use crate::verify::time::display;
+use serde_json::{json, Value};
+
+fn finding_fields(v: &mut Value, f: Option<&Finding>) {
+    v["problem"] = json!(f.map(|f| f.problem.as_str()));
+    v["message"] = json!(f.map(|f| f.reason.as_str()));
+    v["detail"] = json!(f.and_then(|f| f.detail.as_deref()));
+}
+
+/// The lines for one chain; `verbose` adds the valid objects.
+pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |mut v: Value| {
+        v["account"] = json!(account);
+        v["region"] = json!(region);
+        out.push(v.to_string());
+    };
+    for d in r
+        .digests
+        .iter()
+        .filter(|d| verbose || d.status != Status::Valid)
+    {
+        let mut v = json!({
+            "type": "digest", "bucket": d.bucket, "key": d.key, "status": d.status,
+            "backfill": d.backfill, "discovered": d.discovered,
+            "start": d.start.map(display), "end": d.end.map(display),
+        });
+        finding_fields(&mut v, d.finding.as_ref());
+        push(v);
+    }
+    for l in r
+        .logs
+        .iter()
+        .filter(|l| verbose || l.status != Status::Valid)
+    {
+        let mut v = json!({
+            "type": "log", "bucket": l.bucket, "key": l.key, "status": l.status,
+            "digest": l.digest_key,
+            "oldest_event_time": l.oldest_event.map(display),
+            "newest_event_time": l.newest_event.map(display),
+        });
+        finding_fields(&mut v, l.finding.as_ref());
+        push(v);
+    }
+    for o in &r.unexpected {
+        let mut v =
+            json!({"type": "unexpected", "bucket": o.bucket, "key": o.key, "status": "invalid"});
+        finding_fields(&mut v, Some(&o.finding));
+        push(v);
+    }
+    for g in &r.gaps {
+        push(json!({
+            "type": "gap", "start": display(g.start), "end": display(g.end), "kind": g.kind,
+            "cause": g.cause, "explained": g.explained, "evidence": g.evidence,
+            "backfill": g.backfill,
+        }));
+    }
+    for u in &r.untrusted {
+        push(json!({
+            "type": "untrusted", "start": display(u.start), "end": display(u.end),
+            "reasons": u.reasons,
+        }));
+    }
+    for reason in &r.unproven {
+        push(json!({"type": "unproven", "reason": reason}));
+    }
+    for note in &r.notes {
+        push(json!({"type": "note", "note": note}));
+    }
+    let s = r.summary();
+    push(json!({
+        "type": "chain", "digests": s.digests, "logs": s.logs, "gaps": s.gaps,
+        "unexplained_gaps": s.unexplained_gaps, "unexpected_objects": s.unexpected_objects,
+        "exit_code": r.exit_code(),
+    }));
+    out
+}
+
+/// Lines for a chain of an estate run.
+pub fn estate_chain_lines(c: &ChainReport, verbose: bool) -> Vec<String> {
+    chain_lines(&c.account, &c.region, &c.report, verbose)
+}
+
+/// The closing lines: the run's notes, then totals per outcome of the
+/// chains' exit statuses and the run's (the worst).
+pub fn closing_lines(notes: &[String], codes: &[i32]) -> Vec<String> {
+    use crate::report::model::exit;
+    let count = |c: i32| codes.iter().filter(|&&x| x == c).count();
+    let mut out: Vec<String> = notes
+        .iter()
+        .map(|n| json!({"type": "note", "note": n}).to_string())
+        .collect();
+    out.push(
+        json!({
+            "type": "summary", "chains": codes.len(), "proven": count(exit::PROVEN),
+            "tampered": count(exit::TAMPERED), "unproven": count(exit::UNPROVEN),
+            "exit_code": crate::report::model::worst_exit(codes.iter().copied()),
+        })
+        .to_string(),
+    );
+    out
+}

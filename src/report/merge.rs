@@ -1,0 +1,673 @@
+//! `trailproof merge`: shard reports (schema 2 JSON) back into the report
+//! and exit status of the unsharded run. Refuses reports of other trails,
+//! windows, selections or shard sets (a missing or duplicated shard), and
+//! where a chain was cut into time slices, checks that the first digest of
+//! each slice vouches for a digest of the slice before: sharding never
+//! weakens the proof.
+
+use crate::report::model::{
+    ChainReport, DigestVerdict, Entry, EstateReport, Finding, Gap, GapKind, LogVerdict,
+    ObjectVerdict, Problem, Report, ShardInfo, Status, Untrusted, UNTRUSTED_REASONS,
+};
+use crate::verify::time::{parse_digest_time, Timestamp};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// Why shard reports cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("{0} is not a trailproof report (schema 2 JSON): {1}")]
+    Unreadable(String, String),
+    #[error("{0} is not a shard's report (no \"shard\"): run it with --shard K/N")]
+    NotAShard(String),
+    #[error("{0} belongs to another run ({1}); merge only the shards of one run")]
+    Mismatch(String, &'static str),
+    #[error("shard {0} of {1} is missing")]
+    Missing(usize, usize),
+    #[error("shard {0} of {1} is given twice")]
+    Duplicate(usize, usize),
+    #[error("no report to merge")]
+    Empty,
+    #[error("{0} is inconsistent: {1}")]
+    Inconsistent(String, String),
+    #[error("the shards validated {0}, not what --{1} names")]
+    NotRequested(&'static str, &'static str),
+}
+
+/// What the operator expects the shards to hold (merge's own options).
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub trail_arn: Option<String>,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+struct SpanIn {
+    start: String,
+    end: String,
+}
+
+#[derive(Deserialize)]
+struct ShardIn {
+    index: usize,
+    count: usize,
+    fingerprint: String,
+    selection: String,
+    units: Vec<crate::plan::shard::Unit>,
+}
+
+#[derive(Deserialize)]
+struct RefIn {
+    bucket: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct DigestIn {
+    bucket: String,
+    key: String,
+    status: Status,
+    problem: Option<Problem>,
+    message: Option<String>,
+    detail: Option<String>,
+    backfill: bool,
+    start: Option<String>,
+    end: Option<String>,
+    discovered: bool,
+    previous: Option<RefIn>,
+}
+
+#[derive(Deserialize)]
+struct LogIn {
+    bucket: String,
+    key: String,
+    status: Status,
+    problem: Option<Problem>,
+    message: Option<String>,
+    detail: Option<String>,
+    digest: Option<String>,
+    oldest_event_time: Option<String>,
+    newest_event_time: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GapIn {
+    start: String,
+    end: String,
+    cause: Option<String>,
+    kind: GapKind,
+    backfill: bool,
+    explained: bool,
+    evidence: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ObjectIn {
+    bucket: String,
+    key: String,
+    problem: Problem,
+    message: String,
+    detail: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UntrustedIn {
+    start: String,
+    end: String,
+    reasons: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct SummaryIn {
+    #[serde(default)]
+    allow_gaps: bool,
+}
+
+#[derive(Deserialize)]
+struct ChainIn {
+    account: String,
+    region: String,
+    expected_because: Option<String>,
+    slice: Option<SpanIn>,
+    digests: Vec<DigestIn>,
+    logs: Vec<LogIn>,
+    gaps: Vec<GapIn>,
+    unexpected: Vec<ObjectIn>,
+    untrusted: Vec<UntrustedIn>,
+    unproven: Vec<String>,
+    notes: Vec<String>,
+    summary: SummaryIn,
+}
+
+#[derive(Deserialize)]
+struct EstateIn {
+    schema_version: u32,
+    trail_arn: String,
+    requested: SpanIn,
+    shard: Option<ShardIn>,
+    chains: Vec<ChainIn>,
+    notes: Vec<String>,
+}
+
+fn time(s: &str) -> Option<Timestamp> {
+    parse_digest_time(s)
+}
+
+fn finding(
+    problem: Option<Problem>,
+    message: Option<String>,
+    detail: Option<String>,
+) -> Option<Finding> {
+    problem.map(|p| Finding {
+        problem: p,
+        reason: message.unwrap_or_default(),
+        detail,
+    })
+}
+
+fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> ChainReport {
+    let slice = c
+        .slice
+        .as_ref()
+        .and_then(|s| Some((time(&s.start)?, time(&s.end)?)));
+    let (rs, re) = slice.unwrap_or((start, end));
+    let report = Report {
+        trail_arn: trail.to_string(),
+        requested_start: rs,
+        requested_end: re,
+        found: None,
+        digests: c
+            .digests
+            .into_iter()
+            .map(|d| DigestVerdict {
+                bucket: d.bucket,
+                key: d.key,
+                backfill: d.backfill,
+                status: d.status,
+                finding: finding(d.problem, d.message, d.detail),
+                start: d.start.as_deref().and_then(time),
+                end: d.end.as_deref().and_then(time),
+                discovered: d.discovered,
+                previous: d.previous.map(|p| (p.bucket, p.key)),
+            })
+            .collect(),
+        logs: c
+            .logs
+            .into_iter()
+            .map(|l| LogVerdict {
+                bucket: l.bucket,
+                key: l.key,
+                status: l.status,
+                finding: finding(l.problem, l.message, l.detail),
+                digest_key: l.digest,
+                oldest_event: l.oldest_event_time.as_deref().and_then(time),
+                newest_event: l.newest_event_time.as_deref().and_then(time),
+            })
+            .collect(),
+        gaps: c
+            .gaps
+            .into_iter()
+            .filter_map(|g| {
+                Some(Gap {
+                    start: time(&g.start)?,
+                    end: time(&g.end)?,
+                    backfill: g.backfill,
+                    cause: g.cause,
+                    kind: g.kind,
+                    explained: g.explained,
+                    evidence: g.evidence,
+                })
+            })
+            .collect(),
+        entries: Vec::new(),
+        notes: c.notes,
+        unexpected: c
+            .unexpected
+            .into_iter()
+            .map(|o| ObjectVerdict {
+                bucket: o.bucket,
+                key: o.key,
+                finding: Finding {
+                    problem: o.problem,
+                    reason: o.message,
+                    detail: o.detail,
+                },
+            })
+            .collect(),
+        untrusted: c
+            .untrusted
+            .into_iter()
+            .filter_map(|u| {
+                Some(Untrusted {
+                    start: time(&u.start)?,
+                    end: time(&u.end)?,
+                    reasons: u
+                        .reasons
+                        .iter()
+                        .filter_map(|r| {
+                            UNTRUSTED_REASONS
+                                .iter()
+                                .find(|k| **k == r.as_str())
+                                .copied()
+                        })
+                        .collect(),
+                })
+            })
+            .collect(),
+        unproven: c.unproven,
+        allow_gaps: c.summary.allow_gaps,
+        newest: None,
+    };
+    ChainReport {
+        account: c.account,
+        region: c.region,
+        expected_because: c.expected_because,
+        slice,
+        report,
+    }
+}
+
+/// Reads one shard's report.
+pub fn read(name: &str, bytes: &[u8]) -> Result<EstateReport, MergeError> {
+    let doc: EstateIn = serde_json::from_slice(bytes)
+        .map_err(|e| MergeError::Unreadable(name.to_string(), e.to_string()))?;
+    if doc.schema_version != 2 {
+        return Err(MergeError::Unreadable(
+            name.to_string(),
+            format!("schema_version {}", doc.schema_version),
+        ));
+    }
+    let (Some(start), Some(end)) = (time(&doc.requested.start), time(&doc.requested.end)) else {
+        return Err(MergeError::Unreadable(
+            name.to_string(),
+            "bad requested times".into(),
+        ));
+    };
+    let shard = doc
+        .shard
+        .ok_or_else(|| MergeError::NotAShard(name.to_string()))?;
+    let trail = doc.trail_arn.clone();
+    Ok(EstateReport {
+        chains: doc
+            .chains
+            .into_iter()
+            .map(|c| chain_from(c, start, end, &trail))
+            .collect(),
+        trail_arn: doc.trail_arn,
+        requested_start: start,
+        requested_end: end,
+        notes: doc.notes,
+        shard: Some(ShardInfo {
+            index: shard.index,
+            count: shard.count,
+            fingerprint: shard.fingerprint,
+            selection: shard.selection,
+            units: shard.units,
+        }),
+    })
+}
+
+/// Checks that the reports are exactly the shards of one run (the
+/// fingerprint recomputed from the plan each carries, every shard holding
+/// exactly its units, the units tiling the window), then merges.
+pub fn merge(
+    reports: Vec<(String, EstateReport)>,
+    expect: &Expect,
+) -> Result<EstateReport, MergeError> {
+    let Some((name0, first)) = reports.first() else {
+        return Err(MergeError::Empty);
+    };
+    let Some(s0) = first.shard.clone() else {
+        return Err(MergeError::NotAShard(name0.clone()));
+    };
+    let (trail, start, end) = (
+        first.trail_arn.clone(),
+        first.requested_start,
+        first.requested_end,
+    );
+    if expect.trail_arn.as_ref().is_some_and(|t| *t != trail) {
+        return Err(MergeError::NotRequested("another trail", "trail-arn"));
+    }
+    if expect.start.is_some_and(|t| t != start) {
+        return Err(MergeError::NotRequested("another window", "start-time"));
+    }
+    if expect.end.is_some_and(|t| t != end) {
+        return Err(MergeError::NotRequested("another window", "end-time"));
+    }
+    if s0.count == 0 || s0.count > 100_000 {
+        return Err(MergeError::Inconsistent(
+            name0.clone(),
+            "shard count out of range".into(),
+        ));
+    }
+    let recomputed = crate::plan::shard::fingerprint(&trail, start, end, &s0.selection, &s0.units);
+    if recomputed != s0.fingerprint {
+        return Err(MergeError::Inconsistent(
+            name0.clone(),
+            "its fingerprint does not match its plan".into(),
+        ));
+    }
+    tiles(&s0.units, start, end).map_err(|e| MergeError::Inconsistent(name0.clone(), e))?;
+    let mut seen = vec![false; s0.count];
+    for (name, r) in &reports {
+        let s = r
+            .shard
+            .as_ref()
+            .ok_or_else(|| MergeError::NotAShard(name.clone()))?;
+        let mismatch = |what| Err(MergeError::Mismatch(name.clone(), what));
+        if r.trail_arn != trail {
+            return mismatch("another trail");
+        }
+        if (r.requested_start, r.requested_end) != (start, end) {
+            return mismatch("another window");
+        }
+        if s.count != s0.count {
+            return mismatch("another shard count");
+        }
+        if s.fingerprint != s0.fingerprint || s.selection != s0.selection || s.units != s0.units {
+            return mismatch("another selection, options or plan");
+        }
+        if s.index >= s.count {
+            return mismatch("a shard index out of range");
+        }
+        if std::mem::replace(&mut seen[s.index], true) {
+            return Err(MergeError::Duplicate(s.index, s.count));
+        }
+        holds_its_units(r, s).map_err(|e| MergeError::Inconsistent(name.clone(), e))?;
+    }
+    if let Some(k) = seen.iter().position(|x| !x) {
+        return Err(MergeError::Missing(k, s0.count));
+    }
+    let mut notes: Vec<String> = Vec::new();
+    let mut by_chain: BTreeMap<(String, String), Vec<ChainReport>> = BTreeMap::new();
+    for (_, r) in reports {
+        for n in r.notes {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+        for c in r.chains {
+            by_chain
+                .entry((c.account.clone(), c.region.clone()))
+                .or_default()
+                .push(c);
+        }
+    }
+    let chains = by_chain
+        .into_values()
+        .map(|mut slices| {
+            slices.sort_by_key(|c| c.slice.map(|s| s.0));
+            join_slices(slices, start, end)
+        })
+        .collect();
+    Ok(EstateReport {
+        trail_arn: trail,
+        requested_start: start,
+        requested_end: end,
+        chains,
+        notes,
+        shard: None,
+    })
+}
+
+/// Each chain's units are either one whole-window unit or slices that
+/// tile [start, end] without holes or overlaps.
+fn tiles(
+    units: &[crate::plan::shard::Unit],
+    start: Timestamp,
+    end: Timestamp,
+) -> Result<(), String> {
+    type Slices = Vec<Option<(Timestamp, Timestamp)>>;
+    let mut by_chain: BTreeMap<(&str, &str), Slices> = BTreeMap::new();
+    for u in units {
+        by_chain
+            .entry((&u.account, &u.region))
+            .or_default()
+            .push(u.slice);
+    }
+    for ((a, r), mut slices) in by_chain {
+        if slices.len() == 1 && slices[0].is_none() {
+            continue;
+        }
+        slices.sort();
+        let mut at = start;
+        for s in slices {
+            let Some((x, y)) = s else {
+                return Err(format!("chain {a} {r} is both whole and sliced"));
+            };
+            if x != at || y <= x {
+                return Err(format!(
+                    "the slices of chain {a} {r} do not tile the window"
+                ));
+            }
+            at = y;
+        }
+        if at != end {
+            return Err(format!(
+                "the slices of chain {a} {r} stop before the window's end"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A shard's chains are exactly the units the plan gives it.
+fn holds_its_units(r: &EstateReport, s: &ShardInfo) -> Result<(), String> {
+    type Id = (String, String, Option<(Timestamp, Timestamp)>);
+    let shard = crate::plan::shard::Shard {
+        index: s.index,
+        count: s.count,
+    };
+    let mut want: Vec<Id> = crate::plan::shard::mine(&s.units, shard)
+        .into_iter()
+        .map(|u| (u.account, u.region, u.slice))
+        .collect();
+    let mut got: Vec<Id> = r
+        .chains
+        .iter()
+        .map(|c| (c.account.clone(), c.region.clone(), c.slice))
+        .collect();
+    want.sort();
+    got.sort();
+    if want != got {
+        return Err(format!(
+            "it holds {} chain report(s) where its share of the plan is {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    Ok(())
+}
+
+/// One chain from its time slices (oldest first): objects once each (the
+/// worse verdict where two slices disagree), gaps once each, and the link
+/// across every cut checked.
+fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> ChainReport {
+    let mut out = slices[0].clone();
+    if slices.len() == 1 && out.slice.is_none() {
+        out.report.found = crate::report::model::found_range(&out.report.digests, start, end);
+        rebuild_entries(&mut out.report);
+        return out;
+    }
+    out.slice = None;
+    let r = &mut out.report;
+    r.requested_start = start;
+    r.requested_end = end;
+    r.digests.clear();
+    r.logs.clear();
+    r.gaps.clear();
+    r.unexpected.clear();
+    r.untrusted.clear();
+    r.unproven.clear();
+    r.notes.clear();
+    let (mut digest_index, mut log_index) = (Default::default(), Default::default());
+    // Newest slice first, as digests are listed newest first.
+    for (i, s) in slices.iter().enumerate().rev() {
+        for d in &s.report.digests {
+            let key = |x: &DigestVerdict| (x.bucket.clone(), x.key.clone());
+            let rank = |x: &DigestVerdict| severity(x.status, x.finding.as_ref());
+            upsert(&mut r.digests, &mut digest_index, d.clone(), key, rank);
+        }
+        for l in &s.report.logs {
+            let key = |x: &LogVerdict| (x.bucket.clone(), x.key.clone());
+            let rank = |x: &LogVerdict| severity(x.status, x.finding.as_ref());
+            upsert(&mut r.logs, &mut log_index, l.clone(), key, rank);
+        }
+        for o in &s.report.unexpected {
+            if !r
+                .unexpected
+                .iter()
+                .any(|x| x.bucket == o.bucket && x.key == o.key)
+            {
+                r.unexpected.push(o.clone());
+            }
+        }
+        for n in &s.report.notes {
+            if !r.notes.contains(n) {
+                r.notes.push(n.clone());
+            }
+        }
+        for u in &s.report.untrusted {
+            r.untrusted.push(u.clone());
+        }
+        if i > 0 {
+            if let Some(broken) = unlinked(&slices[i - 1], s) {
+                r.unproven.push(broken);
+            }
+        }
+    }
+    // Newest first, as the engine lists them.
+    for (i, s) in slices.iter().enumerate().rev() {
+        let before: HashSet<Timestamp> = match i.checked_sub(1) {
+            Some(p) => slices[p]
+                .report
+                .gaps
+                .iter()
+                .filter(|g| !g.backfill)
+                .map(|g| g.end)
+                .collect(),
+            None => HashSet::new(),
+        };
+        for g in &s.report.gaps {
+            // A slice sees a chain start after its own start as a gap from
+            // there; the slice before saw the whole gap.
+            if g.kind == GapKind::BeforeFirstDigest && !g.backfill && before.contains(&g.end) {
+                continue;
+            }
+            if !r.gaps.contains(g) {
+                r.gaps.push(g.clone());
+            }
+        }
+    }
+    r.unproven.extend(
+        slices
+            .iter()
+            .flat_map(|s| s.report.unproven.iter().cloned()),
+    );
+    r.unproven.sort();
+    r.unproven.dedup();
+    r.untrusted = crate::report::model::merge_untrusted(std::mem::take(&mut r.untrusted));
+    r.found = crate::report::model::found_range(&r.digests, start, end);
+    rebuild_entries(r);
+    out
+}
+
+/// How bad a verdict is: invalid, unverified, unverified without a digest
+/// to blame (`no_digest`), valid.
+fn severity(status: Status, f: Option<&Finding>) -> u8 {
+    match (status, f.map(|f| f.problem)) {
+        (Status::Invalid, _) => 3,
+        (Status::Unverified, Some(Problem::NoDigest)) => 1,
+        (Status::Unverified, _) => 2,
+        (Status::Valid, _) => 0,
+    }
+}
+
+/// Keeps one verdict per object: the worst any slice gave.
+fn upsert<T>(
+    list: &mut Vec<T>,
+    index: &mut std::collections::HashMap<(String, String), usize>,
+    item: T,
+    key: impl Fn(&T) -> (String, String),
+    rank: impl Fn(&T) -> u8,
+) {
+    match index.get(&key(&item)) {
+        Some(&i) => {
+            if rank(&item) > rank(&list[i]) {
+                list[i] = item;
+            }
+        }
+        None => {
+            index.insert(key(&item), list.len());
+            list.push(item);
+        }
+    }
+}
+
+/// The oldest standard digest of `later` must name a digest of `earlier`
+/// (or of itself) as its predecessor, unless it starts a chain.
+fn unlinked(earlier: &ChainReport, later: &ChainReport) -> Option<String> {
+    let oldest = later
+        .report
+        .digests
+        .iter()
+        .filter(|d| !d.backfill && d.status == Status::Valid)
+        .min_by_key(|d| d.end)?;
+    let (pb, pk) = oldest.previous.as_ref()?;
+    let known = |r: &Report| {
+        r.digests
+            .iter()
+            .any(|d| &d.bucket == pb && &d.key == pk && d.status == Status::Valid)
+    };
+    if known(&earlier.report) || known(&later.report) {
+        return None;
+    }
+    Some(format!(
+        "the slice starting {} does not link to the slice before it: s3://{}/{} names s3://{pb}/{pk}, \
+         which the slice before did not verify",
+        later
+            .slice
+            .map(|s| crate::verify::time::display(s.0))
+            .unwrap_or_default(),
+        oldest.bucket,
+        oldest.key
+    ))
+}
+
+/// The AWS CLI's order again: each digest, then the log files it lists,
+/// then the rest.
+fn rebuild_entries(r: &mut Report) {
+    r.entries.clear();
+    let mut done = vec![false; r.logs.len()];
+    let mut by_digest: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (li, l) in r.logs.iter().enumerate() {
+        if let Some(d) = l.digest_key.as_deref() {
+            by_digest.entry(d).or_default().push(li);
+        }
+    }
+    for (di, d) in r.digests.iter().enumerate() {
+        r.entries.push(Entry::Digest(di));
+        for &li in by_digest
+            .get(d.key.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if !done[li] {
+                done[li] = true;
+                r.entries.push(Entry::Log(li));
+            }
+        }
+    }
+    for (li, d) in done.iter().enumerate() {
+        if !d {
+            r.entries.push(Entry::Log(li));
+        }
+    }
+    for gi in 0..r.gaps.len() {
+        r.entries.push(Entry::Gap(gi));
+    }
+    for ui in 0..r.unexpected.len() {
+        r.entries.push(Entry::Unexpected(ui));
+    }
+}

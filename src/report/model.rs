@@ -1,0 +1,535 @@
+//! The report model: one verdict per object, gaps, and a summary. Renderers
+//! turn it into text or JSON; nothing here does I/O.
+
+use crate::verify::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The outcome for one object. `Valid` only after its bytes were verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Valid,
+    Invalid,
+    /// Could not be verified (listed by a failed digest, or covered by no digest).
+    Unverified,
+}
+
+/// Why an object is not valid. The names are the JSON `problem` vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// The object does not exist (deleted, or never delivered).
+    NotFound,
+    /// The store refused to read it.
+    AccessDenied,
+    /// Reading failed for another reason (network, I/O, unsafe key).
+    ReadError,
+    /// Signature missing, malformed or not matching.
+    Signature,
+    /// The digest names a different bucket/key than where it was found.
+    Moved,
+    /// Not gzip, not JSON, missing or mistyped fields.
+    Format,
+    /// No public key for its fingerprint, or signed outside the key's validity.
+    PublicKey,
+    /// Valid on its own, but not the digest its successor vouches for.
+    ChainLink,
+    /// A log file whose inflated bytes do not hash to the digest's value.
+    HashMismatch,
+    /// Bytes after the end of the gzip member.
+    TrailingData,
+    /// A log file that no digest references.
+    Unreferenced,
+    /// A log file listed only by digests that failed verification.
+    DigestInvalid,
+    /// An object in the trail's folders whose name CloudTrail never writes.
+    UnexpectedObject,
+    /// A log file delivered while CloudTrail wrote no digests (an explained
+    /// gap, or the newest hour whose digest is not due yet): nothing can
+    /// vouch for it, and nothing says it was tampered with.
+    NoDigest,
+}
+
+impl Problem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Problem::NotFound => "not_found",
+            Problem::AccessDenied => "access_denied",
+            Problem::ReadError => "read_error",
+            Problem::Signature => "signature",
+            Problem::Moved => "moved",
+            Problem::Format => "format",
+            Problem::PublicKey => "public_key",
+            Problem::ChainLink => "chain_link",
+            Problem::HashMismatch => "hash_mismatch",
+            Problem::TrailingData => "trailing_data",
+            Problem::Unreferenced => "unreferenced",
+            Problem::DigestInvalid => "digest_invalid",
+            Problem::UnexpectedObject => "unexpected_object",
+            Problem::NoDigest => "no_digest",
+        }
+    }
+
+    /// Every problem name, for documentation and tests.
+    pub const ALL: [Problem; 14] = [
+        Problem::NotFound,
+        Problem::AccessDenied,
+        Problem::ReadError,
+        Problem::Signature,
+        Problem::Moved,
+        Problem::Format,
+        Problem::PublicKey,
+        Problem::ChainLink,
+        Problem::HashMismatch,
+        Problem::TrailingData,
+        Problem::Unreferenced,
+        Problem::DigestInvalid,
+        Problem::UnexpectedObject,
+        Problem::NoDigest,
+    ];
+}
+
+/// A finding that is not `valid`: the machine-readable problem, the reason
+/// as the AWS CLI words it (text output prints it after `INVALID: `), and
+/// optional detail for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub problem: Problem,
+    pub reason: String,
+    pub detail: Option<String>,
+}
+
+impl Finding {
+    pub fn new(problem: Problem, reason: impl Into<String>) -> Self {
+        Finding {
+            problem,
+            reason: reason.into(),
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// The verdict on one digest file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestVerdict {
+    pub bucket: String,
+    pub key: String,
+    pub backfill: bool,
+    pub status: Status,
+    pub finding: Option<Finding>,
+    /// The digest's window, when it could be read.
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    /// Not listed in the bucket: discovered through a successor's pointer or
+    /// inferred from the chain's timing.
+    pub discovered: bool,
+    /// The predecessor a verified digest vouches for (bucket, key): what a
+    /// merge of time slices checks across the cut.
+    pub previous: Option<(String, String)>,
+}
+
+/// The verdict on one log file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogVerdict {
+    pub bucket: String,
+    pub key: String,
+    pub status: Status,
+    pub finding: Option<Finding>,
+    /// The digest that lists it (the first verified one), if any.
+    pub digest_key: Option<String>,
+    /// The events it holds, as its digest states them (oldestEventTime,
+    /// newestEventTime): which events a finding on it affects.
+    pub oldest_event: Option<Timestamp>,
+    pub newest_event: Option<Timestamp>,
+}
+
+/// The verdict on an object whose name CloudTrail never writes, found in
+/// the trail's digest or log folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVerdict {
+    pub bucket: String,
+    pub key: String,
+    pub finding: Finding,
+}
+
+/// A span of the requested window whose events cannot be trusted, with
+/// every reason that applies to some part of it (merged, sorted by start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untrusted {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub reasons: Vec<&'static str>,
+}
+
+/// Every reason an untrusted span can have (JSON `untrusted[].reasons`).
+pub const UNTRUSTED_REASONS: [&str; 6] = [
+    "digest_missing",
+    "digest_invalid",
+    "invalid_log_file",
+    "unexplained_gap",
+    "explained_gap",
+    "not_yet_delivered",
+];
+
+/// Merges overlapping or touching spans, keeping every reason once.
+pub fn merge_untrusted(mut spans: Vec<Untrusted>) -> Vec<Untrusted> {
+    spans.retain(|s| s.start < s.end);
+    spans.sort_by_key(|s| (s.start, s.end));
+    let mut out: Vec<Untrusted> = Vec::new();
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => {
+                last.end = last.end.max(s.end);
+                for r in s.reasons {
+                    if !last.reasons.contains(&r) {
+                        last.reasons.push(r);
+                    }
+                }
+            }
+            _ => out.push(s),
+        }
+    }
+    for s in &mut out {
+        s.reasons.sort_unstable();
+    }
+    out
+}
+
+/// Why a stretch of time has no digests, when something could tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// End of the last digest before the gap.
+    pub start: Timestamp,
+    /// Start of the digest that restarts the chain (or the requested end).
+    pub end: Timestamp,
+    pub backfill: bool,
+    /// `validation_disabled`, `logging_stopped`, `trail_deleted`, ... or None when unknown.
+    pub cause: Option<String>,
+    /// Whether a chain restart (null previous pointers) marks it, as opposed
+    /// to digests simply ending before the requested end.
+    pub kind: GapKind,
+    /// CloudTrail's own records say why (a stop in the hour before the gap,
+    /// a restart before its end): such a gap does not fail the run.
+    pub explained: bool,
+    /// The records that explain it, for people (event, time, where found).
+    pub evidence: Option<String>,
+}
+
+impl Gap {
+    pub fn new(start: Timestamp, end: Timestamp, backfill: bool, kind: GapKind) -> Gap {
+        Gap {
+            start,
+            end,
+            backfill,
+            cause: None,
+            kind,
+            explained: false,
+            evidence: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    /// A digest restarted the chain while older digests exist.
+    ChainRestart,
+    /// No digest after this point up to the requested end (truncated tail,
+    /// or the trail stopped).
+    NoLaterDigest,
+    /// No digest between the requested start and the first digest, which
+    /// starts a chain (the trail was created, or restarted, inside the window).
+    BeforeFirstDigest,
+}
+
+/// The order in which the AWS CLI would print things: digest lines, the
+/// log lines of each digest, and gap lines between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Digest(usize),
+    Log(usize),
+    Gap(usize),
+    Unexpected(usize),
+}
+
+/// Counts per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub total: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub unverified: usize,
+}
+
+impl Counts {
+    fn add(&mut self, s: Status) {
+        self.total += 1;
+        match s {
+            Status::Valid => self.valid += 1,
+            Status::Invalid => self.invalid += 1,
+            Status::Unverified => self.unverified += 1,
+        }
+    }
+
+    /// Adds another chain's counts.
+    pub fn merge(&mut self, o: &Counts) {
+        self.total += o.total;
+        self.valid += o.valid;
+        self.invalid += o.invalid;
+        self.unverified += o.unverified;
+    }
+
+    /// Everything that is not valid (the AWS CLI's INVALID count).
+    pub fn not_valid(&self) -> usize {
+        self.invalid + self.unverified
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub digests: Counts,
+    pub backfill_digests: Counts,
+    pub logs: Counts,
+    pub gaps: usize,
+    pub unexplained_gaps: usize,
+    pub unexpected_objects: usize,
+}
+
+/// The process exit statuses (README: Exit status).
+pub mod exit {
+    /// Every instant of the window is covered by verified digests or by a
+    /// gap CloudTrail explains, and every object has a verdict.
+    pub const PROVEN: i32 = 0;
+    /// Evidence of tampering.
+    pub const TAMPERED: i32 = 1;
+    /// Usage or operational error.
+    pub const ERROR: i32 = 2;
+    /// Nothing tampered was found, but coverage is not proven.
+    pub const UNPROVEN: i32 = 3;
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub trail_arn: String,
+    pub requested_start: Timestamp,
+    pub requested_end: Timestamp,
+    /// The span the valid digests cover, clipped to the request (AWS CLI semantics).
+    pub found: Option<(Timestamp, Timestamp)>,
+    pub digests: Vec<DigestVerdict>,
+    pub logs: Vec<LogVerdict>,
+    pub gaps: Vec<Gap>,
+    /// Print order for the text renderer.
+    pub entries: Vec<Entry>,
+    /// Run-level remarks (e.g. "log file validation is disabled for this trail").
+    pub notes: Vec<String>,
+    /// Objects whose names CloudTrail never writes, in the trail's folders.
+    pub unexpected: Vec<ObjectVerdict>,
+    /// Merged spans of the window whose events cannot be trusted.
+    pub untrusted: Vec<Untrusted>,
+    /// Why coverage is not proven although nothing was found tampered
+    /// (e.g. no digest at all where the trail should have written some).
+    pub unproven: Vec<String>,
+    /// `--allow-gaps`: unexplained gaps do not change the status (AWS CLI behaviour).
+    pub allow_gaps: bool,
+    /// The newest verified standard digest (what a checkpoint records).
+    pub newest: Option<NewestDigest>,
+}
+
+/// The newest verified digest of a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewestDigest {
+    pub bucket: String,
+    pub key: String,
+    pub end: Timestamp,
+    pub signature: String,
+    pub sha256: String,
+}
+
+/// What scheduled runs keep of a chain's report: enough for the checkpoint
+/// and the metrics, whatever the output format dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainSummary {
+    pub account: String,
+    pub region: String,
+    pub exit_code: i32,
+    /// Neither tampered nor unproven, whatever --allow-gaps made of it.
+    pub strictly_proven: bool,
+    pub newest: Option<NewestDigest>,
+    pub counts: Summary,
+    pub gaps_explained: usize,
+    pub gaps_unexplained: usize,
+    pub untrusted_seconds: i64,
+}
+
+impl Report {
+    pub fn chain_summary(&self, account: &str, region: &str) -> ChainSummary {
+        ChainSummary {
+            account: account.to_string(),
+            region: region.to_string(),
+            exit_code: self.exit_code(),
+            strictly_proven: !self.tampered() && !self.coverage_unproven(),
+            newest: self.newest.clone(),
+            counts: self.summary(),
+            gaps_explained: self.gaps.iter().filter(|g| g.explained).count(),
+            gaps_unexplained: self.gaps.iter().filter(|g| g.unexplained()).count(),
+            untrusted_seconds: self
+                .untrusted
+                .iter()
+                .map(|u| (u.end - u.start).num_seconds())
+                .sum(),
+        }
+    }
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            gaps: self.gaps.len(),
+            unexplained_gaps: self.gaps.iter().filter(|g| g.unexplained()).count(),
+            unexpected_objects: self.unexpected.len(),
+            ..Summary::default()
+        };
+        for d in &self.digests {
+            if d.backfill {
+                s.backfill_digests.add(d.status);
+            } else {
+                s.digests.add(d.status);
+            }
+        }
+        for l in &self.logs {
+            s.logs.add(l.status);
+        }
+        s
+    }
+
+    /// True when every object in range was verified.
+    pub fn all_valid(&self) -> bool {
+        self.digests.iter().all(|d| d.status == Status::Valid)
+            && self.logs.iter().all(|l| l.status == Status::Valid)
+            && self.unexpected.is_empty()
+    }
+
+    /// Evidence of tampering: any object not verified, except log files that
+    /// no digest could cover because CloudTrail itself wrote none then.
+    pub fn tampered(&self) -> bool {
+        self.digests.iter().any(|d| d.status != Status::Valid)
+            || !self.unexpected.is_empty()
+            || self.logs.iter().any(|l| {
+                l.status != Status::Valid
+                    && l.finding.as_ref().map(|f| f.problem) != Some(Problem::NoDigest)
+            })
+    }
+
+    /// Coverage of the window is not proven (an unexplained gap, an overdue
+    /// tail, nothing found where the trail should have written something).
+    pub fn coverage_unproven(&self) -> bool {
+        self.gaps.iter().any(Gap::unexplained) || !self.unproven.is_empty()
+    }
+
+    /// The process exit status (README: Exit status).
+    pub fn exit_code(&self) -> i32 {
+        if self.tampered() {
+            exit::TAMPERED
+        } else if self.coverage_unproven() && !self.allow_gaps {
+            exit::UNPROVEN
+        } else {
+            exit::PROVEN
+        }
+    }
+}
+
+impl Gap {
+    /// A standard-chain gap nothing explains. Backfill chains have no
+    /// schedule, so their gaps prove nothing either way.
+    pub fn unexplained(&self) -> bool {
+        !self.explained && !self.backfill
+    }
+}
+
+/// One chain of an estate run and its report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub account: String,
+    pub region: String,
+    /// Why the chain was validated although nothing of it was found.
+    pub expected_because: Option<String>,
+    /// The part of the window a shard validated; None: all of it.
+    pub slice: Option<(Timestamp, Timestamp)>,
+    pub report: Report,
+}
+
+/// Which share of a sharded run a report holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardInfo {
+    pub index: usize,
+    pub count: usize,
+    /// Names trail, window, selection, options and every unit (see `shard.rs`).
+    pub fingerprint: String,
+    /// What was selected and how (accounts, regions, prefix, options): part
+    /// of the fingerprint, so the merge can recompute it.
+    pub selection: String,
+    /// Every unit of the whole run, so the merge can check that each shard
+    /// holds exactly its share and the slices tile the window.
+    pub units: Vec<crate::plan::shard::Unit>,
+}
+
+/// Every chain of an estate run (accounts x delivering regions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EstateReport {
+    pub trail_arn: String,
+    pub requested_start: Timestamp,
+    pub requested_end: Timestamp,
+    /// Sorted by account, then region.
+    pub chains: Vec<ChainReport>,
+    /// Run-level remarks (e.g. accounts that could not be listed).
+    pub notes: Vec<String>,
+    /// Set on one shard's report; None on a whole (or merged) run.
+    pub shard: Option<ShardInfo>,
+}
+
+impl EstateReport {
+    /// The worst over all chains: tampering, then unproven coverage.
+    pub fn exit_code(&self) -> i32 {
+        worst_exit(self.chains.iter().map(|c| c.report.exit_code()))
+    }
+}
+
+/// Tampering beats unproven coverage beats a proof.
+pub fn worst_exit(codes: impl IntoIterator<Item = i32>) -> i32 {
+    let mut worst = exit::PROVEN;
+    for c in codes {
+        if c == exit::TAMPERED || (c == exit::UNPROVEN && worst == exit::PROVEN) {
+            worst = c;
+        }
+    }
+    worst
+}
+
+/// The AWS CLI's "Results found" span: valid digests, clipped to the request.
+pub fn found_range(
+    digests: &[DigestVerdict],
+    start: Timestamp,
+    end: Timestamp,
+) -> Option<(Timestamp, Timestamp)> {
+    let mut out: Option<(Timestamp, Timestamp)> = None;
+    for d in digests.iter().filter(|d| d.status == Status::Valid) {
+        let (Some(s), Some(e)) = (d.start, d.end) else {
+            continue;
+        };
+        let (s, e) = (s.max(start), e.min(end));
+        if s > e {
+            continue;
+        }
+        out = Some(match out {
+            None => (s, e),
+            Some((s0, e0)) => (s0.min(s), e0.max(e)),
+        });
+    }
+    out
+}

@@ -1,0 +1,158 @@
+//! Where reports go and come from: stdout, a file (written atomically:
+//! a temporary file, then a rename), or `s3://bucket/key`, so shards on
+//! different machines need no shared disk.
+
+use crate::sources::aws::AwsOptions;
+use crate::sources::store::s3::S3Store;
+use crate::sources::store::ObjectStore;
+
+/// `s3://bucket/key` split, or None for a path.
+pub fn s3_target(target: &str) -> Option<(&str, &str)> {
+    target
+        .strip_prefix("s3://")?
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+}
+
+/// How reports and checkpoints on S3 are reached: the run's profile and
+/// its `--read-timeout` (None: the default), so a stalled checkpoint read
+/// fails as fast as a stalled log read. Writes keep the default: the SDK's
+/// read timeout runs until the response, so for a PUT it bounds the whole
+/// upload, and a short one would lose a large report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Remote<'a> {
+    pub profile: Option<&'a str>,
+    pub read_timeout: Option<std::time::Duration>,
+}
+
+impl<'a> Remote<'a> {
+    pub fn profile(profile: Option<&'a str>) -> Remote<'a> {
+        Remote {
+            profile,
+            read_timeout: None,
+        }
+    }
+
+    /// The same profile with the default timeouts, for uploads.
+    fn for_writing(self) -> Remote<'a> {
+        Remote::profile(self.profile)
+    }
+}
+
+async fn s3(remote: Remote<'_>) -> S3Store {
+    let cfg = crate::sources::aws::load(&AwsOptions {
+        profile: remote.profile.map(str::to_string),
+        region: None,
+        read_timeout: remote.read_timeout,
+    })
+    .await;
+    let path_style = crate::sources::aws::s3_endpoint_override(&cfg)
+        .is_some_and(|e| crate::sources::aws::needs_path_style(&e));
+    S3Store::new(cfg, path_style, 5)
+}
+
+/// Writes a rendered report to `target`.
+pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(), String> {
+    if let Some((bucket, key)) = s3_target(target) {
+        return s3(remote.for_writing())
+            .await
+            .put_bytes(bucket, key, bytes)
+            .await
+            .map_err(|e| format!("cannot write s3://{bucket}/{key}: {e}"));
+    }
+    let path = std::path::Path::new(target);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("cannot write {target}: not a file name"))?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, &bytes)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {target}: {e}")
+        })
+}
+
+/// A checkpoint's bytes and, on S3, the ETag they had.
+pub type Versioned = (Vec<u8>, Option<String>);
+
+/// Reads a checkpoint with its version; None when it does not exist yet.
+pub async fn read_versioned(source: &str, remote: Remote<'_>) -> Result<Option<Versioned>, String> {
+    if let Some((bucket, key)) = s3_target(source) {
+        return s3(remote)
+            .await
+            .get_with_etag(bucket, key)
+            .await
+            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"));
+    }
+    Ok(read_optional(source, remote).await?.map(|b| (b, None)))
+}
+
+/// Writes a checkpoint: atomically to a file; to S3 only if the object is
+/// still the version read (or still absent), so a concurrent run's newer
+/// checkpoint is never overwritten.
+pub async fn write_versioned(
+    target: &str,
+    bytes: Vec<u8>,
+    read_etag: Option<&str>,
+    remote: Remote<'_>,
+) -> Result<(), String> {
+    let Some((bucket, key)) = s3_target(target) else {
+        return write(target, bytes, remote).await;
+    };
+    s3(remote.for_writing())
+        .await
+        .put_bytes_if(bucket, key, bytes, read_etag)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot write s3://{bucket}/{key} (another run may have written it since this one \
+                 read it): {e}"
+            )
+        })
+}
+
+/// Reads what `write` wrote, or None when nothing is there yet.
+pub async fn read_optional(source: &str, remote: Remote<'_>) -> Result<Option<Vec<u8>>, String> {
+    if let Some((bucket, key)) = s3_target(source) {
+        let store = s3(remote).await;
+        return match store.get(bucket, key).await {
+            Ok(obj) => obj
+                .body
+                .read_to_vec(64 * 1024 * 1024)
+                .await
+                .map(Some)
+                .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}")),
+            Err(crate::sources::store::StoreError::NotFound) => Ok(None),
+            Err(e) => Err(format!("cannot read s3://{bucket}/{key}: {e}")),
+        };
+    }
+    match std::fs::read(source) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {source}: {e}")),
+    }
+}
+
+/// Reads a report written by `write`.
+pub async fn read(source: &str, remote: Remote<'_>) -> Result<Vec<u8>, String> {
+    const MAX_REPORT: u64 = 4 * 1024 * 1024 * 1024;
+    if let Some((bucket, key)) = s3_target(source) {
+        let store = s3(remote).await;
+        let obj = store
+            .get(bucket, key)
+            .await
+            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"))?;
+        return obj
+            .body
+            .read_to_vec(MAX_REPORT)
+            .await
+            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"));
+    }
+    std::fs::read(source).map_err(|e| format!("cannot read {source}: {e}"))
+}

@@ -1,0 +1,393 @@
+//! Text output, line for line what `aws cloudtrail validate-logs` prints
+//! (valid lines on stdout with --verbose, INVALID lines and gaps on stderr,
+//! the same spacing rules and summary), so scripts that parse it keep working.
+//! Our extra findings use the same line shapes with their own reasons.
+
+use crate::report::model::{Counts, Entry, Finding, GapKind, Report, Status};
+use crate::verify::time::display;
+use std::io::{self, Write};
+
+/// Tracks the AWS CLI's blank-line rule: an error line is preceded by a
+/// blank line unless the previous status already ended with one.
+struct Lines<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    last_double: bool,
+}
+
+impl Lines<'_> {
+    fn status(&mut self, msg: &str) -> io::Result<()> {
+        writeln!(self.out, "{msg}")?;
+        self.last_double = false;
+        Ok(())
+    }
+
+    /// One object's line: `valid` on stdout (verbose only), else `INVALID: reason` on stderr.
+    fn object(
+        &mut self,
+        kind: &str,
+        bucket: &str,
+        key: &str,
+        status: Status,
+        finding: Option<&Finding>,
+        verbose: bool,
+    ) -> io::Result<()> {
+        let (bucket, key) = (printable(bucket), printable(key));
+        if status == Status::Valid {
+            if verbose {
+                self.status(&format!("{kind}\ts3://{bucket}/{key}\tvalid"))?;
+            }
+            return Ok(());
+        }
+        let reason = finding.map(|f| f.reason.as_str()).unwrap_or("unverified");
+        self.error(&format!("{kind}\ts3://{bucket}/{key}\tINVALID: {reason}"))
+    }
+
+    fn error(&mut self, msg: &str) -> io::Result<()> {
+        if self.last_double {
+            write!(self.err, "{msg}\n\n")?;
+        } else {
+            write!(self.err, "\n{msg}\n\n")?;
+        }
+        self.last_double = true;
+        Ok(())
+    }
+}
+
+fn ratio(out: &mut dyn Write, c: &Counts, name: &str) -> io::Result<()> {
+    if c.total == 0 {
+        return Ok(());
+    }
+    write!(out, "\n{}/{} {name} files valid", c.valid, c.total)?;
+    if c.not_valid() > 0 {
+        write!(out, ", {}/{} {name} files INVALID", c.not_valid(), c.total)?;
+    }
+    Ok(())
+}
+
+/// Writes the report; `verbose` adds the `valid` lines as the AWS CLI does.
+pub fn render(
+    report: &Report,
+    verbose: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    write!(
+        out,
+        "Validating log files for trail {} between {} and {}\n\n",
+        report.trail_arn,
+        display(report.requested_start),
+        display(report.requested_end)
+    )?;
+    let mut lines = Lines {
+        out,
+        err,
+        last_double: true,
+    };
+    for note in &report.notes {
+        lines.error(note)?;
+    }
+    for entry in &report.entries {
+        match *entry {
+            Entry::Digest(i) => {
+                let d = &report.digests[i];
+                let kind = if d.backfill {
+                    "(backfill) Digest file"
+                } else {
+                    "Digest file"
+                };
+                lines.object(
+                    kind,
+                    &d.bucket,
+                    &d.key,
+                    d.status,
+                    d.finding.as_ref(),
+                    verbose,
+                )?;
+            }
+            Entry::Log(i) => {
+                let l = &report.logs[i];
+                lines.object(
+                    "Log file",
+                    &l.bucket,
+                    &l.key,
+                    l.status,
+                    l.finding.as_ref(),
+                    verbose,
+                )?;
+            }
+            Entry::Gap(i) => {
+                let g = &report.gaps[i];
+                let prefix = if g.backfill { "(backfill) " } else { "" };
+                let line = match g.kind {
+                    GapKind::ChainRestart => format!(
+                        "{prefix}No log files were delivered by CloudTrail between {} and {}",
+                        display(g.start),
+                        display(g.end)
+                    ),
+                    GapKind::NoLaterDigest => format!(
+                        "{prefix}No digest files found between {} and {} (deleted, or logging was stopped)",
+                        display(g.start),
+                        display(g.end)
+                    ),
+                    GapKind::BeforeFirstDigest => format!(
+                        "{prefix}No digest files found between {} and {} (the chain starts there)",
+                        display(g.start),
+                        display(g.end)
+                    ),
+                };
+                lines.error(&line)?;
+            }
+            Entry::Unexpected(i) => {
+                let o = &report.unexpected[i];
+                lines.object(
+                    "Object",
+                    &o.bucket,
+                    &o.key,
+                    Status::Invalid,
+                    Some(&o.finding),
+                    verbose,
+                )?;
+            }
+        }
+    }
+    // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
+    if report.exit_code() == crate::report::model::exit::UNPROVEN {
+        let n = report.gaps.iter().filter(|g| g.unexplained()).count();
+        let mut why: Vec<String> = report.unproven.clone();
+        if n > 0 {
+            why.push(format!("{n} gap(s) that no CloudTrail record explains"));
+        }
+        lines.error(&format!(
+            "Coverage of the requested window is not proven: {} (see --gap-events, --allow-gaps)",
+            why.join("; ")
+        ))?;
+    }
+    let Lines {
+        out, last_double, ..
+    } = lines;
+    if !last_double {
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "Results requested for {} to {}",
+        display(report.requested_start),
+        display(report.requested_end)
+    )?;
+    let s = report.summary();
+    if s.digests.total == 0 && s.backfill_digests.total == 0 {
+        writeln!(out, "No digests found")?;
+        return Ok(());
+    }
+    match report.found {
+        None => writeln!(out, "No valid digests found in range")?,
+        Some((a, b)) => writeln!(out, "Results found for {} to {}:", display(a), display(b))?,
+    }
+    ratio(out, &s.digests, "digest")?;
+    ratio(out, &s.backfill_digests, "backfill digest")?;
+    ratio(out, &s.logs, "log")?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// An estate run: each chain's AWS CLI lines (headed by its account and
+/// region), then one table line per chain and a totals line on stdout.
+pub fn render_estate(
+    estate: &crate::report::model::EstateReport,
+    verbose: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    for c in &estate.chains {
+        writeln!(out, "== account {} region {} ==", c.account, c.region)?;
+        render(&c.report, verbose, out, err)?;
+        writeln!(out)?;
+    }
+    for note in &estate.notes {
+        writeln!(err, "{note}\n")?;
+    }
+    estate_table(estate, out)
+}
+
+/// Object names are chosen by whoever can write to the bucket: control and
+/// bidirectional-override characters are shown escaped (`\u{1b}`), so a
+/// name cannot rewrite the terminal or fake a line of the report.
+fn printable(name: &str) -> std::borrow::Cow<'_, str> {
+    let hostile =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !name.chars().any(hostile) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if hostile(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn status_word(c: &crate::report::model::ChainReport) -> &'static str {
+    match c.report.exit_code() {
+        crate::report::model::exit::TAMPERED => "TAMPERED",
+        crate::report::model::exit::UNPROVEN if c.expected_because.is_some() => "MISSING",
+        crate::report::model::exit::UNPROVEN => "UNPROVEN",
+        _ => "proven",
+    }
+}
+
+/// One line per chain (account, region, digests valid/total, logs
+/// valid/total, gaps, status) and a totals line.
+pub fn estate_table(
+    estate: &crate::report::model::EstateReport,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let row = |out: &mut dyn Write, a: &str, r: &str, d: &str, l: &str, g: &str, s: &str| {
+        writeln!(out, "{a:<12}  {r:<16}  {d:>13}  {l:>15}  {g:>5}  {s}")
+    };
+    writeln!(out, "Estate of {} chains:", estate.chains.len())?;
+    row(
+        out, "account", "region", "digests", "logs", "gaps", "status",
+    )?;
+    let (mut d, mut l) = (Counts::default(), Counts::default());
+    let mut gaps = 0;
+    for c in &estate.chains {
+        let s = c.report.summary();
+        let mut cd = s.digests;
+        cd.merge(&s.backfill_digests);
+        d.merge(&cd);
+        l.merge(&s.logs);
+        gaps += s.gaps;
+        row(
+            out,
+            &c.account,
+            &c.region,
+            &format!("{}/{}", cd.valid, cd.total),
+            &format!("{}/{}", s.logs.valid, s.logs.total),
+            &s.gaps.to_string(),
+            status_word(c),
+        )?;
+    }
+    let code = estate.exit_code();
+    let verdict = match code {
+        crate::report::model::exit::TAMPERED => "evidence of tampering (exit 1)",
+        crate::report::model::exit::UNPROVEN => "coverage not proven (exit 3)",
+        _ => "proven intact (exit 0)",
+    };
+    row(
+        out,
+        "total",
+        "",
+        &format!("{}/{}", d.valid, d.total),
+        &format!("{}/{}", l.valid, l.total),
+        &gaps.to_string(),
+        verdict,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{DigestVerdict, Gap, LogVerdict, Problem};
+    use crate::verify::time::parse_user_time;
+
+    fn report() -> Report {
+        let t = |s: &str| parse_user_time(s).unwrap();
+        Report {
+            trail_arn: "arn:aws:cloudtrail:us-east-1:123456789012:trail/foo".into(),
+            requested_start: t("2014-08-10T00:00:00Z"),
+            requested_end: t("2015-08-10T00:00:00Z"),
+            found: None,
+            digests: vec![],
+            logs: vec![],
+            gaps: vec![],
+            entries: vec![],
+            notes: vec![],
+            unexpected: vec![],
+            untrusted: vec![],
+            unproven: vec![],
+            allow_gaps: true,
+            newest: None,
+        }
+    }
+
+    fn run(r: &Report, verbose: bool) -> (String, String) {
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        render(r, verbose, &mut o, &mut e).unwrap();
+        (String::from_utf8(o).unwrap(), String::from_utf8(e).unwrap())
+    }
+
+    #[test]
+    fn no_digests_found() {
+        let (o, e) = run(&report(), false);
+        assert_eq!(
+            o,
+            "Validating log files for trail arn:aws:cloudtrail:us-east-1:123456789012:trail/foo between 2014-08-10T00:00:00Z and 2015-08-10T00:00:00Z\n\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nNo digests found\n"
+        );
+        assert_eq!(e, "");
+    }
+
+    #[test]
+    fn spacing_follows_the_cli() {
+        let t = |s: &str| parse_user_time(s).unwrap();
+        let mut r = report();
+        let d = |key: &str, ok: bool| DigestVerdict {
+            bucket: "1".into(),
+            key: key.into(),
+            backfill: false,
+            status: if ok { Status::Valid } else { Status::Invalid },
+            finding: (!ok).then(|| Finding::new(Problem::NotFound, "not found")),
+            start: ok.then(|| t("2014-08-10T00:00:00Z")),
+            end: ok.then(|| t("2014-08-10T01:00:00Z")),
+            discovered: false,
+            previous: None,
+        };
+        r.digests = vec![d("k2", true), d("k1", false)];
+        r.logs = vec![LogVerdict {
+            bucket: "1".into(),
+            key: "key1".into(),
+            status: Status::Valid,
+            finding: None,
+            digest_key: Some("k2".into()),
+            oldest_event: None,
+            newest_event: None,
+        }];
+        r.gaps = vec![Gap::new(
+            t("2014-08-09T00:00:00Z"),
+            t("2014-08-09T01:00:00Z"),
+            false,
+            GapKind::ChainRestart,
+        )];
+        r.entries = vec![
+            Entry::Digest(0),
+            Entry::Log(0),
+            Entry::Digest(1),
+            Entry::Gap(0),
+        ];
+        r.found = Some((t("2014-08-10T00:00:00Z"), t("2014-08-10T01:00:00Z")));
+        let (o, e) = run(&r, true);
+        assert!(o.ends_with(
+            "Digest file\ts3://1/k2\tvalid\nLog file\ts3://1/key1\tvalid\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nResults found for 2014-08-10T00:00:00Z to 2014-08-10T01:00:00Z:\n\n1/2 digest files valid, 1/2 digest files INVALID\n1/1 log files valid\n"
+        ), "{o}");
+        assert_eq!(
+            e,
+            "\nDigest file\ts3://1/k1\tINVALID: not found\n\nNo log files were delivered by CloudTrail between 2014-08-09T00:00:00Z and 2014-08-09T01:00:00Z\n\n"
+        );
+        // Without --verbose the last status was the header's blank line.
+        let (o, e) = run(&r, false);
+        assert!(o.contains("\n\nResults requested"));
+        assert!(e.starts_with("Digest file\ts3://1/k1\tINVALID: not found\n\n"));
+    }
+
+    #[test]
+    fn hostile_names_are_escaped() {
+        assert_eq!(printable("AWSLogs/a.json.gz"), "AWSLogs/a.json.gz");
+        assert_eq!(
+            printable("x\u{1b}[2J\nLog file\u{202e}"),
+            "x\\u{1b}[2J\\u{a}Log file\\u{202e}"
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Phase 6: one report from the phases' results, in the order the AWS CLI
+//! prints (each digest, then the log files it lists, gaps between).
+
+use super::folders::Folders;
+use super::logs::LogBook;
+use super::Plan;
+use crate::report::model::{DigestVerdict, Entry, LogVerdict, ObjectVerdict, Report, Status};
+use crate::verify::chain::{ChainOutcome, Node};
+use crate::verify::proof::{untrusted_spans, Closure};
+use crate::verify::time::Timestamp;
+use std::collections::HashSet;
+
+/// The standard and backfill chains, as analysed and closed.
+pub(super) struct Chains<'a> {
+    pub std_nodes: &'a [Node],
+    pub std_out: &'a ChainOutcome,
+    pub bf_nodes: &'a [Node],
+    pub bf_out: &'a ChainOutcome,
+}
+
+/// Every log file the chains' digests list, valid digests' hashes first seen.
+pub(super) fn log_book(
+    chains: &[(&[Node], &ChainOutcome)],
+    skip: Option<&crate::plan::checkpoint::Record>,
+) -> LogBook {
+    let mut book = LogBook::default();
+    for (nodes, out) in chains {
+        for &idx in &out.order {
+            let node = out.node(nodes, idx);
+            // The checkpointed digest's log files were verified by the run
+            // that recorded it.
+            if skip.is_some_and(|r| r.bucket == node.bucket && r.key == node.key) {
+                continue;
+            }
+            let valid = out.verdicts[idx].0 == Status::Valid;
+            if let Some(d) = node.parsed() {
+                for lf in &d.log_files {
+                    book.add(lf, &node.key, valid);
+                }
+            }
+        }
+    }
+    book
+}
+
+pub(super) fn report(
+    plan: &Plan,
+    chains: Chains<'_>,
+    book: &LogBook,
+    log_verdicts: Vec<LogVerdict>,
+    folders: Folders,
+    digest_strangers: Vec<ObjectVerdict>,
+    closure: &Closure,
+) -> Report {
+    let mut report = Report {
+        trail_arn: plan.trail.arn.clone(),
+        requested_start: plan.start,
+        requested_end: plan.end,
+        found: None,
+        digests: Vec::new(),
+        logs: log_verdicts,
+        gaps: Vec::new(),
+        entries: Vec::new(),
+        notes: Vec::new(),
+        unexpected: Vec::new(),
+        untrusted: Vec::new(),
+        unproven: closure.unproven.clone(),
+        allow_gaps: plan.allow_gaps,
+        newest: newest(chains.std_nodes, chains.std_out),
+    };
+    let mut seen_logs: HashSet<usize> = HashSet::new();
+    for (nodes, out) in [
+        (chains.std_nodes, chains.std_out),
+        (chains.bf_nodes, chains.bf_out),
+    ] {
+        push_chain(&mut report, book, &mut seen_logs, nodes, out);
+    }
+    for v in folders.logs {
+        report.entries.push(Entry::Log(report.logs.len()));
+        report.logs.push(v);
+    }
+    for o in digest_strangers.into_iter().chain(folders.unexpected) {
+        report
+            .entries
+            .push(Entry::Unexpected(report.unexpected.len()));
+        report.unexpected.push(o);
+    }
+    if !plan.check_unreferenced {
+        report.notes.push(
+            "Log folders were not listed (--skip-unreferenced): injected log files would go unnoticed"
+                .to_string(),
+        );
+    }
+    report.found = crate::report::model::found_range(&report.digests, plan.start, plan.end);
+    let digest_spans: Vec<_> = report
+        .digests
+        .iter()
+        .filter(|d| !d.backfill)
+        .map(|d| (d.status, d.start, d.end, digest_reason(d)))
+        .collect();
+    let invalid_logs: Vec<(Timestamp, Timestamp)> = report
+        .logs
+        .iter()
+        .filter(|l| l.status == Status::Invalid)
+        .filter_map(|l| Some((l.oldest_event?, l.newest_event?)))
+        .collect();
+    report.untrusted = untrusted_spans(
+        &digest_spans,
+        &report.gaps,
+        &invalid_logs,
+        closure.pending,
+        chains.std_out.interval,
+        &plan.window(true),
+    );
+    report
+}
+
+fn digest_reason(d: &DigestVerdict) -> &'static str {
+    match d.finding.as_ref().map(|f| f.problem) {
+        Some(crate::report::model::Problem::NotFound) => "digest_missing",
+        _ => "digest_invalid",
+    }
+}
+
+fn push_chain(
+    report: &mut Report,
+    book: &LogBook,
+    seen_logs: &mut HashSet<usize>,
+    nodes: &[Node],
+    out: &ChainOutcome,
+) {
+    let push_gaps = |report: &mut Report, at: usize| {
+        for (_, gap) in out.gaps.iter().filter(|(a, _)| *a == at) {
+            report.entries.push(Entry::Gap(report.gaps.len()));
+            report.gaps.push(gap.clone());
+        }
+    };
+    push_gaps(report, usize::MAX);
+    for &idx in &out.order {
+        let node = out.node(nodes, idx);
+        let (status, finding) = out.verdicts[idx].clone();
+        let (start, end) = digest_window(node, out);
+        report.entries.push(Entry::Digest(report.digests.len()));
+        report.digests.push(DigestVerdict {
+            bucket: node.bucket.clone(),
+            key: node.key.clone(),
+            backfill: node.backfill,
+            status,
+            finding,
+            start,
+            end,
+            discovered: !node.listed,
+            previous: node
+                .verified()
+                .and_then(|v| v.digest.previous.as_ref())
+                .map(|p| (p.bucket.clone(), p.key.clone())),
+        });
+        if let Some(d) = node.parsed() {
+            for lf in &d.log_files {
+                if let Some(&li) = book.index.get(&(lf.bucket.clone(), lf.key.clone())) {
+                    if seen_logs.insert(li) {
+                        report.entries.push(Entry::Log(li));
+                    }
+                }
+            }
+        }
+        push_gaps(report, idx);
+    }
+}
+
+/// The newest standard digest that verified and keeps its verdict (a
+/// broken link makes it invalid): what a checkpoint may record.
+fn newest(nodes: &[Node], out: &ChainOutcome) -> Option<crate::report::model::NewestDigest> {
+    nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| out.verdicts[*i].0 == Status::Valid)
+        .filter_map(|(_, n)| Some((n, n.verified()?)))
+        .max_by_key(|(_, v)| v.digest.end)
+        .map(|(n, v)| crate::report::model::NewestDigest {
+            bucket: n.bucket.clone(),
+            key: n.key.clone(),
+            end: v.digest.end,
+            signature: v.signature_hex.clone(),
+            sha256: v.sha256_hex.clone(),
+        })
+}
+
+/// A digest's window: as signed when verified; else as written (for
+/// timing only), or one schedule slot ending at its key's time.
+fn digest_window(node: &Node, out: &ChainOutcome) -> (Option<Timestamp>, Option<Timestamp>) {
+    if let Some(v) = node.verified() {
+        return (Some(v.digest.start), Some(v.digest.end));
+    }
+    // Unsigned content could shift the span a finding covers: the key's
+    // time (what the listing and the schedule say) comes first.
+    match (node.key_end, node.parsed()) {
+        (Some(e), _) => (Some(e - out.interval), Some(e)),
+        (None, Some(d)) => (Some(d.start), Some(d.end)),
+        (None, None) => (None, None),
+    }
+}

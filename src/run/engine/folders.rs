@@ -1,0 +1,89 @@
+//! Phase 5: list the trail's log folders for the window, so every object
+//! there gets a verdict: log files no digest references, and objects whose
+//! names CloudTrail never writes. A folder that cannot be listed is a
+//! finding on that folder, not an abort.
+
+use super::logs::LogBook;
+use super::{store_finding, Engine, Plan};
+use crate::report::model::{LogVerdict, ObjectVerdict};
+use crate::sources::store::list_while;
+use crate::verify::chain::{ChainOutcome, Node};
+use crate::verify::coverage::{classify_listed, Context, Scope};
+use crate::verify::proof::Closure;
+use std::collections::HashSet;
+
+/// What the log folders hold beyond what the digests list.
+#[derive(Default)]
+pub(super) struct Folders {
+    pub logs: Vec<LogVerdict>,
+    pub unexpected: Vec<ObjectVerdict>,
+}
+
+impl Engine {
+    pub(super) async fn scan_log_folders(
+        &self,
+        plan: &Plan,
+        book: &LogBook,
+        nodes: &[Node],
+        out: &ChainOutcome,
+        closure: &Closure,
+    ) -> Folders {
+        let mut folders = Folders::default();
+        if !plan.check_unreferenced {
+            return folders;
+        }
+        let newest = nodes
+            .iter()
+            .filter_map(|n| n.verified().map(|v| v.digest.end))
+            .max();
+        let end = newest.map_or(plan.end, |e| e.max(plan.end));
+        let Some(scope) = Scope::new(plan.start, end) else {
+            return folders;
+        };
+        let mut buckets: Vec<String> = Vec::new();
+        for p in book.plans.iter().filter(|p| !p.expected.is_empty()) {
+            if !buckets.contains(&p.bucket) {
+                buckets.push(p.bucket.clone());
+            }
+        }
+        if buckets.is_empty() {
+            buckets.push(plan.digest_bucket.clone());
+        }
+        let mut listed = Vec::new();
+        for b in &buckets {
+            for day in scope.days() {
+                let prefix = plan.root.log_day_prefix(&plan.source_region, day);
+                match list_while(self.store.as_ref(), b, &prefix, None, |_| true).await {
+                    Ok(keys) => listed.extend(
+                        keys.into_iter()
+                            .filter(|k| k.starts_with(&prefix))
+                            .map(|k| (b.clone(), k)),
+                    ),
+                    Err(e) => {
+                        let mut finding = store_finding(&e);
+                        finding.reason =
+                            format!("log folder could not be listed: {}", finding.reason);
+                        folders.unexpected.push(ObjectVerdict {
+                            bucket: b.clone(),
+                            key: prefix,
+                            finding,
+                        });
+                    }
+                }
+            }
+        }
+        let referenced: HashSet<(String, String)> = book.index.keys().cloned().collect();
+        let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();
+        let cx = Context {
+            root: &plan.root,
+            region: &plan.source_region,
+            scope,
+            gaps: &gaps,
+            pending: closure.pending,
+        };
+        let (logs, strangers) = classify_listed(&listed, &referenced, &cx);
+        folders.logs = logs;
+        folders.unexpected.extend(strangers);
+        folders
+    }
+}

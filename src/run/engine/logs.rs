@@ -1,0 +1,343 @@
+//! Phase 3: verify the log files valid digests vouch for (streamed inflate +
+//! SHA-256), and collect the trail's lifecycle records from the verified
+//! ones: CloudTrail records StopLogging before it stops, so a trail's own
+//! logs explain its gaps, offline and beyond LookupEvents' 90 days.
+
+use super::{store_finding, Engine};
+use crate::report::model::{Finding, LogVerdict, Problem, Status};
+use crate::sources::store::{Body, Object};
+use crate::verify::arn::TrailArn;
+use crate::verify::digest::LogFileRef;
+use crate::verify::digest_check::reason;
+use crate::verify::gzip::{
+    hash_bytes_observed, hash_stream_observed, inflate_to_vec, GzipError, Inflater, StreamHash,
+};
+use crate::verify::lifecycle::{from_log_file, LifecycleEvent, RecordWatch};
+use crate::verify::time::Timestamp;
+use futures::stream::{self, StreamExt};
+use std::collections::HashMap;
+use std::io::Read as _;
+
+/// Largest verified log file re-read to extract lifecycle records.
+const MAX_EVENT_SCAN: u64 = 256 * 1024 * 1024;
+
+/// One log file to verdict: the hashes valid digests expect of it, and the
+/// failed digests that also list it.
+pub(super) struct LogPlan {
+    pub bucket: String,
+    pub key: String,
+    pub expected: Vec<(String, String)>,
+    pub failed_digests: Vec<String>,
+    pub oldest: Option<Timestamp>,
+    pub newest: Option<Timestamp>,
+}
+
+/// Every log file some digest lists, once each, in first-listed order.
+#[derive(Default)]
+pub(super) struct LogBook {
+    pub plans: Vec<LogPlan>,
+    pub index: HashMap<(String, String), usize>,
+}
+
+impl LogBook {
+    /// Records that digest `digest_key` (valid or not) lists `lf`.
+    pub fn add(&mut self, lf: &LogFileRef, digest_key: &str, valid: bool) {
+        let id = (lf.bucket.clone(), lf.key.clone());
+        let li = *self.index.entry(id).or_insert_with(|| {
+            self.plans.push(LogPlan {
+                bucket: lf.bucket.clone(),
+                key: lf.key.clone(),
+                expected: Vec::new(),
+                failed_digests: Vec::new(),
+                oldest: None,
+                newest: None,
+            });
+            self.plans.len() - 1
+        });
+        let p = &mut self.plans[li];
+        if valid {
+            // Event times only as a verified digest states them.
+            if p.expected.is_empty() {
+                p.oldest = lf.oldest_event;
+                p.newest = lf.newest_event;
+            }
+            p.expected
+                .push((lf.hash_value.to_ascii_lowercase(), digest_key.to_string()));
+        } else {
+            p.failed_digests.push(digest_key.to_string());
+        }
+    }
+}
+
+/// The outcome of streaming one object: its hash, and whether its bytes
+/// name a lifecycle call.
+struct Streamed {
+    hash: StreamHash,
+    names_lifecycle: bool,
+    /// The compressed bytes as hashed, when small enough to keep: a file
+    /// that names a lifecycle call is parsed from them, not read twice.
+    kept: Option<Vec<u8>>,
+}
+
+/// A large log file (or `--inflater stream`): streamed through inflate +
+/// SHA-256 on a blocking thread, never held whole.
+async fn hash_streamed(body: Body, max: u64) -> Result<Streamed, GzipError> {
+    let handle = tokio::runtime::Handle::current();
+    let res = tokio::task::spawn_blocking(move || {
+        let mut watch = RecordWatch::new();
+        let mut tee = Tee {
+            inner: body.into_blocking(handle),
+            copy: Vec::new(),
+            overflow: false,
+        };
+        let hash = hash_stream_observed(&mut tee, max, |chunk| watch.feed(chunk))?;
+        Ok(Streamed {
+            kept: (watch.hit && !tee.overflow).then_some(tee.copy),
+            hash,
+            names_lifecycle: watch.hit,
+        })
+    })
+    .await;
+    res.unwrap_or_else(|join| Err(GzipError::Read(join.to_string())))
+}
+
+/// A small log file's bytes: already fetched, or a local file to read.
+enum Held {
+    Fetched(Vec<u8>),
+    Local(Box<dyn std::io::Read + Send>),
+}
+
+/// Largest compressed log file kept in memory while it streams, and
+/// largest read whole before inflating.
+const KEEP_COMPRESSED: usize = 4 * 1024 * 1024;
+
+/// Copies what passes through, up to a cap.
+struct Tee<R> {
+    inner: R,
+    copy: Vec<u8>,
+    overflow: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.overflow {
+            if self.copy.len() + n > KEEP_COMPRESSED {
+                self.overflow = true;
+                self.copy = Vec::new();
+            } else {
+                self.copy.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Engine {
+    /// Verdicts in book order, the lifecycle records of verified files, and
+    /// whether every file that names a lifecycle call could be parsed.
+    pub(super) async fn verify_logs(
+        &self,
+        book: &LogBook,
+        trail: &TrailArn,
+        concurrency: usize,
+        max_inflated: u64,
+    ) -> (Vec<LogVerdict>, Vec<LifecycleEvent>, bool) {
+        self.progress.add_logs(book.plans.len() as u64);
+        let results: Vec<(usize, LogVerdict, Option<Vec<LifecycleEvent>>)> =
+            stream::iter(book.plans.iter().enumerate())
+                .map(|(i, lp)| async move {
+                    let (v, ev) = self.check_log(lp, trail, max_inflated).await;
+                    (i, v, ev)
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        let mut verdicts: Vec<Option<LogVerdict>> = vec![None; book.plans.len()];
+        let mut events = Vec::new();
+        let mut complete = true;
+        for (i, v, ev) in results {
+            verdicts[i] = Some(v);
+            match ev {
+                Some(ev) => events.extend(ev),
+                None => complete = false,
+            }
+        }
+        (verdicts.into_iter().flatten().collect(), events, complete)
+    }
+
+    async fn check_log(
+        &self,
+        lp: &LogPlan,
+        trail: &TrailArn,
+        max_inflated: u64,
+    ) -> (LogVerdict, Option<Vec<LifecycleEvent>>) {
+        let verdict = |status, finding| LogVerdict {
+            bucket: lp.bucket.clone(),
+            key: lp.key.clone(),
+            status,
+            finding,
+            digest_key: lp
+                .expected
+                .first()
+                .map(|(_, d)| d.clone())
+                .or_else(|| lp.failed_digests.first().cloned()),
+            oldest_event: lp.oldest,
+            newest_event: lp.newest,
+        };
+        if lp.expected.is_empty() {
+            self.progress.log_done(0);
+            let detail = format!(
+                "listed only by digest(s) that failed verification: {}",
+                lp.failed_digests.join(", ")
+            );
+            let f = Finding::new(
+                Problem::DigestInvalid,
+                "not verified: its digest failed verification",
+            )
+            .with_detail(detail);
+            return (verdict(Status::Unverified, Some(f)), Some(Vec::new()));
+        }
+        let streamed = match self.stream_log(&lp.bucket, &lp.key, max_inflated).await {
+            Ok(s) => s,
+            Err(f) => {
+                self.progress.log_done(0);
+                return (verdict(Status::Invalid, Some(f)), Some(Vec::new()));
+            }
+        };
+        self.progress.log_done(streamed.hash.compressed_len);
+        let got = &streamed.hash.sha256_hex;
+        if let Some((want, digest)) = lp.expected.iter().find(|(w, _)| w != got) {
+            let detail =
+                format!("SHA-256 of the inflated file is {got}; digest {digest} expects {want}");
+            let f = Finding::new(Problem::HashMismatch, reason::HASH_MISMATCH).with_detail(detail);
+            return (verdict(Status::Invalid, Some(f)), Some(Vec::new()));
+        }
+        let events = if streamed.names_lifecycle {
+            self.lifecycle_records(lp, got, trail, streamed.kept).await
+        } else {
+            Some(Vec::new())
+        };
+        (verdict(Status::Valid, None), events)
+    }
+
+    /// Reads one object through inflate + SHA-256 (and the lifecycle
+    /// watch). A connection dropped mid-body is not the object's fault: read
+    /// again, up to [`super::BODY_ATTEMPTS`] times.
+    async fn stream_log(&self, bucket: &str, key: &str, max: u64) -> Result<Streamed, Finding> {
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            let obj = self
+                .store
+                .get(bucket, key)
+                .await
+                .map_err(|e| store_finding(&e))?;
+            let held = self.inflater != Inflater::Stream
+                && obj.len.is_some_and(|n| n <= KEEP_COMPRESSED as u64);
+            let res = if held {
+                self.hash_held(obj, max).await
+            } else {
+                hash_streamed(obj.body, max).await
+            };
+            match res {
+                Err(GzipError::Read(_)) if attempt < super::BODY_ATTEMPTS => continue,
+                r => break r,
+            }
+        };
+        outcome.map_err(|e| match &e {
+            GzipError::TrailingData => Finding::new(Problem::TrailingData, reason::TRAILING_DATA),
+            GzipError::Read(m) => {
+                Finding::new(Problem::ReadError, "could not be read").with_detail(m.clone())
+            }
+            GzipError::Corrupt(_) | GzipError::TooLarge(_) => {
+                Finding::new(Problem::Format, reason::INVALID_FORMAT).with_detail(e.to_string())
+            }
+        })
+    }
+
+    /// A typical log file (at most [`KEEP_COMPRESSED`]): a network body is
+    /// read whole on the async side (no hand-off per chunk), then inflated
+    /// in one buffer and hashed under a CPU permit; a local file is read
+    /// and hashed in one blocking task.
+    async fn hash_held(&self, obj: Object, max: u64) -> Result<Streamed, GzipError> {
+        let read = |e: crate::sources::store::StoreError| GzipError::Read(e.to_string());
+        let len = obj.len;
+        let units = len.unwrap_or(0).div_ceil(super::BUFFER_UNIT).max(1) as u32;
+        let _budget = self
+            .buffers
+            .acquire_many(units)
+            .await
+            .map_err(|e| GzipError::Read(e.to_string()))?;
+        // A network body is read here; a local file on the blocking thread.
+        let source = match obj.body {
+            Body::Async(_) => Held::Fetched(
+                obj.read_to_vec(KEEP_COMPRESSED as u64)
+                    .await
+                    .map_err(read)?,
+            ),
+            Body::Blocking(r) => Held::Local(r),
+        };
+        let _permit = self
+            .cpu
+            .acquire()
+            .await
+            .map_err(|e| GzipError::Read(e.to_string()))?;
+        let res = tokio::task::spawn_blocking(move || {
+            let compressed = match source {
+                Held::Fetched(v) => v,
+                Held::Local(r) => {
+                    let mut v = Vec::with_capacity(len.map_or(0, |n| n as usize + 1));
+                    r.take(KEEP_COMPRESSED as u64 + 1)
+                        .read_to_end(&mut v)
+                        .map_err(|e| GzipError::Read(e.to_string()))?;
+                    if v.len() > KEEP_COMPRESSED {
+                        return Err(GzipError::Read("the file grew while it was read".into()));
+                    }
+                    v
+                }
+            };
+            let mut watch = RecordWatch::new();
+            let hash = hash_bytes_observed(&compressed, max, |c| watch.feed(c))?;
+            Ok(Streamed {
+                kept: watch.hit.then_some(compressed),
+                hash,
+                names_lifecycle: watch.hit,
+            })
+        })
+        .await;
+        res.unwrap_or_else(|join| Err(GzipError::Read(join.to_string())))
+    }
+
+    /// Parses a verified log file's lifecycle records from the bytes kept
+    /// while it streamed, or from a second read of a large one; either way
+    /// only if the bytes hash to what the digest vouched for (an object can
+    /// be swapped between two reads).
+    async fn lifecycle_records(
+        &self,
+        lp: &LogPlan,
+        want: &str,
+        trail: &TrailArn,
+        kept: Option<Vec<u8>>,
+    ) -> Option<Vec<LifecycleEvent>> {
+        let compressed = match kept {
+            Some(k) => k,
+            None => {
+                let obj = self.store.get(&lp.bucket, &lp.key).await.ok()?;
+                let c = obj.read_to_vec(MAX_EVENT_SCAN).await.ok()?;
+                c
+            }
+        };
+        let trail = trail.clone();
+        let want = want.to_string();
+        tokio::task::spawn_blocking(move || {
+            let inflated = inflate_to_vec(&compressed, MAX_EVENT_SCAN).ok()?;
+            // Swapped since it was verified: its records count for nothing.
+            (crate::verify::digest::sha256_hex(&inflated) == want)
+                .then(|| from_log_file(&inflated, &trail))
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}

@@ -1,0 +1,345 @@
+//! The engine: runs one chain's validation in named phases (walk the
+//! digests, verify the log files, close the window, list the folders,
+//! assemble the report). The only module that schedules work; every
+//! decision is made by the pure modules it calls.
+
+mod assemble;
+mod folders;
+mod logs;
+mod walk;
+
+pub use walk::LOOKAHEAD_PAGES;
+
+use crate::report::model::{Finding, Problem, Report};
+use crate::run::progress::Progress;
+use crate::sources::keys::{KeySource, KeySourceError};
+use crate::sources::store::{ObjectStore, StoreError};
+use crate::verify::arn::TrailArn;
+use crate::verify::chain::{self, Node};
+use crate::verify::digest_check::reason;
+use crate::verify::layout::{AccountRoot, DigestSeries};
+use crate::verify::lifecycle::LifecycleEvent;
+use crate::verify::proof::{self, TrailStatus, Window};
+use crate::verify::pubkeys::PublicKeySet;
+use crate::verify::time::Timestamp;
+use chrono::Duration;
+use futures::future::BoxFuture;
+use std::sync::Arc;
+
+/// Reads of one object's body: the SDK retries a request up to its
+/// response headers; a body cut short after them is read again here.
+pub(crate) const BODY_ATTEMPTS: usize = 5;
+
+/// What to validate.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub trail: TrailArn,
+    /// Where the digests are (the trail's bucket).
+    pub digest_bucket: String,
+    pub root: AccountRoot,
+    /// The region that delivered the digests (`CloudTrail-Digest/<region>/`).
+    pub source_region: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The moment the run treats as now (what is due, what is pending).
+    pub now: Timestamp,
+    /// How late a digest may be delivered before its absence is a finding.
+    pub grace: Duration,
+    /// Objects in flight at once.
+    pub concurrency: usize,
+    /// Also list the log folders for log files no digest references.
+    pub check_unreferenced: bool,
+    /// Largest inflated log file accepted (gzip bombs).
+    pub max_log_inflated: u64,
+    /// GetTrailStatus / DescribeTrails (live mode).
+    pub status: Option<TrailStatus>,
+    /// Lifecycle records given by the user (`--gap-events`).
+    pub known_events: Vec<LifecycleEvent>,
+    /// Unexplained gaps do not change the exit status.
+    pub allow_gaps: bool,
+    /// The previous run's newest verified digest of this chain: the run
+    /// starts there and must find it unchanged and vouched for.
+    pub checkpoint: Option<crate::plan::checkpoint::Record>,
+    /// The whole run's window, for LookupEvents: a gap across a shard's
+    /// time slice is explained by records outside the slice.
+    pub events_window: (Timestamp, Timestamp),
+    /// The objects are a local copy (which may have lost the digests'
+    /// metadata); in S3, metadata cannot go missing by accident.
+    pub local_copy: bool,
+    /// The keys came from a file the operator chose (which may be the wrong
+    /// region's); CloudTrail's own keys cannot be the wrong ones.
+    pub keys_from_file: bool,
+    /// A missing digest folder is the operator's typo (single chain), not
+    /// a finding (a chain an estate run expects).
+    pub require_digest_folder: bool,
+}
+
+impl Plan {
+    fn series(&self) -> DigestSeries {
+        DigestSeries {
+            root: self.root.clone(),
+            source_region: self.source_region.clone(),
+            trail_name: self.trail.name.clone(),
+            home_region: self.trail.region.clone(),
+        }
+    }
+
+    fn window(&self, events_complete: bool) -> Window {
+        Window {
+            start: self.start,
+            end: self.end,
+            now: self.now,
+            grace: self.grace,
+            status: self.status.clone(),
+            bucket: self.digest_bucket.clone(),
+            events_complete,
+        }
+    }
+}
+
+/// Errors that make a run meaningless; each is one sentence with a hint.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot list s3://{bucket}/{prefix}: {source}")]
+    List {
+        bucket: String,
+        prefix: String,
+        source: StoreError,
+    },
+    #[error("cannot get public keys: {0}")]
+    Keys(#[from] KeySourceError),
+    #[error("no digest folder s3://{bucket}/{prefix} ({hint})")]
+    NoDigestFolder {
+        bucket: String,
+        prefix: String,
+        hint: String,
+    },
+    #[error(
+        "none of the {0} digests read carries signature metadata: the copy was made without it; \
+         copy with `aws s3api get-object` (which keeps x-amz-meta-signature) or validate against S3"
+    )]
+    NoMetadata(usize),
+    #[error(
+        "the public keys do not include fingerprint {fingerprint} that the digests of region \
+         {region} were signed with: fetch that region's keys with `trailproof keys --region {region}`"
+    )]
+    NoMatchingKey { fingerprint: String, region: String },
+}
+
+/// Lifecycle records from CloudTrail's LookupEvents (live mode), paced
+/// under its request limit by the implementation.
+pub trait LifecycleLookup: Send + Sync {
+    fn lifecycle_events<'a>(
+        &'a self,
+        trail: &'a TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
+}
+
+/// The unit of [`Engine::buffers`].
+pub const BUFFER_UNIT: u64 = 64 * 1024;
+
+/// Runs validations against one store and one key source.
+pub struct Engine {
+    pub store: Arc<dyn ObjectStore>,
+    pub keys: Arc<dyn KeySource>,
+    pub progress: Arc<dyn Progress>,
+    /// LookupEvents in live mode; None offline.
+    pub lookup: Option<Arc<dyn LifecycleLookup>>,
+    /// One permit per core for inflating and hashing a log file held in
+    /// memory: bounds CPU work and its buffers across all chains.
+    pub cpu: Arc<tokio::sync::Semaphore>,
+    /// Bytes of log files read whole and waiting for a CPU permit, in
+    /// [`BUFFER_UNIT`]s: reading runs ahead of hashing by this much at most.
+    pub buffers: Arc<tokio::sync::Semaphore>,
+    pub inflater: crate::verify::gzip::Inflater,
+}
+
+/// Maps a store error on one object to a finding on that object.
+pub fn store_finding(e: &StoreError) -> Finding {
+    match e {
+        StoreError::NotFound => Finding::new(Problem::NotFound, reason::NOT_FOUND),
+        StoreError::NoSuchBucket(b) => Finding::new(Problem::NotFound, reason::NOT_FOUND)
+            .with_detail(format!("bucket {b} does not exist")),
+        StoreError::AccessDenied(m) => {
+            Finding::new(Problem::AccessDenied, "access denied").with_detail(m.clone())
+        }
+        StoreError::TooLarge(_) => {
+            Finding::new(Problem::Format, reason::INVALID_FORMAT).with_detail(e.to_string())
+        }
+        StoreError::BadMetadata(_) => {
+            Finding::new(Problem::Signature, reason::SIGNATURE_FAILED).with_detail(e.to_string())
+        }
+        StoreError::InvalidKey(_) | StoreError::Credentials(_) | StoreError::Io(_) => {
+            Finding::new(Problem::ReadError, "could not be read").with_detail(e.to_string())
+        }
+    }
+}
+
+impl Engine {
+    /// The budget for [`Engine::buffers`]: 256 MiB.
+    pub fn buffer_budget() -> Arc<tokio::sync::Semaphore> {
+        Arc::new(tokio::sync::Semaphore::new(
+            (256 * 1024 * 1024 / BUFFER_UNIT) as usize,
+        ))
+    }
+
+    /// The CPU pool's permits: one per core.
+    pub fn cpu_pool() -> Arc<tokio::sync::Semaphore> {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(tokio::sync::Semaphore::new(n))
+    }
+
+    pub async fn validate(&self, plan: &Plan) -> Result<Report, EngineError> {
+        let series = plan.series();
+        if plan.require_digest_folder {
+            self.require_digest_folder(plan, &series).await?;
+        }
+        // Listing first would waste time when no keys exist (aws-cli #4250).
+        let mut keyset = PublicKeySet::new();
+        keyset.extend(
+            self.keys
+                .keys_between(
+                    &plan.source_region,
+                    plan.start,
+                    plan.end + Duration::hours(2),
+                )
+                .await?,
+        );
+        let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
+        refuse_operator_mistakes(&walk, plan)?;
+        if let Some(record) = &plan.checkpoint {
+            crate::plan::checkpoint::check(record, &mut walk.nodes);
+        }
+        let (std_nodes, bf_nodes): (Vec<Node>, Vec<Node>) =
+            walk.nodes.into_iter().partition(|n| !n.backfill);
+        let mut std_out = chain::analyze(&std_nodes, &series);
+        let bf_out = chain::analyze(&bf_nodes, &series);
+        let book = assemble::log_book(
+            &[(&std_nodes, &std_out), (&bf_nodes, &bf_out)],
+            plan.checkpoint.as_ref(),
+        );
+        let (log_verdicts, mut events, mut complete) = self
+            .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
+            .await;
+        events.extend(plan.known_events.iter().cloned());
+        if let Some(lookup) = &self.lookup {
+            if !covered_without_events(&std_nodes, &std_out, plan) {
+                let from = plan.events_window.0.min(plan.start) - Duration::hours(2);
+                let to = plan.events_window.1.max(plan.end);
+                match lookup.lifecycle_events(&plan.trail, from, to).await {
+                    Some(found) => events.extend(found),
+                    None => complete = false,
+                }
+            }
+        }
+        let window = plan.window(complete);
+        let closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
+        let folders = self
+            .scan_log_folders(plan, &book, &std_nodes, &std_out, &closure)
+            .await;
+        let mut report = assemble::report(
+            plan,
+            assemble::Chains {
+                std_nodes: &std_nodes,
+                std_out: &std_out,
+                bf_nodes: &bf_nodes,
+                bf_out: &bf_out,
+            },
+            &book,
+            log_verdicts,
+            folders,
+            walk.unexpected,
+            &closure,
+        );
+        if !complete {
+            report.notes.push(
+                "Some lifecycle records could not be read (LookupEvents failed or was denied, or a \
+                 log file changed between reads): gaps at the window's edges stay unexplained"
+                    .to_string(),
+            );
+        }
+        self.progress.finish();
+        Ok(report)
+    }
+
+    /// A typo in the account, region, prefix or organization id matches no
+    /// folder: an error naming what does exist, never "No digests found".
+    async fn require_digest_folder(
+        &self,
+        plan: &Plan,
+        series: &DigestSeries,
+    ) -> Result<(), EngineError> {
+        let prefix = series.root.digest_region_prefix(&series.source_region);
+        let page = self
+            .store
+            .list_page(&plan.digest_bucket, &prefix, None)
+            .await
+            .map_err(|source| EngineError::List {
+                bucket: plan.digest_bucket.clone(),
+                prefix: prefix.clone(),
+                source,
+            })?;
+        if page.keys.iter().any(|k| k.starts_with(&prefix)) {
+            return Ok(());
+        }
+        let hint = crate::plan::discover::what_exists(
+            self.store.as_ref(),
+            &plan.digest_bucket,
+            &plan.root,
+            &plan.source_region,
+        )
+        .await;
+        Err(EngineError::NoDigestFolder {
+            bucket: plan.digest_bucket.clone(),
+            prefix,
+            hint,
+        })
+    }
+}
+
+/// A copy without metadata, or keys for another region, would otherwise
+/// become a flood of findings: refuse them when not one digest verified.
+fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), EngineError> {
+    if walk.nodes.iter().any(|n| n.verified().is_some()) || walk.fetched == 0 {
+        return Ok(());
+    }
+    if plan.local_copy && walk.unsigned == walk.fetched {
+        return Err(EngineError::NoMetadata(walk.fetched));
+    }
+    let unknown: Vec<&String> = walk
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.state {
+            chain::NodeState::Checked(crate::verify::digest_check::DigestCheck::Failed {
+                unknown_fingerprint: Some(fp),
+                ..
+            }) => Some(fp),
+            _ => None,
+        })
+        .collect();
+    if plan.keys_from_file && unknown.len() == walk.fetched {
+        if let Some(fp) = unknown.first() {
+            return Err(EngineError::NoMatchingKey {
+                fingerprint: (*fp).clone(),
+                region: plan.source_region.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether the chain alone covers the window (no gap, reaches both edges):
+/// then LookupEvents has nothing to explain and is not asked.
+fn covered_without_events(nodes: &[Node], out: &chain::ChainOutcome, plan: &Plan) -> bool {
+    let newest = out.order.first().and_then(|&i| out.node(nodes, i).end());
+    let oldest = out
+        .order
+        .last()
+        .and_then(|&i| out.node(nodes, i).verified())
+        .map(|v| v.digest.start <= plan.start || v.digest.previous.is_some());
+    out.gaps.is_empty()
+        && newest.is_some_and(|e| e >= plan.end || plan.now < e + out.interval + plan.grace)
+        && oldest == Some(true)
+}

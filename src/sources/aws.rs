@@ -1,0 +1,123 @@
+//! Loading AWS configuration the way every AWS tool does (environment,
+//! shared config and credentials files, `--profile`, SSO, web identity,
+//! instance and container roles) and wording SDK errors as one sentence.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// What the command line may override.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// Connect and first-byte timeout (default [`DEFAULT_READ_TIMEOUT`]):
+    /// a server that never answers is retried, not waited on forever.
+    pub read_timeout: Option<std::time::Duration>,
+}
+
+use crate::sources::store::stall::DEFAULT_READ_TIMEOUT;
+
+/// Loads the shared configuration. Endpoint overrides come from the standard
+/// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL_CLOUDTRAIL`
+/// variables, which aws-config applies per service.
+pub async fn load(opts: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    let t = opts.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT);
+    // Connecting keeps the SDK's 3.1 s unless the read timeout is shorter;
+    // a whole attempt (a listing's body included) gets four read timeouts.
+    loader = loader.timeout_config(
+        aws_smithy_types::timeout::TimeoutConfig::builder()
+            .connect_timeout(t.min(std::time::Duration::from_millis(3100)))
+            .read_timeout(t)
+            .operation_attempt_timeout(t * 4)
+            .build(),
+    );
+    let cfg = loader.load().await;
+    if cfg.region().is_none() {
+        // S3 needs some region to sign with; us-east-1 is where AWS tools default.
+        return cfg.into_builder().region(Region::new("us-east-1")).build();
+    }
+    cfg
+}
+
+/// The S3 endpoint override in effect, if any.
+pub fn s3_endpoint_override(cfg: &SdkConfig) -> Option<String> {
+    std::env::var("AWS_ENDPOINT_URL_S3")
+        .ok()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .or_else(|| cfg.endpoint_url().map(str::to_string))
+        .filter(|s| !s.is_empty())
+}
+
+/// Whether an endpoint names an IP address or localhost, where virtual-host
+/// addressing (`bucket.host`) cannot work and path-style is needed.
+pub fn needs_path_style(endpoint: &str) -> bool {
+    let rest = endpoint
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(endpoint);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.rsplit_once('@') {
+        Some((_, h)) => h,
+        None => authority,
+    };
+    let host = if let Some(stripped) = host.strip_prefix('[') {
+        stripped.split(']').next().unwrap_or(stripped)
+    } else {
+        host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// One line for an SDK error: the Display text of it and its causes,
+/// each once (an SDK error repeats its cause's words), never the Debug dump
+/// that `DisplayErrorContext` appends.
+pub fn sentence(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string().replace('\n', " ");
+        let text = text.trim();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_string());
+        }
+        cur = err.source();
+    }
+    let text = parts.join(": ");
+    if text.len() > 400 {
+        let cut = text
+            .char_indices()
+            .nth(400)
+            .map(|(i, _)| i)
+            .unwrap_or(text.len());
+        format!("{}...", &text[..cut])
+    } else {
+        text
+    }
+}
+
+/// Whether an error comes from missing or unusable credentials.
+pub fn is_credentials_error(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("credential") || t.contains("no providers in chain")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_style_for_ip_and_localhost() {
+        assert!(needs_path_style("http://127.0.0.1:9000"));
+        assert!(needs_path_style("http://localhost:9000/"));
+        assert!(needs_path_style("http://[::1]:9000"));
+        assert!(needs_path_style("10.0.0.5"));
+        assert!(!needs_path_style("https://s3.eu-west-1.amazonaws.com"));
+        assert!(!needs_path_style("https://minio.example.com:9000"));
+    }
+}

@@ -1,0 +1,366 @@
+//! The CloudTrail edge: public keys (ListPublicKeys), trail resolution
+//! (DescribeTrails / GetTrail), trail status (GetTrailStatus) and the
+//! trail's lifecycle records (LookupEvents) that explain gaps.
+
+use crate::run::engine::LifecycleLookup;
+use crate::sources::aws::sentence;
+use crate::sources::keys::{KeySource, KeySourceError};
+use crate::verify::arn::TrailArn;
+use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent};
+use crate::verify::proof::TrailStatus;
+use crate::verify::pubkeys::PublicKey;
+use crate::verify::time::Timestamp;
+use aws_config::{Region, SdkConfig};
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use aws_sdk_cloudtrail::Client;
+use chrono::TimeZone;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Why a CloudTrail call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloudTrailError {
+    #[error("A trail could not be found for {0}")]
+    TrailNotFound(String),
+    #[error("CloudTrail {operation} failed: {message}")]
+    Call {
+        operation: &'static str,
+        message: String,
+    },
+}
+
+/// What validation needs to know about a trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailInfo {
+    pub bucket: String,
+    pub prefix: Option<String>,
+    pub home_region: String,
+    pub is_organization_trail: bool,
+    pub is_multi_region: bool,
+    pub log_file_validation_enabled: bool,
+}
+
+/// One LookupEvents answer: None when some call failed.
+type LookupAnswer = Option<Vec<LifecycleEvent>>;
+
+/// Filled once per window, awaited by every chain that asks for it.
+type LookupCell = Arc<tokio::sync::OnceCell<LookupAnswer>>;
+
+/// CloudTrail clients per region, with a per-run cache of key answers.
+pub struct CloudTrail {
+    base: SdkConfig,
+    clients: Mutex<HashMap<String, Client>>,
+    key_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Vec<PublicKey>>>,
+    /// LookupEvents answers per (trail, start, end): every chain of an
+    /// estate asks for the same window, and the API allows 2 requests/s.
+    event_cache: Mutex<HashMap<(String, i64, i64), LookupCell>>,
+    /// Keys skipped because their fingerprint is not the MD5 of their DER.
+    pub rejected_keys: AtomicUsize,
+}
+
+fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
+    chrono::Utc
+        .timestamp_opt(t.secs(), t.subsec_nanos())
+        .single()
+}
+
+fn to_smithy(t: Timestamp) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs(t.timestamp())
+}
+
+impl CloudTrail {
+    pub fn new(base: SdkConfig) -> CloudTrail {
+        CloudTrail {
+            base,
+            clients: Mutex::new(HashMap::new()),
+            key_cache: tokio::sync::Mutex::new(HashMap::new()),
+            event_cache: Mutex::new(HashMap::new()),
+            rejected_keys: AtomicUsize::new(0),
+        }
+    }
+
+    /// Keys differ per region: each region gets its own client.
+    fn client(&self, region: &str) -> Client {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_cloudtrail::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()))
+                    .build();
+                Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    /// ListPublicKeys for [start, end] in `region`, following NextToken.
+    pub async fn list_public_keys(
+        &self,
+        region: &str,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<PublicKey>, CloudTrailError> {
+        let cache_key = (region.to_string(), start.timestamp(), end.timestamp());
+        if let Some(k) = self.key_cache.lock().await.get(&cache_key) {
+            return Ok(k.clone());
+        }
+        let client = self.client(region);
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        for _page in 0..1000 {
+            let out = client
+                .list_public_keys()
+                .start_time(to_smithy(start))
+                .end_time(to_smithy(end))
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| CloudTrailError::Call {
+                    operation: "ListPublicKeys",
+                    message: sentence(&e),
+                })?;
+            for k in out.public_key_list() {
+                let (Some(value), Some(fp)) = (k.value(), k.fingerprint()) else {
+                    self.rejected_keys.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                let from = k.validity_start_time().and_then(to_chrono);
+                let to = k.validity_end_time().and_then(to_chrono);
+                match PublicKey::from_der(value.as_ref(), fp, from, to) {
+                    Ok(key) => keys.push(key),
+                    Err(_) => {
+                        self.rejected_keys.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            token = out
+                .next_token()
+                .map(str::to_string)
+                .filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        self.key_cache.lock().await.insert(cache_key, keys.clone());
+        Ok(keys)
+    }
+
+    /// Every key any ListPublicKeys of this run returned.
+    pub async fn cached_keys(&self) -> Vec<PublicKey> {
+        self.key_cache
+            .lock()
+            .await
+            .values()
+            .flat_map(|k| k.iter().cloned())
+            .collect()
+    }
+
+    /// Finds the trail: DescribeTrails by ARN (shadow trails included, so a
+    /// multi-region trail is found from any region), then GetTrail.
+    pub async fn describe_trail(&self, arn: &TrailArn) -> Result<TrailInfo, CloudTrailError> {
+        let client = self.client(&arn.region);
+        let out = client
+            .describe_trails()
+            .trail_name_list(&arn.arn)
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| CloudTrailError::Call {
+                operation: "DescribeTrails",
+                message: sentence(&e),
+            })?;
+        let found = out
+            .trail_list()
+            .iter()
+            .find(|t| t.trail_arn() == Some(arn.arn.as_str()))
+            .cloned();
+        let trail = match found {
+            Some(t) => t,
+            None => match client.get_trail().name(&arn.arn).send().await {
+                Ok(o) => o
+                    .trail()
+                    .cloned()
+                    .ok_or_else(|| CloudTrailError::TrailNotFound(arn.arn.clone()))?,
+                Err(_) => return Err(CloudTrailError::TrailNotFound(arn.arn.clone())),
+            },
+        };
+        let bucket = trail
+            .s3_bucket_name()
+            .map(str::to_string)
+            .ok_or_else(|| CloudTrailError::TrailNotFound(arn.arn.clone()))?;
+        Ok(TrailInfo {
+            bucket,
+            prefix: trail
+                .s3_key_prefix()
+                .map(str::to_string)
+                .filter(|p| !p.is_empty()),
+            home_region: trail.home_region().unwrap_or(&arn.region).to_string(),
+            is_organization_trail: trail.is_organization_trail().unwrap_or(false),
+            is_multi_region: trail.is_multi_region_trail().unwrap_or(false),
+            log_file_validation_enabled: trail.log_file_validation_enabled().unwrap_or(false),
+        })
+    }
+
+    /// GetTrailStatus, or None when CloudTrail cannot say (no permission).
+    /// `covers_region` and `validation_enabled` come from the trail's description.
+    pub async fn trail_status(
+        &self,
+        arn: &TrailArn,
+        validation_enabled: bool,
+        covers_region: bool,
+    ) -> Option<TrailStatus> {
+        let out = self
+            .client(&arn.region)
+            .get_trail_status()
+            .name(&arn.arn)
+            .send()
+            .await
+            .ok()?;
+        Some(TrailStatus {
+            is_logging: out.is_logging().unwrap_or(false),
+            validation_enabled,
+            covers_region,
+            start_logging: out.start_logging_time().and_then(to_chrono),
+            latest_digest_delivery: out.latest_digest_delivery_time().and_then(to_chrono),
+        })
+    }
+
+    /// The trail's lifecycle records between `start` and `end` from
+    /// LookupEvents, one event name at a time, every page, paced under the
+    /// API's limit of 2 requests per second. Best effort: without the
+    /// permission, gaps simply stay unexplained.
+    pub async fn lookup_lifecycle(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<Vec<LifecycleEvent>> {
+        // One answer per window: concurrent chains wait for the same cell,
+        // other windows (time slices) are not held up behind it.
+        let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
+        let cell = {
+            let mut cache = self.event_cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.entry(id).or_default().clone()
+        };
+        cell.get_or_init(|| self.lookup_uncached(arn, start, end))
+            .await
+            .clone()
+    }
+
+    async fn lookup_uncached(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<Vec<LifecycleEvent>> {
+        let raw = self.lookup_raw(arn, start, end).await?;
+        Some(
+            raw.iter()
+                .filter_map(|e| {
+                    let text = e.get("CloudTrailEvent")?.as_str()?;
+                    let record: serde_json::Value = serde_json::from_str(text).ok()?;
+                    from_record(&record, arn, EventSource::LookupEvents)
+                })
+                .collect(),
+        )
+    }
+
+    /// The trail-lifecycle events of [start, end] as `aws cloudtrail
+    /// lookup-events` prints them (EventId, EventName, EventTime,
+    /// CloudTrailEvent), one event name at a time, every page, paced under
+    /// the API's limit; None when any call failed.
+    pub async fn lookup_raw(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<Vec<serde_json::Value>> {
+        let client = self.client(&arn.region);
+        let mut out = Vec::new();
+        let mut calls = 0usize;
+        for name in [
+            "StopLogging",
+            "StartLogging",
+            "UpdateTrail",
+            "DeleteTrail",
+            "CreateTrail",
+        ] {
+            let Ok(attr) = LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_value(name)
+                .build()
+            else {
+                continue;
+            };
+            let mut token: Option<String> = None;
+            for _page in 0..100 {
+                if calls > 0 {
+                    tokio::time::sleep(LOOKUP_SPACING).await;
+                }
+                calls += 1;
+                // Part of the answer is no answer: a lost restart record
+                // could make a stop look final.
+                let page = client
+                    .lookup_events()
+                    .lookup_attributes(attr.clone())
+                    .start_time(to_smithy(start))
+                    .end_time(to_smithy(end))
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .ok()?;
+                for e in page.events() {
+                    out.push(serde_json::json!({
+                        "EventId": e.event_id(),
+                        "EventName": e.event_name(),
+                        "EventTime": e.event_time().and_then(to_chrono).map(crate::verify::time::display),
+                        "EventSource": e.event_source(),
+                        "Username": e.username(),
+                        "CloudTrailEvent": e.cloud_trail_event(),
+                    }));
+                }
+                token = page
+                    .next_token()
+                    .map(str::to_string)
+                    .filter(|t| !t.is_empty());
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+/// LookupEvents allows 2 requests per second per account and region.
+const LOOKUP_SPACING: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl LifecycleLookup for CloudTrail {
+    fn lifecycle_events<'a>(
+        &'a self,
+        trail: &'a TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>> {
+        self.lookup_lifecycle(trail, start, end).boxed()
+    }
+}
+
+impl KeySource for CloudTrail {
+    fn keys_between<'a>(
+        &'a self,
+        region: &'a str,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<PublicKey>, KeySourceError>> {
+        async move {
+            self.list_public_keys(region, start, end)
+                .await
+                .map_err(|e| KeySourceError::Unavailable(e.to_string()))
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,7 @@
+//! The edges: where objects, keys and CloudTrail's own records come from.
+
+pub mod aws;
+pub mod cloudtrail;
+pub mod keys;
+pub mod organizations;
+pub mod store;

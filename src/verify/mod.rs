@@ -1,0 +1,14 @@
+//! The pure core: everything that decides whether bytes are what CloudTrail
+//! delivered. No I/O here; callers hand in bytes, keys and listings.
+
+pub mod arn;
+pub mod chain;
+pub mod coverage;
+pub mod digest;
+pub mod digest_check;
+pub mod gzip;
+pub mod layout;
+pub mod lifecycle;
+pub mod proof;
+pub mod pubkeys;
+pub mod time;
