@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod plan;
 pub mod report;
+pub mod request;
 pub mod run;
 pub mod simulate;
 pub mod sources;

@@ -4,40 +4,10 @@
 //! selection is skipped silently: every chain considered is in the plan,
 //! with what was found for it.
 
+use crate::request::Pick;
 use crate::sources::store::{ObjectStore, StoreError};
 use crate::verify::layout::AccountRoot;
 use futures::{StreamExt, TryStreamExt};
-
-/// One of `--account-id` / `--region`: everything found, or a list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pick {
-    All,
-    List(Vec<String>),
-}
-
-impl Pick {
-    /// `all`, or a comma-separated list (empty items are ignored).
-    pub fn parse(s: &str) -> Pick {
-        if s.trim().eq_ignore_ascii_case("all") {
-            return Pick::All;
-        }
-        let mut v: Vec<String> = Vec::new();
-        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            if !v.iter().any(|x| x == item) {
-                v.push(item.to_string());
-            }
-        }
-        Pick::List(v)
-    }
-
-    /// The one value of a single-item list.
-    pub fn single(&self) -> Option<&str> {
-        match self {
-            Pick::List(v) if v.len() == 1 => Some(&v[0]),
-            _ => None,
-        }
-    }
-}
 
 /// What the bucket holds for one chain.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,81 @@
 //! What a run will validate: chains, slices, shards, checkpoint seams.
 
+pub mod build;
 pub mod chains;
 pub mod checkpoint;
 pub mod discover;
 pub mod shard;
+
+use crate::verify::arn::TrailArn;
+use crate::verify::layout::{AccountRoot, DigestSeries};
+use crate::verify::lifecycle::LifecycleEvent;
+use crate::verify::proof::{TrailStatus, Window};
+use crate::verify::time::Timestamp;
+use chrono::Duration;
+
+/// What to validate.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub trail: TrailArn,
+    /// Where the digests are (the trail's bucket).
+    pub digest_bucket: String,
+    pub root: AccountRoot,
+    /// The region that delivered the digests (`CloudTrail-Digest/<region>/`).
+    pub source_region: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The moment the run treats as now (what is due, what is pending).
+    pub now: Timestamp,
+    /// How late a digest may be delivered before its absence is a finding.
+    pub grace: Duration,
+    /// Objects in flight at once.
+    pub concurrency: usize,
+    /// Also list the log folders for log files no digest references.
+    pub check_unreferenced: bool,
+    /// Largest inflated log file accepted (gzip bombs).
+    pub max_log_inflated: u64,
+    /// GetTrailStatus / DescribeTrails (live mode).
+    pub status: Option<TrailStatus>,
+    /// Lifecycle records given by the user (`--gap-events`).
+    pub known_events: Vec<LifecycleEvent>,
+    /// Unexplained gaps do not change the exit status.
+    pub allow_gaps: bool,
+    /// The previous run's newest verified digest of this chain: the run
+    /// starts there and must find it unchanged and vouched for.
+    pub checkpoint: Option<crate::plan::checkpoint::Record>,
+    /// The whole run's window, for LookupEvents: a gap across a shard's
+    /// time slice is explained by records outside the slice.
+    pub events_window: (Timestamp, Timestamp),
+    /// The objects are a local copy (which may have lost the digests'
+    /// metadata); in S3, metadata cannot go missing by accident.
+    pub local_copy: bool,
+    /// The keys came from a file the operator chose (which may be the wrong
+    /// region's); CloudTrail's own keys cannot be the wrong ones.
+    pub keys_from_file: bool,
+    /// A missing digest folder is the operator's typo (single chain), not
+    /// a finding (a chain an estate run expects).
+    pub require_digest_folder: bool,
+}
+
+impl Plan {
+    pub fn series(&self) -> DigestSeries {
+        DigestSeries {
+            root: self.root.clone(),
+            source_region: self.source_region.clone(),
+            trail_name: self.trail.name.clone(),
+            home_region: self.trail.region.clone(),
+        }
+    }
+
+    pub fn window(&self, events_complete: bool) -> Window {
+        Window {
+            start: self.start,
+            end: self.end,
+            now: self.now,
+            grace: self.grace,
+            status: self.status.clone(),
+            bucket: self.digest_bucket.clone(),
+            events_complete,
+        }
+    }
+}

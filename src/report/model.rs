@@ -533,3 +533,14 @@ pub fn found_range(
     }
     out
 }
+
+/// By account, region, then slice.
+pub fn sort_chains(chains: &mut [ChainReport]) {
+    chains.sort_by(|a, b| {
+        (&a.account, &a.region, a.slice.map(|s| s.0)).cmp(&(
+            &b.account,
+            &b.region,
+            b.slice.map(|s| s.0),
+        ))
+    });
+}

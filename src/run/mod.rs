@@ -1,6 +1,97 @@
-//! Running a plan: one engine, one bound on requests in flight, one CPU pool.
+//! Running a plan: one engine (one bound on requests in flight, one CPU
+//! pool) for every chain; no flags reach here, only the plan.
 
 pub mod engine;
 pub mod estate;
 pub mod kernel_hints;
 pub mod progress;
+
+use crate::plan::build::RunPlan;
+use crate::report::model::{ChainReport, ChainSummary, EstateReport, Report};
+use engine::{Engine, EngineError};
+
+/// Why a run ended without a report.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("cannot write the report: {0}")]
+    Write(std::io::Error),
+}
+
+/// What a run decided.
+pub enum Verdicts {
+    /// The AWS CLI's single chain.
+    Chain {
+        report: Box<Report>,
+        account: String,
+        region: String,
+    },
+    /// An estate, or a shard of one (chains dropped after streaming are
+    /// not in it).
+    Estate(EstateReport),
+}
+
+/// A run's verdicts and what checkpoints and metrics need of each chain.
+pub struct Outcome {
+    pub verdicts: Verdicts,
+    pub summaries: Vec<ChainSummary>,
+    /// Every chain's exit status, in the order they finished.
+    pub codes: Vec<i32>,
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> i32 {
+        crate::report::model::worst_exit(self.codes.iter().copied())
+    }
+}
+
+/// Runs the plan. `on_chain` sees each chain of an estate as it is
+/// decided and says whether the estate report must keep it.
+pub async fn execute(
+    engine: &Engine,
+    plan: RunPlan,
+    on_chain: &mut dyn FnMut(&ChainReport) -> std::io::Result<bool>,
+) -> Result<Outcome, RunError> {
+    let mut plan = plan;
+    if plan.single && plan.units.len() == 1 {
+        if let Some((chain, p, _)) = plan.units.pop() {
+            let mut report = engine.validate(&p).await?;
+            report.notes.extend(plan.notes);
+            let code = report.exit_code();
+            return Ok(Outcome {
+                summaries: vec![report.chain_summary(&chain.account, &chain.region)],
+                codes: vec![code],
+                verdicts: Verdicts::Chain {
+                    report: Box::new(report),
+                    account: chain.account,
+                    region: chain.region,
+                },
+            });
+        }
+    }
+    let (mut kept, mut summaries, mut codes) = (Vec::new(), Vec::new(), Vec::new());
+    estate::run(engine, plan.units, &mut |c: ChainReport| {
+        summaries.push(c.report.chain_summary(&c.account, &c.region));
+        codes.push(c.report.exit_code());
+        if on_chain(&c)? {
+            kept.push(c);
+        }
+        Ok(())
+    })
+    .await?;
+    crate::report::model::sort_chains(&mut kept);
+    let estate = EstateReport {
+        trail_arn: plan.trail_arn,
+        requested_start: plan.start,
+        requested_end: plan.end,
+        chains: kept,
+        notes: plan.notes,
+        shard: plan.shard,
+    };
+    Ok(Outcome {
+        verdicts: Verdicts::Estate(estate),
+        summaries,
+        codes,
+    })
+}

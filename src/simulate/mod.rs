@@ -12,7 +12,7 @@ use crate::verify::digest::sha256_hex;
 use crate::verify::gzip::{gzip, inflate_to_vec};
 use crate::verify::layout::{log_key, AccountRoot, DigestSeries};
 use crate::verify::pubkeys::PublicKeySet;
-use crate::verify::time::{display, parse_user_time, Timestamp};
+use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
 use damage::{Damage, DamageKind};
 use rand::{Rng, SeedableRng};
@@ -32,77 +32,6 @@ pub enum SimError {
     },
     #[error("signing failed: {0}")]
     Sign(String),
-}
-
-#[derive(clap::Args, Debug, Clone)]
-pub struct SimulateArgs {
-    /// Directory to write into: DIR/<bucket>/<key> plus the public-keys file.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Start of the first digest window's hour (RFC 3339 or YYYY-MM-DD).
-    #[arg(long)]
-    pub start_time: String,
-    /// Hours (digest windows) to write.
-    #[arg(long, default_value_t = 3)]
-    pub hours: usize,
-    #[arg(long, default_value_t = 4)]
-    pub logs_per_hour: usize,
-    #[arg(long, default_value_t = 20)]
-    pub records_per_log: usize,
-    #[arg(long, default_value = "trailproof-sample-bucket")]
-    pub bucket: String,
-    /// Bucket for log files (default: the digest bucket).
-    #[arg(long)]
-    pub log_bucket: Option<String>,
-    #[arg(long, default_value = "123456789012")]
-    pub account_id: String,
-    #[arg(long, default_value = "sample-trail")]
-    pub trail_name: String,
-    #[arg(long, default_value = "us-east-1")]
-    pub home_region: String,
-    /// Delivering region (default: the home region); differs for multi-region trails.
-    #[arg(long)]
-    pub region: Option<String>,
-    #[arg(long)]
-    pub s3_prefix: Option<String>,
-    /// Write an organization trail's layout (AWSLogs/<o-id>/<account>/...).
-    #[arg(long)]
-    pub organization_id: Option<String>,
-    /// Seconds after the hour at which digest windows start (real ones are not aligned).
-    #[arg(long, default_value_t = 0)]
-    pub window_offset_seconds: u32,
-    /// Seed for ids and records (the RSA key is always fresh).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Damage to inject: KIND@HOUR[.N], repeatable. Kinds: tamper-log, delete-log,
-    /// append-log, delete-digest, move-digest, forge-digest, unsign-digest, gap,
-    /// validation-off, empty-hour, unreferenced-log.
-    #[arg(long = "damage", value_name = "KIND@HOUR[.N]")]
-    pub damage: Vec<String>,
-    /// Where to write the public keys (default: DIR/public-keys.json).
-    #[arg(long)]
-    pub keys_file: Option<PathBuf>,
-    /// From hour H on, deliver digests and logs to another bucket (the trail's
-    /// bucket was changed; the chain continues across buckets): BUCKET@H.
-    #[arg(long, value_name = "BUCKET@HOUR")]
-    pub switch_bucket: Option<String>,
-    /// Also deliver a backfill digest for hour H: a late log file the hour's
-    /// digest does not list, in a `_backfill` digest of its own chain.
-    #[arg(long, value_name = "HOUR")]
-    pub backfill: Option<usize>,
-    /// Do not record the StopLogging / UpdateTrail / StartLogging calls that
-    /// open and close gaps (`gap`, `validation-off`) in the trail's own logs:
-    /// the gaps are then unexplained offline.
-    #[arg(long)]
-    pub no_gap_records: bool,
-    /// Write one chain per account of this comma-separated list (an
-    /// organization trail's estate; default: --account-id).
-    #[arg(long, value_name = "LIST")]
-    pub accounts: Option<String>,
-    /// Write one chain per delivering region of this comma-separated list
-    /// (one signing key per region, as CloudTrail has; default: --region).
-    #[arg(long, value_name = "LIST")]
-    pub regions: Option<String>,
 }
 
 /// Everything the simulator needs, independent of the command line.
@@ -205,49 +134,6 @@ fn invalid(msg: impl Into<String>) -> SimError {
 }
 
 impl SimSpec {
-    pub fn from_args(a: &SimulateArgs) -> Result<SimSpec, SimError> {
-        let start = parse_user_time(&a.start_time).map_err(|e| invalid(e.to_string()))?;
-        let damage = a
-            .damage
-            .iter()
-            .map(|d| d.parse::<Damage>().map_err(invalid))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(SimSpec {
-            out: a.out.clone(),
-            start,
-            hours: a.hours,
-            logs_per_hour: a.logs_per_hour,
-            records_per_log: a.records_per_log,
-            bucket: a.bucket.clone(),
-            log_bucket: a.log_bucket.clone(),
-            account: a.account_id.clone(),
-            trail_name: a.trail_name.clone(),
-            home_region: a.home_region.clone(),
-            region: a.region.clone().unwrap_or_else(|| a.home_region.clone()),
-            prefix: a.s3_prefix.clone(),
-            org_id: a.organization_id.clone(),
-            window_offset_seconds: a.window_offset_seconds,
-            seed: a.seed,
-            damage,
-            keys_file: a.keys_file.clone(),
-            backfill: a.backfill,
-            switch_bucket: match &a.switch_bucket {
-                None => None,
-                Some(s) => {
-                    let (b, h) = s.rsplit_once('@').ok_or_else(|| {
-                        invalid(format!("--switch-bucket {s:?} is not BUCKET@HOUR"))
-                    })?;
-                    let h = h
-                        .parse()
-                        .map_err(|_| invalid(format!("--switch-bucket {s:?}: bad hour")))?;
-                    Some((b.to_string(), h))
-                }
-            },
-            signer: None,
-            no_gap_records: a.no_gap_records,
-        })
-    }
-
     fn check(&self) -> Result<(), SimError> {
         if self.hours == 0 || self.hours > 24 * 366 {
             return Err(invalid("--hours must be between 1 and 8784"));
@@ -893,20 +779,10 @@ fn apply(
     }
 }
 
-/// Runs `trailproof simulate`.
-pub fn run(args: &SimulateArgs) -> Result<SimOutput, SimError> {
-    let spec = SimSpec::from_args(args)?;
-    let list = |l: &Option<String>, default: &str| -> Vec<String> {
-        l.as_deref()
-            .unwrap_or(default)
-            .split(',')
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    let accounts = list(&args.accounts, &spec.account);
-    let regions = list(&args.regions, &spec.region);
+/// Runs `trailproof simulate`: one trail, or one chain per account and
+/// delivering region (an estate), each region with its own signing key.
+pub fn run(spec: &SimSpec, accounts: &[String], regions: &[String]) -> Result<SimOutput, SimError> {
+    let spec = spec.clone();
     if accounts.len() <= 1 && regions.len() <= 1 {
         let mut spec = spec;
         if let (Some(a), Some(r)) = (accounts.first(), regions.first()) {

@@ -2,9 +2,9 @@
 //! (DescribeTrails / GetTrail), trail status (GetTrailStatus) and the
 //! trail's lifecycle records (LookupEvents) that explain gaps.
 
-use crate::run::engine::LifecycleLookup;
 use crate::sources::aws::sentence;
 use crate::sources::keys::{KeySource, KeySourceError};
+use crate::sources::lookup::LifecycleLookup;
 use crate::verify::arn::TrailArn;
 use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent};
 use crate::verify::proof::TrailStatus;

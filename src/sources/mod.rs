@@ -2,6 +2,8 @@
 
 pub mod aws;
 pub mod cloudtrail;
+pub mod connect;
 pub mod keys;
+pub mod lookup;
 pub mod organizations;
 pub mod store;

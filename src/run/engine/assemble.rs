@@ -3,7 +3,7 @@
 
 use super::folders::Folders;
 use super::logs::LogBook;
-use super::Plan;
+use crate::plan::Plan;
 use crate::report::model::{DigestVerdict, Entry, LogVerdict, ObjectVerdict, Report, Status};
 use crate::verify::chain::{ChainOutcome, Node};
 use crate::verify::proof::{untrusted_spans, Closure};

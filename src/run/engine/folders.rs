@@ -4,7 +4,8 @@
 //! finding on that folder, not an abort.
 
 use super::logs::LogBook;
-use super::{store_finding, Engine, Plan};
+use super::{store_finding, Engine};
+use crate::plan::Plan;
 use crate::report::model::{LogVerdict, ObjectVerdict};
 use crate::sources::store::list_while;
 use crate::verify::chain::{ChainOutcome, Node};

@@ -10,92 +10,23 @@ mod walk;
 
 pub use walk::LOOKAHEAD_PAGES;
 
+use crate::plan::Plan;
 use crate::report::model::{Finding, Problem, Report};
 use crate::run::progress::Progress;
 use crate::sources::keys::{KeySource, KeySourceError};
+use crate::sources::lookup::LifecycleLookup;
 use crate::sources::store::{ObjectStore, StoreError};
-use crate::verify::arn::TrailArn;
 use crate::verify::chain::{self, Node};
 use crate::verify::digest_check::reason;
-use crate::verify::layout::{AccountRoot, DigestSeries};
-use crate::verify::lifecycle::LifecycleEvent;
-use crate::verify::proof::{self, TrailStatus, Window};
+use crate::verify::layout::DigestSeries;
+use crate::verify::proof;
 use crate::verify::pubkeys::PublicKeySet;
-use crate::verify::time::Timestamp;
 use chrono::Duration;
-use futures::future::BoxFuture;
 use std::sync::Arc;
 
 /// Reads of one object's body: the SDK retries a request up to its
 /// response headers; a body cut short after them is read again here.
 pub(crate) const BODY_ATTEMPTS: usize = 5;
-
-/// What to validate.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub trail: TrailArn,
-    /// Where the digests are (the trail's bucket).
-    pub digest_bucket: String,
-    pub root: AccountRoot,
-    /// The region that delivered the digests (`CloudTrail-Digest/<region>/`).
-    pub source_region: String,
-    pub start: Timestamp,
-    pub end: Timestamp,
-    /// The moment the run treats as now (what is due, what is pending).
-    pub now: Timestamp,
-    /// How late a digest may be delivered before its absence is a finding.
-    pub grace: Duration,
-    /// Objects in flight at once.
-    pub concurrency: usize,
-    /// Also list the log folders for log files no digest references.
-    pub check_unreferenced: bool,
-    /// Largest inflated log file accepted (gzip bombs).
-    pub max_log_inflated: u64,
-    /// GetTrailStatus / DescribeTrails (live mode).
-    pub status: Option<TrailStatus>,
-    /// Lifecycle records given by the user (`--gap-events`).
-    pub known_events: Vec<LifecycleEvent>,
-    /// Unexplained gaps do not change the exit status.
-    pub allow_gaps: bool,
-    /// The previous run's newest verified digest of this chain: the run
-    /// starts there and must find it unchanged and vouched for.
-    pub checkpoint: Option<crate::plan::checkpoint::Record>,
-    /// The whole run's window, for LookupEvents: a gap across a shard's
-    /// time slice is explained by records outside the slice.
-    pub events_window: (Timestamp, Timestamp),
-    /// The objects are a local copy (which may have lost the digests'
-    /// metadata); in S3, metadata cannot go missing by accident.
-    pub local_copy: bool,
-    /// The keys came from a file the operator chose (which may be the wrong
-    /// region's); CloudTrail's own keys cannot be the wrong ones.
-    pub keys_from_file: bool,
-    /// A missing digest folder is the operator's typo (single chain), not
-    /// a finding (a chain an estate run expects).
-    pub require_digest_folder: bool,
-}
-
-impl Plan {
-    fn series(&self) -> DigestSeries {
-        DigestSeries {
-            root: self.root.clone(),
-            source_region: self.source_region.clone(),
-            trail_name: self.trail.name.clone(),
-            home_region: self.trail.region.clone(),
-        }
-    }
-
-    fn window(&self, events_complete: bool) -> Window {
-        Window {
-            start: self.start,
-            end: self.end,
-            now: self.now,
-            grace: self.grace,
-            status: self.status.clone(),
-            bucket: self.digest_bucket.clone(),
-            events_complete,
-        }
-    }
-}
 
 /// Errors that make a run meaningless; each is one sentence with a hint.
 #[derive(Debug, thiserror::Error)]
@@ -124,17 +55,6 @@ pub enum EngineError {
          {region} were signed with: fetch that region's keys with `trailproof keys --region {region}`"
     )]
     NoMatchingKey { fingerprint: String, region: String },
-}
-
-/// Lifecycle records from CloudTrail's LookupEvents (live mode), paced
-/// under its request limit by the implementation.
-pub trait LifecycleLookup: Send + Sync {
-    fn lifecycle_events<'a>(
-        &'a self,
-        trail: &'a TrailArn,
-        start: Timestamp,
-        end: Timestamp,
-    ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
 }
 
 /// The unit of [`Engine::buffers`].
@@ -178,6 +98,34 @@ pub fn store_finding(e: &StoreError) -> Finding {
 }
 
 impl Engine {
+    /// The engine of one run over the opened sources: `concurrency`
+    /// requests in flight for every chain together.
+    pub fn new(
+        sources: &crate::sources::connect::Sources,
+        concurrency: usize,
+        inflater: crate::verify::gzip::Inflater,
+        quiet: bool,
+    ) -> Engine {
+        use std::io::IsTerminal;
+        let progress: Arc<dyn Progress> = if !quiet && std::io::stderr().is_terminal() {
+            Arc::new(crate::run::progress::Bar::new())
+        } else {
+            Arc::new(crate::run::progress::Silent)
+        };
+        Engine {
+            store: Arc::new(crate::sources::store::limit::Limited::new(
+                sources.store.clone(),
+                concurrency,
+            )),
+            keys: sources.keys.clone(),
+            progress,
+            lookup: sources.lookup.clone(),
+            cpu: Engine::cpu_pool(),
+            buffers: Engine::buffer_budget(),
+            inflater,
+        }
+    }
+
     /// The budget for [`Engine::buffers`]: 256 MiB.
     pub fn buffer_budget() -> Arc<tokio::sync::Semaphore> {
         Arc::new(tokio::sync::Semaphore::new(

@@ -2,7 +2,8 @@
 //! the first digest past the window), fetch and check them, and follow
 //! verified pointers the listing did not cover.
 
-use super::{Engine, EngineError, Plan};
+use super::{Engine, EngineError};
+use crate::plan::Plan;
 use crate::report::model::ObjectVerdict;
 use crate::sources::store::StoreError;
 use crate::verify::chain::{self, Node, NodeState};

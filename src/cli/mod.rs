@@ -1,5 +1,8 @@
-//! The command line: option names and meanings follow `aws cloudtrail
+//! The command line (clap only, and its one conversion into typed
+//! requests in `to_request`): option names and meanings follow `aws cloudtrail
 //! validate-logs` so existing scripts carry over; everything else is ours.
+
+pub mod to_request;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -73,7 +76,7 @@ pub struct MergeArgs {
 #[derive(Args, Debug, Clone)]
 pub struct SimulateCmd {
     #[command(flatten)]
-    pub sim: crate::simulate::SimulateArgs,
+    pub sim: SimulateArgs,
     /// Also upload the trail through PutObject (with the digest metadata) to the S3
     /// endpoint of the standard AWS configuration (e.g. AWS_ENDPOINT_URL_S3).
     #[arg(long)]
@@ -81,6 +84,77 @@ pub struct SimulateCmd {
     /// AWS profile for --upload.
     #[arg(long)]
     pub profile: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Directory to write into: DIR/<bucket>/<key> plus the public-keys file.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Start of the first digest window's hour (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub start_time: String,
+    /// Hours (digest windows) to write.
+    #[arg(long, default_value_t = 3)]
+    pub hours: usize,
+    #[arg(long, default_value_t = 4)]
+    pub logs_per_hour: usize,
+    #[arg(long, default_value_t = 20)]
+    pub records_per_log: usize,
+    #[arg(long, default_value = "trailproof-sample-bucket")]
+    pub bucket: String,
+    /// Bucket for log files (default: the digest bucket).
+    #[arg(long)]
+    pub log_bucket: Option<String>,
+    #[arg(long, default_value = "123456789012")]
+    pub account_id: String,
+    #[arg(long, default_value = "sample-trail")]
+    pub trail_name: String,
+    #[arg(long, default_value = "us-east-1")]
+    pub home_region: String,
+    /// Delivering region (default: the home region); differs for multi-region trails.
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub s3_prefix: Option<String>,
+    /// Write an organization trail's layout (AWSLogs/<o-id>/<account>/...).
+    #[arg(long)]
+    pub organization_id: Option<String>,
+    /// Seconds after the hour at which digest windows start (real ones are not aligned).
+    #[arg(long, default_value_t = 0)]
+    pub window_offset_seconds: u32,
+    /// Seed for ids and records (the RSA key is always fresh).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Damage to inject: KIND@HOUR[.N], repeatable. Kinds: tamper-log, delete-log,
+    /// append-log, delete-digest, move-digest, forge-digest, unsign-digest, gap,
+    /// validation-off, empty-hour, unreferenced-log.
+    #[arg(long = "damage", value_name = "KIND@HOUR[.N]")]
+    pub damage: Vec<String>,
+    /// Where to write the public keys (default: DIR/public-keys.json).
+    #[arg(long)]
+    pub keys_file: Option<PathBuf>,
+    /// From hour H on, deliver digests and logs to another bucket (the trail's
+    /// bucket was changed; the chain continues across buckets): BUCKET@H.
+    #[arg(long, value_name = "BUCKET@HOUR")]
+    pub switch_bucket: Option<String>,
+    /// Also deliver a backfill digest for hour H: a late log file the hour's
+    /// digest does not list, in a `_backfill` digest of its own chain.
+    #[arg(long, value_name = "HOUR")]
+    pub backfill: Option<usize>,
+    /// Do not record the StopLogging / UpdateTrail / StartLogging calls that
+    /// open and close gaps (`gap`, `validation-off`) in the trail's own logs:
+    /// the gaps are then unexplained offline.
+    #[arg(long)]
+    pub no_gap_records: bool,
+    /// Write one chain per account of this comma-separated list (an
+    /// organization trail's estate; default: --account-id).
+    #[arg(long, value_name = "LIST")]
+    pub accounts: Option<String>,
+    /// Write one chain per delivering region of this comma-separated list
+    /// (one signing key per region, as CloudTrail has; default: --region).
+    #[arg(long, value_name = "LIST")]
+    pub regions: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -218,20 +292,6 @@ pub struct ValidateArgs {
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
     #[arg(long, value_name = "FILE")]
     pub gap_events: Option<PathBuf>,
-}
-
-impl ValidateArgs {
-    pub fn read_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.read_timeout)
-    }
-
-    /// How this run reaches reports and checkpoints on S3.
-    pub fn remote(&self) -> crate::report::output::Remote<'_> {
-        crate::report::output::Remote {
-            profile: self.profile.as_deref(),
-            read_timeout: Some(self.read_timeout()),
-        }
-    }
 }
 
 /// Positive, finite seconds (fractions allowed).

@@ -1,0 +1,347 @@
+//! The one conversion from the command line into typed requests. Every
+//! usage error and hint is raised here, before anything is read from S3,
+//! so a mistake costs a sentence, not a run.
+
+use super::{AcquireCmd, Format, InflaterArg, SimulateArgs, ValidateArgs};
+use crate::plan::shard::Shard;
+use crate::request::local::{self, Given};
+use crate::request::{
+    Checks, Outputs, Pick, Place, RequestError, RequestedWindow, Selection, Source, State, Tuning,
+    ValidateRequest,
+};
+use crate::simulate::damage::Damage;
+use crate::simulate::{SimError, SimSpec};
+use crate::verify::arn::TrailArn;
+use crate::verify::time::{parse_user_time, Timestamp};
+
+fn usage(e: impl std::fmt::Display) -> RequestError {
+    RequestError::Usage(e.to_string())
+}
+
+impl From<Format> for crate::report::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => crate::report::Format::Text,
+            Format::Json => crate::report::Format::Json,
+            Format::Jsonl => crate::report::Format::Jsonl,
+        }
+    }
+}
+
+impl ValidateArgs {
+    /// The typed request, with DIR read for a local run.
+    pub fn to_request(&self) -> Result<ValidateRequest, RequestError> {
+        let trail = TrailArn::parse(&self.trail_arn).map_err(usage)?;
+        let window = self.window()?;
+        let selection = self.selection(&trail)?;
+        let state = self.state()?;
+        let checks = self.checks()?;
+        let output = self.outputs(state.shard)?;
+        let (source, selection) = self.source(&trail, selection)?;
+        if self.concurrency == Some(0) {
+            return Err(usage("--concurrency must be at least 1"));
+        }
+        let local = matches!(source.place, Place::Local { .. });
+        let tuning = Tuning {
+            concurrency: self
+                .concurrency
+                .unwrap_or_else(|| default_concurrency(local)),
+            read_timeout: std::time::Duration::from_secs_f64(self.read_timeout),
+            profile: self.profile.clone(),
+        };
+        Ok(ValidateRequest {
+            trail,
+            window,
+            selection,
+            source,
+            checks,
+            output,
+            state,
+            tuning,
+        })
+    }
+
+    fn window(&self) -> Result<RequestedWindow, RequestError> {
+        let start = match &self.start_time {
+            Some(s) => Some(parse_user_time(s).map_err(usage)?),
+            None if self.checkpoint.is_some() => None,
+            None => {
+                return Err(usage(
+                    "--start-time is required (or a --checkpoint to start from)",
+                ))
+            }
+        };
+        let end = match &self.end_time {
+            Some(s) => parse_user_time(s).map_err(usage)?,
+            None => chrono::Utc::now(),
+        };
+        check_order(start, end)?;
+        Ok(RequestedWindow {
+            start,
+            end,
+            end_given: self.end_time.is_some(),
+        })
+    }
+
+    fn selection(&self, trail: &TrailArn) -> Result<Selection, RequestError> {
+        let accounts = Pick::parse(self.account_id.as_deref().unwrap_or(&trail.account));
+        check_accounts(&accounts, &trail.account)?;
+        let regions = Pick::parse(self.region.as_deref().unwrap_or(&trail.region));
+        check_regions(&regions)?;
+        if let Some(o) = &self.organization_id {
+            let well_formed = o.len() >= 3
+                && o.starts_with("o-")
+                && o[2..].bytes().all(|b| b.is_ascii_alphanumeric());
+            if !well_formed {
+                return Err(usage(format!(
+                    "--organization-id must look like o-xxxxxxxxxx, got {o:?}"
+                )));
+            }
+        }
+        Ok(Selection {
+            accounts,
+            regions,
+            bucket: self.s3_bucket.clone(),
+            prefix: self.s3_prefix.clone(),
+            organization_id: self.organization_id.clone(),
+        })
+    }
+
+    fn state(&self) -> Result<State, RequestError> {
+        let shard = match &self.shard {
+            None => None,
+            Some(text) => Some(Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?),
+        };
+        if shard.is_some() {
+            if self.checkpoint.is_some() {
+                return Err(usage("--checkpoint and --shard cannot be combined"));
+            }
+            if self.metrics.is_some() {
+                return Err(usage(
+                    "--metrics and --shard cannot be combined: merge, then report",
+                ));
+            }
+            if self.end_time.is_none() {
+                return Err(usage(
+                    "--shard needs --end-time: every shard must validate the same window",
+                ));
+            }
+        }
+        Ok(State {
+            checkpoint: self.checkpoint.clone(),
+            shard,
+        })
+    }
+
+    fn checks(&self) -> Result<Checks, RequestError> {
+        if !(0..=24 * 60).contains(&self.delivery_grace) {
+            return Err(usage("--delivery-grace must be between 0 and 1440 minutes"));
+        }
+        Ok(Checks {
+            allow_gaps: self.allow_gaps,
+            grace: chrono::Duration::minutes(self.delivery_grace),
+            check_unreferenced: !self.skip_unreferenced,
+            max_log_bytes: self.max_log_bytes,
+            inflater: match self.inflater {
+                InflaterArg::Whole => crate::verify::gzip::Inflater::Whole,
+                InflaterArg::Stream => crate::verify::gzip::Inflater::Stream,
+            },
+        })
+    }
+
+    fn outputs(&self, shard: Option<Shard>) -> Result<Outputs, RequestError> {
+        let report = match &self.output {
+            Some(t) if t.contains("{shard}") => {
+                let Some(s) = shard else {
+                    return Err(usage("{shard} in --output needs --shard"));
+                };
+                Some(t.replace("{shard}", &s.index.to_string()))
+            }
+            other => other.clone(),
+        };
+        let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        Ok(Outputs {
+            format: self.format.into(),
+            verbose: self.verbose,
+            quiet: self.quiet,
+            report,
+            html: path(&self.html),
+            metrics: path(&self.metrics),
+        })
+    }
+
+    /// The local copy (with what DIR supplies) or S3.
+    fn source(
+        &self,
+        trail: &TrailArn,
+        mut selection: Selection,
+    ) -> Result<(Source, Selection), RequestError> {
+        let Some(dir) = &self.local else {
+            let source = Source {
+                place: Place::Live {
+                    path_style: self.s3_path_style,
+                    max_attempts: self.max_attempts,
+                },
+                keys_file: self.public_keys.clone(),
+                gap_events: self.gap_events.clone(),
+            };
+            return Ok((source, selection));
+        };
+        let copy = local::resolve(Given {
+            dir,
+            trail_arn: &trail.arn,
+            bucket: selection.bucket.take(),
+            prefix: selection.prefix.take(),
+            keys_file: self.public_keys.clone(),
+            gap_events: self.gap_events.clone(),
+        })?;
+        selection.bucket = Some(copy.bucket);
+        selection.prefix = copy.prefix;
+        let source = Source {
+            place: Place::Local {
+                dir: dir.clone(),
+                notes: copy.notes,
+            },
+            keys_file: Some(copy.keys_file),
+            gap_events: copy.gap_events,
+        };
+        Ok((source, selection))
+    }
+}
+
+impl AcquireCmd {
+    /// A live validation whose JSON report lands in DIR; checkpoints and
+    /// shards do not apply to evidence.
+    pub fn to_request(&self) -> Result<ValidateRequest, RequestError> {
+        if self.validate.local.is_some() {
+            return Err(usage("acquire copies from S3; --local does not apply"));
+        }
+        let mut args = self.validate.clone();
+        args.format = Format::Json;
+        args.output = Some(self.out.join(local::REPORT_FILE).display().to_string());
+        args.checkpoint = None;
+        args.shard = None;
+        args.to_request()
+    }
+}
+
+impl SimulateArgs {
+    /// The simulator's spec, and the accounts and regions of an estate.
+    pub fn to_spec(&self) -> Result<(SimSpec, Vec<String>, Vec<String>), SimError> {
+        let invalid = |m: String| SimError::Invalid(m);
+        let start = parse_user_time(&self.start_time).map_err(|e| invalid(e.to_string()))?;
+        let damage = self
+            .damage
+            .iter()
+            .map(|d| d.parse::<Damage>().map_err(invalid))
+            .collect::<Result<Vec<_>, _>>()?;
+        let switch_bucket = match &self.switch_bucket {
+            None => None,
+            Some(s) => {
+                let (b, h) = s
+                    .rsplit_once('@')
+                    .ok_or_else(|| invalid(format!("--switch-bucket {s:?} is not BUCKET@HOUR")))?;
+                let h = h
+                    .parse()
+                    .map_err(|_| invalid(format!("--switch-bucket {s:?}: bad hour")))?;
+                Some((b.to_string(), h))
+            }
+        };
+        let spec = SimSpec {
+            out: self.out.clone(),
+            start,
+            hours: self.hours,
+            logs_per_hour: self.logs_per_hour,
+            records_per_log: self.records_per_log,
+            bucket: self.bucket.clone(),
+            log_bucket: self.log_bucket.clone(),
+            account: self.account_id.clone(),
+            trail_name: self.trail_name.clone(),
+            home_region: self.home_region.clone(),
+            region: self
+                .region
+                .clone()
+                .unwrap_or_else(|| self.home_region.clone()),
+            prefix: self.s3_prefix.clone(),
+            org_id: self.organization_id.clone(),
+            window_offset_seconds: self.window_offset_seconds,
+            seed: self.seed,
+            damage,
+            keys_file: self.keys_file.clone(),
+            backfill: self.backfill,
+            switch_bucket,
+            signer: None,
+            no_gap_records: self.no_gap_records,
+        };
+        let list = |l: &Option<String>, default: &str| -> Vec<String> {
+            l.as_deref()
+                .unwrap_or(default)
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let accounts = list(&self.accounts, &spec.account);
+        let regions = list(&self.regions, &spec.region);
+        Ok((spec, accounts, regions))
+    }
+}
+
+/// `trailproof keys` and `merge` take the same time forms.
+pub fn optional_time(s: &Option<String>) -> Result<Option<Timestamp>, RequestError> {
+    s.as_deref().map(parse_user_time).transpose().map_err(usage)
+}
+
+pub fn check_order(start: Option<Timestamp>, end: Timestamp) -> Result<(), RequestError> {
+    if start.is_some_and(|s| s > end) {
+        return Err(usage(
+            "Invalid time range specified: start-time must occur before end-time",
+        ));
+    }
+    Ok(())
+}
+
+fn check_accounts(accounts: &Pick, arn_account: &str) -> Result<(), RequestError> {
+    let Pick::List(v) = accounts else {
+        return Ok(());
+    };
+    let bad = v
+        .iter()
+        .map(String::as_str)
+        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        .or(v.is_empty().then_some(arn_account));
+    match bad {
+        Some(bad) => Err(usage(format!(
+            "--account-id must be 12 digits, a comma-separated list of them, or all; got {bad:?}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn check_regions(regions: &Pick) -> Result<(), RequestError> {
+    let Pick::List(v) = regions else {
+        return Ok(());
+    };
+    let region_like = |r: &String| {
+        !r.is_empty()
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if let Some(bad) = v.iter().find(|r| !region_like(r)) {
+        return Err(usage(format!(
+            "--region must be a region name, a comma-separated list of them, or all; got {bad:?}"
+        )));
+    }
+    if v.is_empty() {
+        return Err(usage("--region must name at least one region, or all"));
+    }
+    Ok(())
+}
+
+fn default_concurrency(local: bool) -> usize {
+    if !local {
+        return 64;
+    }
+    2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+}

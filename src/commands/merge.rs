@@ -1,0 +1,46 @@
+//! `trailproof merge REPORT...`: shard reports back into the report and
+//! exit status of the unsharded run.
+
+use super::{operational, usage, CommandError};
+use crate::cli::to_request::optional_time;
+use crate::cli::MergeArgs;
+use crate::report::output::Remote;
+
+pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
+    let remote = Remote::profile(args.profile.as_deref());
+    let mut reports = Vec::new();
+    for name in &args.reports {
+        let bytes = crate::report::output::read(name, remote)
+            .await
+            .map_err(operational)?;
+        let report = crate::report::merge::read(name, &bytes).map_err(usage)?;
+        reports.push((name.clone(), report));
+    }
+    let expect = crate::report::merge::Expect {
+        trail_arn: args.trail_arn.clone(),
+        start: optional_time(&args.start_time)?,
+        end: optional_time(&args.end_time)?,
+    };
+    let estate = crate::report::merge::merge(reports, &expect).map_err(usage)?;
+    let (format, verbose) = (args.format.into(), args.verbose);
+    let mut buf = Vec::new();
+    let res = match &args.output {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            crate::report::sinks::render_estate(&estate, format, verbose, &mut out)
+        }
+        Some(_) => crate::report::sinks::render_estate(&estate, format, verbose, &mut buf),
+    };
+    match res {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(operational(format!("cannot write the report: {e}"))),
+    }
+    if let Some(target) = &args.output {
+        crate::report::output::write(target, buf, remote)
+            .await
+            .map_err(operational)?;
+    }
+    Ok(estate.exit_code())
+}

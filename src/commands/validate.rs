@@ -1,0 +1,45 @@
+//! `trailproof validate`: request, plan, run, sinks.
+
+use super::CommandError;
+use crate::cli::ValidateArgs;
+use crate::report::checkpoint_file;
+use crate::report::sinks::{self, ReportSink};
+use crate::request::ValidateRequest;
+use crate::run::engine::Engine;
+use crate::run::Outcome;
+use crate::sources::connect::{self, Sources};
+
+pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
+    let req = args.to_request()?;
+    let sources = connect::open(&req).await?;
+    let outcome = validate(&req, &sources).await?;
+    Ok(outcome.exit_code())
+}
+
+/// Plans, runs and delivers every output of one validation (also the
+/// heart of `acquire`).
+pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcome, CommandError> {
+    let started = std::time::Instant::now();
+    let (checks, out, remote) = (&req.checks, &req.output, req.tuning.remote());
+    let engine = Engine::new(sources, req.tuning.concurrency, checks.inflater, out.quiet);
+    let store = engine.store.as_ref();
+    let org = crate::plan::build::organization(store, req, sources).await?;
+    let settings = crate::plan::build::settings(req, sources, org.as_deref());
+    let state = req.state.checkpoint.as_deref();
+    let old = checkpoint_file::load(state, &settings, remote).await?;
+    let plan =
+        crate::plan::build::build(store, req, sources, org.as_deref(), old.checkpoint.as_ref())
+            .await?;
+    let mut report = ReportSink::new(out, plan.shard.is_some());
+    let outcome = crate::run::execute(&engine, plan, &mut |c| report.chain(c)).await?;
+    report.finish(&outcome, remote).await?;
+    sinks::html(out, &outcome, remote).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    // Metrics first: a checkpoint write that fails must not leave the last
+    // run's verdict in place.
+    sinks::metrics(out, &outcome, seconds, remote).await?;
+    let (summaries, code) = (&outcome.summaries, outcome.exit_code());
+    let scanned = checks.check_unreferenced;
+    checkpoint_file::write_next(state, settings, old, summaries, scanned, code, remote).await?;
+    Ok(outcome)
+}

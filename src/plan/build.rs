@@ -1,0 +1,410 @@
+//! From a request and its opened sources to the run's plan: the
+//! organization folder, where each chain starts (the window or the
+//! checkpoint's seam), which chains an estate holds, and this shard's units.
+
+use super::chains::ChainPlan;
+use super::checkpoint::{Checkpoint, Settings};
+use super::discover::{ResolveError, Want};
+use super::Plan;
+use crate::report::model::ShardInfo;
+use crate::request::{Pick, ValidateRequest};
+use crate::sources::connect::Sources;
+use crate::sources::store::ObjectStore;
+use crate::verify::layout::AccountRoot;
+use crate::verify::time::Timestamp;
+
+/// Why no plan could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The request and what exists disagree (a typo, a stale checkpoint).
+    #[error("{0}")]
+    Usage(String),
+    /// The bucket could not be listed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+fn usage(s: impl Into<String>) -> PlanError {
+    PlanError::Usage(s.into())
+}
+
+/// One unit of work: the chain as planned, the engine's plan (its window
+/// is the slice's, if any) and the slice.
+pub type UnitPlan = (ChainPlan, Plan, Option<(Timestamp, Timestamp)>);
+
+/// Everything a run validates.
+pub struct RunPlan {
+    /// One chain and no shard: the AWS CLI's run, reported as it reports.
+    pub single: bool,
+    pub units: Vec<UnitPlan>,
+    pub trail_arn: String,
+    /// The window every chain is reported against.
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// Said once for the run.
+    pub notes: Vec<String>,
+    pub shard: Option<ShardInfo>,
+}
+
+/// The organization folder when the user did not name it: for one
+/// account, the folder holding its digests; for an estate, the one folder
+/// holding digests of the trail.
+pub async fn organization(
+    store: &dyn ObjectStore,
+    req: &ValidateRequest,
+    sources: &Sources,
+) -> Result<Option<String>, PlanError> {
+    if let Some(o) = &req.selection.organization_id {
+        return Ok(Some(o.clone()));
+    }
+    let sel = &req.selection;
+    let (account, region) = match (sel.accounts.single(), sel.regions.single()) {
+        (Some(a), Some(r)) => (a.to_string(), r.to_string()),
+        (Some(a), None) => (a.to_string(), req.trail.region.clone()),
+        _ => (String::new(), String::new()),
+    };
+    let want = Want {
+        prefix: sources.prefix.as_deref(),
+        account: &account,
+        region: &region,
+        trail_name: &req.trail.name,
+        organization_trail: sources.facts.organization_trail,
+    };
+    let bucket = &sources.bucket;
+    let found = if account.is_empty() {
+        super::discover::discover_estate_org(store, bucket, &want).await
+    } else {
+        super::discover::discover_org_id(store, bucket, &want).await
+    };
+    found.map_err(|e| match e {
+        ResolveError::Ambiguous { .. } => usage(e.to_string()),
+        ResolveError::Store(s) => {
+            PlanError::Unavailable(format!("cannot list bucket {bucket}: {s}"))
+        }
+    })
+}
+
+/// What a checkpoint must agree with to be used.
+pub fn settings(req: &ValidateRequest, sources: &Sources, org: Option<&str>) -> Settings {
+    Settings {
+        trail_arn: req.trail.arn.clone(),
+        bucket: sources.bucket.clone(),
+        prefix: sources.prefix.clone(),
+        organization_id: org.map(str::to_string),
+    }
+}
+
+/// The run's plan.
+pub async fn build(
+    store: &dyn ObjectStore,
+    req: &ValidateRequest,
+    sources: &Sources,
+    org: Option<&str>,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<RunPlan, PlanError> {
+    let start = window_start(req, checkpoint)?;
+    let base = base_plan(req, sources, org, start);
+    let seams = Seams {
+        base: &base,
+        req,
+        sources,
+        org,
+        checkpoint,
+    };
+    let single_chain = req.selection.single();
+    let mut notes = sources.facts.notes.clone();
+    let chains = match single_chain {
+        Some((account, region)) => {
+            if req.window.start.is_none()
+                && checkpoint.is_some_and(|cp| cp.record(account, region).is_none())
+            {
+                return Err(usage(format!(
+                    "the checkpoint does not record account {account} region {region}: give --start-time"
+                )));
+            }
+            vec![ChainPlan {
+                account: account.to_string(),
+                region: region.to_string(),
+                has_digest_folder: true,
+                has_log_folder: true,
+                expected_because: None,
+            }]
+        }
+        None => {
+            let mut chains = estate_chains(store, req, sources, org, &mut notes).await?;
+            add_recorded_chains(&mut chains, req, checkpoint)?;
+            chains
+        }
+    };
+    let (units, shard) = units(req, sources, org, start, &chains);
+    let single = single_chain.is_some() && req.state.shard.is_none();
+    let units = units
+        .into_iter()
+        .filter_map(|u| {
+            let c = chains
+                .iter()
+                .find(|c| c.account == u.account && c.region == u.region)?
+                .clone();
+            let mut p = seams.chain_plan(&c.account, &c.region);
+            if !single {
+                p.require_digest_folder = single_chain.is_some();
+            }
+            if let Some((a, b)) = u.slice {
+                p.start = a;
+                p.end = b;
+            }
+            Some((c, p, u.slice))
+        })
+        .collect();
+    Ok(RunPlan {
+        single,
+        units,
+        trail_arn: req.trail.arn.clone(),
+        start,
+        end: req.window.end,
+        notes,
+        shard,
+    })
+}
+
+/// `--start-time`, or the oldest chain the checkpoint records.
+fn window_start(
+    req: &ValidateRequest,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Timestamp, PlanError> {
+    let end = req.window.end;
+    let start =
+        match (req.window.start, checkpoint) {
+            (Some(s), _) => s,
+            (None, Some(cp)) => cp
+                .chains
+                .iter()
+                .filter_map(|r| r.end_time())
+                .min()
+                .ok_or_else(|| usage("the checkpoint records no chain: give --start-time"))?,
+            (None, None) => return Err(usage(
+                "--start-time is required for the first run (the checkpoint does not exist yet)",
+            )),
+        };
+    if start > end {
+        return Err(usage("the checkpoint is newer than --end-time"));
+    }
+    if let Some(r) = checkpoint.and_then(|cp| {
+        cp.chains
+            .iter()
+            .find(|r| r.end_time().is_some_and(|e| e > end))
+    }) {
+        return Err(usage(format!(
+            "the checkpoint records account {} region {} up to {}, after --end-time",
+            r.account, r.region, r.end
+        )));
+    }
+    Ok(start)
+}
+
+/// The plan every chain's plan starts from.
+fn base_plan(
+    req: &ValidateRequest,
+    sources: &Sources,
+    org: Option<&str>,
+    start: Timestamp,
+) -> Plan {
+    Plan {
+        trail: req.trail.clone(),
+        digest_bucket: sources.bucket.clone(),
+        root: AccountRoot::new(sources.prefix.as_deref(), org, &req.trail.account),
+        source_region: req.trail.region.clone(),
+        start,
+        end: req.window.end,
+        now: chrono::Utc::now(),
+        grace: req.checks.grace,
+        concurrency: req.tuning.concurrency,
+        check_unreferenced: req.checks.check_unreferenced,
+        max_log_inflated: req.checks.max_log_bytes,
+        status: None,
+        known_events: sources.known_events.clone(),
+        allow_gaps: req.checks.allow_gaps,
+        checkpoint: None,
+        events_window: (start, req.window.end),
+        local_copy: req.is_local(),
+        keys_from_file: req.source.keys_file.is_some(),
+        require_digest_folder: true,
+    }
+}
+
+/// What each chain's plan takes from the run: its folders, CloudTrail's
+/// status for its region, and the checkpoint's seam.
+struct Seams<'a> {
+    base: &'a Plan,
+    req: &'a ValidateRequest,
+    sources: &'a Sources,
+    org: Option<&'a str>,
+    checkpoint: Option<&'a Checkpoint>,
+}
+
+impl Seams<'_> {
+    fn chain_plan(&self, account: &str, region: &str) -> Plan {
+        let mut p = self.base.clone();
+        let facts = &self.sources.facts;
+        p.root = AccountRoot::new(self.sources.prefix.as_deref(), self.org, account);
+        p.source_region = region.to_string();
+        p.status = facts.status.clone().map(|mut s| {
+            s.covers_region = region == self.req.trail.region || facts.multi_region == Some(true);
+            s
+        });
+        if let Some(r) = self.checkpoint.and_then(|cp| cp.record(account, region)) {
+            let recorded = r.end_time().unwrap_or(p.start);
+            // An explicit --start-time earlier than the record widens the
+            // window; the record never narrows what was asked for.
+            p.start = match self.req.window.start {
+                Some(s) => s.min(recorded),
+                None => recorded,
+            };
+            p.checkpoint = Some(r.clone());
+            // A recorded chain whose folder is gone is a finding, not a typo.
+            p.require_digest_folder = false;
+        }
+        p
+    }
+}
+
+/// The chains of an estate: the bucket's folders for the selection, plus
+/// member accounts the organization lists that have none.
+async fn estate_chains(
+    store: &dyn ObjectStore,
+    req: &ValidateRequest,
+    sources: &Sources,
+    org: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ChainPlan>, PlanError> {
+    let (sel, bucket) = (&req.selection, &sources.bucket);
+    let mut chains = super::chains::plan_chains(
+        store,
+        bucket,
+        sources.prefix.as_deref(),
+        org,
+        &sel.accounts,
+        &sel.regions,
+        std::slice::from_ref(&req.trail.region),
+    )
+    .await
+    .map_err(|e| PlanError::Unavailable(format!("cannot list bucket {bucket}: {e}")))?;
+    let org_accounts = &sources.facts.org_accounts;
+    if sel.accounts == Pick::All && org_accounts.is_none() {
+        notes.push(
+            "Accounts are those with a folder in the bucket: an account whose folders were \
+             deleted entirely is not noticed (name the accounts with --account-id, or let live \
+             mode use organizations:ListAccounts)"
+                .to_string(),
+        );
+    }
+    match (org_accounts, org.is_some()) {
+        (Some(Ok(active)), true) => {
+            super::chains::add_silent_accounts(&mut chains, active, &req.trail.region)
+        }
+        (Some(Err(why)), true) => notes.push(format!(
+            "Member accounts could not be listed (organizations:ListAccounts: {why}): an account \
+             with no folder at all goes unnoticed"
+        )),
+        _ => {}
+    }
+    if chains.is_empty() {
+        let root = AccountRoot::new(sources.prefix.as_deref(), org, &req.trail.account);
+        let hint = super::discover::what_exists(store, bucket, &root, &req.trail.region).await;
+        return Err(usage(format!(
+            "no account or region folder of the trail matches the selection ({hint})"
+        )));
+    }
+    Ok(chains)
+}
+
+/// A chain the checkpoint knows is validated again, folders or not; a
+/// chain it does not know needs --start-time.
+fn add_recorded_chains(
+    chains: &mut Vec<ChainPlan>,
+    req: &ValidateRequest,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<(), PlanError> {
+    let Some(cp) = checkpoint else {
+        return Ok(());
+    };
+    for r in &cp.chains {
+        if !chains
+            .iter()
+            .any(|c| c.account == r.account && c.region == r.region)
+        {
+            chains.push(ChainPlan {
+                account: r.account.clone(),
+                region: r.region.clone(),
+                has_digest_folder: false,
+                has_log_folder: false,
+                expected_because: Some("the checkpoint records it".into()),
+            });
+        }
+    }
+    if req.window.start.is_none() {
+        if let Some(c) = chains
+            .iter()
+            .find(|c| cp.record(&c.account, &c.region).is_none())
+        {
+            return Err(usage(format!(
+                "the checkpoint does not record account {} region {}: give --start-time",
+                c.account, c.region
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The units of work, and for a shard which of them are its own.
+fn units(
+    req: &ValidateRequest,
+    sources: &Sources,
+    org: Option<&str>,
+    start: Timestamp,
+    chains: &[ChainPlan],
+) -> (Vec<super::shard::Unit>, Option<ShardInfo>) {
+    let ids: Vec<(String, String)> = chains
+        .iter()
+        .map(|c| (c.account.clone(), c.region.clone()))
+        .collect();
+    let end = req.window.end;
+    let Some(s) = req.state.shard else {
+        return (super::shard::units(&ids, start, end, 1), None);
+    };
+    let all = super::shard::units(&ids, start, end, s.count);
+    let selection = shard_selection(req, sources, org);
+    let fingerprint = super::shard::fingerprint(&req.trail.arn, start, end, &selection, &all);
+    let mine = super::shard::mine(&all, s);
+    let info = ShardInfo {
+        index: s.index,
+        count: s.count,
+        fingerprint,
+        selection,
+        units: all,
+    };
+    (mine, Some(info))
+}
+
+/// Everything that can change a verdict: shards run with other options
+/// would not add up to one run.
+fn shard_selection(req: &ValidateRequest, sources: &Sources, org: Option<&str>) -> String {
+    let c = &req.checks;
+    format!(
+        "accounts={:?} regions={:?} prefix={:?} organization={:?} bucket={} \
+         allow_gaps={} skip_unreferenced={} grace={} gap_events={:?} max_log_bytes={} \
+         keys={:?} local={}",
+        req.selection.accounts,
+        req.selection.regions,
+        sources.prefix,
+        org,
+        sources.bucket,
+        c.allow_gaps,
+        !c.check_unreferenced,
+        c.grace.num_minutes(),
+        req.source.gap_events,
+        c.max_log_bytes,
+        req.source.keys_file.as_ref().map(|_| "file"),
+        req.is_local()
+    )
+}

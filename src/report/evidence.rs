@@ -1,0 +1,193 @@
+//! `acquire`'s extra sink: evidence someone else can re-verify offline.
+//! The live run reads through a recording store, so exactly the objects the
+//! proof rests on (every digest and log file read, every object listed in
+//! the trail's folders) land in DIR in the `--local` layout; this adds the
+//! public keys of the window, the lifecycle records (LookupEvents), the
+//! trail's description, `manifest.json` (every file's size and SHA-256, the
+//! command, the time, the caller's identity) and `SHA256SUMS` (`sha256sum
+//! -c` format). `validate --local DIR` finds the keys, records and
+//! settings by itself (`request::local`).
+
+use crate::request::local::{EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, SUMS_FILE, TRAIL_FILE};
+use crate::request::ValidateRequest;
+use crate::sources::connect::Live;
+use crate::sources::store::record::{Known, Recording};
+use crate::verify::digest::sha256_hex;
+use aws_config::SdkConfig;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Why the evidence could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EvidenceError(String);
+
+fn io_error(e: impl std::fmt::Display) -> EvidenceError {
+    EvidenceError(e.to_string())
+}
+
+/// Files of an earlier attempt, as its manifest recorded them.
+pub fn earlier(out: &Path) -> Known {
+    let Ok(bytes) = std::fs::read(out.join(MANIFEST_FILE)) else {
+        return Known::new();
+    };
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    v["files"]
+        .as_array()
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| {
+                    Some((
+                        f["path"].as_str()?.to_string(),
+                        (f["size"].as_u64()?, f["sha256"].as_str()?.to_string()),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes everything but the objects (which the recording store copied
+/// as the run read them) and seals DIR. Returns the number of files.
+pub async fn write(
+    out: &Path,
+    req: &ValidateRequest,
+    live: &Live,
+    recording: &Recording,
+) -> Result<usize, EvidenceError> {
+    let mut notes: Vec<String> = Vec::new();
+    let prefix = req
+        .selection
+        .prefix
+        .clone()
+        .or_else(|| live.trail.as_ref().and_then(|t| t.prefix.clone()));
+    let folders = vec![crate::verify::layout::AccountRoot::awslogs_prefix(
+        prefix.as_deref(),
+    )];
+    for (b, k, e) in recording.copy_listed(&folders).await {
+        notes.push(format!("s3://{b}/{k} could not be copied: {e}"));
+    }
+    let end = req.window.end;
+    let from = req.window.start.unwrap_or(end) - chrono::Duration::days(1);
+    let to = end + chrono::Duration::hours(2);
+    write_keys(out, req, live, recording, from, to).await?;
+    match live.cloudtrail.lookup_raw(&req.trail, from, end).await {
+        Some(events) => write_json(&out.join(EVENTS_FILE), &json!({ "Events": events }))?,
+        None => notes.push("LookupEvents could not be read: no gap records captured".into()),
+    }
+    if let Some(t) = &live.trail {
+        let doc = json!({"trailList": [{
+            "TrailARN": req.trail.arn, "S3BucketName": t.bucket, "S3KeyPrefix": t.prefix,
+            "HomeRegion": t.home_region, "IsMultiRegionTrail": t.is_multi_region,
+            "IsOrganizationTrail": t.is_organization_trail,
+            "LogFileValidationEnabled": t.log_file_validation_enabled,
+        }]});
+        write_json(&out.join(TRAIL_FILE), &doc)?;
+    }
+    let caller = caller_identity(&live.cfg).await;
+    let n = seal(out, caller, &notes)?;
+    for note in &notes {
+        eprintln!("trailproof: {note}");
+    }
+    Ok(n)
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<(), EvidenceError> {
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    std::fs::write(path, text + "\n")
+        .map_err(|e| io_error(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The keys of every region whose digests were copied, for the window.
+async fn write_keys(
+    out: &Path,
+    req: &ValidateRequest,
+    live: &Live,
+    recording: &Recording,
+    from: crate::verify::time::Timestamp,
+    to: crate::verify::time::Timestamp,
+) -> Result<(), EvidenceError> {
+    if let Some(p) = &req.source.keys_file {
+        std::fs::copy(p, out.join(KEYS_FILE))
+            .map_err(|e| io_error(format!("cannot copy {}: {e}", p.display())))?;
+        return Ok(());
+    }
+    let regions: std::collections::BTreeSet<String> = recording
+        .copied
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter_map(|(_, k)| crate::verify::layout::parse_digest_key(k).map(|d| d.source_region))
+        .collect();
+    // Every key the live run used (look-ahead digests, backfill digests
+    // signed later), plus the window's keys of every region seen.
+    let mut set = crate::verify::pubkeys::PublicKeySet::new();
+    set.extend(live.cloudtrail.cached_keys().await);
+    for r in regions {
+        let keys = live
+            .cloudtrail
+            .list_public_keys(&r, from, to)
+            .await
+            .map_err(io_error)?;
+        set.extend(keys);
+    }
+    std::fs::write(out.join(KEYS_FILE), set.to_json())
+        .map_err(|e| io_error(format!("cannot write {KEYS_FILE}: {e}")))
+}
+
+/// STS GetCallerIdentity: who acquired the evidence.
+async fn caller_identity(cfg: &SdkConfig) -> Value {
+    let client = aws_sdk_sts::Client::new(cfg);
+    match client.get_caller_identity().send().await {
+        Ok(o) => json!({"Account": o.account(), "Arn": o.arn(), "UserId": o.user_id()}),
+        Err(e) => json!({"error": crate::sources::aws::sentence(&e)}),
+    }
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let path = format!("{rel}{name}");
+        if entry.file_type()?.is_dir() {
+            files(&entry.path(), &format!("{path}/"), out)?;
+        } else if path != MANIFEST_FILE && path != SUMS_FILE {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// manifest.json and SHA256SUMS over everything in DIR.
+fn seal(dir: &Path, caller: Value, notes: &[String]) -> Result<usize, EvidenceError> {
+    let io = |e: std::io::Error| io_error(format!("cannot seal {}: {e}", dir.display()));
+    let mut names = Vec::new();
+    files(dir, "", &mut names).map_err(io)?;
+    names.sort();
+    let mut entries = Vec::new();
+    let mut sums = String::new();
+    for name in &names {
+        let bytes = std::fs::read(dir.join(name)).map_err(io)?;
+        let sha = sha256_hex(&bytes);
+        sums.push_str(&format!("{sha}  {name}\n"));
+        entries.push(json!({"path": name, "size": bytes.len(), "sha256": sha}));
+    }
+    let manifest = json!({
+        "trailproof_manifest": 1,
+        "command": std::env::args().collect::<Vec<_>>(),
+        "time": crate::verify::time::display(chrono::Utc::now()),
+        "trailproof_version": env!("CARGO_PKG_VERSION"),
+        "caller": caller,
+        "notes": notes,
+        "files": entries,
+    });
+    write_json(&dir.join(MANIFEST_FILE), &manifest)?;
+    let m = std::fs::read(dir.join(MANIFEST_FILE)).map_err(io)?;
+    sums.push_str(&format!("{}  {MANIFEST_FILE}\n", sha256_hex(&m)));
+    std::fs::write(dir.join(SUMS_FILE), sums).map_err(io)?;
+    Ok(names.len() + 1)
+}

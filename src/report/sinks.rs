@@ -1,0 +1,200 @@
+//! Where a run's verdicts go: the report on stdout or in `--output` (text,
+//! JSON, JSON Lines streamed as chains finish), the HTML page, the metrics
+//! and the next checkpoint. Every one of them is a rendering of the same
+//! report model.
+
+use super::model::{ChainReport, EstateReport, Report};
+use super::output::Remote;
+use super::Format;
+use crate::request::Outputs;
+use crate::run::{Outcome, Verdicts};
+use std::io::Write;
+
+/// Why a sink failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot write the report: {0}")]
+    Write(std::io::Error),
+    #[error("{0}")]
+    Deliver(String),
+}
+
+/// The report's destination while it is rendered: stdout, or a buffer for
+/// `--output` (written whole, atomically, once the run is done).
+pub struct ReportSink<'a> {
+    outputs: &'a Outputs,
+    /// A shard's report is JSON for `trailproof merge`, whatever the format.
+    shard: bool,
+    buffer: Vec<u8>,
+}
+
+impl<'a> ReportSink<'a> {
+    pub fn new(outputs: &'a Outputs, shard: bool) -> Self {
+        ReportSink {
+            outputs,
+            shard,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// JSON Lines of an unsharded run are written as each chain finishes.
+    fn streams(&self) -> bool {
+        self.outputs.format == Format::Jsonl && !self.shard
+    }
+
+    fn write(
+        &mut self,
+        f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if self.outputs.report.is_some() {
+            return f(&mut self.buffer);
+        }
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        f(&mut out).and_then(|_| out.flush())
+    }
+
+    /// Called as each chain of an estate is decided; says whether the
+    /// estate report keeps it (streamed chains are dropped unless the
+    /// HTML page needs them).
+    pub fn chain(&mut self, c: &ChainReport) -> std::io::Result<bool> {
+        if !self.streams() {
+            return Ok(true);
+        }
+        let verbose = self.outputs.verbose;
+        self.write(|out| {
+            super::jsonl::estate_chain_lines(c, verbose)
+                .iter()
+                .try_for_each(|l| writeln!(out, "{l}"))
+        })?;
+        Ok(self.outputs.html.is_some())
+    }
+
+    /// Renders the rest of the report and delivers it.
+    pub async fn finish(mut self, outcome: &Outcome, remote: Remote<'_>) -> Result<(), SinkError> {
+        let (format, verbose, streams) =
+            (self.outputs.format, self.outputs.verbose, self.streams());
+        let written = match &outcome.verdicts {
+            Verdicts::Chain {
+                report,
+                account,
+                region,
+            } => self.write(|out| render_chain(report, format, verbose, account, region, out)),
+            Verdicts::Estate(estate) if streams => self.write(|out| {
+                super::jsonl::closing_lines(&estate.notes, &outcome.codes)
+                    .iter()
+                    .try_for_each(|l| writeln!(out, "{l}"))
+            }),
+            Verdicts::Estate(estate) => {
+                self.write(|out| render_estate(estate, format, verbose, out))
+            }
+        };
+        match written {
+            Ok(()) => {}
+            // A closed pipe (`| head`) is not an error worth a message.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(SinkError::Write(e)),
+        }
+        if let Some(target) = &self.outputs.report {
+            let bytes = std::mem::take(&mut self.buffer);
+            super::output::write(target, bytes, remote)
+                .await
+                .map_err(SinkError::Deliver)?;
+        }
+        Ok(())
+    }
+}
+
+/// One chain's report (text on stdout and stderr as the AWS CLI prints it).
+fn render_chain(
+    report: &Report,
+    format: Format,
+    verbose: bool,
+    account: &str,
+    region: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => {
+            let stderr = std::io::stderr();
+            let mut err = stderr.lock();
+            super::text::render(report, verbose, out, &mut err)
+        }
+        Format::Json => out.write_all(super::json::render(report).as_bytes()),
+        Format::Jsonl => {
+            let mut lines = super::jsonl::chain_lines(account, region, report, verbose);
+            lines.extend(super::jsonl::closing_lines(&[], &[report.exit_code()]));
+            lines.iter().try_for_each(|l| writeln!(out, "{l}"))
+        }
+    }
+}
+
+/// An estate report in the chosen format (a shard's report is always
+/// JSON: it is read back by `trailproof merge`).
+pub fn render_estate(
+    estate: &EstateReport,
+    format: Format,
+    verbose: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if estate.shard.is_some() || format == Format::Json {
+        return out.write_all(super::json::render_estate(estate).as_bytes());
+    }
+    match format {
+        Format::Jsonl => {
+            for c in &estate.chains {
+                for line in super::jsonl::estate_chain_lines(c, verbose) {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            let codes: Vec<i32> = estate.chains.iter().map(|c| c.report.exit_code()).collect();
+            super::jsonl::closing_lines(&estate.notes, &codes)
+                .iter()
+                .try_for_each(|l| writeln!(out, "{l}"))
+        }
+        _ => {
+            let stderr = std::io::stderr();
+            let mut err = stderr.lock();
+            super::text::render_estate(estate, verbose, out, &mut err)
+        }
+    }
+}
+
+/// `--html`: the same verdicts as a self-contained page.
+pub async fn html(
+    outputs: &Outputs,
+    outcome: &Outcome,
+    remote: Remote<'_>,
+) -> Result<(), SinkError> {
+    let Some(path) = &outputs.html else {
+        return Ok(());
+    };
+    let page = match &outcome.verdicts {
+        Verdicts::Chain {
+            report,
+            account,
+            region,
+        } => super::html::render_single(report, account, region),
+        Verdicts::Estate(estate) => super::html::render(estate),
+    }
+    .map_err(|e| SinkError::Deliver(format!("cannot write the HTML report: {e}")))?;
+    super::output::write(path, page.into_bytes(), remote)
+        .await
+        .map_err(|e| SinkError::Deliver(format!("cannot write the HTML report: {e}")))
+}
+
+/// `--metrics`: Prometheus text for the scheduled run's alert.
+pub async fn metrics(
+    outputs: &Outputs,
+    outcome: &Outcome,
+    seconds: f64,
+    remote: Remote<'_>,
+) -> Result<(), SinkError> {
+    let Some(path) = &outputs.metrics else {
+        return Ok(());
+    };
+    let text = super::metrics::render(&outcome.summaries, outcome.exit_code(), seconds);
+    super::output::write(path, text.into_bytes(), remote)
+        .await
+        .map_err(SinkError::Deliver)
+}

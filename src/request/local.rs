@@ -1,0 +1,145 @@
+//! `--local DIR`: which bucket folder of DIR holds the trail, and what a
+//! directory written by `trailproof acquire` supplies unasked (keys,
+//! lifecycle records, the trail's bucket and prefix). Read here, once, so a
+//! copy that cannot work is a usage error before anything is validated.
+
+use super::RequestError;
+use std::path::{Path, PathBuf};
+
+/// Files `acquire` writes at the top of DIR (next to the bucket folders).
+pub const KEYS_FILE: &str = "public-keys.json";
+pub const EVENTS_FILE: &str = "lookup-events.json";
+pub const TRAIL_FILE: &str = "trail.json";
+pub const REPORT_FILE: &str = "live-report.json";
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const SUMS_FILE: &str = "SHA256SUMS";
+
+/// What the user gave for a local run, before DIR fills the blanks.
+pub struct Given<'a> {
+    pub dir: &'a Path,
+    pub trail_arn: &'a str,
+    pub bucket: Option<String>,
+    pub prefix: Option<String>,
+    pub keys_file: Option<PathBuf>,
+    pub gap_events: Option<PathBuf>,
+}
+
+/// The local copy as the run will read it.
+#[derive(Debug)]
+pub struct LocalCopy {
+    pub bucket: String,
+    pub prefix: Option<String>,
+    pub keys_file: PathBuf,
+    pub gap_events: Option<PathBuf>,
+    /// What DIR supplied unasked, said in the report.
+    pub notes: Vec<String>,
+}
+
+fn usage(s: impl Into<String>) -> RequestError {
+    RequestError::Usage(s.into())
+}
+
+/// Resolves a `--local` request.
+pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
+    let dir = given.dir;
+    let notes = acquired_defaults(&mut given);
+    let Some(keys_file) = given.keys_file else {
+        return Err(usage("--public-keys FILE is required with --local"));
+    };
+    if !dir.is_dir() {
+        return Err(RequestError::Unreadable(format!(
+            "cannot use {} as a local copy: not a directory",
+            dir.display()
+        )));
+    }
+    let bucket_named = given.bucket.as_ref().is_some_and(|b| dir.join(b).is_dir());
+    if !bucket_named && dir.join("AWSLogs").is_dir() {
+        return Err(usage(format!(
+            "{} looks like one bucket's contents (it holds AWSLogs/ directly, as `aws s3 sync` \
+             writes it); pass its parent as --local and its name as --s3-bucket",
+            dir.display()
+        )));
+    }
+    let bucket = match given.bucket {
+        Some(b) => b,
+        None => sole_bucket(dir)?,
+    };
+    if !dir.join(&bucket).is_dir() {
+        return Err(RequestError::Unreadable(format!(
+            "bucket {bucket} is not in {}",
+            dir.display()
+        )));
+    }
+    Ok(LocalCopy {
+        bucket,
+        prefix: given.prefix,
+        keys_file,
+        gap_events: given.gap_events,
+        notes,
+    })
+}
+
+/// The one bucket directory in DIR, when the user did not name one.
+fn sole_bucket(dir: &Path) -> Result<String, RequestError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| RequestError::Unreadable(format!("cannot read {}: {e}", dir.display())))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    names.sort();
+    match names.len() {
+        1 => Ok(names.remove(0)),
+        0 => Err(RequestError::Unreadable(format!(
+            "{} holds no bucket directory",
+            dir.display()
+        ))),
+        _ => Err(usage(format!(
+            "{} holds several buckets ({}); name one with --s3-bucket",
+            dir.display(),
+            names.join(", ")
+        ))),
+    }
+}
+
+/// A directory written by `trailproof acquire` carries the keys, the
+/// lifecycle records and the trail's settings: used unless given. Only a
+/// directory `acquire` wrote (it has a manifest): files that merely sit
+/// next to a copy are not taken as evidence unasked.
+fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
+    let dir = given.dir;
+    let mut notes = Vec::new();
+    if !dir.join(MANIFEST_FILE).is_file() {
+        return notes;
+    }
+    if given.keys_file.is_none() && dir.join(KEYS_FILE).is_file() {
+        given.keys_file = Some(dir.join(KEYS_FILE));
+        notes.push(format!(
+            "Public keys taken from {}: whoever can write the directory chooses them; give \
+             --public-keys from a source you trust (trailproof keys) to rule that out",
+            dir.join(KEYS_FILE).display()
+        ));
+    }
+    if given.gap_events.is_none() && dir.join(EVENTS_FILE).is_file() {
+        given.gap_events = Some(dir.join(EVENTS_FILE));
+        notes.push(format!(
+            "Lifecycle records taken from {}",
+            dir.join(EVENTS_FILE).display()
+        ));
+    }
+    let trail: Option<serde_json::Value> = std::fs::read(dir.join(TRAIL_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    if let Some(t) = trail.as_ref().and_then(|t| t["trailList"].get(0)) {
+        if t["TrailARN"].as_str() == Some(given.trail_arn) {
+            if given.bucket.is_none() {
+                given.bucket = t["S3BucketName"].as_str().map(str::to_string);
+            }
+            if given.prefix.is_none() {
+                given.prefix = t["S3KeyPrefix"].as_str().map(str::to_string);
+            }
+        }
+    }
+    notes
+}

@@ -1,0 +1,174 @@
+//! The typed request: what the user asked for, checked once. The command
+//! line (`cli`) is turned into these values in one conversion that raises
+//! every usage error; nothing below the commands sees a flag, so a rule
+//! about the window or the selection is written against these types.
+
+pub mod local;
+
+use crate::plan::shard::Shard;
+use crate::report::Format;
+use crate::verify::arn::TrailArn;
+use crate::verify::gzip::Inflater;
+use crate::verify::time::Timestamp;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A request that cannot be run, worded for the person at the terminal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// The command line contradicts itself or names nothing usable.
+    #[error("{0}")]
+    Usage(String),
+    /// A file or directory the request names cannot be read.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// One of `--account-id` / `--region`: everything found, or a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    All,
+    List(Vec<String>),
+}
+
+impl Pick {
+    /// `all`, or a comma-separated list (empty items are ignored).
+    pub fn parse(s: &str) -> Pick {
+        if s.trim().eq_ignore_ascii_case("all") {
+            return Pick::All;
+        }
+        let mut v: Vec<String> = Vec::new();
+        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            if !v.iter().any(|x| x == item) {
+                v.push(item.to_string());
+            }
+        }
+        Pick::List(v)
+    }
+
+    /// The one value of a single-item list.
+    pub fn single(&self) -> Option<&str> {
+        match self {
+            Pick::List(v) if v.len() == 1 => Some(&v[0]),
+            _ => None,
+        }
+    }
+}
+
+/// `validate` (and `acquire`, which is a validation that keeps its evidence).
+#[derive(Debug, Clone)]
+pub struct ValidateRequest {
+    pub trail: TrailArn,
+    pub window: RequestedWindow,
+    pub selection: Selection,
+    pub source: Source,
+    pub checks: Checks,
+    pub output: Outputs,
+    pub state: State,
+    pub tuning: Tuning,
+}
+
+/// The window as asked for.
+#[derive(Debug, Clone)]
+pub struct RequestedWindow {
+    /// None: each chain starts where the checkpoint recorded it.
+    pub start: Option<Timestamp>,
+    pub end: Timestamp,
+    /// `--end-time` was given (shards must all validate the same window).
+    pub end_given: bool,
+}
+
+/// Which chains: accounts, delivering regions, and where their folders are.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub accounts: Pick,
+    pub regions: Pick,
+    /// None: the trail's bucket (live) or DIR's only bucket (offline).
+    pub bucket: Option<String>,
+    pub prefix: Option<String>,
+    /// None: discovered from the bucket.
+    pub organization_id: Option<String>,
+}
+
+impl Selection {
+    /// One account and one region: the AWS CLI's single chain.
+    pub fn single(&self) -> Option<(&str, &str)> {
+        Some((self.accounts.single()?, self.regions.single()?))
+    }
+}
+
+/// Where objects, keys and lifecycle records come from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub place: Place,
+    /// `--public-keys` (or the acquired directory's keys).
+    pub keys_file: Option<PathBuf>,
+    /// `--gap-events` (or the acquired directory's records).
+    pub gap_events: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A local copy: DIR/<bucket>/<key>; the bucket is in the selection.
+    Local {
+        dir: PathBuf,
+        /// What DIR supplied unasked (keys, records), said in the report.
+        notes: Vec<String>,
+    },
+    /// S3 and the CloudTrail API through the standard AWS configuration.
+    Live { path_style: bool, max_attempts: u32 },
+}
+
+/// What counts as a finding.
+#[derive(Debug, Clone)]
+pub struct Checks {
+    pub allow_gaps: bool,
+    pub grace: chrono::Duration,
+    pub check_unreferenced: bool,
+    pub max_log_bytes: u64,
+    pub inflater: Inflater,
+}
+
+/// Where the report goes and in which forms.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub format: Format,
+    pub verbose: bool,
+    pub quiet: bool,
+    /// `--output` with `{shard}` already replaced; None: stdout.
+    pub report: Option<String>,
+    pub html: Option<String>,
+    pub metrics: Option<String>,
+}
+
+/// What carries over between runs and machines.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub checkpoint: Option<String>,
+    pub shard: Option<Shard>,
+}
+
+/// How the run reaches AWS.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// Objects in flight (64 against S3, 2 per core offline, unless given).
+    pub concurrency: usize,
+    pub read_timeout: Duration,
+    pub profile: Option<String>,
+}
+
+impl Tuning {
+    /// How this run reaches reports and checkpoints on S3.
+    pub fn remote(&self) -> crate::report::output::Remote<'_> {
+        crate::report::output::Remote {
+            profile: self.profile.as_deref(),
+            read_timeout: Some(self.read_timeout),
+        }
+    }
+}
+
+impl ValidateRequest {
+    pub fn is_local(&self) -> bool {
+        matches!(self.source.place, Place::Local { .. })
+    }
+}

@@ -1,0 +1,236 @@
+//! Opening a request's sources: the local copy or S3, the public keys, the
+//! operator's lifecycle records, and (live) what CloudTrail says of the
+//! trail. The plan and the run only ever see the result.
+
+use crate::request::{Pick, Place, ValidateRequest};
+use crate::sources::aws::AwsOptions;
+use crate::sources::cloudtrail::{CloudTrail, TrailInfo};
+use crate::sources::keys::{FileKeys, KeySource};
+use crate::sources::lookup::LifecycleLookup;
+use crate::sources::store::local::LocalStore;
+use crate::sources::store::s3::S3Store;
+use crate::sources::store::ObjectStore;
+use crate::verify::lifecycle::LifecycleEvent;
+use crate::verify::proof::TrailStatus;
+use crate::verify::pubkeys::PublicKeySet;
+use aws_config::SdkConfig;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Why the sources could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The request names something that does not fit (a file that is not
+    /// a keys file, a missing bucket offline).
+    #[error("{0}")]
+    Usage(String),
+    /// AWS or the file system refused.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// What CloudTrail (live) or the user says of the trail beyond its objects.
+#[derive(Debug, Default, Clone)]
+pub struct TrailFacts {
+    /// GetTrailStatus; `covers_region` is set per chain from `multi_region`.
+    pub status: Option<TrailStatus>,
+    pub multi_region: Option<bool>,
+    /// Organizations ListAccounts (live, `--account-id all`, organization trails).
+    pub org_accounts: Option<Result<Vec<String>, String>>,
+    pub organization_trail: Option<bool>,
+    /// Said at the top of the report.
+    pub notes: Vec<String>,
+}
+
+/// The AWS side of a live run, kept for `acquire`'s evidence.
+#[derive(Clone)]
+pub struct Live {
+    pub cfg: SdkConfig,
+    pub cloudtrail: Arc<CloudTrail>,
+    pub trail: Option<TrailInfo>,
+}
+
+/// Everything a plan and a run read from.
+pub struct Sources {
+    pub store: Arc<dyn ObjectStore>,
+    pub keys: Arc<dyn KeySource>,
+    /// LookupEvents in live mode.
+    pub lookup: Option<Arc<dyn LifecycleLookup>>,
+    /// `--gap-events`: the operator's own statement of the trail's lifecycle.
+    pub known_events: Vec<LifecycleEvent>,
+    pub facts: TrailFacts,
+    /// The digests' bucket and the trail's prefix, as resolved.
+    pub bucket: String,
+    pub prefix: Option<String>,
+    pub live: Option<Live>,
+}
+
+/// Opens what the request names.
+pub async fn open(req: &ValidateRequest) -> Result<Sources, ConnectError> {
+    let mut sources = match &req.source.place {
+        Place::Local { dir, notes } => open_local(req, dir, notes)?,
+        Place::Live {
+            path_style,
+            max_attempts,
+        } => open_live(req, *path_style, *max_attempts).await?,
+    };
+    sources.known_events = load_gap_events(req)?;
+    Ok(sources)
+}
+
+fn open_local(
+    req: &ValidateRequest,
+    dir: &Path,
+    notes: &[String],
+) -> Result<Sources, ConnectError> {
+    let keys_file =
+        req.source.keys_file.as_deref().ok_or_else(|| {
+            ConnectError::Usage("--public-keys FILE is required with --local".into())
+        })?;
+    let store = LocalStore::new(dir).map_err(|e| {
+        ConnectError::Unavailable(format!("cannot use {} as a local copy: {e}", dir.display()))
+    })?;
+    let bucket = req.selection.bucket.clone().unwrap_or_default();
+    Ok(Sources {
+        store: Arc::new(store),
+        keys: Arc::new(load_keys_file(keys_file)?),
+        lookup: None,
+        known_events: Vec::new(),
+        facts: TrailFacts {
+            notes: notes.to_vec(),
+            ..TrailFacts::default()
+        },
+        bucket,
+        prefix: req.selection.prefix.clone(),
+        live: None,
+    })
+}
+
+/// Live mode: S3 and the CloudTrail API through the standard AWS
+/// configuration. With both --s3-bucket and --public-keys a run makes no
+/// CloudTrail call: auditors in a log-archive account often cannot
+/// describe the trail.
+async fn open_live(
+    req: &ValidateRequest,
+    path_style: bool,
+    max_attempts: u32,
+) -> Result<Sources, ConnectError> {
+    let home_or_single = req
+        .selection
+        .single()
+        .map_or(req.trail.region.clone(), |(_, r)| r.to_string());
+    let cfg = crate::sources::aws::load(&AwsOptions {
+        profile: req.tuning.profile.clone(),
+        region: Some(home_or_single),
+        read_timeout: Some(req.tuning.read_timeout),
+    })
+    .await;
+    let cloudtrail = Arc::new(CloudTrail::new(cfg.clone()));
+    let uses_cloudtrail = req.selection.bucket.is_none() || req.source.keys_file.is_none();
+    let info = describe(req, &cloudtrail, uses_cloudtrail).await?;
+    let mut facts = facts_from(req, info.as_ref());
+    if uses_cloudtrail {
+        // Without the trail's description (no permission), only the home
+        // region is known to be covered, and a recent digest delivery is
+        // what says validation is on.
+        let validation = info.as_ref().is_none_or(|i| i.log_file_validation_enabled);
+        facts.status = cloudtrail.trail_status(&req.trail, validation, true).await;
+    }
+    let (bucket, prefix) = match (&req.selection.bucket, &info) {
+        (Some(b), _) => (b.clone(), req.selection.prefix.clone()),
+        (None, Some(i)) => (
+            i.bucket.clone(),
+            req.selection.prefix.clone().or_else(|| i.prefix.clone()),
+        ),
+        (None, None) => return Err(ConnectError::Usage("--s3-bucket is required".into())),
+    };
+    let keys: Arc<dyn KeySource> = match &req.source.keys_file {
+        Some(p) => Arc::new(load_keys_file(p)?),
+        None => cloudtrail.clone(),
+    };
+    let path_style = path_style
+        || crate::sources::aws::s3_endpoint_override(&cfg)
+            .is_some_and(|e| crate::sources::aws::needs_path_style(&e));
+    if req.selection.accounts == Pick::All && facts.organization_trail != Some(false) {
+        facts.org_accounts = Some(crate::sources::organizations::active_accounts(&cfg).await);
+    }
+    Ok(Sources {
+        store: Arc::new(S3Store::new(cfg.clone(), path_style, max_attempts)),
+        keys,
+        lookup: uses_cloudtrail.then(|| cloudtrail.clone() as Arc<dyn LifecycleLookup>),
+        known_events: Vec::new(),
+        facts,
+        bucket,
+        prefix,
+        live: Some(Live {
+            cfg,
+            cloudtrail,
+            trail: info,
+        }),
+    })
+}
+
+/// DescribeTrails: required without --s3-bucket, best effort otherwise.
+async fn describe(
+    req: &ValidateRequest,
+    cloudtrail: &CloudTrail,
+    uses_cloudtrail: bool,
+) -> Result<Option<TrailInfo>, ConnectError> {
+    if req.selection.bucket.is_none() {
+        return cloudtrail
+            .describe_trail(&req.trail)
+            .await
+            .map(Some)
+            .map_err(|e| ConnectError::Unavailable(e.to_string()));
+    }
+    if uses_cloudtrail {
+        return Ok(cloudtrail.describe_trail(&req.trail).await.ok());
+    }
+    Ok(None)
+}
+
+fn facts_from(req: &ValidateRequest, info: Option<&TrailInfo>) -> TrailFacts {
+    let mut facts = TrailFacts::default();
+    if let Some(info) = info {
+        if !info.log_file_validation_enabled {
+            facts.notes.push(format!(
+                "Log file validation is disabled for trail {}: no new digests are being delivered",
+                req.trail.arn
+            ));
+        }
+        facts.organization_trail = Some(info.is_organization_trail);
+        facts.multi_region = Some(info.is_multi_region);
+    }
+    facts
+}
+
+/// Reads a keys file as written by `aws cloudtrail list-public-keys`.
+pub fn load_keys_file(path: &Path) -> Result<FileKeys, ConnectError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ConnectError::Unavailable(format!(
+            "cannot read public keys file {}: {e}",
+            path.display()
+        ))
+    })?;
+    PublicKeySet::from_json(&bytes).map(FileKeys).map_err(|e| {
+        ConnectError::Unavailable(format!(
+            "public keys file {} is not usable: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Lifecycle records from `--gap-events FILE`.
+fn load_gap_events(req: &ValidateRequest) -> Result<Vec<LifecycleEvent>, ConnectError> {
+    let Some(path) = &req.source.gap_events else {
+        return Ok(Vec::new());
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| ConnectError::Unavailable(format!("cannot read {}: {e}", path.display())))?;
+    crate::verify::lifecycle::from_lookup_events_json(&bytes, &req.trail).map_err(|e| {
+        ConnectError::Usage(format!(
+            "{} is not the output of `aws cloudtrail lookup-events`: {e}",
+            path.display()
+        ))
+    })
+}

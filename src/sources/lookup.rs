@@ -1,0 +1,18 @@
+//! Where lifecycle records come from in live mode: the trait the engine
+//! asks, so the engine needs no CloudTrail client to explain a gap.
+
+use crate::verify::arn::TrailArn;
+use crate::verify::lifecycle::LifecycleEvent;
+use crate::verify::time::Timestamp;
+use futures::future::BoxFuture;
+
+/// Lifecycle records from CloudTrail's LookupEvents (live mode), paced
+/// under its request limit by the implementation.
+pub trait LifecycleLookup: Send + Sync {
+    fn lifecycle_events<'a>(
+        &'a self,
+        trail: &'a TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
+}
