@@ -231,4 +231,34 @@ fn an_organization_in_one_run() {
             .all(|l| l["type"] != "log" || l["status"] != "valid"),
         "valid objects only with --verbose"
     );
+
+    // An estate's report that nobody received (its reader went away) is
+    // not a verdict: exit 2, as a failed write always was.
+    let keys = org.dir.path().join("public-keys.json");
+    let mut child = Command::new(BIN)
+        .args([
+            "validate",
+            "--local",
+            org.dir.path().to_str().unwrap(),
+            "--public-keys",
+            keys.to_str().unwrap(),
+            "--trail-arn",
+            ARN,
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-01T04:00:00Z",
+            "--s3-prefix",
+            "pfx",
+            "--account-id",
+            "all",
+            "--region",
+            "all",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
 }

@@ -34,13 +34,13 @@ impl ValidateArgs {
         let trail = TrailArn::parse(&self.trail_arn).map_err(usage)?;
         let window = self.window()?;
         let selection = self.selection(&trail)?;
+        if self.concurrency == Some(0) {
+            return Err(usage("--concurrency must be at least 1"));
+        }
         let state = self.state()?;
         let checks = self.checks()?;
         let output = self.outputs(state.shard)?;
         let (source, selection) = self.source(&trail, selection)?;
-        if self.concurrency == Some(0) {
-            return Err(usage("--concurrency must be at least 1"));
-        }
         let local = matches!(source.place, Place::Local { .. });
         let tuning = Tuning {
             concurrency: self

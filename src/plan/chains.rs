@@ -70,45 +70,9 @@ pub async fn plan_chains(
             .filter(|a| is_account(a))
             .collect(),
     };
-    // Per account: (region, has a digest folder, has a log folder); the
-    // accounts' folders are listed concurrently.
-    type Folders = Vec<(String, bool, bool)>;
+    // The accounts' folders are listed concurrently.
     let found: Vec<(String, Folders)> = futures::stream::iter(accounts.iter())
-        .map(|account| async move {
-            let root = AccountRoot::new(prefix, org, account);
-            let folder = |with_empty_region: String| {
-                with_empty_region
-                    .strip_suffix('/')
-                    .map(str::to_string)
-                    .unwrap_or(with_empty_region)
-            };
-            let digest_base = folder(root.digest_region_prefix(""));
-            let log_base = folder(root.log_region_prefix(""));
-            let (digest_regions, log_regions) = futures::try_join!(
-                child_folders(store, bucket, &digest_base),
-                child_folders(store, bucket, &log_base)
-            )?;
-            let mut names: Vec<String> = match regions {
-                Pick::List(v) => v.clone(),
-                Pick::All => digest_regions
-                    .iter()
-                    .chain(&log_regions)
-                    .filter(|r| is_region(r))
-                    .cloned()
-                    .collect(),
-            };
-            names.sort();
-            names.dedup();
-            let per_region: Folders = names
-                .into_iter()
-                .map(|r| {
-                    let d = digest_regions.contains(&r);
-                    let l = log_regions.contains(&r);
-                    (r, d, l)
-                })
-                .collect();
-            Ok::<_, StoreError>((account.clone(), per_region))
-        })
+        .map(|account| account_regions(store, bucket, prefix, org, account.as_str(), regions))
         .buffered(16)
         .try_collect()
         .await?;
@@ -119,32 +83,87 @@ pub async fn plan_chains(
         .collect();
     all_regions.sort();
     all_regions.dedup();
-    let mut out = Vec::new();
-    for (account, per_region) in found {
-        let mut rows = per_region.clone();
-        if *regions == Pick::All {
-            for r in &all_regions {
-                if !rows.iter().any(|(x, _, _)| x == r) {
-                    rows.push((r.clone(), false, false));
-                }
+    Ok(found
+        .into_iter()
+        .flat_map(|(account, per_region)| chains_of(account, per_region, regions, &all_regions))
+        .collect())
+}
+
+/// Per region of one account: (region, has a digest folder, has a log folder).
+type Folders = Vec<(String, bool, bool)>;
+
+/// The delivering regions one account's folders show, for the picked regions.
+async fn account_regions(
+    store: &dyn ObjectStore,
+    bucket: &str,
+    prefix: Option<&str>,
+    org: Option<&str>,
+    account: &str,
+    regions: &Pick,
+) -> Result<(String, Folders), StoreError> {
+    let root = AccountRoot::new(prefix, org, account);
+    let folder = |with_empty_region: String| {
+        with_empty_region
+            .strip_suffix('/')
+            .map(str::to_string)
+            .unwrap_or(with_empty_region)
+    };
+    let digest_base = folder(root.digest_region_prefix(""));
+    let log_base = folder(root.log_region_prefix(""));
+    let (digest_regions, log_regions) = futures::try_join!(
+        child_folders(store, bucket, &digest_base),
+        child_folders(store, bucket, &log_base)
+    )?;
+    let mut names: Vec<String> = match regions {
+        Pick::List(v) => v.clone(),
+        Pick::All => digest_regions
+            .iter()
+            .chain(&log_regions)
+            .filter(|r| is_region(r))
+            .cloned()
+            .collect(),
+    };
+    names.sort();
+    names.dedup();
+    let per_region: Folders = names
+        .into_iter()
+        .map(|r| {
+            let d = digest_regions.contains(&r);
+            let l = log_regions.contains(&r);
+            (r, d, l)
+        })
+        .collect();
+    Ok((account.to_string(), per_region))
+}
+
+/// One account's chains: with `all` regions, every region any account
+/// delivers to, found or not.
+fn chains_of(
+    account: String,
+    mut rows: Folders,
+    regions: &Pick,
+    all_regions: &[String],
+) -> Vec<ChainPlan> {
+    if *regions == Pick::All {
+        for r in all_regions {
+            if !rows.iter().any(|(x, _, _)| x == r) {
+                rows.push((r.clone(), false, false));
             }
         }
-        rows.sort();
-        for (region, d, l) in rows {
-            let expected_because = (!d && !l).then(|| match regions {
+    }
+    rows.sort();
+    rows.into_iter()
+        .map(|(region, d, l)| ChainPlan {
+            account: account.clone(),
+            region,
+            has_digest_folder: d,
+            has_log_folder: l,
+            expected_because: (!d && !l).then(|| match regions {
                 Pick::All => "other accounts of the trail deliver to this region".to_string(),
                 Pick::List(_) => "selected".to_string(),
-            });
-            out.push(ChainPlan {
-                account: account.clone(),
-                region,
-                has_digest_folder: d,
-                has_log_folder: l,
-                expected_because,
-            });
-        }
-    }
-    Ok(out)
+            }),
+        })
+        .collect()
 }
 
 /// Adds a chain, per region already planned, for every account the

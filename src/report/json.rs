@@ -146,47 +146,8 @@ pub fn render(report: &Report) -> String {
 pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
     ChainOut {
         found: report.found.map(|(a, b)| span(a, b)),
-        digests: report
-            .digests
-            .iter()
-            .map(|d| {
-                let (problem, message, detail) = parts(&d.finding);
-                DigestOut {
-                    bucket: &d.bucket,
-                    key: &d.key,
-                    status: d.status,
-                    problem,
-                    message,
-                    detail,
-                    backfill: d.backfill,
-                    start: d.start.map(display),
-                    end: d.end.map(display),
-                    discovered: d.discovered,
-                    previous: d
-                        .previous
-                        .as_ref()
-                        .map(|(b, k)| ObjectRef { bucket: b, key: k }),
-                }
-            })
-            .collect(),
-        logs: report
-            .logs
-            .iter()
-            .map(|l| {
-                let (problem, message, detail) = parts(&l.finding);
-                LogOut {
-                    bucket: &l.bucket,
-                    key: &l.key,
-                    status: l.status,
-                    problem,
-                    message,
-                    detail,
-                    digest: l.digest_key.as_deref(),
-                    oldest_event_time: l.oldest_event.map(display),
-                    newest_event_time: l.newest_event.map(display),
-                }
-            })
-            .collect(),
+        digests: report.digests.iter().map(digest_out).collect(),
+        logs: report.logs.iter().map(log_out).collect(),
         gaps: report
             .gaps
             .iter()
@@ -231,6 +192,41 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
             allow_gaps: report.allow_gaps,
             exit_code: report.exit_code(),
         },
+    }
+}
+
+fn digest_out(d: &crate::report::model::DigestVerdict) -> DigestOut<'_> {
+    let (problem, message, detail) = parts(&d.finding);
+    DigestOut {
+        bucket: &d.bucket,
+        key: &d.key,
+        status: d.status,
+        problem,
+        message,
+        detail,
+        backfill: d.backfill,
+        start: d.start.map(display),
+        end: d.end.map(display),
+        discovered: d.discovered,
+        previous: d
+            .previous
+            .as_ref()
+            .map(|(b, k)| ObjectRef { bucket: b, key: k }),
+    }
+}
+
+fn log_out(l: &crate::report::model::LogVerdict) -> LogOut<'_> {
+    let (problem, message, detail) = parts(&l.finding);
+    LogOut {
+        bucket: &l.bucket,
+        key: &l.key,
+        status: l.status,
+        problem,
+        message,
+        detail,
+        digest: l.digest_key.as_deref(),
+        oldest_event_time: l.oldest_event.map(display),
+        newest_event_time: l.newest_event.map(display),
     }
 }
 

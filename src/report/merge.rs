@@ -166,6 +166,85 @@ fn finding(
     })
 }
 
+impl From<DigestIn> for DigestVerdict {
+    fn from(d: DigestIn) -> Self {
+        DigestVerdict {
+            bucket: d.bucket,
+            key: d.key,
+            backfill: d.backfill,
+            status: d.status,
+            finding: finding(d.problem, d.message, d.detail),
+            start: d.start.as_deref().and_then(time),
+            end: d.end.as_deref().and_then(time),
+            discovered: d.discovered,
+            previous: d.previous.map(|p| (p.bucket, p.key)),
+        }
+    }
+}
+
+impl From<LogIn> for LogVerdict {
+    fn from(l: LogIn) -> Self {
+        LogVerdict {
+            bucket: l.bucket,
+            key: l.key,
+            status: l.status,
+            finding: finding(l.problem, l.message, l.detail),
+            digest_key: l.digest,
+            oldest_event: l.oldest_event_time.as_deref().and_then(time),
+            newest_event: l.newest_event_time.as_deref().and_then(time),
+        }
+    }
+}
+
+impl From<ObjectIn> for ObjectVerdict {
+    fn from(o: ObjectIn) -> Self {
+        ObjectVerdict {
+            bucket: o.bucket,
+            key: o.key,
+            finding: Finding {
+                problem: o.problem,
+                reason: o.message,
+                detail: o.detail,
+            },
+        }
+    }
+}
+
+impl GapIn {
+    fn gap(self) -> Option<Gap> {
+        Some(Gap {
+            start: time(&self.start)?,
+            end: time(&self.end)?,
+            backfill: self.backfill,
+            cause: self.cause,
+            kind: self.kind,
+            explained: self.explained,
+            evidence: self.evidence,
+        })
+    }
+}
+
+impl UntrustedIn {
+    /// Only the reasons this version knows: a report cannot add new ones.
+    fn span(self) -> Option<Untrusted> {
+        let reasons = self
+            .reasons
+            .iter()
+            .filter_map(|r| {
+                UNTRUSTED_REASONS
+                    .iter()
+                    .find(|k| **k == r.as_str())
+                    .copied()
+            })
+            .collect();
+        Some(Untrusted {
+            start: time(&self.start)?,
+            end: time(&self.end)?,
+            reasons,
+        })
+    }
+}
+
 fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> ChainReport {
     let slice = c
         .slice
@@ -177,83 +256,16 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         requested_start: rs,
         requested_end: re,
         found: None,
-        digests: c
-            .digests
-            .into_iter()
-            .map(|d| DigestVerdict {
-                bucket: d.bucket,
-                key: d.key,
-                backfill: d.backfill,
-                status: d.status,
-                finding: finding(d.problem, d.message, d.detail),
-                start: d.start.as_deref().and_then(time),
-                end: d.end.as_deref().and_then(time),
-                discovered: d.discovered,
-                previous: d.previous.map(|p| (p.bucket, p.key)),
-            })
-            .collect(),
-        logs: c
-            .logs
-            .into_iter()
-            .map(|l| LogVerdict {
-                bucket: l.bucket,
-                key: l.key,
-                status: l.status,
-                finding: finding(l.problem, l.message, l.detail),
-                digest_key: l.digest,
-                oldest_event: l.oldest_event_time.as_deref().and_then(time),
-                newest_event: l.newest_event_time.as_deref().and_then(time),
-            })
-            .collect(),
-        gaps: c
-            .gaps
-            .into_iter()
-            .filter_map(|g| {
-                Some(Gap {
-                    start: time(&g.start)?,
-                    end: time(&g.end)?,
-                    backfill: g.backfill,
-                    cause: g.cause,
-                    kind: g.kind,
-                    explained: g.explained,
-                    evidence: g.evidence,
-                })
-            })
-            .collect(),
+        digests: c.digests.into_iter().map(DigestVerdict::from).collect(),
+        logs: c.logs.into_iter().map(LogVerdict::from).collect(),
+        gaps: c.gaps.into_iter().filter_map(GapIn::gap).collect(),
         entries: Vec::new(),
         notes: c.notes,
-        unexpected: c
-            .unexpected
-            .into_iter()
-            .map(|o| ObjectVerdict {
-                bucket: o.bucket,
-                key: o.key,
-                finding: Finding {
-                    problem: o.problem,
-                    reason: o.message,
-                    detail: o.detail,
-                },
-            })
-            .collect(),
+        unexpected: c.unexpected.into_iter().map(ObjectVerdict::from).collect(),
         untrusted: c
             .untrusted
             .into_iter()
-            .filter_map(|u| {
-                Some(Untrusted {
-                    start: time(&u.start)?,
-                    end: time(&u.end)?,
-                    reasons: u
-                        .reasons
-                        .iter()
-                        .filter_map(|r| {
-                            UNTRUSTED_REASONS
-                                .iter()
-                                .find(|k| **k == r.as_str())
-                                .copied()
-                        })
-                        .collect(),
-                })
-            })
+            .filter_map(UntrustedIn::span)
             .collect(),
         unproven: c.unproven,
         allow_gaps: c.summary.allow_gaps,
@@ -318,15 +330,45 @@ pub fn merge(
     let Some((name0, first)) = reports.first() else {
         return Err(MergeError::Empty);
     };
-    let Some(s0) = first.shard.clone() else {
-        return Err(MergeError::NotAShard(name0.clone()));
-    };
+    let s0 = check_first(name0, first, expect)?;
     let (trail, start, end) = (
         first.trail_arn.clone(),
         first.requested_start,
         first.requested_end,
     );
-    if expect.trail_arn.as_ref().is_some_and(|t| *t != trail) {
+    let mut seen = vec![false; s0.count];
+    for (name, r) in &reports {
+        let index = check_shard(name, r, first, &s0)?;
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(MergeError::Duplicate(index, s0.count));
+        }
+    }
+    if let Some(k) = seen.iter().position(|x| !x) {
+        return Err(MergeError::Missing(k, s0.count));
+    }
+    let (chains, notes) = combine(reports, start, end);
+    Ok(EstateReport {
+        trail_arn: trail,
+        requested_start: start,
+        requested_end: end,
+        chains,
+        notes,
+        shard: None,
+    })
+}
+
+/// The first report sets what every other must match: it must be what
+/// the operator asked for, and its own plan must be consistent.
+fn check_first(
+    name0: &str,
+    first: &EstateReport,
+    expect: &Expect,
+) -> Result<ShardInfo, MergeError> {
+    let Some(s0) = first.shard.clone() else {
+        return Err(MergeError::NotAShard(name0.to_string()));
+    };
+    let (trail, start, end) = (&first.trail_arn, first.requested_start, first.requested_end);
+    if expect.trail_arn.as_ref().is_some_and(|t| t != trail) {
         return Err(MergeError::NotRequested("another trail", "trail-arn"));
     }
     if expect.start.is_some_and(|t| t != start) {
@@ -335,50 +377,55 @@ pub fn merge(
     if expect.end.is_some_and(|t| t != end) {
         return Err(MergeError::NotRequested("another window", "end-time"));
     }
+    let inconsistent = |why: &str| MergeError::Inconsistent(name0.to_string(), why.to_string());
     if s0.count == 0 || s0.count > 100_000 {
-        return Err(MergeError::Inconsistent(
-            name0.clone(),
-            "shard count out of range".into(),
-        ));
+        return Err(inconsistent("shard count out of range"));
     }
-    let recomputed = crate::plan::shard::fingerprint(&trail, start, end, &s0.selection, &s0.units);
+    let recomputed = crate::plan::shard::fingerprint(trail, start, end, &s0.selection, &s0.units);
     if recomputed != s0.fingerprint {
-        return Err(MergeError::Inconsistent(
-            name0.clone(),
-            "its fingerprint does not match its plan".into(),
-        ));
+        return Err(inconsistent("its fingerprint does not match its plan"));
     }
-    tiles(&s0.units, start, end).map_err(|e| MergeError::Inconsistent(name0.clone(), e))?;
-    let mut seen = vec![false; s0.count];
-    for (name, r) in &reports {
-        let s = r
-            .shard
-            .as_ref()
-            .ok_or_else(|| MergeError::NotAShard(name.clone()))?;
-        let mismatch = |what| Err(MergeError::Mismatch(name.clone(), what));
-        if r.trail_arn != trail {
-            return mismatch("another trail");
-        }
-        if (r.requested_start, r.requested_end) != (start, end) {
-            return mismatch("another window");
-        }
-        if s.count != s0.count {
-            return mismatch("another shard count");
-        }
-        if s.fingerprint != s0.fingerprint || s.selection != s0.selection || s.units != s0.units {
-            return mismatch("another selection, options or plan");
-        }
-        if s.index >= s.count {
-            return mismatch("a shard index out of range");
-        }
-        if std::mem::replace(&mut seen[s.index], true) {
-            return Err(MergeError::Duplicate(s.index, s.count));
-        }
-        holds_its_units(r, s).map_err(|e| MergeError::Inconsistent(name.clone(), e))?;
+    tiles(&s0.units, start, end).map_err(|e| inconsistent(&e))?;
+    Ok(s0)
+}
+
+/// One report against the first: same run, its own units. Returns its index.
+fn check_shard(
+    name: &str,
+    r: &EstateReport,
+    first: &EstateReport,
+    s0: &ShardInfo,
+) -> Result<usize, MergeError> {
+    let s = r
+        .shard
+        .as_ref()
+        .ok_or_else(|| MergeError::NotAShard(name.to_string()))?;
+    let mismatch = |what| Err(MergeError::Mismatch(name.to_string(), what));
+    if r.trail_arn != first.trail_arn {
+        return mismatch("another trail");
     }
-    if let Some(k) = seen.iter().position(|x| !x) {
-        return Err(MergeError::Missing(k, s0.count));
+    if (r.requested_start, r.requested_end) != (first.requested_start, first.requested_end) {
+        return mismatch("another window");
     }
+    if s.count != s0.count {
+        return mismatch("another shard count");
+    }
+    if s.fingerprint != s0.fingerprint || s.selection != s0.selection || s.units != s0.units {
+        return mismatch("another selection, options or plan");
+    }
+    if s.index >= s.count {
+        return mismatch("a shard index out of range");
+    }
+    holds_its_units(r, s).map_err(|e| MergeError::Inconsistent(name.to_string(), e))?;
+    Ok(s.index)
+}
+
+/// Every chain's slices joined, and the run's notes once each.
+fn combine(
+    reports: Vec<(String, EstateReport)>,
+    start: Timestamp,
+    end: Timestamp,
+) -> (Vec<ChainReport>, Vec<String>) {
     let mut notes: Vec<String> = Vec::new();
     let mut by_chain: BTreeMap<(String, String), Vec<ChainReport>> = BTreeMap::new();
     for (_, r) in reports {
@@ -401,14 +448,7 @@ pub fn merge(
             join_slices(slices, start, end)
         })
         .collect();
-    Ok(EstateReport {
-        trail_arn: trail,
-        requested_start: start,
-        requested_end: end,
-        chains,
-        notes,
-        shard: None,
-    })
+    (chains, notes)
 }
 
 /// Each chain's units are either one whole-window unit or slices that
@@ -537,7 +577,24 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
             }
         }
     }
-    // Newest first, as the engine lists them.
+    join_gaps(r, &slices);
+    r.unproven.extend(
+        slices
+            .iter()
+            .flat_map(|s| s.report.unproven.iter().cloned()),
+    );
+    r.unproven.sort();
+    r.unproven.dedup();
+    r.untrusted = crate::report::model::merge_untrusted(std::mem::take(&mut r.untrusted));
+    r.found = crate::report::model::found_range(&r.digests, start, end);
+    rebuild_entries(r);
+    out
+}
+
+/// Gaps once each, newest first as the engine lists them. A slice sees a
+/// chain start after its own start as a gap from there; the slice before
+/// saw the whole gap.
+fn join_gaps(r: &mut Report, slices: &[ChainReport]) {
     for (i, s) in slices.iter().enumerate().rev() {
         let before: HashSet<Timestamp> = match i.checked_sub(1) {
             Some(p) => slices[p]
@@ -550,8 +607,6 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
             None => HashSet::new(),
         };
         for g in &s.report.gaps {
-            // A slice sees a chain start after its own start as a gap from
-            // there; the slice before saw the whole gap.
             if g.kind == GapKind::BeforeFirstDigest && !g.backfill && before.contains(&g.end) {
                 continue;
             }
@@ -560,17 +615,6 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
             }
         }
     }
-    r.unproven.extend(
-        slices
-            .iter()
-            .flat_map(|s| s.report.unproven.iter().cloned()),
-    );
-    r.unproven.sort();
-    r.unproven.dedup();
-    r.untrusted = crate::report::model::merge_untrusted(std::mem::take(&mut r.untrusted));
-    r.found = crate::report::model::found_range(&r.digests, start, end);
-    rebuild_entries(r);
-    out
 }
 
 /// How bad a verdict is: invalid, unverified, unverified without a digest

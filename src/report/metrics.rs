@@ -27,28 +27,29 @@ fn chain_labels(c: &ChainSummary) -> String {
     )
 }
 
-/// The metrics of a run over `chains`.
-pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) -> String {
-    let mut out = String::new();
-    family(
-        &mut out,
-        "trailproof_newest_verified_digest_end_seconds",
-        "End time (Unix seconds) of the newest verified digest of the chain.",
-    );
-    for c in chains {
-        // 0 when nothing verified: a staleness alert then fires too.
-        let end = c.newest.as_ref().map_or(0, |n| n.end.timestamp());
-        let _ = writeln!(
-            out,
-            "trailproof_newest_verified_digest_end_seconds{{{}}} {end}",
-            chain_labels(c)
-        );
+/// One gauge family: its help, its type and its samples (labels, value).
+fn gauge(out: &mut String, name: &str, help: &str, samples: Vec<(String, String)>) {
+    family(out, name, help);
+    for (labels, value) in samples {
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {value}");
+        } else {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
     }
-    family(
-        &mut out,
-        "trailproof_objects",
-        "Digest and log files of the chain by verdict.",
-    );
+}
+
+/// One sample per chain.
+fn per_chain(
+    chains: &[ChainSummary],
+    value: impl Fn(&ChainSummary) -> String,
+) -> Vec<(String, String)> {
+    chains.iter().map(|c| (chain_labels(c), value(c))).collect()
+}
+
+/// Digest and log files of every chain by kind and verdict.
+fn objects(chains: &[ChainSummary]) -> Vec<(String, String)> {
+    let mut samples = Vec::new();
     for c in chains {
         let kinds: [(&str, &Counts); 3] = [
             ("digest", &c.counts.digests),
@@ -61,81 +62,85 @@ pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) ->
                 ("invalid", n.invalid),
                 ("unverified", n.unverified),
             ] {
-                let _ = writeln!(
-                    out,
-                    "trailproof_objects{{{},kind=\"{kind}\",status=\"{status}\"}} {v}",
-                    chain_labels(c)
-                );
+                let labels = format!("{},kind=\"{kind}\",status=\"{status}\"", chain_labels(c));
+                samples.push((labels, v.to_string()));
             }
         }
-        let _ = writeln!(
-            out,
-            "trailproof_objects{{{},kind=\"unexpected\",status=\"invalid\"}} {}",
-            chain_labels(c),
-            c.counts.unexpected_objects
-        );
+        let labels = format!("{},kind=\"unexpected\",status=\"invalid\"", chain_labels(c));
+        samples.push((labels, c.counts.unexpected_objects.to_string()));
     }
-    family(
-        &mut out,
-        "trailproof_gaps",
-        "Gaps in the chain's digests, explained by CloudTrail's records or not.",
-    );
+    samples
+}
+
+fn gaps(chains: &[ChainSummary]) -> Vec<(String, String)> {
+    let mut samples = Vec::new();
     for c in chains {
         for (explained, v) in [("true", c.gaps_explained), ("false", c.gaps_unexplained)] {
-            let _ = writeln!(
-                out,
-                "trailproof_gaps{{{},explained=\"{explained}\"}} {v}",
-                chain_labels(c)
-            );
+            let labels = format!("{},explained=\"{explained}\"", chain_labels(c));
+            samples.push((labels, v.to_string()));
         }
     }
-    family(
+    samples
+}
+
+/// The metrics of a run over `chains`.
+pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) -> String {
+    let mut out = String::new();
+    gauge(
         &mut out,
+        "trailproof_newest_verified_digest_end_seconds",
+        "End time (Unix seconds) of the newest verified digest of the chain.",
+        // 0 when nothing verified: a staleness alert then fires too.
+        per_chain(chains, |c| {
+            c.newest
+                .as_ref()
+                .map_or(0, |n| n.end.timestamp())
+                .to_string()
+        }),
+    );
+    let o = &mut out;
+    gauge(
+        o,
+        "trailproof_objects",
+        "Digest and log files of the chain by verdict.",
+        objects(chains),
+    );
+    gauge(
+        o,
+        "trailproof_gaps",
+        "Gaps in the chain's digests, explained by CloudTrail's records or not.",
+        gaps(chains),
+    );
+    gauge(
+        o,
         "trailproof_untrusted_seconds",
         "Seconds of the window whose events cannot be trusted.",
+        per_chain(chains, |c| c.untrusted_seconds.to_string()),
     );
-    for c in chains {
-        let _ = writeln!(
-            out,
-            "trailproof_untrusted_seconds{{{}}} {}",
-            chain_labels(c),
-            c.untrusted_seconds
-        );
-    }
-    family(
-        &mut out,
+    gauge(
+        o,
         "trailproof_chain_exit_status",
         "0 proven, 1 tampered, 3 coverage not proven.",
+        per_chain(chains, |c| c.exit_code.to_string()),
     );
-    for c in chains {
-        let _ = writeln!(
-            out,
-            "trailproof_chain_exit_status{{{}}} {}",
-            chain_labels(c),
-            c.exit_code
-        );
-    }
-    family(
-        &mut out,
+    let run = |v: String| vec![(String::new(), v)];
+    gauge(
+        o,
         "trailproof_run_duration_seconds",
         "Wall time of the run.",
+        run(format!("{duration_seconds:.3}")),
     );
-    let _ = writeln!(out, "trailproof_run_duration_seconds {duration_seconds:.3}");
-    family(
-        &mut out,
+    gauge(
+        o,
         "trailproof_exit_status",
         "The run's exit status: 0 proven, 1 tampered, 3 coverage not proven.",
+        run(exit_code.to_string()),
     );
-    let _ = writeln!(out, "trailproof_exit_status {exit_code}");
-    family(
-        &mut out,
+    gauge(
+        o,
         "trailproof_last_run_timestamp_seconds",
         "When the run finished (Unix seconds).",
-    );
-    let _ = writeln!(
-        out,
-        "trailproof_last_run_timestamp_seconds {}",
-        chrono::Utc::now().timestamp()
+        run(chrono::Utc::now().timestamp().to_string()),
     );
     out
 }

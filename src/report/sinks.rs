@@ -89,10 +89,13 @@ impl<'a> ReportSink<'a> {
                 self.write(|out| render_estate(estate, format, verbose, out))
             }
         };
+        let single = matches!(outcome.verdicts, Verdicts::Chain { .. });
         match written {
             Ok(()) => {}
-            // A closed pipe (`| head`) is not an error worth a message.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            // A closed pipe (`| head`) after one chain's lines is not worth a
+            // message, as with the AWS CLI; an estate's report that nobody
+            // received must not let the run pass (nor advance a checkpoint).
+            Err(e) if single && e.kind() == std::io::ErrorKind::BrokenPipe => {}
             Err(e) => return Err(SinkError::Write(e)),
         }
         if let Some(target) = &self.outputs.report {

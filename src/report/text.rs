@@ -88,68 +88,7 @@ pub fn render(
         lines.error(note)?;
     }
     for entry in &report.entries {
-        match *entry {
-            Entry::Digest(i) => {
-                let d = &report.digests[i];
-                let kind = if d.backfill {
-                    "(backfill) Digest file"
-                } else {
-                    "Digest file"
-                };
-                lines.object(
-                    kind,
-                    &d.bucket,
-                    &d.key,
-                    d.status,
-                    d.finding.as_ref(),
-                    verbose,
-                )?;
-            }
-            Entry::Log(i) => {
-                let l = &report.logs[i];
-                lines.object(
-                    "Log file",
-                    &l.bucket,
-                    &l.key,
-                    l.status,
-                    l.finding.as_ref(),
-                    verbose,
-                )?;
-            }
-            Entry::Gap(i) => {
-                let g = &report.gaps[i];
-                let prefix = if g.backfill { "(backfill) " } else { "" };
-                let line = match g.kind {
-                    GapKind::ChainRestart => format!(
-                        "{prefix}No log files were delivered by CloudTrail between {} and {}",
-                        display(g.start),
-                        display(g.end)
-                    ),
-                    GapKind::NoLaterDigest => format!(
-                        "{prefix}No digest files found between {} and {} (deleted, or logging was stopped)",
-                        display(g.start),
-                        display(g.end)
-                    ),
-                    GapKind::BeforeFirstDigest => format!(
-                        "{prefix}No digest files found between {} and {} (the chain starts there)",
-                        display(g.start),
-                        display(g.end)
-                    ),
-                };
-                lines.error(&line)?;
-            }
-            Entry::Unexpected(i) => {
-                let o = &report.unexpected[i];
-                lines.object(
-                    "Object",
-                    &o.bucket,
-                    &o.key,
-                    Status::Invalid,
-                    Some(&o.finding),
-                    verbose,
-                )?;
-            }
-        }
+        lines.entry(report, *entry, verbose)?;
     }
     // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
     if report.exit_code() == crate::report::model::exit::UNPROVEN {
@@ -169,6 +108,63 @@ pub fn render(
     if !last_double {
         writeln!(out)?;
     }
+    summary(report, out)
+}
+
+impl Lines<'_> {
+    /// One line of the report, in the AWS CLI's order.
+    fn entry(&mut self, report: &Report, entry: Entry, verbose: bool) -> io::Result<()> {
+        match entry {
+            Entry::Digest(i) => {
+                let d = &report.digests[i];
+                let kind = if d.backfill {
+                    "(backfill) Digest file"
+                } else {
+                    "Digest file"
+                };
+                let finding = d.finding.as_ref();
+                self.object(kind, &d.bucket, &d.key, d.status, finding, verbose)
+            }
+            Entry::Log(i) => {
+                let l = &report.logs[i];
+                let finding = l.finding.as_ref();
+                self.object("Log file", &l.bucket, &l.key, l.status, finding, verbose)
+            }
+            Entry::Gap(i) => self.error(&gap_line(&report.gaps[i])),
+            Entry::Unexpected(i) => {
+                let o = &report.unexpected[i];
+                let finding = Some(&o.finding);
+                self.object(
+                    "Object",
+                    &o.bucket,
+                    &o.key,
+                    Status::Invalid,
+                    finding,
+                    verbose,
+                )
+            }
+        }
+    }
+}
+
+fn gap_line(g: &crate::report::model::Gap) -> String {
+    let prefix = if g.backfill { "(backfill) " } else { "" };
+    let (start, end) = (display(g.start), display(g.end));
+    match g.kind {
+        GapKind::ChainRestart => format!(
+            "{prefix}No log files were delivered by CloudTrail between {start} and {end}"
+        ),
+        GapKind::NoLaterDigest => format!(
+            "{prefix}No digest files found between {start} and {end} (deleted, or logging was stopped)"
+        ),
+        GapKind::BeforeFirstDigest => format!(
+            "{prefix}No digest files found between {start} and {end} (the chain starts there)"
+        ),
+    }
+}
+
+/// The AWS CLI's closing lines: what was asked, what was found, the counts.
+fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "Results requested for {} to {}",

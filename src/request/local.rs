@@ -35,6 +35,13 @@ pub struct LocalCopy {
     pub notes: Vec<String>,
 }
 
+fn not_a_copy(dir: &Path, why: impl std::fmt::Display) -> RequestError {
+    RequestError::Unreadable(format!(
+        "cannot use {} as a local copy: {why}",
+        dir.display()
+    ))
+}
+
 fn usage(s: impl Into<String>) -> RequestError {
     RequestError::Usage(s.into())
 }
@@ -46,11 +53,10 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
     let Some(keys_file) = given.keys_file else {
         return Err(usage("--public-keys FILE is required with --local"));
     };
-    if !dir.is_dir() {
-        return Err(RequestError::Unreadable(format!(
-            "cannot use {} as a local copy: not a directory",
-            dir.display()
-        )));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(not_a_copy(dir, "not a directory")),
+        Err(e) => return Err(not_a_copy(dir, e)),
     }
     let bucket_named = given.bucket.as_ref().is_some_and(|b| dir.join(b).is_dir());
     if !bucket_named && dir.join("AWSLogs").is_dir() {

@@ -70,88 +70,61 @@ pub struct DigestInput<'a> {
 /// required fields, location, key, signature) with stricter additions:
 /// trailing gzip data, signature algorithm, key validity window.
 pub fn check_digest(input: &DigestInput<'_>, keys: &PublicKeySet) -> DigestCheck {
-    let inflated = match inflate_to_vec(input.compressed, MAX_DIGEST_INFLATED) {
-        Ok(b) => b,
-        Err(GzipError::TrailingData) => {
-            return DigestCheck::fail(
-                Problem::TrailingData,
-                reason::TRAILING_DATA,
-                "the digest object has bytes after its gzip member".into(),
-                None,
-            )
-        }
-        Err(e) => {
-            return DigestCheck::fail(Problem::Format, reason::INVALID_FORMAT, e.to_string(), None)
-        }
-    };
+    match check(input, keys) {
+        Ok(v) => DigestCheck::Verified(Box::new(v)),
+        Err(failed) => failed,
+    }
+}
+
+/// The checks in the AWS CLI's order: a failure is the first that applies.
+fn check(input: &DigestInput<'_>, keys: &PublicKeySet) -> Result<VerifiedDigest, DigestCheck> {
+    let inflated = inflate(input)?;
     let parsed = Digest::parse(&inflated);
-    let Some(signature_hex) = input.metadata.get("signature") else {
-        return DigestCheck::fail(
-            Problem::Signature,
-            reason::SIGNATURE_FAILED,
-            "the object has no signature metadata (x-amz-meta-signature)".into(),
-            parsed.ok(),
-        );
-    };
-    let Some(algorithm) = input.metadata.get("signature-algorithm") else {
-        return DigestCheck::fail(
-            Problem::Signature,
-            reason::SIGNATURE_FAILED,
-            "the object has no signature-algorithm metadata".into(),
-            parsed.ok(),
-        );
+    let (signature_hex, algorithm) = match signature_metadata(input) {
+        Ok(m) => m,
+        Err(detail) => return Err(fail_sig(detail, parsed.ok())),
     };
     if input.backfill && !input.metadata.contains_key("backfill-generation-timestamp") {
-        return DigestCheck::fail(
+        return Err(DigestCheck::fail(
             Problem::Format,
             reason::INVALID_FORMAT,
             "backfill digest without backfill-generation-timestamp metadata".into(),
             parsed.ok(),
-        );
+        ));
     }
-    let digest = match parsed {
-        Ok(d) => d,
-        Err(e) => {
-            return DigestCheck::fail(Problem::Format, reason::INVALID_FORMAT, e.to_string(), None)
-        }
-    };
+    let digest = parsed.map_err(|e| {
+        DigestCheck::fail(Problem::Format, reason::INVALID_FORMAT, e.to_string(), None)
+    })?;
     if digest.bucket != input.bucket || digest.key != input.key {
         let detail = format!(
             "it says it belongs at s3://{}/{}",
             digest.bucket, digest.key
         );
-        return DigestCheck::fail(Problem::Moved, reason::MOVED, detail, Some(digest));
+        return Err(DigestCheck::fail(
+            Problem::Moved,
+            reason::MOVED,
+            detail,
+            Some(digest),
+        ));
     }
     let Some(key) = keys.get(&digest.fingerprint) else {
         let reason = format!(
             "public key not found in region {} for fingerprint {}",
             input.key_region, digest.fingerprint
         );
-        return DigestCheck::Failed {
+        return Err(DigestCheck::Failed {
             finding: Finding::new(Problem::PublicKey, reason),
             unknown_fingerprint: Some(digest.fingerprint.clone()),
             parsed: Some(Box::new(digest)),
-        };
+        });
     };
     if !algorithm.eq_ignore_ascii_case("SHA256withRSA") {
         let detail = format!("unsupported signature algorithm {algorithm:?}");
-        return DigestCheck::fail(
-            Problem::Signature,
-            reason::SIGNATURE_FAILED,
-            detail,
-            Some(digest),
-        );
+        return Err(fail_sig(detail, Some(digest)));
     }
-    let signature = match hex::decode(signature_hex.trim()) {
-        Ok(s) => s,
-        Err(_) => {
-            return DigestCheck::fail(
-                Problem::Signature,
-                reason::SIGNATURE_FAILED,
-                "the signature metadata is not hexadecimal".into(),
-                Some(digest),
-            )
-        }
+    let Ok(signature) = hex::decode(signature_hex.trim()) else {
+        let detail = "the signature metadata is not hexadecimal".to_string();
+        return Err(fail_sig(detail, Some(digest)));
     };
     let sha = sha256_hex(&inflated);
     let message = string_to_sign(
@@ -162,16 +135,52 @@ pub fn check_digest(input: &DigestInput<'_>, keys: &PublicKeySet) -> DigestCheck
         digest.previous_signature.as_deref(),
     );
     if !key.verify(message.as_bytes(), &signature) {
-        return DigestCheck::fail(
-            Problem::Signature,
-            reason::SIGNATURE_FAILED,
-            format!("RSA signature does not match (key {})", key.fingerprint),
-            Some(digest),
-        );
+        let detail = format!("RSA signature does not match (key {})", key.fingerprint);
+        return Err(fail_sig(detail, Some(digest)));
     }
-    // CloudTrail signs a digest shortly after its window ends; a backfill
-    // digest when it was generated (as the AWS CLI looks keys up). Allow an
-    // hour either side of that moment.
+    check_key_validity(input, key, digest).map(|digest| VerifiedDigest {
+        digest,
+        sha256_hex: sha,
+        signature_hex: signature_hex.trim().to_ascii_lowercase(),
+    })
+}
+
+fn fail_sig(detail: String, parsed: Option<Digest>) -> DigestCheck {
+    DigestCheck::fail(Problem::Signature, reason::SIGNATURE_FAILED, detail, parsed)
+}
+
+/// The digest's JSON, or the finding on its gzip framing.
+fn inflate(input: &DigestInput<'_>) -> Result<Vec<u8>, DigestCheck> {
+    inflate_to_vec(input.compressed, MAX_DIGEST_INFLATED).map_err(|e| match e {
+        GzipError::TrailingData => DigestCheck::fail(
+            Problem::TrailingData,
+            reason::TRAILING_DATA,
+            "the digest object has bytes after its gzip member".into(),
+            None,
+        ),
+        e => DigestCheck::fail(Problem::Format, reason::INVALID_FORMAT, e.to_string(), None),
+    })
+}
+
+/// `x-amz-meta-signature` and `x-amz-meta-signature-algorithm`.
+fn signature_metadata<'a>(input: &'a DigestInput<'_>) -> Result<(&'a String, &'a String), String> {
+    let Some(signature_hex) = input.metadata.get("signature") else {
+        return Err("the object has no signature metadata (x-amz-meta-signature)".into());
+    };
+    let Some(algorithm) = input.metadata.get("signature-algorithm") else {
+        return Err("the object has no signature-algorithm metadata".into());
+    };
+    Ok((signature_hex, algorithm))
+}
+
+/// CloudTrail signs a digest shortly after its window ends; a backfill
+/// digest when it was generated (as the AWS CLI looks keys up). Allow an
+/// hour either side of that moment.
+fn check_key_validity(
+    input: &DigestInput<'_>,
+    key: &crate::verify::pubkeys::PublicKey,
+    digest: Digest,
+) -> Result<Digest, DigestCheck> {
     let signed_at = if input.backfill {
         input
             .metadata
@@ -182,23 +191,19 @@ pub fn check_digest(input: &DigestInput<'_>, keys: &PublicKeySet) -> DigestCheck
         digest.end
     };
     let slack = chrono::Duration::hours(1);
-    if !key.valid_during(signed_at - slack, signed_at + slack) && !key.valid_at(digest.end) {
-        let reason = format!(
-            "signed with public key {} outside its validity window",
-            key.fingerprint
-        );
-        return DigestCheck::fail(
-            Problem::PublicKey,
-            &reason,
-            format!("digest ends {}", digest.end_raw),
-            Some(digest),
-        );
+    if key.valid_during(signed_at - slack, signed_at + slack) || key.valid_at(digest.end) {
+        return Ok(digest);
     }
-    DigestCheck::Verified(Box::new(VerifiedDigest {
-        digest,
-        sha256_hex: sha,
-        signature_hex: signature_hex.trim().to_ascii_lowercase(),
-    }))
+    let reason = format!(
+        "signed with public key {} outside its validity window",
+        key.fingerprint
+    );
+    Err(DigestCheck::fail(
+        Problem::PublicKey,
+        &reason,
+        format!("digest ends {}", digest.end_raw),
+        Some(digest),
+    ))
 }
 
 #[cfg(test)]
