@@ -220,6 +220,18 @@ fn intact_trail_ending_now_is_proven_with_the_default_end() {
         u.iter().all(|x| x["reasons"][0] == "not_yet_delivered"),
         "{u:#?}"
     );
+    // An end a year ahead is clamped to now, with a note: the year to come
+    // is not "pending" delivery.
+    let year_ahead = display(now_hour + Duration::days(365));
+    let (code, v) = s.json(&["--start-time", &start, "--end-time", &year_ahead]);
+    assert_eq!(code, 0, "{v:#}");
+    let end = trailproof::verify::time::parse_user_time(v["requested"]["end"].as_str().unwrap());
+    assert!(end.unwrap() <= chrono::Utc::now(), "{v:#}");
+    assert!(
+        v["notes"].to_string().contains("in the future"),
+        "{:#}",
+        v["notes"]
+    );
 }
 
 #[test]
@@ -497,6 +509,28 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
         "{}",
         r.stderr
     );
+
+    // A year typo: a window that has not begun is not a proof of anything.
+    let r = s.run(&[
+        "--start-time",
+        "2062-03-01T00:00:00Z",
+        "--end-time",
+        "2062-03-02T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("in the future"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+
+    // A window years before the trail began: nothing of the trail to prove.
+    let r = s.run(&[
+        "--start-time",
+        "2023-03-01T00:00:00Z",
+        "--end-time",
+        "2023-03-02T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("first digest"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
 
     // `aws s3 sync s3://bucket DIR`: DIR holds AWSLogs/ directly.
     let keys = s.keys();

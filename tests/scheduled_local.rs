@@ -222,3 +222,89 @@ fn metrics_file_holds_one_sample_per_chain_and_status() {
         assert!(text.lines().any(|l| l == want), "{want} missing:\n{text}");
     }
 }
+
+/// The README's nightly command, unchanged night after night (always with
+/// its `--start-time`), on an intact trail that stops and restarts logging
+/// (the stop recorded in the checkpointed digest's log files) and gets a
+/// backfill digest: exit 0 every night, and each night reads only what is
+/// new. Then a deletion behind the checkpoint is caught.
+#[test]
+fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "simulate",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--hours",
+            "100",
+            "--logs-per-hour",
+            "2",
+            "--records-per-log",
+            "2",
+            "--seed",
+            "30",
+            "--damage",
+            "gap@40",
+            "--backfill",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cp = checkpoint(dir.path());
+    let t = |h: i64| {
+        trailproof::verify::time::display(
+            trailproof::verify::time::parse_user_time("2026-03-01T00:00:00Z").unwrap()
+                + chrono::Duration::hours(h),
+        )
+    };
+    // Each night's checkpoint records the look-ahead digest (about two
+    // hours past its end): nights three hours apart. Night 10 records the
+    // digest whose log files hold the StopLogging of hour 40's gap.
+    for night in 0..30 {
+        let end = t(8 + 3 * night);
+        let (code, v, err) = run(
+            dir.path(),
+            &[
+                "--start-time",
+                "2026-03-01T00:00:00Z",
+                "--end-time",
+                &end,
+                "--checkpoint",
+                cp.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "night {night} (to {end}): {err}\n{v:#}");
+        if night > 0 {
+            let logs = v["summary"]["logs"]["total"].as_u64().unwrap();
+            assert!(
+                logs <= 8,
+                "night {night} read {logs} log files: only the new ones"
+            );
+        }
+    }
+    // A digest behind the checkpoint deleted: found on the next night.
+    let rec: Value = serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap();
+    let key = rec["chains"][0]["key"].as_str().unwrap().to_string();
+    std::fs::remove_file(dir.path().join("trailproof-sample-bucket").join(&key)).unwrap();
+    let (code, v, err) = run(
+        dir.path(),
+        &[
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            &t(98),
+            "--checkpoint",
+            cp.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(problem_of(&v, &key).as_deref(), Some("not_found"));
+}

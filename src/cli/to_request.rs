@@ -12,7 +12,7 @@ use crate::request::{
 use crate::simulate::damage::Damage;
 use crate::simulate::{SimError, SimSpec};
 use crate::verify::arn::TrailArn;
-use crate::verify::time::{parse_user_time, Timestamp};
+use crate::verify::time::{display, parse_user_time, Timestamp};
 
 fn usage(e: impl std::fmt::Display) -> RequestError {
     RequestError::Usage(e.to_string())
@@ -71,15 +71,42 @@ impl ValidateArgs {
                 ))
             }
         };
+        let now = chrono::Utc::now();
+        if let Some(s) = start.filter(|s| *s > now) {
+            return Err(usage(format!(
+                "--start-time {} is in the future (it is now {}): check the year",
+                display(s),
+                display(now)
+            )));
+        }
+        let mut notes = Vec::new();
         let end = match &self.end_time {
             Some(s) => parse_user_time(s).map_err(usage)?,
-            None => chrono::Utc::now(),
+            None => now,
+        };
+        let end = if end > now {
+            if self.shard.is_some() {
+                // Each shard would clamp to its own "now": no common window.
+                return Err(usage(format!(
+                    "--end-time {} is in the future: shards must validate a window that has ended",
+                    display(end)
+                )));
+            }
+            notes.push(format!(
+                "--end-time {} is in the future: validated up to now ({})",
+                display(end),
+                display(now)
+            ));
+            now
+        } else {
+            end
         };
         check_order(start, end)?;
         Ok(RequestedWindow {
             start,
             end,
             end_given: self.end_time.is_some(),
+            notes,
         })
     }
 

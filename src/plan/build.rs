@@ -112,7 +112,8 @@ pub async fn build(
         checkpoint,
     };
     let single_chain = req.selection.single();
-    let mut notes = sources.facts.notes.clone();
+    let mut notes = req.window.notes.clone();
+    notes.extend(sources.facts.notes.iter().cloned());
     let chains = match single_chain {
         Some((account, region)) => {
             if req.window.start.is_none()
@@ -253,13 +254,12 @@ impl Seams<'_> {
             s
         });
         if let Some(r) = self.checkpoint.and_then(|cp| cp.record(account, region)) {
-            let recorded = r.end_time().unwrap_or(p.start);
-            // An explicit --start-time earlier than the record widens the
-            // window; the record never narrows what was asked for.
-            p.start = match self.req.window.start {
-                Some(s) => s.min(recorded),
-                None => recorded,
-            };
+            // The record is where this chain resumes: what lies before it
+            // was proven by the run that wrote it. `--start-time` is for
+            // chains the checkpoint does not know (the README's nightly
+            // command keeps it night after night); to prove an earlier
+            // span again, run without the checkpoint.
+            p.start = r.end_time().unwrap_or(p.start);
             p.checkpoint = Some(r.clone());
             // A recorded chain whose folder is gone is a finding, not a typo.
             p.require_digest_folder = false;

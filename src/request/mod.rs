@@ -76,6 +76,8 @@ pub struct RequestedWindow {
     pub end: Timestamp,
     /// `--end-time` was given (shards must all validate the same window).
     pub end_given: bool,
+    /// What the conversion changed (an end in the future clamped to now).
+    pub notes: Vec<String>,
 }
 
 /// Which chains: accounts, delivering regions, and where their folders are.

@@ -234,6 +234,19 @@ fn latest<'a>(it: impl Iterator<Item = &'a LifecycleEvent>) -> Option<&'a Lifecy
 /// a tail, at all): a trail that logged again should have digests. Stop /
 /// start / stop cycles inside the gap resolve to the last stop (`StopLater`).
 pub fn explain(start: Timestamp, end: Option<Timestamp>, events: &[LifecycleEvent]) -> Explanation {
+    explain_until(start, end, None, events)
+}
+
+/// [`explain`], for a gap whose newer side is a digest AWS signed as a new
+/// start (no previous digest): CloudTrail's first log file after a restart
+/// may record the StartLogging anywhere in that digest's period, which
+/// ends at `signed_start_end`.
+pub fn explain_until(
+    start: Timestamp,
+    end: Option<Timestamp>,
+    signed_start_end: Option<Timestamp>,
+    events: &[LifecycleEvent],
+) -> Explanation {
     let lo = sub(sub(start, Duration::hours(1)), SLACK);
     let hi = add(start, SLACK);
     let before_end = |t: Timestamp| end.is_none_or(|e| t < e);
@@ -258,12 +271,14 @@ pub fn explain(start: Timestamp, end: Option<Timestamp>, events: &[LifecycleEven
         }
     };
     // The first start after the stop must fall in [start - SLACK, end + SLACK]
-    // (earlier: the trail logged again before the gap) and, for a tail, not exist.
+    // (earlier: the trail logged again before the gap; the end reaches to
+    // the end of a new chain's first period) and, for a tail, not exist.
     let first = starts()
         .filter(|s| s.time >= stop.time)
         .min_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
+    let restart_by = |e: Timestamp| add(signed_start_end.map_or(e, |s| s.max(e)), SLACK);
     let restart = match (end, first) {
-        (Some(e), Some(r)) if r.time >= sub(start, SLACK) && r.time <= add(e, SLACK) => {
+        (Some(e), Some(r)) if r.time >= sub(start, SLACK) && r.time <= restart_by(e) => {
             Some(r.clone())
         }
         (None, None) => None,

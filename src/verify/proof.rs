@@ -8,7 +8,9 @@
 use crate::report::model::{Gap, GapKind, Status, Untrusted};
 use crate::verify::chain::{ChainOutcome, Node, MAX_INFERRED};
 use crate::verify::layout::DigestSeries;
-use crate::verify::lifecycle::{explain, Explanation, Lifecycle, LifecycleEvent, SLACK};
+use crate::verify::lifecycle::{
+    explain, explain_until, Explanation, Lifecycle, LifecycleEvent, SLACK,
+};
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
 
@@ -94,7 +96,14 @@ fn explain_restarts(
             continue;
         }
         let bucket = nodes.get(*at).map(|n| n.bucket.clone()).unwrap_or_default();
-        match explain(gap.start, Some(gap.end), events) {
+        // A newer side that AWS signed as a new start (no previous digest)
+        // is a restart wherever in its period the StartLogging falls.
+        let signed_start_end = nodes
+            .get(*at)
+            .and_then(Node::verified)
+            .filter(|v| v.digest.previous.is_none())
+            .map(|v| v.digest.end);
+        match explain_until(gap.start, Some(gap.end), signed_start_end, events) {
             Explanation::Explained { stop, restart } => {
                 mark_explained(gap, &stop, restart.as_ref());
             }
@@ -350,6 +359,7 @@ fn close_head(
                 series,
                 &oldest.bucket,
                 &mut gap,
+                v.digest.end,
                 w,
                 events,
             );
@@ -389,12 +399,14 @@ fn close_head(
 /// window's start and a restart, or by the trail's creation inside it; a
 /// stop inside the window means the digests from the window's start (or the
 /// trail's creation) to the stop were deleted.
+#[allow(clippy::too_many_arguments)]
 fn explain_head(
     input_len: usize,
     out: &mut ChainOutcome,
     series: &DigestSeries,
     bucket: &str,
     gap: &mut Gap,
+    first_end: Timestamp,
     w: &Window,
     events: &[LifecycleEvent],
 ) {
@@ -408,7 +420,14 @@ fn explain_head(
     };
     let stop = latest(&|e| e.kind.is_stop());
     let after_stop = |e: &LifecycleEvent| stop.as_ref().is_none_or(|s| e.time >= s.time);
-    let restart = latest(&|e| !e.kind.is_stop() && e.time + SLACK >= w.start && after_stop(e));
+    // The first digest is a new start AWS signed: its StartLogging may lie
+    // anywhere in its period.
+    let restart = events
+        .iter()
+        .filter(|e| e.time <= first_end.max(first) + SLACK)
+        .filter(|e| !e.kind.is_stop() && e.time + SLACK >= w.start && after_stop(e))
+        .max_by_key(|e| e.time)
+        .cloned();
     let Some(restart) = restart else { return };
     match stop {
         Some(stop) if stop.time > w.start + SLACK => {
@@ -653,6 +672,34 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         close_window(&nodes, &mut out, &series(), &window(0, 8, 20), &[]);
         assert!(out.gaps[0].1.unexplained());
+    }
+
+    #[test]
+    fn a_restart_anywhere_in_a_new_chains_first_period_closes_the_gap() {
+        // Stopped at 1:50; the chain AWS signed as a new start covers 3..4,
+        // and its first log file records the StartLogging at 3:07.
+        let nodes = vec![verified(0, false), verified(1, true), verified(3, false)];
+        let stopped = ev(Lifecycle::LoggingStopped, h(2) - Duration::minutes(10));
+        for (restart, explained) in [
+            (h(3) + Duration::minutes(7), true),
+            (h(4) + Duration::minutes(4), true),
+            (h(4) + Duration::minutes(6), false),
+        ] {
+            let events = [stopped.clone(), ev(Lifecycle::LoggingStarted, restart)];
+            let mut out = analyze(&nodes, &series());
+            close_window(&nodes, &mut out, &series(), &window(0, 4, 10), &events);
+            assert_eq!(out.gaps.len(), 1, "{out:?}");
+            assert_eq!(out.gaps[0].1.explained, explained, "restart at {restart}");
+        }
+        // At the window's head: the first digest is a new start (3..4).
+        let nodes = vec![verified(3, false)];
+        let events = [
+            ev(Lifecycle::LoggingStopped, h(-1)),
+            ev(Lifecycle::LoggingStarted, h(3) + Duration::minutes(20)),
+        ];
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &window(1, 4, 10), &events);
+        assert!(out.gaps.iter().all(|(_, g)| g.explained), "{out:?}");
     }
 
     #[test]

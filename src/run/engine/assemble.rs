@@ -29,10 +29,19 @@ pub(super) fn log_book(
             let node = out.node(nodes, idx);
             // The checkpointed digest's log files were verified by the run
             // that recorded it.
+            let valid = out.verdicts[idx].0 == Status::Valid;
             if skip.is_some_and(|r| r.bucket == node.bucket && r.key == node.key) {
+                // Still theirs: a log file a vouched-for digest lists is
+                // never "not referenced by any digest".
+                if let (true, Some(d)) = (valid, node.parsed()) {
+                    book.vouched.extend(
+                        d.log_files
+                            .iter()
+                            .map(|lf| (lf.bucket.clone(), lf.key.clone())),
+                    );
+                }
                 continue;
             }
-            let valid = out.verdicts[idx].0 == Status::Valid;
             if let Some(d) = node.parsed() {
                 for lf in &d.log_files {
                     book.add(lf, &node.key, valid);

@@ -73,7 +73,8 @@ impl Engine {
                 }
             }
         }
-        let referenced: HashSet<(String, String)> = book.index.keys().cloned().collect();
+        let referenced: HashSet<(String, String)> =
+            book.index.keys().chain(&book.vouched).cloned().collect();
         let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();
         let cx = Context {
             root: &plan.root,

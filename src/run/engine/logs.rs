@@ -15,7 +15,7 @@ use crate::verify::gzip::{
 use crate::verify::lifecycle::{from_log_file, LifecycleEvent, RecordWatch};
 use crate::verify::time::Timestamp;
 use futures::stream::{self, StreamExt};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
 
 /// Largest verified log file re-read to extract lifecycle records.
@@ -37,6 +37,9 @@ pub(super) struct LogPlan {
 pub(super) struct LogBook {
     pub plans: Vec<LogPlan>,
     pub index: HashMap<(String, String), usize>,
+    /// Log files of the checkpointed digest: verified by the run that
+    /// recorded it, not read again, but referenced all the same.
+    pub vouched: HashSet<(String, String)>,
 }
 
 impl LogBook {

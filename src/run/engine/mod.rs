@@ -51,6 +51,16 @@ pub enum EngineError {
     )]
     NoMetadata(usize),
     #[error(
+        "the window ends before the chain's first digest s3://{bucket}/{key}, which starts at \
+         {start} with no previous digest (validation began then): give a --start-time at or \
+         after it"
+    )]
+    BeforeFirstDigest {
+        bucket: String,
+        key: String,
+        start: String,
+    },
+    #[error(
         "the public keys do not include fingerprint {fingerprint} that the digests of region \
          {region} were signed with: fetch that region's keys with `trailproof keys --region {region}`"
     )]
@@ -157,6 +167,7 @@ impl Engine {
         );
         let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
         refuse_operator_mistakes(&walk, plan)?;
+        self.refuse_window_before_chain(plan, &walk).await?;
         if let Some(record) = &plan.checkpoint {
             crate::plan::checkpoint::check(record, &mut walk.nodes);
         }
@@ -164,16 +175,18 @@ impl Engine {
             walk.nodes.into_iter().partition(|n| !n.backfill);
         let mut std_out = chain::analyze(&std_nodes, &series);
         let bf_out = chain::analyze(&bf_nodes, &series);
-        let book = assemble::log_book(
-            &[(&std_nodes, &std_out), (&bf_nodes, &bf_out)],
-            plan.checkpoint.as_ref(),
-        );
+        let needs_events = !covered_without_events(&std_nodes, &std_out, plan);
+        // The checkpointed digest's log files were verified by the run that
+        // recorded it; they are read again only when a gap must be
+        // explained, since the record of a stop may be in them (look-behind).
+        let skip = plan.checkpoint.as_ref().filter(|_| !needs_events);
+        let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, mut events, mut complete) = self
             .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
             .await;
         events.extend(plan.known_events.iter().cloned());
         if let Some(lookup) = &self.lookup {
-            if !covered_without_events(&std_nodes, &std_out, plan) {
+            if needs_events {
                 let from = plan.events_window.0.min(plan.start) - Duration::hours(2);
                 let to = plan.events_window.1.max(plan.end);
                 match lookup.lifecycle_events(&plan.trail, from, to).await {
@@ -243,6 +256,55 @@ impl Engine {
             bucket: plan.digest_bucket.clone(),
             prefix,
             hint,
+        })
+    }
+}
+
+impl Engine {
+    /// A window (a year typo) that ends before the chain's first digest,
+    /// which AWS signed as a start (no previous digest), proves nothing of
+    /// the trail: the operator's mistake, not an explained gap. Only when
+    /// nothing of the trail lies before that digest: no other digest, and
+    /// no log file in its folder (those would be the deleted history the
+    /// normal path reports).
+    async fn refuse_window_before_chain(
+        &self,
+        plan: &Plan,
+        walk: &walk::Walk,
+    ) -> Result<(), EngineError> {
+        if !plan.require_digest_folder {
+            return Ok(());
+        }
+        let standard = || walk.nodes.iter().filter(|n| !n.backfill);
+        let Some(first) = standard()
+            .filter_map(|n| n.verified().map(|v| (n, v)))
+            .min_by_key(|(_, v)| v.digest.start)
+        else {
+            return Ok(());
+        };
+        let (node, v) = first;
+        let before =
+            |t: Option<crate::verify::time::Timestamp>| t.is_some_and(|t| t <= v.digest.start);
+        if v.digest.previous.is_some()
+            || v.digest.start < plan.events_window.1
+            || walk.nodes.iter().any(|n| before(n.end()))
+        {
+            return Ok(());
+        }
+        let logs = plan.root.log_region_prefix(&plan.source_region);
+        let page = self.store.list_page(&plan.digest_bucket, &logs, None).await;
+        let earlier_log = page.map_or(true, |p| {
+            p.keys.iter().any(|k| {
+                crate::verify::layout::parse_log_key(k).is_none_or(|l| l.time < v.digest.start)
+            })
+        });
+        if earlier_log {
+            return Ok(());
+        }
+        Err(EngineError::BeforeFirstDigest {
+            bucket: node.bucket.clone(),
+            key: node.key.clone(),
+            start: crate::verify::time::display(v.digest.start),
         })
     }
 }

@@ -199,6 +199,7 @@ impl Engine {
         let past_window = day(plan.end + Duration::days(1));
         let mut pages_past = 0usize;
         let stop = plan.end + Duration::hours(1);
+        let mut cutoff: Option<Timestamp> = None;
         let mut out = Listing {
             keys: Vec::new(),
             unexpected: Vec::new(),
@@ -219,14 +220,26 @@ impl Engine {
                 if !k.starts_with(&prefix) || *k <= after {
                     continue; // a misbehaving server
                 }
-                match parse_digest_key(k) {
+                let parsed = parse_digest_key(k);
+                // Past the look-ahead digest only a backfill digest of the
+                // same end remains (it sorts right after it): a log file it
+                // lists is in the folders the scan reads.
+                if let Some(c) = cutoff {
+                    if !parsed
+                        .as_ref()
+                        .is_some_and(|p| series.owns(p) && p.end <= c)
+                    {
+                        break 'pages;
+                    }
+                }
+                match parsed {
                     Some(p) if series.owns(&p) => {
                         if p.end < plan.start {
                             continue;
                         }
                         out.keys.push(k.clone());
                         if p.end > stop && !p.backfill {
-                            break 'pages;
+                            cutoff = cutoff.or(Some(p.end));
                         }
                     }
                     // Another trail writing to the same folder: not ours to judge.
