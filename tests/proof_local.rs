@@ -510,6 +510,13 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
         r.stderr
     );
 
+    // A region no partition has is a typo, not a MISSING chain.
+    let mut a = w.clone();
+    a.extend(["--region".to_string(), "us-eats-1".to_string()]);
+    let r = s.run(&strs(&a));
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not a region name"), "{}", r.stderr);
+
     // A year typo: a window that has not begun is not a proof of anything.
     let r = s.run(&[
         "--start-time",
@@ -549,6 +556,37 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("looks like one bucket's contents"), "{err}");
+    // The hint names the bucket the digests belong to.
+    assert!(
+        err.contains("folder named trailproof-sample-bucket"),
+        "{err}"
+    );
+    // Following the old hint with a folder named otherwise (`--local
+    // parent --s3-bucket copy`): every digest "moved" was a flood of
+    // findings; it is the copy's name, said once.
+    let copy = s.dir.path().join("copy");
+    std::fs::rename(&bucket_dir, &copy).unwrap();
+    let root = s.dir.path().to_str().unwrap().to_string();
+    let mut a = vec![
+        "validate",
+        "--local",
+        &root,
+        "--public-keys",
+        &keys,
+        "--trail-arn",
+        ARN,
+        "--s3-bucket",
+        "copy",
+    ];
+    a.extend(strs(&w));
+    let out = Command::new(BIN).args(&a).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("rename copy to trailproof-sample-bucket"),
+        "{err}"
+    );
+    std::fs::rename(&copy, &bucket_dir).unwrap();
 
     // Keys of another region (or another trail's keys file).
     let other = sim(&[]);

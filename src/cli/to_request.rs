@@ -360,6 +360,14 @@ fn check_regions(regions: &Pick) -> Result<(), RequestError> {
             "--region must be a region name, a comma-separated list of them, or all; got {bad:?}"
         )));
     }
+    // A valid region with no folders is a finding (MISSING); a name no
+    // partition can have is a typo.
+    if let Some(bad) = v.iter().find(|r| !is_region_name(r)) {
+        return Err(usage(format!(
+            "--region {bad:?} is not a region name of any AWS partition (like us-east-1, \
+             eu-central-2, us-gov-west-1, cn-north-1); check the spelling"
+        )));
+    }
     if v.is_empty() {
         return Err(usage("--region must name at least one region, or all"));
     }
@@ -371,4 +379,70 @@ fn default_concurrency(local: bool) -> usize {
         return 64;
     }
     2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The shape every AWS region name has: a geography, an optional
+/// partition part (`gov`, `iso`, `isob`, ...), a direction, a number
+/// (`us-east-1`, `us-gov-west-1`, `us-isob-east-1`, `ap-southeast-7`).
+/// New regions keep this shape; a misspelt direction (`us-eats-1`) does not.
+pub fn is_region_name(r: &str) -> bool {
+    const DIRECTIONS: [&str; 9] = [
+        "east",
+        "west",
+        "north",
+        "south",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+    ];
+    let parts: Vec<&str> = r.split('-').collect();
+    let [geo, middle @ .., number] = parts.as_slice() else {
+        return false;
+    };
+    let partition_ok = match middle {
+        [_] => true,
+        [p, _] => *p == "gov" || p.starts_with("iso"),
+        _ => false,
+    };
+    geo.len() == 2
+        && geo.bytes().all(|b| b.is_ascii_lowercase())
+        && partition_ok
+        && middle.last().is_some_and(|d| DIRECTIONS.contains(d))
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_region_name;
+
+    #[test]
+    fn region_names_of_every_partition_and_typos() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "ap-southeast-7",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "us-isob-east-1",
+            "il-central-1",
+            "mx-central-1",
+        ] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in [
+            "us-eats-1",
+            "useast1",
+            "us-east",
+            "us-east-x",
+            "u-east-1",
+            "us-gov-eats-1",
+            "eu-west-100",
+        ] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
 }

@@ -60,9 +60,19 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
     }
     let bucket_named = given.bucket.as_ref().is_some_and(|b| dir.join(b).is_dir());
     if !bucket_named && dir.join("AWSLogs").is_dir() {
+        let how = match bucket_named_by_digests(dir) {
+            Some(b) => format!(
+                "its digests belong to bucket {b}: put it in a folder named {b} (for example \
+                 `mkdir copies && mv {d} copies/{b}`) and pass that folder's parent as --local",
+                d = dir.display()
+            ),
+            None => "put it in a folder named after its bucket and pass that folder's parent \
+                     as --local"
+                .to_string(),
+        };
         return Err(usage(format!(
             "{} looks like one bucket's contents (it holds AWSLogs/ directly, as `aws s3 sync` \
-             writes it); pass its parent as --local and its name as --s3-bucket",
+             writes it); {how}",
             dir.display()
         )));
     }
@@ -148,4 +158,34 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
         }
     }
     notes
+}
+
+/// The bucket the first digest under DIR/AWSLogs names (its
+/// `digestS3Bucket`), for the hint; None when none is found nearby.
+fn bucket_named_by_digests(dir: &Path) -> Option<String> {
+    let mut stack = vec![dir.join("AWSLogs")];
+    let mut visited = 0;
+    while let Some(d) = stack.pop() {
+        visited += 1;
+        if visited > 2_000 {
+            return None;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries.iter().rev() {
+            let name = p.file_name()?.to_str()?;
+            if p.is_dir() {
+                stack.push(p.clone());
+            } else if name.contains("_CloudTrail-Digest_") && name.ends_with(".json.gz") {
+                let bytes = std::fs::read(p).ok()?;
+                let json = crate::verify::gzip::inflate_to_vec(&bytes, 64 * 1024 * 1024).ok()?;
+                let v: serde_json::Value = serde_json::from_slice(&json).ok()?;
+                return v["digestS3Bucket"].as_str().map(str::to_string);
+            }
+        }
+    }
+    None
 }

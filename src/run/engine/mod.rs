@@ -51,6 +51,12 @@ pub enum EngineError {
     )]
     NoMetadata(usize),
     #[error(
+        "every digest in the local folder {folder} says it belongs to bucket {bucket}: the copy's \
+         folder must be named after its bucket (rename {folder} to {bucket}, or pass \
+         --s3-bucket {bucket} if a folder of that name holds it)"
+    )]
+    FolderNotNamedAfterBucket { folder: String, bucket: String },
+    #[error(
         "the window ends before the chain's first digest s3://{bucket}/{key}, which starts at \
          {start} with no previous digest (validation began then): give a --start-time at or \
          after it"
@@ -318,6 +324,14 @@ fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), Engine
     if plan.local_copy && walk.unsigned == walk.fetched {
         return Err(EngineError::NoMetadata(walk.fetched));
     }
+    if plan.local_copy {
+        if let Some(bucket) = copied_under_another_name(walk) {
+            return Err(EngineError::FolderNotNamedAfterBucket {
+                folder: plan.digest_bucket.clone(),
+                bucket,
+            });
+        }
+    }
     let unknown: Vec<&String> = walk
         .nodes
         .iter()
@@ -338,6 +352,34 @@ fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), Engine
         }
     }
     Ok(())
+}
+
+/// The bucket every digest of a local copy names, when each one's key is
+/// where it lies and only the bucket differs: the copy's folder is named
+/// otherwise (`aws s3 sync s3://B ./copy`), not a copy of moved digests.
+fn copied_under_another_name(walk: &walk::Walk) -> Option<String> {
+    use crate::verify::digest_check::DigestCheck;
+    let mut named: Option<&str> = None;
+    let mut count = 0;
+    for n in &walk.nodes {
+        let chain::NodeState::Checked(DigestCheck::Failed {
+            finding,
+            parsed: Some(d),
+            ..
+        }) = &n.state
+        else {
+            continue;
+        };
+        if finding.problem != crate::report::model::Problem::Moved || d.key != n.key {
+            return None;
+        }
+        if named.is_some_and(|b| b != d.bucket) {
+            return None;
+        }
+        named = Some(&d.bucket);
+        count += 1;
+    }
+    (count == walk.fetched).then_some(named?.to_string())
 }
 
 /// Whether the chain alone covers the window (no gap, reaches both edges):
