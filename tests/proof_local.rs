@@ -476,6 +476,22 @@ fn copy_dir(src: &Path, dst: &Path) {
     }
 }
 
+/// History deleted up to a genuine restart (digests and every earlier log
+/// file), audited over the deleted span: the restart digest has no
+/// predecessor and nothing lies before it, but no creation record says the
+/// trail began there. A finding's path (not proven), never "you asked for a
+/// window before the trail existed".
+#[test]
+fn deleted_history_before_a_restart_is_not_an_operator_mistake() {
+    let s = sim(&["--damage", "gap@2"]);
+    for h in 0..2 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    let r = s.run(&strs(&s.window(0, 2)));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+}
+
 #[test]
 fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
     let s = sim(&[]);

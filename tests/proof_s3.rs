@@ -161,3 +161,64 @@ async fn gap_widened_backwards_is_found_with_lookup_events() {
     let (code, _, err) = json_run(&local, &[]).await;
     assert_eq!(code, 3, "{err}");
 }
+
+/// After a genuine StopLogging, everything from the restart on is deleted
+/// and a later day folder is stuffed with 10,800 empty objects named like
+/// another trail's digests. The look-ahead lists with the trail's own name
+/// in each day folder, so it still finds the next genuine digest and its
+/// pointer: the deletion is found (it was exit 0 when the look-ahead gave
+/// up after ten pages and took "nothing there" for an answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_ahead_is_not_defeated_by_other_trails_keys() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = ["--hours", "30", "--damage", "gap@5"];
+    sim_upload_at(&s3, dir.path(), "stuffed", "2026-03-01T00:00:00Z", &extra).await;
+    let account = s3.root.path().join("stuffed/AWSLogs/123456789012");
+    for (kind, from) in [
+        ("CloudTrail", "20260301T0600Z"),
+        ("CloudTrail-Digest", "20260301T070000Z"),
+    ] {
+        let day = account.join(kind).join("us-east-1/2026/03/01");
+        for e in std::fs::read_dir(&day).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let stamp = name
+                .split('_')
+                .find(|p| p.starts_with("20260301T"))
+                .unwrap_or("");
+            if stamp.trim_end_matches(".json.gz") >= from {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+    let later = account.join("CloudTrail-Digest/us-east-1/2026/03/02");
+    for i in 0..10_800 {
+        let name = format!(
+            "123456789012_CloudTrail-Digest_us-east-1_another-trail_us-east-1_20260302T{:02}{:02}{:02}Z.json.gz",
+            i / 3600,
+            i / 60 % 60,
+            i % 60
+        );
+        std::fs::write(later.join(name), b"").unwrap();
+    }
+    let keys = dir.path().join("public-keys.json");
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--s3-bucket",
+        "stuffed",
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T12:00:00Z",
+        "--format",
+        "json",
+    ];
+    let (code, v, err) = json_run(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    assert!(!not_found(&v).is_empty(), "{v:#}");
+}

@@ -121,6 +121,56 @@ fn the_next_run_checks_only_what_is_new_and_proves_the_link() {
     let cp2: Value =
         serde_json::from_str(&std::fs::read_to_string(checkpoint(dir.path())).unwrap()).unwrap();
     assert_eq!(cp2["chains"][0]["end"], "2026-03-01T12:00:00Z");
+    assert_eq!(cp2["start"], "2026-03-01T00:00:00Z");
+    assert!(v["notes"].to_string().contains("not read again"), "{v:#}");
+}
+
+/// A log file altered behind the checkpoint: the nightly command (its
+/// `--start-time` no earlier than the checkpoint's start) does not read it
+/// again and says so; a `--start-time` before the checkpoint's start asks
+/// for that history and finds it.
+#[test]
+fn a_start_before_the_checkpoints_own_start_validates_that_history_again() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    first_run(dir.path());
+    let day = dir
+        .path()
+        .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
+    let log = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().contains("20260301T02"))
+        .unwrap();
+    let mut bytes = std::fs::read(&log).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x55;
+    std::fs::write(&log, bytes).unwrap();
+    let cp = checkpoint(dir.path());
+    let nightly = |start: &str| {
+        run(
+            dir.path(),
+            &[
+                "--start-time",
+                start,
+                "--end-time",
+                "2026-03-01T12:00:00Z",
+                "--checkpoint",
+                cp.to_str().unwrap(),
+            ],
+        )
+    };
+    let (code, v, err) = nightly("2026-03-01T00:00:00Z");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["requested"]["start"], "2026-03-01T08:00:00Z");
+    let (code, v, err) = nightly("2026-02-28T23:00:00Z");
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("before the checkpoint's start"),
+        "{v:#}"
+    );
 }
 
 #[test]

@@ -40,6 +40,10 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     sinks::metrics(out, &outcome, seconds, remote).await?;
     let (summaries, code) = (&outcome.summaries, outcome.exit_code());
     let scanned = checks.check_unreferenced;
-    checkpoint_file::write_next(state, settings, old, summaries, scanned, code, remote).await?;
+    let start = req.window.start;
+    checkpoint_file::write_next(
+        state, settings, old, summaries, scanned, start, code, remote,
+    )
+    .await?;
     Ok(outcome)
 }

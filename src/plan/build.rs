@@ -114,6 +114,7 @@ pub async fn build(
     let single_chain = req.selection.single();
     let mut notes = req.window.notes.clone();
     notes.extend(sources.facts.notes.iter().cloned());
+    notes.extend(checkpoint.map(|cp| checkpoint_note(req, cp)));
     let chains = match single_chain {
         Some((account, region)) => {
             if req.window.start.is_none()
@@ -255,16 +256,42 @@ impl Seams<'_> {
         });
         if let Some(r) = self.checkpoint.and_then(|cp| cp.record(account, region)) {
             // The record is where this chain resumes: what lies before it
-            // was proven by the run that wrote it. `--start-time` is for
-            // chains the checkpoint does not know (the README's nightly
-            // command keeps it night after night); to prove an earlier
-            // span again, run without the checkpoint.
-            p.start = r.end_time().unwrap_or(p.start);
+            // was proven by the run that wrote it. The README's nightly
+            // command keeps its `--start-time` night after night; only one
+            // before the checkpoint's own start asks for more history.
+            let recorded = r.end_time().unwrap_or(p.start);
+            p.start = match self.req.window.start {
+                Some(s) if self.checkpoint.is_some_and(|cp| widens(cp, s)) => s.min(recorded),
+                _ => recorded,
+            };
             p.checkpoint = Some(r.clone());
             // A recorded chain whose folder is gone is a finding, not a typo.
             p.require_digest_folder = false;
         }
         p
+    }
+}
+
+/// An explicit `--start-time` before the span the checkpoint was proven
+/// from asks for history no run has proven yet.
+fn widens(cp: &Checkpoint, start: Timestamp) -> bool {
+    cp.start_time().is_some_and(|from| start < from)
+}
+
+/// What the report says of a checkpointed run's window.
+fn checkpoint_note(req: &ValidateRequest, cp: &Checkpoint) -> String {
+    match req.window.start {
+        Some(s) if widens(cp, s) => format!(
+            "--start-time {} is before the checkpoint's start {}: each chain is validated \
+             from it again",
+            crate::verify::time::display(s),
+            cp.start.as_deref().unwrap_or("")
+        ),
+        _ => format!(
+            "Chains the checkpoint records start at their recorded digest: history before it \
+             was proven by an earlier run (checkpoint written {}) and is not read again",
+            cp.written
+        ),
     }
 }
 

@@ -51,6 +51,11 @@ pub struct Checkpoint {
     pub settings: Settings,
     /// When the run that wrote it finished.
     pub written: String,
+    /// The earliest window start the chains were proven from (the first
+    /// run's `--start-time`): an explicit `--start-time` before it widens
+    /// the window, one at or after it leaves each chain at its record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
     pub chains: Vec<Record>,
 }
 
@@ -118,6 +123,10 @@ impl Checkpoint {
         Ok(cp)
     }
 
+    pub fn start_time(&self) -> Option<Timestamp> {
+        self.start.as_deref().and_then(parse_digest_time)
+    }
+
     pub fn record(&self, account: &str, region: &str) -> Option<&Record> {
         self.chains
             .iter()
@@ -139,7 +148,14 @@ pub fn next(
     old: Option<&Checkpoint>,
     proven: Vec<Record>,
     now: Timestamp,
+    run_start: Option<Timestamp>,
 ) -> Checkpoint {
+    let old_start = old.and_then(|o| o.start.as_deref().and_then(parse_digest_time));
+    let start = match (old, old_start, run_start) {
+        (None, _, s) => s,
+        (Some(_), Some(a), Some(b)) => Some(a.min(b)),
+        (Some(_), a, _) => a,
+    };
     let mut chains = proven;
     // Every chain the old checkpoint knew stays known, even one this run did
     // not plan (its folders deleted): the next run starts there again.
@@ -158,6 +174,7 @@ pub fn next(
         trailproof_checkpoint: VERSION,
         settings,
         written: display(now),
+        start: start.map(display),
         chains,
     }
 }
@@ -261,12 +278,18 @@ mod tests {
 
     #[test]
     fn corrupt_foreign_and_old_checkpoints_are_refused() {
-        let cp = next(
+        let day = crate::verify::time::parse_user_time("2026-03-01").unwrap();
+        let cp = next(settings(), None, vec![], day, Some(day));
+        assert_eq!(cp.start_time(), Some(day));
+        // A later run keeps the earliest start it was proven from.
+        let later = next(
             settings(),
-            None,
+            Some(&cp),
             vec![],
-            crate::verify::time::parse_user_time("2026-03-01").unwrap(),
+            day,
+            Some(day + chrono::Duration::days(3)),
         );
+        assert_eq!(later.start_time(), Some(day));
         let text = cp.to_json();
         assert!(Checkpoint::parse("c", text.as_bytes(), &settings()).is_ok());
         assert!(matches!(

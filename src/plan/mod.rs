@@ -67,7 +67,7 @@ impl Plan {
         }
     }
 
-    pub fn window(&self, events_complete: bool) -> Window {
+    pub fn window(&self, events_complete: bool, listing_complete: bool) -> Window {
         Window {
             start: self.start,
             end: self.end,
@@ -76,6 +76,7 @@ impl Plan {
             status: self.status.clone(),
             bucket: self.digest_bucket.clone(),
             events_complete,
+            listing_complete,
         }
     }
 }

@@ -53,12 +53,14 @@ pub async fn load(
 /// not under --allow-gaps, and with its folders scanned. A failed write
 /// under a verdict of tampering or of an unproven window is said on
 /// stderr and the verdict kept; under a proof it is the run's error.
+#[allow(clippy::too_many_arguments)]
 pub async fn write_next(
     target: Option<&str>,
     settings: Settings,
     old: Loaded,
     summaries: &[ChainSummary],
     folders_scanned: bool,
+    run_start: Option<crate::verify::time::Timestamp>,
     code: i32,
     remote: Remote<'_>,
 ) -> Result<(), CheckpointFileError> {
@@ -86,6 +88,7 @@ pub async fn write_next(
         old.checkpoint.as_ref(),
         proven,
         chrono::Utc::now(),
+        run_start,
     );
     let bytes = cp.to_json().into_bytes();
     let written = super::output::write_versioned(target, bytes, old.etag.as_deref(), remote).await;

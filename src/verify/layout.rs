@@ -108,6 +108,16 @@ impl DigestSeries {
     }
 
     /// Whether a parsed key belongs to this series (same folder, trail and regions).
+    /// The start of every digest file name of this series in a day folder
+    /// (`<account>_CloudTrail-Digest_<region>_<trail>_<home region>_`), the
+    /// prefix the AWS CLI lists with.
+    pub fn file_prefix(&self) -> String {
+        format!(
+            "{}_CloudTrail-Digest_{}_{}_{}_",
+            self.root.account, self.source_region, self.trail_name, self.home_region
+        )
+    }
+
     pub fn owns(&self, parts: &DigestKey) -> bool {
         parts.root == self.root
             && parts.source_region == self.source_region

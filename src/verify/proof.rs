@@ -44,7 +44,14 @@ pub struct Window {
     pub bucket: String,
     /// Every lifecycle record source answered in full.
     pub events_complete: bool,
+    /// The digest listing reached a later digest or its folder's end: "no
+    /// later digest" is known, not assumed because a bound ran out.
+    pub listing_complete: bool,
 }
+
+/// Why a tail is not explained when the listing's bound ran out.
+pub const LISTING_BOUND: &str = "the digest folder could not be listed to its end within the \
+    listing bound (stuffed with other objects?): a later digest may exist";
 
 /// What closing the window decided, beyond the gaps and inferred digests
 /// written into the chain outcome.
@@ -254,8 +261,12 @@ fn close_tail(
         return;
     }
     // A restart record lost on the way (LookupEvents failed, a log could not
-    // be re-read) could make a stopped tail look final: explain nothing then.
-    if w.events_complete {
+    // be re-read), or a listing cut short by its bound, could make a stopped
+    // tail look final: explain nothing then.
+    if !w.listing_complete {
+        closure.unproven.push(LISTING_BOUND.to_string());
+    }
+    if w.events_complete && w.listing_complete {
         match explain(last, None, events) {
             Explanation::Explained { stop, .. } => mark_explained(&mut gap, &stop, None),
             Explanation::StopLater { stop, .. } => {
@@ -492,7 +503,10 @@ fn close_empty(
         .iter()
         .filter(|e| e.kind.is_stop() && e.time <= w.start + SLACK)
         .max_by_key(|e| e.time);
-    if let Some(stop) = stop.filter(|_| w.events_complete) {
+    if !w.listing_complete {
+        closure.unproven.push(LISTING_BOUND.to_string());
+    }
+    if let Some(stop) = stop.filter(|_| w.events_complete && w.listing_complete) {
         if restart_after(events, stop.time, w.end).is_none() {
             mark_explained(&mut gap, stop, None);
         }
@@ -592,6 +606,7 @@ mod tests {
             status: None,
             bucket: "b".into(),
             events_complete: true,
+            listing_complete: true,
         }
     }
 
@@ -672,6 +687,24 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         close_window(&nodes, &mut out, &series(), &window(0, 8, 20), &[]);
         assert!(out.gaps[0].1.unexplained());
+    }
+
+    #[test]
+    fn a_listing_cut_by_its_bound_never_reads_as_nothing_there() {
+        let nodes: Vec<Node> = (0..2).map(|n| verified(n, n > 0)).collect();
+        let events = [ev(Lifecycle::LoggingStopped, h(2) - Duration::minutes(10))];
+        let mut w = window(0, 4, 10);
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &w, &events);
+        assert!(
+            out.gaps[0].1.explained,
+            "complete listing: the stop explains the tail"
+        );
+        w.listing_complete = false;
+        let mut out = analyze(&nodes, &series());
+        let c = close_window(&nodes, &mut out, &series(), &w, &events);
+        assert!(out.gaps[0].1.unexplained(), "{out:?}");
+        assert!(c.unproven.iter().any(|u| u == LISTING_BOUND), "{c:?}");
     }
 
     #[test]

@@ -119,7 +119,7 @@ pub(super) fn report(
         &invalid_logs,
         closure.pending,
         chains.std_out.interval,
-        &plan.window(true),
+        &plan.window(true, true),
     );
     report
 }

@@ -8,7 +8,7 @@ mod folders;
 mod logs;
 mod walk;
 
-pub use walk::LOOKAHEAD_PAGES;
+pub use walk::LOOKAHEAD_REQUESTS;
 
 use crate::plan::Plan;
 use crate::report::model::{Finding, Problem, Report};
@@ -162,21 +162,18 @@ impl Engine {
         }
         // Listing first would waste time when no keys exist (aws-cli #4250).
         let mut keyset = PublicKeySet::new();
-        keyset.extend(
-            self.keys
-                .keys_between(
-                    &plan.source_region,
-                    plan.start,
-                    plan.end + Duration::hours(2),
-                )
-                .await?,
-        );
+        let keys_until = plan.end + Duration::hours(2);
+        let keys = self
+            .keys
+            .keys_between(&plan.source_region, plan.start, keys_until);
+        keyset.extend(keys.await?);
         let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
         refuse_operator_mistakes(&walk, plan)?;
-        self.refuse_window_before_chain(plan, &walk).await?;
+        let before_chain = self.window_before_chain(plan, &walk).await;
         if let Some(record) = &plan.checkpoint {
             crate::plan::checkpoint::check(record, &mut walk.nodes);
         }
+        let listing_complete = walk.listing_complete;
         let (std_nodes, bf_nodes): (Vec<Node>, Vec<Node>) =
             walk.nodes.into_iter().partition(|n| !n.backfill);
         let mut std_out = chain::analyze(&std_nodes, &series);
@@ -187,21 +184,11 @@ impl Engine {
         // explained, since the record of a stop may be in them (look-behind).
         let skip = plan.checkpoint.as_ref().filter(|_| !needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
-        let (log_verdicts, mut events, mut complete) = self
-            .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
-            .await;
-        events.extend(plan.known_events.iter().cloned());
-        if let Some(lookup) = &self.lookup {
-            if needs_events {
-                let from = plan.events_window.0.min(plan.start) - Duration::hours(2);
-                let to = plan.events_window.1.max(plan.end);
-                match lookup.lifecycle_events(&plan.trail, from, to).await {
-                    Some(found) => events.extend(found),
-                    None => complete = false,
-                }
-            }
+        let (log_verdicts, events, complete) = self.read_logs(plan, &book, needs_events).await;
+        if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
+            return Err(first.into_error());
         }
-        let window = plan.window(complete);
+        let window = plan.window(complete, listing_complete);
         let closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
         let folders = self
             .scan_log_folders(plan, &book, &std_nodes, &std_out, &closure)
@@ -229,6 +216,34 @@ impl Engine {
         }
         self.progress.finish();
         Ok(report)
+    }
+
+    /// Verifies the log files and gathers every lifecycle record: the
+    /// verified logs', the operator's, and (live, when a gap needs them)
+    /// LookupEvents'. The flag says whether every source answered in full.
+    async fn read_logs(
+        &self,
+        plan: &Plan,
+        book: &logs::LogBook,
+        needs_events: bool,
+    ) -> (
+        Vec<crate::report::model::LogVerdict>,
+        Vec<crate::verify::lifecycle::LifecycleEvent>,
+        bool,
+    ) {
+        let (log_verdicts, mut events, mut complete) = self
+            .verify_logs(book, &plan.trail, plan.concurrency, plan.max_log_inflated)
+            .await;
+        events.extend(plan.known_events.iter().cloned());
+        if let (Some(lookup), true) = (&self.lookup, needs_events) {
+            let from = plan.events_window.0.min(plan.start) - Duration::hours(2);
+            let to = plan.events_window.1.max(plan.end);
+            match lookup.lifecycle_events(&plan.trail, from, to).await {
+                Some(found) => events.extend(found),
+                None => complete = false,
+            }
+        }
+        (log_verdicts, events, complete)
     }
 
     /// A typo in the account, region, prefix or organization id matches no
@@ -266,51 +281,80 @@ impl Engine {
     }
 }
 
+/// The chain's first digest, when the whole window lies before it.
+struct FirstDigest {
+    bucket: String,
+    key: String,
+    start: crate::verify::time::Timestamp,
+    end: crate::verify::time::Timestamp,
+}
+
+impl FirstDigest {
+    /// CloudTrail recorded the trail's creation in this digest's period, and
+    /// no stop before it: nothing of the trail existed before. Without that
+    /// record (a restart after deleted history looks the same), the window
+    /// goes the normal way and its gap is a finding.
+    fn created_then(&self, events: &[crate::verify::lifecycle::LifecycleEvent]) -> bool {
+        use crate::verify::lifecycle::{Lifecycle, SLACK};
+        let created = events.iter().find(|e| {
+            e.kind == Lifecycle::TrailCreated
+                && e.time + SLACK >= self.start
+                && e.time <= self.end + SLACK
+        });
+        created.is_some_and(|c| !events.iter().any(|e| e.kind.is_stop() && e.time <= c.time))
+    }
+
+    fn into_error(self) -> EngineError {
+        EngineError::BeforeFirstDigest {
+            bucket: self.bucket,
+            key: self.key,
+            start: crate::verify::time::display(self.start),
+        }
+    }
+}
+
 impl Engine {
     /// A window (a year typo) that ends before the chain's first digest,
-    /// which AWS signed as a start (no previous digest), proves nothing of
-    /// the trail: the operator's mistake, not an explained gap. Only when
-    /// nothing of the trail lies before that digest: no other digest, and
-    /// no log file in its folder (those would be the deleted history the
-    /// normal path reports).
-    async fn refuse_window_before_chain(
-        &self,
-        plan: &Plan,
-        walk: &walk::Walk,
-    ) -> Result<(), EngineError> {
+    /// which AWS signed as a start (no previous digest), may prove nothing
+    /// of the trail: the operator's mistake, not an explained gap. A
+    /// candidate only when nothing of the trail lies before that digest: no
+    /// other digest, and no log file in its folder (those would be deleted
+    /// history, which the normal path reports); the trail's creation record
+    /// decides (`FirstDigest::created_then`).
+    async fn window_before_chain(&self, plan: &Plan, walk: &walk::Walk) -> Option<FirstDigest> {
         if !plan.require_digest_folder {
-            return Ok(());
+            return None;
         }
-        let standard = || walk.nodes.iter().filter(|n| !n.backfill);
-        let Some(first) = standard()
+        let (node, v) = walk
+            .nodes
+            .iter()
+            .filter(|n| !n.backfill)
             .filter_map(|n| n.verified().map(|v| (n, v)))
-            .min_by_key(|(_, v)| v.digest.start)
-        else {
-            return Ok(());
-        };
-        let (node, v) = first;
+            .min_by_key(|(_, v)| v.digest.start)?;
+        let first_start = v.digest.start;
         let before =
-            |t: Option<crate::verify::time::Timestamp>| t.is_some_and(|t| t <= v.digest.start);
+            |t: Option<crate::verify::time::Timestamp>| t.is_some_and(|t| t <= first_start);
         if v.digest.previous.is_some()
-            || v.digest.start < plan.events_window.1
+            || first_start < plan.events_window.1
             || walk.nodes.iter().any(|n| before(n.end()))
         {
-            return Ok(());
+            return None;
         }
         let logs = plan.root.log_region_prefix(&plan.source_region);
-        let page = self.store.list_page(&plan.digest_bucket, &logs, None).await;
-        let earlier_log = page.map_or(true, |p| {
-            p.keys.iter().any(|k| {
-                crate::verify::layout::parse_log_key(k).is_none_or(|l| l.time < v.digest.start)
-            })
-        });
-        if earlier_log {
-            return Ok(());
-        }
-        Err(EngineError::BeforeFirstDigest {
+        let page = self
+            .store
+            .list_page(&plan.digest_bucket, &logs, None)
+            .await
+            .ok()?;
+        let earlier_log = page
+            .keys
+            .iter()
+            .any(|k| crate::verify::layout::parse_log_key(k).is_none_or(|l| l.time < first_start));
+        (!earlier_log).then(|| FirstDigest {
             bucket: node.bucket.clone(),
             key: node.key.clone(),
-            start: crate::verify::time::display(v.digest.start),
+            start: first_start,
+            end: v.digest.end,
         })
     }
 }

@@ -22,11 +22,11 @@ const MAX_DIGEST_OBJECT: u64 = 64 * 1024 * 1024;
 /// so a hostile bucket cannot make the walk run forever.
 const MAX_DIGESTS: usize = 1_000_000;
 
-/// How many listing pages past the window the look-ahead reads while it
-/// finds no digest of this trail (another trail's keys, junk): a bound on
-/// work, not on time, so a trail that stopped and restarted months later is
-/// still seen.
-pub const LOOKAHEAD_PAGES: usize = 10;
+/// How many listing requests past the window the look-ahead makes before
+/// it gives up ("not proven"): about two per day folder that other trails
+/// share, so years of a stopped trail's folder are still read; a bound on
+/// work, not on time.
+pub const LOOKAHEAD_REQUESTS: usize = 2_000;
 
 /// A digest object as downloaded (kept so a key refresh can re-check it).
 pub(super) enum Raw {
@@ -45,12 +45,35 @@ pub(super) struct Walk {
     /// Digests fetched that carry no signature metadata at all.
     pub unsigned: usize,
     pub fetched: usize,
+    /// Every listing reached a later digest or its folder's end.
+    pub listing_complete: bool,
 }
 
 /// One listing of the digest folder: this series' keys and the strangers.
 struct Listing {
     keys: Vec<String>,
     unexpected: Vec<String>,
+    /// The look-ahead reached a later digest or the folder's end.
+    complete: bool,
+}
+
+/// Where to resume after key `k` (past the window, not ours): this trail's
+/// own name in `k`'s day folder when `k` sorts before it, else the next
+/// calendar day's folder (nothing of ours sorts after `k` in its day).
+/// None when `k` is not in a day folder: the listing walks on, bounded.
+fn skip_to_own(k: &str, prefix: &str, own_name: &str) -> Option<String> {
+    let rest = k.strip_prefix(prefix)?;
+    let day = rest.get(..11)?;
+    let date = chrono::NaiveDate::parse_from_str(day.get(..10)?, "%Y/%m/%d").ok()?;
+    if !day.ends_with('/') {
+        return None;
+    }
+    let own = format!("{prefix}{day}{own_name}");
+    if *k < *own {
+        return Some(own);
+    }
+    let next = date.succ_opt()?;
+    Some(format!("{prefix}{}/", next.format("%Y/%m/%d")))
 }
 
 impl Engine {
@@ -64,6 +87,7 @@ impl Engine {
         let mut listed_buckets: HashSet<String> = HashSet::new();
         let first = self.list_digests(&plan.digest_bucket, series, plan).await?;
         listed_buckets.insert(plan.digest_bucket.clone());
+        let mut listing_complete = first.complete;
         let mut unexpected: Vec<ObjectVerdict> = first
             .unexpected
             .iter()
@@ -94,6 +118,7 @@ impl Engine {
             for (bucket, _) in &targets {
                 if listed_buckets.insert(bucket.clone()) {
                     let more = self.list_digests(bucket, series, plan).await?;
+                    listing_complete &= more.complete;
                     unexpected.extend(
                         more.unexpected.iter().map(|k| {
                             crate::verify::coverage::unexpected_object(bucket, k, "digest")
@@ -128,6 +153,7 @@ impl Engine {
             unexpected,
             unsigned,
             fetched,
+            listing_complete,
         })
     }
 
@@ -184,8 +210,11 @@ impl Engine {
     /// Lists this series' digest keys from the first day folder of the
     /// window to the first digest past `end + 1 h`, however far (look-ahead:
     /// its pointer vouches for the digests at the window's end; a restart
-    /// there says the trail logged again). Keys CloudTrail never writes are
-    /// returned apart.
+    /// there says the trail logged again), and a backfill digest of the same
+    /// end. Keys CloudTrail never writes are returned apart. Past the window,
+    /// the listing jumps to this trail's own name in each day folder, so
+    /// other trails' keys cannot use up its bound; a bound that runs out
+    /// leaves `complete` false ("not proven"), never "nothing there".
     async fn list_digests(
         &self,
         bucket: &str,
@@ -195,76 +224,87 @@ impl Engine {
         let prefix = series.root.digest_region_prefix(&series.source_region);
         let day =
             |t: Timestamp| format!("{prefix}{:04}/{:02}/{:02}/", t.year(), t.month(), t.day());
-        let first_day = day(plan.start - Duration::minutes(1));
         let past_window = day(plan.end + Duration::days(1));
-        let mut pages_past = 0usize;
         let stop = plan.end + Duration::hours(1);
-        let mut cutoff: Option<Timestamp> = None;
+        let own_name = series.file_prefix();
         let mut out = Listing {
             keys: Vec::new(),
             unexpected: Vec::new(),
+            complete: true,
         };
-        let mut after = first_day.clone();
+        // Set once the look-ahead digest is found: its backfill digest's key,
+        // the last one of ours that matters.
+        let mut last_wanted: Option<String> = None;
+        let mut after = day(plan.start - Duration::minutes(1));
+        let mut requests_ahead = 0usize;
         let list_err = |source| EngineError::List {
             bucket: bucket.to_string(),
             prefix: prefix.clone(),
             source,
         };
-        'pages: loop {
+        loop {
             let page = self
                 .store
                 .list_page(bucket, &prefix, Some(&after))
                 .await
                 .map_err(list_err)?;
+            let mut jump: Option<String> = None;
             for k in &page.keys {
                 if !k.starts_with(&prefix) || *k <= after {
                     continue; // a misbehaving server
                 }
-                let parsed = parse_digest_key(k);
-                // Past the look-ahead digest only a backfill digest of the
-                // same end remains (it sorts right after it): a log file it
-                // lists is in the folders the scan reads.
-                if let Some(c) = cutoff {
-                    if !parsed
-                        .as_ref()
-                        .is_some_and(|p| series.owns(p) && p.end <= c)
-                    {
-                        break 'pages;
-                    }
+                if last_wanted.as_ref().is_some_and(|w| k > w) {
+                    return Ok(out);
                 }
-                match parsed {
+                let ahead = *k >= past_window && last_wanted.is_none();
+                match parse_digest_key(k) {
                     Some(p) if series.owns(&p) => {
                         if p.end < plan.start {
                             continue;
                         }
                         out.keys.push(k.clone());
-                        if p.end > stop && !p.backfill {
-                            cutoff = cutoff.or(Some(p.end));
+                        if p.end > stop && !p.backfill && last_wanted.is_none() {
+                            last_wanted = Some(series.key(p.end, true));
                         }
                     }
-                    // Another trail writing to the same folder: not ours to judge.
+                    // Another trail writing to the same folder: not ours to
+                    // judge; past the window, skip to where ours would be.
                     Some(p) if p.root == series.root && p.source_region == series.source_region => {
+                        if ahead {
+                            jump = skip_to_own(k, &prefix, &own_name);
+                        }
                     }
+                    _ if ahead => jump = skip_to_own(k, &prefix, &own_name),
                     _ => out.unexpected.push(k.clone()),
                 }
-            }
-            let Some(last) = page.keys.last().filter(|_| page.truncated) else {
-                break;
-            };
-            if *last <= after {
-                // A server that does not advance would loop forever, and a
-                // listing cut short must not pass for a complete one.
-                return Err(list_err(StoreError::Io(format!(
-                    "listing of s3://{bucket}/{prefix} did not advance"
-                ))));
-            }
-            if *last >= past_window {
-                pages_past += 1;
-                if pages_past >= LOOKAHEAD_PAGES {
+                if jump.is_some() {
                     break;
                 }
             }
-            after = last.clone();
+            let next = match jump {
+                Some(j) => j,
+                None => {
+                    let Some(last) = page.keys.last().filter(|_| page.truncated) else {
+                        break;
+                    };
+                    if *last <= after {
+                        // A server that does not advance would loop forever, and a
+                        // listing cut short must not pass for a complete one.
+                        return Err(list_err(StoreError::Io(format!(
+                            "listing of s3://{bucket}/{prefix} did not advance"
+                        ))));
+                    }
+                    last.clone()
+                }
+            };
+            if next >= past_window {
+                requests_ahead += 1;
+                if requests_ahead > LOOKAHEAD_REQUESTS {
+                    out.complete = false;
+                    break;
+                }
+            }
+            after = next;
         }
         Ok(out)
     }
@@ -345,5 +385,25 @@ fn check_raw(bucket: &str, key: &str, raw: &Raw, keys: &PublicKeySet, region: &s
                 keys,
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::skip_to_own;
+
+    #[test]
+    fn past_the_window_the_listing_skips_to_the_trails_own_name() {
+        let p = "AWSLogs/1/CloudTrail-Digest/us-east-1/";
+        let own = "1_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_";
+        let other = format!("{p}2026/03/02/1_CloudTrail-Digest_us-east-1_another-trail_x.json.gz");
+        assert_eq!(
+            skip_to_own(&other, p, own),
+            Some(format!("{p}2026/03/02/{own}"))
+        );
+        let later = format!("{p}2026/03/31/1_CloudTrail-Digest_us-east-1_zzz-trail_x.json.gz");
+        assert_eq!(skip_to_own(&later, p, own), Some(format!("{p}2026/04/01/")));
+        assert_eq!(skip_to_own(&format!("{p}junk/x"), p, own), None);
+        assert_eq!(skip_to_own(&format!("{p}2026/13/45/x"), p, own), None);
     }
 }
