@@ -57,7 +57,17 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
 
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("evidence-dir");
-    let mut acquire = vec!["acquire", "--out", dir.to_str().unwrap()];
+    // The operator's state key authenticates the directory's manifest.
+    let key = out.path().join("state.key");
+    std::fs::write(&key, [3u8; 32]).unwrap();
+    let key_arg = format!("file:{}", key.display());
+    let mut acquire = vec![
+        "acquire",
+        "--out",
+        dir.to_str().unwrap(),
+        "--state-key",
+        &key_arg,
+    ];
     acquire.extend_from_slice(&window);
     let r = run_bin(&acquire, &env).await;
     assert_eq!(
@@ -69,25 +79,58 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
         "public-keys.json",
         "trail.json",
         "manifest.json",
+        "manifest.mac",
         "SHA256SUMS",
         "live-report.json",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
 
-    // Offline, with nothing but DIR: the same verdicts.
-    let mut offline = vec![
+    // Without the key, DIR's keys and records are not evidence.
+    let mut unkeyed = vec![
         "validate",
         "--format",
         "json",
         "--local",
         dir.to_str().unwrap(),
     ];
+    unkeyed.extend_from_slice(&window);
+    let r = run_bin(&unkeyed, &[]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--state-key"), "{}", r.stderr);
+
+    // Offline, with nothing but DIR and the key: the same verdicts.
+    let mut offline = vec![
+        "validate",
+        "--format",
+        "json",
+        "--local",
+        dir.to_str().unwrap(),
+        "--state-key",
+        &key_arg,
+    ];
     offline.extend_from_slice(&window);
     let (code, v_off, err) = json_run(&offline, &[]).await;
     assert_eq!(code, code_live, "{err}");
     assert_eq!(verdicts(&v_off), verdicts(&v_live));
     assert_eq!(v_off["gaps"][0]["cause"], "logging_stopped");
+    assert!(v_off["notes"]
+        .to_string()
+        .contains("authenticated by the state key"));
+
+    // Records edited after acquisition: not used, and said.
+    let events = dir.join("lookup-events.json");
+    let original = std::fs::read(&events).unwrap();
+    std::fs::write(&events, r#"{"Events": []}"#).unwrap();
+    let (_, v_edit, _) = json_run(&offline, &[]).await;
+    assert!(
+        v_edit["notes"]
+            .to_string()
+            .contains("differ from what the manifest records"),
+        "{:#}",
+        v_edit["notes"]
+    );
+    std::fs::write(&events, original).unwrap();
 
     let sums = Command::new("sha256sum")
         .args(["-c", "--quiet", "SHA256SUMS"])
@@ -211,7 +254,16 @@ async fn an_acquired_estate_validates_offline_with_the_live_verdicts() {
     let (code_live, v_live, err) = json_run(&live, &env).await;
     assert_eq!(code_live, 1, "{err}");
     let out = tempfile::tempdir().unwrap();
-    let mut acquire = vec!["acquire", "--out", out.path().to_str().unwrap()];
+    let key = sim.path().join("state.key");
+    std::fs::write(&key, [4u8; 48]).unwrap();
+    let key_arg = format!("file:{}", key.display());
+    let mut acquire = vec![
+        "acquire",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--state-key",
+        &key_arg,
+    ];
     acquire.extend_from_slice(&window);
     let r = run_bin(&acquire, &env).await;
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -221,6 +273,8 @@ async fn an_acquired_estate_validates_offline_with_the_live_verdicts() {
         "json",
         "--local",
         out.path().to_str().unwrap(),
+        "--state-key",
+        &key_arg,
     ];
     offline.extend_from_slice(&window);
     let (code, v_off, err) = json_run(&offline, &[]).await;

@@ -305,6 +305,43 @@ fn whole_window_wiped_is_tampering() {
     }
 }
 
+/// A local copy cut at the tail, with a planted `manifest.json` (so the
+/// directory looks acquired) and a `lookup-events.json` holding a forged
+/// StopLogging before the cut: records from a directory that no state key
+/// authenticates are not evidence, so the tail stays unexplained.
+#[test]
+fn a_planted_manifest_and_forged_stop_do_not_explain_a_cut_tail() {
+    let s = sim(&[]);
+    for h in 4..6 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    let events = s.dir.path().join("lookup-events.json");
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&events).unwrap()).unwrap();
+    let list = doc["Events"].as_array_mut().unwrap();
+    let mut stop = list
+        .iter()
+        .find(|e| e["EventName"] == "StartLogging")
+        .unwrap()
+        .clone();
+    let at = display(s.hour(4) - Duration::minutes(5));
+    stop["EventName"] = Value::from("StopLogging");
+    stop["EventTime"] = Value::from(at.clone());
+    let inner = stop["CloudTrailEvent"].as_str().unwrap().to_string();
+    let mut inner: Value = serde_json::from_str(&inner).unwrap();
+    inner["eventName"] = Value::from("StopLogging");
+    inner["eventTime"] = Value::from(at);
+    inner["eventID"] = Value::from("00000000-0000-0000-0000-00000000f00d");
+    stop["CloudTrailEvent"] = Value::from(inner.to_string());
+    stop["EventId"] = Value::from("00000000-0000-0000-0000-00000000f00d");
+    list.push(stop);
+    std::fs::write(&events, doc.to_string()).unwrap();
+    std::fs::write(s.dir.path().join("manifest.json"), "{}").unwrap();
+    let r = s.run(&strs(&s.window(0, 6)));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not used"), "{}", r.stderr);
+}
+
 #[test]
 fn gap_widened_backwards_is_never_proven() {
     // Logging really stopped in hour 3 (recorded in hour 2's last log);

@@ -358,3 +358,58 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(problem_of(&v, &key).as_deref(), Some("not_found"));
 }
+
+/// Under a state key the checkpoint carries a MAC: moving a chain's record
+/// to a later genuine digest (skipping what lies between), or a checkpoint
+/// written without the key, is exit 2 with one sentence.
+#[test]
+fn an_edited_checkpoint_is_refused_under_a_state_key() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let key = dir.path().join("state.key");
+    std::fs::write(&key, [42u8; 32]).unwrap();
+    let key_arg = format!("file:{}", key.display());
+    let cp = checkpoint(dir.path());
+    let nightly = |end: &str| {
+        run(
+            dir.path(),
+            &[
+                "--start-time",
+                "2026-03-01T00:00:00Z",
+                "--end-time",
+                end,
+                "--checkpoint",
+                cp.to_str().unwrap(),
+                "--state-key",
+                &key_arg,
+            ],
+        )
+    };
+    let (code, _, err) = nightly("2026-03-01T06:00:00Z");
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&cp).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    assert!(v["mac"].is_string(), "{v:#}");
+    // Re-serialised untouched, it still verifies.
+    std::fs::write(&cp, serde_json::to_string(&v).unwrap()).unwrap();
+    let (code, v2, err) = nightly("2026-03-01T09:00:00Z");
+    assert_eq!(code, 0, "{err}");
+    assert!(v2["notes"]
+        .to_string()
+        .contains("authenticated by the state key"));
+    // Moved to a later digest.
+    std::fs::write(&cp, &text).unwrap();
+    let rec = v["chains"][0]["key"].as_str().unwrap().to_string();
+    v["chains"][0]["key"] = Value::from(rec.replace("T080000Z", "T100000Z"));
+    v["chains"][0]["end"] = Value::from("2026-03-01T10:00:00Z");
+    std::fs::write(&cp, v.to_string()).unwrap();
+    let (code, _, err) = nightly("2026-03-01T12:00:00Z");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not authenticated by the state key"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // Written without the key.
+    std::fs::remove_file(&cp).unwrap();
+    first_run(dir.path());
+    let (code, _, err) = nightly("2026-03-01T12:00:00Z");
+    assert_eq!(code, 2, "{err}");
+}

@@ -151,7 +151,20 @@ fn merged_shards_equal_the_unsharded_run() {
         let files = shards(dir.path(), &estate[..4], n);
         let (code, merged, err) = merge(&files);
         assert_eq!(code, 0, "{n} shards: {err}");
-        let merged: Value = serde_json::from_str(&merged).unwrap();
+        let mut merged: Value = serde_json::from_str(&merged).unwrap();
+        // Bar the merge's own note that the reports are not authenticated.
+        let notes = merged["notes"].as_array_mut().unwrap();
+        let before = notes.len();
+        notes.retain(|n| {
+            !n.as_str()
+                .unwrap()
+                .starts_with("Shard reports are not authenticated")
+        });
+        assert_eq!(
+            notes.len() + 1,
+            before,
+            "the merge says the reports are not authenticated"
+        );
         assert_eq!(merged, whole, "{n} shards by chain");
     }
 
@@ -277,4 +290,111 @@ fn shard_index_comes_from_kubernetes_or_aws_batch() {
     let (code, _, err) = validate(dir.path(), &["--shard", "auto/2"], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("JOB_COMPLETION_INDEX"), "{err}");
+}
+
+/// Under a state key every shard report carries its run id and a MAC:
+/// merge refuses a report whose findings were blanked, one written
+/// without the key, and an old report of the same plan from another run.
+#[test]
+fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(
+        dir.path(),
+        &[
+            "--accounts",
+            "111111111111,222222222222",
+            "--damage",
+            "tamper-log@1",
+        ],
+    );
+    let key = dir.path().join("state.key");
+    std::fs::write(&key, [9u8; 40]).unwrap();
+    let key_arg = format!("file:{}", key.display());
+    let estate = [
+        "--account-id",
+        "all",
+        "--format",
+        "json",
+        "--state-key",
+        &key_arg,
+    ];
+    let run = |id: &str| {
+        let mut a = estate.to_vec();
+        a.extend_from_slice(&["--run-id", id]);
+        (0..2)
+            .map(|k| {
+                let file = dir.path().join(format!("{id}-{k}.json"));
+                let shard = format!("{k}/2");
+                let mut b = a.clone();
+                b.extend_from_slice(&["--shard", &shard, "--output", file.to_str().unwrap()]);
+                let (code, _, err) = validate(dir.path(), &b, &[]);
+                assert!(code == 0 || code == 1, "{err}");
+                file.to_str().unwrap().to_string()
+            })
+            .collect::<Vec<String>>()
+    };
+    let merge_with = |files: &[String], extra: &[&str]| {
+        let mut a = vec!["merge", "--format", "json", "--state-key", &key_arg];
+        a.extend_from_slice(extra);
+        a.extend(files.iter().map(String::as_str));
+        let out = Command::new(BIN).args(&a).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let old = run("night-1");
+    let new = run("night-2");
+    assert_eq!(merge_with(&new, &[]).0, 1, "the tampered log is found");
+    assert_eq!(merge_with(&new, &["--run-id", "night-2"]).0, 1);
+    // An old report of the same plan, from another run.
+    let (code, err) = merge_with(&[new[0].clone(), old[1].clone()], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("belongs to run night-1, not night-2"), "{err}");
+    let (code, err) = merge_with(&old, &["--run-id", "night-2"]);
+    assert_eq!(code, 2, "{err}");
+    // Findings blanked: the MAC no longer matches.
+    for f in &new {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        for c in v["chains"].as_array_mut().unwrap() {
+            for l in c["logs"].as_array_mut().unwrap() {
+                l["status"] = Value::from("valid");
+                l["problem"] = Value::Null;
+                l["message"] = Value::Null;
+            }
+        }
+        std::fs::write(f, v.to_string()).unwrap();
+    }
+    let (code, err) = merge_with(&new, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not authenticated by the state key"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // Reports written without the key.
+    let plain: Vec<String> = (0..2)
+        .map(|k| {
+            let file = dir.path().join(format!("plain-{k}.json"));
+            let shard = format!("{k}/2");
+            let a = [
+                "--account-id",
+                "all",
+                "--format",
+                "json",
+                "--shard",
+                &shard,
+                "--output",
+                file.to_str().unwrap(),
+            ];
+            validate(dir.path(), &a, &[]);
+            file.to_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(merge_with(&plain, &[]).0, 2);
+    // A shard under a key with no run id is refused up front.
+    let (code, _, err) = validate(
+        dir.path(),
+        &[estate.as_slice(), &["--shard", "0/2"]].concat(),
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--run-id"), "{err}");
 }

@@ -71,6 +71,13 @@ pub struct MergeArgs {
     /// Refuse shards of any other window (end).
     #[arg(long)]
     pub end_time: Option<String>,
+    /// Refuse shard reports the key does not authenticate (file:PATH;
+    /// default from TRAILPROOF_STATE_KEY).
+    #[arg(long, value_name = "file:PATH")]
+    pub state_key: Option<String>,
+    /// Refuse shard reports of any other run.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -292,6 +299,15 @@ pub struct ValidateArgs {
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
     #[arg(long, value_name = "FILE")]
     pub gap_events: Option<PathBuf>,
+    /// The operator's key authenticating checkpoints, shard reports and
+    /// acquired directories: file:PATH (32+ bytes); default from
+    /// TRAILPROOF_STATE_KEY.
+    #[arg(long, value_name = "file:PATH")]
+    pub state_key: Option<String>,
+    /// Shared by every shard of one run (default: TRAILPROOF_RUN_ID, or an
+    /// AWS Batch array job's id), so merge can refuse an old shard report.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 /// Positive, finite seconds (fractions allowed).

@@ -40,7 +40,7 @@ impl ValidateArgs {
         let state = self.state()?;
         let checks = self.checks()?;
         let output = self.outputs(state.shard)?;
-        let (source, selection) = self.source(&trail, selection)?;
+        let (source, selection) = self.source(&trail, selection, state.key.as_deref())?;
         let local = matches!(source.place, Place::Local { .. });
         let tuning = Tuning {
             concurrency: self
@@ -154,9 +154,20 @@ impl ValidateArgs {
                 ));
             }
         }
+        let env = |v: &str| std::env::var(v).ok();
+        let key = crate::request::state_key::load(self.state_key.as_deref(), env)?;
+        let run_id = crate::request::state_key::run_id(self.run_id.as_deref(), env);
+        if shard.is_some() && key.is_some() && run_id.is_none() {
+            return Err(usage(
+                "--shard with a state key needs --run-id (or TRAILPROOF_RUN_ID), the same for \
+                 every shard of the run, so merge can refuse an old shard report",
+            ));
+        }
         Ok(State {
             checkpoint: self.checkpoint.clone(),
             shard,
+            key,
+            run_id,
         })
     }
 
@@ -202,6 +213,7 @@ impl ValidateArgs {
         &self,
         trail: &TrailArn,
         mut selection: Selection,
+        key: Option<&crate::verify::state_key::StateKey>,
     ) -> Result<(Source, Selection), RequestError> {
         let Some(dir) = &self.local else {
             let source = Source {
@@ -221,6 +233,7 @@ impl ValidateArgs {
             prefix: selection.prefix.take(),
             keys_file: self.public_keys.clone(),
             gap_events: self.gap_events.clone(),
+            key,
         })?;
         selection.bucket = Some(copy.bucket);
         selection.prefix = copy.prefix;

@@ -4,15 +4,29 @@
 use super::{operational, usage, CommandError};
 use crate::cli::to_request::optional_time;
 use crate::cli::MergeArgs;
+use crate::report::merge::MergeError;
 use crate::report::output::Remote;
 
 pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
     let remote = Remote::profile(args.profile.as_deref());
+    let env = |v: &str| std::env::var(v).ok();
+    let key = crate::request::state_key::load(args.state_key.as_deref(), env)?;
+    let mut run_id = args.run_id.clone();
     let mut reports = Vec::new();
     for name in &args.reports {
         let bytes = crate::report::output::read(name, remote)
             .await
             .map_err(operational)?;
+        if let Some(key) = &key {
+            let id = crate::report::merge::authenticate(name, &bytes, key).map_err(usage)?;
+            match &run_id {
+                Some(want) if *want != id => {
+                    let e = MergeError::OtherRun(name.clone(), id, want.clone());
+                    return Err(usage(e));
+                }
+                _ => run_id = Some(id),
+            }
+        }
         let report = crate::report::merge::read(name, &bytes).map_err(usage)?;
         reports.push((name.clone(), report));
     }
@@ -21,7 +35,13 @@ pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
         start: optional_time(&args.start_time)?,
         end: optional_time(&args.end_time)?,
     };
-    let estate = crate::report::merge::merge(reports, &expect).map_err(usage)?;
+    let mut estate = crate::report::merge::merge(reports, &expect).map_err(usage)?;
+    estate.notes.push(match (&key, &run_id) {
+        (Some(_), Some(id)) => format!("Shard reports authenticated by the state key (run {id})"),
+        _ => "Shard reports are not authenticated (no --state-key): whoever can write them can \
+              change their findings"
+            .to_string(),
+    });
     let (format, verbose) = (args.format.into(), args.verbose);
     let mut buf = Vec::new();
     let res = match &args.output {

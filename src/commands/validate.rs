@@ -25,12 +25,15 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     let store = engine.store.as_ref();
     let org = crate::plan::build::organization(store, req, sources).await?;
     let settings = crate::plan::build::settings(req, sources, org.as_deref());
-    let state = req.state.checkpoint.as_deref();
-    let old = checkpoint_file::load(state, &settings, remote).await?;
+    let old = checkpoint_file::load(req, &settings).await?;
     let plan =
         crate::plan::build::build(store, req, sources, org.as_deref(), old.checkpoint.as_ref())
             .await?;
-    let mut report = ReportSink::new(out, plan.shard.is_some());
+    let seal = match (&req.state.key, &req.state.run_id) {
+        (Some(key), Some(run_id)) => Some(sinks::Seal { key, run_id }),
+        _ => None,
+    };
+    let mut report = ReportSink::new(out, plan.shard.is_some(), seal);
     let outcome = crate::run::execute(&engine, plan, &mut |c| report.chain(c)).await?;
     report.finish(&outcome, remote).await?;
     sinks::html(out, &outcome, remote).await?;
@@ -38,12 +41,6 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     // Metrics first: a checkpoint write that fails must not leave the last
     // run's verdict in place.
     sinks::metrics(out, &outcome, seconds, remote).await?;
-    let (summaries, code) = (&outcome.summaries, outcome.exit_code());
-    let scanned = checks.check_unreferenced;
-    let start = req.window.start;
-    checkpoint_file::write_next(
-        state, settings, old, summaries, scanned, start, code, remote,
-    )
-    .await?;
+    checkpoint_file::write_next(req, settings, old, &outcome).await?;
     Ok(outcome)
 }

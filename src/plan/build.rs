@@ -280,6 +280,16 @@ fn widens(cp: &Checkpoint, start: Timestamp) -> bool {
 
 /// What the report says of a checkpointed run's window.
 fn checkpoint_note(req: &ValidateRequest, cp: &Checkpoint) -> String {
+    let trust = if req.state.key.is_some() {
+        " (authenticated by the state key)"
+    } else {
+        " (not authenticated: without --state-key, whoever can write the checkpoint chooses \
+         where each chain resumes)"
+    };
+    checkpoint_window(req, cp) + trust
+}
+
+fn checkpoint_window(req: &ValidateRequest, cp: &Checkpoint) -> String {
     match req.window.start {
         Some(s) if widens(cp, s) => format!(
             "--start-time {} is before the checkpoint's start {}: each chain is validated \

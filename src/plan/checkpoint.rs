@@ -57,6 +57,9 @@ pub struct Checkpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
     pub chains: Vec<Record>,
+    /// HMAC-SHA256 by the operator's state key over the rest (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// Why a checkpoint cannot be used (exit 2, never a silent full or empty run).
@@ -123,6 +126,13 @@ impl Checkpoint {
         Ok(cp)
     }
 
+    /// What the state key's MAC covers: everything but the MAC.
+    pub fn signed_body(&self) -> Vec<u8> {
+        let mut c = self.clone();
+        c.mac = None;
+        c.to_json().into_bytes()
+    }
+
     pub fn start_time(&self) -> Option<Timestamp> {
         self.start.as_deref().and_then(parse_digest_time)
     }
@@ -176,6 +186,7 @@ pub fn next(
         written: display(now),
         start: start.map(display),
         chains,
+        mac: None,
     }
 }
 

@@ -2,9 +2,11 @@
 //! seams), written after a complete run (the chains proven strictly
 //! advance). The format and its checks are `plan::checkpoint`.
 
-use super::output::Remote;
 use crate::plan::checkpoint::{Checkpoint, Record, Settings};
-use crate::report::model::{exit, ChainSummary};
+use crate::report::model::exit;
+use crate::request::ValidateRequest;
+use crate::run::Outcome;
+use crate::verify::state_key::{Purpose, StateKey};
 
 /// Why a checkpoint could not be used or kept.
 #[derive(Debug, thiserror::Error)]
@@ -26,47 +28,68 @@ pub struct Loaded {
 /// yet (the first run); anything unusable is an error, never a silent full
 /// or empty run.
 pub async fn load(
-    target: Option<&str>,
+    req: &ValidateRequest,
     settings: &Settings,
-    remote: Remote<'_>,
 ) -> Result<Loaded, CheckpointFileError> {
     let none = Loaded {
         checkpoint: None,
         etag: None,
     };
-    let Some(target) = target else {
+    let Some(target) = req.state.checkpoint.as_deref() else {
         return Ok(none);
     };
+    let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());
     match super::output::read_versioned(target, remote).await {
         Ok(None) => Ok(none),
-        Ok(Some((bytes, etag))) => Checkpoint::parse(target, &bytes, settings)
-            .map(|cp| Loaded {
+        Ok(Some((bytes, etag))) => {
+            let cp = Checkpoint::parse(target, &bytes, settings)
+                .map_err(|e| CheckpointFileError::Unusable(e.to_string()))?;
+            authenticate(target, &cp, key)?;
+            Ok(Loaded {
                 checkpoint: Some(cp),
                 etag,
             })
-            .map_err(|e| CheckpointFileError::Unusable(e.to_string())),
+        }
         Err(e) => Err(CheckpointFileError::Io(e)),
     }
+}
+
+/// With a state key, a checkpoint must carry its MAC: an edited one (a
+/// chain moved to a later digest, skipping what lies between) is refused.
+fn authenticate(
+    target: &str,
+    cp: &Checkpoint,
+    key: Option<&StateKey>,
+) -> Result<(), CheckpointFileError> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    let mac = cp.mac.as_deref().unwrap_or("");
+    if key.verify(Purpose::Checkpoint, &cp.signed_body(), mac) {
+        return Ok(());
+    }
+    Err(CheckpointFileError::Unusable(format!(
+        "checkpoint {target} is not authenticated by the state key (edited, or written without \
+         it); move it away to start over with --start-time"
+    )))
 }
 
 /// Writes the next checkpoint. A chain advances only when proven strictly:
 /// not under --allow-gaps, and with its folders scanned. A failed write
 /// under a verdict of tampering or of an unproven window is said on
 /// stderr and the verdict kept; under a proof it is the run's error.
-#[allow(clippy::too_many_arguments)]
 pub async fn write_next(
-    target: Option<&str>,
+    req: &ValidateRequest,
     settings: Settings,
     old: Loaded,
-    summaries: &[ChainSummary],
-    folders_scanned: bool,
-    run_start: Option<crate::verify::time::Timestamp>,
-    code: i32,
-    remote: Remote<'_>,
+    outcome: &Outcome,
 ) -> Result<(), CheckpointFileError> {
-    let Some(target) = target else {
+    let Some(target) = req.state.checkpoint.as_deref() else {
         return Ok(());
     };
+    let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());
+    let (summaries, code) = (&outcome.summaries, outcome.exit_code());
+    let folders_scanned = req.checks.check_unreferenced;
     let proven: Vec<Record> = summaries
         .iter()
         .filter(|s| s.strictly_proven && folders_scanned)
@@ -83,13 +106,16 @@ pub async fn write_next(
             })
         })
         .collect();
-    let cp = crate::plan::checkpoint::next(
+    let mut cp = crate::plan::checkpoint::next(
         settings,
         old.checkpoint.as_ref(),
         proven,
         chrono::Utc::now(),
-        run_start,
+        req.window.start,
     );
+    if let Some(key) = key {
+        cp.mac = Some(key.sign(Purpose::Checkpoint, &cp.signed_body()));
+    }
     let bytes = cp.to_json().into_bytes();
     let written = super::output::write_versioned(target, bytes, old.etag.as_deref(), remote).await;
     match written {

@@ -8,11 +8,14 @@
 //! -c` format). `validate --local DIR` finds the keys, records and
 //! settings by itself (`request::local`).
 
-use crate::request::local::{EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, SUMS_FILE, TRAIL_FILE};
+use crate::request::local::{
+    EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, MANIFEST_MAC_FILE, SUMS_FILE, TRAIL_FILE,
+};
 use crate::request::ValidateRequest;
 use crate::sources::connect::Live;
 use crate::sources::store::record::{Known, Recording};
 use crate::verify::digest::sha256_hex;
+use crate::verify::state_key::Purpose;
 use aws_config::SdkConfig;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -87,6 +90,11 @@ pub async fn write(
     }
     let caller = caller_identity(&live.cfg).await;
     let n = seal(out, caller, &notes)?;
+    if let Some(key) = &req.state.key {
+        let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
+        let mac = key.sign(Purpose::Manifest, &manifest);
+        std::fs::write(out.join(MANIFEST_MAC_FILE), mac + "\n").map_err(io_error)?;
+    }
     for note in &notes {
         eprintln!("trailproof: {note}");
     }
@@ -155,7 +163,7 @@ fn files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
         let path = format!("{rel}{name}");
         if entry.file_type()?.is_dir() {
             files(&entry.path(), &format!("{path}/"), out)?;
-        } else if path != MANIFEST_FILE && path != SUMS_FILE {
+        } else if path != MANIFEST_FILE && path != SUMS_FILE && path != MANIFEST_MAC_FILE {
             out.push(path);
         }
     }

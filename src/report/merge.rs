@@ -9,6 +9,7 @@ use crate::report::model::{
     ChainReport, DigestVerdict, Entry, EstateReport, Finding, Gap, GapKind, LogVerdict,
     ObjectVerdict, Problem, Report, ShardInfo, Status, Untrusted, UNTRUSTED_REASONS,
 };
+use crate::verify::state_key::{Purpose, StateKey};
 use crate::verify::time::{parse_digest_time, Timestamp};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -32,6 +33,10 @@ pub enum MergeError {
     Inconsistent(String, String),
     #[error("the shards validated {0}, not what --{1} names")]
     NotRequested(&'static str, &'static str),
+    #[error("{0} is not authenticated by the state key (edited, or written without it)")]
+    NotAuthentic(String),
+    #[error("{0} belongs to run {1}, not {2}: merge only the reports of one run")]
+    OtherRun(String, String, String),
 }
 
 /// What the operator expects the shards to hold (merge's own options).
@@ -278,6 +283,26 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         slice,
         report,
     }
+}
+
+/// Checks a shard report's `authentication` against the state key and
+/// returns its run id.
+pub fn authenticate(name: &str, bytes: &[u8], key: &StateKey) -> Result<String, MergeError> {
+    let refused = || MergeError::NotAuthentic(name.to_string());
+    let mut v: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| MergeError::Unreadable(name.to_string(), e.to_string()))?;
+    let auth = v.get_mut("authentication").ok_or_else(refused)?;
+    let mac = auth
+        .as_object_mut()
+        .and_then(|a| a.remove("mac"))
+        .and_then(|m| m.as_str().map(str::to_string))
+        .ok_or_else(refused)?;
+    let run_id = auth["run_id"].as_str().ok_or_else(refused)?.to_string();
+    let body = serde_json::to_vec(&v).unwrap_or_default();
+    if !key.verify(Purpose::ShardReport, &body, &mac) {
+        return Err(refused());
+    }
+    Ok(run_id)
 }
 
 /// Reads one shard's report.

@@ -8,6 +8,7 @@ use super::output::Remote;
 use super::Format;
 use crate::request::Outputs;
 use crate::run::{Outcome, Verdicts};
+use crate::verify::state_key::{Purpose, StateKey};
 use std::io::Write;
 
 /// Why a sink failed.
@@ -25,14 +26,24 @@ pub struct ReportSink<'a> {
     outputs: &'a Outputs,
     /// A shard's report is JSON for `trailproof merge`, whatever the format.
     shard: bool,
+    /// With a state key, a shard's report carries the run id and a MAC.
+    seal: Option<Seal<'a>>,
     buffer: Vec<u8>,
 }
 
+/// What authenticates a shard's report for `merge`.
+#[derive(Clone, Copy)]
+pub struct Seal<'a> {
+    pub key: &'a StateKey,
+    pub run_id: &'a str,
+}
+
 impl<'a> ReportSink<'a> {
-    pub fn new(outputs: &'a Outputs, shard: bool) -> Self {
+    pub fn new(outputs: &'a Outputs, shard: bool, seal: Option<Seal<'a>>) -> Self {
         ReportSink {
             outputs,
             shard,
+            seal: seal.filter(|_| shard),
             buffer: Vec::new(),
         }
     }
@@ -85,6 +96,10 @@ impl<'a> ReportSink<'a> {
                     .iter()
                     .try_for_each(|l| writeln!(out, "{l}"))
             }),
+            Verdicts::Estate(estate) if self.seal.is_some() => {
+                let sealed = sealed_json(estate, self.seal);
+                self.write(|out| out.write_all(&sealed))
+            }
             Verdicts::Estate(estate) => {
                 self.write(|out| render_estate(estate, format, verbose, out))
             }
@@ -161,6 +176,23 @@ pub fn render_estate(
             super::text::render_estate(estate, verbose, out, &mut err)
         }
     }
+}
+
+/// A shard's JSON report with `authentication`: the run id, and the state
+/// key's MAC over the report with the run id in it (serde_json's canonical
+/// form of the document without the MAC), which `merge` checks.
+pub fn sealed_json(estate: &EstateReport, seal: Option<Seal<'_>>) -> Vec<u8> {
+    let text = super::json::render_estate(estate);
+    let Some(seal) = seal else {
+        return text.into_bytes();
+    };
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v["authentication"] = serde_json::json!({ "run_id": seal.run_id });
+    let body = serde_json::to_vec(&v).unwrap_or_default();
+    v["authentication"]["mac"] = seal.key.sign(Purpose::ShardReport, &body).into();
+    let mut out = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    out.push(b'\n');
+    out
 }
 
 /// `--html`: the same verdicts as a self-contained page.

@@ -4,6 +4,7 @@
 //! copy that cannot work is a usage error before anything is validated.
 
 use super::RequestError;
+use crate::verify::state_key::{Purpose, StateKey};
 use std::path::{Path, PathBuf};
 
 /// Files `acquire` writes at the top of DIR (next to the bucket folders).
@@ -12,6 +13,8 @@ pub const EVENTS_FILE: &str = "lookup-events.json";
 pub const TRAIL_FILE: &str = "trail.json";
 pub const REPORT_FILE: &str = "live-report.json";
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The state key's MAC over `manifest.json` (hex), written by `acquire`.
+pub const MANIFEST_MAC_FILE: &str = "manifest.mac";
 pub const SUMS_FILE: &str = "SHA256SUMS";
 
 /// What the user gave for a local run, before DIR fills the blanks.
@@ -22,6 +25,8 @@ pub struct Given<'a> {
     pub prefix: Option<String>,
     pub keys_file: Option<PathBuf>,
     pub gap_events: Option<PathBuf>,
+    /// Authenticates an acquired directory's manifest.
+    pub key: Option<&'a StateKey>,
 }
 
 /// The local copy as the run will read it.
@@ -51,7 +56,15 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
     let dir = given.dir;
     let notes = acquired_defaults(&mut given);
     let Some(keys_file) = given.keys_file else {
-        return Err(usage("--public-keys FILE is required with --local"));
+        let why = if dir.join(MANIFEST_FILE).is_file() && dir.join(KEYS_FILE).is_file() {
+            " (the directory's own keys count only with the state key that acquired it: \
+             --state-key)"
+        } else {
+            ""
+        };
+        return Err(usage(format!(
+            "--public-keys FILE is required with --local{why}"
+        )));
     };
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
@@ -120,29 +133,48 @@ fn sole_bucket(dir: &Path) -> Result<String, RequestError> {
 }
 
 /// A directory written by `trailproof acquire` carries the keys, the
-/// lifecycle records and the trail's settings: used unless given. Only a
-/// directory `acquire` wrote (it has a manifest): files that merely sit
-/// next to a copy are not taken as evidence unasked.
+/// lifecycle records and the trail's settings: used unless given. Keys and
+/// records are evidence, so they count only when the state key
+/// authenticates the manifest and the manifest vouches for their bytes;
+/// anything else is said and left out (gaps then stay unexplained).
 fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
     let dir = given.dir;
     let mut notes = Vec::new();
     if !dir.join(MANIFEST_FILE).is_file() {
         return notes;
     }
-    if given.keys_file.is_none() && dir.join(KEYS_FILE).is_file() {
-        given.keys_file = Some(dir.join(KEYS_FILE));
-        notes.push(format!(
-            "Public keys taken from {}: whoever can write the directory chooses them; give \
-             --public-keys from a source you trust (trailproof keys) to rule that out",
-            dir.join(KEYS_FILE).display()
-        ));
-    }
-    if given.gap_events.is_none() && dir.join(EVENTS_FILE).is_file() {
-        given.gap_events = Some(dir.join(EVENTS_FILE));
-        notes.push(format!(
-            "Lifecycle records taken from {}",
-            dir.join(EVENTS_FILE).display()
-        ));
+    let wanted: Vec<&str> = [
+        (given.keys_file.is_none(), KEYS_FILE),
+        (given.gap_events.is_none(), EVENTS_FILE),
+    ]
+    .into_iter()
+    .filter(|(unset, f)| *unset && dir.join(f).is_file())
+    .map(|(_, f)| f)
+    .collect();
+    let vouched = authenticated_files(dir, given.key);
+    for file in wanted {
+        let path = dir.join(file);
+        let why =
+            match &vouched {
+                Err(why) => why.clone(),
+                Ok(files) if files.get(file) != sha256_of(&path).as_ref() => {
+                    "its bytes differ from what the manifest records".to_string()
+                }
+                Ok(_) => {
+                    notes.push(format!(
+                    "{} taken from {} (its acquired manifest is authenticated by the state key)",
+                    if file == KEYS_FILE { "Public keys" } else { "Lifecycle records" },
+                    path.display()
+                ));
+                    if file == KEYS_FILE {
+                        given.keys_file = Some(path);
+                    } else {
+                        given.gap_events = Some(path);
+                    }
+                    continue;
+                }
+            };
+        notes.push(format!("{} is not used: {why}", path.display()));
     }
     let trail: Option<serde_json::Value> = std::fs::read(dir.join(TRAIL_FILE))
         .ok()
@@ -188,4 +220,42 @@ fn bucket_named_by_digests(dir: &Path) -> Option<String> {
         }
     }
     None
+}
+
+/// The files (name to SHA-256) an acquired manifest records, when the state
+/// key's MAC over it verifies; else why not.
+fn authenticated_files(
+    dir: &Path,
+    key: Option<&StateKey>,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let Some(key) = key else {
+        return Err("the directory's manifest is not authenticated (no --state-key)".into());
+    };
+    let manifest = std::fs::read(dir.join(MANIFEST_FILE)).map_err(|e| e.to_string())?;
+    let mac = std::fs::read_to_string(dir.join(MANIFEST_MAC_FILE)).unwrap_or_default();
+    if !key.verify(Purpose::Manifest, &manifest, &mac) {
+        return Err(
+            "the directory's manifest is not authenticated by the state key (edited, or \
+             acquired without it)"
+                .into(),
+        );
+    }
+    let v: serde_json::Value = serde_json::from_slice(&manifest).map_err(|e| e.to_string())?;
+    Ok(v["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            Some((
+                f["path"].as_str()?.to_string(),
+                f["sha256"].as_str()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
+fn sha256_of(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| crate::verify::digest::sha256_hex(&b))
 }

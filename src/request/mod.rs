@@ -4,6 +4,7 @@
 //! about the window or the selection is written against these types.
 
 pub mod local;
+pub mod state_key;
 
 use crate::plan::shard::Shard;
 use crate::report::Format;
@@ -148,6 +149,10 @@ pub struct Outputs {
 pub struct State {
     pub checkpoint: Option<String>,
     pub shard: Option<Shard>,
+    /// Authenticates checkpoints, shard reports and acquired manifests.
+    pub key: Option<std::sync::Arc<crate::verify::state_key::StateKey>>,
+    /// Shared by the shards of one run, so an old report cannot replay.
+    pub run_id: Option<String>,
 }
 
 /// How the run reaches AWS.

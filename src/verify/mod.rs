@@ -11,4 +11,5 @@ pub mod layout;
 pub mod lifecycle;
 pub mod proof;
 pub mod pubkeys;
+pub mod state_key;
 pub mod time;

@@ -57,6 +57,74 @@ struct Listing {
     complete: bool,
 }
 
+/// The digest listing's state across pages.
+struct Pages<'a> {
+    series: &'a DigestSeries,
+    start: Timestamp,
+    /// The look-ahead looks for the first standard digest ending after this.
+    stop: Timestamp,
+    past_window: String,
+    prefix: &'a str,
+    own_name: String,
+    /// Set once the look-ahead digest is found: its backfill digest's key,
+    /// the last one of ours that matters.
+    last_wanted: Option<String>,
+    out: Listing,
+}
+
+/// What to do after a page.
+enum Step {
+    Done,
+    /// Resume after this key (past the window: ours is further on).
+    Jump(String),
+    /// Resume after the page's last key.
+    Next,
+}
+
+impl Pages<'_> {
+    fn take(&mut self, keys: &[String], after: &str) -> Step {
+        for k in keys {
+            if !k.starts_with(self.prefix) || k.as_str() <= after {
+                continue; // a misbehaving server
+            }
+            if self.last_wanted.as_ref().is_some_and(|w| k > w) {
+                return Step::Done;
+            }
+            let ahead = *k >= self.past_window && self.last_wanted.is_none();
+            let jump = match parse_digest_key(k) {
+                Some(p) if self.series.owns(&p) => {
+                    if p.end >= self.start {
+                        self.out.keys.push(k.clone());
+                        if p.end > self.stop && !p.backfill && self.last_wanted.is_none() {
+                            self.last_wanted = Some(self.series.key(p.end, true));
+                        }
+                    }
+                    None
+                }
+                // Another trail writing to the same folder: not ours to
+                // judge; past the window, skip to where ours would be.
+                Some(p)
+                    if p.root == self.series.root
+                        && p.source_region == self.series.source_region =>
+                {
+                    ahead
+                        .then(|| skip_to_own(k, self.prefix, &self.own_name))
+                        .flatten()
+                }
+                _ if ahead => skip_to_own(k, self.prefix, &self.own_name),
+                _ => {
+                    self.out.unexpected.push(k.clone());
+                    None
+                }
+            };
+            if let Some(j) = jump {
+                return Step::Jump(j);
+            }
+        }
+        Step::Next
+    }
+}
+
 /// Where to resume after key `k` (past the window, not ours): this trail's
 /// own name in `k`'s day folder when `k` sorts before it, else the next
 /// calendar day's folder (nothing of ours sorts after `k` in its day).
@@ -225,16 +293,20 @@ impl Engine {
         let day =
             |t: Timestamp| format!("{prefix}{:04}/{:02}/{:02}/", t.year(), t.month(), t.day());
         let past_window = day(plan.end + Duration::days(1));
-        let stop = plan.end + Duration::hours(1);
-        let own_name = series.file_prefix();
-        let mut out = Listing {
-            keys: Vec::new(),
-            unexpected: Vec::new(),
-            complete: true,
+        let mut pages = Pages {
+            series,
+            start: plan.start,
+            stop: plan.end + Duration::hours(1),
+            past_window: past_window.clone(),
+            prefix: &prefix,
+            own_name: series.file_prefix(),
+            last_wanted: None,
+            out: Listing {
+                keys: Vec::new(),
+                unexpected: Vec::new(),
+                complete: true,
+            },
         };
-        // Set once the look-ahead digest is found: its backfill digest's key,
-        // the last one of ours that matters.
-        let mut last_wanted: Option<String> = None;
         let mut after = day(plan.start - Duration::minutes(1));
         let mut requests_ahead = 0usize;
         let list_err = |source| EngineError::List {
@@ -248,39 +320,11 @@ impl Engine {
                 .list_page(bucket, &prefix, Some(&after))
                 .await
                 .map_err(list_err)?;
-            let mut jump: Option<String> = None;
-            for k in &page.keys {
-                if !k.starts_with(&prefix) || *k <= after {
-                    continue; // a misbehaving server
-                }
-                if last_wanted.as_ref().is_some_and(|w| k > w) {
-                    return Ok(out);
-                }
-                let ahead = *k >= past_window && last_wanted.is_none();
-                match parse_digest_key(k) {
-                    Some(p) if series.owns(&p) => {
-                        if p.end < plan.start {
-                            continue;
-                        }
-                        out.keys.push(k.clone());
-                        if p.end > stop && !p.backfill && last_wanted.is_none() {
-                            last_wanted = Some(series.key(p.end, true));
-                        }
-                    }
-                    // Another trail writing to the same folder: not ours to
-                    // judge; past the window, skip to where ours would be.
-                    Some(p) if p.root == series.root && p.source_region == series.source_region => {
-                        if ahead {
-                            jump = skip_to_own(k, &prefix, &own_name);
-                        }
-                    }
-                    _ if ahead => jump = skip_to_own(k, &prefix, &own_name),
-                    _ => out.unexpected.push(k.clone()),
-                }
-                if jump.is_some() {
-                    break;
-                }
-            }
+            let jump = match pages.take(&page.keys, &after) {
+                Step::Done => return Ok(pages.out),
+                Step::Jump(j) => Some(j),
+                Step::Next => None,
+            };
             let next = match jump {
                 Some(j) => j,
                 None => {
@@ -300,13 +344,13 @@ impl Engine {
             if next >= past_window {
                 requests_ahead += 1;
                 if requests_ahead > LOOKAHEAD_REQUESTS {
-                    out.complete = false;
+                    pages.out.complete = false;
                     break;
                 }
             }
             after = next;
         }
-        Ok(out)
+        Ok(pages.out)
     }
 
     /// Downloads digests concurrently; results in input order.

@@ -1,0 +1,51 @@
+//! Where the operator's state key comes from: `--state-key SOURCE` or the
+//! environment variable `TRAILPROOF_STATE_KEY` (so a Kubernetes Secret or a
+//! CI secret need not appear on a command line). SOURCE is `file:PATH`, a
+//! secret of 32 bytes or more.
+
+use super::RequestError;
+use crate::verify::state_key::StateKey;
+use std::sync::Arc;
+
+/// The environment variable read when `--state-key` is not given.
+pub const ENV: &str = "TRAILPROOF_STATE_KEY";
+
+/// The run id's environment variable, and AWS Batch's job id (whose part
+/// before `:` is shared by every child of an array job).
+pub const RUN_ID_ENV: &str = "TRAILPROOF_RUN_ID";
+const BATCH_JOB_ID: &str = "AWS_BATCH_JOB_ID";
+
+/// The key named by `given` or the environment, if any.
+pub fn load(
+    given: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Arc<StateKey>>, RequestError> {
+    let Some(source) = given.map(str::to_string).or_else(|| env(ENV)) else {
+        return Ok(None);
+    };
+    let Some(path) = source.strip_prefix("file:") else {
+        return Err(RequestError::Usage(format!(
+            "--state-key must be file:PATH (a secret of 32 bytes or more); got {:?}{}",
+            source.chars().take(40).collect::<String>(),
+            if source.starts_with("arn:aws:kms:") {
+                " (AWS KMS HMAC keys are not supported by this build)"
+            } else {
+                ""
+            }
+        )));
+    };
+    let secret = std::fs::read(path)
+        .map_err(|e| RequestError::Unreadable(format!("cannot read the state key {path}: {e}")))?;
+    StateKey::from_secret(&secret)
+        .map(|k| Some(Arc::new(k)))
+        .map_err(RequestError::Usage)
+}
+
+/// `--run-id`, else `TRAILPROOF_RUN_ID`, else the AWS Batch array job's id.
+pub fn run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    given
+        .map(str::to_string)
+        .or_else(|| env(RUN_ID_ENV))
+        .or_else(|| env(BATCH_JOB_ID).map(|j| j.split(':').next().unwrap_or("").to_string()))
+        .filter(|id| !id.is_empty())
+}
