@@ -393,6 +393,19 @@ fn injected_and_oddly_named_objects_get_a_verdict() {
             "{day}sub/123456789012_CloudTrail_us-east-1_20260301T0210Z_abcdefghijklmnop.json.gz"
         ),
         "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/01/evil.json.gz".to_string(),
+        // A `.metadata.json` that is not a digest's metadata is an object.
+        format!("{day}123456789012_CloudTrail_us-east-1_20260301T0210Z_abcdefghijklmnop.json.gz.metadata.json"),
+        format!("{day}orphan.metadata.json"),
+        // Above the day folders, at every level, in both trees.
+        "AWSLogs/123456789012/CloudTrail/us-east-1/junk.json.gz".to_string(),
+        "AWSLogs/123456789012/CloudTrail/us-east-1/2026/junk.json.gz".to_string(),
+        "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/junk.json.gz".to_string(),
+        "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/junk.json.gz".to_string(),
+        // Inside folders CloudTrail never makes.
+        "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/1st/x.json.gz".to_string(),
+        "AWSLogs/123456789012/CloudTrail/us-east-1/extra/2026/03/01/x.json.gz".to_string(),
+        // Correctly named for the window, in another day's folder.
+        "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02/123456789012_CloudTrail_us-east-1_20260301T0210Z_misplacedmisplac.json.gz".to_string(),
     ];
     for k in &strangers {
         s.put(k, &log);

@@ -345,13 +345,17 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
     };
     let old = run("night-1");
     let new = run("night-2");
-    assert_eq!(merge_with(&new, &[]).0, 1, "the tampered log is found");
-    assert_eq!(merge_with(&new, &["--run-id", "night-2"]).0, 1);
+    let tonight = ["--run-id", "night-2"];
+    assert_eq!(merge_with(&new, &tonight).0, 1, "the tampered log is found");
+    // Under a key, merge must be told which run it merges.
+    let (code, err) = merge_with(&new, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--run-id"), "{err}");
     // An old report of the same plan, from another run.
-    let (code, err) = merge_with(&[new[0].clone(), old[1].clone()], &[]);
+    let (code, err) = merge_with(&[new[0].clone(), old[1].clone()], &tonight);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("belongs to run night-1, not night-2"), "{err}");
-    let (code, err) = merge_with(&old, &["--run-id", "night-2"]);
+    let (code, err) = merge_with(&old, &tonight);
     assert_eq!(code, 2, "{err}");
     // Findings blanked: the MAC no longer matches.
     for f in &new {
@@ -365,7 +369,7 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
         }
         std::fs::write(f, v.to_string()).unwrap();
     }
-    let (code, err) = merge_with(&new, &[]);
+    let (code, err) = merge_with(&new, &tonight);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not authenticated by the state key"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
@@ -388,7 +392,7 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
             file.to_str().unwrap().to_string()
         })
         .collect();
-    assert_eq!(merge_with(&plain, &[]).0, 2);
+    assert_eq!(merge_with(&plain, &tonight).0, 2);
     // A shard under a key with no run id is refused up front.
     let (code, _, err) = validate(
         dir.path(),

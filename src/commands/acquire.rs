@@ -17,16 +17,23 @@ pub async fn run(cmd: AcquireCmd) -> Result<i32, CommandError> {
         .live
         .clone()
         .ok_or_else(|| operational("acquire reads from S3 only"))?;
-    let known = crate::report::evidence::earlier(out);
+    let known = crate::report::evidence::earlier(out, req.state.key.as_deref());
+    crate::report::evidence::clear_generated(out).map_err(operational)?;
     let recording = Arc::new(Recording::new(sources.store.clone(), out, known));
     sources.store = recording.clone();
     let outcome = super::validate::validate(&req, &sources).await?;
     let n = crate::report::evidence::write(out, &req, &live, &recording)
         .await
         .map_err(operational)?;
+    let with_key = if req.state.key.is_some() {
+        " --state-key <the same key>"
+    } else {
+        " --public-keys <keys you trust> (without a state key DIR's own keys and records are \
+         not evidence)"
+    };
     eprintln!(
         "Acquired {n} files into {}; verify with `sha256sum -c {SUMS_FILE}` there and \
-         `trailproof validate --local {}`",
+         `trailproof validate --local {}{with_key}`",
         out.display(),
         out.display()
     );

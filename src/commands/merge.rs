@@ -11,7 +11,13 @@ pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
     let remote = Remote::profile(args.profile.as_deref());
     let env = |v: &str| std::env::var(v).ok();
     let key = crate::request::state_key::load(args.state_key.as_deref(), env)?;
-    let mut run_id = args.run_id.clone();
+    let mut run_id = crate::request::state_key::run_id(args.run_id.as_deref(), env);
+    if key.is_some() && run_id.is_none() {
+        return Err(usage(
+            "merge with a state key needs --run-id (or TRAILPROOF_RUN_ID): the run whose \
+             reports to merge, so an old run's reports cannot stand in",
+        ));
+    }
     let mut reports = Vec::new();
     for name in &args.reports {
         let bytes = crate::report::output::read(name, remote)

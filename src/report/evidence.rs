@@ -15,7 +15,7 @@ use crate::request::ValidateRequest;
 use crate::sources::connect::Live;
 use crate::sources::store::record::{Known, Recording};
 use crate::verify::digest::sha256_hex;
-use crate::verify::state_key::Purpose;
+use crate::verify::state_key::{Purpose, StateKey};
 use aws_config::SdkConfig;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -30,10 +30,16 @@ fn io_error(e: impl std::fmt::Display) -> EvidenceError {
 }
 
 /// Files of an earlier attempt, as its manifest recorded them.
-pub fn earlier(out: &Path) -> Known {
+pub fn earlier(out: &Path, key: Option<&StateKey>) -> Known {
     let Ok(bytes) = std::fs::read(out.join(MANIFEST_FILE)) else {
         return Known::new();
     };
+    // Only a manifest the state key authenticates may stand in for S3: one
+    // anybody could write would let a planted file replace what S3 holds.
+    let mac = std::fs::read_to_string(out.join(MANIFEST_MAC_FILE)).unwrap_or_default();
+    if !key.is_some_and(|k| k.verify(Purpose::Manifest, &bytes, &mac)) {
+        return Known::new();
+    }
     let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
     v["files"]
         .as_array()
@@ -49,6 +55,28 @@ pub fn earlier(out: &Path) -> Known {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Removes what an earlier acquisition (or anybody) left at the top of DIR
+/// where this one writes: a file this run does not rewrite (LookupEvents
+/// denied, no trail description) must not be sealed as if it had.
+pub fn clear_generated(out: &Path) -> Result<(), EvidenceError> {
+    let generated = [
+        KEYS_FILE,
+        EVENTS_FILE,
+        TRAIL_FILE,
+        crate::request::local::REPORT_FILE,
+        MANIFEST_FILE,
+        MANIFEST_MAC_FILE,
+        SUMS_FILE,
+    ];
+    for f in generated {
+        match std::fs::remove_file(out.join(f)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(e)),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Writes everything but the objects (which the recording store copied

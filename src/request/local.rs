@@ -56,11 +56,16 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
     let dir = given.dir;
     let notes = acquired_defaults(&mut given);
     let Some(keys_file) = given.keys_file else {
-        let why = if dir.join(MANIFEST_FILE).is_file() && dir.join(KEYS_FILE).is_file() {
-            " (the directory's own keys count only with the state key that acquired it: \
-             --state-key)"
-        } else {
-            ""
+        let acquired = dir.join(MANIFEST_FILE).is_file() && dir.join(KEYS_FILE).is_file();
+        let why = match (acquired, given.key) {
+            (false, _) => String::new(),
+            (true, None) => " (the directory's own keys count only with the state key that \
+                             acquired it: --state-key)"
+                .to_string(),
+            (true, Some(key)) => match authenticated_files(dir, Some(key)) {
+                Err(why) => format!(" ({why})"),
+                Ok(_) => " (the directory's public-keys.json differs from its manifest)".into(),
+            },
         };
         return Err(usage(format!(
             "--public-keys FILE is required with --local{why}"

@@ -24,18 +24,18 @@ pub fn load(
         return Ok(None);
     };
     let Some(path) = source.strip_prefix("file:") else {
+        // The value is not shown: it may be the secret itself.
         return Err(RequestError::Usage(format!(
-            "--state-key must be file:PATH (a secret of 32 bytes or more); got {:?}{}",
-            source.chars().take(40).collect::<String>(),
+            "--state-key (or {ENV}) must be file:PATH, a file holding a secret of 32 bytes or \
+             more{}",
             if source.starts_with("arn:aws:kms:") {
-                " (AWS KMS HMAC keys are not supported by this build)"
+                "; AWS KMS HMAC keys are not supported by this build"
             } else {
                 ""
             }
         )));
     };
-    let secret = std::fs::read(path)
-        .map_err(|e| RequestError::Unreadable(format!("cannot read the state key {path}: {e}")))?;
+    let secret = read_capped(path)?;
     StateKey::from_secret(&secret)
         .map(|k| Some(Arc::new(k)))
         .map_err(RequestError::Usage)
@@ -48,4 +48,24 @@ pub fn run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Opti
         .or_else(|| env(RUN_ID_ENV))
         .or_else(|| env(BATCH_JOB_ID).map(|j| j.split(':').next().unwrap_or("").to_string()))
         .filter(|id| !id.is_empty())
+}
+
+/// A key file is small: read at most 64 KiB (a device that never ends,
+/// like /dev/urandom, is refused rather than read forever).
+fn read_capped(path: &str) -> Result<Vec<u8>, RequestError> {
+    use std::io::Read;
+    const CAP: u64 = 64 * 1024;
+    let unreadable = |e: std::io::Error| {
+        RequestError::Unreadable(format!("cannot read the state key {path}: {e}"))
+    };
+    let mut secret = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(CAP + 1).read_to_end(&mut secret))
+        .map_err(unreadable)?;
+    if secret.len() as u64 > CAP {
+        return Err(RequestError::Usage(format!(
+            "the state key {path} is longer than {CAP} bytes: not a key file"
+        )));
+    }
+    Ok(secret)
 }

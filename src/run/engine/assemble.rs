@@ -88,7 +88,12 @@ pub(super) fn report(
         report.entries.push(Entry::Log(report.logs.len()));
         report.logs.push(v);
     }
+    // The walk and the level scan can both meet one stray object: once.
+    let mut seen: HashSet<(String, String)> = HashSet::new();
     for o in digest_strangers.into_iter().chain(folders.unexpected) {
+        if !seen.insert((o.bucket.clone(), o.key.clone())) {
+            continue;
+        }
         report
             .entries
             .push(Entry::Unexpected(report.unexpected.len()));

@@ -3,6 +3,7 @@
 //! names CloudTrail never writes. A folder that cannot be listed is a
 //! finding on that folder, not an abort.
 
+use super::levels::Tree;
 use super::logs::LogBook;
 use super::{store_finding, Engine};
 use crate::plan::Plan;
@@ -73,6 +74,29 @@ impl Engine {
                 }
             }
         }
+        for b in &buckets {
+            let tree = Tree {
+                bucket: b,
+                region_prefix: plan.root.log_region_prefix(&plan.source_region),
+                folder: "log",
+                log_name: Some(format!(
+                    "{}_CloudTrail_{}_",
+                    plan.root.account, plan.source_region
+                )),
+            };
+            folders
+                .unexpected
+                .extend(self.scan_levels(&tree, &scope).await);
+        }
+        let digests = Tree {
+            bucket: &plan.digest_bucket,
+            region_prefix: plan.root.digest_region_prefix(&plan.source_region),
+            folder: "digest",
+            log_name: None,
+        };
+        folders
+            .unexpected
+            .extend(self.scan_levels(&digests, &scope).await);
         let referenced: HashSet<(String, String)> =
             book.index.keys().chain(&book.vouched).cloned().collect();
         let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();

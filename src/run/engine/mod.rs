@@ -5,6 +5,7 @@
 
 mod assemble;
 mod folders;
+mod levels;
 mod logs;
 mod walk;
 

@@ -82,6 +82,18 @@ impl ObjectStore for Limited {
         .boxed()
     }
 
+    fn list_level<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<super::Level, StoreError>> {
+        async move {
+            let _permit = self.permit().await?;
+            self.inner.list_level(bucket, prefix).await
+        }
+        .boxed()
+    }
+
     fn get<'a>(
         &'a self,
         bucket: &'a str,

@@ -205,7 +205,7 @@ impl LocalStore {
         walk(&start_dir, &rel_base, &mut keys).map_err(|e| StoreError::Io(e.to_string()))?;
         keys.retain(|k| {
             k.starts_with(prefix)
-                && !k.ends_with(METADATA_SUFFIX)
+                && !is_digest_sidecar(k)
                 && start_after.is_none_or(|a| k.as_str() > a)
         });
         keys.sort_unstable();
@@ -214,6 +214,14 @@ impl LocalStore {
             truncated: false,
         })
     }
+}
+
+/// The metadata file of a digest (the layout's own file, not an object).
+/// Any other `.metadata.json` is an object like any other, and gets a
+/// verdict.
+fn is_digest_sidecar(key: &str) -> bool {
+    key.strip_suffix(METADATA_SUFFIX)
+        .is_some_and(|k| crate::verify::layout::parse_digest_key(k).is_some())
 }
 
 /// Collects file keys below `dir`; symlinked directories are not entered.
@@ -301,49 +309,72 @@ impl ObjectStore for LocalStore {
     }
 
     /// One directory read instead of the default's walks.
+    fn list_level<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<super::Level, StoreError>> {
+        async move { self.level(bucket, prefix) }.boxed()
+    }
+
     fn list_folders<'a>(
         &'a self,
         bucket: &'a str,
         prefix: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        async move {
-            let bucket_dir = self.path_for(bucket, "x").map(|p| p.with_file_name(""))?;
-            if !bucket_dir.is_dir() {
-                return Err(StoreError::NoSuchBucket(bucket.to_string()));
-            }
-            let dir_part = prefix.trim_end_matches('/');
-            let dir = if dir_part.is_empty() {
-                bucket_dir
-            } else {
-                if check_segment_path(dir_part, true).is_err() {
-                    return Ok(Vec::new());
-                }
-                bucket_dir.join(dir_part)
-            };
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                    ) =>
-                {
-                    return Ok(Vec::new())
-                }
-                Err(e) => return Err(StoreError::Io(e.to_string())),
-            };
-            let mut out = Vec::new();
-            for entry in entries.flatten() {
-                // Symlinked directories are not entered when listing either.
-                let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-                if let (true, Some(name)) = (is_dir, entry.file_name().to_str()) {
-                    out.push(name.to_string());
-                }
-            }
-            out.sort();
-            Ok(out)
+        async move { Ok(self.level(bucket, prefix)?.folders) }.boxed()
+    }
+}
+
+impl LocalStore {
+    /// One directory: its sub-directories (symlinked ones are not entered)
+    /// and its files as keys (a digest's metadata file is not an object).
+    fn level(&self, bucket: &str, prefix: &str) -> Result<super::Level, StoreError> {
+        let bucket_dir = self.path_for(bucket, "x").map(|p| p.with_file_name(""))?;
+        if !bucket_dir.is_dir() {
+            return Err(StoreError::NoSuchBucket(bucket.to_string()));
         }
-        .boxed()
+        let dir_part = prefix.trim_end_matches('/');
+        let dir = if dir_part.is_empty() {
+            bucket_dir
+        } else {
+            if check_segment_path(dir_part, true).is_err() {
+                return Ok(super::Level::default());
+            }
+            bucket_dir.join(dir_part)
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(super::Level::default())
+            }
+            Err(e) => return Err(StoreError::Io(e.to_string())),
+        };
+        let mut out = super::Level::default();
+        for entry in entries.flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                out.folders.push(name);
+            } else if kind.is_file() && out.objects.len() < super::MAX_LEVEL_OBJECTS {
+                let key = format!("{prefix}{name}");
+                if !is_digest_sidecar(&key) {
+                    out.objects.push(key);
+                }
+            }
+        }
+        out.folders.sort();
+        out.objects.sort();
+        Ok(out)
     }
 }
 
@@ -368,15 +399,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn lists_in_order_and_hides_metadata() {
-        let (_d, s) = setup();
+    async fn lists_in_order_and_hides_only_digest_metadata() {
+        let (d, s) = setup();
+        // Beside an object that is not a digest, a `.metadata.json` is an
+        // object like any other (it gets a verdict).
         let page = s.list_page("bucket", "a/", None).await.unwrap();
-        assert_eq!(page.keys, vec!["a/b/one.json.gz", "a/b/two.json.gz"]);
+        let two_meta = "a/b/two.json.gz.metadata.json";
+        assert_eq!(
+            page.keys,
+            vec!["a/b/one.json.gz", "a/b/two.json.gz", two_meta]
+        );
         let page = s
             .list_page("bucket", "a/b/", Some("a/b/one.json.gz"))
             .await
             .unwrap();
-        assert_eq!(page.keys, vec!["a/b/two.json.gz"]);
+        assert_eq!(page.keys, vec!["a/b/two.json.gz", two_meta]);
+        // A digest's metadata file is the layout's, not an object.
+        let digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/01/\
+                      123456789012_CloudTrail-Digest_us-east-1_t_us-east-1_20260301T010000Z.json.gz";
+        let path = d.path().join("bucket").join(digest);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"d").unwrap();
+        std::fs::write(format!("{}.metadata.json", path.display()), b"{}").unwrap();
+        let page = s.list_page("bucket", "AWSLogs/", None).await.unwrap();
+        assert_eq!(page.keys, vec![digest]);
         assert!(s
             .list_page("bucket", "zzz/", None)
             .await

@@ -160,6 +160,17 @@ pub trait ObjectStore: Send + Sync {
         key: &'a str,
     ) -> BoxFuture<'a, Result<Object, StoreError>>;
 
+    /// The folders directly under `prefix` (which ends in `/`) and the
+    /// objects directly in it, so a scan can give every loose object a
+    /// verdict without listing every day below.
+    fn list_level<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Level, StoreError>> {
+        Box::pin(level_by_pages(self, bucket, prefix))
+    }
+
     /// The names of the folders directly under `prefix` (which ends in `/`).
     /// The default skips past each folder found, page by page, and reads on
     /// past any number of flat objects (which could otherwise hide the
@@ -201,6 +212,58 @@ pub trait ObjectStore: Send + Sync {
                 after = Some(next);
             }
         })
+    }
+}
+
+/// One level of a folder: the folders directly under it and the objects
+/// directly in it (full keys).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Level {
+    pub folders: Vec<String>,
+    pub objects: Vec<String>,
+}
+
+/// Objects listed directly in one level, at most this many: a level stuffed
+/// with more is reported by its count past this.
+pub const MAX_LEVEL_OBJECTS: usize = 10_000;
+
+/// The default [`ObjectStore::list_level`]: pages through the keys, taking
+/// loose objects and skipping past each folder found.
+async fn level_by_pages(
+    store: &(impl ObjectStore + ?Sized),
+    bucket: &str,
+    prefix: &str,
+) -> Result<Level, StoreError> {
+    let mut level = Level::default();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.list_page(bucket, prefix, after.as_deref()).await?;
+        let mut next: Option<String> = None;
+        for k in &page.keys {
+            let Some(rest) = k.strip_prefix(prefix) else {
+                continue;
+            };
+            match rest.split_once('/') {
+                Some((name, _)) if !name.is_empty() => {
+                    level.folders.push(name.to_string());
+                    next = Some(format!("{prefix}{name}0"));
+                    break;
+                }
+                _ if level.objects.len() < MAX_LEVEL_OBJECTS => level.objects.push(k.clone()),
+                _ => {}
+            }
+        }
+        let next = match (next, page.truncated, page.keys.last()) {
+            (Some(n), _, _) => n,
+            (None, true, Some(last)) => last.clone(),
+            _ => return Ok(level),
+        };
+        if after.as_deref() >= Some(next.as_str()) {
+            return Err(StoreError::Io(format!(
+                "listing of s3://{bucket}/{prefix} did not advance"
+            )));
+        }
+        after = Some(next);
     }
 }
 

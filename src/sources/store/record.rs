@@ -152,6 +152,22 @@ impl ObjectStore for Recording {
         self.inner.list_folders(bucket, prefix)
     }
 
+    fn list_level<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<super::Level, StoreError>> {
+        async move {
+            let level = self.inner.list_level(bucket, prefix).await?;
+            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            for k in &level.objects {
+                listed.insert((bucket.to_string(), k.clone()));
+            }
+            Ok(level)
+        }
+        .boxed()
+    }
+
     fn get<'a>(
         &'a self,
         bucket: &'a str,

@@ -195,9 +195,19 @@ impl ObjectStore for S3Store {
         bucket: &'a str,
         prefix: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        async move { Ok(self.list_level(bucket, prefix).await?.folders) }.boxed()
+    }
+
+    /// One delimited listing (page by page): CommonPrefixes are the
+    /// folders, Contents the loose objects.
+    fn list_level<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<super::Level, StoreError>> {
         async move {
             let client = self.client_for(bucket).await?;
-            let mut out: Vec<String> = Vec::new();
+            let mut out = super::Level::default();
             let mut token: Option<String> = None;
             for _page in 0..100_000 {
                 let page = client
@@ -216,9 +226,14 @@ impl ObjectStore for S3Store {
                         .and_then(|p| p.strip_suffix('/'))
                         .filter(|n| !n.is_empty() && !n.contains('/'));
                     if let Some(n) = name {
-                        if !out.iter().any(|c| c == n) {
-                            out.push(n.to_string());
+                        if !out.folders.iter().any(|c| c == n) {
+                            out.folders.push(n.to_string());
                         }
+                    }
+                }
+                for o in page.contents() {
+                    if out.objects.len() < super::MAX_LEVEL_OBJECTS {
+                        out.objects.extend(o.key().map(str::to_string));
                     }
                 }
                 token = page
