@@ -342,6 +342,32 @@ fn a_planted_manifest_and_forged_stop_do_not_explain_a_cut_tail() {
     assert!(r.stderr.contains("not used"), "{}", r.stderr);
 }
 
+/// Logging really stopped and restarted (CloudTrail's records given with
+/// `--gap-events`); everything from the restart on is deleted. The restart
+/// record proves CloudTrail delivered digests after it: deleted digests,
+/// not an unexplained tail.
+#[test]
+fn a_recorded_restart_makes_a_deleted_tail_tampering() {
+    let s = sim(&["--damage", "gap@2"]);
+    for h in 3..6 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    let events = s.dir.path().join("lookup-events.json");
+    let mut a = s.window(0, 6);
+    a.extend([
+        "--gap-events".to_string(),
+        events.to_str().unwrap().to_string(),
+    ]);
+    let (code, v) = s.json(&strs(&a));
+    assert_eq!(code, 1, "{v:#}");
+    let bad = bad_digests(&v);
+    assert!(
+        bad.iter().all(|(_, p)| p == "not_found") && !bad.is_empty(),
+        "{bad:?}"
+    );
+}
+
 #[test]
 fn gap_widened_backwards_is_never_proven() {
     // Logging really stopped in hour 3 (recorded in hour 2's last log);
@@ -575,6 +601,25 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
         "{}",
         r.stderr
     );
+
+    // A typo in the trail's name: the folder holds another trail's digests.
+    let keys = s.keys();
+    let root = s.dir.path().to_str().unwrap().to_string();
+    let mut a = vec![
+        "validate",
+        "--local",
+        &root,
+        "--public-keys",
+        &keys,
+        "--trail-arn",
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trial",
+    ];
+    a.extend(strs(&w));
+    let out = Command::new(BIN).args(&a).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("digests of trail(s) sample-trail"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
     // A region no partition has is a typo, not a MISSING chain.
     let mut a = w.clone();

@@ -267,6 +267,27 @@ fn close_tail(
         closure.unproven.push(LISTING_BOUND.to_string());
     }
     if w.events_complete && w.listing_complete {
+        if let Some(r) = restarted_since(last, events, w, out.interval) {
+            // The trail stopped, then logged again: CloudTrail has delivered
+            // a digest every hour since the restart, and none is here.
+            let mut stopped = Gap::new(last, r, false, GapKind::ChainRestart);
+            if let Explanation::Explained { stop, restart } = explain(last, Some(r), events) {
+                mark_explained(&mut stopped, &stop, restart.as_ref());
+            }
+            out.gaps.push((usize::MAX, stopped));
+            let detail = format!(
+                "inferred: logging restarted at {}, and CloudTrail delivers a digest every hour \
+                 since; none of them is here",
+                display(r)
+            );
+            let n = infer_hourly(nodes.len(), out, &newest.bucket, series, r, w.end, &detail);
+            let covered = r + out.interval * n as i32;
+            if covered < w.end {
+                let rest = Gap::new(covered, w.end, false, GapKind::NoLaterDigest);
+                out.gaps.push((usize::MAX, rest));
+            }
+            return;
+        }
         match explain(last, None, events) {
             Explanation::Explained { stop, .. } => mark_explained(&mut gap, &stop, None),
             Explanation::StopLater { stop, .. } => {
@@ -286,6 +307,23 @@ fn close_tail(
         }
     }
     out.gaps.push((usize::MAX, gap));
+}
+
+/// A restart recorded after the stop that explains a tail from `last`,
+/// long enough ago that the new chain's first digest is due.
+fn restarted_since(
+    last: Timestamp,
+    events: &[LifecycleEvent],
+    w: &Window,
+    interval: Duration,
+) -> Option<Timestamp> {
+    let stop = events
+        .iter()
+        .filter(|e| e.kind.is_stop())
+        .filter(|e| e.time > last - Duration::hours(1) - SLACK && e.time <= last + SLACK)
+        .max_by_key(|e| e.time)?;
+    let r = restart_after(events, stop.time, w.end)?;
+    (r.time + interval + w.grace <= w.now).then_some(r.time)
 }
 
 /// CloudTrail delivered a digest of this chain after `last`: the next digest

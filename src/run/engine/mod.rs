@@ -58,6 +58,12 @@ pub enum EngineError {
     )]
     FolderNotNamedAfterBucket { folder: String, bucket: String },
     #[error(
+        "no digest of trail {trail} from the window's start on, but digests of trail(s) {found} \
+         in its folder: check the trail's name in --trail-arn (if it is right, its digests from \
+         the window on are gone: validate with --start-time before the loss to see them missing)"
+    )]
+    OtherTrails { trail: String, found: String },
+    #[error(
         "the window ends before the chain's first digest s3://{bucket}/{key}, which starts at \
          {start} with no previous digest (validation began then): give a --start-time at or \
          after it"
@@ -363,6 +369,19 @@ impl Engine {
 /// A copy without metadata, or keys for another region, would otherwise
 /// become a flood of findings: refuse them when not one digest verified.
 fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), EngineError> {
+    if walk.nodes.is_empty() && plan.require_digest_folder && !walk.other_trails.is_empty() {
+        // Not one digest of this trail from the window on, but other trails'
+        // digests in its folder: the name in the ARN is not theirs.
+        return Err(EngineError::OtherTrails {
+            trail: plan.trail.name.clone(),
+            found: walk
+                .other_trails
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     if walk.nodes.iter().any(|n| n.verified().is_some()) || walk.fetched == 0 {
         return Ok(());
     }

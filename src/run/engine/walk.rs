@@ -13,7 +13,7 @@ use crate::verify::pubkeys::PublicKeySet;
 use crate::verify::time::Timestamp;
 use chrono::{Datelike, Duration};
 use futures::stream::{self, StreamExt};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Largest compressed digest object we download.
 const MAX_DIGEST_OBJECT: u64 = 64 * 1024 * 1024;
@@ -47,6 +47,8 @@ pub(super) struct Walk {
     pub fetched: usize,
     /// Every listing reached a later digest or its folder's end.
     pub listing_complete: bool,
+    /// Other trails' names seen in the digest folder.
+    pub other_trails: BTreeSet<String>,
 }
 
 /// One listing of the digest folder: this series' keys and the strangers.
@@ -55,6 +57,8 @@ struct Listing {
     unexpected: Vec<String>,
     /// The look-ahead reached a later digest or the folder's end.
     complete: bool,
+    /// Other trails whose digests share the folder (a few names).
+    other_trails: BTreeSet<String>,
 }
 
 /// The digest listing's state across pages.
@@ -107,6 +111,9 @@ impl Pages<'_> {
                     if p.root == self.series.root
                         && p.source_region == self.series.source_region =>
                 {
+                    if self.out.other_trails.len() < 10 {
+                        self.out.other_trails.insert(p.trail_name.clone());
+                    }
                     ahead
                         .then(|| skip_to_own(k, self.prefix, &self.own_name))
                         .flatten()
@@ -156,6 +163,7 @@ impl Engine {
         let first = self.list_digests(&plan.digest_bucket, series, plan).await?;
         listed_buckets.insert(plan.digest_bucket.clone());
         let mut listing_complete = first.complete;
+        let other_trails = first.other_trails.clone();
         let mut unexpected: Vec<ObjectVerdict> = first
             .unexpected
             .iter()
@@ -222,6 +230,7 @@ impl Engine {
             unsigned,
             fetched,
             listing_complete,
+            other_trails,
         })
     }
 
@@ -305,6 +314,7 @@ impl Engine {
                 keys: Vec::new(),
                 unexpected: Vec::new(),
                 complete: true,
+                other_trails: BTreeSet::new(),
             },
         };
         let mut after = day(plan.start - Duration::minutes(1));
