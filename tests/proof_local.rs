@@ -368,6 +368,25 @@ fn a_recorded_restart_makes_a_deleted_tail_tampering() {
     );
 }
 
+/// The digest folder deleted while the log files stay: no typo (the logs
+/// are the trail's), so not "check --account-id" but not proven, naming
+/// both causes (validation never on, or the digests deleted).
+#[test]
+fn a_deleted_digest_folder_is_not_an_operator_mistake() {
+    let s = sim(&[]);
+    let digests = s
+        .bucket_dir()
+        .join("AWSLogs/123456789012/CloudTrail-Digest");
+    std::fs::remove_dir_all(digests).unwrap();
+    let r = s.run(&strs(&s.window(0, 6)));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("validation was never enabled") && r.stderr.contains("deleted"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn gap_widened_backwards_is_never_proven() {
     // Logging really stopped in hour 3 (recorded in hour 2's last log);
@@ -718,6 +737,38 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("fingerprint") && err.contains("trailproof keys --region us-east-1"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    // A keys file made before a key rotation: the digests' keys are not in
+    // it, and no key of it covers their time. The stale file, said with the
+    // command that fetches the missing span (not "public key not found" on
+    // every digest).
+    let stale = s.dir.path().join("stale-keys.json");
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(other.keys()).unwrap()).unwrap();
+    for k in doc["PublicKeyList"].as_array_mut().unwrap() {
+        k["ValidityStartTime"] = Value::from("2025-01-01T00:00:00Z");
+        k["ValidityEndTime"] = Value::from("2026-02-01T00:00:00Z");
+    }
+    std::fs::write(&stale, doc.to_string()).unwrap();
+    let stale = stale.to_str().unwrap().to_string();
+    let mut args = vec![
+        "validate",
+        "--local",
+        &root,
+        "--public-keys",
+        &stale,
+        "--trail-arn",
+        ARN,
+    ];
+    args.extend(strs(&w));
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("trailproof keys --region us-east-1 --start-time 2026-02-28"),
         "{err}"
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");

@@ -84,6 +84,9 @@ pub struct Context<'a> {
     pub gaps: &'a [Gap],
     /// The newest span whose digest is not due yet.
     pub pending: Option<(Timestamp, Timestamp)>,
+    /// No digest folder at all: logs lack a digest (validation never on,
+    /// or every digest deleted), which the run's "not proven" says.
+    pub no_digest_folder: bool,
 }
 
 /// Verdicts for the objects listed in the trail's log folders that no
@@ -134,6 +137,17 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
             crate::verify::time::display(a),
             crate::verify::time::display(b)
         ));
+        return (Status::Unverified, f);
+    }
+    if cx.no_digest_folder {
+        let f = Finding::new(
+            Problem::NoDigest,
+            "not covered by any digest (no digest folder)",
+        )
+        .with_detail(
+            "the trail has no digest folder: log file validation was never enabled, or \
+                 every digest was deleted",
+        );
         return (Status::Unverified, f);
     }
     let in_gap = cx
@@ -234,6 +248,7 @@ mod tests {
             scope,
             gaps: &gaps,
             pending: None,
+            no_digest_folder: false,
         };
         let (v, strangers) = classify_listed(&listed, &referenced, &cx);
         assert_eq!(v.len(), 2);

@@ -62,6 +62,9 @@ pub struct Closure {
     pub pending: Option<(Timestamp, Timestamp)>,
     /// Why coverage is unproven without a gap to show it.
     pub unproven: Vec<String>,
+    /// The chain's log folder holds logs, its digest folder does not exist:
+    /// its log files lack a digest rather than escaped one.
+    pub no_digest_folder: bool,
 }
 
 /// Closes the standard chain's window. `nodes` are the chain's input nodes;

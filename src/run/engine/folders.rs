@@ -106,6 +106,7 @@ impl Engine {
             scope,
             gaps: &gaps,
             pending: closure.pending,
+            no_digest_folder: closure.no_digest_folder,
         };
         let (logs, strangers) = classify_listed(&listed, &referenced, &cx);
         folders.logs = logs;

@@ -64,6 +64,16 @@ pub enum EngineError {
     )]
     OtherTrails { trail: String, found: String },
     #[error(
+        "the public keys file holds no key for the time digests of region {region} were signed \
+         with keys it lacks (a key rotation after the file was made?): fetch them with \
+         `trailproof keys --region {region} --start-time {start} --end-time {end}` and add them"
+    )]
+    StaleKeys {
+        region: String,
+        start: String,
+        end: String,
+    },
+    #[error(
         "the window ends before the chain's first digest s3://{bucket}/{key}, which starts at \
          {start} with no previous digest (validation began then): give a --start-time at or \
          after it"
@@ -164,9 +174,8 @@ impl Engine {
 
     pub async fn validate(&self, plan: &Plan) -> Result<Report, EngineError> {
         let series = plan.series();
-        if plan.require_digest_folder {
-            self.require_digest_folder(plan, &series).await?;
-        }
+        let no_digest_folder =
+            plan.require_digest_folder && self.require_digest_folder(plan, &series).await?;
         // Listing first would waste time when no keys exist (aws-cli #4250).
         let mut keyset = PublicKeySet::new();
         let keys_until = plan.end + Duration::hours(2);
@@ -175,6 +184,7 @@ impl Engine {
             .keys_between(&plan.source_region, plan.start, keys_until);
         keyset.extend(keys.await?);
         let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
+        refuse_stale_keys(&walk, plan, &keyset)?;
         refuse_operator_mistakes(&walk, plan)?;
         let before_chain = self.window_before_chain(plan, &walk).await;
         if let Some(record) = &plan.checkpoint {
@@ -196,7 +206,11 @@ impl Engine {
             return Err(first.into_error());
         }
         let window = plan.window(complete, listing_complete);
-        let closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
+        let mut closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
+        if no_digest_folder {
+            closure.unproven.push(NO_DIGEST_FOLDER.to_string());
+            closure.no_digest_folder = true;
+        }
         let folders = self
             .scan_log_folders(plan, &book, &std_nodes, &std_out, &closure)
             .await;
@@ -255,11 +269,15 @@ impl Engine {
 
     /// A typo in the account, region, prefix or organization id matches no
     /// folder: an error naming what does exist, never "No digests found".
+    /// Log files of the chain with no digest folder at all are no typo:
+    /// validation was never on, or the digests were deleted. Returns true
+    /// then, and the run goes on to say so (not proven, or deleted digests
+    /// where CloudTrail's status shows deliveries).
     async fn require_digest_folder(
         &self,
         plan: &Plan,
         series: &DigestSeries,
-    ) -> Result<(), EngineError> {
+    ) -> Result<bool, EngineError> {
         let prefix = series.root.digest_region_prefix(&series.source_region);
         let page = self
             .store
@@ -271,7 +289,17 @@ impl Engine {
                 source,
             })?;
         if page.keys.iter().any(|k| k.starts_with(&prefix)) {
-            return Ok(());
+            return Ok(false);
+        }
+        let logs = series.root.log_region_prefix(&series.source_region);
+        if let Ok(page) = self.store.list_page(&plan.digest_bucket, &logs, None).await {
+            let ours = |k: &String| {
+                crate::verify::layout::parse_log_key(k)
+                    .is_some_and(|l| l.root == series.root && l.region == series.source_region)
+            };
+            if page.keys.iter().any(ours) {
+                return Ok(true);
+            }
         }
         let hint = crate::plan::discover::what_exists(
             self.store.as_ref(),
@@ -287,6 +315,11 @@ impl Engine {
         })
     }
 }
+
+/// Why a chain with log files and no digest folder is not proven.
+const NO_DIGEST_FOLDER: &str = "the trail's log folder holds log files but its digest folder \
+    does not exist: either log file validation was never enabled for this trail, or its digests \
+    were deleted";
 
 /// The chain's first digest, when the whole window lies before it.
 struct FirstDigest {
@@ -416,6 +449,50 @@ fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), Engine
         }
     }
     Ok(())
+}
+
+/// Digests signed with fingerprints the keys file lacks, at times no key of
+/// the file covers: the file predates (or postdates) them, as across a key
+/// rotation. The operator's stale file, not a forgery: a forged digest needs
+/// a time the file covers to pass for anything.
+fn refuse_stale_keys(
+    walk: &walk::Walk,
+    plan: &Plan,
+    keys: &PublicKeySet,
+) -> Result<(), EngineError> {
+    use crate::verify::digest_check::DigestCheck;
+    if !plan.keys_from_file {
+        return Ok(());
+    }
+    let hour = Duration::hours(1);
+    let uncovered: Vec<crate::verify::time::Timestamp> = walk
+        .nodes
+        .iter()
+        // The time in the object's name (where it lies), not the one its
+        // unverified content claims.
+        .filter_map(|n| match &n.state {
+            chain::NodeState::Checked(DigestCheck::Failed {
+                unknown_fingerprint: Some(_),
+                ..
+            }) => n.key_end,
+            _ => None,
+        })
+        .filter(|t| {
+            !keys
+                .sorted()
+                .iter()
+                .any(|k| k.valid_during(*t - hour, *t + hour))
+        })
+        .collect();
+    let (Some(from), Some(to)) = (uncovered.iter().min(), uncovered.iter().max()) else {
+        return Ok(());
+    };
+    let day = |t: crate::verify::time::Timestamp| t.format("%Y-%m-%d").to_string();
+    Err(EngineError::StaleKeys {
+        region: plan.source_region.clone(),
+        start: day(*from - Duration::days(1)),
+        end: day(*to + Duration::days(1)),
+    })
 }
 
 /// The bucket every digest of a local copy names, when each one's key is
