@@ -734,12 +734,16 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
     args.extend(strs(&w));
     let out = Command::new(BIN).args(&args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    // A file that holds keys for the digests' time but not their
+    // fingerprint: forged digests cannot be told from another region's
+    // file offline, so they are findings, with a note saying how to rule
+    // out the mistake.
+    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("fingerprint") && err.contains("trailproof keys --region us-east-1"),
+        err.contains("were forged, or the file is another region's")
+            && err.contains("trailproof keys --region us-east-1"),
         "{err}"
     );
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
     // A keys file made before a key rotation: the digests' keys are not in
     // it, and no key of it covers their time. The stale file, said with the

@@ -83,11 +83,6 @@ pub enum EngineError {
         key: String,
         start: String,
     },
-    #[error(
-        "the public keys do not include fingerprint {fingerprint} that the digests of region \
-         {region} were signed with: fetch that region's keys with `trailproof keys --region {region}`"
-    )]
-    NoMatchingKey { fingerprint: String, region: String },
 }
 
 /// The unit of [`Engine::buffers`].
@@ -186,6 +181,7 @@ impl Engine {
         let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
         refuse_stale_keys(&walk, plan, &keyset)?;
         refuse_operator_mistakes(&walk, plan)?;
+        let key_note = unknown_key_note(&walk, plan);
         let before_chain = self.window_before_chain(plan, &walk).await;
         if let Some(record) = &plan.checkpoint {
             crate::plan::checkpoint::check(record, &mut walk.nodes);
@@ -228,6 +224,7 @@ impl Engine {
             walk.unexpected,
             &closure,
         );
+        report.notes.extend(key_note);
         if !complete {
             report.notes.push(
                 "Some lifecycle records could not be read (LookupEvents failed or was denied, or a \
@@ -429,26 +426,36 @@ fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), Engine
             });
         }
     }
+    Ok(())
+}
+
+/// Every digest signed with a fingerprint the keys file lacks, while the
+/// file holds keys for their time (`refuse_stale_keys` took the other
+/// case): forged digests, which are findings; or a keys file of another
+/// region, which the note says how to rule out.
+fn unknown_key_note(walk: &walk::Walk, plan: &Plan) -> Option<String> {
+    use crate::verify::digest_check::DigestCheck;
+    if !plan.keys_from_file || walk.fetched == 0 {
+        return None;
+    }
     let unknown: Vec<&String> = walk
         .nodes
         .iter()
         .filter_map(|n| match &n.state {
-            chain::NodeState::Checked(crate::verify::digest_check::DigestCheck::Failed {
+            chain::NodeState::Checked(DigestCheck::Failed {
                 unknown_fingerprint: Some(fp),
                 ..
             }) => Some(fp),
             _ => None,
         })
         .collect();
-    if plan.keys_from_file && unknown.len() == walk.fetched {
-        if let Some(fp) = unknown.first() {
-            return Err(EngineError::NoMatchingKey {
-                fingerprint: (*fp).clone(),
-                region: plan.source_region.clone(),
-            });
-        }
-    }
-    Ok(())
+    let first = unknown.first().filter(|_| unknown.len() == walk.fetched)?;
+    Some(format!(
+        "None of the {} digests' fingerprints (e.g. {first}) is in the public keys file, although \
+         it holds keys for their time: the digests were forged, or the file is another region's; \
+         fetch this region's keys with `trailproof keys --region {}` to rule the second out",
+        walk.fetched, plan.source_region
+    ))
 }
 
 /// Digests signed with fingerprints the keys file lacks, at times no key of
