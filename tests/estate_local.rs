@@ -120,8 +120,13 @@ fn chain<'a>(v: &'a Value, account: &str, region: &str) -> &'a Value {
 #[test]
 fn an_organization_in_one_run() {
     let org = Org::new();
-    let (code, _, err) = org.run(&["--account-id", "all", "--region", "all", "--format", "json"]);
+    let (code, out, err) = org.run(&["--account-id", "all", "--region", "all", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
+    // What `all` cannot see is said: a region deleted from every account.
+    assert!(
+        out.contains("a region whose folders were deleted from every account is not noticed"),
+        "{out}"
+    );
 
     // Damage in two chains: a tampered log, a deleted digest.
     let log = files(&org.chain_dir("222222222222", "CloudTrail", "eu-west-1"))[2].clone();

@@ -327,6 +327,14 @@ async fn estate_chains(
     .await
     .map_err(|e| PlanError::Unavailable(format!("cannot list bucket {bucket}: {e}")))?;
     let org_accounts = &sources.facts.org_accounts;
+    if sel.regions == Pick::All {
+        notes.push(
+            "Regions are those with a folder of the trail in some account, and its home region: \
+             a region whose folders were deleted from every account is not noticed (name the \
+             regions with --region to have each one expected)"
+                .to_string(),
+        );
+    }
     if sel.accounts == Pick::All && org_accounts.is_none() {
         notes.push(
             "Accounts are those with a folder in the bucket: an account whose folders were \
