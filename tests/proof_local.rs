@@ -387,6 +387,25 @@ fn a_deleted_digest_folder_is_not_an_operator_mistake() {
     );
 }
 
+/// A window that starts while logging was stopped: the StopLogging lies in
+/// the log files of the last digest before the window, read by looking
+/// behind (it was "not proven" on an intact trail).
+#[test]
+fn a_window_that_starts_while_logging_was_stopped_is_proven() {
+    let s = sim(&["--damage", "gap@2"]);
+    let start = display(s.hour(2) + Duration::minutes(30));
+    let end = display(s.hour(6));
+    let (code, v) = s.json(&["--start-time", &start, "--end-time", &end]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["gaps"][0]["cause"], "logging_stopped", "{v:#}");
+    // Nothing before the window is reported.
+    assert!(v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["end"].as_str() > Some(start.as_str())));
+}
+
 #[test]
 fn gap_widened_backwards_is_never_proven() {
     // Logging really stopped in hour 3 (recorded in hour 2's last log);

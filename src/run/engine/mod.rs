@@ -4,6 +4,7 @@
 //! decision is made by the pure modules it calls.
 
 mod assemble;
+mod behind;
 mod folders;
 mod levels;
 mod logs;
@@ -197,7 +198,12 @@ impl Engine {
         // explained, since the record of a stop may be in them (look-behind).
         let skip = plan.checkpoint.as_ref().filter(|_| !needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
-        let (log_verdicts, events, complete) = self.read_logs(plan, &book, needs_events).await;
+        let (log_verdicts, mut events, complete) = self.read_logs(plan, &book, needs_events).await;
+        if needs_events {
+            let behind = self.look_behind(plan, &series, &std_nodes, &std_out, &keyset, &events);
+            let found = behind.await;
+            events.extend(found);
+        }
         if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
             return Err(first.into_error());
         }

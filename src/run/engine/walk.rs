@@ -364,7 +364,7 @@ impl Engine {
     }
 
     /// Downloads digests concurrently; results in input order.
-    async fn fetch_digests(
+    pub(super) async fn fetch_digests(
         &self,
         items: &[(String, String, bool)],
         concurrency: usize,
@@ -417,7 +417,13 @@ fn signing_time(raw: Option<&Raw>, backfill: bool) -> Option<Timestamp> {
     }
 }
 
-fn check_raw(bucket: &str, key: &str, raw: &Raw, keys: &PublicKeySet, region: &str) -> NodeState {
+pub(super) fn check_raw(
+    bucket: &str,
+    key: &str,
+    raw: &Raw,
+    keys: &PublicKeySet,
+    region: &str,
+) -> NodeState {
     match raw {
         Raw::Error(e) => NodeState::Unreadable(super::store_finding(e)),
         Raw::Bytes {

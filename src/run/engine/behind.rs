@@ -1,0 +1,127 @@
+//! Look-behind: a window that starts while logging was stopped begins with
+//! a chain that AWS signed as a new start, and the StopLogging that
+//! explains the span before it lies in the log files of the last digest
+//! before the window, which the walk never reads. That digest is found,
+//! verified like any other, and only its log files' lifecycle records are
+//! taken: nothing before the window is reported, and a digest or log file
+//! that does not verify contributes nothing.
+
+use super::logs::LogBook;
+use super::walk::check_raw;
+use super::Engine;
+use crate::plan::Plan;
+use crate::sources::store::list_while;
+use crate::verify::chain::{ChainOutcome, Node};
+use crate::verify::layout::{parse_digest_key, DigestSeries};
+use crate::verify::lifecycle::{Lifecycle, LifecycleEvent, SLACK};
+use crate::verify::pubkeys::PublicKeySet;
+use crate::verify::time::Timestamp;
+use chrono::Duration;
+
+/// Day folders searched back from the chain's start for the digest before
+/// it: a trail stopped for longer stays "not proven" at the window's head.
+const LOOK_BEHIND_DAYS: i64 = 31;
+
+impl Engine {
+    /// Lifecycle records from the verified digest before the window, when
+    /// the window's oldest digest is a chain start after the window's start.
+    pub(super) async fn look_behind(
+        &self,
+        plan: &Plan,
+        series: &DigestSeries,
+        nodes: &[Node],
+        out: &ChainOutcome,
+        keyset: &PublicKeySet,
+        events: &[LifecycleEvent],
+    ) -> Vec<LifecycleEvent> {
+        let oldest = out.order.last().map(|&i| out.node(nodes, i));
+        let Some(v) = oldest.and_then(Node::verified) else {
+            return Vec::new();
+        };
+        if v.digest.previous.is_some() || v.digest.start <= plan.start {
+            return Vec::new();
+        }
+        // The trail was created there: nothing of it lies before.
+        let (from, to) = (v.digest.start - SLACK, v.digest.end + SLACK);
+        if events
+            .iter()
+            .any(|e| e.kind == Lifecycle::TrailCreated && e.time >= from && e.time <= to)
+        {
+            return Vec::new();
+        }
+        let Some(key) = self.digest_before(plan, series, v.digest.start).await else {
+            return Vec::new();
+        };
+        let bucket = plan.digest_bucket.clone();
+        let raw = self
+            .fetch_digests(&[(bucket.clone(), key.clone(), true)], 1)
+            .await
+            .pop();
+        let mut keys = keyset.clone();
+        if let Some(end) = parse_digest_key(&key).map(|p| p.end) {
+            let hour = Duration::hours(1);
+            let around = self
+                .keys
+                .keys_between(&plan.source_region, end - hour, end + hour);
+            keys.extend(around.await.unwrap_or_default());
+        }
+        let Some(raw) = raw else {
+            return Vec::new();
+        };
+        let node = Node::new(
+            &bucket,
+            &key,
+            true,
+            check_raw(&bucket, &key, &raw, &keys, &plan.source_region),
+        );
+        let Some(before) = node.verified() else {
+            return Vec::new();
+        };
+        let mut book = LogBook::default();
+        for lf in &before.digest.log_files {
+            book.add(lf, &key, true);
+        }
+        let (_, events, _) = self
+            .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
+            .await;
+        events
+    }
+
+    /// The key of this series' newest standard digest ending at or before
+    /// `chain_start`, searched day folder by day folder with the trail's own
+    /// file names.
+    async fn digest_before(
+        &self,
+        plan: &Plan,
+        series: &DigestSeries,
+        chain_start: Timestamp,
+    ) -> Option<String> {
+        let region = series.root.digest_region_prefix(&series.source_region);
+        for back in 0..LOOK_BEHIND_DAYS {
+            let day = chain_start - Duration::days(back);
+            let prefix = format!(
+                "{region}{}/{}",
+                day.format("%Y/%m/%d"),
+                series.file_prefix()
+            );
+            let keys = list_while(
+                self.store.as_ref(),
+                &plan.digest_bucket,
+                &prefix,
+                None,
+                |_| true,
+            )
+            .await
+            .ok()?;
+            let found = keys
+                .into_iter()
+                .filter_map(|k| parse_digest_key(&k).map(|p| (p, k)))
+                .filter(|(p, _)| series.owns(p) && !p.backfill && p.end <= chain_start)
+                .max_by_key(|(p, _)| p.end);
+            if let Some((_, k)) = found {
+                return Some(k);
+            }
+        }
+        None
+    }
+}
