@@ -406,6 +406,27 @@ fn a_window_that_starts_while_logging_was_stopped_is_proven() {
         .all(|d| d["end"].as_str() > Some(start.as_str())));
 }
 
+/// Every digest of the trail deleted and one empty object named like
+/// another trail's digest planted: not the operator's typo (that trail's
+/// digest does not verify), so the logs left behind are findings.
+#[test]
+fn a_planted_other_trail_name_does_not_make_deletion_a_typo() {
+    let s = sim(&[]);
+    let day = s
+        .bucket_dir()
+        .join("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/01");
+    for h in 0..6 {
+        s.delete_digest(h);
+    }
+    std::fs::write(
+        day.join("123456789012_CloudTrail-Digest_us-east-1_other-trail_us-east-1_20260301T030000Z.json.gz"),
+        b"",
+    )
+    .unwrap();
+    let r = s.run(&strs(&s.window(0, 6)));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+}
+
 #[test]
 fn gap_widened_backwards_is_never_proven() {
     // Logging really stopped in hour 3 (recorded in hour 2's last log);
@@ -468,6 +489,7 @@ fn injected_and_oddly_named_objects_get_a_verdict() {
         // Inside folders CloudTrail never makes.
         "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/1st/x.json.gz".to_string(),
         "AWSLogs/123456789012/CloudTrail/us-east-1/extra/2026/03/01/x.json.gz".to_string(),
+        "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/+1/x.json.gz".to_string(),
         // Correctly named for the window, in another day's folder.
         "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02/123456789012_CloudTrail_us-east-1_20260301T0210Z_misplacedmisplac.json.gz".to_string(),
     ];

@@ -320,12 +320,26 @@ fn restarted_since(
     w: &Window,
     interval: Duration,
 ) -> Option<Timestamp> {
+    // With CloudTrail's status at hand, the tail's deliveries are known.
+    if w.status.is_some() {
+        return None;
+    }
     let stop = events
         .iter()
         .filter(|e| e.kind.is_stop())
         .filter(|e| e.time > last - Duration::hours(1) - SLACK && e.time <= last + SLACK)
         .max_by_key(|e| e.time)?;
-    let r = restart_after(events, stop.time, w.end)?;
+    // Only the call that undoes this stop restarts digests (validation
+    // turned on does not restart a stopped trail's logging).
+    let undoes = match stop.kind {
+        Lifecycle::LoggingStopped => Lifecycle::LoggingStarted,
+        Lifecycle::ValidationDisabled => Lifecycle::ValidationEnabled,
+        _ => Lifecycle::TrailCreated,
+    };
+    let r = events
+        .iter()
+        .filter(|e| e.kind == undoes && e.time > stop.time && e.time < w.end)
+        .min_by_key(|e| e.time)?;
     (r.time + interval + w.grace <= w.now).then_some(r.time)
 }
 

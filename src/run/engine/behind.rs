@@ -125,3 +125,45 @@ impl Engine {
         None
     }
 }
+
+impl Engine {
+    /// A typo in the trail's name: not one digest of this name from the
+    /// window on, none in the month before it, and a digest of another trail
+    /// in the folder that verifies (so that trail is real, not a planted
+    /// name). Offline or without CloudTrail's word on the trail only: live,
+    /// DescribeTrails already knows the name.
+    pub(super) async fn refuse_other_trails_name(
+        &self,
+        plan: &Plan,
+        series: &DigestSeries,
+        walk: &super::walk::Walk,
+        keyset: &PublicKeySet,
+    ) -> Result<(), super::EngineError> {
+        if !walk.nodes.is_empty() || !plan.require_digest_folder || plan.status.is_some() {
+            return Ok(());
+        }
+        let Some(key) = walk.other_trails.values().next() else {
+            return Ok(());
+        };
+        if self.digest_before(plan, series, plan.start).await.is_some() {
+            return Ok(());
+        }
+        let bucket = plan.digest_bucket.clone();
+        let raw = self
+            .fetch_digests(&[(bucket.clone(), key.clone(), true)], 1)
+            .await
+            .pop();
+        let Some(raw) = raw else {
+            return Ok(());
+        };
+        let state = check_raw(&bucket, key, &raw, keyset, &plan.source_region);
+        if Node::new(&bucket, key, true, state).verified().is_none() {
+            return Ok(());
+        }
+        let found: Vec<&str> = walk.other_trails.keys().map(String::as_str).collect();
+        Err(super::EngineError::OtherTrails {
+            trail: plan.trail.name.clone(),
+            found: found.join(", "),
+        })
+    }
+}

@@ -37,7 +37,7 @@ impl Engine {
         let region = self.level(tree, &tree.region_prefix, &mut out).await;
         for year in region.folders {
             let path = format!("{}{year}/", tree.region_prefix);
-            let y = year.parse::<i32>().ok().filter(|_| year.len() == 4);
+            let y = digits(&year, 4).and_then(|y| i32::try_from(y).ok());
             match y {
                 Some(y) if months.iter().any(|m| m.0 == y) => {
                     self.scan_year(tree, &path, y, &months, &days, scope, &mut out)
@@ -64,21 +64,15 @@ impl Engine {
         let level = self.level(tree, path, out).await;
         for month in level.folders {
             let month_path = format!("{path}{month}/");
-            let m = month
-                .parse::<u32>()
-                .ok()
-                .filter(|m| month.len() == 2 && (1..=12).contains(m));
+            let m = digits(&month, 2).filter(|m| (1..=12).contains(m));
             match m {
                 Some(m) if months.contains(&(year, m)) => {
                     let inner = self.level(tree, &month_path, out).await;
                     let mut other_days = Vec::new();
                     for day in inner.folders {
                         let day_path = format!("{month_path}{day}/");
-                        let date = day
-                            .parse::<u32>()
-                            .ok()
-                            .filter(|_| day.len() == 2)
-                            .and_then(|d| NaiveDate::from_ymd_opt(year, m, d));
+                        let date =
+                            digits(&day, 2).and_then(|d| NaiveDate::from_ymd_opt(year, m, d));
                         match date {
                             Some(d) if days.contains(&d) => {}
                             Some(_) => other_days.push(day_path),
@@ -104,12 +98,9 @@ impl Engine {
     async fn level(&self, tree: &Tree<'_>, prefix: &str, out: &mut Vec<ObjectVerdict>) -> Level {
         match self.store.list_level(tree.bucket, prefix).await {
             Ok(level) => {
-                out.extend(
-                    level
-                        .objects
-                        .iter()
-                        .map(|k| unexpected_object(tree.bucket, k, tree.folder)),
-                );
+                // The empty object a console makes to show the folder itself.
+                let stray = level.objects.iter().filter(|k| k.as_str() != prefix);
+                out.extend(stray.map(|k| unexpected_object(tree.bucket, k, tree.folder)));
                 level
             }
             Err(e) => {
@@ -173,14 +164,36 @@ impl Engine {
             |k| k <= until.as_str(),
         )
         .await;
+        // A name whose date is its folder's is where CloudTrail puts it.
+        let folder_date: String = day_prefix
+            .trim_end_matches('/')
+            .rsplitn(4, '/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let misplaced = |k: &&String| {
+            k.get(prefix.len()..prefix.len() + 8)
+                .is_some_and(|date| date != folder_date)
+        };
         match listed {
             Ok(keys) => keys
                 .iter()
+                .filter(misplaced)
                 .map(|k| unexpected_object(tree.bucket, k, tree.folder))
                 .collect(),
             Err(e) => vec![unlisted(tree, day_prefix, &e)],
         }
     }
+}
+
+/// A folder name that is exactly `width` ASCII digits (`+1`, ` 01` and
+/// `026` are not dates: what they hold is listed as junk).
+fn digits(name: &str, width: usize) -> Option<u32> {
+    (name.len() == width && name.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| name.parse().ok())
+        .flatten()
 }
 
 fn unlisted(tree: &Tree<'_>, prefix: &str, e: &crate::sources::store::StoreError) -> ObjectVerdict {

@@ -181,6 +181,8 @@ impl Engine {
         keyset.extend(keys.await?);
         let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
         refuse_stale_keys(&walk, plan, &keyset)?;
+        self.refuse_other_trails_name(plan, &series, &walk, &keyset)
+            .await?;
         refuse_operator_mistakes(&walk, plan)?;
         let key_note = unknown_key_note(&walk, plan);
         let before_chain = self.window_before_chain(plan, &walk).await;
@@ -405,19 +407,6 @@ impl Engine {
 /// A copy without metadata, or keys for another region, would otherwise
 /// become a flood of findings: refuse them when not one digest verified.
 fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), EngineError> {
-    if walk.nodes.is_empty() && plan.require_digest_folder && !walk.other_trails.is_empty() {
-        // Not one digest of this trail from the window on, but other trails'
-        // digests in its folder: the name in the ARN is not theirs.
-        return Err(EngineError::OtherTrails {
-            trail: plan.trail.name.clone(),
-            found: walk
-                .other_trails
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
     if walk.nodes.iter().any(|n| n.verified().is_some()) || walk.fetched == 0 {
         return Ok(());
     }
@@ -474,7 +463,9 @@ fn refuse_stale_keys(
     keys: &PublicKeySet,
 ) -> Result<(), EngineError> {
     use crate::verify::digest_check::DigestCheck;
-    if !plan.keys_from_file {
+    // A digest that verified with this file proves it is the right one: an
+    // odd digest beside it is a finding, not a stale file.
+    if !plan.keys_from_file || walk.nodes.iter().any(|n| n.verified().is_some()) {
         return Ok(());
     }
     let hour = Duration::hours(1);

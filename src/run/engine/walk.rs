@@ -13,7 +13,7 @@ use crate::verify::pubkeys::PublicKeySet;
 use crate::verify::time::Timestamp;
 use chrono::{Datelike, Duration};
 use futures::stream::{self, StreamExt};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Largest compressed digest object we download.
 const MAX_DIGEST_OBJECT: u64 = 64 * 1024 * 1024;
@@ -47,8 +47,8 @@ pub(super) struct Walk {
     pub fetched: usize,
     /// Every listing reached a later digest or its folder's end.
     pub listing_complete: bool,
-    /// Other trails' names seen in the digest folder.
-    pub other_trails: BTreeSet<String>,
+    /// Other trails' names seen in the digest folder, each with one key.
+    pub other_trails: BTreeMap<String, String>,
 }
 
 /// One listing of the digest folder: this series' keys and the strangers.
@@ -57,8 +57,9 @@ struct Listing {
     unexpected: Vec<String>,
     /// The look-ahead reached a later digest or the folder's end.
     complete: bool,
-    /// Other trails whose digests share the folder (a few names).
-    other_trails: BTreeSet<String>,
+    /// Other trails whose digests share the folder (a few names, each with
+    /// one of its keys).
+    other_trails: BTreeMap<String, String>,
 }
 
 /// The digest listing's state across pages.
@@ -112,7 +113,11 @@ impl Pages<'_> {
                         && p.source_region == self.series.source_region =>
                 {
                     if self.out.other_trails.len() < 10 {
-                        self.out.other_trails.insert(p.trail_name.clone());
+                        let name = p.trail_name.clone();
+                        self.out
+                            .other_trails
+                            .entry(name)
+                            .or_insert_with(|| k.clone());
                     }
                     ahead
                         .then(|| skip_to_own(k, self.prefix, &self.own_name))
@@ -314,7 +319,7 @@ impl Engine {
                 keys: Vec::new(),
                 unexpected: Vec::new(),
                 complete: true,
-                other_trails: BTreeSet::new(),
+                other_trails: BTreeMap::new(),
             },
         };
         let mut after = day(plan.start - Duration::minutes(1));

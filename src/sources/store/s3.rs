@@ -195,7 +195,15 @@ impl ObjectStore for S3Store {
         bucket: &'a str,
         prefix: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        async move { Ok(self.list_level(bucket, prefix).await?.folders) }.boxed()
+        async move {
+            let level = self.list_level(bucket, prefix).await?;
+            Ok(level
+                .folders
+                .into_iter()
+                .filter(|n| !n.is_empty())
+                .collect())
+        }
+        .boxed()
     }
 
     /// One delimited listing (page by page): CommonPrefixes are the
@@ -224,7 +232,7 @@ impl ObjectStore for S3Store {
                         .prefix()
                         .and_then(|p| p.strip_prefix(prefix))
                         .and_then(|p| p.strip_suffix('/'))
-                        .filter(|n| !n.is_empty() && !n.contains('/'));
+                        .filter(|n| !n.contains('/'));
                     if let Some(n) = name {
                         if !out.folders.iter().any(|c| c == n) {
                             out.folders.push(n.to_string());
