@@ -247,20 +247,7 @@ fn close_tail(
         // deleted. A restart since then leaves the stopped span to explain.
         let from = s.start_logging.filter(|t| *t > last).unwrap_or(last);
         let n = infer_delivered(nodes.len(), out, &newest.bucket, series, from, s, w);
-        if from > last {
-            let mut stopped = Gap::new(last, from, false, GapKind::ChainRestart);
-            if let Explanation::Explained { stop, restart } = explain(last, Some(from), events) {
-                mark_explained(&mut stopped, &stop, restart.as_ref());
-            }
-            out.gaps.push((usize::MAX, stopped));
-        }
-        let covered = from + out.interval * n as i32;
-        if n == MAX_INFERRED as usize && covered < w.end {
-            out.gaps.push((
-                usize::MAX,
-                Gap::new(covered, w.end, false, GapKind::NoLaterDigest),
-            ));
-        }
+        stopped_then_deleted(out, last, from, n, n == MAX_INFERRED as usize, w, events);
         return;
     }
     // A restart record lost on the way (LookupEvents failed, a log could not
@@ -273,22 +260,13 @@ fn close_tail(
         if let Some(r) = restarted_since(last, events, w, out.interval) {
             // The trail stopped, then logged again: CloudTrail has delivered
             // a digest every hour since the restart, and none is here.
-            let mut stopped = Gap::new(last, r, false, GapKind::ChainRestart);
-            if let Explanation::Explained { stop, restart } = explain(last, Some(r), events) {
-                mark_explained(&mut stopped, &stop, restart.as_ref());
-            }
-            out.gaps.push((usize::MAX, stopped));
             let detail = format!(
                 "inferred: logging restarted at {}, and CloudTrail delivers a digest every hour \
                  since; none of them is here",
                 display(r)
             );
             let n = infer_hourly(nodes.len(), out, &newest.bucket, series, r, w.end, &detail);
-            let covered = r + out.interval * n as i32;
-            if covered < w.end {
-                let rest = Gap::new(covered, w.end, false, GapKind::NoLaterDigest);
-                out.gaps.push((usize::MAX, rest));
-            }
+            stopped_then_deleted(out, last, r, n, true, w, events);
             return;
         }
         match explain(last, None, events) {
@@ -310,6 +288,32 @@ fn close_tail(
         }
     }
     out.gaps.push((usize::MAX, gap));
+}
+
+/// After `last` the trail was stopped until `from` (explained when the
+/// records say so), then `n` delivered digests were inferred missing; a
+/// span past them (when `rest_is_gap`) is a gap of its own.
+fn stopped_then_deleted(
+    out: &mut ChainOutcome,
+    last: Timestamp,
+    from: Timestamp,
+    n: usize,
+    rest_is_gap: bool,
+    w: &Window,
+    events: &[LifecycleEvent],
+) {
+    if from > last {
+        let mut stopped = Gap::new(last, from, false, GapKind::ChainRestart);
+        if let Explanation::Explained { stop, restart } = explain(last, Some(from), events) {
+            mark_explained(&mut stopped, &stop, restart.as_ref());
+        }
+        out.gaps.push((usize::MAX, stopped));
+    }
+    let covered = from + out.interval * n as i32;
+    if rest_is_gap && covered < w.end {
+        let rest = Gap::new(covered, w.end, false, GapKind::NoLaterDigest);
+        out.gaps.push((usize::MAX, rest));
+    }
 }
 
 /// A restart recorded after the stop that explains a tail from `last`,

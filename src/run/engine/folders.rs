@@ -14,6 +14,37 @@ use crate::verify::coverage::{classify_listed, Context, Scope};
 use crate::verify::proof::Closure;
 use std::collections::HashSet;
 
+impl Engine {
+    /// Above the day folders of the log folders (every bucket the logs are
+    /// in) and of the digest folder.
+    async fn scan_trees(
+        &self,
+        plan: &Plan,
+        buckets: &[String],
+        scope: &crate::verify::coverage::Scope,
+    ) -> Vec<ObjectVerdict> {
+        let mut out = Vec::new();
+        let log_name = format!("{}_CloudTrail_{}_", plan.root.account, plan.source_region);
+        for b in buckets {
+            let tree = Tree {
+                bucket: b,
+                region_prefix: plan.root.log_region_prefix(&plan.source_region),
+                folder: "log",
+                log_name: Some(log_name.clone()),
+            };
+            out.extend(self.scan_levels(&tree, scope).await);
+        }
+        let digests = Tree {
+            bucket: &plan.digest_bucket,
+            region_prefix: plan.root.digest_region_prefix(&plan.source_region),
+            folder: "digest",
+            log_name: None,
+        };
+        out.extend(self.scan_levels(&digests, scope).await);
+        out
+    }
+}
+
 /// What the log folders hold beyond what the digests list.
 #[derive(Default)]
 pub(super) struct Folders {
@@ -74,29 +105,8 @@ impl Engine {
                 }
             }
         }
-        for b in &buckets {
-            let tree = Tree {
-                bucket: b,
-                region_prefix: plan.root.log_region_prefix(&plan.source_region),
-                folder: "log",
-                log_name: Some(format!(
-                    "{}_CloudTrail_{}_",
-                    plan.root.account, plan.source_region
-                )),
-            };
-            folders
-                .unexpected
-                .extend(self.scan_levels(&tree, &scope).await);
-        }
-        let digests = Tree {
-            bucket: &plan.digest_bucket,
-            region_prefix: plan.root.digest_region_prefix(&plan.source_region),
-            folder: "digest",
-            log_name: None,
-        };
-        folders
-            .unexpected
-            .extend(self.scan_levels(&digests, &scope).await);
+        let trees = self.scan_trees(plan, &buckets, &scope).await;
+        folders.unexpected.extend(trees);
         let referenced: HashSet<(String, String)> =
             book.index.keys().chain(&book.vouched).cloned().collect();
         let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();
