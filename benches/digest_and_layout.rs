@@ -32,6 +32,7 @@ fn bench(c: &mut Criterion) {
         keys_file: None,
         switch_bucket: None,
         backfill: None,
+        rotate_key: None,
         signer: None,
         no_gap_records: false,
     };

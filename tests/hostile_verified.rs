@@ -63,6 +63,7 @@ fn trail() -> (tempfile::TempDir, SimOutput) {
         keys_file: None,
         switch_bucket: None,
         backfill: None,
+        rotate_key: None,
         signer: Some(signer().clone()),
         no_gap_records: false,
     })

@@ -275,9 +275,10 @@ fn metrics_file_holds_one_sample_per_chain_and_status() {
 
 /// The README's nightly command, unchanged night after night (always with
 /// its `--start-time`), on an intact trail that stops and restarts logging
-/// (the stop recorded in the checkpointed digest's log files) and gets a
-/// backfill digest: exit 0 every night, and each night reads only what is
-/// new. Then a deletion behind the checkpoint is caught.
+/// (the stop recorded in the checkpointed digest's log files), gets a
+/// backfill digest and rotates its signing key: exit 0 every night, and each
+/// night reads only what is new. Then a deletion behind the checkpoint is
+/// caught.
 #[test]
 fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
     let dir = tempfile::tempdir().unwrap();
@@ -300,6 +301,8 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
             "gap@40",
             "--backfill",
             "60",
+            "--rotate-key",
+            "75",
         ])
         .output()
         .unwrap();
@@ -340,6 +343,42 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
             );
         }
     }
+    // A keys file made before the rotation: the new key's digests are
+    // findings (never "intact"), and the note gives the command that
+    // fetches the missing span.
+    let keys: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("public-keys.json")).unwrap(),
+    )
+    .unwrap();
+    let mut old_only = keys.clone();
+    let list = old_only["PublicKeyList"].as_array_mut().unwrap();
+    list.sort_by_key(|k| k["ValidityEndTime"].to_string());
+    list.truncate(1);
+    let stale = dir.path().join("stale-keys.json");
+    std::fs::write(&stale, old_only.to_string()).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "validate",
+            "--local",
+            dir.path().to_str().unwrap(),
+            "--public-keys",
+            stale.to_str().unwrap(),
+            "--trail-arn",
+            ARN,
+            "--start-time",
+            &t(70),
+            "--end-time",
+            &t(80),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("trailproof keys --region us-east-1 --start-time 2026-03-03"),
+        "{err}"
+    );
+
     // A digest behind the checkpoint deleted: found on the next night.
     let rec: Value = serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap();
     let key = rec["chains"][0]["key"].as_str().unwrap().to_string();

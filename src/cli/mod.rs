@@ -149,6 +149,10 @@ pub struct SimulateArgs {
     /// digest does not list, in a `_backfill` digest of its own chain.
     #[arg(long, value_name = "HOUR")]
     pub backfill: Option<usize>,
+    /// From hour H on, sign digests with a new key (a key rotation); the
+    /// keys file holds both.
+    #[arg(long, value_name = "HOUR")]
+    pub rotate_key: Option<usize>,
     /// Do not record the StopLogging / UpdateTrail / StartLogging calls that
     /// open and close gaps (`gap`, `validation-off`) in the trail's own logs:
     /// the gaps are then unexplained offline.

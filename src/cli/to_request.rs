@@ -309,6 +309,7 @@ impl SimulateArgs {
             damage,
             keys_file: self.keys_file.clone(),
             backfill: self.backfill,
+            rotate_key: self.rotate_key,
             switch_bucket,
             signer: None,
             no_gap_records: self.no_gap_records,

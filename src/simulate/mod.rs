@@ -58,6 +58,10 @@ pub struct SimSpec {
     pub switch_bucket: Option<(String, usize)>,
     /// Hour that gets a backfill digest.
     pub backfill: Option<usize>,
+    /// From this hour on, digests are signed with a new key (a rotation):
+    /// the keys file holds both, each valid for its side with an hour of
+    /// overlap.
+    pub rotate_key: Option<usize>,
     /// A key to sign with (tests reuse one; generation is the slow part).
     pub signer: Option<Signer>,
     /// Leave the lifecycle records of gaps out of the logs.
@@ -320,6 +324,14 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         Some(s) => s.clone(),
         None => Signer::generate().map_err(SimError::Sign)?,
     };
+    let rotated = match spec.rotate_key {
+        Some(h) => Some((h, Signer::generate().map_err(SimError::Sign)?)),
+        None => None,
+    };
+    let signer_at = |h: usize| match &rotated {
+        Some((from, s)) if h >= *from => s,
+        _ => &signer,
+    };
     let mut rng = match spec.seed {
         Some(s) => rand::rngs::StdRng::seed_from_u64(s),
         None => rand::rngs::StdRng::from_entropy(),
@@ -439,7 +451,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             end: we,
             bucket: &bucket,
             key: &key,
-            fingerprint: &signer.fingerprint,
+            fingerprint: &signer_at(h).fingerprint,
             previous: previous
                 .as_ref()
                 .map(|(b, k, hsh, sig)| (b.as_str(), k.as_str(), hsh.as_str(), sig.as_str())),
@@ -448,7 +460,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         let text = doc.to_json();
         let sha = sha256_hex(text.as_bytes());
         let prev_sig = previous.as_ref().map(|(_, _, _, s)| s.as_str());
-        let signature = signer
+        let signature = signer_at(h)
             .sign_digest(&display(we), &bucket, &key, text.as_bytes(), prev_sig)
             .map_err(SimError::Sign)?;
         let path = spec.out.join(&bucket).join(&key);
@@ -487,12 +499,12 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             end: we,
             bucket: &bucket,
             key: &key,
-            fingerprint: &signer.fingerprint,
+            fingerprint: &signer_at(h).fingerprint,
             previous: None,
             logs: &logs,
         };
         let text = doc.to_json();
-        let signature = signer
+        let signature = signer_at(h)
             .sign_digest(&display(we), &bucket, &key, text.as_bytes(), None)
             .map_err(SimError::Sign)?;
         let path = spec.out.join(&bucket).join(&key);
@@ -512,7 +524,15 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         .ok()
         .and_then(|b| PublicKeySet::from_json(&b).ok())
         .unwrap_or_default();
-    set.insert(signer.public_key(keys_from, out.end + Duration::days(30)));
+    let keys_until = out.end + Duration::days(30);
+    match &rotated {
+        Some((h, new)) => {
+            let at = first + hour * *h as i32;
+            set.insert(signer.public_key(keys_from, at + hour));
+            set.insert(new.public_key(at - hour, keys_until));
+        }
+        None => set.insert(signer.public_key(keys_from, keys_until)),
+    }
     write(&out.keys_file, set.to_json().as_bytes())?;
     if !lifecycle_plan(spec).is_empty() {
         let events = lookup_events_json(spec, first);

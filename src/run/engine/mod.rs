@@ -184,7 +184,8 @@ impl Engine {
         self.refuse_other_trails_name(plan, &series, &walk, &keyset)
             .await?;
         refuse_operator_mistakes(&walk, plan)?;
-        let key_note = unknown_key_note(&walk, plan);
+        let key_note =
+            unknown_key_note(&walk, plan).or_else(|| rotation_note(&walk, plan, &keyset));
         let before_chain = self.window_before_chain(plan, &walk).await;
         if let Some(record) = &plan.checkpoint {
             crate::plan::checkpoint::check(record, &mut walk.nodes);
@@ -453,27 +454,33 @@ fn unknown_key_note(walk: &walk::Walk, plan: &Plan) -> Option<String> {
     ))
 }
 
-/// Digests signed with fingerprints the keys file lacks, at times no key of
-/// the file covers: the file predates (or postdates) them, as across a key
-/// rotation. The operator's stale file, not a forgery: a forged digest needs
-/// a time the file covers to pass for anything.
-fn refuse_stale_keys(
-    walk: &walk::Walk,
-    plan: &Plan,
-    keys: &PublicKeySet,
-) -> Result<(), EngineError> {
-    use crate::verify::digest_check::DigestCheck;
-    // A digest that verified with this file proves it is the right one: an
-    // odd digest beside it is a finding, not a stale file.
-    if !plan.keys_from_file || walk.nodes.iter().any(|n| n.verified().is_some()) {
-        return Ok(());
+/// Some digests verified with the keys file, others are signed with keys it
+/// lacks at times it holds no key for: a rotation after the file was made,
+/// or digests planted with such times. They stay findings; the note says
+/// how to fetch the span if it is the first.
+fn rotation_note(walk: &walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Option<String> {
+    if !plan.keys_from_file || !walk.nodes.iter().any(|n| n.verified().is_some()) {
+        return None;
     }
+    let (from, to) = uncovered_span(walk, keys)?;
+    Some(format!(
+        "Some digests are signed with keys the public keys file lacks, at times it holds no key \
+         for (a key rotation after the file was made?): fetch that span with `trailproof keys \
+         --region {} --start-time {from} --end-time {to}`, add it to the file and run again; \
+         until then they are findings",
+        plan.source_region
+    ))
+}
+
+/// The days (a day either side) of the digests signed with a fingerprint
+/// the keys file lacks at a time (from the object's name, not its unverified
+/// content) that no key of the file covers.
+fn uncovered_span(walk: &walk::Walk, keys: &PublicKeySet) -> Option<(String, String)> {
+    use crate::verify::digest_check::DigestCheck;
     let hour = Duration::hours(1);
     let uncovered: Vec<crate::verify::time::Timestamp> = walk
         .nodes
         .iter()
-        // The time in the object's name (where it lies), not the one its
-        // unverified content claims.
         .filter_map(|n| match &n.state {
             chain::NodeState::Checked(DigestCheck::Failed {
                 unknown_fingerprint: Some(_),
@@ -488,14 +495,32 @@ fn refuse_stale_keys(
                 .any(|k| k.valid_during(*t - hour, *t + hour))
         })
         .collect();
-    let (Some(from), Some(to)) = (uncovered.iter().min(), uncovered.iter().max()) else {
+    let (from, to) = (uncovered.iter().min()?, uncovered.iter().max()?);
+    let day = |t: crate::verify::time::Timestamp| t.format("%Y-%m-%d").to_string();
+    Some((day(*from - Duration::days(1)), day(*to + Duration::days(1))))
+}
+
+/// Digests signed with fingerprints the keys file lacks, at times no key of
+/// the file covers: the file predates (or postdates) them, as across a key
+/// rotation. The operator's stale file, not a forgery: a forged digest needs
+/// a time the file covers to pass for anything.
+fn refuse_stale_keys(
+    walk: &walk::Walk,
+    plan: &Plan,
+    keys: &PublicKeySet,
+) -> Result<(), EngineError> {
+    // A digest that verified with this file proves it is the right one: an
+    // odd digest beside it is a finding, not a stale file.
+    if !plan.keys_from_file || walk.nodes.iter().any(|n| n.verified().is_some()) {
+        return Ok(());
+    }
+    let Some((start, end)) = uncovered_span(walk, keys) else {
         return Ok(());
     };
-    let day = |t: crate::verify::time::Timestamp| t.format("%Y-%m-%d").to_string();
     Err(EngineError::StaleKeys {
         region: plan.source_region.clone(),
-        start: day(*from - Duration::days(1)),
-        end: day(*to + Duration::days(1)),
+        start,
+        end,
     })
 }
 
