@@ -306,5 +306,15 @@ async fn an_acquired_estate_validates_offline_with_the_live_verdicts() {
             .collect()
     };
     assert_eq!(chains(&v_off), chains(&v_live));
-    assert_eq!(chains(&v_live).len(), 4);
+    // A multi-region trail (DescribeTrails live, trail.json offline): every
+    // region that needs no opt-in is expected in both accounts, so a region
+    // deleted from every account would be a MISSING chain.
+    assert_eq!(chains(&v_live).len(), 2 * 17);
+    let missing = v_live["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["region"] == "ap-south-1")
+        .all(|c| c["summary"]["exit_code"] == 3);
+    assert!(missing, "an expected region with no folder is not proven");
 }

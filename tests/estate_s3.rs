@@ -48,7 +48,7 @@ async fn organization_live_with_and_without_list_accounts() {
         keys: CloudTrailState::keys_from_file(&keys),
         trails: vec![json!({
             "Name": "org-trail", "TrailARN": ARN, "S3BucketName": "org", "S3KeyPrefix": "pfx",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true, "IsOrganizationTrail": true,
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false, "IsOrganizationTrail": true,
             "LogFileValidationEnabled": true
         })],
         accounts: Some(vec![
@@ -107,7 +107,7 @@ async fn organization_live_with_and_without_list_accounts() {
         keys: CloudTrailState::keys_from_file(&keys),
         trails: vec![json!({
             "Name": "org-trail", "TrailARN": ARN, "S3BucketName": "org", "S3KeyPrefix": "pfx",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true, "IsOrganizationTrail": true,
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false, "IsOrganizationTrail": true,
             "LogFileValidationEnabled": true
         })],
         ..Default::default()

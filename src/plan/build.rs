@@ -315,6 +315,7 @@ async fn estate_chains(
     notes: &mut Vec<String>,
 ) -> Result<Vec<ChainPlan>, PlanError> {
     let (sel, bucket) = (&req.selection, &sources.bucket);
+    let expected = expected_regions(req, sources, notes);
     let mut chains = super::chains::plan_chains(
         store,
         bucket,
@@ -322,19 +323,11 @@ async fn estate_chains(
         org,
         &sel.accounts,
         &sel.regions,
-        std::slice::from_ref(&req.trail.region),
+        &expected,
     )
     .await
     .map_err(|e| PlanError::Unavailable(format!("cannot list bucket {bucket}: {e}")))?;
     let org_accounts = &sources.facts.org_accounts;
-    if sel.regions == Pick::All {
-        notes.push(
-            "Regions are those with a folder of the trail in some account, and its home region: \
-             a region whose folders were deleted from every account is not noticed (name the \
-             regions with --region to have each one expected)"
-                .to_string(),
-        );
-    }
     if sel.accounts == Pick::All && org_accounts.is_none() {
         notes.push(
             "Accounts are those with a folder in the bucket: an account whose folders were \
@@ -361,6 +354,38 @@ async fn estate_chains(
         )));
     }
     Ok(chains)
+}
+
+/// The regions `--region all` expects besides those with folders: the
+/// home region, and for a multi-region trail the partition's regions that
+/// need no opt-in. What cannot be seen is said.
+fn expected_regions(
+    req: &ValidateRequest,
+    sources: &Sources,
+    notes: &mut Vec<String>,
+) -> Vec<String> {
+    let mut expected = vec![req.trail.region.clone()];
+    if req.selection.regions != Pick::All {
+        return expected;
+    }
+    if sources.facts.multi_region == Some(true) {
+        let defaults = super::regions::without_opt_in(&req.trail.partition);
+        expected.extend(defaults.iter().map(|r| r.to_string()));
+        notes.push(
+            "A multi-region trail: every region that needs no opt-in is expected in every \
+             account; an opt-in region is expected where some account has a folder of it (one \
+             deleted from every account is not noticed: name it with --region)"
+                .to_string(),
+        );
+    } else {
+        notes.push(
+            "Regions are those with a folder of the trail in some account, and its home region: \
+             a region whose folders were deleted from every account is not noticed (name the \
+             regions with --region to have each one expected)"
+                .to_string(),
+        );
+    }
+    expected
 }
 
 /// A chain the checkpoint knows is validated again, folders or not; a

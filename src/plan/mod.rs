@@ -4,6 +4,7 @@ pub mod build;
 pub mod chains;
 pub mod checkpoint;
 pub mod discover;
+pub mod regions;
 pub mod shard;
 
 use crate::verify::arn::TrailArn;

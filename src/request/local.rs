@@ -27,6 +27,8 @@ pub struct Given<'a> {
     pub gap_events: Option<PathBuf>,
     /// Authenticates an acquired directory's manifest.
     pub key: Option<&'a StateKey>,
+    /// Set from an acquired `trail.json`.
+    pub multi_region: Option<bool>,
 }
 
 /// The local copy as the run will read it.
@@ -38,6 +40,9 @@ pub struct LocalCopy {
     pub gap_events: Option<PathBuf>,
     /// What DIR supplied unasked, said in the report.
     pub notes: Vec<String>,
+    /// The acquired `trail.json` says the trail is multi-region (taken
+    /// unauthenticated: it can only add regions to expect).
+    pub multi_region: Option<bool>,
 }
 
 fn not_a_copy(dir: &Path, why: impl std::fmt::Display) -> RequestError {
@@ -110,6 +115,7 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
         keys_file,
         gap_events: given.gap_events,
         notes,
+        multi_region: given.multi_region,
     })
 }
 
@@ -192,6 +198,7 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
             if given.prefix.is_none() {
                 given.prefix = t["S3KeyPrefix"].as_str().map(str::to_string);
             }
+            given.multi_region = t["IsMultiRegionTrail"].as_bool();
         }
     }
     notes

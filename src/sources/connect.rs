@@ -68,7 +68,15 @@ pub struct Sources {
 /// Opens what the request names.
 pub async fn open(req: &ValidateRequest) -> Result<Sources, ConnectError> {
     let mut sources = match &req.source.place {
-        Place::Local { dir, notes } => open_local(req, dir, notes)?,
+        Place::Local {
+            dir,
+            notes,
+            multi_region,
+        } => {
+            let mut s = open_local(req, dir, notes)?;
+            s.facts.multi_region = *multi_region;
+            s
+        }
         Place::Live {
             path_style,
             max_attempts,
