@@ -427,6 +427,23 @@ fn a_planted_other_trail_name_does_not_make_deletion_a_typo() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
 }
 
+/// Logging stopped, restarted, stopped again and restarted; the window
+/// starts inside the second stretch of logging, whose digests and logs
+/// (with the records of its start and stop) are deleted. The first stop,
+/// hours before the window, does not explain the window's head.
+#[test]
+fn an_old_stop_behind_the_window_does_not_explain_deleted_logging() {
+    let s = sim(&["--damage", "gap@1", "--damage", "gap@4"]);
+    for h in 2..4 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    let start = display(s.hour(3) + Duration::minutes(30));
+    let end = display(s.hour(6));
+    let (code, v) = s.json(&["--start-time", &start, "--end-time", &end]);
+    assert_eq!(code, 3, "{v:#}");
+}
+
 #[test]
 fn gap_widened_backwards_is_never_proven() {
     // Logging really stopped in hour 3 (recorded in hour 2's last log);

@@ -234,7 +234,7 @@ impl ValidateArgs {
             keys_file: self.public_keys.clone(),
             gap_events: self.gap_events.clone(),
             key,
-            multi_region: None,
+            expected_regions: Vec::new(),
         })?;
         selection.bucket = Some(copy.bucket);
         selection.prefix = copy.prefix;
@@ -242,7 +242,7 @@ impl ValidateArgs {
             place: Place::Local {
                 dir: dir.clone(),
                 notes: copy.notes,
-                multi_region: copy.multi_region,
+                expected_regions: copy.expected_regions,
             },
             keys_file: Some(copy.keys_file),
             gap_events: copy.gap_events,

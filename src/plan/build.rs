@@ -368,7 +368,13 @@ fn expected_regions(
     if req.selection.regions != Pick::All {
         return expected;
     }
-    if sources.facts.multi_region == Some(true) {
+    if !sources.facts.expected_regions.is_empty() {
+        expected.extend(sources.facts.expected_regions.iter().cloned());
+        notes.push(
+            "Regions expected: those the acquisition's live run validated, in every account"
+                .to_string(),
+        );
+    } else if sources.facts.multi_region == Some(true) {
         let defaults = super::regions::without_opt_in(&req.trail.partition);
         expected.extend(defaults.iter().map(|r| r.to_string()));
         notes.push(

@@ -76,6 +76,15 @@ pub async fn plan_chains(
         .buffered(16)
         .try_collect()
         .await?;
+    // Regions some account has a folder of, then those expected anyway.
+    let delivered: std::collections::BTreeSet<String> = found
+        .iter()
+        .flat_map(|(_, rs)| {
+            rs.iter()
+                .filter(|(_, d, l)| *d || *l)
+                .map(|(r, _, _)| r.clone())
+        })
+        .collect();
     let mut all_regions: Vec<String> = found
         .iter()
         .flat_map(|(_, rs)| rs.iter().map(|(r, _, _)| r.clone()))
@@ -85,7 +94,9 @@ pub async fn plan_chains(
     all_regions.dedup();
     Ok(found
         .into_iter()
-        .flat_map(|(account, per_region)| chains_of(account, per_region, regions, &all_regions))
+        .flat_map(|(account, per_region)| {
+            chains_of(account, per_region, regions, &all_regions, &delivered)
+        })
         .collect())
 }
 
@@ -143,6 +154,7 @@ fn chains_of(
     mut rows: Folders,
     regions: &Pick,
     all_regions: &[String],
+    delivered: &std::collections::BTreeSet<String>,
 ) -> Vec<ChainPlan> {
     if *regions == Pick::All {
         for r in all_regions {
@@ -155,13 +167,18 @@ fn chains_of(
     rows.into_iter()
         .map(|(region, d, l)| ChainPlan {
             account: account.clone(),
-            region,
             has_digest_folder: d,
             has_log_folder: l,
             expected_because: (!d && !l).then(|| match regions {
-                Pick::All => "other accounts of the trail deliver to this region".to_string(),
+                Pick::All if delivered.contains(&region) => {
+                    "other accounts of the trail deliver to this region".to_string()
+                }
+                Pick::All => "the trail delivers to this region in every account (its home \
+                              region, or one a multi-region trail always delivers to)"
+                    .to_string(),
                 Pick::List(_) => "selected".to_string(),
             }),
+            region,
         })
         .collect()
 }

@@ -27,8 +27,8 @@ pub struct Given<'a> {
     pub gap_events: Option<PathBuf>,
     /// Authenticates an acquired directory's manifest.
     pub key: Option<&'a StateKey>,
-    /// Set from an acquired `trail.json`.
-    pub multi_region: Option<bool>,
+    /// Set from an acquired `live-report.json`.
+    pub expected_regions: Vec<String>,
 }
 
 /// The local copy as the run will read it.
@@ -40,9 +40,10 @@ pub struct LocalCopy {
     pub gap_events: Option<PathBuf>,
     /// What DIR supplied unasked, said in the report.
     pub notes: Vec<String>,
-    /// The acquired `trail.json` says the trail is multi-region (taken
-    /// unauthenticated: it can only add regions to expect).
-    pub multi_region: Option<bool>,
+    /// The regions the acquisition's live run validated (its
+    /// `live-report.json`, taken unauthenticated: it can only add regions
+    /// to expect).
+    pub expected_regions: Vec<String>,
 }
 
 fn not_a_copy(dir: &Path, why: impl std::fmt::Display) -> RequestError {
@@ -115,7 +116,7 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
         keys_file,
         gap_events: given.gap_events,
         notes,
-        multi_region: given.multi_region,
+        expected_regions: given.expected_regions,
     })
 }
 
@@ -187,6 +188,7 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
             };
         notes.push(format!("{} is not used: {why}", path.display()));
     }
+    given.expected_regions = live_regions(dir, given.trail_arn);
     let trail: Option<serde_json::Value> = std::fs::read(dir.join(TRAIL_FILE))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
@@ -198,7 +200,6 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
             if given.prefix.is_none() {
                 given.prefix = t["S3KeyPrefix"].as_str().map(str::to_string);
             }
-            given.multi_region = t["IsMultiRegionTrail"].as_bool();
         }
     }
     notes
@@ -270,4 +271,23 @@ fn sha256_of(path: &Path) -> Option<String> {
     std::fs::read(path)
         .ok()
         .map(|b| crate::verify::digest::sha256_hex(&b))
+}
+
+/// The regions of the chains the acquisition's live run validated.
+fn live_regions(dir: &Path, trail_arn: &str) -> Vec<String> {
+    let report: Option<serde_json::Value> = std::fs::read(dir.join(REPORT_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let Some(r) = report.filter(|r| r["trail_arn"].as_str() == Some(trail_arn)) else {
+        return Vec::new();
+    };
+    let mut regions: Vec<String> = r["chains"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["region"].as_str().map(str::to_string))
+        .collect();
+    regions.sort();
+    regions.dedup();
+    regions
 }

@@ -117,8 +117,8 @@ pub enum Place {
         dir: PathBuf,
         /// What DIR supplied unasked (keys, records), said in the report.
         notes: Vec<String>,
-        /// An acquired directory's `trail.json` says multi-region.
-        multi_region: Option<bool>,
+        /// The regions an acquired directory's live run validated.
+        expected_regions: Vec<String>,
     },
     /// S3 and the CloudTrail API through the standard AWS configuration.
     Live { path_style: bool, max_attempts: u32 },

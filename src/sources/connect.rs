@@ -38,6 +38,9 @@ pub struct TrailFacts {
     /// Organizations ListAccounts (live, `--account-id all`, organization trails).
     pub org_accounts: Option<Result<Vec<String>, String>>,
     pub organization_trail: Option<bool>,
+    /// Regions expected besides those with folders (offline: the regions an
+    /// acquisition's live run validated).
+    pub expected_regions: Vec<String>,
     /// Said at the top of the report.
     pub notes: Vec<String>,
 }
@@ -71,10 +74,10 @@ pub async fn open(req: &ValidateRequest) -> Result<Sources, ConnectError> {
         Place::Local {
             dir,
             notes,
-            multi_region,
+            expected_regions,
         } => {
             let mut s = open_local(req, dir, notes)?;
-            s.facts.multi_region = *multi_region;
+            s.facts.expected_regions = expected_regions.clone();
             s
         }
         Place::Live {

@@ -18,8 +18,8 @@ use crate::verify::pubkeys::PublicKeySet;
 use crate::verify::time::Timestamp;
 use chrono::Duration;
 
-/// Day folders searched back from the chain's start for the digest before
-/// it: a trail stopped for longer stays "not proven" at the window's head.
+/// Day folders searched back at most (for a trail's digests before a
+/// window, when a name looks like a typo).
 const LOOK_BEHIND_DAYS: i64 = 31;
 
 impl Engine {
@@ -41,15 +41,21 @@ impl Engine {
         if v.digest.previous.is_some() || v.digest.start <= plan.start {
             return Vec::new();
         }
-        // The trail was created there: nothing of it lies before.
-        let (from, to) = (v.digest.start - SLACK, v.digest.end + SLACK);
-        if events
-            .iter()
-            .any(|e| e.kind == Lifecycle::TrailCreated && e.time >= from && e.time <= to)
-        {
+        // Only a digest ending within the hour before the window is read:
+        // what lay between an older one and the window (a restart, its
+        // digests and logs deleted) no record here could rule out.
+        let since = plan.start - Duration::hours(1) - SLACK;
+        // The records at hand already speak: the trail's creation inside
+        // the window's head, or a stop in that hour.
+        let first = v.digest.start;
+        let known = events.iter().any(|e| {
+            (e.kind == Lifecycle::TrailCreated && e.time + SLACK >= plan.start && e.time <= first)
+                || (e.kind.is_stop() && e.time > since && e.time <= first + SLACK)
+        });
+        if known {
             return Vec::new();
         }
-        let Some(key) = self.digest_before(plan, series, v.digest.start).await else {
+        let Some(key) = self.digest_before(plan, series, first, since).await else {
             return Vec::new();
         };
         let bucket = plan.digest_bucket.clone();
@@ -95,10 +101,14 @@ impl Engine {
         plan: &Plan,
         series: &DigestSeries,
         chain_start: Timestamp,
+        since: Timestamp,
     ) -> Option<String> {
         let region = series.root.digest_region_prefix(&series.source_region);
         for back in 0..LOOK_BEHIND_DAYS {
             let day = chain_start - Duration::days(back);
+            if day.date_naive() < since.date_naive() {
+                return None;
+            }
             let prefix = format!(
                 "{region}{}/{}",
                 day.format("%Y/%m/%d"),
@@ -116,7 +126,8 @@ impl Engine {
             let found = keys
                 .into_iter()
                 .filter_map(|k| parse_digest_key(&k).map(|p| (p, k)))
-                .filter(|(p, _)| series.owns(p) && !p.backfill && p.end <= chain_start)
+                .filter(|(p, _)| series.owns(p) && !p.backfill)
+                .filter(|(p, _)| p.end <= chain_start && p.end >= since)
                 .max_by_key(|(p, _)| p.end);
             if let Some((_, k)) = found {
                 return Some(k);
@@ -145,7 +156,12 @@ impl Engine {
         let Some(key) = walk.other_trails.values().next() else {
             return Ok(());
         };
-        if self.digest_before(plan, series, plan.start).await.is_some() {
+        let month_before = plan.start - Duration::days(LOOK_BEHIND_DAYS);
+        if self
+            .digest_before(plan, series, plan.start, month_before)
+            .await
+            .is_some()
+        {
             return Ok(());
         }
         let bucket = plan.digest_bucket.clone();
