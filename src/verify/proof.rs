@@ -423,16 +423,21 @@ fn close_head(
         Some(v) if v.digest.start <= w.start => {}
         Some(v) if v.digest.previous.is_none() => {
             let mut gap = Gap::new(w.start, v.digest.start, false, GapKind::BeforeFirstDigest);
-            explain_head(
-                nodes.len(),
-                out,
-                series,
-                &oldest.bucket,
-                &mut gap,
-                v.digest.end,
-                w,
-                events,
-            );
+            // A record lost on the way (LookupEvents denied) could be the
+            // restart and stop of a deleted stretch: the head stays
+            // unexplained then, as the report's note says.
+            if w.events_complete {
+                explain_head(
+                    nodes.len(),
+                    out,
+                    series,
+                    &oldest.bucket,
+                    &mut gap,
+                    v.digest.end,
+                    w,
+                    events,
+                );
+            }
             out.gaps.push((oldest_idx, gap));
         }
         // A verified digest with a predecessor was followed back by the walk:
@@ -746,6 +751,24 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         close_window(&nodes, &mut out, &series(), &window(0, 8, 20), &[]);
         assert!(out.gaps[0].1.unexplained());
+    }
+
+    #[test]
+    fn a_head_gap_stays_unexplained_when_records_are_incomplete() {
+        // The chain starts at 3 (a restart); stop before the window.
+        let nodes = vec![verified(3, false)];
+        let events = [
+            ev(Lifecycle::LoggingStopped, h(-1)),
+            ev(Lifecycle::LoggingStarted, h(3) + Duration::minutes(1)),
+        ];
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &window(1, 4, 10), &events);
+        assert!(out.gaps.iter().all(|(_, g)| g.explained), "{out:?}");
+        let mut w = window(1, 4, 10);
+        w.events_complete = false;
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &w, &events);
+        assert!(out.gaps.iter().any(|(_, g)| g.unexplained()), "{out:?}");
     }
 
     #[test]
