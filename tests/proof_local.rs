@@ -670,6 +670,19 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
         assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
         assert!(r.stdout.is_empty());
     }
+    // A date typed without dashes is a date, not seconds of 1970; an empty
+    // window is refused.
+    let r = s.run(&[
+        "--start-time",
+        "20260301",
+        "--end-time",
+        "2026-03-01T06:00:00Z",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.run(&["--start-time", START, "--end-time", START]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("equals end-time"), "{}", r.stderr);
+
     // A time the parser cannot read names the accepted forms.
     let r = s.run(&["--start-time", "yesterday"]);
     assert_eq!(r.code, 2);

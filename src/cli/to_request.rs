@@ -102,6 +102,12 @@ impl ValidateArgs {
             end
         };
         check_order(start, end)?;
+        if start == Some(end) {
+            return Err(usage(
+                "Invalid time range specified: start-time equals end-time (an empty window \
+                 proves nothing)",
+            ));
+        }
         Ok(RequestedWindow {
             start,
             end,

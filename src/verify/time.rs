@@ -53,6 +53,15 @@ pub fn parse_user_time(input: &str) -> Result<Timestamp, TimeParseError> {
             .map(|t| Utc.from_utc_datetime(&t))
             .ok_or_else(err);
     }
+    // Eight digits are a date (`20260301`), never seconds of 1970; a date
+    // that does not exist is an error, not a number.
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(s, "%Y%m%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| Utc.from_utc_datetime(&t))
+            .ok_or_else(err);
+    }
     if s.bytes().all(|b| b.is_ascii_digit()) && s.len() <= 12 {
         if let Ok(secs) = s.parse::<i64>() {
             return Utc.timestamp_opt(secs, 0).single().ok_or_else(err);
@@ -124,6 +133,17 @@ pub fn parse_json_time(v: &serde_json::Value) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eight_digits_are_a_date_never_1970() {
+        let d = parse_user_time("20260301").unwrap();
+        assert_eq!(display(d), "2026-03-01T00:00:00Z");
+        assert!(parse_user_time("20261301").is_err());
+        assert!(
+            parse_user_time("1700000000").is_ok(),
+            "epoch seconds still read"
+        );
+    }
 
     fn t(s: &str) -> Timestamp {
         parse_user_time(s).unwrap()
