@@ -168,6 +168,45 @@ fn merged_shards_equal_the_unsharded_run() {
         assert_eq!(merged, whole, "{n} shards by chain");
     }
 
+    // The auditor's page and the metrics of a sharded run come from merge:
+    // the same page as the unsharded run's, bar the note on the shards.
+    let page = dir.path().join("whole.html");
+    let mut a = estate.to_vec();
+    a.extend_from_slice(&["--html", page.to_str().unwrap()]);
+    assert_eq!(validate(dir.path(), &a, &[]).0, 0);
+    let files = shards(dir.path(), &estate[..4], 3);
+    let (merged_page, prom) = (dir.path().join("merged.html"), dir.path().join("m.prom"));
+    let mut m = vec!["merge", "--html", merged_page.to_str().unwrap()];
+    m.extend_from_slice(&["--metrics", prom.to_str().unwrap()]);
+    m.extend(files.iter().map(String::as_str));
+    let out = Command::new(BIN).args(&m).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let squeeze = |s: String| s.split_whitespace().collect::<String>();
+    let mut merged = std::fs::read_to_string(&merged_page).unwrap();
+    let note = merged.find("Shard reports are not authenticated").unwrap();
+    let (from, to) = (
+        merged[..note].rfind("<tr>").unwrap(),
+        note + merged[note..].find("</tr>").unwrap() + 5,
+    );
+    merged.replace_range(from..to, "");
+    assert_eq!(
+        squeeze(merged),
+        squeeze(std::fs::read_to_string(&page).unwrap())
+    );
+    let prom = std::fs::read_to_string(&prom).unwrap();
+    assert!(prom.contains("trailproof_exit_status 0"), "{prom}");
+    // A shard's own page would look like a verdict on the estate: refused.
+    let mut a = estate.to_vec();
+    a.extend_from_slice(&["--shard", "0/2", "--html", page.to_str().unwrap()]);
+    let (code, _, err) = validate(dir.path(), &a, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("trailproof merge --html"), "{err}");
+
     // One chain with damage, cut into time slices.
     let one = tempfile::tempdir().unwrap();
     simulate(

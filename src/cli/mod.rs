@@ -78,6 +78,12 @@ pub struct MergeArgs {
     /// Refuse shard reports of any other run.
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
+    /// Also write the merged report as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write Prometheus metrics of the merged run (textfile format).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

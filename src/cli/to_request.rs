@@ -149,9 +149,10 @@ impl ValidateArgs {
             if self.checkpoint.is_some() {
                 return Err(usage("--checkpoint and --shard cannot be combined"));
             }
-            if self.metrics.is_some() {
+            if self.metrics.is_some() || self.html.is_some() {
                 return Err(usage(
-                    "--metrics and --shard cannot be combined: merge, then report",
+                    "--metrics and --html are not a shard's: run `trailproof merge --html FILE \
+                     --metrics FILE` over the shards' reports",
                 ));
             }
             if self.end_time.is_none() {

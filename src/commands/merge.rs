@@ -6,6 +6,8 @@ use crate::cli::to_request::optional_time;
 use crate::cli::MergeArgs;
 use crate::report::merge::MergeError;
 use crate::report::output::Remote;
+use crate::report::sinks::ReportSink;
+use crate::run::{Outcome, Verdicts};
 
 pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
     let remote = Remote::profile(args.profile.as_deref());
@@ -48,25 +50,42 @@ pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
               change their findings"
             .to_string(),
     });
-    let (format, verbose) = (args.format.into(), args.verbose);
-    let mut buf = Vec::new();
-    let res = match &args.output {
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            crate::report::sinks::render_estate(&estate, format, verbose, &mut out)
-        }
-        Some(_) => crate::report::sinks::render_estate(&estate, format, verbose, &mut buf),
+    deliver(&args, estate, remote).await
+}
+
+/// The merged report through the same sinks as `validate`'s: the report,
+/// the HTML page and the metrics, from one report value.
+async fn deliver(
+    args: &MergeArgs,
+    estate: crate::report::model::EstateReport,
+    remote: Remote<'_>,
+) -> Result<i32, CommandError> {
+    let outputs = crate::request::Outputs {
+        format: args.format.into(),
+        verbose: args.verbose,
+        quiet: true,
+        report: args.output.clone(),
+        html: args.html.as_ref().map(|p| p.display().to_string()),
+        metrics: args.metrics.as_ref().map(|p| p.display().to_string()),
     };
-    match res {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(operational(format!("cannot write the report: {e}"))),
+    let summaries = estate
+        .chains
+        .iter()
+        .map(|c| c.report.chain_summary(&c.account, &c.region))
+        .collect();
+    let codes = estate.chains.iter().map(|c| c.report.exit_code()).collect();
+    let mut sink = ReportSink::new(&outputs, false, None);
+    for c in &estate.chains {
+        sink.chain(c)
+            .map_err(|e| operational(format!("cannot write the report: {e}")))?;
     }
-    if let Some(target) = &args.output {
-        crate::report::output::write(target, buf, remote)
-            .await
-            .map_err(operational)?;
-    }
-    Ok(estate.exit_code())
+    let outcome = Outcome {
+        verdicts: Verdicts::Estate(estate),
+        summaries,
+        codes,
+    };
+    sink.finish(&outcome, remote).await?;
+    crate::report::sinks::html(&outputs, &outcome, remote).await?;
+    crate::report::sinks::metrics(&outputs, &outcome, 0.0, remote).await?;
+    Ok(outcome.exit_code())
 }
