@@ -271,6 +271,31 @@ fn metrics_file_holds_one_sample_per_chain_and_status() {
     ] {
         assert!(text.lines().any(|l| l == want), "{want} missing:\n{text}");
     }
+    // A broken job (a corrupt checkpoint: exit 2) still writes its status,
+    // so the alert on `trailproof_exit_status != 0` does not see the last 0.
+    let cp = checkpoint(dir.path());
+    std::fs::write(&cp, "{not json").unwrap();
+    let (code, _, _) = run(
+        dir.path(),
+        &[
+            "--end-time",
+            "2026-03-01T12:00:00Z",
+            "--checkpoint",
+            cp.to_str().unwrap(),
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2);
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        text.lines().any(|l| l == "trailproof_exit_status 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("trailproof_last_run_timestamp_seconds "),
+        "{text}"
+    );
 }
 
 /// The README's nightly command, unchanged night after night (always with

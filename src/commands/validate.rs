@@ -10,10 +10,34 @@ use crate::run::Outcome;
 use crate::sources::connect::{self, Sources};
 
 pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
-    let req = args.to_request()?;
-    let sources = connect::open(&req).await?;
-    let outcome = validate(&req, &sources).await?;
-    Ok(outcome.exit_code())
+    let result = async {
+        let req = args.to_request()?;
+        let sources = connect::open(&req).await?;
+        validate(&req, &sources).await
+    }
+    .await;
+    match result {
+        Ok(outcome) => Ok(outcome.exit_code()),
+        Err(e) => {
+            broken_job_metrics(&args).await;
+            Err(e)
+        }
+    }
+}
+
+/// A job that ends in exit 2 still writes its metrics (exit status 2 and
+/// the time), so an alert on `trailproof_exit_status != 0` sees a broken
+/// job instead of the last good run's 0.
+async fn broken_job_metrics(args: &ValidateArgs) {
+    let Some(path) = &args.metrics else {
+        return;
+    };
+    let text = crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0);
+    let remote = crate::report::output::Remote::profile(args.profile.as_deref());
+    let target = path.display().to_string();
+    if let Err(e) = crate::report::output::write(&target, text.into_bytes(), remote).await {
+        eprintln!("trailproof: {e}");
+    }
 }
 
 /// Plans, runs and delivers every output of one validation (also the
