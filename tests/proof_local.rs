@@ -683,6 +683,20 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("equals end-time"), "{}", r.stderr);
 
+    // An output folder that does not exist fails at once, before any object
+    // is read (not after the run, in place of the verdict).
+    let mut a = w.clone();
+    a.extend(["--html".to_string(), "no-such-folder/r.html".to_string()]);
+    let r = s.run(&strs(&a));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the folder no-such-folder does not exist"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+
     // A time the parser cannot read names the accepted forms.
     let r = s.run(&["--start-time", "yesterday"]);
     assert_eq!(r.code, 2);

@@ -205,6 +205,17 @@ impl ValidateArgs {
             other => other.clone(),
         };
         let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let destinations = [
+            ("--output", report.clone()),
+            ("--html", path(&self.html)),
+            ("--metrics", path(&self.metrics)),
+            ("--checkpoint", self.checkpoint.clone()),
+        ];
+        for (flag, target) in destinations {
+            if let Some(t) = target {
+                check_destination(flag, &t)?;
+            }
+        }
         Ok(Outputs {
             format: self.format.into(),
             verbose: self.verbose,
@@ -436,6 +447,30 @@ pub fn is_region_name(r: &str) -> bool {
         && !number.is_empty()
         && number.len() <= 2
         && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A file destination whose folder does not exist fails now, not after the
+/// whole run (where the failure would stand in for the verdict).
+/// `s3://` destinations are checked when written.
+fn check_destination(flag: &str, target: &str) -> Result<(), RequestError> {
+    if target.starts_with("s3://") {
+        return Ok(());
+    }
+    let path = std::path::Path::new(target);
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if path.file_name().is_none() || path.is_dir() {
+        return Err(usage(format!("{flag} {target} is not a file name")));
+    }
+    if !folder.is_dir() {
+        return Err(usage(format!(
+            "{flag} {target}: the folder {} does not exist (create it first)",
+            folder.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

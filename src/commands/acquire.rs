@@ -8,10 +8,13 @@ use crate::sources::store::record::Recording;
 use std::sync::Arc;
 
 pub async fn run(cmd: AcquireCmd) -> Result<i32, CommandError> {
-    let req = cmd.to_request()?;
     let out = &cmd.out;
-    std::fs::create_dir_all(out)
-        .map_err(|e| operational(format!("cannot create {}: {e}", out.display())))?;
+    if cmd.validate.local.is_none() {
+        // The request checks that the report's folder exists: make it first.
+        std::fs::create_dir_all(out)
+            .map_err(|e| operational(format!("cannot create {}: {e}", out.display())))?;
+    }
+    let req = cmd.to_request()?;
     let mut sources = crate::sources::connect::open(&req).await?;
     let live = sources
         .live
