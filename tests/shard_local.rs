@@ -87,7 +87,7 @@ fn shards(dir: &Path, extra: &[&str], n: usize) -> Vec<String> {
     (0..n)
         .map(|k| {
             let file = dir.join(format!("shard-{k}-of-{n}.json"));
-            let shard = format!("{k}/{n}");
+            let shard = format!("{}/{n}", k + 1);
             let mut a = extra.to_vec();
             a.extend_from_slice(&["--shard", &shard, "--output", file.to_str().unwrap()]);
             let (code, out, err) = validate(dir, &a, &[]);
@@ -202,7 +202,7 @@ fn merged_shards_equal_the_unsharded_run() {
     assert!(prom.contains("trailproof_exit_status 0"), "{prom}");
     // A shard's own page would look like a verdict on the estate: refused.
     let mut a = estate.to_vec();
-    a.extend_from_slice(&["--shard", "0/2", "--html", page.to_str().unwrap()]);
+    a.extend_from_slice(&["--shard", "1/2", "--html", page.to_str().unwrap()]);
     let (code, _, err) = validate(dir.path(), &a, &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("trailproof merge --html"), "{err}");
@@ -222,7 +222,7 @@ fn merged_shards_equal_the_unsharded_run() {
             "validation-off@9",
         ],
     );
-    let (code, whole, _) = validate(one.path(), &["--format", "json", "--shard", "0/1"], &[]);
+    let (code, whole, _) = validate(one.path(), &["--format", "json", "--shard", "1/1"], &[]);
     assert_eq!(code, 1);
     let whole: Value = serde_json::from_str(&whole).unwrap();
     for n in 2..=4 {
@@ -251,7 +251,7 @@ fn merge_refuses_incomplete_and_foreign_shard_sets() {
         assert!(err.contains(needle), "{err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     };
-    one_line(merge(&files[..2]), "shard 2 of 3 is missing");
+    one_line(merge(&files[..2]), "shard 3 of 3 is missing");
     let twice = vec![
         files[0].clone(),
         files[1].clone(),
@@ -267,7 +267,7 @@ fn merge_refuses_incomplete_and_foreign_shard_sets() {
             "--end-time",
             "2026-03-01T11:00:00Z",
             "--shard",
-            "2/3",
+            "3/3",
             "--output",
             other.to_str().unwrap(),
         ],
@@ -326,6 +326,10 @@ fn shard_index_comes_from_kubernetes_or_aws_batch() {
         assert_eq!(v["shard"]["index"], 1, "{var}");
         assert_eq!(v["shard"]["count"], 2);
     }
+    // K counts from 1, as wherever K/N is met; 0 is refused with the range.
+    let (code, _, err) = validate(dir.path(), &["--shard", "0/2"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("K counts from 1"), "{err}");
     let (code, _, err) = validate(dir.path(), &["--shard", "auto/2"], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("JOB_COMPLETION_INDEX"), "{err}");
@@ -363,7 +367,7 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
         (0..2)
             .map(|k| {
                 let file = dir.path().join(format!("{id}-{k}.json"));
-                let shard = format!("{k}/2");
+                let shard = format!("{}/2", k + 1);
                 let mut b = a.clone();
                 b.extend_from_slice(&["--shard", &shard, "--output", file.to_str().unwrap()]);
                 let (code, _, err) = validate(dir.path(), &b, &[]);
@@ -416,7 +420,7 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
     let plain: Vec<String> = (0..2)
         .map(|k| {
             let file = dir.path().join(format!("plain-{k}.json"));
-            let shard = format!("{k}/2");
+            let shard = format!("{}/2", k + 1);
             let a = [
                 "--account-id",
                 "all",
@@ -435,7 +439,7 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
     // A shard under a key with no run id is refused up front.
     let (code, _, err) = validate(
         dir.path(),
-        &[estate.as_slice(), &["--shard", "0/2"]].concat(),
+        &[estate.as_slice(), &["--shard", "1/2"]].concat(),
         &[],
     );
     assert_eq!(code, 2, "{err}");

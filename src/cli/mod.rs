@@ -284,7 +284,7 @@ pub struct ValidateArgs {
     /// Minutes a digest may arrive after its hour before its absence is a finding.
     #[arg(long, value_name = "MINUTES", default_value_t = crate::verify::proof::DEFAULT_GRACE_MINUTES)]
     pub delivery_grace: i64,
-    /// Validate shard K of N (K from 0; `auto/N` takes K from
+    /// Validate shard K of N (K from 1 to N; `auto/N` takes K from
     /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX): chains, or time
     /// slices of a chain, split deterministically; the report is JSON for
     /// `trailproof merge`.

@@ -200,7 +200,7 @@ impl ValidateArgs {
                 let Some(s) = shard else {
                     return Err(usage("{shard} in --output needs --shard"));
                 };
-                Some(t.replace("{shard}", &s.index.to_string()))
+                Some(t.replace("{shard}", &(s.index + 1).to_string()))
             }
             other => other.clone(),
         };

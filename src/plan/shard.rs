@@ -8,7 +8,7 @@ use crate::verify::time::{display, Timestamp};
 use chrono::{Duration, DurationRound};
 use sha2::{Digest as _, Sha256};
 
-/// Shard K of N (0-based K).
+/// Shard K of N, held 0-based (`index` is K - 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     pub index: usize,
@@ -31,7 +31,10 @@ impl Shard {
             .ok()
             .filter(|n| *n >= 1 && *n <= 100_000)
             .ok_or_else(|| format!("--shard {s:?}: N must be a number from 1 to 100000"))?;
-        let index_text = if k.trim() == "auto" {
+        // K counts from 1, as wherever people meet K/N (Playwright, Jest,
+        // `split -n`); the orchestrators' variables count from 0.
+        let auto = k.trim() == "auto";
+        let index_text = if auto {
             INDEX_VARIABLES.iter().find_map(|v| env(v)).ok_or_else(|| {
                 format!(
                     "--shard auto/{count} needs {} or {} in the environment",
@@ -41,13 +44,20 @@ impl Shard {
         } else {
             k.to_string()
         };
-        let index: usize = index_text
+        let number: usize = index_text
             .trim()
             .parse()
             .map_err(|_| format!("--shard {s:?}: K must be a number, got {index_text:?}"))?;
+        let index = if auto {
+            number
+        } else {
+            number.checked_sub(1).ok_or_else(|| {
+                format!("--shard {s:?}: K counts from 1 (1/{count} to {count}/{count})")
+            })?
+        };
         if index >= count {
             return Err(format!(
-                "--shard {s:?}: K must be below N (K counts from 0)"
+                "--shard {s:?}: K must be from 1 to N (the environment's index from 0 to N-1)"
             ));
         }
         Ok(Shard { index, count })
@@ -193,8 +203,10 @@ mod tests {
     #[test]
     fn parses_k_of_n_and_auto() {
         let none = |_: &str| None;
-        assert_eq!(Shard::parse("2/4", none), Ok(Shard { index: 2, count: 4 }));
-        assert!(Shard::parse("4/4", none).is_err());
+        assert_eq!(Shard::parse("2/4", none), Ok(Shard { index: 1, count: 4 }));
+        assert_eq!(Shard::parse("4/4", none), Ok(Shard { index: 3, count: 4 }));
+        assert!(Shard::parse("0/4", none).is_err());
+        assert!(Shard::parse("5/4", none).is_err());
         assert!(Shard::parse("auto/4", none).is_err());
         let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "3".to_string());
         assert_eq!(

@@ -23,9 +23,9 @@ pub enum MergeError {
     NotAShard(String),
     #[error("{0} belongs to another run ({1}); merge only the shards of one run")]
     Mismatch(String, &'static str),
-    #[error("shard {0} of {1} is missing")]
+    #[error("shard {k} of {n} is missing", k = .0 + 1, n = .1)]
     Missing(usize, usize),
-    #[error("shard {0} of {1} is given twice")]
+    #[error("shard {k} of {n} is given twice", k = .0 + 1, n = .1)]
     Duplicate(usize, usize),
     #[error("no report to merge")]
     Empty,
