@@ -84,8 +84,8 @@ main() {
   }
   t_120=$(timeit 1 each)
   shards() {
-    for k in 0 1 2 3; do "$TP" "${org[@]}" --shard "$k/4" --output "$BENCH_DIR/shard-$k.json"; done
-    "$TP" merge "$BENCH_DIR"/shard-{0,1,2,3}.json --format json >/dev/null
+    for k in 1 2 3 4; do "$TP" "${org[@]}" --shard "$k/4" --output "$BENCH_DIR/shard-$k.json"; done
+    "$TP" merge "$BENCH_DIR"/shard-{1,2,3,4}.json --format json >/dev/null
   }
   t_shards=$(timeit "$RUNS" shards)
   if [ "$s3" = 1 ]; then
