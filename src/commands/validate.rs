@@ -32,9 +32,14 @@ async fn broken_job_metrics(args: &ValidateArgs) {
     let Some(path) = &args.metrics else {
         return;
     };
+    let target = path.display().to_string();
+    // A metrics path that cannot be written is the error already said.
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if !target.starts_with("s3://") && folder.is_some_and(|f| !f.is_dir()) {
+        return;
+    }
     let text = crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0);
     let remote = crate::report::output::Remote::profile(args.profile.as_deref());
-    let target = path.display().to_string();
     if let Err(e) = crate::report::output::write(&target, text.into_bytes(), remote).await {
         eprintln!("trailproof: {e}");
     }
