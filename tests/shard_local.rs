@@ -171,8 +171,10 @@ fn merged_shards_equal_the_unsharded_run() {
     // The auditor's page and the metrics of a sharded run come from merge:
     // the same page as the unsharded run's, bar the note on the shards.
     let page = dir.path().join("whole.html");
+    let whole_prom = dir.path().join("whole.prom");
     let mut a = estate.to_vec();
     a.extend_from_slice(&["--html", page.to_str().unwrap()]);
+    a.extend_from_slice(&["--metrics", whole_prom.to_str().unwrap()]);
     assert_eq!(validate(dir.path(), &a, &[]).0, 0);
     let files = shards(dir.path(), &estate[..4], 3);
     let (merged_page, prom) = (dir.path().join("merged.html"), dir.path().join("m.prom"));
@@ -198,8 +200,25 @@ fn merged_shards_equal_the_unsharded_run() {
         squeeze(merged),
         squeeze(std::fs::read_to_string(&page).unwrap())
     );
-    let prom = std::fs::read_to_string(&prom).unwrap();
-    assert!(prom.contains("trailproof_exit_status 0"), "{prom}");
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("trailproof_exit_status 0"), "{text}");
+    // The staleness gauge is the newest verified digest's, as unsharded.
+    let newest = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("trailproof_newest_verified_digest_end_seconds{"))
+            .map(str::to_string)
+            .collect()
+    };
+    let whole_text = std::fs::read_to_string(&whole_prom).unwrap();
+    assert_eq!(newest(&text).len(), 4, "{text}");
+    assert_eq!(newest(&text), newest(&whole_text));
+    // A merge that fails (a shard missing) says so in the metrics too.
+    let mut m = vec!["merge", "--metrics", prom.to_str().unwrap()];
+    m.extend(files[..2].iter().map(String::as_str));
+    let out = Command::new(BIN).args(&m).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("trailproof_exit_status 2"), "{text}");
     // A shard's own page would look like a verdict on the estate: refused.
     let mut a = estate.to_vec();
     a.extend_from_slice(&["--shard", "1/2", "--html", page.to_str().unwrap()]);

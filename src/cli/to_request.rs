@@ -452,7 +452,7 @@ pub fn is_region_name(r: &str) -> bool {
 /// A file destination whose folder does not exist fails now, not after the
 /// whole run (where the failure would stand in for the verdict).
 /// `s3://` destinations are checked when written.
-fn check_destination(flag: &str, target: &str) -> Result<(), RequestError> {
+pub fn check_destination(flag: &str, target: &str) -> Result<(), RequestError> {
     if target.starts_with("s3://") {
         return Ok(());
     }

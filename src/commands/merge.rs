@@ -10,6 +10,30 @@ use crate::report::sinks::ReportSink;
 use crate::run::{Outcome, Verdicts};
 
 pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
+    let result = merge(&args).await;
+    if result.is_err() {
+        // A broken merge says so in the metrics, as a broken validate does.
+        super::validate::broken_job_metrics(args.metrics.as_deref(), args.profile.as_deref()).await;
+    }
+    result
+}
+
+async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
+    for (flag, target) in [
+        ("--output", args.output.clone()),
+        (
+            "--html",
+            args.html.as_ref().map(|p| p.display().to_string()),
+        ),
+        (
+            "--metrics",
+            args.metrics.as_ref().map(|p| p.display().to_string()),
+        ),
+    ] {
+        if let Some(t) = target {
+            crate::cli::to_request::check_destination(flag, &t)?;
+        }
+    }
     let remote = Remote::profile(args.profile.as_deref());
     let env = |v: &str| std::env::var(v).ok();
     let key = crate::request::state_key::load(args.state_key.as_deref(), env)?;
@@ -50,7 +74,7 @@ pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
               change their findings"
             .to_string(),
     });
-    deliver(&args, estate, remote).await
+    deliver(args, estate, remote).await
 }
 
 /// The merged report through the same sinks as `validate`'s: the report,
@@ -85,7 +109,9 @@ async fn deliver(
         codes,
     };
     sink.finish(&outcome, remote).await?;
-    crate::report::sinks::html(&outputs, &outcome, remote).await?;
+    // Metrics first: a page that cannot be written must not leave the last
+    // run's status in place.
     crate::report::sinks::metrics(&outputs, &outcome, 0.0, remote).await?;
+    crate::report::sinks::html(&outputs, &outcome, remote).await?;
     Ok(outcome.exit_code())
 }

@@ -19,7 +19,7 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
     match result {
         Ok(outcome) => Ok(outcome.exit_code()),
         Err(e) => {
-            broken_job_metrics(&args).await;
+            broken_job_metrics(args.metrics.as_deref(), args.profile.as_deref()).await;
             Err(e)
         }
     }
@@ -28,8 +28,8 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
 /// A job that ends in exit 2 still writes its metrics (exit status 2 and
 /// the time), so an alert on `trailproof_exit_status != 0` sees a broken
 /// job instead of the last good run's 0.
-async fn broken_job_metrics(args: &ValidateArgs) {
-    let Some(path) = &args.metrics else {
+pub(crate) async fn broken_job_metrics(metrics: Option<&std::path::Path>, profile: Option<&str>) {
+    let Some(path) = metrics else {
         return;
     };
     let target = path.display().to_string();
@@ -39,7 +39,7 @@ async fn broken_job_metrics(args: &ValidateArgs) {
         return;
     }
     let text = crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0);
-    let remote = crate::report::output::Remote::profile(args.profile.as_deref());
+    let remote = crate::report::output::Remote::profile(profile);
     if let Err(e) = crate::report::output::write(&target, text.into_bytes(), remote).await {
         eprintln!("trailproof: {e}");
     }

@@ -191,6 +191,12 @@ fn window_start(
     if start > end {
         return Err(usage("the checkpoint is newer than --end-time"));
     }
+    if start == end {
+        return Err(usage(
+            "nothing to validate: the window starts where it ends (the checkpoint already \
+             reaches --end-time)",
+        ));
+    }
     if let Some(r) = checkpoint.and_then(|cp| {
         cp.chains
             .iter()

@@ -276,6 +276,8 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         allow_gaps: c.summary.allow_gaps,
         newest: None,
     };
+    let mut report = report;
+    report.newest = newest_valid(&report.digests);
     ChainReport {
         account: c.account,
         region: c.region,
@@ -303,6 +305,23 @@ pub fn authenticate(name: &str, bytes: &[u8], key: &StateKey) -> Result<String, 
         return Err(refused());
     }
     Ok(run_id)
+}
+
+/// The newest valid standard digest, for the metrics' staleness gauge (a
+/// shard report carries no signature: a merge writes no checkpoint).
+fn newest_valid(digests: &[DigestVerdict]) -> Option<crate::report::model::NewestDigest> {
+    digests
+        .iter()
+        .filter(|d| d.status == Status::Valid && !d.backfill)
+        .filter_map(|d| Some((d.end?, d)))
+        .max_by_key(|(end, _)| *end)
+        .map(|(end, d)| crate::report::model::NewestDigest {
+            bucket: d.bucket.clone(),
+            key: d.key.clone(),
+            end,
+            signature: String::new(),
+            sha256: String::new(),
+        })
 }
 
 /// Reads one shard's report.
@@ -612,6 +631,7 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     r.unproven.dedup();
     r.untrusted = crate::report::model::merge_untrusted(std::mem::take(&mut r.untrusted));
     r.found = crate::report::model::found_range(&r.digests, start, end);
+    r.newest = newest_valid(&r.digests);
     rebuild_entries(r);
     out
 }

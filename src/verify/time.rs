@@ -14,7 +14,7 @@ pub type Timestamp = DateTime<Utc>;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
     "Unable to parse date value: {0} (accepted: 2026-03-01T00:00:00Z, 2026-03-01T02:00:00+02:00, \
-     2026-03-01 for midnight, epoch seconds; a time without a zone is taken as UTC)"
+     2026-03-01 or 20260301 for midnight, epoch seconds; a time without a zone is taken as UTC)"
 )]
 pub struct TimeParseError(pub String);
 
