@@ -461,7 +461,7 @@ pub fn check_destination(flag: &str, target: &str) -> Result<(), RequestError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    if path.file_name().is_none() || path.is_dir() {
+    if path.file_name().is_none() || path.is_dir() || target.ends_with('/') {
         return Err(usage(format!("{flag} {target} is not a file name")));
     }
     if !folder.is_dir() {
