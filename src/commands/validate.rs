@@ -34,8 +34,7 @@ pub(crate) async fn broken_job_metrics(metrics: Option<&std::path::Path>, profil
     };
     let target = path.display().to_string();
     // A metrics path that cannot be written is the error already said.
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if !target.starts_with("s3://") && folder.is_some_and(|f| !f.is_dir()) {
+    if crate::cli::to_request::check_destination("--metrics", &target).is_err() {
         return;
     }
     let text = crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0);

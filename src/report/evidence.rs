@@ -31,16 +31,11 @@ fn io_error(e: impl std::fmt::Display) -> EvidenceError {
 
 /// Files of an earlier attempt, as its manifest recorded them.
 pub fn earlier(out: &Path, key: Option<&StateKey>) -> Known {
-    let Ok(bytes) = std::fs::read(out.join(MANIFEST_FILE)) else {
-        return Known::new();
-    };
     // Only a manifest the state key authenticates may stand in for S3: one
     // anybody could write would let a planted file replace what S3 holds.
-    let mac = std::fs::read_to_string(out.join(MANIFEST_MAC_FILE)).unwrap_or_default();
-    if !key.is_some_and(|k| k.verify(Purpose::Manifest, &bytes, &mac)) {
+    let Ok(v) = crate::request::local::authenticated_manifest(out, key) else {
         return Known::new();
-    }
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    };
     v["files"]
         .as_array()
         .map(|files| {

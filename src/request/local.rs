@@ -235,12 +235,13 @@ fn bucket_named_by_digests(dir: &Path) -> Option<String> {
     None
 }
 
-/// The files (name to SHA-256) an acquired manifest records, when the state
-/// key's MAC over it verifies; else why not.
-fn authenticated_files(
+/// An acquired directory's manifest, when the state key's MAC over it
+/// verifies; else why not. (`acquire` resumes only from such a manifest,
+/// and `validate --local` takes keys and records only through one.)
+pub fn authenticated_manifest(
     dir: &Path,
     key: Option<&StateKey>,
-) -> Result<std::collections::HashMap<String, String>, String> {
+) -> Result<serde_json::Value, String> {
     let Some(key) = key else {
         return Err("the directory's manifest is not authenticated (no --state-key)".into());
     };
@@ -253,7 +254,15 @@ fn authenticated_files(
                 .into(),
         );
     }
-    let v: serde_json::Value = serde_json::from_slice(&manifest).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&manifest).map_err(|e| e.to_string())
+}
+
+/// The files (name to SHA-256) an authenticated manifest records.
+fn authenticated_files(
+    dir: &Path,
+    key: Option<&StateKey>,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let v = authenticated_manifest(dir, key)?;
     Ok(v["files"]
         .as_array()
         .into_iter()

@@ -58,11 +58,6 @@ impl Engine {
         let Some(key) = self.digest_before(plan, series, first, since).await else {
             return Vec::new();
         };
-        let bucket = plan.digest_bucket.clone();
-        let raw = self
-            .fetch_digests(&[(bucket.clone(), key.clone(), true)], 1)
-            .await
-            .pop();
         let mut keys = keyset.clone();
         if let Some(end) = parse_digest_key(&key).map(|p| p.end) {
             let hour = Duration::hours(1);
@@ -71,15 +66,9 @@ impl Engine {
                 .keys_between(&plan.source_region, end - hour, end + hour);
             keys.extend(around.await.unwrap_or_default());
         }
-        let Some(raw) = raw else {
+        let Some(node) = self.fetch_checked(plan, &key, &keys).await else {
             return Vec::new();
         };
-        let node = Node::new(
-            &bucket,
-            &key,
-            true,
-            check_raw(&bucket, &key, &raw, &keys, &plan.source_region),
-        );
         let Some(before) = node.verified() else {
             return Vec::new();
         };
@@ -91,6 +80,16 @@ impl Engine {
             .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
             .await;
         events
+    }
+
+    /// One digest of the plan's bucket, fetched and checked as the walk
+    /// checks every digest.
+    async fn fetch_checked(&self, plan: &Plan, key: &str, keys: &PublicKeySet) -> Option<Node> {
+        let bucket = &plan.digest_bucket;
+        let item = (bucket.clone(), key.to_string(), true);
+        let raw = self.fetch_digests(&[item], 1).await.pop()?;
+        let state = check_raw(bucket, key, &raw, keys, &plan.source_region);
+        Some(Node::new(bucket, key, true, state))
     }
 
     /// The key of this series' newest standard digest ending at or before
@@ -164,16 +163,8 @@ impl Engine {
         {
             return Ok(());
         }
-        let bucket = plan.digest_bucket.clone();
-        let raw = self
-            .fetch_digests(&[(bucket.clone(), key.clone(), true)], 1)
-            .await
-            .pop();
-        let Some(raw) = raw else {
-            return Ok(());
-        };
-        let state = check_raw(&bucket, key, &raw, keyset, &plan.source_region);
-        if Node::new(&bucket, key, true, state).verified().is_none() {
+        let node = self.fetch_checked(plan, key, keyset).await;
+        if node.as_ref().and_then(Node::verified).is_none() {
             return Ok(());
         }
         let found: Vec<&str> = walk.other_trails.keys().map(String::as_str).collect();

@@ -425,26 +425,28 @@ fn refuse_operator_mistakes(walk: &walk::Walk, plan: &Plan) -> Result<(), Engine
     Ok(())
 }
 
+/// The digests whose only failing check so far is a fingerprint the keys
+/// lack, with that fingerprint.
+fn unknown_fingerprints(walk: &walk::Walk) -> impl Iterator<Item = (&Node, &String)> {
+    use crate::verify::digest_check::DigestCheck;
+    walk.nodes.iter().filter_map(|n| match &n.state {
+        chain::NodeState::Checked(DigestCheck::Failed {
+            unknown_fingerprint: Some(fp),
+            ..
+        }) => Some((n, fp)),
+        _ => None,
+    })
+}
+
 /// Every digest signed with a fingerprint the keys file lacks, while the
 /// file holds keys for their time (`refuse_stale_keys` took the other
 /// case): forged digests, which are findings; or a keys file of another
 /// region, which the note says how to rule out.
 fn unknown_key_note(walk: &walk::Walk, plan: &Plan) -> Option<String> {
-    use crate::verify::digest_check::DigestCheck;
     if !plan.keys_from_file || walk.fetched == 0 {
         return None;
     }
-    let unknown: Vec<&String> = walk
-        .nodes
-        .iter()
-        .filter_map(|n| match &n.state {
-            chain::NodeState::Checked(DigestCheck::Failed {
-                unknown_fingerprint: Some(fp),
-                ..
-            }) => Some(fp),
-            _ => None,
-        })
-        .collect();
+    let unknown: Vec<&String> = unknown_fingerprints(walk).map(|(_, fp)| fp).collect();
     let first = unknown.first().filter(|_| unknown.len() == walk.fetched)?;
     Some(format!(
         "None of the {} digests' fingerprints (e.g. {first}) is in the public keys file, although \
@@ -476,18 +478,9 @@ fn rotation_note(walk: &walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Option<
 /// the keys file lacks at a time (from the object's name, not its unverified
 /// content) that no key of the file covers.
 fn uncovered_span(walk: &walk::Walk, keys: &PublicKeySet) -> Option<(String, String)> {
-    use crate::verify::digest_check::DigestCheck;
     let hour = Duration::hours(1);
-    let uncovered: Vec<crate::verify::time::Timestamp> = walk
-        .nodes
-        .iter()
-        .filter_map(|n| match &n.state {
-            chain::NodeState::Checked(DigestCheck::Failed {
-                unknown_fingerprint: Some(_),
-                ..
-            }) => n.key_end,
-            _ => None,
-        })
+    let uncovered: Vec<crate::verify::time::Timestamp> = unknown_fingerprints(walk)
+        .filter_map(|(n, _)| n.key_end)
         .filter(|t| {
             !keys
                 .sorted()
