@@ -144,18 +144,19 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     );
 
     // A second acquire fetches nothing it already holds.
+    let object_gets = || {
+        s3.faults
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|q| q.starts_with("GET /evidence/AWSLogs/"))
+            .count()
+    };
     s3.faults.requests.lock().unwrap().clear();
     let r = run_bin(&acquire, &env).await;
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let gets = s3
-        .faults
-        .requests
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|q| q.starts_with("GET /evidence/AWSLogs/"))
-        .count();
-    assert_eq!(gets, 0, "resumed acquisition read objects again");
+    assert_eq!(object_gets(), 0, "resumed acquisition read objects again");
 
     // A manifest the key does not authenticate (hand-edited) is no reason to
     // serve files from disk instead of S3: everything is read again.
@@ -165,15 +166,10 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     s3.faults.requests.lock().unwrap().clear();
     let r = run_bin(&acquire, &env).await;
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let gets = s3
-        .faults
-        .requests
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|q| q.starts_with("GET /evidence/AWSLogs/"))
-        .count();
-    assert!(gets > 0, "an unauthenticated manifest stood in for S3");
+    assert!(
+        object_gets() > 0,
+        "an unauthenticated manifest stood in for S3"
+    );
 
     // A file changed in DIR afterwards: sha256sum and the validation catch it.
     let log = v_live["logs"]

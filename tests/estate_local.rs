@@ -64,9 +64,11 @@ impl Org {
             .join(format!("pfx/AWSLogs/{ORG}/{account}/{kind}/{region}"))
     }
 
-    fn run(&self, extra: &[&str]) -> (i32, String, String) {
+    /// `validate` over the organization's window, with `extra`.
+    fn command(&self, extra: &[&str]) -> Command {
         let keys = self.dir.path().join("public-keys.json");
-        let mut args = vec![
+        let mut cmd = Command::new(BIN);
+        cmd.args([
             "validate",
             "--local",
             self.dir.path().to_str().unwrap(),
@@ -80,9 +82,13 @@ impl Org {
             "2026-03-01T04:00:00Z",
             "--s3-prefix",
             "pfx",
-        ];
-        args.extend_from_slice(extra);
-        let out = Command::new(BIN).args(&args).output().unwrap();
+        ]);
+        cmd.args(extra);
+        cmd
+    }
+
+    fn run(&self, extra: &[&str]) -> (i32, String, String) {
+        let out = self.command(extra).output().unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8(out.stdout).unwrap(),
@@ -239,27 +245,8 @@ fn an_organization_in_one_run() {
 
     // An estate's report that nobody received (its reader went away) is
     // not a verdict: exit 2, as a failed write always was.
-    let keys = org.dir.path().join("public-keys.json");
-    let mut child = Command::new(BIN)
-        .args([
-            "validate",
-            "--local",
-            org.dir.path().to_str().unwrap(),
-            "--public-keys",
-            keys.to_str().unwrap(),
-            "--trail-arn",
-            ARN,
-            "--start-time",
-            "2026-03-01T00:00:00Z",
-            "--end-time",
-            "2026-03-01T04:00:00Z",
-            "--s3-prefix",
-            "pfx",
-            "--account-id",
-            "all",
-            "--region",
-            "all",
-        ])
+    let mut child = org
+        .command(&["--account-id", "all", "--region", "all"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
