@@ -132,6 +132,8 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     );
     std::fs::write(&events, original).unwrap();
 
+    kms_state_key_seals_the_manifest(&out, &window, &env, &state, &v_live).await;
+
     let sums = Command::new("sha256sum")
         .args(["-c", "--quiet", "SHA256SUMS"])
         .current_dir(&dir)
@@ -249,7 +251,7 @@ async fn an_acquired_estate_validates_offline_with_the_live_verdicts() {
         })],
         ..Default::default()
     });
-    let ct = support::cloudtrail::start(state).await;
+    let ct = support::cloudtrail::start(state.clone()).await;
     let env = aws_env(&s3.endpoint, Some(&ct));
     let window = [
         "--trail-arn",
@@ -313,4 +315,69 @@ async fn an_acquired_estate_validates_offline_with_the_live_verdicts() {
         .filter(|c| c["region"] == "ap-south-1")
         .all(|c| c["summary"]["exit_code"] == 3);
     assert!(missing, "an expected region with no folder is not proven");
+    // An organization trail's enabled regions are not asked of the
+    // management account: its members' opt-in regions differ.
+    assert_eq!(state.count("ListRegions"), 0);
+}
+
+/// A KMS HMAC key as the state key: `acquire` seals the manifest with
+/// GenerateMac, `validate --local` checks it with VerifyMac; another key's
+/// seal does not verify, and KMS refusing is an error, not a verdict.
+async fn kms_state_key_seals_the_manifest(
+    out: &tempfile::TempDir,
+    window: &[&str],
+    env: &[(String, String)],
+    state: &CloudTrailState,
+    v_live: &Value,
+) {
+    let dir = out.path().join("kms-dir");
+    let arn = "arn:aws:kms:us-east-1:111122223333:key/state";
+    let mut acquire = vec![
+        "acquire",
+        "--out",
+        dir.to_str().unwrap(),
+        "--state-key",
+        arn,
+    ];
+    acquire.extend_from_slice(window);
+    let r = run_bin(&acquire, env).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(state.count("GenerateMac"), 1);
+    let offline = |key: &'static str| {
+        let mut v = vec![
+            "validate",
+            "--format",
+            "json",
+            "--local",
+            dir.to_str().unwrap(),
+        ];
+        v.extend_from_slice(&["--state-key", key]);
+        v.extend_from_slice(window);
+        v
+    };
+    let (code, v, err) = json_run(&offline(arn), env).await;
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(verdicts(&v), verdicts(v_live));
+    assert!(state.count("VerifyMac") >= 1);
+    let r = run_bin(
+        &offline("arn:aws:kms:us-east-1:111122223333:key/other"),
+        env,
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not authenticated by the state key"),
+        "{}",
+        r.stderr
+    );
+    let r = run_bin(
+        &offline("arn:aws:kms:us-east-1:111122223333:key/denied"),
+        env,
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("KMS VerifyMac"), "{}", r.stderr);
+    let r = run_bin(&offline("arn:aws:kms:us-east-1:1111:key/x"), env).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a KMS key ARN"), "{}", r.stderr);
 }

@@ -199,7 +199,7 @@ fn an_organization_in_one_run() {
         .lines()
         .skip_while(|l| !l.starts_with("Estate of 9 chains"))
         .collect();
-    assert_eq!(table.len(), 12, "{out}");
+    assert_eq!(table.len(), 13, "{out}");
     assert!(table
         .iter()
         .any(|l| l.starts_with("222222222222  eu-west-1") && l.ends_with("TAMPERED")));
@@ -210,6 +210,13 @@ fn an_organization_in_one_run() {
         table[11].starts_with("total") && table[11].ends_with("(exit 1)"),
         "{}",
         table[11]
+    );
+    // The closing line says the verdict in words and what made it.
+    assert!(
+        table[12].starts_with("Verdict: evidence of tampering: 3 of 9 chains (")
+            && table[12].ends_with("(exit 1)"),
+        "{}",
+        table[12]
     );
 
     // JSON Lines: every line parses; findings carry account and region.

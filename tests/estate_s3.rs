@@ -157,7 +157,7 @@ async fn organization_live_with_and_without_list_accounts() {
         a.extend_from_slice(&[
             "--shard",
             &shard,
-            "--output",
+            "--report-file",
             "s3://org/reports/shard-{shard}.json",
         ]);
         let r = run_bin(&a, &env).await;

@@ -58,7 +58,7 @@ async fn secrets_never_appear_in_output() {
             "--checkpoint",
             &cp,
         ],
-        vec!["--format", "jsonl", "--output", &report],
+        vec!["--format", "jsonl", "--report-file", &report],
     ] {
         let mut a = base.to_vec();
         a.extend(extra);

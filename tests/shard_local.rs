@@ -89,10 +89,20 @@ fn shards(dir: &Path, extra: &[&str], n: usize) -> Vec<String> {
             let file = dir.join(format!("shard-{k}-of-{n}.json"));
             let shard = format!("{}/{n}", k + 1);
             let mut a = extra.to_vec();
-            a.extend_from_slice(&["--shard", &shard, "--output", file.to_str().unwrap()]);
+            a.extend_from_slice(&["--shard", &shard, "--report-file", file.to_str().unwrap()]);
             let (code, out, err) = validate(dir, &a, &[]);
-            assert!(out.is_empty(), "the report went to --output");
+            assert!(out.is_empty(), "the report went to --report-file");
             assert!(code == 0 || code == 1 || code == 3, "{err}");
+            // A shard's report says first that it is no verdict on the estate.
+            let head = format!("shard {} of {n}: not a verdict on the estate", k + 1);
+            assert!(err.contains(&head), "{err}");
+            let v: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+            assert!(v["verdict_scope"].as_str().unwrap().starts_with(&head));
+            // Its text would read as a verdict: refused.
+            let mut text = extra.to_vec();
+            text.extend_from_slice(&["--shard", &shard, "--output", "text"]);
+            let (code, _, err) = validate(dir, &text, &[]);
+            assert_eq!(code, 2, "{err}");
             file.to_str().unwrap().to_string()
         })
         .collect()
@@ -298,7 +308,7 @@ fn merge_refuses_incomplete_and_foreign_shard_sets() {
             "2026-03-01T11:00:00Z",
             "--shard",
             "3/3",
-            "--output",
+            "--report-file",
             other.to_str().unwrap(),
         ],
         &[],
@@ -399,7 +409,7 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
                 let file = dir.path().join(format!("{id}-{k}.json"));
                 let shard = format!("{}/2", k + 1);
                 let mut b = a.clone();
-                b.extend_from_slice(&["--shard", &shard, "--output", file.to_str().unwrap()]);
+                b.extend_from_slice(&["--shard", &shard, "--report-file", file.to_str().unwrap()]);
                 let (code, _, err) = validate(dir.path(), &b, &[]);
                 assert!(code == 0 || code == 1, "{err}");
                 file.to_str().unwrap().to_string()
@@ -458,7 +468,7 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
                 "json",
                 "--shard",
                 &shard,
-                "--output",
+                "--report-file",
                 file.to_str().unwrap(),
             ];
             validate(dir.path(), &a, &[]);

@@ -38,6 +38,9 @@ struct Run {
     stderr: String,
 }
 
+/// The closing line of a proven run.
+const PROVEN: &str = "Verdict: proven intact: every hour of the window is covered by verified digests or by a gap CloudTrail's records explain (exit 0)";
+
 fn simulate(extra: &[&str]) -> Trail {
     let dir = tempfile::tempdir().unwrap();
     let hours = HOURS.to_string();
@@ -220,7 +223,7 @@ fn clean_trail_is_valid_and_prints_the_cli_lines() {
         }
     }
     want.push_str(&format!(
-        "\nResults requested for {START} to {}\nResults found for {START} to {}:\n\n{HOURS}/{HOURS} digest files valid\n{logs}/{logs} log files valid\n",
+        "\nResults requested for {START} to {}\nResults found for {START} to {}:\n\n{HOURS}/{HOURS} digest files valid\n{logs}/{logs} log files valid\n{PROVEN}\n",
         end_time(),
         end_time()
     ));
@@ -252,7 +255,7 @@ fn tampered_log_is_a_hash_mismatch_line_on_stderr() {
     );
     let total = 3 * HOURS;
     assert!(r.stdout.ends_with(&format!(
-        "\n{HOURS}/{HOURS} digest files valid\n{}/{total} log files valid, 1/{total} log files INVALID\n",
+        "\n{HOURS}/{HOURS} digest files valid\n{}/{total} log files valid, 1/{total} log files INVALID\nVerdict: evidence of tampering: 1 log file altered (exit 1)\n",
         total - 1
     )), "{}", r.stdout);
 }
@@ -491,10 +494,15 @@ fn gap_line_matches_the_cli() {
     let trail = simulate(&["--damage", "gap@2"]);
     let r = validate(&trail, &[]);
     assert_eq!(r.code, 0);
-    assert_eq!(
-        r.stderr,
-        "No log files were delivered by CloudTrail between 2026-03-01T02:00:00Z and 2026-03-01T03:00:00Z\n\n"
+    // The AWS CLI's line, then who stopped logging when, as the records say.
+    assert!(
+        r.stderr.starts_with(
+            "No log files were delivered by CloudTrail between 2026-03-01T02:00:00Z and 2026-03-01T03:00:00Z\nExplained: logging_stopped by arn:"
+        ),
+        "{}",
+        r.stderr
     );
+    assert!(r.stdout.ends_with(&format!("{PROVEN}\n")), "{}", r.stdout);
     let (_, v) = validate_json(&trail, &[]);
     assert_eq!(v["gaps"][0]["start"], "2026-03-01T02:00:00Z");
     assert_eq!(v["gaps"][0]["end"], "2026-03-01T03:00:00Z");
@@ -687,6 +695,36 @@ fn usage_and_operational_errors_exit_2_with_one_sentence() {
     }
 }
 
+/// `--output` is the format, as in the AWS CLI; a file is `--report-file`.
+#[test]
+fn aws_cli_output_flag_names_the_format() {
+    let trail = simulate(&[]);
+    let text = validate(&trail, &["--output", "text"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.starts_with("Validating log files for trail"));
+    let (code, v) = validate_json(&trail, &["--output", "json"]);
+    assert_eq!(code, 0);
+    assert!(v["summary"].is_object());
+    let file = trail.root().join("report.json");
+    let r = validate(&trail, &["--output", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--report-file"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    assert!(!file.exists());
+    let r = validate(&trail, &["--format", "json", "--output", "text"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = validate(&trail, &["--output", "table"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = validate(
+        &trail,
+        &["--format", "json", "--report-file", file.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let v: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(v["summary"].is_object());
+}
+
 #[test]
 fn hostile_objects_are_findings_not_crashes() {
     let trail = simulate(&[]);
@@ -761,14 +799,15 @@ fn readme_sample_trail_shows_its_two_findings() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<&str> = err.lines().filter(|l| !l.is_empty()).collect();
-    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines.len(), 3, "{err}");
     assert!(lines[0].starts_with("Log file\ts3://trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01/"));
     assert!(lines[0].ends_with("\tINVALID: hash value doesn't match"));
     assert_eq!(lines[1], "No log files were delivered by CloudTrail between 2026-03-01T01:00:00Z and 2026-03-01T02:00:00Z");
+    assert!(lines[2].starts_with("Not explained: "));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout
-            .ends_with("\n5/5 digest files valid\n19/20 log files valid, 1/20 log files INVALID\n"),
+            .ends_with("\n5/5 digest files valid\n19/20 log files valid, 1/20 log files INVALID\nVerdict: evidence of tampering: 1 log file altered; coverage not proven either: 1 gap(s) that no CloudTrail record explains (exit 1)\n"),
         "{stdout}"
     );
 }
@@ -791,7 +830,7 @@ fn backfill_digest_is_validated_in_its_own_pass() {
     );
     let total = 3 * HOURS + 1;
     assert!(
-        r.stdout.ends_with(&format!("\n{HOURS}/{HOURS} digest files valid\n1/1 backfill digest files valid\n{total}/{total} log files valid\n")),
+        r.stdout.ends_with(&format!("\n{HOURS}/{HOURS} digest files valid\n1/1 backfill digest files valid\n{total}/{total} log files valid\n{PROVEN}\n")),
         "{}",
         r.stdout
     );

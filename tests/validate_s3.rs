@@ -142,6 +142,35 @@ async fn organization_prefix_and_multi_region_with_s3_bucket() {
         .as_str()
         .unwrap()
         .starts_with("t/AWSLogs/o-abc123def4/123456789012/CloudTrail-Digest/eu-west-1/"));
+
+    // --endpoint-url reaches S3 as the AWS CLI's flag does, with no
+    // endpoint variable set; and it beats a variable that points elsewhere.
+    let keys = dir.path().join("public-keys.json");
+    let mut args = base_args(arn, keys.to_str().unwrap());
+    args.extend_from_slice(&[
+        "--s3-bucket",
+        "org-b",
+        "--s3-prefix",
+        "t",
+        "--region",
+        "eu-west-1",
+    ]);
+    args.extend_from_slice(&["--endpoint-url", &s3.endpoint]);
+    let env: Vec<(String, String)> = aws_env(&s3.endpoint, None)
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "AWS_ENDPOINT_URL_S3" => (k, "http://127.0.0.1:9".to_string()),
+            _ => (k, v),
+        })
+        .collect();
+    let (code, v_flag, err) = json_run(&args, &env).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v_flag["summary"], v["summary"]);
+    args.pop();
+    args.push("s3.example");
+    let r = run_bin(&args, &env).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--endpoint-url"), "{}", r.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -505,4 +534,73 @@ async fn truncated_tail_is_found_with_the_trail_status() {
             && missing[1].ends_with("_20260301T050000Z.json.gz")
     );
     assert!(v["gaps"].as_array().unwrap().is_empty());
+}
+
+/// A multi-region trail of one account, `--region all`: the regions
+/// account:ListRegions reports enabled are expected (an opt-in one with no
+/// folder is MISSING); without the permission, the partition's regions that
+/// need no opt-in, and the note says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enabled_regions_come_from_account_list_regions() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = ["--regions", "us-east-1,eu-west-1"];
+    sim_upload(&s3, dir.path(), "mrt", &sim).await;
+    let region = |name: &str, status: &str| json!({"RegionName": name, "RegionOptStatus": status});
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "mrt",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true,
+            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        regions: std::sync::Mutex::new(Some(vec![
+            region("us-east-1", "ENABLED_BY_DEFAULT"),
+            region("eu-west-1", "ENABLED_BY_DEFAULT"),
+            region("me-south-1", "ENABLED"),
+            region("ap-east-1", "DISABLED"),
+        ])),
+        caller_account: Some("123456789012".into()),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--format",
+        "json",
+        "--region",
+        "all",
+    ];
+    let (code, v, err) = json_run(&args, &env).await;
+    assert_eq!(code, 3, "{err}");
+    let chains: Vec<(String, i64)> = v["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let r = c["region"].as_str().unwrap().to_string();
+            (r, c["summary"]["exit_code"].as_i64().unwrap())
+        })
+        .collect();
+    let want = [("eu-west-1", 0), ("me-south-1", 3), ("us-east-1", 0)];
+    let want: Vec<(String, i64)> = want.iter().map(|(r, c)| (r.to_string(), *c)).collect();
+    assert_eq!(chains, want);
+    assert!(v["notes"].to_string().contains("(account:ListRegions)"));
+    // The caller is the trail's account: asked without an account id.
+    let asked = state.last.lock().unwrap()["ListRegions"].clone();
+    assert!(asked.get("AccountId").is_none(), "{asked}");
+
+    *state.regions.lock().unwrap() = None;
+    let (code, v, err) = json_run(&args, &env).await;
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(v["chains"].as_array().unwrap().len(), 17);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("account:ListRegions: "), "{notes}");
 }

@@ -51,17 +51,25 @@ pub struct MergeArgs {
     /// Every shard's report (paths or s3://bucket/key).
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Report format (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// The report format, as the AWS CLI's --output: text, json or jsonl.
+    #[arg(long, value_name = "text|json|jsonl")]
+    pub output: Option<String>,
     /// Print a line for every valid digest and log file too.
     #[arg(long)]
     pub verbose: bool,
     /// Write the merged report to a file or s3://bucket/key instead of stdout.
     #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
-    pub output: Option<String>,
+    pub report_file: Option<String>,
     /// AWS profile for s3:// reports.
     #[arg(long)]
     pub profile: Option<String>,
+    /// Send every AWS request to URL (S3, CloudTrail and the rest), as the
+    /// AWS CLI's --endpoint-url does for its service.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Refuse shards of any other trail.
     #[arg(long)]
     pub trail_arn: Option<String>,
@@ -71,9 +79,9 @@ pub struct MergeArgs {
     /// Refuse shards of any other window (end).
     #[arg(long)]
     pub end_time: Option<String>,
-    /// Refuse shard reports the key does not authenticate (file:PATH;
-    /// default from TRAILPROOF_STATE_KEY).
-    #[arg(long, value_name = "file:PATH")]
+    /// Refuse shard reports the key does not authenticate (file:PATH or a
+    /// KMS HMAC key ARN; default from TRAILPROOF_STATE_KEY).
+    #[arg(long, value_name = "file:PATH|KMS-ARN")]
     pub state_key: Option<String>,
     /// Refuse shard reports of any other run.
     #[arg(long, value_name = "ID")]
@@ -190,6 +198,10 @@ pub struct KeysArgs {
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Send every AWS request to URL (S3, CloudTrail and the rest), as the
+    /// AWS CLI's --endpoint-url does for its service.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 /// `--inflater` (hidden: for the side-by-side CPU benchmark).
@@ -246,9 +258,12 @@ pub struct ValidateArgs {
     /// Public keys as printed by `aws cloudtrail list-public-keys`.
     #[arg(long, value_name = "FILE")]
     pub public_keys: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Report format (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// The report format, as the AWS CLI's --output: text, json or jsonl.
+    #[arg(long, value_name = "text|json|jsonl")]
+    pub output: Option<String>,
     /// Objects in flight at once (default: 64 against S3, 2 per core offline).
     #[arg(long)]
     pub concurrency: Option<usize>,
@@ -268,6 +283,10 @@ pub struct ValidateArgs {
     /// AWS profile (default: the standard chain: environment, files, SSO, roles).
     #[arg(long)]
     pub profile: Option<String>,
+    /// Send every AWS request to URL (S3, CloudTrail and the rest), as the
+    /// AWS CLI's --endpoint-url does for its service.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Use path-style S3 addressing (automatic for IP-address and localhost endpoints).
     #[arg(long)]
     pub s3_path_style: bool,
@@ -291,9 +310,9 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
     /// Write the report to a file (atomically) or to s3://bucket/key
-    /// instead of stdout.
+    /// instead of stdout; `{shard}` becomes the shard's K.
     #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
-    pub output: Option<String>,
+    pub report_file: Option<String>,
     /// Start each chain at its newest verified digest recorded here (a file,
     /// or s3://bucket/key), and record the new newest ones after a complete
     /// run (written atomically; on S3 only if nobody else wrote it since).
@@ -310,9 +329,9 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE")]
     pub gap_events: Option<PathBuf>,
     /// The operator's key authenticating checkpoints, shard reports and
-    /// acquired directories: file:PATH (32+ bytes); default from
-    /// TRAILPROOF_STATE_KEY.
-    #[arg(long, value_name = "file:PATH")]
+    /// acquired directories: file:PATH (32+ bytes) or the ARN of a KMS
+    /// HMAC_256 key; default from TRAILPROOF_STATE_KEY.
+    #[arg(long, value_name = "file:PATH|KMS-ARN")]
     pub state_key: Option<String>,
     /// Shared by every shard of one run (default: TRAILPROOF_RUN_ID, or an
     /// AWS Batch array job's id), so merge can refuse an old shard report.

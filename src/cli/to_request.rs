@@ -28,6 +28,47 @@ impl From<Format> for crate::report::Format {
     }
 }
 
+/// The report's format: `--format`, or `--output` in the AWS CLI's sense.
+/// `--output FILE` from habit is refused with the flag that writes a file.
+pub fn report_format(
+    format: Option<Format>,
+    output: Option<&str>,
+) -> Result<crate::report::Format, RequestError> {
+    let named = match output {
+        None => None,
+        Some("text") => Some(Format::Text),
+        Some("json") => Some(Format::Json),
+        Some("jsonl") => Some(Format::Jsonl),
+        Some(o @ ("table" | "yaml" | "yaml-stream")) => {
+            return Err(usage(format!(
+                "--output {o}: trailproof writes text, json or jsonl"
+            )))
+        }
+        Some(other) => {
+            return Err(usage(format!(
+                "--output is the report's format, as in the AWS CLI (text, json or jsonl); to \
+                 write the report to {other}, use --report-file {other}"
+            )))
+        }
+    };
+    match (format, named) {
+        (Some(a), Some(b)) if a != b => Err(usage(
+            "--format and --output name different formats: give one of them",
+        )),
+        (a, b) => Ok(a.or(b).unwrap_or(Format::Text).into()),
+    }
+}
+
+/// `--endpoint-url` must be a URL the SDK can call.
+pub fn endpoint_url(given: Option<&str>) -> Result<Option<String>, RequestError> {
+    match given {
+        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => Err(usage(format!(
+            "--endpoint-url {u} is not a URL: give http://HOST:PORT or https://HOST"
+        ))),
+        other => Ok(other.map(str::to_string)),
+    }
+}
+
 impl ValidateArgs {
     /// The typed request, with DIR read for a local run.
     pub fn to_request(&self) -> Result<ValidateRequest, RequestError> {
@@ -48,6 +89,7 @@ impl ValidateArgs {
                 .unwrap_or_else(|| default_concurrency(local)),
             read_timeout: std::time::Duration::from_secs_f64(self.read_timeout),
             profile: self.profile.clone(),
+            endpoint_url: endpoint_url(self.endpoint_url.as_deref())?,
         };
         Ok(ValidateRequest {
             trail,
@@ -149,6 +191,14 @@ impl ValidateArgs {
             if self.checkpoint.is_some() {
                 return Err(usage("--checkpoint and --shard cannot be combined"));
             }
+            if self.format.is_some_and(|f| f != Format::Json)
+                || self.output.as_deref().is_some_and(|o| o != "json")
+            {
+                return Err(usage(
+                    "a shard's report is JSON for `trailproof merge`, which writes the text, \
+                     JSON Lines or HTML report of the whole run: drop --format/--output here",
+                ));
+            }
             if self.metrics.is_some() || self.html.is_some() {
                 return Err(usage(
                     "--metrics and --html are not a shard's: run `trailproof merge --html FILE \
@@ -162,7 +212,14 @@ impl ValidateArgs {
             }
         }
         let env = |v: &str| std::env::var(v).ok();
-        let key = crate::request::state_key::load(self.state_key.as_deref(), env)?;
+        let key = crate::request::state_key::load(self.state_key.as_deref(), env, |arn| {
+            crate::sources::kms::KmsKey::open(
+                arn,
+                self.profile.as_deref(),
+                self.endpoint_url.as_deref(),
+            )
+            .map(|k| std::sync::Arc::new(k) as _)
+        })?;
         let run_id = crate::request::state_key::run_id(self.run_id.as_deref(), env);
         if shard.is_some() && key.is_some() && run_id.is_none() {
             return Err(usage(
@@ -195,10 +252,10 @@ impl ValidateArgs {
     }
 
     fn outputs(&self, shard: Option<Shard>) -> Result<Outputs, RequestError> {
-        let report = match &self.output {
+        let report = match &self.report_file {
             Some(t) if t.contains("{shard}") => {
                 let Some(s) = shard else {
-                    return Err(usage("{shard} in --output needs --shard"));
+                    return Err(usage("{shard} in --report-file needs --shard"));
                 };
                 Some(t.replace("{shard}", &(s.index + 1).to_string()))
             }
@@ -206,7 +263,7 @@ impl ValidateArgs {
         };
         let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
         let destinations = [
-            ("--output", report.clone()),
+            ("--report-file", report.clone()),
             ("--html", path(&self.html)),
             ("--metrics", path(&self.metrics)),
             ("--checkpoint", self.checkpoint.clone()),
@@ -217,7 +274,7 @@ impl ValidateArgs {
             }
         }
         Ok(Outputs {
-            format: self.format.into(),
+            format: report_format(self.format, self.output.as_deref())?,
             verbose: self.verbose,
             quiet: self.quiet,
             report,
@@ -231,7 +288,7 @@ impl ValidateArgs {
         &self,
         trail: &TrailArn,
         mut selection: Selection,
-        key: Option<&crate::verify::state_key::StateKey>,
+        key: Option<&dyn crate::verify::state_key::StateKey>,
     ) -> Result<(Source, Selection), RequestError> {
         let Some(dir) = &self.local else {
             let source = Source {
@@ -277,8 +334,14 @@ impl AcquireCmd {
             return Err(usage("acquire copies from S3; --local does not apply"));
         }
         let mut args = self.validate.clone();
-        args.format = Format::Json;
-        args.output = Some(self.out.join(local::REPORT_FILE).display().to_string());
+        if args.output.is_some() || args.report_file.is_some() || args.format.is_some() {
+            return Err(usage(
+                "acquire writes its report as live-report.json in --out DIR; --format, --output \
+                 and --report-file do not apply",
+            ));
+        }
+        args.format = Some(Format::Json);
+        args.report_file = Some(self.out.join(local::REPORT_FILE).display().to_string());
         args.checkpoint = None;
         args.shard = None;
         args.to_request()

@@ -17,6 +17,7 @@ pub async fn run(args: KeysArgs) -> Result<i32, CommandError> {
         profile: args.profile.clone(),
         region: Some(args.region.clone()),
         read_timeout: None,
+        endpoint_url: args.endpoint_url.clone(),
     })
     .await;
     let ct = CloudTrail::new(cfg);

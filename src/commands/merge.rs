@@ -20,7 +20,7 @@ pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
 
 async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
     for (flag, target) in [
-        ("--output", args.output.clone()),
+        ("--report-file", args.report_file.clone()),
         (
             "--html",
             args.html.as_ref().map(|p| p.display().to_string()),
@@ -34,9 +34,21 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
             crate::cli::to_request::check_destination(flag, &t)?;
         }
     }
-    let remote = Remote::profile(args.profile.as_deref());
+    let format = crate::cli::to_request::report_format(args.format, args.output.as_deref())?;
+    let endpoint = crate::cli::to_request::endpoint_url(args.endpoint_url.as_deref())?;
+    let remote = Remote {
+        endpoint_url: endpoint.as_deref(),
+        ..Remote::profile(args.profile.as_deref())
+    };
     let env = |v: &str| std::env::var(v).ok();
-    let key = crate::request::state_key::load(args.state_key.as_deref(), env)?;
+    let key = crate::request::state_key::load(args.state_key.as_deref(), env, |arn| {
+        crate::sources::kms::KmsKey::open(
+            arn,
+            args.profile.as_deref(),
+            args.endpoint_url.as_deref(),
+        )
+        .map(|k| std::sync::Arc::new(k) as _)
+    })?;
     let mut run_id = crate::request::state_key::run_id(args.run_id.as_deref(), env);
     if key.is_some() && run_id.is_none() {
         return Err(usage(
@@ -50,7 +62,8 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
             .await
             .map_err(operational)?;
         if let Some(key) = &key {
-            let id = crate::report::merge::authenticate(name, &bytes, key).map_err(usage)?;
+            let id =
+                crate::report::merge::authenticate(name, &bytes, key.as_ref()).map_err(usage)?;
             match &run_id {
                 Some(want) if *want != id => {
                     let e = MergeError::OtherRun(name.clone(), id, want.clone());
@@ -74,21 +87,22 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
               change their findings"
             .to_string(),
     });
-    deliver(args, estate, remote).await
+    deliver(args, format, estate, remote).await
 }
 
 /// The merged report through the same sinks as `validate`'s: the report,
 /// the HTML page and the metrics, from one report value.
 async fn deliver(
     args: &MergeArgs,
+    format: crate::report::Format,
     estate: crate::report::model::EstateReport,
     remote: Remote<'_>,
 ) -> Result<i32, CommandError> {
     let outputs = crate::request::Outputs {
-        format: args.format.into(),
+        format,
         verbose: args.verbose,
         quiet: true,
-        report: args.output.clone(),
+        report: args.report_file.clone(),
         html: args.html.as_ref().map(|p| p.display().to_string()),
         metrics: args.metrics.as_ref().map(|p| p.display().to_string()),
     };

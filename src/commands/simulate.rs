@@ -16,6 +16,7 @@ pub fn run(cmd: SimulateCmd) -> Result<i32, CommandError> {
                 profile: cmd.profile.clone(),
                 region: None,
                 read_timeout: None,
+                endpoint_url: None,
             })
             .await;
             let path_style = crate::sources::aws::s3_endpoint_override(&cfg)

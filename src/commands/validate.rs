@@ -58,7 +58,10 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
         crate::plan::build::build(store, req, sources, org.as_deref(), old.checkpoint.as_ref())
             .await?;
     let seal = match (&req.state.key, &req.state.run_id) {
-        (Some(key), Some(run_id)) => Some(sinks::Seal { key, run_id }),
+        (Some(key), Some(run_id)) => Some(sinks::Seal {
+            key: key.as_ref(),
+            run_id,
+        }),
         _ => None,
     };
     let mut report = ReportSink::new(out, plan.shard.is_some(), seal);

@@ -380,15 +380,29 @@ fn expected_regions(
             "Regions expected: those the acquisition's live run validated, in every account"
                 .to_string(),
         );
+    } else if let Some(Ok(enabled)) = &sources.facts.enabled_regions {
+        expected.extend(enabled.iter().cloned());
+        notes.push(format!(
+            "A multi-region trail: the {} regions enabled in account {} (account:ListRegions) \
+             are expected in every account; a region enabled after the window began shows as \
+             missing for the hours before",
+            enabled.len(),
+            req.trail.account
+        ));
     } else if sources.facts.multi_region == Some(true) {
         let defaults = super::regions::without_opt_in(&req.trail.partition);
         expected.extend(defaults.iter().map(|r| r.to_string()));
-        notes.push(
+        let why = match &sources.facts.enabled_regions {
+            Some(Err(why)) => {
+                format!(" (the enabled regions are unknown: account:ListRegions: {why})")
+            }
+            _ => String::new(),
+        };
+        notes.push(format!(
             "A multi-region trail: every region that needs no opt-in is expected in every \
              account; an opt-in region is expected where some account has a folder of it (one \
-             deleted from every account is not noticed: name it with --region)"
-                .to_string(),
-        );
+             deleted from every account is not noticed: name it with --region){why}"
+        ));
     } else {
         notes.push(
             "Regions are those with a folder of the trail in some account, and its home region: \

@@ -35,12 +35,7 @@ fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn is_region(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 32
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
+use crate::verify::layout::is_region;
 
 /// The chains to validate under `prefix`/`org`, for the picked accounts and
 /// regions. With `all` regions, a region found for some account but not for

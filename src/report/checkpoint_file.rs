@@ -59,13 +59,16 @@ pub async fn load(
 fn authenticate(
     target: &str,
     cp: &Checkpoint,
-    key: Option<&StateKey>,
+    key: Option<&dyn StateKey>,
 ) -> Result<(), CheckpointFileError> {
     let Some(key) = key else {
         return Ok(());
     };
     let mac = cp.mac.as_deref().unwrap_or("");
-    if key.verify(Purpose::Checkpoint, &cp.signed_body(), mac) {
+    let checked = key
+        .verify(Purpose::Checkpoint, &cp.signed_body(), mac)
+        .map_err(|e| CheckpointFileError::Io(format!("checkpoint {target}: {e}")))?;
+    if checked {
         return Ok(());
     }
     Err(CheckpointFileError::Unusable(format!(
@@ -114,7 +117,10 @@ pub async fn write_next(
         req.window.start,
     );
     if let Some(key) = key {
-        cp.mac = Some(key.sign(Purpose::Checkpoint, &cp.signed_body()));
+        let mac = key
+            .sign(Purpose::Checkpoint, &cp.signed_body())
+            .map_err(|e| CheckpointFileError::Io(format!("checkpoint {target}: {e}")))?;
+        cp.mac = Some(mac);
     }
     let bytes = cp.to_json().into_bytes();
     let written = super::output::write_versioned(target, bytes, old.etag.as_deref(), remote).await;

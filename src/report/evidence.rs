@@ -30,7 +30,7 @@ fn io_error(e: impl std::fmt::Display) -> EvidenceError {
 }
 
 /// Files of an earlier attempt, as its manifest recorded them.
-pub fn earlier(out: &Path, key: Option<&StateKey>) -> Known {
+pub fn earlier(out: &Path, key: Option<&dyn StateKey>) -> Known {
     // Only a manifest the state key authenticates may stand in for S3: one
     // anybody could write would let a planted file replace what S3 holds.
     let Ok(v) = crate::request::local::authenticated_manifest(out, key) else {
@@ -115,7 +115,7 @@ pub async fn write(
     let n = seal(out, caller, &notes)?;
     if let Some(key) = &req.state.key {
         let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
-        let mac = key.sign(Purpose::Manifest, &manifest);
+        let mac = key.sign(Purpose::Manifest, &manifest).map_err(io_error)?;
         std::fs::write(out.join(MANIFEST_MAC_FILE), mac + "\n").map_err(io_error)?;
     }
     for note in &notes {

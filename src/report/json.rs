@@ -265,6 +265,9 @@ struct EstateSummaryOut {
 #[derive(Serialize)]
 struct EstateOut<'a> {
     schema_version: u32,
+    /// A shard's report says first that it is no verdict on the estate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict_scope: Option<String>,
     trail_arn: &'a str,
     requested: Span,
     /// Which share of a sharded run this is (null: the whole run).
@@ -272,6 +275,15 @@ struct EstateOut<'a> {
     chains: Vec<EstateChainOut<'a>>,
     notes: &'a [String],
     summary: EstateSummaryOut,
+}
+
+/// What a shard's report is, said at its top and on stderr (`index` from 0).
+pub fn shard_scope(index: usize, count: usize) -> String {
+    format!(
+        "shard {} of {count}: not a verdict on the estate; its exit status counts its own chains \
+         only (run `trailproof merge` over every shard's report)",
+        index + 1
+    )
 }
 
 /// Schema 2: every chain of an estate run, each with schema 1's per-chain
@@ -294,6 +306,7 @@ pub fn render_estate(estate: &EstateReport) -> String {
     }
     let doc = EstateOut {
         schema_version: 2,
+        verdict_scope: estate.shard.as_ref().map(|s| shard_scope(s.index, s.count)),
         trail_arn: &estate.trail_arn,
         requested: span(estate.requested_start, estate.requested_end),
         shard: estate.shard.as_ref().map(|s| ShardOut {

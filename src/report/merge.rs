@@ -35,6 +35,8 @@ pub enum MergeError {
     NotRequested(&'static str, &'static str),
     #[error("{0} is not authenticated by the state key (edited, or written without it)")]
     NotAuthentic(String),
+    #[error("cannot check {0} with the state key: {1}")]
+    KeyUnavailable(String, String),
     #[error("{0} belongs to run {1}, not {2}: merge only the reports of one run")]
     OtherRun(String, String, String),
 }
@@ -289,7 +291,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
 
 /// Checks a shard report's `authentication` against the state key and
 /// returns its run id.
-pub fn authenticate(name: &str, bytes: &[u8], key: &StateKey) -> Result<String, MergeError> {
+pub fn authenticate(name: &str, bytes: &[u8], key: &dyn StateKey) -> Result<String, MergeError> {
     let refused = || MergeError::NotAuthentic(name.to_string());
     let mut v: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| MergeError::Unreadable(name.to_string(), e.to_string()))?;
@@ -301,7 +303,10 @@ pub fn authenticate(name: &str, bytes: &[u8], key: &StateKey) -> Result<String, 
         .ok_or_else(refused)?;
     let run_id = auth["run_id"].as_str().ok_or_else(refused)?.to_string();
     let body = serde_json::to_vec(&v).unwrap_or_default();
-    if !key.verify(Purpose::ShardReport, &body, &mac) {
+    let checked = key
+        .verify(Purpose::ShardReport, &body, &mac)
+        .map_err(|e| MergeError::KeyUnavailable(name.to_string(), e.to_string()))?;
+    if !checked {
         return Err(refused());
     }
     Ok(run_id)

@@ -2,6 +2,7 @@
 
 pub mod checkpoint_file;
 pub mod evidence;
+pub mod explain;
 pub mod html;
 pub mod json;
 pub mod jsonl;

@@ -23,6 +23,7 @@ pub fn s3_target(target: &str) -> Option<(&str, &str)> {
 pub struct Remote<'a> {
     pub profile: Option<&'a str>,
     pub read_timeout: Option<std::time::Duration>,
+    pub endpoint_url: Option<&'a str>,
 }
 
 impl<'a> Remote<'a> {
@@ -30,12 +31,16 @@ impl<'a> Remote<'a> {
         Remote {
             profile,
             read_timeout: None,
+            endpoint_url: None,
         }
     }
 
     /// The same profile with the default timeouts, for uploads.
     fn for_writing(self) -> Remote<'a> {
-        Remote::profile(self.profile)
+        Remote {
+            read_timeout: None,
+            ..self
+        }
     }
 }
 
@@ -44,6 +49,7 @@ async fn s3(remote: Remote<'_>) -> S3Store {
         profile: remote.profile.map(str::to_string),
         region: None,
         read_timeout: remote.read_timeout,
+        endpoint_url: remote.endpoint_url.map(str::to_string),
     })
     .await;
     let path_style = crate::sources::aws::s3_endpoint_override(&cfg)

@@ -18,6 +18,8 @@ pub enum SinkError {
     Write(std::io::Error),
     #[error("{0}")]
     Deliver(String),
+    #[error("cannot seal the shard report: {0}")]
+    Seal(crate::verify::state_key::KeyError),
 }
 
 /// The report's destination while it is rendered: stdout, or a buffer for
@@ -34,7 +36,7 @@ pub struct ReportSink<'a> {
 /// What authenticates a shard's report for `merge`.
 #[derive(Clone, Copy)]
 pub struct Seal<'a> {
-    pub key: &'a StateKey,
+    pub key: &'a dyn StateKey,
     pub run_id: &'a str,
 }
 
@@ -97,7 +99,7 @@ impl<'a> ReportSink<'a> {
                     .try_for_each(|l| writeln!(out, "{l}"))
             }),
             Verdicts::Estate(estate) if self.seal.is_some() => {
-                let sealed = sealed_json(estate, self.seal);
+                let sealed = sealed_json(estate, self.seal).map_err(SinkError::Seal)?;
                 self.write(|out| out.write_all(&sealed))
             }
             Verdicts::Estate(estate) => {
@@ -118,6 +120,11 @@ impl<'a> ReportSink<'a> {
             super::output::write(target, bytes, remote)
                 .await
                 .map_err(SinkError::Deliver)?;
+        }
+        if let Verdicts::Estate(e) = &outcome.verdicts {
+            if let Some(s) = &e.shard {
+                eprintln!("trailproof: {}", super::json::shard_scope(s.index, s.count));
+            }
         }
         Ok(())
     }
@@ -181,18 +188,21 @@ pub fn render_estate(
 /// A shard's JSON report with `authentication`: the run id, and the state
 /// key's MAC over the report with the run id in it (serde_json's canonical
 /// form of the document without the MAC), which `merge` checks.
-pub fn sealed_json(estate: &EstateReport, seal: Option<Seal<'_>>) -> Vec<u8> {
+pub fn sealed_json(
+    estate: &EstateReport,
+    seal: Option<Seal<'_>>,
+) -> Result<Vec<u8>, crate::verify::state_key::KeyError> {
     let text = super::json::render_estate(estate);
     let Some(seal) = seal else {
-        return text.into_bytes();
+        return Ok(text.into_bytes());
     };
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     v["authentication"] = serde_json::json!({ "run_id": seal.run_id });
     let body = serde_json::to_vec(&v).unwrap_or_default();
-    v["authentication"]["mac"] = seal.key.sign(Purpose::ShardReport, &body).into();
+    v["authentication"]["mac"] = seal.key.sign(Purpose::ShardReport, &body)?.into();
     let mut out = serde_json::to_vec_pretty(&v).unwrap_or_default();
     out.push(b'\n');
-    out
+    Ok(out)
 }
 
 /// `--html`: the same verdicts as a self-contained page.

@@ -108,7 +108,24 @@ pub fn render(
     if !last_double {
         writeln!(out)?;
     }
-    summary(report, out)
+    summary(report, out)?;
+    writeln!(out, "{}", verdict_line(report))
+}
+
+/// The closing line: the verdict in words, what made it, the exit status.
+fn verdict_line(report: &Report) -> String {
+    let unexplained = report.gaps.iter().filter(|g| g.unexplained()).count();
+    let mut why: Vec<String> = report.unproven.clone();
+    if unexplained > 0 {
+        why.push(format!(
+            "{unexplained} gap(s) that no CloudTrail record explains"
+        ));
+    }
+    crate::report::explain::verdict(
+        report.exit_code(),
+        &crate::report::explain::counted([report]),
+        &why.join("; "),
+    )
 }
 
 impl Lines<'_> {
@@ -147,7 +164,20 @@ impl Lines<'_> {
     }
 }
 
+/// The AWS CLI's gap line, then ours: whether CloudTrail's own records
+/// explain it, and who did what when, as they say.
 fn gap_line(g: &crate::report::model::Gap) -> String {
+    let cli = cli_gap_line(g);
+    match (&g.evidence, g.explained) {
+        (Some(ev), true) => format!("{cli}\nExplained: {}", printable(ev)),
+        (_, true) => format!("{cli}\nExplained by CloudTrail's records"),
+        (_, false) => format!(
+            "{cli}\nNot explained: no CloudTrail record stops logging or validation before it"
+        ),
+    }
+}
+
+fn cli_gap_line(g: &crate::report::model::Gap) -> String {
     let prefix = if g.backfill { "(backfill) " } else { "" };
     let (start, end) = (display(g.start), display(g.end));
     match g.kind {
@@ -281,6 +311,33 @@ pub fn estate_table(
         &format!("{}/{}", l.valid, l.total),
         &gaps.to_string(),
         verdict,
+    )?;
+    let count = |c: i32| {
+        let n = estate
+            .chains
+            .iter()
+            .filter(|x| x.report.exit_code() == c)
+            .count();
+        format!("{n} of {} chains", estate.chains.len())
+    };
+    let tampering = format!(
+        "{} ({})",
+        count(crate::report::model::exit::TAMPERED),
+        crate::report::explain::counted(estate.chains.iter().map(|c| &c.report))
+    );
+    let unproven_chains = estate
+        .chains
+        .iter()
+        .filter(|c| c.report.coverage_unproven())
+        .count();
+    let unproven = match unproven_chains {
+        0 => String::new(),
+        n => format!("{n} of {} chains not proven", estate.chains.len()),
+    };
+    writeln!(
+        out,
+        "{}",
+        crate::report::explain::verdict(code, &tampering, &unproven)
     )
 }
 
@@ -321,7 +378,7 @@ mod tests {
         let (o, e) = run(&report(), false);
         assert_eq!(
             o,
-            "Validating log files for trail arn:aws:cloudtrail:us-east-1:123456789012:trail/foo between 2014-08-10T00:00:00Z and 2015-08-10T00:00:00Z\n\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nNo digests found\n"
+            "Validating log files for trail arn:aws:cloudtrail:us-east-1:123456789012:trail/foo between 2014-08-10T00:00:00Z and 2015-08-10T00:00:00Z\n\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nNo digests found\nVerdict: proven intact: every hour of the window is covered by verified digests or by a gap CloudTrail's records explain (exit 0)\n"
         );
         assert_eq!(e, "");
     }
@@ -366,11 +423,11 @@ mod tests {
         r.found = Some((t("2014-08-10T00:00:00Z"), t("2014-08-10T01:00:00Z")));
         let (o, e) = run(&r, true);
         assert!(o.ends_with(
-            "Digest file\ts3://1/k2\tvalid\nLog file\ts3://1/key1\tvalid\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nResults found for 2014-08-10T00:00:00Z to 2014-08-10T01:00:00Z:\n\n1/2 digest files valid, 1/2 digest files INVALID\n1/1 log files valid\n"
+            "Digest file\ts3://1/k2\tvalid\nLog file\ts3://1/key1\tvalid\nResults requested for 2014-08-10T00:00:00Z to 2015-08-10T00:00:00Z\nResults found for 2014-08-10T00:00:00Z to 2014-08-10T01:00:00Z:\n\n1/2 digest files valid, 1/2 digest files INVALID\n1/1 log files valid\nVerdict: evidence of tampering: 1 digest file missing; coverage not proven either: 1 gap(s) that no CloudTrail record explains (exit 1)\n"
         ), "{o}");
         assert_eq!(
             e,
-            "\nDigest file\ts3://1/k1\tINVALID: not found\n\nNo log files were delivered by CloudTrail between 2014-08-09T00:00:00Z and 2014-08-09T01:00:00Z\n\n"
+            "\nDigest file\ts3://1/k1\tINVALID: not found\n\nNo log files were delivered by CloudTrail between 2014-08-09T00:00:00Z and 2014-08-09T01:00:00Z\nNot explained: no CloudTrail record stops logging or validation before it\n\n"
         );
         // Without --verbose the last status was the header's blank line.
         let (o, e) = run(&r, false);

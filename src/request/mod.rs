@@ -152,7 +152,7 @@ pub struct State {
     pub checkpoint: Option<String>,
     pub shard: Option<Shard>,
     /// Authenticates checkpoints, shard reports and acquired manifests.
-    pub key: Option<std::sync::Arc<crate::verify::state_key::StateKey>>,
+    pub key: Option<std::sync::Arc<dyn crate::verify::state_key::StateKey>>,
     /// Shared by the shards of one run, so an old report cannot replay.
     pub run_id: Option<String>,
 }
@@ -164,6 +164,8 @@ pub struct Tuning {
     pub concurrency: usize,
     pub read_timeout: Duration,
     pub profile: Option<String>,
+    /// `--endpoint-url`, for every AWS service the run calls.
+    pub endpoint_url: Option<String>,
 }
 
 impl Tuning {
@@ -172,6 +174,7 @@ impl Tuning {
         crate::report::output::Remote {
             profile: self.profile.as_deref(),
             read_timeout: Some(self.read_timeout),
+            endpoint_url: self.endpoint_url.as_deref(),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Where the operator's state key comes from: `--state-key SOURCE` or the
 //! environment variable `TRAILPROOF_STATE_KEY` (so a Kubernetes Secret or a
 //! CI secret need not appear on a command line). SOURCE is `file:PATH`, a
-//! secret of 32 bytes or more.
+//! secret of 32 bytes or more, or the ARN of an AWS KMS HMAC_256 key
+//! (opened by the caller, which may reach AWS).
 
 use super::RequestError;
-use crate::verify::state_key::StateKey;
+use crate::verify::state_key::{SecretKey, StateKey};
 use std::sync::Arc;
 
 /// The environment variable read when `--state-key` is not given.
@@ -15,29 +16,31 @@ pub const ENV: &str = "TRAILPROOF_STATE_KEY";
 pub const RUN_ID_ENV: &str = "TRAILPROOF_RUN_ID";
 const BATCH_JOB_ID: &str = "AWS_BATCH_JOB_ID";
 
-/// The key named by `given` or the environment, if any.
+/// The key named by `given` or the environment, if any; `open_kms` opens
+/// a KMS key ARN.
 pub fn load(
     given: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<Option<Arc<StateKey>>, RequestError> {
+    open_kms: impl FnOnce(&str) -> Result<Arc<dyn StateKey>, String>,
+) -> Result<Option<Arc<dyn StateKey>>, RequestError> {
     let Some(source) = given.map(str::to_string).or_else(|| env(ENV)) else {
         return Ok(None);
     };
+    if source.starts_with("arn:") {
+        return open_kms(&source)
+            .map(Some)
+            .map_err(|e| RequestError::Usage(format!("--state-key: {e}")));
+    }
     let Some(path) = source.strip_prefix("file:") else {
         // The value is not shown: it may be the secret itself.
         return Err(RequestError::Usage(format!(
             "--state-key (or {ENV}) must be file:PATH, a file holding a secret of 32 bytes or \
-             more{}",
-            if source.starts_with("arn:aws:kms:") {
-                "; AWS KMS HMAC keys are not supported by this build"
-            } else {
-                ""
-            }
+             more, or the ARN of a KMS HMAC_256 key"
         )));
     };
     let secret = read_capped(path)?;
-    StateKey::from_secret(&secret)
-        .map(|k| Some(Arc::new(k)))
+    SecretKey::from_secret(&secret)
+        .map(|k| Some(Arc::new(k) as Arc<dyn StateKey>))
         .map_err(RequestError::Usage)
 }
 

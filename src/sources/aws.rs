@@ -12,6 +12,9 @@ pub struct AwsOptions {
     /// Connect and first-byte timeout (default [`DEFAULT_READ_TIMEOUT`]):
     /// a server that never answers is retried, not waited on forever.
     pub read_timeout: Option<std::time::Duration>,
+    /// `--endpoint-url`: every AWS service this run calls, as with a
+    /// LocalStack-style endpoint (beats the `AWS_ENDPOINT_URL*` variables).
+    pub endpoint_url: Option<String>,
 }
 
 use crate::sources::store::stall::DEFAULT_READ_TIMEOUT;
@@ -26,6 +29,9 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
     }
     if let Some(r) = &opts.region {
         loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(u) = &opts.endpoint_url {
+        loader = loader.endpoint_url(u);
     }
     let t = opts.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT);
     // Connecting keeps the SDK's 3.1 s unless the read timeout is shorter;
@@ -47,6 +53,10 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
 
 /// The S3 endpoint override in effect, if any.
 pub fn s3_endpoint_override(cfg: &SdkConfig) -> Option<String> {
+    // `--endpoint-url` beats the variables, as it does in the S3 client.
+    if cfg.get_origin("endpoint_url").is_client_config() {
+        return cfg.endpoint_url().map(str::to_string);
+    }
     std::env::var("AWS_ENDPOINT_URL_S3")
         .ok()
         .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())

@@ -41,6 +41,9 @@ pub struct TrailFacts {
     /// Regions expected besides those with folders (offline: the regions an
     /// acquisition's live run validated).
     pub expected_regions: Vec<String>,
+    /// Live, a multi-region trail with `--region all`: the regions
+    /// account:ListRegions reports enabled in the trail's account.
+    pub enabled_regions: Option<Result<Vec<String>, String>>,
     /// Said at the top of the report.
     pub notes: Vec<String>,
 }
@@ -134,6 +137,7 @@ async fn open_live(
         profile: req.tuning.profile.clone(),
         region: Some(home_or_single),
         read_timeout: Some(req.tuning.read_timeout),
+        endpoint_url: req.tuning.endpoint_url.clone(),
     })
     .await;
     let cloudtrail = Arc::new(CloudTrail::new(cfg.clone()));
@@ -162,6 +166,14 @@ async fn open_live(
     let path_style = path_style
         || crate::sources::aws::s3_endpoint_override(&cfg)
             .is_some_and(|e| crate::sources::aws::needs_path_style(&e));
+    // An organization trail's account is the management account, which a
+    // delegated administrator may not ask, and its members' opt-in regions
+    // differ from it: only a trail of one account asks.
+    let one_account = facts.organization_trail == Some(false);
+    if req.selection.regions == Pick::All && facts.multi_region == Some(true) && one_account {
+        let enabled = crate::sources::account::enabled_regions(&cfg, &req.trail.account).await;
+        facts.enabled_regions = Some(enabled);
+    }
     if req.selection.accounts == Pick::All && facts.organization_trail != Some(false) {
         facts.org_accounts = Some(crate::sources::organizations::active_accounts(&cfg).await);
     }
@@ -238,10 +250,16 @@ fn load_gap_events(req: &ValidateRequest) -> Result<Vec<LifecycleEvent>, Connect
     };
     let bytes = std::fs::read(path)
         .map_err(|e| ConnectError::Unavailable(format!("cannot read {}: {e}", path.display())))?;
-    crate::verify::lifecycle::from_lookup_events_json(&bytes, &req.trail).map_err(|e| {
-        ConnectError::Usage(format!(
-            "{} is not the output of `aws cloudtrail lookup-events`: {e}",
-            path.display()
-        ))
-    })
+    let mut events = crate::verify::lifecycle::from_lookup_events_json(&bytes, &req.trail)
+        .map_err(|e| {
+            ConnectError::Usage(format!(
+                "{} is not the output of `aws cloudtrail lookup-events`: {e}",
+                path.display()
+            ))
+        })?;
+    // Said as what they are: a file the run was given, not a LookupEvents call.
+    for e in &mut events {
+        e.source = crate::verify::lifecycle::EventSource::EventsFile;
+    }
+    Ok(events)
 }

@@ -1,9 +1,11 @@
 //! The edges: where objects, keys and CloudTrail's own records come from.
 
+pub mod account;
 pub mod aws;
 pub mod cloudtrail;
 pub mod connect;
 pub mod keys;
+pub mod kms;
 pub mod lookup;
 pub mod organizations;
 pub mod store;

@@ -163,7 +163,8 @@ pub fn log_key(root: &AccountRoot, region: &str, time: Timestamp, unique: &str) 
     )
 }
 
-fn is_region(s: &str) -> bool {
+/// A folder name that can be a region (not every such name is one).
+pub fn is_region(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
         && s.bytes()

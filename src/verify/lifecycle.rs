@@ -53,6 +53,10 @@ pub struct LifecycleEvent {
     pub kind: Lifecycle,
     pub source: EventSource,
     pub event_id: Option<String>,
+    /// Who made the call, as the record says: `userIdentity.arn` and
+    /// `sourceIPAddress` (attacker-controlled only where the record is).
+    pub actor: Option<String>,
+    pub source_ip: Option<String>,
 }
 
 /// One CloudTrail record -> a lifecycle event about `trail`, or None.
@@ -122,11 +126,16 @@ fn from_record_with(
         .and_then(Value::as_str)
         .or(fallback_id)
         .map(str::to_string);
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let identity = rec.get("userIdentity");
     Some(LifecycleEvent {
         time,
         kind,
         source,
         event_id,
+        actor: text(identity.and_then(|u| u.get("arn")))
+            .or_else(|| text(identity.and_then(|u| u.get("invokedBy")))),
+        source_ip: text(rec.get("sourceIPAddress")),
     })
 }
 
@@ -449,6 +458,8 @@ mod tests {
             kind,
             source,
             event_id: None,
+            actor: None,
+            source_ip: None,
         }
     }
 

@@ -149,21 +149,24 @@ fn deleted_before_stop(stop: Timestamp) -> String {
 fn mark_explained(gap: &mut Gap, stop: &LifecycleEvent, restart: Option<&LifecycleEvent>) {
     gap.explained = true;
     gap.cause = Some(stop.kind.as_str().to_string());
-    let mut ev = format!(
-        "{} at {} ({})",
-        stop.kind.as_str(),
-        display(stop.time),
-        source_name(stop)
-    );
+    let mut ev = said(stop);
     if let Some(r) = restart {
-        ev.push_str(&format!(
-            "; {} at {} ({})",
-            r.kind.as_str(),
-            display(r.time),
-            source_name(r)
-        ));
+        ev.push_str("; ");
+        ev.push_str(&said(r));
     }
     gap.evidence = Some(ev);
+}
+
+/// `logging_stopped by arn:... from 10.0.0.1 at T (where the record is)`.
+fn said(e: &LifecycleEvent) -> String {
+    let mut s = e.kind.as_str().to_string();
+    if let Some(a) = &e.actor {
+        s.push_str(&format!(" by {a}"));
+    }
+    if let Some(ip) = &e.source_ip {
+        s.push_str(&format!(" from {ip}"));
+    }
+    format!("{s} at {} ({})", display(e.time), source_name(e))
 }
 
 fn source_name(e: &LifecycleEvent) -> &'static str {
@@ -171,7 +174,7 @@ fn source_name(e: &LifecycleEvent) -> &'static str {
     match e.source {
         EventSource::TrailLogs => "recorded in the trail's verified log files",
         EventSource::LookupEvents => "LookupEvents",
-        EventSource::EventsFile => "--gap-events file",
+        EventSource::EventsFile => "a lookup-events file given to the run",
     }
 }
 
@@ -521,12 +524,7 @@ fn explain_head(
             if let Some(c) = created {
                 gap.explained = true;
                 gap.cause = Some(c.kind.as_str().to_string());
-                gap.evidence = Some(format!(
-                    "{} at {} ({})",
-                    c.kind.as_str(),
-                    display(c.time),
-                    source_name(&c)
-                ));
+                gap.evidence = Some(said(&c));
             }
         }
     }
@@ -658,6 +656,8 @@ mod tests {
             kind,
             source: EventSource::TrailLogs,
             event_id: None,
+            actor: None,
+            source_ip: None,
         }
     }
 

@@ -4,8 +4,26 @@
 //! but does not hold the key cannot edit, forge or swap these files without
 //! the next run refusing them. Each purpose has its own domain string, so a
 //! MAC made for one kind of file never verifies another.
+//!
+//! The key is a secret file's bytes ([`SecretKey`]) or an AWS KMS HMAC key
+//! (`sources::kms`, where the secret never leaves KMS and every MAC made is
+//! a CloudTrail event of its own); both answer through [`StateKey`].
 
 use ring::hmac;
+
+/// Why a MAC could not be made or checked (KMS unreachable, access denied):
+/// an operational error, never a verdict on the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyError(pub String);
+
+/// What checkpoints, shard reports and acquired manifests are sealed with.
+pub trait StateKey: Send + Sync + std::fmt::Debug {
+    /// The MAC (hex) of `body` for `purpose`.
+    fn sign(&self, purpose: Purpose, body: &[u8]) -> Result<String, KeyError>;
+    /// Whether `mac_hex` is the MAC of `body` for `purpose`.
+    fn verify(&self, purpose: Purpose, body: &[u8], mac_hex: &str) -> Result<bool, KeyError>;
+}
 
 /// Shortest secret accepted: 256 bits, HMAC-SHA256's block strength.
 pub const MIN_KEY_BYTES: usize = 32;
@@ -19,6 +37,15 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// What a key that takes at most a few KiB (KMS GenerateMac takes
+    /// 4,096 bytes) MACs: the domain string and the body's SHA-256.
+    pub fn short_message(self, body: &[u8]) -> Vec<u8> {
+        let mut m = self.domain().to_vec();
+        m.extend_from_slice(b"sha256:");
+        m.extend_from_slice(crate::verify::digest::sha256_hex(body).as_bytes());
+        m
+    }
+
     fn domain(self) -> &'static [u8] {
         match self {
             Purpose::Checkpoint => b"trailproof checkpoint v1\n",
@@ -29,16 +56,16 @@ impl Purpose {
 }
 
 /// A secret of at least [`MIN_KEY_BYTES`].
-pub struct StateKey(hmac::Key);
+pub struct SecretKey(hmac::Key);
 
-impl std::fmt::Debug for StateKey {
+impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("StateKey(<secret>)")
     }
 }
 
-impl StateKey {
-    pub fn from_secret(secret: &[u8]) -> Result<StateKey, String> {
+impl SecretKey {
+    pub fn from_secret(secret: &[u8]) -> Result<SecretKey, String> {
         if secret.len() < MIN_KEY_BYTES {
             return Err(format!(
                 "the state key holds {} bytes; it needs at least {MIN_KEY_BYTES} (for example \
@@ -46,25 +73,26 @@ impl StateKey {
                 secret.len()
             ));
         }
-        Ok(StateKey(hmac::Key::new(hmac::HMAC_SHA256, secret)))
+        Ok(SecretKey(hmac::Key::new(hmac::HMAC_SHA256, secret)))
     }
+}
 
-    /// The MAC (hex) of `body` for `purpose`.
-    pub fn sign(&self, purpose: Purpose, body: &[u8]) -> String {
+impl StateKey for SecretKey {
+    fn sign(&self, purpose: Purpose, body: &[u8]) -> Result<String, KeyError> {
         let mut ctx = hmac::Context::with_key(&self.0);
         ctx.update(purpose.domain());
         ctx.update(body);
-        hex::encode(ctx.sign().as_ref())
+        Ok(hex::encode(ctx.sign().as_ref()))
     }
 
-    /// Whether `mac_hex` is the MAC of `body` for `purpose` (constant time).
-    pub fn verify(&self, purpose: Purpose, body: &[u8], mac_hex: &str) -> bool {
+    /// Constant time.
+    fn verify(&self, purpose: Purpose, body: &[u8], mac_hex: &str) -> Result<bool, KeyError> {
         let Ok(tag) = hex::decode(mac_hex.trim()) else {
-            return false;
+            return Ok(false);
         };
         let mut msg = purpose.domain().to_vec();
         msg.extend_from_slice(body);
-        hmac::verify(&self.0, &msg, &tag).is_ok()
+        Ok(hmac::verify(&self.0, &msg, &tag).is_ok())
     }
 }
 
@@ -74,15 +102,19 @@ mod tests {
 
     #[test]
     fn a_mac_verifies_only_its_own_body_purpose_and_key() {
-        let k = StateKey::from_secret(&[7u8; 32]).unwrap();
-        let mac = k.sign(Purpose::Checkpoint, b"body");
-        assert!(k.verify(Purpose::Checkpoint, b"body", &mac));
-        assert!(!k.verify(Purpose::Checkpoint, b"bodz", &mac));
-        assert!(!k.verify(Purpose::ShardReport, b"body", &mac));
-        assert!(!k.verify(Purpose::Checkpoint, b"body", "zz"));
-        let other = StateKey::from_secret(&[8u8; 32]).unwrap();
-        assert!(!other.verify(Purpose::Checkpoint, b"body", &mac));
-        assert!(StateKey::from_secret(&[1u8; 31]).is_err());
+        let k = SecretKey::from_secret(&[7u8; 32]).unwrap();
+        let mac = k.sign(Purpose::Checkpoint, b"body").unwrap();
+        let ok = |k: &SecretKey, p, b: &[u8], m: &str| k.verify(p, b, m).unwrap();
+        assert!(ok(&k, Purpose::Checkpoint, b"body", &mac));
+        assert!(!ok(&k, Purpose::Checkpoint, b"bodz", &mac));
+        assert!(!ok(&k, Purpose::ShardReport, b"body", &mac));
+        assert!(!ok(&k, Purpose::Checkpoint, b"body", "zz"));
+        let other = SecretKey::from_secret(&[8u8; 32]).unwrap();
+        assert!(!ok(&other, Purpose::Checkpoint, b"body", &mac));
+        assert!(SecretKey::from_secret(&[1u8; 31]).is_err());
+        let short = Purpose::Manifest.short_message(&[0u8; 1 << 20]);
+        assert!(short.len() < 200);
+        assert_ne!(short, Purpose::Checkpoint.short_message(&[0u8; 1 << 20]));
         assert_eq!(format!("{k:?}"), "StateKey(<secret>)");
     }
 }

@@ -1,6 +1,10 @@
 //! A CloudTrail JSON 1.1 endpoint for tests (no public emulator answers
 //! ListPublicKeys): `X-Amz-Target: CloudTrail_20131101.<Operation>`,
 //! `application/x-amz-json-1.1`, epoch-second timestamps, base64 blobs.
+//! The same endpoint answers what a run asks of the AWS services around
+//! the trail: Organizations' ListAccounts, KMS's GenerateMac and VerifyMac
+//! (JSON 1.1, `TrentService.<Operation>`), Account's ListRegions (REST
+//! JSON, `POST /listRegions`) and STS's GetCallerIdentity (query protocol).
 
 #![allow(dead_code)]
 
@@ -30,6 +34,13 @@ pub struct CloudTrailState {
     pub counts: Mutex<HashMap<String, usize>>,
     /// Organizations' ListAccounts answer ({Id, Status}); None: access denied.
     pub accounts: Option<Vec<Value>>,
+    /// Account's ListRegions answer ({RegionName, RegionOptStatus}); None:
+    /// access denied.
+    pub regions: Mutex<Option<Vec<Value>>>,
+    /// STS GetCallerIdentity's account; None: access denied.
+    pub caller_account: Option<String>,
+    /// The last request body per operation.
+    pub last: Mutex<HashMap<String, Value>>,
 }
 
 impl CloudTrailState {
@@ -48,6 +59,50 @@ fn epoch(v: &Value) -> f64 {
     v.as_f64().unwrap_or(0.0)
 }
 
+/// KMS's HMAC: a secret per key id, so a MAC made under one key never
+/// verifies under another.
+fn kms_mac(key_id: &str, message_b64: &str) -> Vec<u8> {
+    use base64::Engine;
+    let message = base64::engine::general_purpose::STANDARD
+        .decode(message_b64)
+        .unwrap_or_default();
+    let secret = ring::digest::digest(&ring::digest::SHA256, key_id.as_bytes());
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_ref());
+    ring::hmac::sign(&key, &message).as_ref().to_vec()
+}
+
+fn kms(op: &str, req: &Value) -> (u16, Value) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key_id = req["KeyId"].as_str().unwrap_or("");
+    if key_id.contains("denied") {
+        return (
+            400,
+            json!({"__type": "AccessDeniedException", "message": format!("not authorized to use {key_id}")}),
+        );
+    }
+    let mac = kms_mac(key_id, req["Message"].as_str().unwrap_or(""));
+    if op == "GenerateMac" {
+        return (
+            200,
+            json!({"KeyId": key_id, "Mac": b64.encode(mac), "MacAlgorithm": "HMAC_SHA_256"}),
+        );
+    }
+    let given = b64
+        .decode(req["Mac"].as_str().unwrap_or(""))
+        .unwrap_or_default();
+    if given != mac {
+        return (
+            400,
+            json!({"__type": "KMSInvalidMacException", "message": "invalid MAC"}),
+        );
+    }
+    (
+        200,
+        json!({"KeyId": key_id, "MacValid": true, "MacAlgorithm": "HMAC_SHA_256"}),
+    )
+}
+
 fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
     *state
         .counts
@@ -55,7 +110,20 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
         .unwrap()
         .entry(op.to_string())
         .or_insert(0) += 1;
+    state
+        .last
+        .lock()
+        .unwrap()
+        .insert(op.to_string(), req.clone());
     match op {
+        "GenerateMac" | "VerifyMac" => kms(op, req),
+        "ListRegions" => match &*state.regions.lock().unwrap() {
+            Some(r) => (200, json!({ "Regions": r })),
+            None => (
+                403,
+                json!({"__type": "AccessDeniedException", "message": "not authorized to perform account:ListRegions"}),
+            ),
+        },
         "ListPublicKeys" => {
             let start = req.get("StartTime").map(epoch).unwrap_or(f64::MIN);
             let end = req.get("EndTime").map(epoch).unwrap_or(f64::MAX);
@@ -177,8 +245,14 @@ pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
                         .to_string();
                     // The Rust SDK sends `CloudTrail_20131101.<Op>`, botocore
                     // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`.
-                    let op = target.rsplit('.').next().unwrap_or("").to_string();
+                    let mut op = target.rsplit('.').next().unwrap_or("").to_string();
+                    if req.uri().path() == "/listRegions" {
+                        op = "ListRegions".into();
+                    }
                     let body = super::body_bytes(req).await;
+                    if body.starts_with(b"Action=GetCallerIdentity") {
+                        return Ok(sts_caller(&state));
+                    }
                     let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
                     let (status, out) = answer(&state, &op, &req);
                     Ok::<_, std::convert::Infallible>(
@@ -200,4 +274,31 @@ pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
         }
     });
     url
+}
+
+/// STS GetCallerIdentity in the query protocol's XML.
+fn sts_caller(state: &CloudTrailState) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let (status, body) = match &state.caller_account {
+        Some(a) => (
+            200,
+            format!(
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                 <GetCallerIdentityResult><Arn>arn:aws:iam::{a}:user/auditor</Arn>\
+                 <UserId>AIDATEST</UserId><Account>{a}</Account></GetCallerIdentityResult>\
+                 <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>\
+                 </GetCallerIdentityResponse>"
+            ),
+        ),
+        None => (
+            403,
+            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+             <Message>denied</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+                .to_string(),
+        ),
+    };
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap()
 }

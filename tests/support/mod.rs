@@ -292,6 +292,9 @@ pub fn aws_env(s3: &str, cloudtrail: Option<&str>) -> Vec<(String, String)> {
     v.push(("AWS_ENDPOINT_URL_ORGANIZATIONS".to_string(), ct.to_string()));
     // STS (acquire's caller identity) never leaves this machine either.
     v.push(("AWS_ENDPOINT_URL_STS".to_string(), ct.to_string()));
+    // KMS state keys and Account's ListRegions too.
+    v.push(("AWS_ENDPOINT_URL_KMS".to_string(), ct.to_string()));
+    v.push(("AWS_ENDPOINT_URL_ACCOUNT".to_string(), ct.to_string()));
     v
 }
 

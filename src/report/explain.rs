@@ -1,0 +1,192 @@
+//! Each kind of finding in plain words, for the people who read reports:
+//! what it is called in a count, what it means, and what to do next. The
+//! text verdict line and the HTML page both read from here, so a finding
+//! is explained the same way wherever it is shown.
+
+use crate::report::model::{exit, Problem, Report, Status};
+
+/// How one kind of finding reads.
+pub struct Plain {
+    /// In a count: `3 log files altered` (singular, plural).
+    pub counted: (&'static str, &'static str),
+    pub meaning: &'static str,
+    pub next: &'static str,
+}
+
+/// The words for `problem` found on a digest (`digest`) or a log file.
+pub fn plain(problem: Problem, digest: bool) -> Plain {
+    let p = |one, many, meaning, next| Plain {
+        counted: (one, many),
+        meaning,
+        next,
+    };
+    match (problem, digest) {
+        (Problem::NotFound, true) => p(
+            "digest file missing",
+            "digest files missing",
+            "A digest file that CloudTrail delivered, or was due to deliver, is not in the bucket: deleted, or never written.",
+            "Check the bucket's versioning and S3 server access logs or CloudTrail data events for a DeleteObject on that key; restore it from a noncurrent version if one exists.",
+        ),
+        (Problem::NotFound, false) => p(
+            "log file missing",
+            "log files missing",
+            "A log file that a verified digest lists is not in the bucket: the events it held are gone.",
+            "Look for a DeleteObject on that key (versioning, S3 access logs, data events) and restore the noncurrent version; treat the events of its hour as unrecorded.",
+        ),
+        (Problem::AccessDenied, _) => p(
+            "object unreadable (access denied)",
+            "objects unreadable (access denied)",
+            "The store refused to read the object, so nothing is known of its bytes.",
+            "Grant s3:GetObject on the trail's folders (and kms:Decrypt for SSE-KMS) and run again.",
+        ),
+        (Problem::ReadError, _) => p(
+            "object unreadable",
+            "objects unreadable",
+            "The object could not be read (network, I/O or an unsafe name), so nothing is known of its bytes.",
+            "Run again; if it persists, read the object by hand and compare with the digest.",
+        ),
+        (Problem::Signature, _) => p(
+            "digest signature invalid",
+            "digest signatures invalid",
+            "The digest's RSA signature does not verify: its content or its signature metadata was changed after CloudTrail signed it.",
+            "Treat the digest and every log file it lists as untrusted; compare with a noncurrent version and find who wrote the object.",
+        ),
+        (Problem::Moved, _) => p(
+            "digest file moved",
+            "digest files moved",
+            "The digest names another bucket or key than where it was found: it was copied or moved there.",
+            "Find the object at the key it names; a copy in the wrong place proves nothing about that place.",
+        ),
+        (Problem::Format, true) => p(
+            "digest file malformed",
+            "digest files malformed",
+            "The digest is not CloudTrail's gzip JSON with the fields it always has.",
+            "Treat its hour as unverified; compare with a noncurrent version and find who wrote the object.",
+        ),
+        (Problem::Format, false) => p(
+            "log file malformed",
+            "log files malformed",
+            "The log file is not a single gzip member: it was rewritten after delivery.",
+            "Treat its events as untrusted; compare with a noncurrent version.",
+        ),
+        (Problem::PublicKey, _) => p(
+            "digest signed by an unknown key",
+            "digests signed by an unknown key",
+            "No CloudTrail public key matches the digest's fingerprint at its time: forged, or the keys given do not cover it.",
+            "Fetch the keys for the digest's time (`trailproof keys`); if the fingerprint is still unknown, the digest is forged.",
+        ),
+        (Problem::ChainLink, _) => p(
+            "digest chain broken",
+            "digest chain links broken",
+            "A signed digest is not the one its successor vouches for: a digest was swapped for another genuine one.",
+            "Find the digest the successor names (previousDigestS3Object) and where it went.",
+        ),
+        (Problem::HashMismatch, _) => p(
+            "log file altered",
+            "log files altered",
+            "The log file's bytes do not hash to the value its signed digest records: its events were changed after delivery.",
+            "Treat its events as untrusted; restore the noncurrent version and find who wrote the object.",
+        ),
+        (Problem::TrailingData, _) => p(
+            "object with appended data",
+            "objects with appended data",
+            "Bytes were appended after the end of the gzip data: some readers would see events CloudTrail never delivered.",
+            "Restore the noncurrent version; find who wrote the object.",
+        ),
+        (Problem::Unreferenced, _) => p(
+            "log file no digest lists",
+            "log files no digest lists",
+            "A log file in the trail's folders that no digest lists: planted, or its digest was deleted.",
+            "Do not trust its events; check who wrote it (S3 access logs, data events) and whether its hour's digest is missing.",
+        ),
+        (Problem::DigestInvalid, _) => p(
+            "log file listed only by a bad digest",
+            "log files listed only by bad digests",
+            "The log file is listed only by digests that failed verification, so nothing vouches for it.",
+            "Resolve the digest's finding first; its log files follow.",
+        ),
+        (Problem::UnexpectedObject, _) => p(
+            "unexpected object",
+            "unexpected objects",
+            "An object in the trail's folders with a name CloudTrail never writes.",
+            "Find who wrote it; remove it if it is not needed as evidence.",
+        ),
+        (Problem::NoDigest, _) => p(
+            "log file without a digest",
+            "log files without a digest",
+            "A log file delivered while no digest was written (validation or logging off, or its digest not due yet): nothing vouches for it, and nothing says it was changed.",
+            "Expected during an explained gap or in the newest hour; otherwise run again after the next digest.",
+        ),
+    }
+}
+
+/// `3 log files altered, 1 digest file missing`: the findings that make
+/// chains tampered (as `Report::tampered` counts them), most frequent first.
+pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
+    let mut counts: Vec<(&'static str, &'static str, usize)> = Vec::new();
+    let mut add = |problem: Problem, digest: bool| {
+        let w = plain(problem, digest).counted;
+        match counts.iter_mut().find(|(one, _, _)| *one == w.0) {
+            Some(c) => c.2 += 1,
+            None => counts.push((w.0, w.1, 1)),
+        }
+    };
+    for report in reports {
+        for d in report.digests.iter().filter(|d| d.status != Status::Valid) {
+            if let Some(f) = &d.finding {
+                add(f.problem, true);
+            }
+        }
+        for l in report.logs.iter().filter(|l| l.status != Status::Valid) {
+            match &l.finding {
+                Some(f) if f.problem != Problem::NoDigest => add(f.problem, false),
+                _ => {}
+            }
+        }
+        for o in &report.unexpected {
+            add(o.finding.problem, false);
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.2));
+    counts
+        .iter()
+        .map(|(one, many, n)| format!("{n} {}", if *n == 1 { one } else { many }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The closing line of a report: the verdict in words and the exit status
+/// (`unproven` empty when coverage is proven).
+pub fn verdict(code: i32, tampering: &str, unproven: &str) -> String {
+    match code {
+        exit::TAMPERED if !unproven.is_empty() => format!(
+            "Verdict: evidence of tampering: {tampering}; coverage not proven either: {unproven} \
+             (exit 1)"
+        ),
+        exit::TAMPERED => format!("Verdict: evidence of tampering: {tampering} (exit 1)"),
+        exit::UNPROVEN => format!("Verdict: coverage not proven: {unproven} (exit 3)"),
+        // Only --allow-gaps passes a run whose coverage is not proven.
+        _ if !unproven.is_empty() => format!(
+            "Verdict: no evidence of tampering, but coverage not proven: {unproven}, which \
+             --allow-gaps does not count (exit 0)"
+        ),
+        _ => "Verdict: proven intact: every hour of the window is covered by verified digests \
+              or by a gap CloudTrail's records explain (exit 0)"
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_has_words() {
+        for p in Problem::ALL {
+            for digest in [true, false] {
+                let w = plain(p, digest);
+                assert!(!w.counted.0.is_empty() && !w.meaning.is_empty() && !w.next.is_empty());
+            }
+        }
+    }
+}

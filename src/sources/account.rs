@@ -1,0 +1,83 @@
+//! The Account edge: the regions enabled in the trail's account
+//! (account:ListRegions). A multi-region trail delivers a digest every
+//! hour to every enabled region, so a region whose folders were deleted
+//! from every account must still be expected. Optional: without the
+//! permission the plan falls back to the partition's regions that need no
+//! opt-in, and says so.
+
+use crate::sources::aws::sentence;
+use aws_config::SdkConfig;
+use aws_sdk_account::types::RegionOptStatus;
+
+/// The enabled regions of `account`, or one sentence on why they are
+/// unknown. The caller's own account is asked without an account id (AWS
+/// refuses one's own id); another account only from the organization's
+/// management or delegated administrator account.
+pub async fn enabled_regions(cfg: &SdkConfig, account: &str) -> Result<Vec<String>, String> {
+    let caller = caller_account(cfg).await;
+    let own = caller.as_deref() == Ok(account);
+    list_regions(cfg, account, own)
+        .await
+        .map_err(|e| match caller {
+            Err(sts) => {
+                format!("{e} (the caller's account is unknown: STS GetCallerIdentity: {sts})")
+            }
+            Ok(_) => e,
+        })
+}
+
+async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<String>, String> {
+    let client = aws_sdk_account::Client::new(cfg);
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _page in 0..100 {
+        let page = client
+            .list_regions()
+            .set_account_id((!own).then(|| account.to_string()))
+            .region_opt_status_contains(RegionOptStatus::Enabled)
+            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+            .max_results(50)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| sentence(&e))?;
+        out.extend(
+            page.regions()
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.region_opt_status(),
+                        Some(RegionOptStatus::Enabled | RegionOptStatus::EnabledByDefault)
+                    )
+                })
+                .filter_map(|r| r.region_name())
+                .filter(|r| crate::verify::layout::is_region(r))
+                .map(str::to_string),
+        );
+        token = page
+            .next_token()
+            .map(str::to_string)
+            .filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        return Err("account:ListRegions listed no enabled region".into());
+    }
+    Ok(out)
+}
+
+/// The account of the credentials in use (STS GetCallerIdentity).
+async fn caller_account(cfg: &SdkConfig) -> Result<String, String> {
+    let out = aws_sdk_sts::Client::new(cfg)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| sentence(&e))?;
+    out.account()
+        .map(str::to_string)
+        .ok_or_else(|| "no account in the answer".to_string())
+}
