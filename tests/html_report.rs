@@ -82,24 +82,57 @@ fn html_report_shows_findings_and_escapes_hostile_keys() {
         .map(|r| r.text().collect::<String>())
         .collect();
     assert!(
-        rows.iter().any(|r| r.contains("hash_mismatch")),
+        rows.iter().any(|r| r.contains("hash value doesn't match")),
         "{rows:#?}"
     );
+    assert!(rows.iter().any(|r| r.contains(hostile)), "{rows:#?}");
+    // Findings grouped by kind, each with what it means and what to do.
+    let groups: Vec<String> = doc
+        .select(&sel(".group"))
+        .map(|g| g.text().collect::<String>())
+        .collect();
     assert!(
-        rows.iter()
-            .any(|r| r.contains(hostile) && r.contains("unexpected_object")),
-        "{rows:#?}"
+        groups.iter().any(|g| g.contains("1 log file altered")
+            && g.contains("What this means")
+            && g.contains("What to do next")),
+        "{groups:#?}"
     );
+    assert!(groups
+        .iter()
+        .any(|g| g.contains("1 unexpected object") && g.contains(hostile)));
+    // An explained gap is not a finding: it has its own table, with the
+    // record that explains it.
+    let gaps: Vec<String> = doc
+        .select(&sel("table.gaps tbody tr"))
+        .map(|r| r.text().collect::<String>())
+        .collect();
     assert!(
-        rows.iter().any(|r| r.contains("logging_stopped")),
-        "{rows:#?}"
+        gaps.len() == 1 && gaps[0].contains("logging_stopped") && gaps[0].contains("yes"),
+        "{gaps:#?}"
     );
+    let line: String = doc
+        .select(&sel("#verdict-line"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    assert!(line.contains("1 log file altered"), "{line}");
+    let checked: String = doc
+        .select(&sel("table.checked"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    for want in ["Window", "local copy", "public-keys.json", "trailproof "] {
+        assert!(checked.contains(want), "{want}: {checked}");
+    }
     // The key is text: no image, and the only script element is the report's own.
     assert_eq!(doc.select(&sel("img")).count(), 0);
     assert_eq!(doc.select(&sel("script")).count(), 1);
     assert!(!text.contains("<img src=x"));
-    // Self-contained: nothing is fetched.
-    for attr in ["src", "href"] {
-        assert_eq!(doc.select(&sel(&format!("[{attr}]"))).count(), 0, "{attr}");
+    // Self-contained: nothing is fetched (links only within the page).
+    assert_eq!(doc.select(&sel("[src]")).count(), 0);
+    for a in doc.select(&sel("[href]")) {
+        assert!(a.value().attr("href").unwrap().starts_with('#'));
     }
 }

@@ -156,7 +156,22 @@ fn merged_shards_equal_the_unsharded_run() {
     let estate = ["--account-id", "all", "--region", "all", "--format", "json"];
     let (code, whole, _) = validate(dir.path(), &estate, &[]);
     assert_eq!(code, 0);
-    let whole: Value = serde_json::from_str(&whole).unwrap();
+    let mut whole: Value = serde_json::from_str(&whole).unwrap();
+    // Provenance says where each document came from: it differs by design.
+    let whole_prov = whole.as_object_mut().unwrap().remove("provenance").unwrap();
+    assert!(whole_prov["tool"]
+        .as_str()
+        .unwrap()
+        .starts_with("trailproof "));
+    assert!(whole_prov["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("local copy "));
+    assert!(!whole_prov["key_fingerprints"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(whole["schema_version"], 4);
     for n in 1..=4 {
         let files = shards(dir.path(), &estate[..4], n);
         let (code, merged, err) = merge(&files);
@@ -175,6 +190,13 @@ fn merged_shards_equal_the_unsharded_run() {
             before,
             "the merge says the reports are not authenticated"
         );
+        let prov = merged
+            .as_object_mut()
+            .unwrap()
+            .remove("provenance")
+            .unwrap();
+        assert!(prov["source"].as_str().unwrap().starts_with("merge of "));
+        assert_eq!(prov["key_fingerprints"], whole_prov["key_fingerprints"]);
         assert_eq!(merged, whole, "{n} shards by chain");
     }
 
@@ -199,25 +221,26 @@ fn merged_shards_equal_the_unsharded_run() {
         String::from_utf8_lossy(&out.stderr)
     );
     let squeeze = |s: String| s.split_whitespace().collect::<String>();
-    let mut merged = std::fs::read_to_string(&merged_page).unwrap();
-    let note = merged.find("Shard reports are not authenticated").unwrap();
-    let (from, to) = (
-        merged[..note].rfind("<tr>").unwrap(),
-        note + merged[note..].find("</tr>").unwrap() + 5,
-    );
-    merged.replace_range(from..to, "");
-    // Bar the second the page was written, too.
-    let unwritten = |s: String| {
-        let Some(at) = s.find("<tr><td>Reportwritten</td>") else {
-            return s;
-        };
-        let end = at + s[at..].find("</tr>").unwrap() + 5;
-        format!("{}{}", &s[..at], &s[end..])
+    let merged = squeeze(std::fs::read_to_string(&merged_page).unwrap());
+    assert!(merged.contains("<li>Shardreportsarenotauthenticated"));
+    // Bar the merge's note on the shards, and the provenance rows (where
+    // from, which keys, when): they say how each page was made.
+    let cut = |mut s: String, open: &str, close: &str| {
+        while let Some(at) = s.find(open) {
+            let end = at + s[at..].find(close).unwrap() + close.len();
+            s.replace_range(at..end, "");
+        }
+        s
     };
-    assert_eq!(
-        unwritten(squeeze(merged)),
-        unwritten(squeeze(std::fs::read_to_string(&page).unwrap()))
-    );
+    let bare = |s: String| {
+        let s = cut(s, "<li>Shardreportsarenotauthenticated", "</li>");
+        let s = cut(s, "<ulclass=\"notes\"></ul>", "</ul>");
+        ["Source", "Publickeys", "Report"]
+            .iter()
+            .fold(s, |s, row| cut(s, &format!("<tr><th>{row}</th>"), "</tr>"))
+    };
+    let whole_page = squeeze(std::fs::read_to_string(&page).unwrap());
+    assert_eq!(bare(merged), bare(whole_page));
     let text = std::fs::read_to_string(&prom).unwrap();
     assert!(text.contains("trailproof_exit_status 0"), "{text}");
     // The staleness gauge is the newest verified digest's, as unsharded.

@@ -87,7 +87,8 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
               change their findings"
             .to_string(),
     });
-    deliver(args, format, estate, remote).await
+    let key_described = key.as_ref().map(|k| k.describe());
+    deliver(args, format, estate, key_described, remote).await
 }
 
 /// The merged report through the same sinks as `validate`'s: the report,
@@ -96,6 +97,7 @@ async fn deliver(
     args: &MergeArgs,
     format: crate::report::Format,
     estate: crate::report::model::EstateReport,
+    key_described: Option<String>,
     remote: Remote<'_>,
 ) -> Result<i32, CommandError> {
     let outputs = crate::request::Outputs {
@@ -106,7 +108,7 @@ async fn deliver(
         html: args.html.as_ref().map(|p| p.display().to_string()),
         metrics: args.metrics.as_ref().map(|p| p.display().to_string()),
     };
-    let summaries = estate
+    let summaries: Vec<_> = estate
         .chains
         .iter()
         .map(|c| c.report.chain_summary(&c.account, &c.region))
@@ -117,10 +119,24 @@ async fn deliver(
         sink.chain(c)
             .map_err(|e| operational(format!("cannot write the report: {e}")))?;
     }
+    let provenance = Some(crate::report::model::Provenance {
+        tool: crate::report::provenance::tool(),
+        generated_at: crate::verify::time::display(chrono::Utc::now()),
+        source: format!(
+            "merge of {} shard reports: {}",
+            args.reports.len(),
+            args.reports.join(", ")
+        ),
+        public_keys: "as each shard's run states".to_string(),
+        key_fingerprints: crate::report::model::Provenance::fingerprints_of(&summaries),
+        checkpoint: None,
+        state_key: key_described.clone(),
+    });
     let outcome = Outcome {
         verdicts: Verdicts::Estate(estate),
         summaries,
         codes,
+        provenance,
     };
     sink.finish(&outcome, remote).await?;
     // Metrics first: a page that cannot be written must not leave the last

@@ -65,7 +65,13 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
         _ => None,
     };
     let mut report = ReportSink::new(out, plan.shard.is_some(), seal);
-    let outcome = crate::run::execute(&engine, plan, &mut |c| report.chain(c)).await?;
+    let mut outcome = crate::run::execute(&engine, plan, &mut |c| report.chain(c)).await?;
+    outcome.provenance = Some(crate::report::provenance::of_run(
+        req,
+        sources,
+        old.checkpoint.as_ref(),
+        &outcome.summaries,
+    ));
     report.finish(&outcome, remote).await?;
     sinks::html(out, &outcome, remote).await?;
     let seconds = started.elapsed().as_secs_f64();

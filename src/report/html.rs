@@ -1,12 +1,16 @@
-//! One self-contained HTML file (no network fetch; prints well): the run's
-//! parameters and verdict, then per chain a timeline of the window, the
-//! findings table (sortable and filterable with a few lines of inline
-//! script) and the untrusted spans. Every value comes through the template
-//! engine's HTML escaping: object keys are attacker-chosen.
+//! One self-contained HTML file for the auditor (no network fetch; prints
+//! on A4): the verdict in one line, what was checked and from where, an
+//! overview of the estate's chains, then per chain a labelled timeline,
+//! the findings grouped by kind with what each means and what to do next,
+//! and the gaps apart from the findings. Every value comes through the
+//! template engine's HTML escaping: object keys are attacker-chosen.
 
-use crate::report::model::{ChainReport, EstateReport, Report, Status, Untrusted};
+use crate::report::explain::{counted, plain, verdict as verdict_sentence};
+use crate::report::model::{
+    exit, ChainReport, EstateReport, Finding, Problem, Provenance, Report, Status, Untrusted,
+};
 use crate::verify::time::{display, Timestamp};
-use chrono::Duration;
+use chrono::{Duration, Timelike};
 use minijinja::{context, Environment};
 use serde::Serialize;
 
@@ -21,14 +25,40 @@ struct Cell {
     title: String,
 }
 
+/// One row of a timeline: a day of hours, or a month of days.
 #[derive(Serialize)]
-struct FindingRow {
-    kind: &'static str,
+struct Row {
+    label: String,
+    /// Empty cells before the window starts within the row.
+    offset: usize,
+    cells: Vec<Cell>,
+}
+
+#[derive(Serialize)]
+struct ObjectRow {
     what: String,
     status: String,
-    problem: String,
     message: String,
     detail: String,
+}
+
+/// Findings of one kind, with what they mean and what to do next.
+#[derive(Serialize)]
+struct Group {
+    title: String,
+    #[serde(skip)]
+    words: (&'static str, &'static str),
+    meaning: &'static str,
+    next: &'static str,
+    rows: Vec<ObjectRow>,
+}
+
+#[derive(Serialize)]
+struct GapRow {
+    start: String,
+    end: String,
+    explained: bool,
+    why: String,
 }
 
 #[derive(Serialize)]
@@ -40,27 +70,68 @@ struct Span {
 
 #[derive(Serialize)]
 struct ChainView {
+    id: String,
     account: String,
     region: String,
     exit_code: i32,
-    verdict: &'static str,
+    status: &'static str,
+    verdict: String,
     expected_because: Option<String>,
     digests_valid: usize,
     digests_total: usize,
     logs_valid: usize,
     logs_total: usize,
-    gaps: usize,
     cell_label: &'static str,
-    cells: Vec<Cell>,
+    columns: Vec<String>,
+    rows: Vec<Row>,
     untrusted: Vec<Span>,
-    findings: Vec<FindingRow>,
+    groups: Vec<Group>,
+    findings: usize,
+    gaps: Vec<GapRow>,
+    unproven: Vec<String>,
+    notes: Vec<String>,
 }
 
-fn verdict(code: i32) -> &'static str {
-    match code {
-        crate::report::model::exit::TAMPERED => "evidence of tampering",
-        crate::report::model::exit::UNPROVEN => "coverage not proven",
+/// The estate overview: accounts by regions, each cell a chain's status.
+#[derive(Serialize)]
+struct Grid {
+    regions: Vec<String>,
+    rows: Vec<GridRow>,
+}
+
+#[derive(Serialize)]
+struct GridRow {
+    account: String,
+    cells: Vec<Option<GridCell>>,
+}
+
+#[derive(Serialize)]
+struct GridCell {
+    id: String,
+    status: &'static str,
+    exit_code: i32,
+}
+
+/// The word a chain's status is called by, as in the text table.
+fn status_word(c: &ChainReport) -> &'static str {
+    match c.report.exit_code() {
+        exit::TAMPERED => "tampered",
+        exit::UNPROVEN if c.expected_because.is_some() && c.report.digests.is_empty() => "missing",
+        exit::UNPROVEN => "not proven",
         _ => "proven intact",
+    }
+}
+
+/// Untrusted reasons in words.
+fn reason_words(r: &str) -> &'static str {
+    match r {
+        "digest_missing" => "a digest is missing",
+        "digest_invalid" => "a digest failed verification",
+        "invalid_log_file" => "a log file failed verification",
+        "unexplained_gap" => "a gap no record explains",
+        "explained_gap" => "logging or validation was off (explained)",
+        "not_yet_delivered" => "the digest is not due yet",
+        _ => "untrusted",
     }
 }
 
@@ -73,31 +144,22 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
         .filter(|u| u.start < b && u.end > a)
         .collect();
     let has = |why: &str| overlapping.iter().any(|u| u.reasons.contains(&why));
-    let reasons: Vec<&str> = overlapping
+    let mut words: Vec<&str> = overlapping
         .iter()
-        .flat_map(|u| u.reasons.iter().copied())
+        .flat_map(|u| u.reasons.iter().map(|r| reason_words(r)))
         .collect();
+    words.dedup();
     let title = |what: &str| format!("{} to {}: {what}", display(a), display(b));
-    if has("invalid_log_file") || has("digest_invalid") {
-        return ("invalid", title(&reasons.join(", ")));
-    }
-    if has("digest_missing") {
-        return ("missing", title(&reasons.join(", ")));
-    }
-    if has("unexplained_gap") {
-        return ("gap", title("gap nothing explains"));
-    }
-    if has("explained_gap") {
-        let cause = r
-            .gaps
-            .iter()
-            .find(|g| g.start < b && g.end > a)
-            .and_then(|g| g.cause.clone())
-            .unwrap_or_else(|| "explained".into());
-        return ("gap-explained", title(&format!("gap: {cause}")));
-    }
-    if has("not_yet_delivered") {
-        return ("pending", title("digest not due yet"));
+    let states = [
+        ("invalid_log_file", "invalid"),
+        ("digest_invalid", "invalid"),
+        ("digest_missing", "missing"),
+        ("unexplained_gap", "gap"),
+        ("explained_gap", "gap-explained"),
+        ("not_yet_delivered", "pending"),
+    ];
+    if let Some((_, state)) = states.iter().find(|(why, _)| has(why)) {
+        return (state, title(&words.join("; ")));
     }
     let covered = r.digests.iter().any(|d| {
         d.status == Status::Valid
@@ -105,137 +167,254 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
             && d.start.is_some_and(|s| s < b)
             && d.end.is_some_and(|e| e > a)
     });
-    if covered {
-        ("verified", title("verified"))
-    } else {
-        ("none", title("no digest"))
+    match covered {
+        true => ("verified", title("verified")),
+        false => ("none", title("no digest")),
     }
 }
 
-fn cells(r: &Report) -> (&'static str, Vec<Cell>) {
+/// The timeline in rows: a day of hour cells per row, or (over a month)
+/// a month of day cells per row, each row labelled.
+fn timeline(r: &Report) -> (&'static str, Vec<String>, Vec<Row>) {
     let (start, end) = (r.requested_start, r.requested_end);
-    let hours = (end - start).num_hours().max(1);
-    let (step, label) = if hours > MAX_HOUR_CELLS {
-        (Duration::days(1), "day")
+    let by_day = (end - start).num_hours() > MAX_HOUR_CELLS;
+    let step = if by_day {
+        Duration::days(1)
     } else {
-        (Duration::hours(1), "hour")
+        Duration::hours(1)
     };
-    let mut out = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut a = start;
-    while a < end && out.len() < 10_000 {
+    let mut n = 0;
+    while a < end && n < 10_000 {
         let b = (a + step).min(end);
+        let (label, slot) = match by_day {
+            true => (a.format("%Y-%m").to_string(), a.format("%d").to_string()),
+            false => (a.format("%Y-%m-%d").to_string(), a.hour().to_string()),
+        };
+        if rows.last().is_none_or(|row| row.label != label) {
+            let first: usize = slot.parse().unwrap_or(0);
+            let offset = if by_day {
+                first.saturating_sub(1)
+            } else {
+                first
+            };
+            rows.push(Row {
+                label,
+                offset,
+                cells: Vec::new(),
+            });
+        }
         let (state, title) = cell_state(r, a, b);
-        out.push(Cell { state, title });
+        if let Some(row) = rows.last_mut() {
+            row.cells.push(Cell { state, title });
+        }
         a = b;
+        n += 1;
     }
-    (label, out)
+    let columns: Vec<String> = match by_day {
+        true => (1..=31).map(|d| format!("{d:02}")).collect(),
+        false => (0..24).map(|h| format!("{h:02}")).collect(),
+    };
+    (if by_day { "day" } else { "hour" }, columns, rows)
 }
 
-fn findings(r: &Report) -> Vec<FindingRow> {
-    let mut out = Vec::new();
-    let row = |kind,
-               bucket: &str,
-               key: &str,
-               status: Status,
-               f: Option<&crate::report::model::Finding>| {
-        FindingRow {
-            kind,
-            what: format!("s3://{bucket}/{key}"),
-            status: serde_json::to_value(status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            problem: f
-                .map(|f| f.problem.as_str().to_string())
-                .unwrap_or_default(),
-            message: f.map(|f| f.reason.clone()).unwrap_or_default(),
-            detail: f.and_then(|f| f.detail.clone()).unwrap_or_default(),
+fn object_row(bucket: &str, key: &str, status: Status, f: &Finding) -> ObjectRow {
+    ObjectRow {
+        what: format!("s3://{bucket}/{key}"),
+        status: match status {
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Unverified => "unverified",
         }
+        .to_string(),
+        message: f.reason.clone(),
+        detail: f.detail.clone().unwrap_or_default(),
+    }
+}
+
+/// Findings grouped by kind (digest or log, and problem), largest first.
+fn groups(r: &Report) -> Vec<Group> {
+    let mut out: Vec<(Problem, bool, Group)> = Vec::new();
+    let mut add = |problem: Problem, digest: bool, row: ObjectRow| {
+        if let Some(g) = out
+            .iter_mut()
+            .find(|(p, d, _)| *p == problem && *d == digest)
+        {
+            g.2.rows.push(row);
+            return;
+        }
+        let words = plain(problem, digest);
+        out.push((
+            problem,
+            digest,
+            Group {
+                title: String::new(),
+                words: words.counted,
+                meaning: words.meaning,
+                next: words.next,
+                rows: vec![row],
+            },
+        ));
     };
     for d in r.digests.iter().filter(|d| d.status != Status::Valid) {
-        out.push(row(
-            "digest",
-            &d.bucket,
-            &d.key,
-            d.status,
-            d.finding.as_ref(),
-        ));
+        if let Some(f) = &d.finding {
+            add(f.problem, true, object_row(&d.bucket, &d.key, d.status, f));
+        }
     }
     for l in r.logs.iter().filter(|l| l.status != Status::Valid) {
-        out.push(row("log", &l.bucket, &l.key, l.status, l.finding.as_ref()));
+        if let Some(f) = &l.finding {
+            add(f.problem, false, object_row(&l.bucket, &l.key, l.status, f));
+        }
     }
     for o in &r.unexpected {
-        out.push(row(
-            "object",
-            &o.bucket,
-            &o.key,
-            Status::Invalid,
-            Some(&o.finding),
-        ));
+        let row = object_row(&o.bucket, &o.key, Status::Invalid, &o.finding);
+        add(o.finding.problem, false, row);
     }
-    for g in &r.gaps {
-        out.push(FindingRow {
-            kind: "gap",
+    let mut groups: Vec<Group> = out.into_iter().map(|(_, _, g)| g).collect();
+    let unexplained: Vec<ObjectRow> = r
+        .gaps
+        .iter()
+        .filter(|g| g.unexplained())
+        .map(|g| ObjectRow {
             what: format!("{} to {}", display(g.start), display(g.end)),
-            status: if g.explained {
-                "explained"
-            } else {
-                "unexplained"
-            }
-            .to_string(),
-            problem: serde_json::to_value(g.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            message: g.cause.clone().unwrap_or_default(),
-            detail: g.evidence.clone().unwrap_or_default(),
-        });
-    }
-    for u in &r.unproven {
-        out.push(FindingRow {
-            kind: "coverage",
-            what: String::new(),
-            status: "unproven".into(),
-            problem: String::new(),
-            message: u.clone(),
+            status: "unexplained".into(),
+            message: "no digest, and no record says why".into(),
             detail: String::new(),
+        })
+        .collect();
+    if !unexplained.is_empty() {
+        groups.push(Group {
+            title: String::new(),
+            words: ("gap nothing explains", "gaps nothing explains"),
+            meaning: "Hours no digest covers, while no CloudTrail record says logging or \
+                      validation was turned off: digests were deleted, or logging was stopped \
+                      in a way the trail did not record.",
+            next: "Look for DeleteObject calls on the digest folder and for StopLogging or \
+                   UpdateTrail in CloudTrail's event history (LookupEvents) around the gap; if \
+                   the trail was stopped on purpose, pass that record with --gap-events.",
+            rows: unexplained,
         });
     }
-    out
+    groups.sort_by_key(|g| std::cmp::Reverse(g.rows.len()));
+    for g in &mut groups {
+        let n = g.rows.len();
+        g.title = format!("{n} {}", if n == 1 { g.words.0 } else { g.words.1 });
+    }
+    groups
+}
+
+fn gaps(r: &Report) -> Vec<GapRow> {
+    r.gaps
+        .iter()
+        .map(|g| GapRow {
+            start: display(g.start),
+            end: display(g.end),
+            explained: g.explained,
+            why: match (&g.evidence, g.explained) {
+                (Some(ev), true) => ev.clone(),
+                (_, true) => "explained by CloudTrail's records".into(),
+                (_, false) if g.backfill => {
+                    "between backfill digests (no schedule: proves nothing)".into()
+                }
+                (_, false) => "no CloudTrail record stops logging or validation before it: \
+                               digests deleted, or logging stopped without a record"
+                    .into(),
+            },
+        })
+        .collect()
 }
 
 fn chain_view(c: &ChainReport) -> ChainView {
     let r = &c.report;
     let s = r.summary();
-    let (cell_label, cells) = cells(r);
+    let (cell_label, columns, rows) = timeline(r);
+    let groups = groups(r);
     ChainView {
+        id: format!("chain-{}-{}", c.account, c.region),
         account: c.account.clone(),
         region: c.region.clone(),
         exit_code: r.exit_code(),
-        verdict: verdict(r.exit_code()),
+        status: status_word(c),
+        verdict: one_line(r.exit_code(), &[r]),
         expected_because: c.expected_because.clone(),
         digests_valid: s.digests.valid + s.backfill_digests.valid,
         digests_total: s.digests.total + s.backfill_digests.total,
         logs_valid: s.logs.valid,
         logs_total: s.logs.total,
-        gaps: s.gaps,
         cell_label,
-        cells,
+        columns,
+        rows,
         untrusted: r
             .untrusted
             .iter()
             .map(|u| Span {
                 start: display(u.start),
                 end: display(u.end),
-                reasons: u.reasons.join(", "),
+                reasons: u
+                    .reasons
+                    .iter()
+                    .map(|r| reason_words(r))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             })
             .collect(),
-        findings: findings(r),
+        findings: groups.iter().map(|g| g.rows.len()).sum(),
+        groups,
+        gaps: gaps(r),
+        unproven: r.unproven.clone(),
+        notes: r.notes.clone(),
     }
 }
 
+/// The verdict in one line, as the text report's closing line says it.
+fn one_line(code: i32, reports: &[&Report]) -> String {
+    let unexplained: usize = reports
+        .iter()
+        .map(|r| r.gaps.iter().filter(|g| g.unexplained()).count())
+        .sum();
+    let mut why: Vec<String> = reports.iter().flat_map(|r| r.unproven.clone()).collect();
+    why.dedup();
+    if unexplained > 0 {
+        why.push(format!(
+            "{unexplained} gap(s) that no CloudTrail record explains"
+        ));
+    }
+    let line = verdict_sentence(code, &counted(reports.iter().copied()), &why.join("; "));
+    line.strip_prefix("Verdict: ").unwrap_or(&line).to_string()
+}
+
+fn grid(chains: &[ChainView]) -> Grid {
+    let mut regions: Vec<String> = chains.iter().map(|c| c.region.clone()).collect();
+    regions.sort();
+    regions.dedup();
+    let mut accounts: Vec<String> = chains.iter().map(|c| c.account.clone()).collect();
+    accounts.sort();
+    accounts.dedup();
+    let rows = accounts
+        .into_iter()
+        .map(|account| GridRow {
+            cells: regions
+                .iter()
+                .map(|region| {
+                    chains
+                        .iter()
+                        .find(|c| c.account == account && &c.region == region)
+                        .map(|c| GridCell {
+                            id: c.id.clone(),
+                            status: c.status,
+                            exit_code: c.exit_code,
+                        })
+                })
+                .collect(),
+            account,
+        })
+        .collect();
+    Grid { regions, rows }
+}
+
 /// The report of a run over one or more chains.
-pub fn render(estate: &EstateReport) -> Result<String, String> {
+pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<String, String> {
     let mut env = Environment::new();
     // The `.html` name turns on HTML escaping of every value.
     env.add_template("report.html", TEMPLATE)
@@ -243,28 +422,40 @@ pub fn render(estate: &EstateReport) -> Result<String, String> {
     let tmpl = env.get_template("report.html").map_err(|e| e.to_string())?;
     let chains: Vec<ChainView> = estate.chains.iter().map(chain_view).collect();
     let code = estate.exit_code();
-    let mut notes = estate.notes.clone();
-    for c in &estate.chains {
-        notes.extend(c.report.notes.iter().cloned());
-    }
-    notes.dedup();
+    let reports: Vec<&Report> = estate.chains.iter().map(|c| &c.report).collect();
+    let totals = |f: &dyn Fn(&ChainView) -> usize| chains.iter().map(f).sum::<usize>();
+    let tally = |s: &str| chains.iter().filter(|c| c.status == s).count();
     tmpl.render(context! {
         trail_arn => estate.trail_arn,
         start => display(estate.requested_start),
         end => display(estate.requested_end),
         exit_code => code,
-        verdict => verdict(code),
-        generated => display(chrono::Utc::now()),
+        status => match code { exit::TAMPERED => "evidence of tampering", exit::UNPROVEN => "coverage not proven", _ => "proven intact" },
+        verdict => one_line(code, &reports),
+        provenance => provenance,
         version => env!("CARGO_PKG_VERSION"),
-        notes => notes,
+        generated => display(chrono::Utc::now()),
+        digests_valid => totals(&|c| c.digests_valid),
+        digests_total => totals(&|c| c.digests_total),
+        logs_valid => totals(&|c| c.logs_valid),
+        logs_total => totals(&|c| c.logs_total),
+        tally => context! { proven => tally("proven intact"), tampered => tally("tampered"), unproven => tally("not proven"), missing => tally("missing") },
+        shard => estate.shard.as_ref().map(|s| crate::report::json::shard_scope(s.index, s.count)),
+        notes => estate.notes,
+        grid => (chains.len() > 1).then(|| grid(&chains)),
         chains => chains,
     })
     .map_err(|e| e.to_string())
 }
 
 /// One chain's report as a one-chain estate.
-pub fn render_single(report: &Report, account: &str, region: &str) -> Result<String, String> {
-    render(&EstateReport {
+pub fn render_single(
+    report: &Report,
+    account: &str,
+    region: &str,
+    provenance: Option<&Provenance>,
+) -> Result<String, String> {
+    let estate = EstateReport {
         trail_arn: report.trail_arn.clone(),
         requested_start: report.requested_start,
         requested_end: report.requested_end,
@@ -277,5 +468,6 @@ pub fn render_single(report: &Report, account: &str, region: &str) -> Result<Str
         }],
         notes: Vec::new(),
         shard: None,
-    })
+    };
+    render(&estate, provenance)
 }

@@ -1,7 +1,14 @@
 //! JSON output: one document per run. The schema is a public interface
 //! (documented in the README); add fields, never rename or remove them.
 
-use crate::report::model::{EstateReport, Finding, GapKind, Report, Status, Summary};
+use crate::report::model::{EstateReport, Finding, GapKind, Provenance, Report, Status, Summary};
+
+/// One chain's document: schema 1 plus `provenance` and digests'
+/// `fingerprint`.
+pub const SCHEMA_CHAIN: u32 = 3;
+/// An estate's (or a shard's) document: schema 2 plus `provenance`,
+/// `verdict_scope` and digests' `fingerprint`.
+pub const SCHEMA_ESTATE: u32 = 4;
 use crate::verify::time::{display, Timestamp};
 use serde::Serialize;
 
@@ -25,6 +32,8 @@ struct DigestOut<'a> {
     /// Not listed in the bucket: found through a pointer or inferred.
     discovered: bool,
     previous: Option<ObjectRef<'a>>,
+    /// The key fingerprint a valid digest's signature verified with.
+    fingerprint: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +100,7 @@ struct ReportOut<'a> {
     schema_version: u32,
     trail_arn: &'a str,
     requested: Span,
+    provenance: Option<&'a Provenance>,
     #[serde(flatten)]
     chain: ChainOut<'a>,
 }
@@ -129,11 +139,12 @@ fn span(a: Timestamp, b: Timestamp) -> Span {
 }
 
 /// Renders the report as one pretty-printed JSON document plus newline.
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, provenance: Option<&Provenance>) -> String {
     let doc = ReportOut {
-        schema_version: 1,
+        schema_version: SCHEMA_CHAIN,
         trail_arn: &report.trail_arn,
         requested: span(report.requested_start, report.requested_end),
+        provenance,
         chain: chain_out(report),
     };
     let mut s =
@@ -212,6 +223,7 @@ fn digest_out(d: &crate::report::model::DigestVerdict) -> DigestOut<'_> {
             .previous
             .as_ref()
             .map(|(b, k)| ObjectRef { bucket: b, key: k }),
+        fingerprint: d.fingerprint.as_deref(),
     }
 }
 
@@ -270,6 +282,7 @@ struct EstateOut<'a> {
     verdict_scope: Option<String>,
     trail_arn: &'a str,
     requested: Span,
+    provenance: Option<&'a Provenance>,
     /// Which share of a sharded run this is (null: the whole run).
     shard: Option<ShardOut<'a>>,
     chains: Vec<EstateChainOut<'a>>,
@@ -288,7 +301,7 @@ pub fn shard_scope(index: usize, count: usize) -> String {
 
 /// Schema 2: every chain of an estate run, each with schema 1's per-chain
 /// fields, and the estate's totals.
-pub fn render_estate(estate: &EstateReport) -> String {
+pub fn render_estate(estate: &EstateReport, provenance: Option<&Provenance>) -> String {
     let mut summary = EstateSummaryOut {
         chains: estate.chains.len(),
         exit_code: estate.exit_code(),
@@ -305,7 +318,8 @@ pub fn render_estate(estate: &EstateReport) -> String {
         summary.logs.merge(&s.logs);
     }
     let doc = EstateOut {
-        schema_version: 2,
+        schema_version: SCHEMA_ESTATE,
+        provenance,
         verdict_scope: estate.shard.as_ref().map(|s| shard_scope(s.index, s.count)),
         trail_arn: &estate.trail_arn,
         requested: span(estate.requested_start, estate.requested_end),

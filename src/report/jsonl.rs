@@ -3,8 +3,9 @@
 //! with account and region), then one summary line. Lines are written as
 //! chains finish, so memory holds only the chains in flight, never the run.
 
-use crate::report::model::{ChainReport, Finding, Report, Status};
+use crate::report::model::{ChainReport, EstateReport, Finding, Provenance, Report, Status};
 use crate::verify::time::display;
+use crate::verify::time::Timestamp;
 use serde_json::{json, Value};
 
 fn finding_fields(v: &mut Value, f: Option<&Finding>) {
@@ -82,14 +83,52 @@ pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Ve
     out
 }
 
-/// Lines for a chain of an estate run.
+/// Lines for a chain of an estate run; a chain none of whose folders exist
+/// says so on its `chain` line (`missing`, and why it was expected).
 pub fn estate_chain_lines(c: &ChainReport, verbose: bool) -> Vec<String> {
-    chain_lines(&c.account, &c.region, &c.report, verbose)
+    let mut lines = chain_lines(&c.account, &c.region, &c.report, verbose);
+    if let (Some(why), Some(last)) = (&c.expected_because, lines.last_mut()) {
+        if let Ok(mut v) = serde_json::from_str::<Value>(last) {
+            v["missing"] = json!(c.report.digests.is_empty() && c.report.logs.is_empty());
+            v["expected_because"] = json!(why);
+            *last = v.to_string();
+        }
+    }
+    lines
+}
+
+/// What the summary line says of the run as a whole.
+pub struct Head<'a> {
+    pub trail_arn: &'a str,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub provenance: Option<&'a Provenance>,
+}
+
+impl<'a> Head<'a> {
+    pub fn of_chain(r: &'a Report, provenance: Option<&'a Provenance>) -> Head<'a> {
+        Head {
+            trail_arn: &r.trail_arn,
+            start: r.requested_start,
+            end: r.requested_end,
+            provenance,
+        }
+    }
+
+    pub fn of_estate(e: &'a EstateReport, provenance: Option<&'a Provenance>) -> Head<'a> {
+        Head {
+            trail_arn: &e.trail_arn,
+            start: e.requested_start,
+            end: e.requested_end,
+            provenance,
+        }
+    }
 }
 
 /// The closing lines: the run's notes, then totals per outcome of the
-/// chains' exit statuses and the run's (the worst).
-pub fn closing_lines(notes: &[String], codes: &[i32]) -> Vec<String> {
+/// chains' exit statuses and the run's (the worst), with the trail, the
+/// window and the provenance.
+pub fn closing_lines(notes: &[String], codes: &[i32], head: &Head<'_>) -> Vec<String> {
     use crate::report::model::exit;
     let count = |c: i32| codes.iter().filter(|&&x| x == c).count();
     let mut out: Vec<String> = notes
@@ -101,6 +140,9 @@ pub fn closing_lines(notes: &[String], codes: &[i32]) -> Vec<String> {
             "type": "summary", "chains": codes.len(), "proven": count(exit::PROVEN),
             "tampered": count(exit::TAMPERED), "unproven": count(exit::UNPROVEN),
             "exit_code": crate::report::model::worst_exit(codes.iter().copied()),
+            "trail_arn": head.trail_arn,
+            "requested": {"start": display(head.start), "end": display(head.end)},
+            "provenance": head.provenance,
         })
         .to_string(),
     );

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 /// Why shard reports cannot be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    #[error("{0} is not a trailproof report (schema 2 JSON): {1}")]
+    #[error("{0} is not a trailproof shard report (schema 4 JSON): {1}")]
     Unreadable(String, String),
     #[error("{0} is not a shard's report (no \"shard\"): run it with --shard K/N")]
     NotAShard(String),
@@ -83,6 +83,8 @@ struct DigestIn {
     end: Option<String>,
     discovered: bool,
     previous: Option<RefIn>,
+    #[serde(default)]
+    fingerprint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +187,7 @@ impl From<DigestIn> for DigestVerdict {
             end: d.end.as_deref().and_then(time),
             discovered: d.discovered,
             previous: d.previous.map(|p| (p.bucket, p.key)),
+            fingerprint: d.fingerprint,
         }
     }
 }
@@ -333,7 +336,7 @@ fn newest_valid(digests: &[DigestVerdict]) -> Option<crate::report::model::Newes
 pub fn read(name: &str, bytes: &[u8]) -> Result<EstateReport, MergeError> {
     let doc: EstateIn = serde_json::from_slice(bytes)
         .map_err(|e| MergeError::Unreadable(name.to_string(), e.to_string()))?;
-    if doc.schema_version != 2 {
+    if doc.schema_version != crate::report::json::SCHEMA_ESTATE && doc.schema_version != 2 {
         return Err(MergeError::Unreadable(
             name.to_string(),
             format!("schema_version {}", doc.schema_version),

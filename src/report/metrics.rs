@@ -162,6 +162,7 @@ mod tests {
             gaps_explained: 0,
             gaps_unexplained: 2,
             untrusted_seconds: 3600,
+            fingerprints: Vec::new(),
         };
         let text = render(&[c], 1, 1.5);
         assert!(text.contains("account=\"a\\\"b\\\\c\\nd\""), "{text}");

@@ -10,6 +10,7 @@ pub mod merge;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod provenance;
 pub mod sinks;
 pub mod text;
 

@@ -131,6 +131,9 @@ pub struct DigestVerdict {
     /// The predecessor a verified digest vouches for (bucket, key): what a
     /// merge of time slices checks across the cut.
     pub previous: Option<(String, String)>,
+    /// The public key fingerprint a verified digest's signature checked
+    /// against (the report says which keys the proof rests on).
+    pub fingerprint: Option<String>,
 }
 
 /// The verdict on one log file.
@@ -365,6 +368,43 @@ pub struct ChainSummary {
     pub gaps_explained: usize,
     pub gaps_unexplained: usize,
     pub untrusted_seconds: i64,
+    /// The fingerprints of the keys its verified digests were signed with.
+    pub fingerprints: Vec<String>,
+}
+
+/// Where a report comes from: what an auditor needs to reproduce it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Provenance {
+    /// `trailproof <version>`.
+    pub tool: String,
+    pub generated_at: String,
+    /// What was read: `s3://bucket/prefix`, a local copy, or shard reports.
+    pub source: String,
+    /// Where the public keys came from.
+    pub public_keys: String,
+    /// The fingerprints of the keys the verified digests were signed with.
+    pub key_fingerprints: Vec<String>,
+    /// The checkpoint in effect and what it means for the window (None:
+    /// every chain was read from the requested start).
+    pub checkpoint: Option<String>,
+    /// What authenticates checkpoints, shard reports and acquired
+    /// directories (None: nothing does).
+    pub state_key: Option<String>,
+}
+
+impl Provenance {
+    /// The sorted, distinct fingerprints of `summaries`.
+    pub fn fingerprints_of<'a>(
+        summaries: impl IntoIterator<Item = &'a ChainSummary>,
+    ) -> Vec<String> {
+        let mut all: Vec<String> = summaries
+            .into_iter()
+            .flat_map(|s| s.fingerprints.iter().cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
 }
 
 impl Report {
@@ -383,6 +423,17 @@ impl Report {
                 .iter()
                 .map(|u| (u.end - u.start).num_seconds())
                 .sum(),
+            fingerprints: {
+                let mut f: Vec<String> = self
+                    .digests
+                    .iter()
+                    .filter(|d| d.status == Status::Valid)
+                    .filter_map(|d| d.fingerprint.clone())
+                    .collect();
+                f.sort();
+                f.dedup();
+                f
+            },
         }
     }
 }

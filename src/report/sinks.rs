@@ -3,7 +3,7 @@
 //! and the next checkpoint. Every one of them is a rendering of the same
 //! report model.
 
-use super::model::{ChainReport, EstateReport, Report};
+use super::model::{ChainReport, EstateReport, Provenance, Report};
 use super::output::Remote;
 use super::Format;
 use crate::request::Outputs;
@@ -92,19 +92,27 @@ impl<'a> ReportSink<'a> {
                 report,
                 account,
                 region,
-            } => self.write(|out| render_chain(report, format, verbose, account, region, out)),
+            } => self.write(|out| {
+                let (prov, place) = (
+                    outcome.provenance.as_ref(),
+                    (account.as_str(), region.as_str()),
+                );
+                render_chain(report, format, verbose, place, prov, out)
+            }),
             Verdicts::Estate(estate) if streams => self.write(|out| {
-                super::jsonl::closing_lines(&estate.notes, &outcome.codes)
+                let head = super::jsonl::Head::of_estate(estate, outcome.provenance.as_ref());
+                super::jsonl::closing_lines(&estate.notes, &outcome.codes, &head)
                     .iter()
                     .try_for_each(|l| writeln!(out, "{l}"))
             }),
             Verdicts::Estate(estate) if self.seal.is_some() => {
-                let sealed = sealed_json(estate, self.seal).map_err(SinkError::Seal)?;
+                let sealed = sealed_json(estate, self.seal, outcome.provenance.as_ref())
+                    .map_err(SinkError::Seal)?;
                 self.write(|out| out.write_all(&sealed))
             }
-            Verdicts::Estate(estate) => {
-                self.write(|out| render_estate(estate, format, verbose, out))
-            }
+            Verdicts::Estate(estate) => self.write(|out| {
+                render_estate(estate, format, verbose, outcome.provenance.as_ref(), out)
+            }),
         };
         let single = matches!(outcome.verdicts, Verdicts::Chain { .. });
         match written {
@@ -135,8 +143,8 @@ fn render_chain(
     report: &Report,
     format: Format,
     verbose: bool,
-    account: &str,
-    region: &str,
+    (account, region): (&str, &str),
+    provenance: Option<&Provenance>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
@@ -145,10 +153,15 @@ fn render_chain(
             let mut err = stderr.lock();
             super::text::render(report, verbose, out, &mut err)
         }
-        Format::Json => out.write_all(super::json::render(report).as_bytes()),
+        Format::Json => out.write_all(super::json::render(report, provenance).as_bytes()),
         Format::Jsonl => {
             let mut lines = super::jsonl::chain_lines(account, region, report, verbose);
-            lines.extend(super::jsonl::closing_lines(&[], &[report.exit_code()]));
+            let head = super::jsonl::Head::of_chain(report, provenance);
+            lines.extend(super::jsonl::closing_lines(
+                &[],
+                &[report.exit_code()],
+                &head,
+            ));
             lines.iter().try_for_each(|l| writeln!(out, "{l}"))
         }
     }
@@ -160,10 +173,11 @@ pub fn render_estate(
     estate: &EstateReport,
     format: Format,
     verbose: bool,
+    provenance: Option<&Provenance>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if estate.shard.is_some() || format == Format::Json {
-        return out.write_all(super::json::render_estate(estate).as_bytes());
+        return out.write_all(super::json::render_estate(estate, provenance).as_bytes());
     }
     match format {
         Format::Jsonl => {
@@ -173,7 +187,8 @@ pub fn render_estate(
                 }
             }
             let codes: Vec<i32> = estate.chains.iter().map(|c| c.report.exit_code()).collect();
-            super::jsonl::closing_lines(&estate.notes, &codes)
+            let head = super::jsonl::Head::of_estate(estate, provenance);
+            super::jsonl::closing_lines(&estate.notes, &codes, &head)
                 .iter()
                 .try_for_each(|l| writeln!(out, "{l}"))
         }
@@ -191,8 +206,9 @@ pub fn render_estate(
 pub fn sealed_json(
     estate: &EstateReport,
     seal: Option<Seal<'_>>,
+    provenance: Option<&Provenance>,
 ) -> Result<Vec<u8>, crate::verify::state_key::KeyError> {
-    let text = super::json::render_estate(estate);
+    let text = super::json::render_estate(estate, provenance);
     let Some(seal) = seal else {
         return Ok(text.into_bytes());
     };
@@ -219,8 +235,8 @@ pub async fn html(
             report,
             account,
             region,
-        } => super::html::render_single(report, account, region),
-        Verdicts::Estate(estate) => super::html::render(estate),
+        } => super::html::render_single(report, account, region, outcome.provenance.as_ref()),
+        Verdicts::Estate(estate) => super::html::render(estate, outcome.provenance.as_ref()),
     }
     .map_err(|e| SinkError::Deliver(format!("cannot write the HTML report: {e}")))?;
     super::output::write(path, page.into_bytes(), remote)

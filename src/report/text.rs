@@ -397,6 +397,7 @@ mod tests {
             end: ok.then(|| t("2014-08-10T01:00:00Z")),
             discovered: false,
             previous: None,
+            fingerprint: None,
         };
         r.digests = vec![d("k2", true), d("k1", false)];
         r.logs = vec![LogVerdict {

@@ -38,6 +38,8 @@ pub struct Outcome {
     pub summaries: Vec<ChainSummary>,
     /// Every chain's exit status, in the order they finished.
     pub codes: Vec<i32>,
+    /// Set by the command once the run is done; every format states it.
+    pub provenance: Option<crate::report::model::Provenance>,
 }
 
 impl Outcome {
@@ -67,6 +69,7 @@ pub async fn execute(
                     account: chain.account,
                     region: chain.region,
                 },
+                provenance: None,
             });
         }
     }
@@ -93,5 +96,6 @@ pub async fn execute(
         verdicts: Verdicts::Estate(estate),
         summaries,
         codes,
+        provenance: None,
     })
 }

@@ -117,6 +117,10 @@ impl Drop for KmsKey {
 }
 
 impl StateKey for KmsKey {
+    fn describe(&self) -> String {
+        format!("KMS HMAC key {}", self.arn)
+    }
+
     fn sign(&self, purpose: Purpose, body: &[u8]) -> Result<String, KeyError> {
         let req = self
             .client

@@ -23,6 +23,8 @@ pub trait StateKey: Send + Sync + std::fmt::Debug {
     fn sign(&self, purpose: Purpose, body: &[u8]) -> Result<String, KeyError>;
     /// Whether `mac_hex` is the MAC of `body` for `purpose`.
     fn verify(&self, purpose: Purpose, body: &[u8], mac_hex: &str) -> Result<bool, KeyError>;
+    /// What the key is, for the report (never the secret).
+    fn describe(&self) -> String;
 }
 
 /// Shortest secret accepted: 256 bits, HMAC-SHA256's block strength.
@@ -93,6 +95,10 @@ impl StateKey for SecretKey {
         let mut msg = purpose.domain().to_vec();
         msg.extend_from_slice(body);
         Ok(hmac::verify(&self.0, &msg, &tag).is_ok())
+    }
+
+    fn describe(&self) -> String {
+        "the operator's secret key file (HMAC-SHA256)".into()
     }
 }
 

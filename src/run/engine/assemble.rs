@@ -168,6 +168,7 @@ fn push_chain(
                 .verified()
                 .and_then(|v| v.digest.previous.as_ref())
                 .map(|p| (p.bucket.clone(), p.key.clone())),
+            fingerprint: node.verified().map(|v| v.digest.fingerprint.clone()),
         });
         if let Some(d) = node.parsed() {
             for lf in &d.log_files {

@@ -1,0 +1,54 @@
+//! Where a report comes from, stated in every format: the tool and its
+//! version, when, what was read, which keys the proof rests on, and the
+//! checkpoint and state key in effect. An auditor who receives the report
+//! can reproduce it from these lines.
+
+use crate::plan::checkpoint::Checkpoint;
+use crate::report::model::{ChainSummary, Provenance};
+use crate::request::{Place, ValidateRequest};
+use crate::sources::connect::Sources;
+
+/// `trailproof <version>`.
+pub fn tool() -> String {
+    format!("trailproof {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The provenance of one validation run.
+pub fn of_run(
+    req: &ValidateRequest,
+    sources: &Sources,
+    checkpoint: Option<&Checkpoint>,
+    summaries: &[ChainSummary],
+) -> Provenance {
+    let place = match &sources.prefix {
+        Some(p) => format!("s3://{}/{}", sources.bucket, p.trim_end_matches('/')),
+        None => format!("s3://{}", sources.bucket),
+    };
+    let source = match &req.source.place {
+        Place::Live { .. } => format!("{place} (live: S3 and the CloudTrail API)"),
+        Place::Local { dir, .. } => format!("local copy {} of {place}", dir.display()),
+    };
+    let public_keys = match &req.source.keys_file {
+        Some(f) => format!("file {}", f.display()),
+        None => "CloudTrail ListPublicKeys".to_string(),
+    };
+    let checkpoint = match (req.state.checkpoint.as_deref(), checkpoint) {
+        (Some(path), Some(cp)) => Some(format!(
+            "{path} (written {}, proven from {}): each chain it records resumed at its recorded \
+             digest; the history before it was proven by earlier runs and not read again",
+            cp.written,
+            cp.start.as_deref().unwrap_or("an unrecorded start")
+        )),
+        (Some(path), None) => Some(format!("{path} (none yet: every chain read in full)")),
+        _ => None,
+    };
+    Provenance {
+        tool: tool(),
+        generated_at: crate::verify::time::display(chrono::Utc::now()),
+        source,
+        public_keys,
+        key_fingerprints: Provenance::fingerprints_of(summaries),
+        checkpoint,
+        state_key: req.state.key.as_ref().map(|k| k.describe()),
+    }
+}
