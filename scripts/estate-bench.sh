@@ -84,7 +84,7 @@ main() {
   }
   t_120=$(timeit 1 each)
   shards() {
-    for k in 1 2 3 4; do "$TP" "${org[@]}" --shard "$k/4" --output "$BENCH_DIR/shard-$k.json"; done
+    for k in 1 2 3 4; do "$TP" "${org[@]}" --shard "$k/4" --report-file "$BENCH_DIR/shard-$k.json"; done
     "$TP" merge "$BENCH_DIR"/shard-{1,2,3,4}.json --format json >/dev/null
   }
   t_shards=$(timeit "$RUNS" shards)

@@ -207,20 +207,30 @@ fn clean_trail_is_valid_and_prints_the_cli_lines() {
         "Validating log files for trail {ARN} between {START} and {}\n\n",
         end_time()
     );
-    let mut logs = 0;
+    // The AWS CLI's lines, in the order of the time each concerns (a
+    // digest's start, a log file's oldest event).
+    let mut lines: Vec<(String, String)> = Vec::new();
     for h in (0..HOURS).rev() {
         let key = digest_key(h);
-        want.push_str(&format!("Digest file\ts3://{BUCKET}/{key}\tvalid\n"));
         let gz = std::fs::read(trail.bucket_dir().join(&key)).unwrap();
         let d: Value = serde_json::from_slice(&inflate_to_vec(&gz, 1 << 24).unwrap()).unwrap();
+        let start = d["digestStartTime"].as_str().unwrap().to_string();
+        lines.push((start, format!("Digest file\ts3://{BUCKET}/{key}\tvalid\n")));
         for lf in d["logFiles"].as_array().unwrap() {
-            want.push_str(&format!(
-                "Log file\ts3://{}/{}\tvalid\n",
-                lf["s3Bucket"].as_str().unwrap(),
-                lf["s3Object"].as_str().unwrap()
+            lines.push((
+                lf["oldestEventTime"].as_str().unwrap().to_string(),
+                format!(
+                    "Log file\ts3://{}/{}\tvalid\n",
+                    lf["s3Bucket"].as_str().unwrap(),
+                    lf["s3Object"].as_str().unwrap()
+                ),
             ));
-            logs += 1;
         }
+    }
+    let logs = lines.len() - HOURS as usize;
+    lines.sort_by_key(|l| t(&l.0));
+    for (_, line) in lines {
+        want.push_str(&line);
     }
     want.push_str(&format!(
         "\nResults requested for {START} to {}\nResults found for {START} to {}:\n\n{HOURS}/{HOURS} digest files valid\n{logs}/{logs} log files valid\n{PROVEN}\n",
@@ -713,6 +723,26 @@ fn aws_cli_output_flag_names_the_format() {
     assert!(!file.exists());
     let r = validate(&trail, &["--format", "json", "--output", "text"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
+    // The old shard spelling, `--output FILE`, is told the new flag.
+    let r = validate(
+        &trail,
+        &["--shard", "1/2", "--output", file.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--report-file"), "{}", r.stderr);
+    // --allow-gaps passes a gap nothing explains; the verdict says it is
+    // not a proof.
+    let gap = simulate(&["--damage", "gap@2", "--no-gap-records"]);
+    let r = validate(&gap, &["--allow-gaps", "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("Verdict: no evidence of tampering, but coverage not proven")
+            && r.stdout.lines().count() == 1,
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("Not explained: "), "{}", r.stderr);
     let r = validate(&trail, &["--output", "table"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = validate(
@@ -800,10 +830,11 @@ fn readme_sample_trail_shows_its_two_findings() {
     let err = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<&str> = err.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 3, "{err}");
-    assert!(lines[0].starts_with("Log file\ts3://trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01/"));
-    assert!(lines[0].ends_with("\tINVALID: hash value doesn't match"));
-    assert_eq!(lines[1], "No log files were delivered by CloudTrail between 2026-03-01T01:00:00Z and 2026-03-01T02:00:00Z");
-    assert!(lines[2].starts_with("Not explained: "));
+    // Oldest first: the gap at 01:00, then the log file of 03:29.
+    assert_eq!(lines[0], "No log files were delivered by CloudTrail between 2026-03-01T01:00:00Z and 2026-03-01T02:00:00Z");
+    assert!(lines[1].starts_with("Not explained: "));
+    assert!(lines[2].starts_with("Log file\ts3://trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01/"));
+    assert!(lines[2].ends_with("\tINVALID: hash value doesn't match"));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout

@@ -191,6 +191,8 @@ impl ValidateArgs {
             if self.checkpoint.is_some() {
                 return Err(usage("--checkpoint and --shard cannot be combined"));
             }
+            // `--output FILE` (the old spelling) gets the --report-file hint.
+            report_format(self.format, self.output.as_deref())?;
             if self.format.is_some_and(|f| f != Format::Json)
                 || self.output.as_deref().is_some_and(|o| o != "json")
             {

@@ -56,7 +56,7 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
              reports to merge, so an old run's reports cannot stand in",
         ));
     }
-    let mut reports = Vec::new();
+    let (mut reports, mut keys_from) = (Vec::new(), Vec::new());
     for name in &args.reports {
         let bytes = crate::report::output::read(name, remote)
             .await
@@ -74,6 +74,13 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
         }
         let report = crate::report::merge::read(name, &bytes).map_err(usage)?;
         reports.push((name.clone(), report));
+        // What each shard's run says its keys came from.
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if let Some(k) = v["provenance"]["public_keys"].as_str() {
+            if !keys_from.iter().any(|x| x == k) {
+                keys_from.push(k.to_string());
+            }
+        }
     }
     let expect = crate::report::merge::Expect {
         trail_arn: args.trail_arn.clone(),
@@ -88,7 +95,11 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
             .to_string(),
     });
     let key_described = key.as_ref().map(|k| k.describe());
-    deliver(args, format, estate, key_described, remote).await
+    let keys_from = match keys_from.is_empty() {
+        true => "not stated by the shards' reports".to_string(),
+        false => keys_from.join("; "),
+    };
+    deliver(args, format, estate, (key_described, keys_from), remote).await
 }
 
 /// The merged report through the same sinks as `validate`'s: the report,
@@ -97,13 +108,13 @@ async fn deliver(
     args: &MergeArgs,
     format: crate::report::Format,
     estate: crate::report::model::EstateReport,
-    key_described: Option<String>,
+    (key_described, keys_from): (Option<String>, String),
     remote: Remote<'_>,
 ) -> Result<i32, CommandError> {
     let outputs = crate::request::Outputs {
         format,
         verbose: args.verbose,
-        quiet: true,
+        quiet: false,
         report: args.report_file.clone(),
         html: args.html.as_ref().map(|p| p.display().to_string()),
         metrics: args.metrics.as_ref().map(|p| p.display().to_string()),
@@ -127,7 +138,7 @@ async fn deliver(
             args.reports.len(),
             args.reports.join(", ")
         ),
-        public_keys: "as each shard's run states".to_string(),
+        public_keys: keys_from,
         key_fingerprints: crate::report::model::Provenance::fingerprints_of(&summaries),
         checkpoint: None,
         state_key: key_described.clone(),

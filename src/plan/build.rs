@@ -295,7 +295,9 @@ fn checkpoint_note(req: &ValidateRequest, cp: &Checkpoint) -> String {
     checkpoint_window(req, cp) + trust
 }
 
-fn checkpoint_window(req: &ValidateRequest, cp: &Checkpoint) -> String {
+/// What a checkpoint means for the run's window, in one sentence (the
+/// report's note and its provenance say the same).
+pub fn checkpoint_window(req: &ValidateRequest, cp: &Checkpoint) -> String {
     match req.window.start {
         Some(s) if widens(cp, s) => format!(
             "--start-time {} is before the checkpoint's start {}: each chain is validated \

@@ -4,6 +4,7 @@
 //! is explained the same way wherever it is shown.
 
 use crate::report::model::{exit, Problem, Report, Status};
+use crate::verify::time::Timestamp;
 
 /// How one kind of finding reads.
 pub struct Plain {
@@ -148,6 +149,9 @@ pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
         }
     }
     counts.sort_by_key(|c| std::cmp::Reverse(c.2));
+    if counts.is_empty() {
+        return "objects that could not be verified".to_string();
+    }
     counts
         .iter()
         .map(|(one, many, n)| format!("{n} {}", if *n == 1 { one } else { many }))
@@ -155,9 +159,42 @@ pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
         .join(", ")
 }
 
+/// Where the not-yet-due tail of the window begins, if it has one (the
+/// digests of the newest hour arrive up to an hour or so later): a proof
+/// says it ends there. The earliest over `reports`.
+pub fn pending_from<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Option<Timestamp> {
+    reports
+        .into_iter()
+        .flat_map(|r| r.untrusted.iter())
+        .filter(|u| u.reasons.contains(&"not_yet_delivered"))
+        .map(|u| u.start)
+        .min()
+}
+
 /// The closing line of a report: the verdict in words and the exit status
-/// (`unproven` empty when coverage is proven).
-pub fn verdict(code: i32, tampering: &str, unproven: &str) -> String {
+/// (`unproven` empty when coverage is proven; `pending` where digests not
+/// yet due begin, and the window's start).
+pub fn verdict(
+    code: i32,
+    tampering: &str,
+    unproven: &str,
+    pending: Option<(Timestamp, Timestamp)>,
+) -> String {
+    match (code, pending) {
+        (exit::PROVEN, Some((from, start))) if unproven.is_empty() && from <= start => {
+            return "Verdict: nothing to prove yet: the window's digests are not due yet (exit 0)"
+                .to_string()
+        }
+        (exit::PROVEN, Some((from, _))) if unproven.is_empty() => {
+            return format!(
+                "Verdict: proven intact up to {}: every hour before it is covered by verified \
+                 digests or by a gap CloudTrail's records explain; the digests after it are not \
+                 due yet (exit 0)",
+                crate::verify::time::display(from)
+            )
+        }
+        _ => {}
+    }
     match code {
         exit::TAMPERED if !unproven.is_empty() => format!(
             "Verdict: evidence of tampering: {tampering}; coverage not proven either: {unproven} \
@@ -179,6 +216,26 @@ pub fn verdict(code: i32, tampering: &str, unproven: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proof_never_claims_hours_not_due_yet() {
+        let t = |s: &str| crate::verify::time::parse_user_time(s).unwrap();
+        let (start, from) = (t("2026-03-01T00:00:00Z"), t("2026-03-01T05:00:00Z"));
+        let v = verdict(exit::PROVEN, "", "", Some((from, start)));
+        assert!(
+            v.starts_with("Verdict: proven intact up to 2026-03-01T05:00:00Z"),
+            "{v}"
+        );
+        let v = verdict(exit::PROVEN, "", "", Some((start, start)));
+        assert!(v.starts_with("Verdict: nothing to prove yet"), "{v}");
+        let v = verdict(exit::PROVEN, "", "1 gap(s)", None);
+        assert!(
+            v.contains("coverage not proven") && v.ends_with("(exit 0)"),
+            "{v}"
+        );
+        let v = verdict(exit::TAMPERED, "", "", None);
+        assert!(v.contains("(exit 1)"), "{v}");
+    }
 
     #[test]
     fn every_problem_has_words() {

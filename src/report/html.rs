@@ -118,6 +118,8 @@ fn status_word(c: &ChainReport) -> &'static str {
         exit::TAMPERED => "tampered",
         exit::UNPROVEN if c.expected_because.is_some() && c.report.digests.is_empty() => "missing",
         exit::UNPROVEN => "not proven",
+        // Only --allow-gaps passes a chain whose coverage is not proven.
+        _ if c.report.coverage_unproven() => "not proven (allowed)",
         _ => "proven intact",
     }
 }
@@ -380,7 +382,17 @@ fn one_line(code: i32, reports: &[&Report]) -> String {
             "{unexplained} gap(s) that no CloudTrail record explains"
         ));
     }
-    let line = verdict_sentence(code, &counted(reports.iter().copied()), &why.join("; "));
+    why.sort();
+    why.dedup();
+    let pending = crate::report::explain::pending_from(reports.iter().copied());
+    let start = reports.iter().map(|r| r.requested_start).min();
+    let pending = pending.zip(start);
+    let line = verdict_sentence(
+        code,
+        &counted(reports.iter().copied()),
+        &why.join("; "),
+        pending,
+    );
     line.strip_prefix("Verdict: ").unwrap_or(&line).to_string()
 }
 
@@ -430,7 +442,12 @@ pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<
         start => display(estate.requested_start),
         end => display(estate.requested_end),
         exit_code => code,
-        status => match code { exit::TAMPERED => "evidence of tampering", exit::UNPROVEN => "coverage not proven", _ => "proven intact" },
+        status => match code {
+            exit::TAMPERED => "evidence of tampering",
+            exit::UNPROVEN => "coverage not proven",
+            _ if reports.iter().any(|r| r.coverage_unproven()) => "no evidence of tampering, coverage not proven",
+            _ => "proven intact",
+        },
         verdict => one_line(code, &reports),
         provenance => provenance,
         version => env!("CARGO_PKG_VERSION"),

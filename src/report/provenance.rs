@@ -24,9 +24,10 @@ pub fn of_run(
         Some(p) => format!("s3://{}/{}", sources.bucket, p.trim_end_matches('/')),
         None => format!("s3://{}", sources.bucket),
     };
-    let source = match &req.source.place {
-        Place::Live { .. } => format!("{place} (live: S3 and the CloudTrail API)"),
-        Place::Local { dir, .. } => format!("local copy {} of {place}", dir.display()),
+    let source = match (&req.source.place, &req.tuning.endpoint_url) {
+        (Place::Live { .. }, Some(url)) => format!("{place} (live, through {url})"),
+        (Place::Live { .. }, None) => format!("{place} (live: S3 and the CloudTrail API)"),
+        (Place::Local { dir, .. }, _) => format!("local copy {} of {place}", dir.display()),
     };
     let public_keys = match &req.source.keys_file {
         Some(f) => format!("file {}", f.display()),
@@ -34,10 +35,9 @@ pub fn of_run(
     };
     let checkpoint = match (req.state.checkpoint.as_deref(), checkpoint) {
         (Some(path), Some(cp)) => Some(format!(
-            "{path} (written {}, proven from {}): each chain it records resumed at its recorded \
-             digest; the history before it was proven by earlier runs and not read again",
+            "{path} (written {}): {}",
             cp.written,
-            cp.start.as_deref().unwrap_or("an unrecorded start")
+            crate::plan::build::checkpoint_window(req, cp)
         )),
         (Some(path), None) => Some(format!("{path} (none yet: every chain read in full)")),
         _ => None,

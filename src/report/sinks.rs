@@ -5,6 +5,7 @@
 
 use super::model::{ChainReport, EstateReport, Provenance, Report};
 use super::output::Remote;
+use super::text::Shape;
 use super::Format;
 use crate::request::Outputs;
 use crate::run::{Outcome, Verdicts};
@@ -85,8 +86,12 @@ impl<'a> ReportSink<'a> {
 
     /// Renders the rest of the report and delivers it.
     pub async fn finish(mut self, outcome: &Outcome, remote: Remote<'_>) -> Result<(), SinkError> {
-        let (format, verbose, streams) =
-            (self.outputs.format, self.outputs.verbose, self.streams());
+        let (format, streams) = (self.outputs.format, self.streams());
+        let shape = Shape {
+            verbose: self.outputs.verbose,
+            quiet: self.outputs.quiet,
+            chain: None,
+        };
         let written = match &outcome.verdicts {
             Verdicts::Chain {
                 report,
@@ -97,7 +102,7 @@ impl<'a> ReportSink<'a> {
                     outcome.provenance.as_ref(),
                     (account.as_str(), region.as_str()),
                 );
-                render_chain(report, format, verbose, place, prov, out)
+                render_chain(report, format, shape, place, prov, out)
             }),
             Verdicts::Estate(estate) if streams => self.write(|out| {
                 let head = super::jsonl::Head::of_estate(estate, outcome.provenance.as_ref());
@@ -111,7 +116,7 @@ impl<'a> ReportSink<'a> {
                 self.write(|out| out.write_all(&sealed))
             }
             Verdicts::Estate(estate) => self.write(|out| {
-                render_estate(estate, format, verbose, outcome.provenance.as_ref(), out)
+                render_estate(estate, format, shape, outcome.provenance.as_ref(), out)
             }),
         };
         let single = matches!(outcome.verdicts, Verdicts::Chain { .. });
@@ -142,7 +147,7 @@ impl<'a> ReportSink<'a> {
 fn render_chain(
     report: &Report,
     format: Format,
-    verbose: bool,
+    shape: Shape<'_>,
     (account, region): (&str, &str),
     provenance: Option<&Provenance>,
     out: &mut dyn Write,
@@ -151,11 +156,11 @@ fn render_chain(
         Format::Text => {
             let stderr = std::io::stderr();
             let mut err = stderr.lock();
-            super::text::render(report, verbose, out, &mut err)
+            super::text::render(report, shape, out, &mut err)
         }
         Format::Json => out.write_all(super::json::render(report, provenance).as_bytes()),
         Format::Jsonl => {
-            let mut lines = super::jsonl::chain_lines(account, region, report, verbose);
+            let mut lines = super::jsonl::chain_lines(account, region, report, shape.verbose);
             let head = super::jsonl::Head::of_chain(report, provenance);
             lines.extend(super::jsonl::closing_lines(
                 &[],
@@ -172,7 +177,7 @@ fn render_chain(
 pub fn render_estate(
     estate: &EstateReport,
     format: Format,
-    verbose: bool,
+    shape: Shape<'_>,
     provenance: Option<&Provenance>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -182,7 +187,7 @@ pub fn render_estate(
     match format {
         Format::Jsonl => {
             for c in &estate.chains {
-                for line in super::jsonl::estate_chain_lines(c, verbose) {
+                for line in super::jsonl::estate_chain_lines(c, shape.verbose) {
                     writeln!(out, "{line}")?;
                 }
             }
@@ -195,7 +200,7 @@ pub fn render_estate(
         _ => {
             let stderr = std::io::stderr();
             let mut err = stderr.lock();
-            super::text::render_estate(estate, verbose, out, &mut err)
+            super::text::render_estate(estate, shape, out, &mut err)
         }
     }
 }

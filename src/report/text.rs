@@ -4,8 +4,20 @@
 //! Our extra findings use the same line shapes with their own reasons.
 
 use crate::report::model::{Counts, Entry, Finding, GapKind, Report, Status};
-use crate::verify::time::display;
+use crate::verify::time::{display, Timestamp};
 use std::io::{self, Write};
+
+/// How the text report is shaped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape<'a> {
+    /// The `valid` lines too, as the AWS CLI's --verbose.
+    pub verbose: bool,
+    /// Only the findings and the verdict (`--quiet`).
+    pub quiet: bool,
+    /// An estate's chain (account, region): every stderr line names it, so
+    /// `2>err.log` keeps the context.
+    pub chain: Option<(&'a str, &'a str)>,
+}
 
 /// Tracks the AWS CLI's blank-line rule: an error line is preceded by a
 /// blank line unless the previous status already ended with one.
@@ -13,6 +25,8 @@ struct Lines<'a> {
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
     last_double: bool,
+    /// `[account region] ` before every stderr line of an estate's chain.
+    prefix: String,
 }
 
 impl Lines<'_> {
@@ -44,6 +58,17 @@ impl Lines<'_> {
     }
 
     fn error(&mut self, msg: &str) -> io::Result<()> {
+        let prefixed;
+        let msg = if self.prefix.is_empty() {
+            msg
+        } else {
+            prefixed = msg
+                .lines()
+                .map(|l| format!("{}{l}", self.prefix))
+                .collect::<Vec<_>>()
+                .join("\n");
+            &prefixed
+        };
         if self.last_double {
             write!(self.err, "{msg}\n\n")?;
         } else {
@@ -65,30 +90,39 @@ fn ratio(out: &mut dyn Write, c: &Counts, name: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the report; `verbose` adds the `valid` lines as the AWS CLI does.
+/// Writes the report: the AWS CLI's lines, findings in the order of the
+/// time they concern (oldest first), then the verdict line.
 pub fn render(
     report: &Report,
-    verbose: bool,
+    shape: Shape<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<()> {
-    write!(
-        out,
-        "Validating log files for trail {} between {} and {}\n\n",
-        report.trail_arn,
-        display(report.requested_start),
-        display(report.requested_end)
-    )?;
+    if !shape.quiet {
+        write!(
+            out,
+            "Validating log files for trail {} between {} and {}\n\n",
+            report.trail_arn,
+            display(report.requested_start),
+            display(report.requested_end)
+        )?;
+    }
     let mut lines = Lines {
         out,
         err,
         last_double: true,
+        prefix: shape
+            .chain
+            .map(|(a, r)| format!("[{a} {r}] "))
+            .unwrap_or_default(),
     };
-    for note in &report.notes {
-        lines.error(note)?;
+    if !shape.quiet {
+        for note in &report.notes {
+            lines.error(note)?;
+        }
     }
-    for entry in &report.entries {
-        lines.entry(report, *entry, verbose)?;
+    for entry in chronological(report) {
+        lines.entry(report, entry, shape.verbose)?;
     }
     // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
     if report.exit_code() == crate::report::model::exit::UNPROVEN {
@@ -105,11 +139,45 @@ pub fn render(
     let Lines {
         out, last_double, ..
     } = lines;
+    if shape.quiet {
+        // An estate's quiet run says one verdict, for the whole estate.
+        return match shape.chain {
+            Some(_) => Ok(()),
+            None => writeln!(out, "{}", verdict_line(report)),
+        };
+    }
     if !last_double {
         writeln!(out)?;
     }
     summary(report, out)?;
     writeln!(out, "{}", verdict_line(report))
+}
+
+/// The report's lines ordered by the time each concerns, oldest first (the
+/// AWS CLI walks newest first, which reads backwards); an object whose time
+/// is unknown keeps its place after those that have one.
+fn chronological(report: &Report) -> Vec<Entry> {
+    use crate::verify::layout::{parse_digest_key, parse_log_key};
+    let when = |e: &Entry| -> Option<Timestamp> {
+        match *e {
+            Entry::Digest(i) => {
+                let d = &report.digests[i];
+                d.start.or_else(|| {
+                    parse_digest_key(&d.key).map(|k| k.end - chrono::Duration::hours(1))
+                })
+            }
+            Entry::Log(i) => {
+                let l = &report.logs[i];
+                l.oldest_event
+                    .or_else(|| parse_log_key(&l.key).map(|k| k.time))
+            }
+            Entry::Gap(i) => Some(report.gaps[i].start),
+            Entry::Unexpected(_) => None,
+        }
+    };
+    let mut entries = report.entries.clone();
+    entries.sort_by_key(|e| when(e).map_or((1, None), |t| (0, Some(t))));
+    entries
 }
 
 /// The closing line: the verdict in words, what made it, the exit status.
@@ -121,10 +189,12 @@ fn verdict_line(report: &Report) -> String {
             "{unexplained} gap(s) that no CloudTrail record explains"
         ));
     }
+    let pending = crate::report::explain::pending_from([report]);
     crate::report::explain::verdict(
         report.exit_code(),
         &crate::report::explain::counted([report]),
         &why.join("; "),
+        pending.map(|p| (p, report.requested_start)),
     )
 }
 
@@ -171,6 +241,9 @@ fn gap_line(g: &crate::report::model::Gap) -> String {
     match (&g.evidence, g.explained) {
         (Some(ev), true) => format!("{cli}\nExplained: {}", printable(ev)),
         (_, true) => format!("{cli}\nExplained by CloudTrail's records"),
+        (_, false) if g.backfill => {
+            format!("{cli}\nBetween backfill digests, which follow no schedule: not a finding")
+        }
         (_, false) => format!(
             "{cli}\nNot explained: no CloudTrail record stops logging or validation before it"
         ),
@@ -218,17 +291,30 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// An estate run: each chain's AWS CLI lines (headed by its account and
-/// region), then one table line per chain and a totals line on stdout.
+/// region, which every stderr line names too), then one table line per
+/// chain, a totals line and the verdict on stdout. Quiet: the findings and
+/// the verdict.
 pub fn render_estate(
     estate: &crate::report::model::EstateReport,
-    verbose: bool,
+    shape: Shape<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<()> {
     for c in &estate.chains {
-        writeln!(out, "== account {} region {} ==", c.account, c.region)?;
-        render(&c.report, verbose, out, err)?;
-        writeln!(out)?;
+        if !shape.quiet {
+            writeln!(out, "== account {} region {} ==", c.account, c.region)?;
+        }
+        let chain = Shape {
+            chain: Some((&c.account, &c.region)),
+            ..shape
+        };
+        render(&c.report, chain, out, err)?;
+        if !shape.quiet {
+            writeln!(out)?;
+        }
+    }
+    if shape.quiet {
+        return writeln!(out, "{}", estate_verdict(estate));
     }
     for note in &estate.notes {
         writeln!(err, "{note}\n")?;
@@ -261,6 +347,8 @@ fn status_word(c: &crate::report::model::ChainReport) -> &'static str {
         crate::report::model::exit::TAMPERED => "TAMPERED",
         crate::report::model::exit::UNPROVEN if c.expected_because.is_some() => "MISSING",
         crate::report::model::exit::UNPROVEN => "UNPROVEN",
+        // Only --allow-gaps passes a chain whose coverage is not proven.
+        _ if c.report.coverage_unproven() => "UNPROVEN (allowed)",
         _ => "proven",
     }
 }
@@ -298,9 +386,11 @@ pub fn estate_table(
         )?;
     }
     let code = estate.exit_code();
+    let allowed = estate.chains.iter().any(|c| c.report.coverage_unproven());
     let verdict = match code {
         crate::report::model::exit::TAMPERED => "evidence of tampering (exit 1)",
         crate::report::model::exit::UNPROVEN => "coverage not proven (exit 3)",
+        _ if allowed => "no evidence of tampering, coverage not proven (exit 0)",
         _ => "proven intact (exit 0)",
     };
     row(
@@ -312,6 +402,12 @@ pub fn estate_table(
         &gaps.to_string(),
         verdict,
     )?;
+    writeln!(out, "{}", estate_verdict(estate))
+}
+
+/// The estate's closing line: the verdict over every chain.
+fn estate_verdict(estate: &crate::report::model::EstateReport) -> String {
+    let code = estate.exit_code();
     let count = |c: i32| {
         let n = estate
             .chains
@@ -334,11 +430,9 @@ pub fn estate_table(
         0 => String::new(),
         n => format!("{n} of {} chains not proven", estate.chains.len()),
     };
-    writeln!(
-        out,
-        "{}",
-        crate::report::explain::verdict(code, &tampering, &unproven)
-    )
+    let pending = crate::report::explain::pending_from(estate.chains.iter().map(|c| &c.report));
+    let pending = pending.map(|p| (p, estate.requested_start));
+    crate::report::explain::verdict(code, &tampering, &unproven, pending)
 }
 
 #[cfg(test)]
@@ -369,7 +463,11 @@ mod tests {
 
     fn run(r: &Report, verbose: bool) -> (String, String) {
         let (mut o, mut e) = (Vec::new(), Vec::new());
-        render(r, verbose, &mut o, &mut e).unwrap();
+        let shape = Shape {
+            verbose,
+            ..Shape::default()
+        };
+        render(r, shape, &mut o, &mut e).unwrap();
         (String::from_utf8(o).unwrap(), String::from_utf8(e).unwrap())
     }
 
@@ -406,12 +504,12 @@ mod tests {
             status: Status::Valid,
             finding: None,
             digest_key: Some("k2".into()),
-            oldest_event: None,
+            oldest_event: Some(t("2014-08-10T00:10:00Z")),
             newest_event: None,
         }];
         r.gaps = vec![Gap::new(
-            t("2014-08-09T00:00:00Z"),
-            t("2014-08-09T01:00:00Z"),
+            t("2014-08-10T02:00:00Z"),
+            t("2014-08-10T03:00:00Z"),
             false,
             GapKind::ChainRestart,
         )];
@@ -428,12 +526,39 @@ mod tests {
         ), "{o}");
         assert_eq!(
             e,
-            "\nDigest file\ts3://1/k1\tINVALID: not found\n\nNo log files were delivered by CloudTrail between 2014-08-09T00:00:00Z and 2014-08-09T01:00:00Z\nNot explained: no CloudTrail record stops logging or validation before it\n\n"
+            "\nNo log files were delivered by CloudTrail between 2014-08-10T02:00:00Z and 2014-08-10T03:00:00Z\nNot explained: no CloudTrail record stops logging or validation before it\n\nDigest file\ts3://1/k1\tINVALID: not found\n\n"
         );
         // Without --verbose the last status was the header's blank line.
         let (o, e) = run(&r, false);
         assert!(o.contains("\n\nResults requested"));
-        assert!(e.starts_with("Digest file\ts3://1/k1\tINVALID: not found\n\n"));
+        assert!(e.starts_with("No log files were delivered"));
+        // Quiet: the findings and the verdict, nothing else.
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let quiet = Shape {
+            quiet: true,
+            ..Shape::default()
+        };
+        render(&r, quiet, &mut o, &mut e).unwrap();
+        let o = String::from_utf8(o).unwrap();
+        assert!(
+            o.starts_with("Verdict: evidence of tampering") && o.lines().count() == 1,
+            "{o}"
+        );
+        assert!(String::from_utf8(e).unwrap().contains("INVALID: not found"));
+        // In an estate every stderr line names its chain.
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let chain = Shape {
+            chain: Some(("111122223333", "eu-west-1")),
+            ..Shape::default()
+        };
+        render(&r, chain, &mut o, &mut e).unwrap();
+        let e = String::from_utf8(e).unwrap();
+        assert!(
+            e.lines()
+                .filter(|l| !l.is_empty())
+                .all(|l| l.starts_with("[111122223333 eu-west-1] ")),
+            "{e}"
+        );
     }
 
     #[test]
