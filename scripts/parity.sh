@@ -33,7 +33,7 @@ ARGS=(--trail-arn arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail -
 set +e
 "$BENCH_DIR/venv/bin/aws" cloudtrail validate-logs "${ARGS[@]}" --region us-east-1 --endpoint-url "http://127.0.0.1:$CT_PORT" >"$WORK/cli.out" 2>"$WORK/cli.err"
 cli=$?
-AWS_ENDPOINT_URL_CLOUDTRAIL=http://127.0.0.1:$CT_PORT "$ROOT/target/release/trailproof" validate "${ARGS[@]}" --quiet >"$WORK/tp.out" 2>"$WORK/tp.err"
+AWS_ENDPOINT_URL_CLOUDTRAIL=http://127.0.0.1:$CT_PORT "$ROOT/target/release/trailproof" validate "${ARGS[@]}" --format awscli --quiet >"$WORK/tp.out" 2>"$WORK/tp.err"
 tp=$?
 set -e
 status=0

@@ -705,6 +705,75 @@ fn usage_and_operational_errors_exit_2_with_one_sentence() {
     }
 }
 
+/// A role switches management write events off for three hours and back:
+/// every digest and log file is valid, yet the trail recorded less. The
+/// span is not proven (exit 3) and names who, when, from where and what;
+/// `--allow-narrowing` shows it and passes.
+#[test]
+fn narrowed_coverage_names_who_changed_it() {
+    let trail = simulate(&["--damage", "narrow@2", "--damage", "widen@5"]);
+    let (code, v) = validate_json(&trail, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["summary"]["logs"]["invalid"], 0);
+    let why = v["unproven"][0].as_str().unwrap();
+    for want in [
+        "assumed-role/ops-automation",
+        "198.51.100.23",
+        "2026-03-01T02:00:05Z",
+        "write events go unrecorded",
+        "until 2026-03-01T05:00:05Z",
+    ] {
+        assert!(why.contains(want), "{want}: {why}");
+    }
+    let spans: Vec<&Value> = v["untrusted"].as_array().unwrap().iter().collect();
+    assert!(spans
+        .iter()
+        .any(|s| s["reasons"].to_string().contains("coverage_narrowed")
+            && s["start"] == "2026-03-01T02:00:05Z"));
+    let (code, v) = validate_json(&trail, &["--allow-narrowing"]);
+    assert_eq!(code, 0);
+    assert!(v["notes"]
+        .to_string()
+        .contains("assumed-role/ops-automation"));
+    // Narrowed and not restored within the window: to its end.
+    let open = simulate(&["--damage", "narrow@4"]);
+    let (code, v) = validate_json(&open, &[]);
+    assert_eq!(code, 3);
+    assert!(v["unproven"][0]
+        .as_str()
+        .unwrap()
+        .contains("to the window's end"));
+    // An unnarrowed trail with a widening only: nothing changes.
+    let widened = simulate(&["--damage", "widen@3"]);
+    assert_eq!(validate_json(&widened, &[]).0, 0);
+}
+
+/// `validate --help` groups its options and ends with the exit statuses;
+/// `acquire --help` does not offer what acquire refuses.
+#[test]
+fn help_is_grouped_and_honest() {
+    let help = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let v = help(&["validate", "--help"]);
+    for heading in [
+        "What to validate:",
+        "Where from:",
+        "Output:",
+        "Scheduled runs and shards:",
+        "Tuning:",
+    ] {
+        assert!(v.contains(heading), "{heading}");
+    }
+    assert!(v.contains("Exit status:") && v.contains("  3  coverage not proven"));
+    let a = help(&["acquire", "--help"]);
+    for refused in ["--local ", "--report-file ", "--shard ", "--format "] {
+        let offered = a.lines().any(|l| l.trim_start().starts_with(refused));
+        assert!(!offered, "{refused}");
+    }
+}
+
 /// `--output` is the format, as in the AWS CLI; a file is `--report-file`.
 #[test]
 fn aws_cli_output_flag_names_the_format() {

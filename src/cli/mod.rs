@@ -18,9 +18,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Said at the end of `validate --help`.
+const EXIT_STATUSES: &str = "Exit status:
+  0  proven intact: every hour of the window is covered by verified digests or by a gap
+     CloudTrail's own records explain, and every object in the trail's folders has a verdict
+  1  evidence of tampering: an object was altered, deleted, moved, forged or planted
+  3  coverage not proven: a gap nothing explains, an overdue tail, nothing found where the
+     trail should have written something (--allow-gaps makes this 0, as the AWS CLI does)
+  2  the run could not be done as asked (usage, credentials, keys file, unreadable source)";
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Validate a trail's digest chain and log files for a time range.
+    #[command(after_help = EXIT_STATUSES)]
     Validate(ValidateArgs),
     /// Write a synthetic, correctly signed trail (optionally damaged) in the local layout.
     Simulate(SimulateCmd),
@@ -36,7 +46,17 @@ pub enum Command {
     Acquire(AcquireCmd),
 }
 
+/// `acquire` writes its report as DIR/live-report.json and copies from S3:
+/// the options that would say otherwise are not shown (and are refused).
 #[derive(Args, Debug, Clone)]
+#[command(
+    mut_arg("local", |a| a.hide(true)),
+    mut_arg("format", |a| a.hide(true)),
+    mut_arg("output", |a| a.hide(true)),
+    mut_arg("report_file", |a| a.hide(true)),
+    mut_arg("checkpoint", |a| a.hide(true)),
+    mut_arg("shard", |a| a.hide(true))
+)]
 pub struct AcquireCmd {
     /// Directory to copy into (resumable: files a previous attempt's
     /// manifest vouches for are not fetched again).
@@ -217,125 +237,140 @@ pub enum Format {
     Json,
     /// One JSON object per finding, as each chain is decided, then a summary line.
     Jsonl,
+    /// `aws cloudtrail validate-logs`'s text byte for byte: newest first,
+    /// no explanation under gaps, no verdict line (for scripts that parse it).
+    Awscli,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct ValidateArgs {
     /// ARN of the trail (arn:aws:cloudtrail:<region>:<account>:trail/<name>).
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub trail_arn: String,
     /// Start of the range: RFC 3339 (offsets are converted to UTC) or YYYY-MM-DD.
     /// Optional with a --checkpoint that records every chain.
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub start_time: Option<String>,
     /// End of the range (default: now).
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub end_time: Option<String>,
     /// Bucket holding the digests (default: the trail's bucket; required offline
     /// when DIR holds several buckets).
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub s3_bucket: Option<String>,
     /// Key prefix the trail writes under.
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub s3_prefix: Option<String>,
     /// Accounts whose digests are validated: one, a comma-separated list, or
     /// `all` (every account folder of the trail). Default: the ARN's account.
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub account_id: Option<String>,
     /// Organization id for organization trails (default: discovered from the bucket).
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub organization_id: Option<String>,
     /// Delivering regions to validate: one, a comma-separated list, or `all`
     /// (every region folder found). Default: the trail ARN's region.
-    #[arg(long)]
+    #[arg(long, help_heading = "What to validate")]
     pub region: Option<String>,
     /// Print a line for every valid digest and log file too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub verbose: bool,
     /// Read objects from a local copy: DIR/<bucket>/<key> (+ <key>.metadata.json).
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Where from", long, value_name = "DIR")]
     pub local: Option<PathBuf>,
     /// Public keys as printed by `aws cloudtrail list-public-keys`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Where from", long, value_name = "FILE")]
     pub public_keys: Option<PathBuf>,
     /// Report format (default: text).
-    #[arg(long, value_enum)]
+    #[arg(help_heading = "Output", long, value_enum)]
     pub format: Option<Format>,
     /// The report format, as the AWS CLI's --output: text, json or jsonl.
-    #[arg(long, value_name = "text|json|jsonl")]
+    #[arg(help_heading = "Output", long, value_name = "text|json|jsonl")]
     pub output: Option<String>,
     /// Objects in flight at once (default: 64 against S3, 2 per core offline).
-    #[arg(long)]
+    #[arg(long, help_heading = "Tuning")]
     pub concurrency: Option<usize>,
     /// Do not list the log folders for log files no digest references.
-    #[arg(long)]
+    #[arg(long, help_heading = "What counts as a finding")]
     pub skip_unreferenced: bool,
     /// Largest inflated log file accepted, in bytes (protects against gzip bombs).
-    #[arg(long, default_value_t = 4 * 1024 * 1024 * 1024)]
+    #[arg(help_heading = "What counts as a finding", long, default_value_t = 4 * 1024 * 1024 * 1024)]
     pub max_log_bytes: u64,
     /// Inflater for log files (benchmarking: `stream` is the earlier
     /// flate2 streaming path for every file).
-    #[arg(long, value_enum, default_value_t = InflaterArg::Whole, hide = true)]
+    #[arg(help_heading = "Tuning", long, value_enum, default_value_t = InflaterArg::Whole, hide = true)]
     pub inflater: InflaterArg,
     /// No progress bar.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub quiet: bool,
     /// AWS profile (default: the standard chain: environment, files, SSO, roles).
-    #[arg(long)]
+    #[arg(long, help_heading = "Where from")]
     pub profile: Option<String>,
     /// Send every AWS request to URL (S3, CloudTrail and the rest), as the
     /// AWS CLI's --endpoint-url does for its service.
-    #[arg(long, value_name = "URL")]
+    #[arg(help_heading = "Where from", long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Use path-style S3 addressing (automatic for IP-address and localhost endpoints).
-    #[arg(long)]
+    #[arg(long, help_heading = "Where from")]
     pub s3_path_style: bool,
     /// Attempts per S3 request (throttling and dropped connections are retried).
-    #[arg(long, default_value_t = 5)]
+    #[arg(help_heading = "Tuning", long, default_value_t = 5)]
     pub max_attempts: u32,
     /// Seconds a connection, a response or a body may go without a byte
     /// before the request is retried (a stalled server does not hang the run).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::sources::store::stall::DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
+    #[arg(help_heading = "Tuning", long, value_name = "SECONDS", default_value_t = crate::sources::store::stall::DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
     pub read_timeout: f64,
     /// Unexplained gaps do not change the exit status (the AWS CLI's behaviour).
-    #[arg(long)]
+    #[arg(long, help_heading = "What counts as a finding")]
     pub allow_gaps: bool,
+    /// Spans where the trail recorded less (event selectors or UpdateTrail
+    /// narrowed it) are shown but do not change the exit status.
+    #[arg(long, help_heading = "What counts as a finding")]
+    pub allow_narrowing: bool,
     /// Minutes a digest may arrive after its hour before its absence is a finding.
-    #[arg(long, value_name = "MINUTES", default_value_t = crate::verify::proof::DEFAULT_GRACE_MINUTES)]
+    #[arg(help_heading = "What counts as a finding", long, value_name = "MINUTES", default_value_t = crate::verify::proof::DEFAULT_GRACE_MINUTES)]
     pub delivery_grace: i64,
     /// Validate shard K of N (K from 1 to N; `auto/N` takes K from
     /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX): chains, or time
     /// slices of a chain, split deterministically; the report is JSON for
     /// `trailproof merge`.
-    #[arg(long, value_name = "K/N")]
+    #[arg(help_heading = "Scheduled runs and shards", long, value_name = "K/N")]
     pub shard: Option<String>,
     /// Write the report to a file (atomically) or to s3://bucket/key
     /// instead of stdout; `{shard}` becomes the shard's K.
-    #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
+    #[arg(help_heading = "Output", long, value_name = "PATH|s3://BUCKET/KEY")]
     pub report_file: Option<String>,
     /// Start each chain at its newest verified digest recorded here (a file,
     /// or s3://bucket/key), and record the new newest ones after a complete
     /// run (written atomically; on S3 only if nobody else wrote it since).
-    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    #[arg(
+        help_heading = "Scheduled runs and shards",
+        long,
+        value_name = "FILE|s3://BUCKET/KEY"
+    )]
     pub checkpoint: Option<String>,
     /// Also write a self-contained HTML report (timeline, findings, untrusted spans) to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Write Prometheus metrics (node_exporter textfile format) to FILE, atomically.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
     /// Lifecycle records that explain gaps offline: the JSON printed by
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Where from", long, value_name = "FILE")]
     pub gap_events: Option<PathBuf>,
     /// The operator's key authenticating checkpoints, shard reports and
     /// acquired directories: file:PATH (32+ bytes) or the ARN of a KMS
     /// HMAC_256 key; default from TRAILPROOF_STATE_KEY.
-    #[arg(long, value_name = "file:PATH|KMS-ARN")]
+    #[arg(
+        help_heading = "Scheduled runs and shards",
+        long,
+        value_name = "file:PATH|KMS-ARN"
+    )]
     pub state_key: Option<String>,
     /// Shared by every shard of one run (default: TRAILPROOF_RUN_ID, or an
     /// AWS Batch array job's id), so merge can refuse an old shard report.
-    #[arg(long, value_name = "ID")]
+    #[arg(help_heading = "Scheduled runs and shards", long, value_name = "ID")]
     pub run_id: Option<String>,
 }
 

@@ -24,6 +24,7 @@ impl From<Format> for crate::report::Format {
             Format::Text => crate::report::Format::Text,
             Format::Json => crate::report::Format::Json,
             Format::Jsonl => crate::report::Format::Jsonl,
+            Format::Awscli => crate::report::Format::AwsCli,
         }
     }
 }
@@ -39,6 +40,7 @@ pub fn report_format(
         Some("text") => Some(Format::Text),
         Some("json") => Some(Format::Json),
         Some("jsonl") => Some(Format::Jsonl),
+        Some("awscli") => Some(Format::Awscli),
         Some(o @ ("table" | "yaml" | "yaml-stream")) => {
             return Err(usage(format!(
                 "--output {o}: trailproof writes text, json or jsonl"
@@ -243,6 +245,7 @@ impl ValidateArgs {
         }
         Ok(Checks {
             allow_gaps: self.allow_gaps,
+            allow_narrowing: self.allow_narrowing,
             grace: chrono::Duration::minutes(self.delivery_grace),
             check_unreferenced: !self.skip_unreferenced,
             max_log_bytes: self.max_log_bytes,
@@ -342,10 +345,13 @@ impl AcquireCmd {
                  and --report-file do not apply",
             ));
         }
+        if args.checkpoint.is_some() || args.shard.is_some() {
+            return Err(usage(
+                "acquire copies one whole window: --checkpoint and --shard do not apply",
+            ));
+        }
         args.format = Some(Format::Json);
         args.report_file = Some(self.out.join(local::REPORT_FILE).display().to_string());
-        args.checkpoint = None;
-        args.shard = None;
         args.to_request()
     }
 }

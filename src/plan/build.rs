@@ -232,6 +232,7 @@ fn base_plan(
         status: None,
         known_events: sources.known_events.clone(),
         allow_gaps: req.checks.allow_gaps,
+        allow_narrowing: req.checks.allow_narrowing,
         checkpoint: None,
         events_window: (start, req.window.end),
         local_copy: req.is_local(),
@@ -490,14 +491,15 @@ fn shard_selection(req: &ValidateRequest, sources: &Sources, org: Option<&str>) 
     let c = &req.checks;
     format!(
         "accounts={:?} regions={:?} prefix={:?} organization={:?} bucket={} \
-         allow_gaps={} skip_unreferenced={} grace={} gap_events={:?} max_log_bytes={} \
-         keys={:?} local={}",
+         allow_gaps={} allow_narrowing={} skip_unreferenced={} grace={} gap_events={:?} \
+         max_log_bytes={} keys={:?} local={}",
         req.selection.accounts,
         req.selection.regions,
         sources.prefix,
         org,
         sources.bucket,
         c.allow_gaps,
+        c.allow_narrowing,
         !c.check_unreferenced,
         c.grace.num_minutes(),
         req.source.gap_events,

@@ -41,6 +41,8 @@ pub struct Plan {
     pub known_events: Vec<LifecycleEvent>,
     /// Unexplained gaps do not change the exit status.
     pub allow_gaps: bool,
+    /// Narrowed coverage is shown but does not change the exit status.
+    pub allow_narrowing: bool,
     /// The previous run's newest verified digest of this chain: the run
     /// starts there and must find it unchanged and vouched for.
     pub checkpoint: Option<crate::plan::checkpoint::Record>,

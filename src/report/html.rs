@@ -133,6 +133,7 @@ fn reason_words(r: &str) -> &'static str {
         "unexplained_gap" => "a gap no record explains",
         "explained_gap" => "logging or validation was off (explained)",
         "not_yet_delivered" => "the digest is not due yet",
+        "coverage_narrowed" => "the trail recorded less (event selectors or trail settings)",
         _ => "untrusted",
     }
 }
@@ -153,6 +154,7 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
     words.dedup();
     let title = |what: &str| format!("{} to {}: {what}", display(a), display(b));
     let states = [
+        ("coverage_narrowed", "narrowed"),
         ("invalid_log_file", "invalid"),
         ("digest_invalid", "invalid"),
         ("digest_missing", "missing"),

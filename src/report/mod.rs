@@ -22,4 +22,6 @@ pub enum Format {
     Json,
     /// One JSON object per finding, as each chain is decided, then a summary line.
     Jsonl,
+    /// The AWS CLI's text exactly (newest first, none of our own lines).
+    AwsCli,
 }

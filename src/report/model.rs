@@ -170,13 +170,14 @@ pub struct Untrusted {
 }
 
 /// Every reason an untrusted span can have (JSON `untrusted[].reasons`).
-pub const UNTRUSTED_REASONS: [&str; 6] = [
+pub const UNTRUSTED_REASONS: [&str; 7] = [
     "digest_missing",
     "digest_invalid",
     "invalid_log_file",
     "unexplained_gap",
     "explained_gap",
     "not_yet_delivered",
+    "coverage_narrowed",
 ];
 
 /// Merges overlapping or touching spans, keeping every reason once.

@@ -91,6 +91,7 @@ impl<'a> ReportSink<'a> {
             verbose: self.outputs.verbose,
             quiet: self.outputs.quiet,
             chain: None,
+            awscli: false,
         };
         let written = match &outcome.verdicts {
             Verdicts::Chain {
@@ -153,10 +154,11 @@ fn render_chain(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Text => {
+        Format::Text | Format::AwsCli => {
             let stderr = std::io::stderr();
             let mut err = stderr.lock();
-            super::text::render(report, shape, out, &mut err)
+            let awscli = format == Format::AwsCli;
+            super::text::render(report, Shape { awscli, ..shape }, out, &mut err)
         }
         Format::Json => out.write_all(super::json::render(report, provenance).as_bytes()),
         Format::Jsonl => {
@@ -200,7 +202,8 @@ pub fn render_estate(
         _ => {
             let stderr = std::io::stderr();
             let mut err = stderr.lock();
-            super::text::render_estate(estate, shape, out, &mut err)
+            let awscli = format == Format::AwsCli;
+            super::text::render_estate(estate, Shape { awscli, ..shape }, out, &mut err)
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct Shape<'a> {
     /// An estate's chain (account, region): every stderr line names it, so
     /// `2>err.log` keeps the context.
     pub chain: Option<(&'a str, &'a str)>,
+    /// The AWS CLI's lines and order only (`--format awscli`).
+    pub awscli: bool,
 }
 
 /// Tracks the AWS CLI's blank-line rule: an error line is preceded by a
@@ -57,18 +59,19 @@ impl Lines<'_> {
         self.error(&format!("{kind}\ts3://{bucket}/{key}\tINVALID: {reason}"))
     }
 
+    /// An error line (or lines): each escaped (records and notes quote
+    /// what the trail's records say, which a forger chooses) and, in an
+    /// estate, prefixed with its chain.
     fn error(&mut self, msg: &str) -> io::Result<()> {
-        let prefixed;
-        let msg = if self.prefix.is_empty() {
-            msg
-        } else {
-            prefixed = msg
-                .lines()
-                .map(|l| format!("{}{l}", self.prefix))
-                .collect::<Vec<_>>()
-                .join("\n");
-            &prefixed
-        };
+        let msg = msg
+            .lines()
+            .map(|l| {
+                // The tabs are the report's own column separators.
+                let cols: Vec<_> = l.split('\t').map(printable).collect();
+                format!("{}{}", self.prefix, cols.join("\t"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         if self.last_double {
             write!(self.err, "{msg}\n\n")?;
         } else {
@@ -98,6 +101,10 @@ pub fn render(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<()> {
+    let shape = Shape {
+        quiet: shape.quiet && !shape.awscli,
+        ..shape
+    };
     if !shape.quiet {
         write!(
             out,
@@ -121,8 +128,12 @@ pub fn render(
             lines.error(note)?;
         }
     }
-    for entry in chronological(report) {
-        lines.entry(report, entry, shape.verbose)?;
+    let entries = match shape.awscli {
+        true => report.entries.clone(),
+        false => chronological(report),
+    };
+    for entry in entries {
+        lines.entry(report, entry, shape)?;
     }
     // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
     if report.exit_code() == crate::report::model::exit::UNPROVEN {
@@ -131,8 +142,16 @@ pub fn render(
         if n > 0 {
             why.push(format!("{n} gap(s) that no CloudTrail record explains"));
         }
+        let narrowed = report
+            .untrusted
+            .iter()
+            .any(|u| u.reasons.contains(&"coverage_narrowed"));
+        let hint = match narrowed {
+            true => "see --gap-events, --allow-gaps, --allow-narrowing",
+            false => "see --gap-events, --allow-gaps",
+        };
         lines.error(&format!(
-            "Coverage of the requested window is not proven: {} (see --gap-events, --allow-gaps)",
+            "Coverage of the requested window is not proven: {} ({hint})",
             why.join("; ")
         ))?;
     }
@@ -150,6 +169,9 @@ pub fn render(
         writeln!(out)?;
     }
     summary(report, out)?;
+    if shape.awscli {
+        return Ok(());
+    }
     writeln!(out, "{}", verdict_line(report))
 }
 
@@ -200,7 +222,8 @@ fn verdict_line(report: &Report) -> String {
 
 impl Lines<'_> {
     /// One line of the report, in the AWS CLI's order.
-    fn entry(&mut self, report: &Report, entry: Entry, verbose: bool) -> io::Result<()> {
+    fn entry(&mut self, report: &Report, entry: Entry, shape: Shape<'_>) -> io::Result<()> {
+        let verbose = shape.verbose;
         match entry {
             Entry::Digest(i) => {
                 let d = &report.digests[i];
@@ -217,6 +240,7 @@ impl Lines<'_> {
                 let finding = l.finding.as_ref();
                 self.object("Log file", &l.bucket, &l.key, l.status, finding, verbose)
             }
+            Entry::Gap(i) if shape.awscli => self.error(&cli_gap_line(&report.gaps[i])),
             Entry::Gap(i) => self.error(&gap_line(&report.gaps[i])),
             Entry::Unexpected(i) => {
                 let o = &report.unexpected[i];
@@ -305,7 +329,7 @@ pub fn render_estate(
             writeln!(out, "== account {} region {} ==", c.account, c.region)?;
         }
         let chain = Shape {
-            chain: Some((&c.account, &c.region)),
+            chain: (!shape.awscli).then_some((c.account.as_str(), c.region.as_str())),
             ..shape
         };
         render(&c.report, chain, out, err)?;
@@ -313,13 +337,17 @@ pub fn render_estate(
             writeln!(out)?;
         }
     }
-    if shape.quiet {
+    if shape.quiet && !shape.awscli {
         return writeln!(out, "{}", estate_verdict(estate));
     }
     for note in &estate.notes {
         writeln!(err, "{note}\n")?;
     }
-    estate_table(estate, out)
+    estate_table(estate, out)?;
+    if shape.awscli {
+        return Ok(());
+    }
+    writeln!(out, "{}", estate_verdict(estate))
 }
 
 /// Object names are chosen by whoever can write to the bucket: control and
@@ -401,8 +429,7 @@ pub fn estate_table(
         &format!("{}/{}", l.valid, l.total),
         &gaps.to_string(),
         verdict,
-    )?;
-    writeln!(out, "{}", estate_verdict(estate))
+    )
 }
 
 /// The estate's closing line: the verdict over every chain.

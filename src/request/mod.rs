@@ -128,6 +128,8 @@ pub enum Place {
 #[derive(Debug, Clone)]
 pub struct Checks {
     pub allow_gaps: bool,
+    /// Coverage narrowed by selector or trail changes is shown, not failed.
+    pub allow_narrowing: bool,
     pub grace: chrono::Duration,
     pub check_unreferenced: bool,
     pub max_log_bytes: u64,

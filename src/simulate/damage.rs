@@ -29,10 +29,15 @@ pub enum DamageKind {
     EmptyHour,
     /// An extra log file inside the hour that no digest lists.
     UnreferencedLog,
+    /// A role switches management write events off (PutEventSelectors
+    /// ReadOnly), recorded in the hour's first log file.
+    Narrow,
+    /// Management events back to All (PutEventSelectors), recorded likewise.
+    Widen,
 }
 
 impl DamageKind {
-    pub const ALL: [(&'static str, DamageKind); 11] = [
+    pub const ALL: [(&'static str, DamageKind); 13] = [
         ("tamper-log", DamageKind::TamperLog),
         ("delete-log", DamageKind::DeleteLog),
         ("append-log", DamageKind::AppendLog),
@@ -44,6 +49,8 @@ impl DamageKind {
         ("validation-off", DamageKind::ValidationOff),
         ("empty-hour", DamageKind::EmptyHour),
         ("unreferenced-log", DamageKind::UnreferencedLog),
+        ("narrow", DamageKind::Narrow),
+        ("widen", DamageKind::Widen),
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,7 +65,11 @@ impl DamageKind {
     pub fn shapes_build(self) -> bool {
         matches!(
             self,
-            DamageKind::Gap | DamageKind::ValidationOff | DamageKind::EmptyHour
+            DamageKind::Gap
+                | DamageKind::ValidationOff
+                | DamageKind::EmptyHour
+                | DamageKind::Narrow
+                | DamageKind::Widen
         )
     }
 }

@@ -393,11 +393,19 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     // (bucket, key, sha256 of inflated bytes, signature) of the previous digest, None after a break.
     let mut previous: Option<(String, String, String, String)> = None;
     let spacing = (3600 - 120) / spec.logs_per_hour.max(1) as i64;
-    let lifecycle = if spec.no_gap_records {
+    let mut lifecycle = if spec.no_gap_records {
         Vec::new()
     } else {
         lifecycle_plan(spec)
     };
+    // Selector changes are recorded whatever --no-gap-records says.
+    for d in &spec.damage {
+        match d.kind {
+            DamageKind::Narrow => lifecycle.push((d.hour, "PutEventSelectors:ReadOnly", true)),
+            DamageKind::Widen => lifecycle.push((d.hour, "PutEventSelectors:All", true)),
+            _ => {}
+        }
+    }
     for h in 0..spec.hours {
         let ws = first + hour * h as i32;
         let we = ws + hour;
@@ -612,6 +620,11 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
         spec.home_region, spec.account, spec.trail_name
     );
     let (name, params) = match call.split_once(':') {
+        Some(("PutEventSelectors", rw)) => (
+            "PutEventSelectors",
+            json!({"trailName": arn, "eventSelectors": [
+                {"readWriteType": rw, "includeManagementEvents": true, "dataResources": []}]}),
+        ),
         Some((n, v)) => (
             n,
             json!({"name": arn, "enableLogFileValidation": v == "true"}),
@@ -633,6 +646,17 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
         Value::Null
     };
     r["readOnly"] = Value::from(false);
+    if name == "PutEventSelectors" {
+        // A named role, as an intruder with stolen credentials would be.
+        r["userIdentity"] = json!({
+            "type": "AssumedRole",
+            "arn": format!("arn:aws:sts::{}:assumed-role/ops-automation/session-1", spec.account),
+            "accountId": spec.account,
+        });
+        r["sourceIPAddress"] = Value::from("198.51.100.23");
+        r["responseElements"] =
+            json!({"trailARN": arn, "eventSelectors": r["requestParameters"]["eventSelectors"]});
+    }
     r
 }
 
@@ -795,7 +819,11 @@ fn apply(
             let entry = write_log(spec, rng, root, log_bucket, at, &[])?;
             Ok(format!("added s3://{}/{}", entry.bucket, entry.key))
         }
-        DamageKind::Gap | DamageKind::ValidationOff | DamageKind::EmptyHour => Ok(String::new()),
+        DamageKind::Gap
+        | DamageKind::ValidationOff
+        | DamageKind::EmptyHour
+        | DamageKind::Narrow
+        | DamageKind::Widen => Ok(String::new()),
     }
 }
 

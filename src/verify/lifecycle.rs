@@ -309,13 +309,14 @@ pub fn explain_until(
 /// naming StopLogging) cost a parse, misses are impossible. Two SIMD
 /// substring searches: next to nothing per byte.
 pub struct RecordWatch {
-    finders: [memchr::memmem::Finder<'static>; 2],
+    finders: [memchr::memmem::Finder<'static>; 3],
     /// The last bytes of the previous chunk, so a name split across chunks matches.
     tail: Vec<u8>,
     pub hit: bool,
 }
 
-const WATCHED: [&str; 2] = ["Logging\"", "Trail\""];
+/// `Selectors"` for PutEventSelectors (coverage changes, `selectors.rs`).
+const WATCHED: [&str; 3] = ["Logging\"", "Trail\"", "Selectors\""];
 
 impl Default for RecordWatch {
     fn default() -> RecordWatch {

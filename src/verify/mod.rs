@@ -11,5 +11,6 @@ pub mod layout;
 pub mod lifecycle;
 pub mod proof;
 pub mod pubkeys;
+pub mod selectors;
 pub mod state_key;
 pub mod time;

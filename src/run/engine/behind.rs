@@ -76,10 +76,10 @@ impl Engine {
         for lf in &before.digest.log_files {
             book.add(lf, &key, true);
         }
-        let (_, events, _) = self
+        let (_, records, _) = self
             .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
             .await;
-        events
+        records.lifecycle
     }
 
     /// One digest of the plan's bucket, fetched and checked as the walk

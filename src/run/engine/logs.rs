@@ -13,10 +13,26 @@ use crate::verify::gzip::{
     hash_bytes_observed, hash_stream_observed, inflate_to_vec, GzipError, Inflater, StreamHash,
 };
 use crate::verify::lifecycle::{from_log_file, LifecycleEvent, RecordWatch};
+use crate::verify::selectors::CoverageChange;
 use crate::verify::time::Timestamp;
 use futures::stream::{self, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
+
+/// What verified log files say of the trail: its lifecycle records, and the
+/// changes of what it records (kept apart: only the former explain gaps).
+#[derive(Debug, Default)]
+pub(super) struct Records {
+    pub lifecycle: Vec<LifecycleEvent>,
+    pub coverage: Vec<CoverageChange>,
+}
+
+impl Records {
+    fn extend(&mut self, other: Records) {
+        self.lifecycle.extend(other.lifecycle);
+        self.coverage.extend(other.coverage);
+    }
+}
 
 /// Largest verified log file re-read to extract lifecycle records.
 const MAX_EVENT_SCAN: u64 = 256 * 1024 * 1024;
@@ -145,9 +161,9 @@ impl Engine {
         trail: &TrailArn,
         concurrency: usize,
         max_inflated: u64,
-    ) -> (Vec<LogVerdict>, Vec<LifecycleEvent>, bool) {
+    ) -> (Vec<LogVerdict>, Records, bool) {
         self.progress.add_logs(book.plans.len() as u64);
-        let results: Vec<(usize, LogVerdict, Option<Vec<LifecycleEvent>>)> =
+        let results: Vec<(usize, LogVerdict, Option<Records>)> =
             stream::iter(book.plans.iter().enumerate())
                 .map(|(i, lp)| async move {
                     let (v, ev) = self.check_log(lp, trail, max_inflated).await;
@@ -157,7 +173,7 @@ impl Engine {
                 .collect()
                 .await;
         let mut verdicts: Vec<Option<LogVerdict>> = vec![None; book.plans.len()];
-        let mut events = Vec::new();
+        let mut events = Records::default();
         let mut complete = true;
         for (i, v, ev) in results {
             verdicts[i] = Some(v);
@@ -174,7 +190,7 @@ impl Engine {
         lp: &LogPlan,
         trail: &TrailArn,
         max_inflated: u64,
-    ) -> (LogVerdict, Option<Vec<LifecycleEvent>>) {
+    ) -> (LogVerdict, Option<Records>) {
         let verdict = |status, finding| LogVerdict {
             bucket: lp.bucket.clone(),
             key: lp.key.clone(),
@@ -199,13 +215,16 @@ impl Engine {
                 "not verified: its digest failed verification",
             )
             .with_detail(detail);
-            return (verdict(Status::Unverified, Some(f)), Some(Vec::new()));
+            return (
+                verdict(Status::Unverified, Some(f)),
+                Some(Records::default()),
+            );
         }
         let streamed = match self.stream_log(&lp.bucket, &lp.key, max_inflated).await {
             Ok(s) => s,
             Err(f) => {
                 self.progress.log_done(0);
-                return (verdict(Status::Invalid, Some(f)), Some(Vec::new()));
+                return (verdict(Status::Invalid, Some(f)), Some(Records::default()));
             }
         };
         self.progress.log_done(streamed.hash.compressed_len);
@@ -214,12 +233,12 @@ impl Engine {
             let detail =
                 format!("SHA-256 of the inflated file is {got}; digest {digest} expects {want}");
             let f = Finding::new(Problem::HashMismatch, reason::HASH_MISMATCH).with_detail(detail);
-            return (verdict(Status::Invalid, Some(f)), Some(Vec::new()));
+            return (verdict(Status::Invalid, Some(f)), Some(Records::default()));
         }
         let events = if streamed.names_lifecycle {
             self.lifecycle_records(lp, got, trail, streamed.kept).await
         } else {
-            Some(Vec::new())
+            Some(Records::default())
         };
         (verdict(Status::Valid, None), events)
     }
@@ -322,7 +341,7 @@ impl Engine {
         want: &str,
         trail: &TrailArn,
         kept: Option<Vec<u8>>,
-    ) -> Option<Vec<LifecycleEvent>> {
+    ) -> Option<Records> {
         let compressed = match kept {
             Some(k) => k,
             None => {
@@ -336,8 +355,10 @@ impl Engine {
         tokio::task::spawn_blocking(move || {
             let inflated = inflate_to_vec(&compressed, MAX_EVENT_SCAN).ok()?;
             // Swapped since it was verified: its records count for nothing.
-            (crate::verify::digest::sha256_hex(&inflated) == want)
-                .then(|| from_log_file(&inflated, &trail))
+            (crate::verify::digest::sha256_hex(&inflated) == want).then(|| Records {
+                lifecycle: from_log_file(&inflated, &trail),
+                coverage: crate::verify::selectors::from_log_file(&inflated, &trail),
+            })
         })
         .await
         .ok()

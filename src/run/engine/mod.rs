@@ -201,7 +201,8 @@ impl Engine {
         // explained, since the record of a stop may be in them (look-behind).
         let skip = plan.checkpoint.as_ref().filter(|_| !needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
-        let (log_verdicts, mut events, complete) = self.read_logs(plan, &book, needs_events).await;
+        let (log_verdicts, records, complete) = self.read_logs(plan, &book, needs_events).await;
+        let (mut events, coverage) = (records.lifecycle, records.coverage);
         if needs_events {
             let behind = self.look_behind(plan, &series, &std_nodes, &std_out, &keyset, &events);
             let found = behind.await;
@@ -233,6 +234,7 @@ impl Engine {
             walk.unexpected,
             &closure,
         );
+        crate::verify::selectors::mark(&mut report, &coverage, plan.allow_narrowing);
         report.notes.extend(key_note);
         if !complete {
             report.notes.push(
@@ -253,14 +255,11 @@ impl Engine {
         plan: &Plan,
         book: &logs::LogBook,
         needs_events: bool,
-    ) -> (
-        Vec<crate::report::model::LogVerdict>,
-        Vec<crate::verify::lifecycle::LifecycleEvent>,
-        bool,
-    ) {
-        let (log_verdicts, mut events, mut complete) = self
+    ) -> (Vec<crate::report::model::LogVerdict>, logs::Records, bool) {
+        let (log_verdicts, mut records, mut complete) = self
             .verify_logs(book, &plan.trail, plan.concurrency, plan.max_log_inflated)
             .await;
+        let events = &mut records.lifecycle;
         events.extend(plan.known_events.iter().cloned());
         if let (Some(lookup), true) = (&self.lookup, needs_events) {
             let from = plan.events_window.0.min(plan.start) - Duration::hours(2);
@@ -270,7 +269,7 @@ impl Engine {
                 None => complete = false,
             }
         }
-        (log_verdicts, events, complete)
+        (log_verdicts, records, complete)
     }
 
     /// A typo in the account, region, prefix or organization id matches no
