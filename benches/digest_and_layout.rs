@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
         window_offset_seconds: 0,
         seed: Some(1),
         damage: vec![],
+        damage_chains: Vec::new(),
         keys_file: None,
         switch_bucket: None,
         backfill: None,

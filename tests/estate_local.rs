@@ -18,6 +18,11 @@ struct Org {
 
 impl Org {
     fn new() -> Org {
+        Org::with(&[])
+    }
+
+    /// The organization with `extra` simulate arguments (damage).
+    fn with(extra: &[&str]) -> Org {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new(BIN)
             .args([
@@ -47,6 +52,7 @@ impl Org {
                 "--regions",
                 "us-east-1,eu-west-1,ap-south-1",
             ])
+            .args(extra)
             .output()
             .unwrap();
         assert!(
@@ -260,4 +266,28 @@ fn an_organization_in_one_run() {
         .unwrap();
     drop(child.stdout.take());
     assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
+/// `simulate --damage KIND@H:ACCOUNT/REGION` damages one chain of an
+/// estate; the report finds it there and nowhere else.
+#[test]
+fn damage_aimed_at_one_chain_hits_only_it() {
+    let org = Org::with(&["--damage", "tamper-log@2:222222222222/eu-west-1"]);
+    let (code, out, err) = org.run(&["--account-id", "all", "--region", "all", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let tampered: Vec<String> = v["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["summary"]["exit_code"] == 1)
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["account"].as_str().unwrap(),
+                c["region"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(tampered, ["222222222222 eu-west-1"]);
 }

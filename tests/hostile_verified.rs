@@ -60,6 +60,7 @@ fn trail() -> (tempfile::TempDir, SimOutput) {
         window_offset_seconds: 0,
         seed: Some(3),
         damage: vec![],
+        damage_chains: Vec::new(),
         keys_file: None,
         switch_bucket: None,
         backfill: None,

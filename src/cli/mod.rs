@@ -167,10 +167,11 @@ pub struct SimulateArgs {
     /// Seed for ids and records (the RSA key is always fresh).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Damage to inject: KIND@HOUR[.N], repeatable. Kinds: tamper-log, delete-log,
+    /// Damage to inject: KIND@HOUR[.N], repeatable; `:ACCOUNT/REGION` hits one
+    /// chain of an estate (`*` for any). Kinds: tamper-log, delete-log,
     /// append-log, delete-digest, move-digest, forge-digest, unsign-digest, gap,
-    /// validation-off, empty-hour, unreferenced-log.
-    #[arg(long = "damage", value_name = "KIND@HOUR[.N]")]
+    /// validation-off, empty-hour, unreferenced-log, narrow, widen.
+    #[arg(long = "damage", value_name = "KIND@HOUR[.N][:ACCOUNT/REGION]")]
     pub damage: Vec<String>,
     /// Where to write the public keys (default: DIR/public-keys.json).
     #[arg(long)]

@@ -361,11 +361,22 @@ impl SimulateArgs {
     pub fn to_spec(&self) -> Result<(SimSpec, Vec<String>, Vec<String>), SimError> {
         let invalid = |m: String| SimError::Invalid(m);
         let start = parse_user_time(&self.start_time).map_err(|e| invalid(e.to_string()))?;
-        let damage = self
-            .damage
-            .iter()
-            .map(|d| d.parse::<Damage>().map_err(invalid))
-            .collect::<Result<Vec<_>, _>>()?;
+        // `KIND@HOUR[.N][:ACCOUNT/REGION]`: the chain part hits one chain
+        // of an estate (`*` for any account or region).
+        let (mut damage, mut damage_chains) = (Vec::new(), Vec::new());
+        for d in &self.damage {
+            let (what, chain) = match d.split_once(':') {
+                Some((w, c)) => {
+                    let (a, r) = c.split_once('/').ok_or_else(|| {
+                        invalid(format!("damage {d:?}: the chain is ACCOUNT/REGION"))
+                    })?;
+                    (w, Some((a.to_string(), r.to_string())))
+                }
+                None => (d.as_str(), None),
+            };
+            damage.push(what.parse::<Damage>().map_err(invalid)?);
+            damage_chains.push(chain);
+        }
         let switch_bucket = match &self.switch_bucket {
             None => None,
             Some(s) => {
@@ -398,6 +409,7 @@ impl SimulateArgs {
             window_offset_seconds: self.window_offset_seconds,
             seed: self.seed,
             damage,
+            damage_chains,
             keys_file: self.keys_file.clone(),
             backfill: self.backfill,
             rotate_key: self.rotate_key,
@@ -416,6 +428,15 @@ impl SimulateArgs {
         };
         let accounts = list(&self.accounts, &spec.account);
         let regions = list(&self.regions, &spec.region);
+        for (a, r) in spec.damage_chains.iter().flatten() {
+            let known = |x: &str, all: &[String]| x == "*" || all.iter().any(|y| y == x);
+            if !known(a, &accounts) || !known(r, &regions) {
+                return Err(invalid(format!(
+                    "damage for chain {a}/{r}: no such account and region among --accounts and \
+                     --regions"
+                )));
+            }
+        }
         Ok((spec, accounts, regions))
     }
 }

@@ -53,6 +53,9 @@ pub struct SimSpec {
     pub window_offset_seconds: u32,
     pub seed: Option<u64>,
     pub damage: Vec<Damage>,
+    /// Per damage, the one chain of an estate it hits (account, region;
+    /// `*` for any); None, or no entry, hits every chain.
+    pub damage_chains: Vec<Option<(String, String)>>,
     pub keys_file: Option<PathBuf>,
     /// (bucket, first hour) after a bucket change.
     pub switch_bucket: Option<(String, usize)>,
@@ -846,6 +849,15 @@ pub fn run(spec: &SimSpec, accounts: &[String], regions: &[String]) -> Result<Si
             let mut one = spec.clone();
             one.account = account.clone();
             one.region = region.clone();
+            let hits = |i: usize| match spec.damage_chains.get(i).cloned().flatten() {
+                None => true,
+                Some((a, r)) => (a == "*" || a == *account) && (r == "*" || r == *region),
+            };
+            one.damage = (0..spec.damage.len())
+                .filter(|i| hits(*i))
+                .map(|i| spec.damage[i])
+                .collect();
+            one.damage_chains = Vec::new();
             one.signer = Some(signer.clone());
             one.seed = spec.seed.map(|s| s + (ri * accounts.len() + ai) as u64);
             let out = write_trail(&one)?;
