@@ -730,6 +730,8 @@ fn narrowed_coverage_names_who_changed_it() {
         .iter()
         .any(|s| s["reasons"].to_string().contains("coverage_narrowed")
             && s["start"] == "2026-03-01T02:00:05Z"));
+    // --allow-gaps (the AWS CLI's leniency) does not pass a narrowing.
+    assert_eq!(validate_json(&trail, &["--allow-gaps"]).0, 3);
     let (code, v) = validate_json(&trail, &["--allow-narrowing"]);
     assert_eq!(code, 0);
     assert!(v["notes"]

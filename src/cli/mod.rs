@@ -74,8 +74,8 @@ pub struct MergeArgs {
     /// Report format (default: text).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// The report format, as the AWS CLI's --output: text, json or jsonl.
-    #[arg(long, value_name = "text|json|jsonl")]
+    /// The report format, as the AWS CLI's --output: text, awscli, json or jsonl.
+    #[arg(long, value_name = "text|awscli|json|jsonl")]
     pub output: Option<String>,
     /// Print a line for every valid digest and log file too.
     #[arg(long)]
@@ -286,7 +286,7 @@ pub struct ValidateArgs {
     #[arg(help_heading = "Output", long, value_enum)]
     pub format: Option<Format>,
     /// The report format, as the AWS CLI's --output: text, json or jsonl.
-    #[arg(help_heading = "Output", long, value_name = "text|json|jsonl")]
+    #[arg(help_heading = "Output", long, value_name = "text|awscli|json|jsonl")]
     pub output: Option<String>,
     /// Objects in flight at once (default: 64 against S3, 2 per core offline).
     #[arg(long, help_heading = "Tuning")]

@@ -43,15 +43,13 @@ pub fn report_format(
         Some("awscli") => Some(Format::Awscli),
         Some(o @ ("table" | "yaml" | "yaml-stream")) => {
             return Err(usage(format!(
-                "--output {o}: trailproof writes text, json or jsonl"
+                "--output {o}: trailproof writes text, awscli, json or jsonl"
             )))
         }
-        Some(other) => {
-            return Err(usage(format!(
-                "--output is the report's format, as in the AWS CLI (text, json or jsonl); to \
+        Some(other) => return Err(usage(format!(
+            "--output is the report's format, as in the AWS CLI (text, awscli, json or jsonl); to \
                  write the report to {other}, use --report-file {other}"
-            )))
-        }
+        ))),
     };
     match (format, named) {
         (Some(a), Some(b)) if a != b => Err(usage(

@@ -169,6 +169,9 @@ pub struct Untrusted {
     pub reasons: Vec<&'static str>,
 }
 
+/// How an `unproven` line about narrowed coverage begins.
+pub const NARROWED: &str = "Coverage narrowed at ";
+
 /// Every reason an untrusted span can have (JSON `untrusted[].reasons`).
 pub const UNTRUSTED_REASONS: [&str; 7] = [
     "digest_missing",
@@ -478,6 +481,12 @@ impl Report {
             })
     }
 
+    /// The trail recorded less in some span (only --allow-narrowing, which
+    /// turns these lines into notes, passes them; --allow-gaps does not).
+    pub fn narrowed(&self) -> bool {
+        self.unproven.iter().any(|u| u.starts_with(NARROWED))
+    }
+
     /// Coverage of the window is not proven (an unexplained gap, an overdue
     /// tail, nothing found where the trail should have written something).
     pub fn coverage_unproven(&self) -> bool {
@@ -488,7 +497,7 @@ impl Report {
     pub fn exit_code(&self) -> i32 {
         if self.tampered() {
             exit::TAMPERED
-        } else if self.coverage_unproven() && !self.allow_gaps {
+        } else if (self.coverage_unproven() && !self.allow_gaps) || self.narrowed() {
             exit::UNPROVEN
         } else {
             exit::PROVEN

@@ -123,7 +123,7 @@ pub fn render(
             .map(|(a, r)| format!("[{a} {r}] "))
             .unwrap_or_default(),
     };
-    if !shape.quiet {
+    if !shape.quiet && !shape.awscli {
         for note in &report.notes {
             lines.error(note)?;
         }
@@ -136,7 +136,7 @@ pub fn render(
         lines.entry(report, entry, shape)?;
     }
     // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
-    if report.exit_code() == crate::report::model::exit::UNPROVEN {
+    if report.exit_code() == crate::report::model::exit::UNPROVEN && !shape.awscli {
         let n = report.gaps.iter().filter(|g| g.unexplained()).count();
         let mut why: Vec<String> = report.unproven.clone();
         if n > 0 {
@@ -341,7 +341,7 @@ pub fn render_estate(
         return writeln!(out, "{}", estate_verdict(estate));
     }
     for note in &estate.notes {
-        writeln!(err, "{note}\n")?;
+        writeln!(err, "{}\n", printable(note))?;
     }
     estate_table(estate, out)?;
     if shape.awscli {

@@ -15,12 +15,53 @@ use crate::verify::arn::TrailArn;
 use crate::verify::time::{display, parse_user_time, Timestamp};
 use serde_json::Value;
 
+/// What a trail records, setting by setting: full coverage is every one
+/// true. A change sets some of them and leaves the rest as they were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Settings {
+    pub management_reads: Option<bool>,
+    pub management_writes: Option<bool>,
+    /// No event source's management events are excluded.
+    pub all_sources: Option<bool>,
+    pub multi_region: Option<bool>,
+    pub global_events: Option<bool>,
+}
+
+impl Settings {
+    fn fields(&self) -> [Option<bool>; 5] {
+        [
+            self.management_reads,
+            self.management_writes,
+            self.all_sources,
+            self.multi_region,
+            self.global_events,
+        ]
+    }
+
+    /// Some setting this change sets records less.
+    pub fn narrows(&self) -> bool {
+        self.fields().contains(&Some(false))
+    }
+
+    /// `self` with `change`'s settings applied over it.
+    fn then(self, change: &Settings) -> Settings {
+        Settings {
+            management_reads: change.management_reads.or(self.management_reads),
+            management_writes: change.management_writes.or(self.management_writes),
+            all_sources: change.all_sources.or(self.all_sources),
+            multi_region: change.multi_region.or(self.multi_region),
+            global_events: change.global_events.or(self.global_events),
+        }
+    }
+}
+
 /// One recorded change of what the trail records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoverageChange {
     pub time: Timestamp,
-    /// Records less than full management coverage from here on.
+    /// Records less than full coverage in some setting it sets.
     pub narrows: bool,
+    pub settings: Settings,
     /// What the call set, in words.
     pub what: String,
     pub event_name: String,
@@ -67,15 +108,25 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
         .get("trailName")
         .or_else(|| params.get("name"))
         .and_then(Value::as_str)?;
-    let own_account = rec
-        .get("recipientAccountId")
-        .and_then(Value::as_str)
-        .is_some_and(|a| a == trail.account);
-    if !(named == trail.arn || (named == trail.name && own_account)) {
+    let answered_arn = rec
+        .get("responseElements")
+        .and_then(|r| r.get("trailARN"))
+        .and_then(Value::as_str);
+    // A bare name resolves in the caller's account and region: both must
+    // be the trail's (a same-named trail elsewhere is another trail).
+    let here = |field: &str, want: &str| {
+        rec.get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v == want)
+    };
+    let by_name = named == trail.name
+        && here("recipientAccountId", &trail.account)
+        && here("awsRegion", &trail.region);
+    if !(named == trail.arn || answered_arn == Some(trail.arn.as_str()) || by_name) {
         return None;
     }
     let name = rec.get("eventName")?.as_str()?;
-    let (narrows, what) = match name {
+    let (settings, what) = match name {
         "PutEventSelectors" => event_selectors(params)?,
         "UpdateTrail" => trail_flags(params)?,
         _ => return None,
@@ -84,7 +135,8 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
     let identity = rec.get("userIdentity");
     Some(CoverageChange {
         time: parse_user_time(rec.get("eventTime")?.as_str()?).ok()?,
-        narrows,
+        narrows: settings.narrows(),
+        settings,
         what,
         event_name: name.to_string(),
         actor: text(identity.and_then(|u| u.get("arn"))),
@@ -92,8 +144,8 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
     })
 }
 
-/// Management-event coverage of a PutEventSelectors call: (narrows, what).
-fn event_selectors(params: &serde_json::Map<String, Value>) -> Option<(bool, String)> {
+/// Management-event coverage of a PutEventSelectors call.
+fn event_selectors(params: &serde_json::Map<String, Value>) -> Option<(Settings, String)> {
     if let Some(advanced) = params
         .get("advancedEventSelectors")
         .and_then(Value::as_array)
@@ -101,7 +153,7 @@ fn event_selectors(params: &serde_json::Map<String, Value>) -> Option<(bool, Str
         return Some(advanced_selectors(advanced));
     }
     let selectors = params.get("eventSelectors")?.as_array()?;
-    let (mut reads, mut writes) = (false, false);
+    let (mut reads, mut writes, mut partial) = (false, false, false);
     for s in selectors {
         if s.get("includeManagementEvents").and_then(Value::as_bool) == Some(false) {
             continue;
@@ -115,13 +167,17 @@ fn event_selectors(params: &serde_json::Map<String, Value>) -> Option<(bool, Str
             "WriteOnly" => writes = true,
             _ => (reads, writes) = (true, true),
         }
+        partial |= s
+            .get("excludeManagementEventSources")
+            .and_then(Value::as_array)
+            .is_some_and(|v| !v.is_empty());
     }
-    Some(management(reads, writes, "event selectors"))
+    Some(management(reads, writes, partial, "event selectors"))
 }
 
 /// Advanced selectors: the ones on `eventCategory = Management`, and what
 /// their `readOnly` and `eventSource` fields leave out.
-fn advanced_selectors(selectors: &[Value]) -> (bool, String) {
+fn advanced_selectors(selectors: &[Value]) -> (Settings, String) {
     let (mut reads, mut writes, mut partial) = (false, false, false);
     for s in selectors {
         let fields = s
@@ -141,9 +197,15 @@ fn advanced_selectors(selectors: &[Value]) -> (bool, String) {
         {
             continue;
         }
+        let not_equals = |f: &Value, value: &str| {
+            f.get("notEquals")
+                .and_then(Value::as_array)
+                .is_some_and(|v| v.iter().any(|x| x.as_str() == Some(value)))
+        };
+        // readOnly = true (or != false): reads only; = false (or != true): writes only.
         let read_only = fields.iter().find_map(|f| {
             (f.get("field").and_then(Value::as_str) == Some("readOnly"))
-                .then(|| equals(f, "readOnly", "true"))
+                .then(|| equals(f, "readOnly", "true") || not_equals(f, "false"))
         });
         match read_only {
             Some(true) => reads = true,
@@ -152,72 +214,84 @@ fn advanced_selectors(selectors: &[Value]) -> (bool, String) {
         }
         partial |= fields.iter().any(|f| {
             f.get("field").and_then(Value::as_str) == Some("eventSource")
-                && (f.get("notEquals").is_some() || f.get("notStartsWith").is_some())
+                && ["notEquals", "notStartsWith", "notEndsWith"]
+                    .iter()
+                    .any(|k| f.get(k).is_some())
         });
     }
-    match management(reads, writes, "advanced event selectors") {
-        (false, _) if partial => (
-            true,
-            "advanced event selectors exclude some event sources' management events".into(),
-        ),
-        other => other,
-    }
+    management(reads, writes, partial, "advanced event selectors")
 }
 
-fn management(reads: bool, writes: bool, how: &str) -> (bool, String) {
-    match (reads, writes) {
-        (true, true) => (false, format!("{how} record all management events")),
-        (true, false) => (
-            true,
-            format!("{how} record management read events only: write events go unrecorded"),
-        ),
-        (false, true) => (
-            true,
-            format!("{how} record management write events only: read events go unrecorded"),
-        ),
-        (false, false) => (true, format!("{how} record no management events")),
-    }
-}
-
-/// UpdateTrail flags that narrow what is recorded: (narrows, what).
-fn trail_flags(params: &serde_json::Map<String, Value>) -> Option<(bool, String)> {
-    let flag = |k: &str| params.get(k).and_then(Value::as_bool);
-    let mut off = Vec::new();
-    let mut on = Vec::new();
-    for (key, words) in [
-        ("isMultiRegionTrail", "multi-region"),
-        ("includeGlobalServiceEvents", "global service events"),
-    ] {
-        match flag(key) {
-            Some(false) => off.push(words),
-            Some(true) => on.push(words),
-            None => {}
+fn management(reads: bool, writes: bool, partial: bool, how: &str) -> (Settings, String) {
+    let settings = Settings {
+        management_reads: Some(reads),
+        management_writes: Some(writes),
+        all_sources: Some(!partial),
+        ..Settings::default()
+    };
+    let mut what = match (reads, writes) {
+        (true, true) => format!("{how} record all management events"),
+        (true, false) => {
+            format!("{how} record management read events only: write events go unrecorded")
         }
+        (false, true) => {
+            format!("{how} record management write events only: read events go unrecorded")
+        }
+        (false, false) => format!("{how} record no management events"),
+    };
+    if partial && (reads || writes) {
+        what.push_str(", and exclude some event sources' management events");
     }
-    match (off.is_empty(), on.is_empty()) {
-        (true, true) => None,
-        (false, _) => Some((
-            true,
-            format!("UpdateTrail turned {} off", off.join(" and ")),
-        )),
-        (true, false) => Some((false, format!("UpdateTrail turned {} on", on.join(" and ")))),
-    }
+    (settings, what)
 }
 
-/// The spans of `[start, end)` the trail recorded less in: from each
-/// narrowing change to the next change that restores full coverage.
+/// UpdateTrail flags that set what is recorded.
+fn trail_flags(params: &serde_json::Map<String, Value>) -> Option<(Settings, String)> {
+    let flag = |k: &str| params.get(k).and_then(Value::as_bool);
+    let settings = Settings {
+        multi_region: flag("isMultiRegionTrail"),
+        global_events: flag("includeGlobalServiceEvents"),
+        ..Settings::default()
+    };
+    let words = |f: Option<bool>, name: &str| {
+        f.map(|on| format!("{name} {}", if on { "on" } else { "off" }))
+    };
+    let said: Vec<String> = [
+        words(settings.multi_region, "multi-region"),
+        words(settings.global_events, "global service events"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!said.is_empty()).then(|| {
+        (
+            settings,
+            format!("UpdateTrail turned {}", said.join(" and ")),
+        )
+    })
+}
+
+/// The spans of `[start, end)` the trail recorded less in. Coverage is
+/// taken as full before the first recorded change (what it was before the
+/// window is not known); each change sets some settings, and a span lasts
+/// from the change that left any setting narrowed until every one is full
+/// again, so widening one setting never closes a span another keeps open.
 pub fn narrowed_spans(
     changes: &[CoverageChange],
     start: Timestamp,
     end: Timestamp,
 ) -> Vec<Narrowed> {
     let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
-    sorted.sort_by_key(|c| c.time);
-    sorted.dedup_by(|a, b| a.time == b.time && a.what == b.what);
+    // Widenings first within a second: the order files finished in must
+    // not decide a span (ties are rare; this one never hides a narrowing).
+    sorted.sort_by_key(|c| (c.time, c.narrows, c.what.clone()));
+    sorted.dedup();
     let mut out = Vec::new();
     let mut open: Option<&CoverageChange> = None;
+    let mut state = Settings::default();
     for c in sorted {
-        match (open, c.narrows) {
+        state = state.then(&c.settings);
+        match (open, state.narrows()) {
             (None, true) => open = Some(c),
             (Some(o), false) => {
                 out.push((o, c.time, true));
@@ -261,7 +335,8 @@ pub fn mark(report: &mut Report, changes: &[CoverageChange], allow: bool) {
             false => format!("to the window's end {}", display(n.end)),
         };
         let line = format!(
-            "Coverage narrowed at {}{who} ({}: {}), {until}",
+            "{}{}{who} ({}: {}), {until}",
+            crate::report::model::NARROWED,
             display(n.by.time),
             n.by.event_name,
             n.by.what
@@ -290,7 +365,7 @@ mod tests {
 
     fn rec(name: &str, at: &str, params: Value) -> Value {
         json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": name,
-               "eventTime": at, "recipientAccountId": "123456789012",
+               "eventTime": at, "recipientAccountId": "123456789012", "awsRegion": "us-east-1",
                "userIdentity": {"arn": "arn:aws:sts::123456789012:assumed-role/intruder/x"},
                "sourceIPAddress": "198.51.100.7", "requestParameters": params})
     }
@@ -354,6 +429,34 @@ mod tests {
                 .unwrap()
                 .narrows
         );
+        let excluded = json!({"trailName": ARN, "eventSelectors": [{"readWriteType": "All", "excludeManagementEventSources": ["kms.amazonaws.com"]}]});
+        assert!(
+            from_record(
+                &rec("PutEventSelectors", "2026-03-01T02:00:00Z", excluded),
+                &trail
+            )
+            .unwrap()
+            .narrows
+        );
+        let not_false = json!({"trailName": ARN, "advancedEventSelectors": [
+            {"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "readOnly", "notEquals": ["false"]}]},
+            {"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "readOnly", "equals": ["false"]}]}]});
+        assert!(
+            !from_record(
+                &rec("PutEventSelectors", "2026-03-01T02:00:00Z", not_false),
+                &trail
+            )
+            .unwrap()
+            .narrows
+        );
+        // A same-named trail in another region is another trail.
+        let mut elsewhere = rec(
+            "PutEventSelectors",
+            "2026-03-01T02:00:00Z",
+            json!({"trailName": "main", "eventSelectors": [{"readWriteType": "ReadOnly"}]}),
+        );
+        elsewhere["awsRegion"] = json!("eu-west-1");
+        assert!(from_record(&elsewhere, &trail).is_none());
         // Validation alone is a lifecycle record, not a coverage change.
         let v = json!({"name": ARN, "enableLogFileValidation": false});
         assert!(from_record(&rec("UpdateTrail", "2026-03-01T02:00:00Z", v), &trail).is_none());
@@ -376,16 +479,31 @@ mod tests {
     #[test]
     fn a_narrowing_lasts_until_coverage_is_restored() {
         let t = |h: u32| parse_user_time(&format!("2026-03-01T{h:02}:00:00Z")).unwrap();
-        let change = |h, narrows| CoverageChange {
+        let change = |h, settings: Settings| CoverageChange {
             time: t(h),
-            narrows,
-            what: format!("{narrows}"),
+            narrows: settings.narrows(),
+            settings,
+            what: format!("{settings:?}"),
             event_name: "PutEventSelectors".into(),
             actor: None,
             source_ip: None,
         };
+        let mgmt = |reads, writes| Settings {
+            management_reads: Some(reads),
+            management_writes: Some(writes),
+            all_sources: Some(true),
+            ..Settings::default()
+        };
+        let region = |on| Settings {
+            multi_region: Some(on),
+            ..Settings::default()
+        };
         let spans = narrowed_spans(
-            &[change(5, false), change(2, true), change(3, true)],
+            &[
+                change(5, mgmt(true, true)),
+                change(2, mgmt(true, false)),
+                change(3, mgmt(false, true)),
+            ],
             t(0),
             t(10),
         );
@@ -394,13 +512,32 @@ mod tests {
             (spans[0].start, spans[0].end, spans[0].restored),
             (t(2), t(5), true)
         );
-        let open = narrowed_spans(&[change(8, true)], t(0), t(10));
+        let open = narrowed_spans(&[change(8, mgmt(true, false))], t(0), t(10));
         assert_eq!(
             (open[0].start, open[0].end, open[0].restored),
             (t(8), t(10), false)
         );
+        // Widening another setting does not close the span.
+        let spoof = narrowed_spans(
+            &[change(2, mgmt(true, false)), change(3, region(true))],
+            t(0),
+            t(10),
+        );
+        assert_eq!((spoof[0].end, spoof[0].restored), (t(10), false));
+        // Restoring the selectors while multi-region is off leaves it open.
+        let two = [
+            change(2, mgmt(true, false)),
+            change(3, region(false)),
+            change(4, mgmt(true, true)),
+        ];
+        let spans = narrowed_spans(&two, t(0), t(10));
+        assert_eq!(
+            (spans[0].start, spans[0].end, spans[0].restored),
+            (t(2), t(10), false)
+        );
         // Outside the window, or restored before it: nothing.
-        assert!(narrowed_spans(&[change(1, true), change(2, false)], t(3), t(10)).is_empty());
-        assert!(narrowed_spans(&[change(11, true)], t(3), t(10)).is_empty());
+        let before = [change(1, mgmt(true, false)), change(2, mgmt(true, true))];
+        assert!(narrowed_spans(&before, t(3), t(10)).is_empty());
+        assert!(narrowed_spans(&[change(11, mgmt(false, false))], t(3), t(10)).is_empty());
     }
 }
