@@ -16,8 +16,8 @@
 //!   every sink (text, JSON, JSON Lines, HTML, metrics, checkpoint,
 //!   evidence); sinks use everything below `commands`.
 //! - [`sources`]: the edges: the object stores (local directory, S3), the
-//!   AWS clients, key sources, opening a request's sources; uses `verify`
-//!   and `request`.
+//!   AWS clients, key sources, opening a request's sources; uses `verify`,
+//!   `request` and `report::model` (event history's events).
 //! - [`verify`]: the pure core, no I/O: key layout, digest model and
 //!   string to sign, public keys, digest checks, chain logic, coverage, the
 //!   proof of the window, lifecycle records, gzip, time; uses only

@@ -99,7 +99,7 @@ fn allowed(from: &str) -> &'static [&'static str] {
         "report::model" => &["verify", "plan::shard"],
         "plan::shard" => &["verify"],
         "request" => &["verify", "plan::shard", "report", "report::model"],
-        "sources" => &["verify", "request"],
+        "sources" => &["verify", "request", "report::model"],
         "plan" => &[
             "verify",
             "sources",

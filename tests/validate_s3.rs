@@ -346,7 +346,7 @@ async fn trail_and_keys_come_from_cloudtrail() {
         "--format",
         "json",
     ];
-    let (code, v, err) = json_run(&args, &env).await;
+    let (code, mut v, err) = json_run(&args, &env).await;
     assert_eq!(code, 0, "{v:#} {err}");
     assert_eq!(v["summary"]["digests"]["valid"], 5);
     assert_eq!(v["gaps"][0]["cause"], "logging_stopped", "{:#}", v["gaps"]);
@@ -364,6 +364,16 @@ async fn trail_and_keys_come_from_cloudtrail() {
     ]);
     let (_, mut v_local, _) = json_run(&local, &[]).await;
     v_local["gaps"][0]["cause"] = json!("logging_stopped");
+    // Event history is asked live only; this window is older than it keeps.
+    let spot = v["blind_spots"][0]["note"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        spot.contains("older than event history's 90 days"),
+        "{spot}"
+    );
+    v["blind_spots"] = v_local["blind_spots"].clone();
     assert_eq!(v, v_local);
 
     // `trailproof keys` writes a keys file that validates the same trail offline.
@@ -603,4 +613,96 @@ async fn enabled_regions_come_from_account_list_regions() {
     assert_eq!(v["chains"].as_array().unwrap().len(), 17);
     let notes = v["notes"].to_string();
     assert!(notes.contains("account:ListRegions: "), "{notes}");
+}
+
+/// Live, a gap (logging stopped, explained by the trail's own records)
+/// lists the write events CloudTrail's event history holds for it, with
+/// who and from where; read events are not listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gap_lists_what_event_history_holds() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Event history keeps 90 days: a window ten days ago.
+    let hour = |h: i64| {
+        let now = chrono::Utc::now().timestamp();
+        let t = (now / 3600 - 240 + h) * 3600;
+        trailproof::verify::time::display(chrono::DateTime::from_timestamp(t, 0).unwrap())
+    };
+    // The window starts an hour into the trail (not at its creation).
+    let (start, end) = (hour(1), hour(7));
+    let sim = ["--damage", "gap@3", "--hours", "7"];
+    sim_upload_at(&s3, dir.path(), "blind", &hour(0), &sim).await;
+    let event = |name: &str, read_only: &str, at: &str, who: &str| {
+        let t = trailproof::verify::time::parse_user_time(at)
+            .unwrap()
+            .timestamp() as f64;
+        let record = json!({"eventName": name, "eventTime": at, "sourceIPAddress": "203.0.113.66",
+                            "userIdentity": {"arn": who}});
+        json!({"EventName": name, "EventTime": t, "ReadOnly": read_only,
+               "EventSource": "ec2.amazonaws.com", "Username": "x",
+               "CloudTrailEvent": record.to_string()})
+    };
+    let intruder = "arn:aws:sts::123456789012:assumed-role/intruder/s";
+    let at = |h: i64, m: i64| {
+        let t = trailproof::verify::time::parse_user_time(&hour(h)).unwrap();
+        trailproof::verify::time::display(t + chrono::Duration::minutes(m))
+    };
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "blind",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
+            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        events: vec![
+            event("RunInstances", "false", &at(3, 30), intruder),
+            event("DescribeInstances", "true", &at(3, 31), intruder),
+            event("TerminateInstances", "false", &at(5, 30), intruder),
+        ],
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        &start,
+        "--end-time",
+        &end,
+    ];
+    let mut json_args = args.to_vec();
+    json_args.extend_from_slice(&["--format", "json"]);
+    let (code, v, err) = json_run(&json_args, &env).await;
+    assert_eq!(code, 0, "{err}");
+    let spots = v["blind_spots"].as_array().unwrap();
+    assert_eq!(
+        spots.len(),
+        1,
+        "{spots:?} gaps {} untrusted {}",
+        v["gaps"],
+        v["untrusted"]
+    );
+    let events = spots[0]["events"].as_array().unwrap();
+    assert_eq!(
+        events.len(),
+        1,
+        "{} events {:?}",
+        spots[0],
+        state
+            .events
+            .iter()
+            .map(|e| e["EventTime"].clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(events[0]["name"], "RunInstances");
+    assert_eq!(events[0]["actor"], intruder);
+    assert_eq!(events[0]["source_ip"], "203.0.113.66");
+    let r = run_bin(&args, &env).await;
+    assert!(
+        r.stdout.contains("write event(s)") && r.stdout.contains("RunInstances by arn:aws:sts"),
+        "{}",
+        r.stdout
+    );
 }

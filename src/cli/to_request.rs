@@ -46,10 +46,12 @@ pub fn report_format(
                 "--output {o}: trailproof writes text, awscli, json or jsonl"
             )))
         }
-        Some(other) => return Err(usage(format!(
+        Some(other) => {
+            return Err(usage(format!(
             "--output is the report's format, as in the AWS CLI (text, awscli, json or jsonl); to \
                  write the report to {other}, use --report-file {other}"
-        ))),
+        )))
+        }
     };
     match (format, named) {
         (Some(a), Some(b)) if a != b => Err(usage(

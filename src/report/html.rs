@@ -90,6 +90,18 @@ struct ChainView {
     gaps: Vec<GapRow>,
     unproven: Vec<String>,
     notes: Vec<String>,
+    blind_spots: Vec<BlindView>,
+}
+
+/// A span the trail did not record, with event history's events.
+#[derive(Serialize)]
+struct BlindView {
+    start: String,
+    end: String,
+    why: String,
+    note: Option<String>,
+    read: bool,
+    events: Vec<[String; 5]>,
 }
 
 /// The estate overview: accounts by regions, each cell a chain's status.
@@ -368,6 +380,31 @@ fn chain_view(c: &ChainReport) -> ChainView {
         gaps: gaps(r),
         unproven: r.unproven.clone(),
         notes: r.notes.clone(),
+        blind_spots: r
+            .blind_spots
+            .iter()
+            .map(|b| BlindView {
+                start: display(b.start),
+                end: display(b.end),
+                why: b.why.clone(),
+                note: b.note.clone(),
+                read: b.events.is_some(),
+                events: b
+                    .events
+                    .iter()
+                    .flatten()
+                    .map(|e| {
+                        [
+                            display(e.time),
+                            e.name.clone(),
+                            e.actor.clone().unwrap_or_default(),
+                            e.source_ip.clone().unwrap_or_default(),
+                            e.resources.join(", "),
+                        ]
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

@@ -118,6 +118,8 @@ pub(crate) struct ChainOut<'a> {
     unproven: &'a [String],
     notes: &'a [String],
     summary: SummaryOut,
+    /// What event history holds for the spans the trail did not record.
+    blind_spots: &'a [crate::report::model::BlindSpot],
 }
 
 fn parts(f: &Option<Finding>) -> (Option<&'static str>, Option<&str>, Option<&str>) {
@@ -195,6 +197,7 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
             .collect(),
         unproven: &report.unproven,
         notes: &report.notes,
+        blind_spots: &report.blind_spots,
         summary: SummaryOut {
             counts: report.summary(),
             all_valid: report.all_valid(),

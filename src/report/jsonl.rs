@@ -74,6 +74,11 @@ pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Ve
     for note in &r.notes {
         push(json!({"type": "note", "note": note}));
     }
+    for b in &r.blind_spots {
+        let mut v = serde_json::to_value(b).unwrap_or_default();
+        v["type"] = json!("blind_spot");
+        push(v);
+    }
     let s = r.summary();
     push(json!({
         "type": "chain", "digests": s.digests, "logs": s.logs, "gaps": s.gaps,

@@ -147,6 +147,8 @@ struct ChainIn {
     unproven: Vec<String>,
     notes: Vec<String>,
     summary: SummaryIn,
+    #[serde(default)]
+    blind_spots: Vec<crate::report::model::BlindSpot>,
 }
 
 #[derive(Deserialize)]
@@ -280,6 +282,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         unproven: c.unproven,
         allow_gaps: c.summary.allow_gaps,
         newest: None,
+        blind_spots: c.blind_spots,
     };
     let mut report = report;
     report.newest = newest_valid(&report.digests);

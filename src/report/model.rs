@@ -320,6 +320,34 @@ pub mod exit {
     pub const UNPROVEN: i32 = 3;
 }
 
+/// A span the trail did not record (logging or validation off, coverage
+/// narrowed, a gap nothing explains), with what CloudTrail's event history
+/// (LookupEvents: 90 days of management events, independent of any trail)
+/// holds for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlindSpot {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// Why the trail did not record it.
+    pub why: String,
+    /// The write events event history holds, oldest first; None when it
+    /// could not be asked (offline, older than 90 days, no permission).
+    pub events: Option<Vec<HistoryEvent>>,
+    /// Why there are no events, or that the list was cut.
+    pub note: Option<String>,
+}
+
+/// One management event from CloudTrail's event history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    pub time: Timestamp,
+    pub name: String,
+    pub source: Option<String>,
+    pub actor: Option<String>,
+    pub source_ip: Option<String>,
+    pub resources: Vec<String>,
+}
+
 /// Everything a run found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -346,6 +374,8 @@ pub struct Report {
     pub allow_gaps: bool,
     /// The newest verified standard digest (what a checkpoint records).
     pub newest: Option<NewestDigest>,
+    /// What event history holds for the spans the trail did not record.
+    pub blind_spots: Vec<BlindSpot>,
 }
 
 /// The newest verified digest of a chain.

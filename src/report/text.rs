@@ -172,7 +172,55 @@ pub fn render(
     if shape.awscli {
         return Ok(());
     }
+    blind_spots(report, out)?;
     writeln!(out, "{}", verdict_line(report))
+}
+
+/// Events listed per blind spot in text (JSON has them all).
+const EVENTS_SHOWN: usize = 20;
+
+/// What event history holds for each span the trail did not record.
+fn blind_spots(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for b in &report.blind_spots {
+        let head = format!(
+            "Event history (LookupEvents) for {} to {}, {}",
+            display(b.start),
+            display(b.end),
+            b.why
+        );
+        let note = b.note.as_deref().map(printable).unwrap_or_default();
+        let Some(events) = &b.events else {
+            writeln!(out, "{head}: not read ({note})")?;
+            continue;
+        };
+        let cut = if note.is_empty() {
+            String::new()
+        } else {
+            format!(" ({note})")
+        };
+        writeln!(out, "{head}: {} write event(s){cut}", events.len())?;
+        for e in events.iter().take(EVENTS_SHOWN) {
+            let mut line = format!("  {}  {}", display(e.time), printable(&e.name));
+            if let Some(a) = &e.actor {
+                line.push_str(&format!(" by {}", printable(a)));
+            }
+            if let Some(ip) = &e.source_ip {
+                line.push_str(&format!(" from {}", printable(ip)));
+            }
+            if !e.resources.is_empty() {
+                line.push_str(&format!(" on {}", printable(&e.resources.join(", "))));
+            }
+            writeln!(out, "{line}")?;
+        }
+        if events.len() > EVENTS_SHOWN {
+            writeln!(
+                out,
+                "  ... and {} more (every one in --format json)",
+                events.len() - EVENTS_SHOWN
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The report's lines ordered by the time each concerns, oldest first (the
@@ -485,6 +533,7 @@ mod tests {
             unproven: vec![],
             allow_gaps: true,
             newest: None,
+            blind_spots: Vec::new(),
         }
     }
 

@@ -53,6 +53,7 @@ fn empty_report(plan: &Plan) -> Report {
         unproven: Vec::new(),
         allow_gaps: plan.allow_gaps,
         newest: None,
+        blind_spots: Vec::new(),
     }
 }
 

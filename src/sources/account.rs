@@ -54,10 +54,7 @@ async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<S
                 .filter(|r| crate::verify::layout::is_region(r))
                 .map(str::to_string),
         );
-        token = page
-            .next_token()
-            .map(str::to_string)
-            .filter(|t| !t.is_empty());
+        token = crate::sources::aws::next_token(page.next_token());
         if token.is_none() {
             break;
         }

@@ -51,6 +51,11 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
     cfg
 }
 
+/// A page's NextToken; None when it is absent or empty (the last page).
+pub fn next_token(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
 /// The S3 endpoint override in effect, if any.
 pub fn s3_endpoint_override(cfg: &SdkConfig) -> Option<String> {
     // `--endpoint-url` beats the variables, as it does in the S3 client.

@@ -2,6 +2,7 @@
 //! (DescribeTrails / GetTrail), trail status (GetTrailStatus) and the
 //! trail's lifecycle records (LookupEvents) that explain gaps.
 
+use crate::report::model::HistoryEvent;
 use crate::sources::aws::sentence;
 use crate::sources::keys::{KeySource, KeySourceError};
 use crate::sources::lookup::LifecycleLookup;
@@ -136,10 +137,7 @@ impl CloudTrail {
                     }
                 }
             }
-            token = out
-                .next_token()
-                .map(str::to_string)
-                .filter(|t| !t.is_empty());
+            token = crate::sources::aws::next_token(out.next_token());
             if token.is_none() {
                 break;
             }
@@ -322,10 +320,7 @@ impl CloudTrail {
                         "CloudTrailEvent": e.cloud_trail_event(),
                     }));
                 }
-                token = page
-                    .next_token()
-                    .map(str::to_string)
-                    .filter(|t| !t.is_empty());
+                token = crate::sources::aws::next_token(page.next_token());
                 if token.is_none() {
                     break;
                 }
@@ -347,6 +342,81 @@ impl LifecycleLookup for CloudTrail {
     ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>> {
         self.lookup_lifecycle(trail, start, end).boxed()
     }
+
+    fn write_events<'a>(
+        &'a self,
+        region: &'a str,
+        start: Timestamp,
+        end: Timestamp,
+        cap: usize,
+    ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), String>> {
+        self.lookup_writes(region, start, end, cap).boxed()
+    }
+}
+
+impl CloudTrail {
+    /// LookupEvents with `ReadOnly = false`, every page up to `cap`
+    /// events, paced under the API's limit.
+    async fn lookup_writes(
+        &self,
+        region: &str,
+        start: Timestamp,
+        end: Timestamp,
+        cap: usize,
+    ) -> Result<(Vec<HistoryEvent>, bool), String> {
+        let client = self.client(region);
+        let attr = LookupAttribute::builder()
+            .attribute_key(LookupAttributeKey::ReadOnly)
+            .attribute_value("false")
+            .build()
+            .map_err(|e| e.to_string())?;
+        let (mut out, mut token) = (Vec::new(), None::<String>);
+        for page_no in 0..(cap / 50 + 1) {
+            if page_no > 0 {
+                tokio::time::sleep(LOOKUP_SPACING).await;
+            }
+            let page = client
+                .lookup_events()
+                .lookup_attributes(attr.clone())
+                .start_time(to_smithy(start))
+                .end_time(to_smithy(end))
+                .max_results(50)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| crate::sources::aws::sentence(&e))?;
+            out.extend(page.events().iter().filter_map(history_event));
+            token = crate::sources::aws::next_token(page.next_token());
+            if token.is_none() || out.len() >= cap {
+                break;
+            }
+        }
+        let cut = token.is_some() || out.len() > cap;
+        out.truncate(cap);
+        out.sort_by_key(|e| e.time);
+        Ok((out, cut))
+    }
+}
+
+/// One event of event history, with who and from where as its record says.
+fn history_event(e: &aws_sdk_cloudtrail::types::Event) -> Option<HistoryEvent> {
+    let record: serde_json::Value = e
+        .cloud_trail_event()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    Some(HistoryEvent {
+        time: e.event_time().and_then(to_chrono)?,
+        name: e.event_name()?.to_string(),
+        source: e.event_source().map(str::to_string),
+        actor: text(&record["userIdentity"]["arn"]).or_else(|| e.username().map(str::to_string)),
+        source_ip: text(&record["sourceIPAddress"]),
+        resources: e
+            .resources()
+            .iter()
+            .filter_map(|r| r.resource_name().map(str::to_string))
+            .collect(),
+    })
 }
 
 impl KeySource for CloudTrail {

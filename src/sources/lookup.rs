@@ -1,6 +1,7 @@
 //! Where lifecycle records come from in live mode: the trait the engine
 //! asks, so the engine needs no CloudTrail client to explain a gap.
 
+use crate::report::model::HistoryEvent;
 use crate::verify::arn::TrailArn;
 use crate::verify::lifecycle::LifecycleEvent;
 use crate::verify::time::Timestamp;
@@ -15,4 +16,15 @@ pub trait LifecycleLookup: Send + Sync {
         start: Timestamp,
         end: Timestamp,
     ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
+
+    /// The write management events CloudTrail's event history holds for
+    /// [start, end) in `region` of the caller's account, oldest first, at
+    /// most `cap` (and whether there were more); Err says why not.
+    fn write_events<'a>(
+        &'a self,
+        region: &'a str,
+        start: Timestamp,
+        end: Timestamp,
+        cap: usize,
+    ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), String>>;
 }

@@ -25,10 +25,7 @@ pub async fn active_accounts(cfg: &SdkConfig) -> Result<Vec<String>, String> {
                 }
             }
         }
-        token = page
-            .next_token()
-            .map(str::to_string)
-            .filter(|t| !t.is_empty());
+        token = crate::sources::aws::next_token(page.next_token());
         if token.is_none() {
             break;
         }

@@ -193,12 +193,17 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
             let wanted = req["LookupAttributes"][0]["AttributeValue"]
                 .as_str()
                 .unwrap_or("");
+            // `ReadOnly = false`: the write events, whatever their name.
+            let field = match req["LookupAttributes"][0]["AttributeKey"].as_str() {
+                Some("ReadOnly") => "ReadOnly",
+                _ => "EventName",
+            };
             let start = req.get("StartTime").map(epoch).unwrap_or(f64::MIN);
             let end = req.get("EndTime").map(epoch).unwrap_or(f64::MAX);
             let events: Vec<&Value> = state
                 .events
                 .iter()
-                .filter(|e| wanted.is_empty() || e["EventName"] == wanted)
+                .filter(|e| wanted.is_empty() || e[field] == wanted)
                 .filter(|e| epoch(&e["EventTime"]) >= start && epoch(&e["EventTime"]) <= end)
                 .collect();
             (200, json!({ "Events": events }))

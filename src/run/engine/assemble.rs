@@ -76,6 +76,7 @@ pub(super) fn report(
         unproven: closure.unproven.clone(),
         allow_gaps: plan.allow_gaps,
         newest: newest(chains.std_nodes, chains.std_out),
+        blind_spots: Vec::new(),
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();
     for (nodes, out) in [

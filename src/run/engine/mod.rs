@@ -5,6 +5,7 @@
 
 mod assemble;
 mod behind;
+mod blind;
 mod folders;
 mod levels;
 mod logs;
@@ -235,6 +236,7 @@ impl Engine {
             &closure,
         );
         crate::verify::selectors::mark(&mut report, &coverage, plan.allow_narrowing);
+        report.blind_spots = self.blind_spots(plan, &report).await;
         report.notes.extend(key_note);
         if !complete {
             report.notes.push(
