@@ -356,27 +356,35 @@ impl AcquireCmd {
     }
 }
 
+/// `KIND@HOUR[.N][:ACCOUNT/REGION]`: the chain part hits one chain of an
+/// estate (`*` for any account or region).
+type Aimed = (Vec<Damage>, Vec<Option<(String, String)>>);
+
+fn parse_damage(given: &[String]) -> Result<Aimed, SimError> {
+    let invalid = |m: String| SimError::Invalid(m);
+    let (mut damage, mut chains) = (Vec::new(), Vec::new());
+    for d in given {
+        let (what, chain) = match d.split_once(':') {
+            Some((w, c)) => {
+                let (a, r) = c
+                    .split_once('/')
+                    .ok_or_else(|| invalid(format!("damage {d:?}: the chain is ACCOUNT/REGION")))?;
+                (w, Some((a.to_string(), r.to_string())))
+            }
+            None => (d.as_str(), None),
+        };
+        damage.push(what.parse::<Damage>().map_err(invalid)?);
+        chains.push(chain);
+    }
+    Ok((damage, chains))
+}
+
 impl SimulateArgs {
     /// The simulator's spec, and the accounts and regions of an estate.
     pub fn to_spec(&self) -> Result<(SimSpec, Vec<String>, Vec<String>), SimError> {
         let invalid = |m: String| SimError::Invalid(m);
         let start = parse_user_time(&self.start_time).map_err(|e| invalid(e.to_string()))?;
-        // `KIND@HOUR[.N][:ACCOUNT/REGION]`: the chain part hits one chain
-        // of an estate (`*` for any account or region).
-        let (mut damage, mut damage_chains) = (Vec::new(), Vec::new());
-        for d in &self.damage {
-            let (what, chain) = match d.split_once(':') {
-                Some((w, c)) => {
-                    let (a, r) = c.split_once('/').ok_or_else(|| {
-                        invalid(format!("damage {d:?}: the chain is ACCOUNT/REGION"))
-                    })?;
-                    (w, Some((a.to_string(), r.to_string())))
-                }
-                None => (d.as_str(), None),
-            };
-            damage.push(what.parse::<Damage>().map_err(invalid)?);
-            damage_chains.push(chain);
-        }
+        let (damage, damage_chains) = parse_damage(&self.damage)?;
         let switch_bucket = match &self.switch_bucket {
             None => None,
             Some(s) => {

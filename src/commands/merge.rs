@@ -56,32 +56,8 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
              reports to merge, so an old run's reports cannot stand in",
         ));
     }
-    let (mut reports, mut keys_from) = (Vec::new(), Vec::new());
-    for name in &args.reports {
-        let bytes = crate::report::output::read(name, remote)
-            .await
-            .map_err(operational)?;
-        if let Some(key) = &key {
-            let id =
-                crate::report::merge::authenticate(name, &bytes, key.as_ref()).map_err(usage)?;
-            match &run_id {
-                Some(want) if *want != id => {
-                    let e = MergeError::OtherRun(name.clone(), id, want.clone());
-                    return Err(usage(e));
-                }
-                _ => run_id = Some(id),
-            }
-        }
-        let report = crate::report::merge::read(name, &bytes).map_err(usage)?;
-        reports.push((name.clone(), report));
-        // What each shard's run says its keys came from.
-        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        if let Some(k) = v["provenance"]["public_keys"].as_str() {
-            if !keys_from.iter().any(|x| x == k) {
-                keys_from.push(k.to_string());
-            }
-        }
-    }
+    let shards = read_shards(args, remote, key.as_deref(), &mut run_id).await?;
+    let (reports, keys_from) = shards;
     let expect = crate::report::merge::Expect {
         trail_arn: args.trail_arn.clone(),
         start: optional_time(&args.start_time)?,
@@ -100,6 +76,47 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
         false => keys_from.join("; "),
     };
     deliver(args, format, estate, (key_described, keys_from), remote).await
+}
+
+/// Every shard's report, authenticated when there is a key (all of one
+/// run), and where each shard's run says its keys came from.
+async fn read_shards(
+    args: &MergeArgs,
+    remote: Remote<'_>,
+    key: Option<&dyn crate::verify::state_key::StateKey>,
+    run_id: &mut Option<String>,
+) -> Result<
+    (
+        Vec<(String, crate::report::model::EstateReport)>,
+        Vec<String>,
+    ),
+    CommandError,
+> {
+    let (mut reports, mut keys_from) = (Vec::new(), Vec::<String>::new());
+    for name in &args.reports {
+        let bytes = crate::report::output::read(name, remote)
+            .await
+            .map_err(operational)?;
+        if let Some(key) = key {
+            let id = crate::report::merge::authenticate(name, &bytes, key).map_err(usage)?;
+            match run_id {
+                Some(want) if *want != id => {
+                    let e = MergeError::OtherRun(name.clone(), id, want.clone());
+                    return Err(usage(e));
+                }
+                _ => *run_id = Some(id),
+            }
+        }
+        let report = crate::report::merge::read(name, &bytes).map_err(usage)?;
+        reports.push((name.clone(), report));
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if let Some(k) = v["provenance"]["public_keys"].as_str() {
+            if !keys_from.iter().any(|x| x == k) {
+                keys_from.push(k.to_string());
+            }
+        }
+    }
+    Ok((reports, keys_from))
 }
 
 /// The merged report through the same sinks as `validate`'s: the report,
