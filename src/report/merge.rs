@@ -596,6 +596,7 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     r.untrusted.clear();
     r.unproven.clear();
     r.notes.clear();
+    r.blind_spots.clear();
     let (mut digest_index, mut log_index) = (Default::default(), Default::default());
     // Newest slice first, as digests are listed newest first.
     for (i, s) in slices.iter().enumerate().rev() {
@@ -621,6 +622,11 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
         for n in &s.report.notes {
             if !r.notes.contains(n) {
                 r.notes.push(n.clone());
+            }
+        }
+        for b in &s.report.blind_spots {
+            if !r.blind_spots.contains(b) {
+                r.blind_spots.push(b.clone());
             }
         }
         for u in &s.report.untrusted {

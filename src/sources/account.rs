@@ -68,7 +68,7 @@ async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<S
 }
 
 /// The account of the credentials in use (STS GetCallerIdentity).
-async fn caller_account(cfg: &SdkConfig) -> Result<String, String> {
+pub async fn caller_account(cfg: &SdkConfig) -> Result<String, String> {
     let out = aws_sdk_sts::Client::new(cfg)
         .get_caller_identity()
         .send()

@@ -60,6 +60,8 @@ pub struct CloudTrail {
     event_cache: Mutex<HashMap<(String, i64, i64), LookupCell>>,
     /// Keys skipped because their fingerprint is not the MD5 of their DER.
     pub rejected_keys: AtomicUsize,
+    /// STS GetCallerIdentity, once per run.
+    caller: tokio::sync::OnceCell<Result<String, String>>,
 }
 
 fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
@@ -80,6 +82,7 @@ impl CloudTrail {
             key_cache: tokio::sync::Mutex::new(HashMap::new()),
             event_cache: Mutex::new(HashMap::new()),
             rejected_keys: AtomicUsize::new(0),
+            caller: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -352,6 +355,16 @@ impl LifecycleLookup for CloudTrail {
     ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), String>> {
         self.lookup_writes(region, start, end, cap).boxed()
     }
+
+    fn caller_account(&self) -> BoxFuture<'_, Result<String, String>> {
+        async move {
+            self.caller
+                .get_or_init(|| crate::sources::account::caller_account(&self.base))
+                .await
+                .clone()
+        }
+        .boxed()
+    }
 }
 
 impl CloudTrail {
@@ -391,6 +404,7 @@ impl CloudTrail {
                 break;
             }
         }
+        // Event history answers newest first: a cut keeps the latest.
         let cut = token.is_some() || out.len() > cap;
         out.truncate(cap);
         out.sort_by_key(|e| e.time);
@@ -406,7 +420,10 @@ fn history_event(e: &aws_sdk_cloudtrail::types::Event) -> Option<HistoryEvent> {
         .unwrap_or_default();
     let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
     Some(HistoryEvent {
-        time: e.event_time().and_then(to_chrono)?,
+        time: e
+            .event_time()
+            .and_then(to_chrono)
+            .map(|t| t - chrono::Duration::nanoseconds(t.timestamp_subsec_nanos() as i64))?,
         name: e.event_name()?.to_string(),
         source: e.event_source().map(str::to_string),
         actor: text(&record["userIdentity"]["arn"]).or_else(|| e.username().map(str::to_string)),

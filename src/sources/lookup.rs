@@ -27,4 +27,8 @@ pub trait LifecycleLookup: Send + Sync {
         end: Timestamp,
         cap: usize,
     ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), String>>;
+
+    /// The account whose event history `write_events` reads (the
+    /// credentials' own), or why it is unknown.
+    fn caller_account(&self) -> BoxFuture<'_, Result<String, String>>;
 }

@@ -317,12 +317,12 @@ pub fn narrowed_spans(
 /// Marks a chain's report: every narrowed span is untrusted and, unless
 /// `allow` (`--allow-narrowing`), leaves coverage not proven, saying who,
 /// when, from where and what changed.
-pub fn mark(report: &mut Report, changes: &[CoverageChange], allow: bool) {
+pub fn mark(report: &mut Report, changes: &[CoverageChange], allow: bool) -> Vec<Narrowed> {
     let spans = narrowed_spans(changes, report.requested_start, report.requested_end);
     if spans.is_empty() {
-        return;
+        return spans;
     }
-    for n in spans {
+    for n in &spans {
         let mut who = String::new();
         if let Some(a) = &n.by.actor {
             who.push_str(&format!(" by {a}"));
@@ -354,6 +354,7 @@ pub fn mark(report: &mut Report, changes: &[CoverageChange], allow: bool) {
         });
     }
     report.untrusted = merge_untrusted(std::mem::take(&mut report.untrusted));
+    spans
 }
 
 #[cfg(test)]

@@ -2,28 +2,44 @@
 //! trail did not record. LookupEvents keeps 90 days of management events
 //! of the caller's account and region, independent of any trail, so a gap
 //! or a narrowed span need not be a blank: its write events say what was
-//! done while nothing was watching.
+//! done while nothing was watching. Nothing here changes a verdict.
 
 use super::Engine;
 use crate::plan::Plan;
 use crate::report::model::{BlindSpot, Report};
-use crate::verify::time::Timestamp;
+use crate::verify::selectors::Narrowed;
+use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
 
-/// Events listed per span at most (the rest are counted as cut).
+/// Events listed per span at most (event history answers newest first).
 const EVENTS_PER_SPAN: usize = 200;
-/// How far back event history reaches.
-const HISTORY_DAYS: i64 = 90;
+/// How far back event history reaches (less a margin for a long run).
+const HISTORY: Duration = Duration::days(90);
+/// Spans asked per chain at most; the rest say so.
+const SPANS_ASKED: usize = 20;
 
 impl Engine {
     /// The blind spots of a chain's report, each with event history's
     /// write events where it can be asked.
-    pub(super) async fn blind_spots(&self, plan: &Plan, report: &Report) -> Vec<BlindSpot> {
+    pub(super) async fn blind_spots(
+        &self,
+        plan: &Plan,
+        report: &Report,
+        narrowed: &[Narrowed],
+    ) -> Vec<BlindSpot> {
         let Some(lookup) = &self.lookup else {
             return Vec::new();
         };
+        let spans = spans(report, narrowed);
+        if spans.is_empty() {
+            return Vec::new();
+        }
+        // Event history is the caller's account's: another account's chain
+        // would be shown someone else's events.
+        let caller = lookup.caller_account().await;
+        let kept_from = chrono::Utc::now() - HISTORY + Duration::hours(1);
         let mut out = Vec::new();
-        for (start, end, why) in spans(report) {
+        for (i, (start, end, why)) in spans.into_iter().enumerate() {
             let mut spot = BlindSpot {
                 start,
                 end,
@@ -31,29 +47,40 @@ impl Engine {
                 events: None,
                 note: None,
             };
-            if plan.root.account != plan.trail.account {
-                spot.note = Some(format!(
-                    "event history of account {} is not readable with this run's credentials",
+            spot.note = match &caller {
+                _ if i >= SPANS_ASKED => Some(format!("not asked: {SPANS_ASKED} spans per chain")),
+                Err(why) => Some(format!("the caller's account is unknown (STS: {why})")),
+                Ok(a) if *a != plan.root.account => Some(format!(
+                    "event history of account {} is not readable with account {a}'s credentials",
                     plan.root.account
-                ));
-            } else if end < plan.now - Duration::days(HISTORY_DAYS) {
-                spot.note = Some(format!(
-                    "older than event history's {HISTORY_DAYS} days: what happened is not known"
-                ));
-            } else {
-                let from = start.max(plan.now - Duration::days(HISTORY_DAYS));
+                )),
+                _ if end <= kept_from => Some(
+                    "older than event history's 90 days: what happened is not known".to_string(),
+                ),
+                _ => None,
+            };
+            if spot.note.is_none() {
+                let from = start.max(kept_from);
                 let asked = lookup
                     .write_events(&plan.source_region, from, end, EVENTS_PER_SPAN)
                     .await;
+                let mut notes = Vec::new();
+                if from > start {
+                    notes.push(format!(
+                        "event history keeps nothing before {}",
+                        display(from)
+                    ));
+                }
                 match asked {
                     Ok((events, cut)) => {
                         if cut {
-                            spot.note = Some(format!("the first {EVENTS_PER_SPAN} events only"));
+                            notes.push(format!("the latest {EVENTS_PER_SPAN} events only"));
                         }
                         spot.events = Some(events);
                     }
-                    Err(why) => spot.note = Some(format!("LookupEvents: {why}")),
+                    Err(why) => notes.push(format!("LookupEvents: {why}")),
                 }
+                spot.note = (!notes.is_empty()).then(|| notes.join("; "));
             }
             out.push(spot);
         }
@@ -62,9 +89,9 @@ impl Engine {
 }
 
 /// The spans the trail did not record: its standard chain's gaps and the
-/// spans its coverage was narrowed in.
-fn spans(report: &Report) -> Vec<(Timestamp, Timestamp, String)> {
-    let mut out: Vec<(Timestamp, Timestamp, String)> = report
+/// spans its coverage was narrowed in, overlapping ones joined.
+fn spans(report: &Report, narrowed: &[Narrowed]) -> Vec<(Timestamp, Timestamp, String)> {
+    let mut all: Vec<(Timestamp, Timestamp, String)> = report
         .gaps
         .iter()
         .filter(|g| !g.backfill)
@@ -75,16 +102,25 @@ fn spans(report: &Report) -> Vec<(Timestamp, Timestamp, String)> {
             };
             (g.start, g.end, why)
         })
+        .chain(
+            narrowed
+                .iter()
+                .map(|n| (n.start, n.end, "coverage narrowed".to_string())),
+        )
+        .filter(|(a, b, _)| a < b)
         .collect();
-    out.extend(
-        report
-            .untrusted
-            .iter()
-            .filter(|u| u.reasons.contains(&"coverage_narrowed"))
-            .map(|u| (u.start, u.end, "coverage narrowed".to_string())),
-    );
-    out.retain(|(a, b, _)| a < b);
-    out.sort();
-    out.dedup();
+    all.sort();
+    let mut out: Vec<(Timestamp, Timestamp, String)> = Vec::new();
+    for (a, b, why) in all {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => {
+                last.1 = last.1.max(b);
+                if !last.2.contains(&why) {
+                    last.2 = format!("{}; {why}", last.2);
+                }
+            }
+            _ => out.push((a, b, why)),
+        }
+    }
     out
 }

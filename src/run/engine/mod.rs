@@ -235,8 +235,8 @@ impl Engine {
             walk.unexpected,
             &closure,
         );
-        crate::verify::selectors::mark(&mut report, &coverage, plan.allow_narrowing);
-        report.blind_spots = self.blind_spots(plan, &report).await;
+        let narrowed = crate::verify::selectors::mark(&mut report, &coverage, plan.allow_narrowing);
+        report.blind_spots = self.blind_spots(plan, &report, &narrowed).await;
         report.notes.extend(key_note);
         if !complete {
             report.notes.push(
