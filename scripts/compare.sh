@@ -74,7 +74,7 @@ main() {
   inflated=$("$ROOT/target/release/examples/floor" "$W")
   log "$inflated"
 
-  local local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END" --quiet)
+  local local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END")
   local floor tp_local tp_s3="" tp_lat="" cli_s3="" cli_lat=""
   floor=$(timeit "$RUNS" "$ROOT/target/release/examples/floor" "$W")
   tp_local=$(timeit "$RUNS" "$TP" "${local_args[@]}")
@@ -83,7 +83,7 @@ main() {
 
   if [ "$s3" = 1 ]; then
     start_cloudtrail
-    local live=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET" --quiet)
+    local live=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET")
     export AWS_ENDPOINT_URL_CLOUDTRAIL=http://127.0.0.1:$CT_PORT
     local got
     got=$(AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT "$TP" "${live[@]}" 2>/dev/null | counts)

@@ -90,8 +90,8 @@ main() {
   PIDS+=($!)
   sleep 0.5
   export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT AWS_ENDPOINT_URL_CLOUDTRAIL=http://127.0.0.1:$CT_PORT
-  local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END" --quiet)
-  live_args=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET" --quiet)
+  local_args=(validate --local "$W" --public-keys "$W/public-keys.json" --trail-arn "$ARN" --start-time "$START" --end-time "$END")
+  live_args=(validate --trail-arn "$ARN" --start-time "$START" --end-time "$END" --s3-bucket "$BUCKET")
   WANT=$(verdicts "$TP" "${local_args[@]}")
   [ -n "$WANT" ] || { echo "the reference run printed no verdicts" >&2; exit 1; }
   log "verdicts: $WANT"
