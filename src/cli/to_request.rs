@@ -61,6 +61,20 @@ pub fn report_format(
     }
 }
 
+/// The operator's state key from `--state-key` or `TRAILPROOF_STATE_KEY`:
+/// a secret file, or a KMS key reached with the run's profile and endpoint.
+pub fn state_key(
+    given: Option<&str>,
+    profile: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<Option<std::sync::Arc<dyn crate::verify::state_key::StateKey>>, RequestError> {
+    let env = |v: &str| std::env::var(v).ok();
+    crate::request::state_key::load(given, env, |arn| {
+        crate::sources::kms::KmsKey::open(arn, profile, endpoint)
+            .map(|k| std::sync::Arc::new(k) as _)
+    })
+}
+
 /// `--endpoint-url` must be a URL the SDK can call.
 pub fn endpoint_url(given: Option<&str>) -> Result<Option<String>, RequestError> {
     match given {
@@ -216,14 +230,8 @@ impl ValidateArgs {
             }
         }
         let env = |v: &str| std::env::var(v).ok();
-        let key = crate::request::state_key::load(self.state_key.as_deref(), env, |arn| {
-            crate::sources::kms::KmsKey::open(
-                arn,
-                self.profile.as_deref(),
-                self.endpoint_url.as_deref(),
-            )
-            .map(|k| std::sync::Arc::new(k) as _)
-        })?;
+        let (profile, endpoint) = (self.profile.as_deref(), self.endpoint_url.as_deref());
+        let key = state_key(self.state_key.as_deref(), profile, endpoint)?;
         let run_id = crate::request::state_key::run_id(self.run_id.as_deref(), env);
         if shard.is_some() && key.is_some() && run_id.is_none() {
             return Err(usage(

@@ -41,14 +41,11 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
         ..Remote::profile(args.profile.as_deref())
     };
     let env = |v: &str| std::env::var(v).ok();
-    let key = crate::request::state_key::load(args.state_key.as_deref(), env, |arn| {
-        crate::sources::kms::KmsKey::open(
-            arn,
-            args.profile.as_deref(),
-            args.endpoint_url.as_deref(),
-        )
-        .map(|k| std::sync::Arc::new(k) as _)
-    })?;
+    let key = crate::cli::to_request::state_key(
+        args.state_key.as_deref(),
+        args.profile.as_deref(),
+        args.endpoint_url.as_deref(),
+    )?;
     let mut run_id = crate::request::state_key::run_id(args.run_id.as_deref(), env);
     if key.is_some() && run_id.is_none() {
         return Err(usage(
