@@ -144,19 +144,12 @@ async fn deliver(
         sink.chain(c)
             .map_err(|e| operational(format!("cannot write the report: {e}")))?;
     }
-    let provenance = Some(crate::report::model::Provenance {
-        tool: crate::report::provenance::tool(),
-        generated_at: crate::verify::time::display(chrono::Utc::now()),
-        source: format!(
-            "merge of {} shard reports: {}",
-            args.reports.len(),
-            args.reports.join(", ")
-        ),
-        public_keys: keys_from,
-        key_fingerprints: crate::report::model::Provenance::fingerprints_of(&summaries),
-        checkpoint: None,
-        state_key: key_described.clone(),
-    });
+    let provenance = Some(crate::report::provenance::of_merge(
+        &args.reports,
+        keys_from,
+        key_described,
+        &summaries,
+    ));
     let outcome = Outcome {
         verdicts: Verdicts::Estate(estate),
         summaries,

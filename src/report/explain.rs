@@ -3,7 +3,7 @@
 //! text verdict line and the HTML page both read from here, so a finding
 //! is explained the same way wherever it is shown.
 
-use crate::report::model::{exit, Problem, Report, Status};
+use crate::report::model::{exit, Problem, Report};
 use crate::verify::time::Timestamp;
 
 /// How one kind of finding reads.
@@ -132,20 +132,9 @@ pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
             None => counts.push((w.0, w.1, 1)),
         }
     };
-    for report in reports {
-        for d in report.digests.iter().filter(|d| d.status != Status::Valid) {
-            if let Some(f) = &d.finding {
-                add(f.problem, true);
-            }
-        }
-        for l in report.logs.iter().filter(|l| l.status != Status::Valid) {
-            match &l.finding {
-                Some(f) if f.problem != Problem::NoDigest => add(f.problem, false),
-                _ => {}
-            }
-        }
-        for o in &report.unexpected {
-            add(o.finding.problem, false);
+    for (problem, digest) in reports.into_iter().flat_map(Report::tampering) {
+        if let Some(p) = problem {
+            add(p, digest);
         }
     }
     counts.sort_by_key(|c| std::cmp::Reverse(c.2));
@@ -157,6 +146,34 @@ pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
         .map(|(one, many, n)| format!("{n} {}", if *n == 1 { one } else { many }))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The closing line over `reports` (one chain, or an estate's chains as
+/// one): what made the exit status `code`, in words.
+pub fn verdict_of(code: i32, reports: &[&Report]) -> String {
+    let unexplained: usize = reports
+        .iter()
+        .map(|r| r.gaps.iter().filter(|g| g.unexplained()).count())
+        .sum();
+    let mut why: Vec<String> = Vec::new();
+    for u in reports.iter().flat_map(|r| &r.unproven) {
+        if !why.contains(u) {
+            why.push(u.clone());
+        }
+    }
+    if unexplained > 0 {
+        why.push(format!(
+            "{unexplained} gap(s) that no CloudTrail record explains"
+        ));
+    }
+    let start = reports.iter().map(|r| r.requested_start).min();
+    let pending = pending_from(reports.iter().copied()).zip(start);
+    verdict(
+        code,
+        &counted(reports.iter().copied()),
+        &why.join("; "),
+        pending,
+    )
 }
 
 /// Where the not-yet-due tail of the window begins, if it has one (the

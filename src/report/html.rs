@@ -5,7 +5,7 @@
 //! and the gaps apart from the findings. Every value comes through the
 //! template engine's HTML escaping: object keys are attacker-chosen.
 
-use crate::report::explain::{counted, plain, verdict as verdict_sentence};
+use crate::report::explain::plain;
 use crate::report::model::{
     exit, ChainReport, EstateReport, Finding, Problem, Provenance, Report, Status, Untrusted,
 };
@@ -126,13 +126,13 @@ struct GridCell {
 
 /// The word a chain's status is called by, as in the text table.
 fn status_word(c: &ChainReport) -> &'static str {
-    match c.report.exit_code() {
-        exit::TAMPERED => "tampered",
-        exit::UNPROVEN if c.expected_because.is_some() && c.report.digests.is_empty() => "missing",
-        exit::UNPROVEN => "not proven",
-        // Only --allow-gaps passes a chain whose coverage is not proven.
-        _ if c.report.coverage_unproven() => "not proven (allowed)",
-        _ => "proven intact",
+    use crate::report::model::ChainStatus::*;
+    match c.status() {
+        Tampered => "tampered",
+        Missing => "missing",
+        Unproven => "not proven",
+        UnprovenAllowed => "not proven (allowed)",
+        Proven => "proven intact",
     }
 }
 
@@ -410,28 +410,7 @@ fn chain_view(c: &ChainReport) -> ChainView {
 
 /// The verdict in one line, as the text report's closing line says it.
 fn one_line(code: i32, reports: &[&Report]) -> String {
-    let unexplained: usize = reports
-        .iter()
-        .map(|r| r.gaps.iter().filter(|g| g.unexplained()).count())
-        .sum();
-    let mut why: Vec<String> = reports.iter().flat_map(|r| r.unproven.clone()).collect();
-    why.dedup();
-    if unexplained > 0 {
-        why.push(format!(
-            "{unexplained} gap(s) that no CloudTrail record explains"
-        ));
-    }
-    why.sort();
-    why.dedup();
-    let pending = crate::report::explain::pending_from(reports.iter().copied());
-    let start = reports.iter().map(|r| r.requested_start).min();
-    let pending = pending.zip(start);
-    let line = verdict_sentence(
-        code,
-        &counted(reports.iter().copied()),
-        &why.join("; "),
-        pending,
-    );
+    let line = crate::report::explain::verdict_of(code, reports);
     line.strip_prefix("Verdict: ").unwrap_or(&line).to_string()
 }
 

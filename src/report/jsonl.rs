@@ -94,7 +94,7 @@ pub fn estate_chain_lines(c: &ChainReport, verbose: bool) -> Vec<String> {
     let mut lines = chain_lines(&c.account, &c.region, &c.report, verbose);
     if let (Some(why), Some(last)) = (&c.expected_because, lines.last_mut()) {
         if let Ok(mut v) = serde_json::from_str::<Value>(last) {
-            v["missing"] = json!(c.report.digests.is_empty() && c.report.logs.is_empty());
+            v["missing"] = json!(c.missing());
             v["expected_because"] = json!(why);
             *last = v.to_string();
         }

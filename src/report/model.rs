@@ -503,12 +503,30 @@ impl Report {
     /// Evidence of tampering: any object not verified, except log files that
     /// no digest could cover because CloudTrail itself wrote none then.
     pub fn tampered(&self) -> bool {
-        self.digests.iter().any(|d| d.status != Status::Valid)
-            || !self.unexpected.is_empty()
-            || self.logs.iter().any(|l| {
-                l.status != Status::Valid
-                    && l.finding.as_ref().map(|f| f.problem) != Some(Problem::NoDigest)
-            })
+        self.tampering().next().is_some()
+    }
+
+    /// The objects that make the chain tampered: each one's problem (None
+    /// when it has no finding) and whether it is a digest. A log file
+    /// delivered while no digest was written is not one.
+    pub fn tampering(&self) -> impl Iterator<Item = (Option<Problem>, bool)> + '_ {
+        let problem = |f: &Option<Finding>| f.as_ref().map(|f| f.problem);
+        let digests = self
+            .digests
+            .iter()
+            .filter(|d| d.status != Status::Valid)
+            .map(move |d| (problem(&d.finding), true));
+        let logs = self
+            .logs
+            .iter()
+            .filter(|l| l.status != Status::Valid)
+            .map(move |l| (problem(&l.finding), false))
+            .filter(|(p, _)| *p != Some(Problem::NoDigest));
+        let objects = self
+            .unexpected
+            .iter()
+            .map(|o| (Some(o.finding.problem), false));
+        digests.chain(logs).chain(objects)
     }
 
     /// The trail recorded less in some span (only --allow-narrowing, which
@@ -553,6 +571,38 @@ pub struct ChainReport {
     /// The part of the window a shard validated; None: all of it.
     pub slice: Option<(Timestamp, Timestamp)>,
     pub report: Report,
+}
+
+/// A chain's verdict by name: the text table, the HTML page and the JSON
+/// Lines chain line all call a chain by this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainStatus {
+    Tampered,
+    /// Expected, and nothing of it was found.
+    Missing,
+    Unproven,
+    /// Coverage not proven, passed by --allow-gaps.
+    UnprovenAllowed,
+    Proven,
+}
+
+impl ChainReport {
+    /// Expected, yet not one digest or log file of it was found.
+    pub fn missing(&self) -> bool {
+        self.expected_because.is_some()
+            && self.report.digests.is_empty()
+            && self.report.logs.is_empty()
+    }
+
+    pub fn status(&self) -> ChainStatus {
+        match self.report.exit_code() {
+            exit::TAMPERED => ChainStatus::Tampered,
+            exit::UNPROVEN if self.missing() => ChainStatus::Missing,
+            exit::UNPROVEN => ChainStatus::Unproven,
+            _ if self.report.coverage_unproven() => ChainStatus::UnprovenAllowed,
+            _ => ChainStatus::Proven,
+        }
+    }
 }
 
 /// Which share of a sharded run a report holds.

@@ -42,6 +42,35 @@ pub fn of_run(
         (Some(path), None) => Some(format!("{path} (none yet: every chain read in full)")),
         _ => None,
     };
+    let state_key = req.state.key.as_ref().map(|k| k.describe());
+    stamped(source, public_keys, checkpoint, state_key, summaries)
+}
+
+/// The provenance of a merge: the shard reports it read, and where their
+/// runs say the keys came from.
+pub fn of_merge(
+    reports: &[String],
+    keys_from: String,
+    state_key: Option<String>,
+    summaries: &[ChainSummary],
+) -> Provenance {
+    let source = format!(
+        "merge of {} shard reports: {}",
+        reports.len(),
+        reports.join(", ")
+    );
+    stamped(source, keys_from, None, state_key, summaries)
+}
+
+/// Tool, time and the keys the verified digests were signed with, added
+/// to what was read.
+fn stamped(
+    source: String,
+    public_keys: String,
+    checkpoint: Option<String>,
+    state_key: Option<String>,
+    summaries: &[ChainSummary],
+) -> Provenance {
     Provenance {
         tool: tool(),
         generated_at: crate::verify::time::display(chrono::Utc::now()),
@@ -49,6 +78,6 @@ pub fn of_run(
         public_keys,
         key_fingerprints: Provenance::fingerprints_of(summaries),
         checkpoint,
-        state_key: req.state.key.as_ref().map(|k| k.describe()),
+        state_key,
     }
 }

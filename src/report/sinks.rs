@@ -91,7 +91,7 @@ impl<'a> ReportSink<'a> {
             verbose: self.outputs.verbose,
             quiet: self.outputs.quiet,
             chain: None,
-            awscli: false,
+            awscli: format == Format::AwsCli,
         };
         let written = match &outcome.verdicts {
             Verdicts::Chain {
@@ -157,8 +157,7 @@ fn render_chain(
         Format::Text | Format::AwsCli => {
             let stderr = std::io::stderr();
             let mut err = stderr.lock();
-            let awscli = format == Format::AwsCli;
-            super::text::render(report, Shape { awscli, ..shape }, out, &mut err)
+            super::text::render(report, shape, out, &mut err)
         }
         Format::Json => out.write_all(super::json::render(report, provenance).as_bytes()),
         Format::Jsonl => {
@@ -202,8 +201,7 @@ pub fn render_estate(
         _ => {
             let stderr = std::io::stderr();
             let mut err = stderr.lock();
-            let awscli = format == Format::AwsCli;
-            super::text::render_estate(estate, Shape { awscli, ..shape }, out, &mut err)
+            super::text::render_estate(estate, shape, out, &mut err)
         }
     }
 }

@@ -252,20 +252,7 @@ fn chronological(report: &Report) -> Vec<Entry> {
 
 /// The closing line: the verdict in words, what made it, the exit status.
 fn verdict_line(report: &Report) -> String {
-    let unexplained = report.gaps.iter().filter(|g| g.unexplained()).count();
-    let mut why: Vec<String> = report.unproven.clone();
-    if unexplained > 0 {
-        why.push(format!(
-            "{unexplained} gap(s) that no CloudTrail record explains"
-        ));
-    }
-    let pending = crate::report::explain::pending_from([report]);
-    crate::report::explain::verdict(
-        report.exit_code(),
-        &crate::report::explain::counted([report]),
-        &why.join("; "),
-        pending.map(|p| (p, report.requested_start)),
-    )
+    crate::report::explain::verdict_of(report.exit_code(), &[report])
 }
 
 impl Lines<'_> {
@@ -419,13 +406,13 @@ fn printable(name: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn status_word(c: &crate::report::model::ChainReport) -> &'static str {
-    match c.report.exit_code() {
-        crate::report::model::exit::TAMPERED => "TAMPERED",
-        crate::report::model::exit::UNPROVEN if c.expected_because.is_some() => "MISSING",
-        crate::report::model::exit::UNPROVEN => "UNPROVEN",
-        // Only --allow-gaps passes a chain whose coverage is not proven.
-        _ if c.report.coverage_unproven() => "UNPROVEN (allowed)",
-        _ => "proven",
+    use crate::report::model::ChainStatus::*;
+    match c.status() {
+        Tampered => "TAMPERED",
+        Missing => "MISSING",
+        Unproven => "UNPROVEN",
+        UnprovenAllowed => "UNPROVEN (allowed)",
+        Proven => "proven",
     }
 }
 

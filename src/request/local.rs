@@ -165,40 +165,37 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
     .collect();
     let vouched = authenticated_files(dir, given.key);
     for file in wanted {
-        let path = dir.join(file);
-        let why =
-            match &vouched {
-                Err(why) => why.clone(),
-                Ok(files) if files.get(file) != sha256_of(&path).as_ref() => {
-                    "its bytes differ from what the manifest records".to_string()
-                }
-                Ok(_) => {
-                    notes.push(format!(
-                    "{} taken from {} (its acquired manifest is authenticated by the state key)",
-                    if file == KEYS_FILE { "Public keys" } else { "Lifecycle records" },
-                    path.display()
-                ));
-                    if file == KEYS_FILE {
-                        given.keys_file = Some(path);
-                    } else {
-                        given.gap_events = Some(path);
-                    }
-                    continue;
-                }
-            };
-        notes.push(format!("{} is not used: {why}", path.display()));
+        let path = match vouched_for(&vouched, dir, file) {
+            Ok(path) => path,
+            Err(why) => {
+                notes.push(format!("{} is not used: {why}", dir.join(file).display()));
+                continue;
+            }
+        };
+        notes.push(format!(
+            "{} taken from {} (its acquired manifest is authenticated by the state key)",
+            if file == KEYS_FILE {
+                "Public keys"
+            } else {
+                "Lifecycle records"
+            },
+            path.display()
+        ));
+        if file == KEYS_FILE {
+            given.keys_file = Some(path);
+        } else {
+            given.gap_events = Some(path);
+        }
     }
     // The regions to expect: an edited live report could leave one out.
     let report = dir.join(REPORT_FILE);
-    match &vouched {
-        Ok(files) if files.get(REPORT_FILE) == sha256_of(&report).as_ref() => {
-            given.expected_regions = live_regions(dir, given.trail_arn);
-        }
-        _ if report.is_file() => notes.push(format!(
+    match vouched_for(&vouched, dir, REPORT_FILE) {
+        Ok(_) => given.expected_regions = live_regions(dir, given.trail_arn),
+        Err(_) if report.is_file() => notes.push(format!(
             "{} does not set the regions to expect: it is not authenticated by the state key",
             report.display()
         )),
-        _ => {}
+        Err(_) => {}
     }
     let trail: Option<serde_json::Value> = std::fs::read(dir.join(TRAIL_FILE))
         .ok()
@@ -274,6 +271,20 @@ pub fn authenticated_manifest(
         }
     }
     serde_json::from_slice(&manifest).map_err(|e| e.to_string())
+}
+
+/// DIR/`file` when the authenticated manifest records its bytes; else why not.
+fn vouched_for(
+    vouched: &Result<std::collections::HashMap<String, String>, String>,
+    dir: &Path,
+    file: &str,
+) -> Result<PathBuf, String> {
+    let files = vouched.as_ref().map_err(Clone::clone)?;
+    let path = dir.join(file);
+    if files.get(file) != sha256_of(&path).as_ref() {
+        return Err("its bytes differ from what the manifest records".to_string());
+    }
+    Ok(path)
 }
 
 /// The files (name to SHA-256) an authenticated manifest records.
