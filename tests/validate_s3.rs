@@ -706,3 +706,126 @@ async fn a_gap_lists_what_event_history_holds() {
         r.stdout
     );
 }
+
+/// A trail whose management writes were switched off before the window
+/// (the record of that is outside it) and on again inside it: no recorded
+/// change narrows the window, but `--cross-check-events` finds the write
+/// events event history holds that no verified log contains. Live, the
+/// present selectors (GetEventSelectors) are held against the last
+/// recorded change: fewer now, with no record, is a finding too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_check_finds_the_writes_the_selectors_left_out() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A simulated day ending within the last hours (event history keeps 90 days).
+    let hour = |h: i64| {
+        let now = chrono::Utc::now().timestamp();
+        let t = (now / 3600 - 25 + h) * 3600;
+        trailproof::verify::time::display(chrono::DateTime::from_timestamp(t, 0).unwrap())
+    };
+    let sim = [
+        "--hours", "24", "--damage", "narrow@1", "--damage", "widen@6",
+    ];
+    sim_upload_at(&s3, dir.path(), "crosscheck", &hour(0), &sim).await;
+    let history = CloudTrailState::events_from_file(&dir.path().join("lookup-events.json"));
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "crosscheck",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
+            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        events: history.clone(),
+        caller_account: Some("123456789012".into()),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let (start, end) = (hour(4), hour(24));
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        &start,
+        "--end-time",
+        &end,
+        "--cross-check-events",
+    ];
+    let mut json_args = args.to_vec();
+    json_args.extend_from_slice(&["--format", "json"]);
+    let (code, v, err) = json_run(&json_args, &env).await;
+    assert_eq!(code, 3, "{err} {}", v["unproven"]);
+    let spot = v["blind_spots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "not_recorded")
+        .unwrap_or_else(|| panic!("{}", v["blind_spots"]))
+        .clone();
+    let missing = spot["events"].as_array().unwrap();
+    // Exactly the writes of the narrowed hours inside the window.
+    let t = |s: &Value| trailproof::verify::time::parse_user_time(s.as_str().unwrap()).unwrap();
+    let (from, until) = (
+        t(&json!(hour(4))),
+        t(&json!(hour(6))) + chrono::Duration::seconds(5),
+    );
+    let expected: Vec<&Value> = history
+        .iter()
+        .filter(|e| e["ReadOnly"] == "false" && e["EventSource"] != "cloudtrail.amazonaws.com")
+        .filter(|e| {
+            let at = chrono::DateTime::from_timestamp(e["EventTime"].as_f64().unwrap() as i64, 0)
+                .unwrap();
+            at >= from && at < until
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(
+        missing.len(),
+        expected.len(),
+        "{spot} {} {} {}",
+        v["unproven"],
+        v["untrusted"],
+        v["notes"]
+    );
+    assert!(missing
+        .iter()
+        .all(|e| e["id"].is_string() && e["actor"].is_string()));
+    assert!(
+        v["unproven"].to_string().contains("not_recorded"),
+        "{}",
+        v["unproven"]
+    );
+    let r = run_bin(&args, &env).await;
+    assert!(
+        r.stdout.contains("Cross-check with event history")
+            && r.stdout.contains("no verified log file contains"),
+        "{}",
+        r.stdout
+    );
+    // Accepted narrowing: shown, not failed.
+    let mut allowed = json_args.clone();
+    allowed.push("--allow-narrowing");
+    let (code, v, err) = json_run(&allowed, &env).await;
+    assert_eq!(code, 0, "{err} {}", v["unproven"]);
+    assert!(v["notes"].to_string().contains("not_recorded"));
+
+    // The trail records reads only now, but the last change its logs show
+    // turned everything on: a change the verified logs do not show.
+    *state.event_selectors.lock().unwrap() = Some(json!({"EventSelectors": [
+        {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": true, "DataResources": []}]}));
+    let mut plain = args[..7].to_vec();
+    plain.extend_from_slice(&["--format", "json"]);
+    let (code, v, err) = json_run(&plain, &env).await;
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        v["unproven"]
+            .to_string()
+            .contains("verified logs do not show")
+            && v["unproven"]
+                .to_string()
+                .contains("management write events"),
+        "{}",
+        v["unproven"]
+    );
+}

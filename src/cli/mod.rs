@@ -328,6 +328,17 @@ pub struct ValidateArgs {
     /// narrowed it) are shown but do not change the exit status.
     #[arg(long, help_heading = "What counts as a finding")]
     pub allow_narrowing: bool,
+    /// The event selectors the trail must keep, as `aws cloudtrail
+    /// get-event-selectors` prints them: recording less than they do is a
+    /// narrowing, from the window's start on.
+    #[arg(long, help_heading = "What counts as a finding", value_name = "FILE")]
+    pub expect_selectors: Option<PathBuf>,
+    /// Live, for forensic windows (at most 14 days): write events
+    /// CloudTrail's event history holds for the window's proven spans must
+    /// be in the trail's verified logs; those that are not are reported
+    /// (not_recorded).
+    #[arg(long, help_heading = "What counts as a finding")]
+    pub cross_check_events: bool,
     /// Minutes a digest may arrive after its hour before its absence is a finding.
     #[arg(help_heading = "What counts as a finding", long, value_name = "MINUTES", default_value_t = crate::verify::proof::DEFAULT_GRACE_MINUTES)]
     pub delivery_grace: i64,

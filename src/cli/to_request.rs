@@ -85,6 +85,37 @@ pub fn endpoint_url(given: Option<&str>) -> Result<Option<String>, RequestError>
     }
 }
 
+/// Longest window `--cross-check-events` reads event history for: every
+/// write event of the span is fetched at 2 requests per second.
+const CROSS_CHECK_DAYS: i64 = 14;
+
+/// `--expect-selectors FILE`: the JSON `aws cloudtrail get-event-selectors`
+/// prints.
+fn expected_selectors(
+    path: &std::path::Path,
+) -> Result<crate::verify::selectors::Settings, RequestError> {
+    let hint = "save the trail's intended selectors with `aws cloudtrail get-event-selectors \
+                --trail-name ARN > FILE`";
+    let bytes = std::fs::read(path).map_err(|e| {
+        usage(format!(
+            "--expect-selectors {}: {e} ({hint})",
+            path.display()
+        ))
+    })?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        usage(format!(
+            "--expect-selectors {} is not JSON ({e}): {hint}",
+            path.display()
+        ))
+    })?;
+    crate::verify::selectors::from_get_event_selectors(&doc).map_err(|e| {
+        usage(format!(
+            "--expect-selectors {}: {e}; {hint}",
+            path.display()
+        ))
+    })
+}
+
 impl ValidateArgs {
     /// The typed request, with DIR read for a local run.
     pub fn to_request(&self) -> Result<ValidateRequest, RequestError> {
@@ -95,7 +126,7 @@ impl ValidateArgs {
             return Err(usage("--concurrency must be at least 1"));
         }
         let state = self.state()?;
-        let checks = self.checks()?;
+        let checks = self.checks(&window)?;
         let output = self.outputs(state.shard)?;
         let (source, selection) = self.source(&trail, selection, state.key.as_deref())?;
         let local = matches!(source.place, Place::Local { .. });
@@ -247,13 +278,34 @@ impl ValidateArgs {
         })
     }
 
-    fn checks(&self) -> Result<Checks, RequestError> {
+    fn checks(&self, window: &RequestedWindow) -> Result<Checks, RequestError> {
         if !(0..=24 * 60).contains(&self.delivery_grace) {
             return Err(usage("--delivery-grace must be between 0 and 1440 minutes"));
+        }
+        if self.cross_check_events {
+            if self.local.is_some() {
+                return Err(usage(
+                    "--cross-check-events asks CloudTrail's event history: it needs a live run, \
+                     not --local",
+                ));
+            }
+            let days = window.start.map(|s| (window.end - s).num_days());
+            if days.is_none_or(|d| d > CROSS_CHECK_DAYS) {
+                return Err(usage(format!(
+                    "--cross-check-events is for forensic windows of at most {CROSS_CHECK_DAYS} \
+                     days: give --start-time (and --end-time) around the incident"
+                )));
+            }
         }
         Ok(Checks {
             allow_gaps: self.allow_gaps,
             allow_narrowing: self.allow_narrowing,
+            expected_coverage: self
+                .expect_selectors
+                .as_deref()
+                .map(expected_selectors)
+                .transpose()?,
+            cross_check: self.cross_check_events,
             grace: chrono::Duration::minutes(self.delivery_grace),
             check_unreferenced: !self.skip_unreferenced,
             max_log_bytes: self.max_log_bytes,

@@ -43,6 +43,13 @@ pub struct Plan {
     pub allow_gaps: bool,
     /// Narrowed coverage is shown but does not change the exit status.
     pub allow_narrowing: bool,
+    /// `--expect-selectors`: the coverage the trail must keep.
+    pub expected_coverage: Option<crate::verify::selectors::Settings>,
+    /// Live: what the trail records now (GetEventSelectors, DescribeTrails).
+    pub coverage_now: Option<crate::verify::selectors::Settings>,
+    /// `--cross-check-events`: event history's write events in proven spans
+    /// must be in the verified logs.
+    pub cross_check: bool,
     /// The previous run's newest verified digest of this chain: the run
     /// starts there and must find it unchanged and vouched for.
     pub checkpoint: Option<crate::plan::checkpoint::Record>,

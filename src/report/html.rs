@@ -96,6 +96,8 @@ struct ChainView {
 /// A span the trail did not record, with event history's events.
 #[derive(Serialize)]
 struct BlindView {
+    /// The cross-check's events, not a blind spot's.
+    not_recorded: bool,
     start: String,
     end: String,
     why: String,
@@ -384,6 +386,7 @@ fn chain_view(c: &ChainReport) -> ChainView {
             .blind_spots
             .iter()
             .map(|b| BlindView {
+                not_recorded: b.kind == crate::report::model::SpotKind::NotRecorded,
                 start: display(b.start),
                 end: display(b.end),
                 why: b.why.clone(),

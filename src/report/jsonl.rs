@@ -76,7 +76,7 @@ pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Ve
     }
     for b in &r.blind_spots {
         let mut v = serde_json::to_value(b).unwrap_or_default();
-        v["type"] = json!("blind_spot");
+        v["type"] = json!(b.kind);
         push(v);
     }
     let s = r.summary();

@@ -326,6 +326,10 @@ pub mod exit {
 /// holds for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlindSpot {
+    /// A span the trail did not record, or (`--cross-check-events`) the
+    /// write events event history holds that no verified log contains.
+    #[serde(default)]
+    pub kind: SpotKind,
     pub start: Timestamp,
     pub end: Timestamp,
     /// Why the trail did not record it.
@@ -337,9 +341,23 @@ pub struct BlindSpot {
     pub note: Option<String>,
 }
 
+/// What a [`BlindSpot`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpotKind {
+    /// What happened while the trail did not record (a gap, a narrowing).
+    #[default]
+    BlindSpot,
+    /// Write events of a proven span that the trail's verified logs lack.
+    NotRecorded,
+}
+
 /// One management event from CloudTrail's event history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEvent {
+    /// CloudTrail's eventID: the same in event history and in log files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub time: Timestamp,
     pub name: String,
     pub source: Option<String>,
@@ -442,6 +460,27 @@ impl Provenance {
 }
 
 impl Report {
+    /// A report of a window nothing was found in yet.
+    pub fn empty(trail_arn: &str, start: Timestamp, end: Timestamp) -> Report {
+        Report {
+            trail_arn: trail_arn.to_string(),
+            requested_start: start,
+            requested_end: end,
+            found: None,
+            digests: Vec::new(),
+            logs: Vec::new(),
+            gaps: Vec::new(),
+            entries: Vec::new(),
+            notes: Vec::new(),
+            unexpected: Vec::new(),
+            untrusted: Vec::new(),
+            unproven: Vec::new(),
+            allow_gaps: false,
+            newest: None,
+            blind_spots: Vec::new(),
+        }
+    }
+
     pub fn chain_summary(&self, account: &str, region: &str) -> ChainSummary {
         ChainSummary {
             account: account.to_string(),

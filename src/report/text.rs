@@ -3,7 +3,7 @@
 //! the same spacing rules and summary), so scripts that parse it keep working.
 //! Our extra findings use the same line shapes with their own reasons.
 
-use crate::report::model::{Counts, Entry, Finding, GapKind, Report, Status};
+use crate::report::model::{Counts, Entry, Finding, GapKind, Report, SpotKind, Status};
 use crate::verify::time::{display, Timestamp};
 use std::io::{self, Write};
 
@@ -182,12 +182,25 @@ const EVENTS_SHOWN: usize = 20;
 /// What event history holds for each span the trail did not record.
 fn blind_spots(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for b in &report.blind_spots {
-        let head = format!(
-            "Event history (LookupEvents) for {} to {}, {}",
-            display(b.start),
-            display(b.end),
-            b.why
-        );
+        let (head, what) = match b.kind {
+            SpotKind::BlindSpot => (
+                format!(
+                    "Event history (LookupEvents) for {} to {}, {}",
+                    display(b.start),
+                    display(b.end),
+                    b.why
+                ),
+                "write event(s)",
+            ),
+            SpotKind::NotRecorded => (
+                format!(
+                    "Cross-check with event history (LookupEvents) for {} to {}",
+                    display(b.start),
+                    display(b.end)
+                ),
+                "write event(s) no verified log file contains (not_recorded)",
+            ),
+        };
         let note = b.note.as_deref().map(printable).unwrap_or_default();
         let Some(events) = &b.events else {
             writeln!(out, "{head}: not read ({note})")?;
@@ -198,7 +211,7 @@ fn blind_spots(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         } else {
             format!(" ({note})")
         };
-        writeln!(out, "{head}: {} write event(s){cut}", events.len())?;
+        writeln!(out, "{head}: {} {what}{cut}", events.len())?;
         for e in events.iter().take(EVENTS_SHOWN) {
             let mut line = format!("  {}  {}", display(e.time), printable(&e.name));
             if let Some(a) = &e.actor {

@@ -130,6 +130,10 @@ pub struct Checks {
     pub allow_gaps: bool,
     /// Coverage narrowed by selector or trail changes is shown, not failed.
     pub allow_narrowing: bool,
+    /// `--expect-selectors FILE`: the coverage the trail must keep.
+    pub expected_coverage: Option<crate::verify::selectors::Settings>,
+    /// `--cross-check-events`.
+    pub cross_check: bool,
     pub grace: chrono::Duration,
     pub check_unreferenced: bool,
     pub max_log_bytes: u64,

@@ -39,21 +39,8 @@ fn chain_outcome(plan: &Plan, result: Result<Report, EngineError>) -> Result<Rep
 
 fn empty_report(plan: &Plan) -> Report {
     Report {
-        trail_arn: plan.trail.arn.clone(),
-        requested_start: plan.start,
-        requested_end: plan.end,
-        found: None,
-        digests: Vec::new(),
-        logs: Vec::new(),
-        gaps: Vec::new(),
-        entries: Vec::new(),
-        notes: Vec::new(),
-        unexpected: Vec::new(),
-        untrusted: Vec::new(),
-        unproven: Vec::new(),
         allow_gaps: plan.allow_gaps,
-        newest: None,
-        blind_spots: Vec::new(),
+        ..Report::empty(&plan.trail.arn, plan.start, plan.end)
     }
 }
 

@@ -4,6 +4,7 @@
 //! damaged in every way the validator must notice.
 
 pub mod damage;
+pub mod history;
 pub mod records;
 pub mod signer;
 
@@ -15,6 +16,7 @@ use crate::verify::pubkeys::PublicKeySet;
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
 use damage::{Damage, DamageKind};
+use history::History;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use signer::Signer;
@@ -289,19 +291,25 @@ fn write_log(
     log_bucket: &str,
     at: Timestamp,
     extra: &[(Timestamp, Value)],
+    history: &mut History,
 ) -> Result<LogEntry, SimError> {
     let key = log_key(root, &spec.region, at, &unique_id(rng));
     let mut times: Vec<Timestamp> = (0..spec.records_per_log.max(1))
         .map(|_| at - Duration::seconds(rng.gen_range(30..300)))
         .collect();
     times.sort();
-    let mut recs: Vec<Value> = times
-        .iter()
-        .take(spec.records_per_log)
-        .map(|t| records::record(rng, &spec.account, &spec.region, &display(*t)))
-        .collect();
+    let mut recs: Vec<Value> = Vec::new();
+    for t in times.iter().take(spec.records_per_log) {
+        let r = records::record(rng, &spec.account, &spec.region, &display(*t));
+        // A narrowed trail's logs leave its writes out; event history keeps them.
+        match history.excludes(*t, &r) {
+            true => history.records.push(r),
+            false => recs.push(r),
+        }
+    }
     for (t, r) in extra {
         recs.push(r.clone());
+        history.records.push(r.clone());
         times.push(*t);
     }
     times.sort();
@@ -409,10 +417,17 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             _ => {}
         }
     }
+    let mut history = History {
+        narrowed: narrowed_spans(spec, first),
+        records: Vec::new(),
+    };
     for h in 0..spec.hours {
         let ws = first + hour * h as i32;
         let we = ws + hour;
         let logging_off = shape(h, DamageKind::Gap);
+        if logging_off {
+            history.activity_while_off(&spec.account, &spec.region, ws);
+        }
         let mut logs = Vec::new();
         if !logging_off && !shape(h, DamageKind::EmptyHour) {
             for i in 0..spec.logs_per_hour {
@@ -443,7 +458,16 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
                         })
                         .collect()
                 };
-                let entry = write_log(spec, &mut rng, &root, &log_bucket_at(h), at, &extra_for(i))?;
+                let extra = extra_for(i);
+                let entry = write_log(
+                    spec,
+                    &mut rng,
+                    &root,
+                    &log_bucket_at(h),
+                    at,
+                    &extra,
+                    &mut history,
+                )?;
                 out.log_keys.push(entry.key.clone());
                 logs.push(entry);
             }
@@ -499,6 +523,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             &log_bucket_at(h),
             ws + Duration::seconds(45 * 60 + 13),
             &[],
+            &mut history,
         )?;
         out.log_keys.push(late.key.clone());
         let bucket = bucket_at(h);
@@ -545,14 +570,15 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
         None => set.insert(signer.public_key(keys_from, keys_until)),
     }
     write(&out.keys_file, set.to_json().as_bytes())?;
-    if !lifecycle_plan(spec).is_empty() {
-        let events = lookup_events_json(spec, first);
-        write(
-            &spec.out.join("lookup-events.json"),
-            serde_json::to_string_pretty(&events)
-                .unwrap_or_default()
-                .as_bytes(),
-        )?;
+    if spec.no_gap_records {
+        // The records the logs leave out are still in event history.
+        history.records.extend(lifecycle_history(spec, first));
+    }
+    if !history.records.is_empty() {
+        let file = spec.out.join("lookup-events.json");
+        let events = history.to_json(std::fs::read(&file).ok().as_deref());
+        let text = serde_json::to_string_pretty(&events).unwrap_or_default();
+        write(&file, text.as_bytes())?;
     }
 
     for d in &spec.damage {
@@ -663,32 +689,53 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
     r
 }
 
-/// The same records as `aws cloudtrail lookup-events` prints them, for
-/// `--gap-events` and the test CloudTrail endpoint.
-fn lookup_events_json(spec: &SimSpec, first: Timestamp) -> Value {
-    let mut events = Vec::new();
-    for (h, call, is_start) in lifecycle_plan(spec) {
-        let ws = first + Duration::hours(h as i64);
-        // The time is the record's own; the log that holds it is irrelevant here.
-        let t = if is_start {
-            ws + Duration::seconds(5)
-        } else {
-            ws + Duration::minutes(50)
-        };
-        let mut rng = rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64);
-        let r = lifecycle_record(spec, &mut rng, call, t);
-        events.push(json!({
-            "EventId": r["eventID"],
-            "EventName": r["eventName"],
-            "ReadOnly": "false",
-            "EventTime": t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
-            "EventSource": "cloudtrail.amazonaws.com",
-            "Username": r["userIdentity"]["userName"],
-            "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": r["requestParameters"]["name"]}],
-            "CloudTrailEvent": r.to_string(),
-        }));
+/// The lifecycle records of the gaps as event history holds them, for a
+/// trail whose logs leave them out (`--no-gap-records`).
+fn lifecycle_history(spec: &SimSpec, first: Timestamp) -> Vec<Value> {
+    lifecycle_plan(spec)
+        .into_iter()
+        .map(|(h, call, is_start)| {
+            let ws = first + Duration::hours(h as i64);
+            let t = match is_start {
+                true => ws + Duration::seconds(5),
+                false => ws + Duration::minutes(50),
+            };
+            let mut rng = rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64);
+            lifecycle_record(spec, &mut rng, call, t)
+        })
+        .collect()
+}
+
+/// The spans `narrow@H` leaves the trail recording reads only, each until
+/// the next `widen@H` (the selector calls are in the hour's first log).
+fn narrowed_spans(spec: &SimSpec, first: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+    let mut changes: Vec<(usize, bool)> = spec
+        .damage
+        .iter()
+        .filter_map(|d| match d.kind {
+            DamageKind::Narrow => Some((d.hour, true)),
+            DamageKind::Widen => Some((d.hour, false)),
+            _ => None,
+        })
+        .collect();
+    changes.sort();
+    let at = |h: usize| first + Duration::hours(h as i64) + Duration::seconds(5);
+    let mut out = Vec::new();
+    let mut open: Option<Timestamp> = None;
+    for (h, narrows) in changes {
+        match (open, narrows) {
+            (None, true) => open = Some(at(h)),
+            (Some(from), false) => {
+                out.push((from, at(h)));
+                open = None;
+            }
+            _ => {}
+        }
     }
-    json!({ "Events": events })
+    if let Some(from) = open {
+        out.push((from, at(spec.hours + 1)));
+    }
+    out
 }
 
 fn sidecar(path: &Path) -> PathBuf {
@@ -819,7 +866,15 @@ fn apply(
         }
         DamageKind::UnreferencedLog => {
             let at = first + Duration::hours(d.hour as i64) + Duration::seconds(1800 + 7);
-            let entry = write_log(spec, rng, root, log_bucket, at, &[])?;
+            let entry = write_log(
+                spec,
+                rng,
+                root,
+                log_bucket,
+                at,
+                &[],
+                &mut History::default(),
+            )?;
             Ok(format!("added s3://{}/{}", entry.bucket, entry.key))
         }
         DamageKind::Gap

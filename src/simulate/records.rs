@@ -1,6 +1,7 @@
 //! Realistic CloudTrail event records, so simulated logs compress and hash
 //! like real ones.
 
+use crate::verify::time::{display, Timestamp};
 use rand::Rng;
 use serde_json::{json, Value};
 
@@ -104,4 +105,23 @@ pub fn record(rng: &mut impl Rng, account: &str, region: &str, event_time: &str)
             "clientProvidedHostHeader": format!("{}.{region}.amazonaws.com", source.split('.').next().unwrap_or("ec2")),
         },
     })
+}
+
+/// Write calls an intruder makes, with their services.
+const WRITES: [(&str, &str); 4] = [
+    ("iam.amazonaws.com", "CreateAccessKey"),
+    ("iam.amazonaws.com", "AttachRolePolicy"),
+    ("s3.amazonaws.com", "PutBucketPolicy"),
+    ("ec2.amazonaws.com", "RunInstances"),
+];
+
+/// One write management event at `at`.
+pub fn write_record(rng: &mut impl Rng, account: &str, region: &str, at: Timestamp) -> Value {
+    let mut r = record(rng, account, region, &display(at));
+    let (source, name) = WRITES[rng.gen_range(0..WRITES.len())];
+    r["eventSource"] = Value::from(source);
+    r["eventName"] = Value::from(name);
+    r["readOnly"] = Value::from(false);
+    r["responseElements"] = json!({"requestId": uuid(rng), "return": true});
+    r
 }

@@ -41,6 +41,7 @@ pub struct TrailInfo {
     pub home_region: String,
     pub is_organization_trail: bool,
     pub is_multi_region: bool,
+    pub include_global_events: bool,
     pub log_file_validation_enabled: bool,
 }
 
@@ -201,8 +202,62 @@ impl CloudTrail {
             home_region: trail.home_region().unwrap_or(&arn.region).to_string(),
             is_organization_trail: trail.is_organization_trail().unwrap_or(false),
             is_multi_region: trail.is_multi_region_trail().unwrap_or(false),
+            include_global_events: trail.include_global_service_events().unwrap_or(true),
             log_file_validation_enabled: trail.log_file_validation_enabled().unwrap_or(false),
         })
+    }
+
+    /// GetEventSelectors: what the trail records now, read the way a
+    /// PutEventSelectors record is; Err says why not (no permission).
+    pub async fn event_selectors(
+        &self,
+        arn: &TrailArn,
+    ) -> Result<crate::verify::selectors::Settings, String> {
+        let out = self
+            .client(&arn.region)
+            .get_event_selectors()
+            .trail_name(&arn.arn)
+            .send()
+            .await
+            .map_err(|e| format!("GetEventSelectors: {}", sentence(&e)))?;
+        let basic: Vec<serde_json::Value> = out
+            .event_selectors()
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "readWriteType": s.read_write_type().map(|t| t.as_str()),
+                    "includeManagementEvents": s.include_management_events(),
+                    "excludeManagementEventSources": s.exclude_management_event_sources(),
+                    "dataResources": s.data_resources().iter().map(|d| serde_json::json!({
+                        "type": d.r#type(), "values": d.values(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let advanced: Vec<serde_json::Value> = out
+            .advanced_event_selectors()
+            .iter()
+            .map(|s| {
+                let fields: Vec<serde_json::Value> = s
+                    .field_selectors()
+                    .iter()
+                    .map(|f| {
+                        serde_json::json!({
+                            "field": f.field(), "equals": f.equals(), "startsWith": f.starts_with(),
+                            "endsWith": f.ends_with(), "notEquals": f.not_equals(),
+                            "notStartsWith": f.not_starts_with(), "notEndsWith": f.not_ends_with(),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({ "fieldSelectors": fields })
+            })
+            .collect();
+        let doc = match advanced.is_empty() {
+            true => serde_json::json!({ "eventSelectors": basic }),
+            false => serde_json::json!({ "advancedEventSelectors": advanced }),
+        };
+        crate::verify::selectors::from_get_event_selectors(&doc)
+            .map_err(|e| format!("GetEventSelectors: {e}"))
     }
 
     /// GetTrailStatus, or None when CloudTrail cannot say (no permission).
@@ -420,6 +475,7 @@ fn history_event(e: &aws_sdk_cloudtrail::types::Event) -> Option<HistoryEvent> {
         .unwrap_or_default();
     let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
     Some(HistoryEvent {
+        id: e.event_id().map(str::to_string),
         time: e
             .event_time()
             .and_then(to_chrono)

@@ -44,6 +44,8 @@ pub struct TrailFacts {
     /// Live, a multi-region trail with `--region all`: the regions
     /// account:ListRegions reports enabled in the trail's account.
     pub enabled_regions: Option<Result<Vec<String>, String>>,
+    /// Live: what the trail records now (GetEventSelectors, DescribeTrails).
+    pub coverage_now: Option<crate::verify::selectors::Settings>,
     /// Said at the top of the report.
     pub notes: Vec<String>,
 }
@@ -150,6 +152,17 @@ async fn open_live(
         // what says validation is on.
         let validation = info.as_ref().is_none_or(|i| i.log_file_validation_enabled);
         facts.status = cloudtrail.trail_status(&req.trail, validation, true).await;
+        match cloudtrail.event_selectors(&req.trail).await {
+            Ok(mut now) => {
+                now.multi_region = info.as_ref().map(|i| i.is_multi_region);
+                now.global_events = info.as_ref().map(|i| i.include_global_events);
+                facts.coverage_now = Some(now);
+            }
+            Err(why) => facts.notes.push(format!(
+                "What the trail records now is not known ({why}): the last recorded coverage \
+                 change is not compared with it"
+            )),
+        }
     }
     let (bucket, prefix) = match (&req.selection.bucket, &info) {
         (Some(b), _) => (b.clone(), req.selection.prefix.clone()),

@@ -333,6 +333,15 @@ impl RecordWatch {
         RecordWatch::default()
     }
 
+    /// A watch that hits on every file when `all` (`--cross-check-events`
+    /// parses every verified file for its event IDs).
+    pub fn watching(all: bool) -> RecordWatch {
+        RecordWatch {
+            hit: all,
+            ..RecordWatch::default()
+        }
+    }
+
     fn found(&self, bytes: &[u8]) -> bool {
         self.finders.iter().any(|f| f.find(bytes).is_some())
     }

@@ -9,6 +9,7 @@ pub mod digest_check;
 pub mod gzip;
 pub mod layout;
 pub mod lifecycle;
+pub mod narrowing;
 pub mod proof;
 pub mod pubkeys;
 pub mod selectors;

@@ -1,23 +1,43 @@
 //! Coverage changes: the calls that make a trail record less without
-//! stopping it (`PutEventSelectors` turning management events or their
-//! writes off, `UpdateTrail` turning multi-region or global service events
-//! off) and the calls that restore it, read from the trail's own verified
-//! log files. The digests of such a trail stay perfectly valid, so an
-//! intruder's narrowing is invisible to integrity checks alone; the spans
-//! it leaves are "coverage narrowed". Pure.
+//! stopping it (`PutEventSelectors` turning management events, their writes
+//! or a bucket's data events off, `UpdateTrail` turning multi-region or
+//! global service events off) and the calls that restore it, read from the
+//! trail's own verified log files or from `get-event-selectors` JSON. The
+//! digests of such a trail stay perfectly valid, so an intruder's narrowing
+//! is invisible to integrity checks alone. Pure; the spans are
+//! `narrowing.rs`.
 //!
 //! Kept apart from the lifecycle records on purpose: the proof of the
 //! window reads every lifecycle record that is not a stop as a restart, and
 //! a selector change must never explain a gap.
 
-use crate::report::model::{merge_untrusted, Report, Untrusted};
 use crate::verify::arn::TrailArn;
-use crate::verify::time::{display, parse_user_time, Timestamp};
-use serde_json::Value;
+use crate::verify::time::{parse_user_time, Timestamp};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
-/// What a trail records, setting by setting: full coverage is every one
-/// true. A change sets some of them and leaves the rest as they were.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Data events of one resource type, reads or writes, on ARNs starting
+/// with a prefix (`""`: every resource of the type).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DataScope {
+    pub resource_type: String,
+    pub access: &'static str,
+    pub arn_prefix: String,
+}
+
+impl std::fmt::Display for DataScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let on = match self.arn_prefix.as_str() {
+            "" => "every resource".to_string(),
+            p => p.to_string(),
+        };
+        write!(f, "{} data {} on {on}", self.resource_type, self.access)
+    }
+}
+
+/// What a trail records, setting by setting (None: not known, or not set
+/// by a change). A change sets some of them and leaves the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Settings {
     pub management_reads: Option<bool>,
     pub management_writes: Option<bool>,
@@ -25,10 +45,20 @@ pub struct Settings {
     pub all_sources: Option<bool>,
     pub multi_region: Option<bool>,
     pub global_events: Option<bool>,
+    /// The data events recorded.
+    pub data: Option<BTreeSet<DataScope>>,
 }
 
+const FLAG_NAMES: [&str; 5] = [
+    "management read events",
+    "management write events",
+    "every event source's management events",
+    "other regions' events (multi-region)",
+    "global service events",
+];
+
 impl Settings {
-    fn fields(&self) -> [Option<bool>; 5] {
+    fn flags(&self) -> [Option<bool>; 5] {
         [
             self.management_reads,
             self.management_writes,
@@ -38,21 +68,93 @@ impl Settings {
         ]
     }
 
-    /// Some setting this change sets records less.
+    /// What `reference` records that `self` does not, in words (an unknown
+    /// reference setting counts as on: full coverage).
+    pub fn lost_from(&self, reference: &Settings) -> Vec<String> {
+        let mut lost: Vec<String> = self
+            .flags()
+            .iter()
+            .zip(reference.flags())
+            .zip(FLAG_NAMES)
+            .filter(|((now, was), _)| **now == Some(false) && *was != Some(false))
+            .map(|(_, name)| name.to_string())
+            .collect();
+        if let (Some(now), Some(was)) = (&self.data, &reference.data) {
+            lost.extend(
+                was.iter()
+                    .filter(|scope| !covers(now, scope))
+                    .map(|s| s.to_string()),
+            );
+        }
+        lost
+    }
+
+    /// Records less than everything in some setting it knows.
     pub fn narrows(&self) -> bool {
-        self.fields().contains(&Some(false))
+        !self.lost_from(&Settings::default()).is_empty()
     }
 
     /// `self` with `change`'s settings applied over it.
-    fn then(self, change: &Settings) -> Settings {
+    pub fn then(&self, change: &Settings) -> Settings {
         Settings {
             management_reads: change.management_reads.or(self.management_reads),
             management_writes: change.management_writes.or(self.management_writes),
             all_sources: change.all_sources.or(self.all_sources),
             multi_region: change.multi_region.or(self.multi_region),
             global_events: change.global_events.or(self.global_events),
+            data: change.data.clone().or_else(|| self.data.clone()),
         }
     }
+
+    /// The settings of `self` that none of `changes` sets: what the trail
+    /// recorded before them, when `self` is what it records now.
+    pub fn untouched_by(&self, changes: &[CoverageChange]) -> Settings {
+        let set = changes
+            .iter()
+            .fold(Settings::default(), |acc, c| acc.then(&c.settings));
+        let keep = |now: Option<bool>, changed: Option<bool>| now.filter(|_| changed.is_none());
+        Settings {
+            management_reads: keep(self.management_reads, set.management_reads),
+            management_writes: keep(self.management_writes, set.management_writes),
+            all_sources: keep(self.all_sources, set.all_sources),
+            multi_region: keep(self.multi_region, set.multi_region),
+            global_events: keep(self.global_events, set.global_events),
+            data: self.data.clone().filter(|_| set.data.is_none()),
+        }
+    }
+
+    /// The settings both know, for comparing a recorded state with another.
+    pub fn known_in(&self, other: &Settings) -> Settings {
+        let both = |a: Option<bool>, b: Option<bool>| a.filter(|_| b.is_some());
+        Settings {
+            management_reads: both(self.management_reads, other.management_reads),
+            management_writes: both(self.management_writes, other.management_writes),
+            all_sources: both(self.all_sources, other.all_sources),
+            multi_region: both(self.multi_region, other.multi_region),
+            global_events: both(self.global_events, other.global_events),
+            data: self.data.clone().filter(|_| other.data.is_some()),
+        }
+    }
+
+    /// The data scopes of both.
+    pub fn with_data_of(mut self, other: &Settings) -> Settings {
+        if let Some(more) = &other.data {
+            let mut all = self.data.take().unwrap_or_default();
+            all.extend(more.iter().cloned());
+            self.data = Some(all);
+        }
+        self
+    }
+}
+
+/// `set` records `scope`'s events: a scope of the same type and access on
+/// a prefix of its ARNs.
+fn covers(set: &BTreeSet<DataScope>, scope: &DataScope) -> bool {
+    set.iter().any(|s| {
+        s.resource_type == scope.resource_type
+            && s.access == scope.access
+            && scope.arn_prefix.starts_with(&s.arn_prefix)
+    })
 }
 
 /// One recorded change of what the trail records.
@@ -67,17 +169,6 @@ pub struct CoverageChange {
     pub event_name: String,
     pub actor: Option<String>,
     pub source_ip: Option<String>,
-}
-
-/// A span of the window the trail recorded less in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Narrowed {
-    pub start: Timestamp,
-    pub end: Timestamp,
-    /// The change that opened it.
-    pub by: CoverageChange,
-    /// Whether a later change restored coverage (else it lasts to the end).
-    pub restored: bool,
 }
 
 /// The coverage changes about `trail` in a log file's inflated bytes.
@@ -144,8 +235,44 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
     })
 }
 
-/// Management-event coverage of a PutEventSelectors call.
-fn event_selectors(params: &serde_json::Map<String, Value>) -> Option<(Settings, String)> {
+/// The settings in `aws cloudtrail get-event-selectors` JSON (PascalCase,
+/// as the API answers; camelCase as a log record's requestParameters is
+/// read too): the compliance baseline of `--expect-selectors`, or what the
+/// trail records now.
+pub fn from_get_event_selectors(doc: &Value) -> Result<Settings, String> {
+    let camel = camel_keys(doc);
+    let params = camel
+        .as_object()
+        .ok_or("it is not a JSON object like `aws cloudtrail get-event-selectors` prints")?;
+    event_selectors(params).map(|(s, _)| s).ok_or_else(|| {
+        "it has neither \"EventSelectors\" nor \"AdvancedEventSelectors\" as \
+         `aws cloudtrail get-event-selectors` prints them"
+            .to_string()
+    })
+}
+
+/// PascalCase keys to camelCase, at every depth (values untouched).
+fn camel_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let mut c = k.chars();
+                    let key = match c.next() {
+                        Some(f) => f.to_lowercase().chain(c).collect(),
+                        None => String::new(),
+                    };
+                    (key, camel_keys(v))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(camel_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// What a PutEventSelectors call (or get-event-selectors) records.
+fn event_selectors(params: &Map<String, Value>) -> Option<(Settings, String)> {
     if let Some(advanced) = params
         .get("advancedEventSelectors")
         .and_then(Value::as_array)
@@ -154,81 +281,132 @@ fn event_selectors(params: &serde_json::Map<String, Value>) -> Option<(Settings,
     }
     let selectors = params.get("eventSelectors")?.as_array()?;
     let (mut reads, mut writes, mut partial) = (false, false, false);
+    let mut data = BTreeSet::new();
     for s in selectors {
+        let rw = s
+            .get("readWriteType")
+            .and_then(Value::as_str)
+            .unwrap_or("All");
+        let access = accesses(Some(rw == "ReadOnly").filter(|_| rw != "All"));
+        for r in s
+            .get("dataResources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kind = r.get("type").and_then(Value::as_str).unwrap_or("");
+            for value in strings(r.get("values")) {
+                for a in &access {
+                    data.insert(scope(kind, a, value));
+                }
+            }
+        }
         if s.get("includeManagementEvents").and_then(Value::as_bool) == Some(false) {
             continue;
         }
-        match s
-            .get("readWriteType")
-            .and_then(Value::as_str)
-            .unwrap_or("All")
-        {
+        match rw {
             "ReadOnly" => reads = true,
             "WriteOnly" => writes = true,
             _ => (reads, writes) = (true, true),
         }
-        partial |= s
-            .get("excludeManagementEventSources")
-            .and_then(Value::as_array)
-            .is_some_and(|v| !v.is_empty());
+        partial |= !strings(s.get("excludeManagementEventSources")).is_empty();
     }
-    Some(management(reads, writes, partial, "event selectors"))
+    Some(management(reads, writes, partial, data, "event selectors"))
 }
 
-/// Advanced selectors: the ones on `eventCategory = Management`, and what
-/// their `readOnly` and `eventSource` fields leave out.
+fn strings(v: Option<&Value>) -> Vec<&str> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// "read" and "write", or the one `read_only` says.
+fn accesses(read_only: Option<bool>) -> Vec<&'static str> {
+    match read_only {
+        Some(true) => vec!["read"],
+        Some(false) => vec!["write"],
+        None => vec!["read", "write"],
+    }
+}
+
+fn scope(kind: &str, access: &'static str, prefix: &str) -> DataScope {
+    DataScope {
+        resource_type: kind.to_string(),
+        access,
+        // `arn:aws:s3` and `arn:aws:s3:::` both mean every bucket.
+        arn_prefix: prefix.trim_end_matches(':').to_string(),
+    }
+}
+
+/// Advanced selectors: the management ones (`eventCategory = Management`,
+/// and what their `readOnly` and `eventSource` fields leave out) and the
+/// data ones (`resources.type`, `resources.ARN`, `readOnly`).
 fn advanced_selectors(selectors: &[Value]) -> (Settings, String) {
     let (mut reads, mut writes, mut partial) = (false, false, false);
+    let mut data = BTreeSet::new();
     for s in selectors {
-        let fields = s
+        let fields: Vec<&Value> = s
             .get("fieldSelectors")
             .and_then(Value::as_array)
-            .cloned()
+            .map(|a| a.iter().collect())
             .unwrap_or_default();
-        let equals = |f: &Value, field: &str, value: &str| {
-            f.get("field").and_then(Value::as_str) == Some(field)
-                && f.get("equals")
-                    .and_then(Value::as_array)
-                    .is_some_and(|v| v.iter().any(|x| x.as_str() == Some(value)))
+        let field = |name: &str| {
+            fields
+                .iter()
+                .copied()
+                .find(|f| f.get("field").and_then(Value::as_str) == Some(name))
         };
-        if !fields
-            .iter()
-            .any(|f| equals(f, "eventCategory", "Management"))
-        {
-            continue;
-        }
-        let not_equals = |f: &Value, value: &str| {
-            f.get("notEquals")
-                .and_then(Value::as_array)
-                .is_some_and(|v| v.iter().any(|x| x.as_str() == Some(value)))
-        };
+        let has = |f: &Value, op: &str, value: &str| strings(f.get(op)).contains(&value);
         // readOnly = true (or != false): reads only; = false (or != true): writes only.
-        let read_only = fields.iter().find_map(|f| {
-            (f.get("field").and_then(Value::as_str) == Some("readOnly"))
-                .then(|| equals(f, "readOnly", "true") || not_equals(f, "false"))
-        });
-        match read_only {
-            Some(true) => reads = true,
-            Some(false) => writes = true,
-            None => (reads, writes) = (true, true),
-        }
-        partial |= fields.iter().any(|f| {
-            f.get("field").and_then(Value::as_str) == Some("eventSource")
-                && ["notEquals", "notStartsWith", "notEndsWith"]
+        let read_only =
+            field("readOnly").map(|f| has(f, "equals", "true") || has(f, "notEquals", "false"));
+        let category = field("eventCategory");
+        if category.is_some_and(|f| has(f, "equals", "Management")) {
+            match read_only {
+                Some(true) => reads = true,
+                Some(false) => writes = true,
+                None => (reads, writes) = (true, true),
+            }
+            partial |= field("eventSource").is_some_and(|f| {
+                ["notEquals", "notStartsWith", "notEndsWith"]
                     .iter()
                     .any(|k| f.get(k).is_some())
-        });
+            });
+        } else if category.is_some_and(|f| has(f, "equals", "Data")) {
+            let kinds = field("resources.type")
+                .map(|f| strings(f.get("equals")))
+                .unwrap_or_default();
+            let arns = field("resources.ARN");
+            let narrowed = arns.is_some_and(|f| {
+                f.as_object()
+                    .is_some_and(|m| m.keys().any(|k| k.starts_with("not")))
+            });
+            let mut prefixes: Vec<&str> = arns
+                .map(|f| [strings(f.get("equals")), strings(f.get("startsWith"))].concat())
+                .unwrap_or_default();
+            if prefixes.is_empty() {
+                // Every resource, or every one but some: the latter covers no prefix.
+                prefixes.push(if narrowed { "(all but some)" } else { "" });
+            }
+            for kind in kinds {
+                for p in &prefixes {
+                    for a in accesses(read_only) {
+                        data.insert(scope(kind, a, p));
+                    }
+                }
+            }
+        }
     }
-    management(reads, writes, partial, "advanced event selectors")
+    management(reads, writes, partial, data, "advanced event selectors")
 }
 
-fn management(reads: bool, writes: bool, partial: bool, how: &str) -> (Settings, String) {
-    let settings = Settings {
-        management_reads: Some(reads),
-        management_writes: Some(writes),
-        all_sources: Some(!partial),
-        ..Settings::default()
-    };
+fn management(
+    reads: bool,
+    writes: bool,
+    partial: bool,
+    data: BTreeSet<DataScope>,
+    how: &str,
+) -> (Settings, String) {
     let mut what = match (reads, writes) {
         (true, true) => format!("{how} record all management events"),
         (true, false) => {
@@ -242,11 +420,24 @@ fn management(reads: bool, writes: bool, partial: bool, how: &str) -> (Settings,
     if partial && (reads || writes) {
         what.push_str(", and exclude some event sources' management events");
     }
+    match data.len() {
+        0 => what.push_str(", and no data events"),
+        n => what.push_str(&format!(", and data events in {n} scope(s)")),
+    }
+    let settings = Settings {
+        management_reads: Some(reads),
+        management_writes: Some(writes),
+        all_sources: Some(!partial),
+        data: Some(data),
+        ..Settings::default()
+    };
     (settings, what)
 }
 
-/// UpdateTrail flags that set what is recorded.
-fn trail_flags(params: &serde_json::Map<String, Value>) -> Option<(Settings, String)> {
+/// UpdateTrail's settings: the flags that set what is recorded, and where
+/// the logs now go (shown in the report, not a narrowing: the chain in the
+/// old place ends, which the proof of the window sees).
+fn trail_flags(params: &Map<String, Value>) -> Option<(Settings, String)> {
     let flag = |k: &str| params.get(k).and_then(Value::as_bool);
     let settings = Settings {
         multi_region: flag("isMultiRegionTrail"),
@@ -256,105 +447,23 @@ fn trail_flags(params: &serde_json::Map<String, Value>) -> Option<(Settings, Str
     let words = |f: Option<bool>, name: &str| {
         f.map(|on| format!("{name} {}", if on { "on" } else { "off" }))
     };
+    let place = |k: &str, name: &str| {
+        params
+            .get(k)
+            .and_then(Value::as_str)
+            .map(|v| format!("{name} to {v}"))
+    };
     let said: Vec<String> = [
         words(settings.multi_region, "multi-region"),
         words(settings.global_events, "global service events"),
+        place("s3BucketName", "the bucket"),
+        place("s3KeyPrefix", "the key prefix"),
+        place("kmsKeyId", "the KMS key"),
     ]
     .into_iter()
     .flatten()
     .collect();
-    (!said.is_empty()).then(|| {
-        (
-            settings,
-            format!("UpdateTrail turned {}", said.join(" and ")),
-        )
-    })
-}
-
-/// The spans of `[start, end)` the trail recorded less in. Coverage is
-/// taken as full before the first recorded change (what it was before the
-/// window is not known); each change sets some settings, and a span lasts
-/// from the change that left any setting narrowed until every one is full
-/// again, so widening one setting never closes a span another keeps open.
-pub fn narrowed_spans(
-    changes: &[CoverageChange],
-    start: Timestamp,
-    end: Timestamp,
-) -> Vec<Narrowed> {
-    let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
-    // Widenings first within a second: the order files finished in must
-    // not decide a span (ties are rare; this one never hides a narrowing).
-    sorted.sort_by_key(|c| (c.time, c.narrows, c.what.clone()));
-    sorted.dedup();
-    let mut out = Vec::new();
-    let mut open: Option<&CoverageChange> = None;
-    let mut state = Settings::default();
-    for c in sorted {
-        state = state.then(&c.settings);
-        match (open, state.narrows()) {
-            (None, true) => open = Some(c),
-            (Some(o), false) => {
-                out.push((o, c.time, true));
-                open = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(o) = open {
-        out.push((o, end, false));
-    }
-    out.into_iter()
-        .filter(|(o, until, _)| *until > start && o.time < end)
-        .map(|(o, until, restored)| Narrowed {
-            start: o.time.max(start),
-            end: until.min(end),
-            by: o.clone(),
-            restored,
-        })
-        .collect()
-}
-
-/// Marks a chain's report: every narrowed span is untrusted and, unless
-/// `allow` (`--allow-narrowing`), leaves coverage not proven, saying who,
-/// when, from where and what changed.
-pub fn mark(report: &mut Report, changes: &[CoverageChange], allow: bool) -> Vec<Narrowed> {
-    let spans = narrowed_spans(changes, report.requested_start, report.requested_end);
-    if spans.is_empty() {
-        return spans;
-    }
-    for n in &spans {
-        let mut who = String::new();
-        if let Some(a) = &n.by.actor {
-            who.push_str(&format!(" by {a}"));
-        }
-        if let Some(ip) = &n.by.source_ip {
-            who.push_str(&format!(" from {ip}"));
-        }
-        let until = match n.restored {
-            true => format!("until {}, when it was restored", display(n.end)),
-            false => format!("to the window's end {}", display(n.end)),
-        };
-        let line = format!(
-            "{}{}{who} ({}: {}), {until}",
-            crate::report::model::NARROWED,
-            display(n.by.time),
-            n.by.event_name,
-            n.by.what
-        );
-        match allow {
-            true => report
-                .notes
-                .push(format!("{line} (shown, not failed: --allow-narrowing)")),
-            false => report.unproven.push(line),
-        }
-        report.untrusted.push(Untrusted {
-            start: n.start,
-            end: n.end,
-            reasons: vec!["coverage_narrowed"],
-        });
-    }
-    report.untrusted = merge_untrusted(std::mem::take(&mut report.untrusted));
-    spans
+    (!said.is_empty()).then(|| (settings, format!("UpdateTrail set {}", said.join(" and "))))
 }
 
 #[cfg(test)]
@@ -475,70 +584,5 @@ mod tests {
         );
         failed["errorCode"] = json!("AccessDenied");
         assert!(from_record(&failed, &trail).is_none());
-    }
-
-    #[test]
-    fn a_narrowing_lasts_until_coverage_is_restored() {
-        let t = |h: u32| parse_user_time(&format!("2026-03-01T{h:02}:00:00Z")).unwrap();
-        let change = |h, settings: Settings| CoverageChange {
-            time: t(h),
-            narrows: settings.narrows(),
-            settings,
-            what: format!("{settings:?}"),
-            event_name: "PutEventSelectors".into(),
-            actor: None,
-            source_ip: None,
-        };
-        let mgmt = |reads, writes| Settings {
-            management_reads: Some(reads),
-            management_writes: Some(writes),
-            all_sources: Some(true),
-            ..Settings::default()
-        };
-        let region = |on| Settings {
-            multi_region: Some(on),
-            ..Settings::default()
-        };
-        let spans = narrowed_spans(
-            &[
-                change(5, mgmt(true, true)),
-                change(2, mgmt(true, false)),
-                change(3, mgmt(false, true)),
-            ],
-            t(0),
-            t(10),
-        );
-        assert_eq!(spans.len(), 1);
-        assert_eq!(
-            (spans[0].start, spans[0].end, spans[0].restored),
-            (t(2), t(5), true)
-        );
-        let open = narrowed_spans(&[change(8, mgmt(true, false))], t(0), t(10));
-        assert_eq!(
-            (open[0].start, open[0].end, open[0].restored),
-            (t(8), t(10), false)
-        );
-        // Widening another setting does not close the span.
-        let spoof = narrowed_spans(
-            &[change(2, mgmt(true, false)), change(3, region(true))],
-            t(0),
-            t(10),
-        );
-        assert_eq!((spoof[0].end, spoof[0].restored), (t(10), false));
-        // Restoring the selectors while multi-region is off leaves it open.
-        let two = [
-            change(2, mgmt(true, false)),
-            change(3, region(false)),
-            change(4, mgmt(true, true)),
-        ];
-        let spans = narrowed_spans(&two, t(0), t(10));
-        assert_eq!(
-            (spans[0].start, spans[0].end, spans[0].restored),
-            (t(2), t(10), false)
-        );
-        // Outside the window, or restored before it: nothing.
-        let before = [change(1, mgmt(true, false)), change(2, mgmt(true, true))];
-        assert!(narrowed_spans(&before, t(3), t(10)).is_empty());
-        assert!(narrowed_spans(&[change(11, mgmt(false, false))], t(3), t(10)).is_empty());
     }
 }

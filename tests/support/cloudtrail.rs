@@ -39,6 +39,9 @@ pub struct CloudTrailState {
     pub regions: Mutex<Option<Vec<Value>>>,
     /// STS GetCallerIdentity's account; None: access denied.
     pub caller_account: Option<String>,
+    /// GetEventSelectors' answer; None: every management event, no data
+    /// events (a new trail's default).
+    pub event_selectors: Mutex<Option<Value>>,
     /// The last request body per operation.
     pub last: Mutex<HashMap<String, Value>>,
 }
@@ -46,6 +49,24 @@ pub struct CloudTrailState {
 impl CloudTrailState {
     pub fn count(&self, op: &str) -> usize {
         self.counts.lock().unwrap().get(op).copied().unwrap_or(0)
+    }
+
+    /// Loads the event history the simulator wrote (`lookup-events.json`,
+    /// as the AWS CLI prints it) with epoch times, as they go on the wire.
+    pub fn events_from_file(path: &std::path::Path) -> Vec<Value> {
+        let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        v["Events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let at = e["EventTime"].as_str().unwrap();
+                let t = trailproof::verify::time::parse_user_time(at).unwrap();
+                let mut e = e.clone();
+                e["EventTime"] = json!(t.timestamp() as f64);
+                e
+            })
+            .collect()
     }
 
     /// Loads keys from a keys file (`aws cloudtrail list-public-keys` format).
@@ -181,6 +202,15 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
                     json!({"__type": "TrailNotFoundException", "message": format!("Unknown trail: {name}")}),
                 ),
             }
+        }
+        "GetEventSelectors" => {
+            let trail = req.get("TrailName").cloned().unwrap_or_default();
+            let mut out = state.event_selectors.lock().unwrap().clone().unwrap_or_else(|| {
+                json!({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true,
+                                           "DataResources": [], "ExcludeManagementEventSources": []}]})
+            });
+            out["TrailARN"] = trail;
+            (200, out)
         }
         "GetTrailStatus" => {
             let mut out = json!({ "IsLogging": true });

@@ -76,9 +76,7 @@ impl Engine {
         for lf in &before.digest.log_files {
             book.add(lf, &key, true);
         }
-        let (_, records, _) = self
-            .verify_logs(&book, &plan.trail, plan.concurrency, plan.max_log_inflated)
-            .await;
+        let (_, records, _) = self.verify_logs(&book, plan, false).await;
         records.lifecycle
     }
 

@@ -6,8 +6,8 @@
 
 use super::Engine;
 use crate::plan::Plan;
-use crate::report::model::{BlindSpot, Report};
-use crate::verify::selectors::Narrowed;
+use crate::report::model::{BlindSpot, Report, SpotKind};
+use crate::verify::narrowing::Narrowed;
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
 
@@ -34,26 +34,21 @@ impl Engine {
         if spans.is_empty() {
             return Vec::new();
         }
-        // Event history is the caller's account's: another account's chain
-        // would be shown someone else's events.
-        let caller = lookup.caller_account().await;
-        let kept_from = chrono::Utc::now() - HISTORY + Duration::hours(1);
+        let refused = self.history_refused(plan).await;
+        let kept_from = history_from();
         let mut out = Vec::new();
         for (i, (start, end, why)) in spans.into_iter().enumerate() {
             let mut spot = BlindSpot {
+                kind: SpotKind::BlindSpot,
                 start,
                 end,
                 why,
                 events: None,
                 note: None,
             };
-            spot.note = match &caller {
+            spot.note = match &refused {
                 _ if i >= SPANS_ASKED => Some(format!("not asked: {SPANS_ASKED} spans per chain")),
-                Err(why) => Some(format!("the caller's account is unknown (STS: {why})")),
-                Ok(a) if *a != plan.root.account => Some(format!(
-                    "event history of account {} is not readable with account {a}'s credentials",
-                    plan.root.account
-                )),
+                Some(why) => Some(why.clone()),
                 _ if end <= kept_from => Some(
                     "older than event history's 90 days: what happened is not known".to_string(),
                 ),
@@ -85,6 +80,29 @@ impl Engine {
             out.push(spot);
         }
         out
+    }
+}
+
+/// The oldest instant event history still holds (less a margin for a
+/// long run).
+pub(super) fn history_from() -> Timestamp {
+    chrono::Utc::now() - HISTORY + Duration::hours(1)
+}
+
+impl Engine {
+    /// Why this chain's event history cannot be read, if it cannot. It is
+    /// the caller's account's: another account's chain would be shown
+    /// someone else's events.
+    pub(super) async fn history_refused(&self, plan: &Plan) -> Option<String> {
+        let lookup = self.lookup.as_ref()?;
+        match lookup.caller_account().await {
+            Err(why) => Some(format!("the caller's account is unknown (STS: {why})")),
+            Ok(a) if a != plan.root.account => Some(format!(
+                "event history of account {} is not readable with account {a}'s credentials",
+                plan.root.account
+            )),
+            Ok(_) => None,
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::verify::digest_check::reason;
 use crate::verify::gzip::{
     hash_bytes_observed, hash_stream_observed, inflate_to_vec, GzipError, Inflater, StreamHash,
 };
-use crate::verify::lifecycle::{from_log_file, LifecycleEvent, RecordWatch};
+use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent, RecordWatch};
 use crate::verify::selectors::CoverageChange;
 use crate::verify::time::Timestamp;
 use futures::stream::{self, StreamExt};
@@ -25,12 +25,59 @@ use std::io::Read as _;
 pub(super) struct Records {
     pub lifecycle: Vec<LifecycleEvent>,
     pub coverage: Vec<CoverageChange>,
+    /// `--cross-check-events`: the eventID of every record of every
+    /// verified file, and whether every one could be read.
+    pub event_ids: Vec<String>,
+    pub ids_complete: bool,
 }
 
 impl Records {
     fn extend(&mut self, other: Records) {
         self.lifecycle.extend(other.lifecycle);
         self.coverage.extend(other.coverage);
+        self.event_ids.extend(other.event_ids);
+        self.ids_complete &= other.ids_complete;
+    }
+
+    fn none() -> Records {
+        Records {
+            ids_complete: true,
+            ..Records::default()
+        }
+    }
+
+    /// The records of a verified file's inflated bytes, parsed once.
+    fn from_log(inflated: &[u8], trail: &TrailArn, ids: bool) -> Records {
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(inflated) else {
+            return Records {
+                ids_complete: !ids,
+                ..Records::default()
+            };
+        };
+        let recs = doc
+            .get("Records")
+            .and_then(serde_json::Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let event_ids = match ids {
+            true => recs
+                .iter()
+                .filter_map(|r| r.get("eventID")?.as_str().map(str::to_string))
+                .collect(),
+            false => Vec::new(),
+        };
+        Records {
+            lifecycle: recs
+                .iter()
+                .filter_map(|r| from_record(r, trail, EventSource::TrailLogs))
+                .collect(),
+            coverage: recs
+                .iter()
+                .filter_map(|r| crate::verify::selectors::from_record(r, trail))
+                .collect(),
+            event_ids,
+            ids_complete: true,
+        }
     }
 }
 
@@ -100,10 +147,10 @@ struct Streamed {
 
 /// A large log file (or `--inflater stream`): streamed through inflate +
 /// SHA-256 on a blocking thread, never held whole.
-async fn hash_streamed(body: Body, max: u64) -> Result<Streamed, GzipError> {
+async fn hash_streamed(body: Body, max: u64, all: bool) -> Result<Streamed, GzipError> {
     let handle = tokio::runtime::Handle::current();
     let res = tokio::task::spawn_blocking(move || {
-        let mut watch = RecordWatch::new();
+        let mut watch = RecordWatch::watching(all);
         let mut tee = Tee {
             inner: body.into_blocking(handle),
             copy: Vec::new(),
@@ -155,31 +202,36 @@ impl<R: std::io::Read> std::io::Read for Tee<R> {
 impl Engine {
     /// Verdicts in book order, the lifecycle records of verified files, and
     /// whether every file that names a lifecycle call could be parsed.
+    /// With `ids` (`--cross-check-events`) every verified file is parsed
+    /// for its records' eventIDs.
     pub(super) async fn verify_logs(
         &self,
         book: &LogBook,
-        trail: &TrailArn,
-        concurrency: usize,
-        max_inflated: u64,
+        plan: &crate::plan::Plan,
+        ids: bool,
     ) -> (Vec<LogVerdict>, Records, bool) {
         self.progress.add_logs(book.plans.len() as u64);
+        let (trail, max_inflated) = (&plan.trail, plan.max_log_inflated);
         let results: Vec<(usize, LogVerdict, Option<Records>)> =
             stream::iter(book.plans.iter().enumerate())
                 .map(|(i, lp)| async move {
-                    let (v, ev) = self.check_log(lp, trail, max_inflated).await;
+                    let (v, ev) = self.check_log(lp, trail, max_inflated, ids).await;
                     (i, v, ev)
                 })
-                .buffer_unordered(concurrency.max(1))
+                .buffer_unordered(plan.concurrency.max(1))
                 .collect()
                 .await;
         let mut verdicts: Vec<Option<LogVerdict>> = vec![None; book.plans.len()];
-        let mut events = Records::default();
+        let mut events = Records::none();
         let mut complete = true;
         for (i, v, ev) in results {
             verdicts[i] = Some(v);
             match ev {
                 Some(ev) => events.extend(ev),
-                None => complete = false,
+                None => {
+                    complete = false;
+                    events.ids_complete = false;
+                }
             }
         }
         (verdicts.into_iter().flatten().collect(), events, complete)
@@ -190,6 +242,7 @@ impl Engine {
         lp: &LogPlan,
         trail: &TrailArn,
         max_inflated: u64,
+        ids: bool,
     ) -> (LogVerdict, Option<Records>) {
         let verdict = |status, finding| LogVerdict {
             bucket: lp.bucket.clone(),
@@ -215,16 +268,16 @@ impl Engine {
                 "not verified: its digest failed verification",
             )
             .with_detail(detail);
-            return (
-                verdict(Status::Unverified, Some(f)),
-                Some(Records::default()),
-            );
+            return (verdict(Status::Unverified, Some(f)), Some(Records::none()));
         }
-        let streamed = match self.stream_log(&lp.bucket, &lp.key, max_inflated).await {
+        let streamed = match self
+            .stream_log(&lp.bucket, &lp.key, max_inflated, ids)
+            .await
+        {
             Ok(s) => s,
             Err(f) => {
                 self.progress.log_done(0);
-                return (verdict(Status::Invalid, Some(f)), Some(Records::default()));
+                return (verdict(Status::Invalid, Some(f)), Some(Records::none()));
             }
         };
         self.progress.log_done(streamed.hash.compressed_len);
@@ -233,12 +286,13 @@ impl Engine {
             let detail =
                 format!("SHA-256 of the inflated file is {got}; digest {digest} expects {want}");
             let f = Finding::new(Problem::HashMismatch, reason::HASH_MISMATCH).with_detail(detail);
-            return (verdict(Status::Invalid, Some(f)), Some(Records::default()));
+            return (verdict(Status::Invalid, Some(f)), Some(Records::none()));
         }
         let events = if streamed.names_lifecycle {
-            self.lifecycle_records(lp, got, trail, streamed.kept).await
+            self.lifecycle_records(lp, got, trail, streamed.kept, ids)
+                .await
         } else {
-            Some(Records::default())
+            Some(Records::none())
         };
         (verdict(Status::Valid, None), events)
     }
@@ -246,7 +300,13 @@ impl Engine {
     /// Reads one object through inflate + SHA-256 (and the lifecycle
     /// watch). A connection dropped mid-body is not the object's fault: read
     /// again, up to [`super::BODY_ATTEMPTS`] times.
-    async fn stream_log(&self, bucket: &str, key: &str, max: u64) -> Result<Streamed, Finding> {
+    async fn stream_log(
+        &self,
+        bucket: &str,
+        key: &str,
+        max: u64,
+        all: bool,
+    ) -> Result<Streamed, Finding> {
         let mut attempt = 0;
         let outcome = loop {
             attempt += 1;
@@ -258,9 +318,9 @@ impl Engine {
             let held = self.inflater != Inflater::Stream
                 && obj.len.is_some_and(|n| n <= KEEP_COMPRESSED as u64);
             let res = if held {
-                self.hash_held(obj, max).await
+                self.hash_held(obj, max, all).await
             } else {
-                hash_streamed(obj.body, max).await
+                hash_streamed(obj.body, max, all).await
             };
             match res {
                 Err(GzipError::Read(_)) if attempt < super::BODY_ATTEMPTS => continue,
@@ -282,7 +342,7 @@ impl Engine {
     /// read whole on the async side (no hand-off per chunk), then inflated
     /// in one buffer and hashed under a CPU permit; a local file is read
     /// and hashed in one blocking task.
-    async fn hash_held(&self, obj: Object, max: u64) -> Result<Streamed, GzipError> {
+    async fn hash_held(&self, obj: Object, max: u64, all: bool) -> Result<Streamed, GzipError> {
         let read = |e: crate::sources::store::StoreError| GzipError::Read(e.to_string());
         let len = obj.len;
         let units = len.unwrap_or(0).div_ceil(super::BUFFER_UNIT).max(1) as u32;
@@ -319,7 +379,7 @@ impl Engine {
                     v
                 }
             };
-            let mut watch = RecordWatch::new();
+            let mut watch = RecordWatch::watching(all);
             let hash = hash_bytes_observed(&compressed, max, |c| watch.feed(c))?;
             Ok(Streamed {
                 kept: watch.hit.then_some(compressed),
@@ -341,6 +401,7 @@ impl Engine {
         want: &str,
         trail: &TrailArn,
         kept: Option<Vec<u8>>,
+        ids: bool,
     ) -> Option<Records> {
         let compressed = match kept {
             Some(k) => k,
@@ -355,10 +416,8 @@ impl Engine {
         tokio::task::spawn_blocking(move || {
             let inflated = inflate_to_vec(&compressed, MAX_EVENT_SCAN).ok()?;
             // Swapped since it was verified: its records count for nothing.
-            (crate::verify::digest::sha256_hex(&inflated) == want).then(|| Records {
-                lifecycle: from_log_file(&inflated, &trail),
-                coverage: crate::verify::selectors::from_log_file(&inflated, &trail),
-            })
+            (crate::verify::digest::sha256_hex(&inflated) == want)
+                .then(|| Records::from_log(&inflated, &trail, ids))
         })
         .await
         .ok()

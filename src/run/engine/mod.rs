@@ -6,6 +6,7 @@
 mod assemble;
 mod behind;
 mod blind;
+mod cross_check;
 mod folders;
 mod levels;
 mod logs;
@@ -204,6 +205,7 @@ impl Engine {
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, records, complete) = self.read_logs(plan, &book, needs_events).await;
         let (mut events, coverage) = (records.lifecycle, records.coverage);
+        let logged: std::collections::HashSet<String> = records.event_ids.into_iter().collect();
         if needs_events {
             let behind = self.look_behind(plan, &series, &std_nodes, &std_out, &keyset, &events);
             let found = behind.await;
@@ -235,8 +237,25 @@ impl Engine {
             walk.unexpected,
             &closure,
         );
-        let narrowed = crate::verify::selectors::mark(&mut report, &coverage, plan.allow_narrowing);
+        let reference = crate::verify::narrowing::Reference {
+            expected: plan.expected_coverage.as_ref(),
+            // What the trail records now says what it recorded at the
+            // window's start only if no change could fall after the window
+            // (a nightly window ends at most this close to the run).
+            now: plan
+                .coverage_now
+                .as_ref()
+                .filter(|_| plan.end + Duration::hours(2) >= plan.now),
+        };
+        let narrowed = crate::verify::narrowing::mark(
+            &mut report,
+            &coverage,
+            &reference,
+            plan.allow_narrowing,
+        );
         report.blind_spots = self.blind_spots(plan, &report, &narrowed).await;
+        self.cross_check(plan, &mut report, &logged, records.ids_complete)
+            .await;
         report.notes.extend(key_note);
         if !complete {
             report.notes.push(
@@ -258,9 +277,8 @@ impl Engine {
         book: &logs::LogBook,
         needs_events: bool,
     ) -> (Vec<crate::report::model::LogVerdict>, logs::Records, bool) {
-        let (log_verdicts, mut records, mut complete) = self
-            .verify_logs(book, &plan.trail, plan.concurrency, plan.max_log_inflated)
-            .await;
+        let (log_verdicts, mut records, mut complete) =
+            self.verify_logs(book, plan, plan.cross_check).await;
         let events = &mut records.lifecycle;
         events.extend(plan.known_events.iter().cloned());
         if let (Some(lookup), true) = (&self.lookup, needs_events) {

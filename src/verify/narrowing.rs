@@ -1,0 +1,458 @@
+//! The spans a trail recorded less in, from its coverage changes
+//! (`selectors.rs`), compared with what it recorded at the window's start
+//! or with the operator's baseline (`--expect-selectors`), and, live, with
+//! what it records now: a narrowing whose record the verified logs do not
+//! hold is itself a finding. Pure.
+
+use crate::report::model::{merge_untrusted, Report, Untrusted, NARROWED};
+use crate::verify::selectors::{CoverageChange, Settings};
+use crate::verify::time::{display, Timestamp};
+
+/// A span of the window the trail recorded less in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Narrowed {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The change that opened it.
+    pub by: CoverageChange,
+    /// Whether a later change restored coverage (else it lasts to the end).
+    pub restored: bool,
+    /// What the trail stopped recording, in words.
+    pub lost: Vec<String>,
+}
+
+/// What the trail's coverage is held against.
+#[derive(Debug, Clone, Default)]
+pub struct Reference<'a> {
+    /// `--expect-selectors`: the compliance baseline. None: what the trail
+    /// recorded at the window's start (unknown settings count as full).
+    pub expected: Option<&'a Settings>,
+    /// Live, when the window reaches the present: what the trail records
+    /// now (GetEventSelectors and DescribeTrails).
+    pub now: Option<&'a Settings>,
+}
+
+impl Reference<'_> {
+    /// The trail at the window's start: the settings no recorded change
+    /// altered are what it records now.
+    fn initial(&self, changes: &[CoverageChange]) -> Settings {
+        self.now
+            .map(|n| n.untouched_by(changes))
+            .unwrap_or_default()
+    }
+}
+
+/// The spans of `[start, end)` the trail recorded less in than the
+/// reference. A span lasts from the change that left any setting short
+/// until every one is back, so widening one setting never closes a span
+/// another keeps open. Without a baseline the data events to keep grow
+/// with what the trail was seen recording.
+pub fn spans(
+    changes: &[CoverageChange],
+    start: Timestamp,
+    end: Timestamp,
+    reference: &Reference,
+) -> Vec<Narrowed> {
+    let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
+    // Widenings first within a second: the order files finished in must
+    // not decide a span (ties are rare; this one never hides a narrowing).
+    sorted.sort_by_key(|c| (c.time, c.narrows, c.what.clone()));
+    sorted.dedup();
+    let mut state = reference.initial(changes);
+    let mut goal = reference.expected.cloned().unwrap_or_else(|| state.clone());
+    let mut out = Vec::new();
+    let mut open: Option<(CoverageChange, Vec<String>)> = None;
+    let lost = state.lost_from(&goal);
+    if !lost.is_empty() {
+        open = Some((before_window(start, &state), lost));
+    }
+    for c in sorted {
+        state = state.then(&c.settings);
+        let lost = state.lost_from(&goal);
+        match (&open, lost.is_empty()) {
+            (None, false) => open = Some((c.clone(), lost)),
+            (Some((o, l)), true) => {
+                out.push((o.clone(), l.clone(), c.time, true));
+                open = None;
+            }
+            _ => {}
+        }
+        if open.is_none() && reference.expected.is_none() {
+            goal = goal.with_data_of(&state);
+        }
+    }
+    if let Some((o, l)) = open {
+        out.push((o, l, end, false));
+    }
+    out.into_iter()
+        .filter(|(o, _, until, _)| *until > start && o.time < end)
+        .map(|(by, lost, until, restored)| Narrowed {
+            start: by.time.max(start),
+            end: until.min(end),
+            by,
+            restored,
+            lost,
+        })
+        .collect()
+}
+
+/// The trail's state at the window's start as a change, for a span the
+/// baseline finds open from the start.
+fn before_window(start: Timestamp, state: &Settings) -> CoverageChange {
+    CoverageChange {
+        time: start,
+        narrows: true,
+        settings: state.clone(),
+        what: "what the trail records now, unchanged by any record in the window's verified logs"
+            .to_string(),
+        event_name: "GetEventSelectors".to_string(),
+        actor: None,
+        source_ip: None,
+    }
+}
+
+/// Live: what the trail records now that the last recorded change does
+/// not, and what it no longer records though no verified log says so.
+fn unrecorded(changes: &[CoverageChange], now: &Settings) -> (Vec<String>, Vec<String>) {
+    let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
+    sorted.sort_by_key(|c| (c.time, c.narrows));
+    let last = sorted
+        .iter()
+        .fold(Settings::default(), |acc, c| acc.then(&c.settings));
+    let less = now.known_in(&last).lost_from(&last);
+    let more = last.known_in(now).lost_from(now);
+    (less, more)
+}
+
+/// Marks a chain's report: every narrowed span is untrusted and, unless
+/// `allow` (`--allow-narrowing`), leaves coverage not proven, saying who,
+/// when, from where and what changed; every other change in the window is
+/// a note. Returns the spans.
+pub fn mark(
+    report: &mut Report,
+    changes: &[CoverageChange],
+    reference: &Reference,
+    allow: bool,
+) -> Vec<Narrowed> {
+    let (start, end) = (report.requested_start, report.requested_end);
+    let spans = spans(changes, start, end, reference);
+    let mut findings: Vec<(String, Timestamp, Timestamp)> = spans
+        .iter()
+        .map(|n| (span_line(n), n.start, n.end))
+        .collect();
+    if let Some(now) = reference.now {
+        let (less, more) = unrecorded(changes, now);
+        let last = changes.iter().map(|c| c.time).max();
+        if let (false, Some(last)) = (less.is_empty(), last) {
+            findings.push((
+                format!(
+                    "{NARROWED}an unknown time after {}: the trail records less now \
+                     (GetEventSelectors, DescribeTrails) than the last change its verified logs \
+                     show; no longer recorded: {}. A change the verified logs do not show (one \
+                     made within the last hour may not be delivered yet)",
+                    display(last),
+                    less.join(", ")
+                ),
+                last.max(start),
+                end,
+            ));
+        }
+        if !more.is_empty() {
+            report.notes.push(format!(
+                "The trail records more now than the last change its verified logs show: {}",
+                more.join(", ")
+            ));
+        }
+        // A trail of one region records no other region's events by design.
+        let before = Settings {
+            multi_region: None,
+            global_events: None,
+            ..reference.initial(changes)
+        }
+        .lost_from(&Settings::default());
+        if reference.expected.is_none() && !before.is_empty() {
+            report.notes.push(format!(
+                "Since before the window the trail does not record: {}. Not a finding without \
+                 a baseline: --expect-selectors FILE holds it to the selectors it should have",
+                before.join(", ")
+            ));
+        }
+    }
+    for c in changes.iter().filter(|c| c.time >= start && c.time < end) {
+        if !spans.iter().any(|n| n.by == *c) {
+            report.notes.push(format!(
+                "Coverage changed at {}{} ({}: {})",
+                display(c.time),
+                who(c),
+                c.event_name,
+                c.what
+            ));
+        }
+    }
+    for (line, from, until) in findings {
+        match allow {
+            true => report
+                .notes
+                .push(format!("{line} (shown, not failed: --allow-narrowing)")),
+            false => report.unproven.push(line),
+        }
+        report.untrusted.push(Untrusted {
+            start: from,
+            end: until,
+            reasons: vec!["coverage_narrowed"],
+        });
+    }
+    report.untrusted = merge_untrusted(std::mem::take(&mut report.untrusted));
+    spans
+}
+
+fn who(c: &CoverageChange) -> String {
+    let mut who = String::new();
+    if let Some(a) = &c.actor {
+        who.push_str(&format!(" by {a}"));
+    }
+    if let Some(ip) = &c.source_ip {
+        who.push_str(&format!(" from {ip}"));
+    }
+    who
+}
+
+fn span_line(n: &Narrowed) -> String {
+    let until = match n.restored {
+        true => format!("until {}, when it was restored", display(n.end)),
+        false => format!("to the window's end {}", display(n.end)),
+    };
+    format!(
+        "{NARROWED}{}{} ({}: {}; no longer recorded: {}), {until}",
+        display(n.by.time),
+        who(&n.by),
+        n.by.event_name,
+        n.by.what,
+        n.lost.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::time::parse_user_time;
+
+    fn find(changes: &[CoverageChange], start: Timestamp, end: Timestamp) -> Vec<Narrowed> {
+        super::spans(changes, start, end, &Reference::default())
+    }
+
+    #[test]
+    fn a_narrowing_lasts_until_coverage_is_restored() {
+        let t = |h: u32| parse_user_time(&format!("2026-03-01T{h:02}:00:00Z")).unwrap();
+        let change = |h, settings: Settings| CoverageChange {
+            time: t(h),
+            narrows: settings.narrows(),
+            what: format!("{settings:?}"),
+            settings,
+            event_name: "PutEventSelectors".into(),
+            actor: None,
+            source_ip: None,
+        };
+        let mgmt = |reads, writes| Settings {
+            management_reads: Some(reads),
+            management_writes: Some(writes),
+            all_sources: Some(true),
+            ..Settings::default()
+        };
+        let region = |on| Settings {
+            multi_region: Some(on),
+            ..Settings::default()
+        };
+        let spans = find(
+            &[
+                change(5, mgmt(true, true)),
+                change(2, mgmt(true, false)),
+                change(3, mgmt(false, true)),
+            ],
+            t(0),
+            t(10),
+        );
+        assert_eq!(spans.len(), 1);
+        assert_eq!(
+            (spans[0].start, spans[0].end, spans[0].restored),
+            (t(2), t(5), true)
+        );
+        let open = find(&[change(8, mgmt(true, false))], t(0), t(10));
+        assert_eq!(
+            (open[0].start, open[0].end, open[0].restored),
+            (t(8), t(10), false)
+        );
+        // Widening another setting does not close the span.
+        let spoof = find(
+            &[change(2, mgmt(true, false)), change(3, region(true))],
+            t(0),
+            t(10),
+        );
+        assert_eq!((spoof[0].end, spoof[0].restored), (t(10), false));
+        // Restoring the selectors while multi-region is off leaves it open.
+        let two = [
+            change(2, mgmt(true, false)),
+            change(3, region(false)),
+            change(4, mgmt(true, true)),
+        ];
+        let spans = find(&two, t(0), t(10));
+        assert_eq!(
+            (spans[0].start, spans[0].end, spans[0].restored),
+            (t(2), t(10), false)
+        );
+        // Outside the window, or restored before it: nothing.
+        let before = [change(1, mgmt(true, false)), change(2, mgmt(true, true))];
+        assert!(find(&before, t(3), t(10)).is_empty());
+        assert!(find(&[change(11, mgmt(false, false))], t(3), t(10)).is_empty());
+    }
+
+    fn ct(h: u32, params: serde_json::Value) -> CoverageChange {
+        let rec = serde_json::json!({"eventSource": "cloudtrail.amazonaws.com",
+            "eventName": "PutEventSelectors",
+            "eventTime": format!("2026-03-01T{h:02}:00:00Z"), "recipientAccountId": "123456789012",
+            "awsRegion": "us-east-1", "requestParameters": params,
+            "userIdentity": {"arn": "arn:aws:sts::123456789012:assumed-role/intruder/x"},
+            "sourceIPAddress": "198.51.100.7"});
+        let trail = crate::verify::arn::TrailArn::parse(
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+        )
+        .unwrap();
+        crate::verify::selectors::from_record(&rec, &trail).unwrap()
+    }
+
+    fn with_data(buckets: &[&str]) -> serde_json::Value {
+        serde_json::json!({"trailName": "main", "eventSelectors": [{"readWriteType": "All",
+            "includeManagementEvents": true,
+            "dataResources": [{"type": "AWS::S3::Object", "values": buckets}]}]})
+    }
+
+    fn t(h: u32) -> Timestamp {
+        parse_user_time(&format!("2026-03-01T{h:02}:00:00Z")).unwrap()
+    }
+
+    #[test]
+    fn dropping_a_buckets_data_events_is_a_narrowing() {
+        let changes = [
+            ct(1, with_data(&["arn:aws:s3:::vault/", "arn:aws:s3:::logs/"])),
+            ct(2, with_data(&["arn:aws:s3:::logs/"])),
+            ct(4, with_data(&["arn:aws:s3:::logs/", "arn:aws:s3:::vault/"])),
+        ];
+        let spans = find(&changes, t(0), t(10));
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!((spans[0].start, spans[0].end), (t(2), t(4)));
+        assert!(
+            spans[0]
+                .lost
+                .iter()
+                .any(|l| l.contains("arn:aws:s3:::vault/")),
+            "{spans:?}"
+        );
+        // Every bucket covers each one: widening is no narrowing.
+        let wider = [
+            ct(1, with_data(&["arn:aws:s3:::vault/"])),
+            ct(2, with_data(&["arn:aws:s3"])),
+        ];
+        assert!(find(&wider, t(0), t(10)).is_empty());
+        // Advanced selectors read the same way.
+        let adv = serde_json::json!({"trailName": "main", "advancedEventSelectors": [
+            {"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]},
+            {"fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]},
+                                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                                {"field": "resources.ARN", "startsWith": ["arn:aws:s3:::vault/"]}]}]});
+        let mgmt_only = serde_json::json!({"trailName": "main", "advancedEventSelectors": [
+            {"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]});
+        let spans = find(&[ct(1, adv), ct(3, mgmt_only)], t(0), t(10));
+        assert_eq!((spans.len(), spans[0].start), (1, t(3)), "{spans:?}");
+    }
+
+    #[test]
+    fn a_baseline_and_the_present_settings_are_held_against() {
+        let write_only = crate::verify::selectors::from_get_event_selectors(&serde_json::json!({
+            "TrailARN": "x", "EventSelectors": [{"ReadWriteType": "WriteOnly",
+            "IncludeManagementEvents": true, "DataResources": []}]}))
+        .unwrap();
+        let all = crate::verify::selectors::from_get_event_selectors(&serde_json::json!({
+            "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true}]}))
+        .unwrap();
+        let reads_off = serde_json::json!({"trailName": "main", "eventSelectors": [
+            {"readWriteType": "WriteOnly", "includeManagementEvents": true}]});
+        // Re-applying the selectors a write-only trail should have: no narrowing.
+        let expected = Reference {
+            expected: Some(&write_only),
+            now: None,
+        };
+        assert!(spans(&[ct(2, reads_off.clone())], t(0), t(10), &expected).is_empty());
+        // Without the baseline the same call records less than everything.
+        assert_eq!(find(&[ct(2, reads_off)], t(0), t(10)).len(), 1);
+        // No change in the window, but the trail records less now than the
+        // baseline: narrowed from the window's start.
+        let now = Reference {
+            expected: Some(&all),
+            now: Some(&write_only),
+        };
+        let spans = spans(&[], t(0), t(10), &now);
+        assert_eq!(
+            (spans[0].start, spans[0].end, spans[0].restored),
+            (t(0), t(10), false)
+        );
+        // Without a baseline that is what the trail recorded at the start.
+        let now_only = Reference {
+            expected: None,
+            now: Some(&write_only),
+        };
+        assert!(super::spans(&[], t(0), t(10), &now_only).is_empty());
+    }
+
+    #[test]
+    fn a_current_setting_the_logs_do_not_explain_is_a_finding() {
+        let write_only = crate::verify::selectors::from_get_event_selectors(&serde_json::json!({
+            "EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": true}]}))
+        .unwrap();
+        let all =
+            serde_json::json!({"trailName": "main", "eventSelectors": [{"readWriteType": "All"}]});
+        let mut report = Report::empty(
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+            t(0),
+            t(10),
+        );
+        let now = Reference {
+            expected: None,
+            now: Some(&write_only),
+        };
+        mark(&mut report, &[ct(3, all.clone())], &now, false);
+        assert_eq!(report.unproven.len(), 1, "{:?}", report.unproven);
+        assert!(
+            report.unproven[0].contains("a change the verified logs do not show")
+                || report.unproven[0].contains("A change the verified logs do not show")
+        );
+        assert!(
+            report.unproven[0].contains("management read events"),
+            "{:?}",
+            report.unproven
+        );
+        // The widening itself is shown as a note.
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.starts_with("Coverage changed at")),
+            "{:?}",
+            report.notes
+        );
+        // Agreeing settings: nothing.
+        let all_now = crate::verify::selectors::from_get_event_selectors(&serde_json::json!({
+            "EventSelectors": [{"ReadWriteType": "All"}]}))
+        .unwrap();
+        let mut ok = Report::empty(
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+            t(0),
+            t(10),
+        );
+        let agree = Reference {
+            expected: None,
+            now: Some(&all_now),
+        };
+        mark(&mut ok, &[ct(3, all)], &agree, false);
+        assert!(ok.unproven.is_empty(), "{:?}", ok.unproven);
+    }
+}
