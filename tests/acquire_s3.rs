@@ -114,6 +114,16 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     assert_eq!(code, code_live, "{err}");
     assert_eq!(verdicts(&v_off), verdicts(&v_live));
     assert_eq!(v_off["gaps"][0]["cause"], "logging_stopped");
+    // What event history answered for the gap is the live run's, said so.
+    let spots = v_off["blind_spots"].as_array().unwrap();
+    assert_eq!(spots.len(), v_live["blind_spots"].as_array().unwrap().len());
+    assert!(
+        !spots.is_empty()
+            && spots[0]["note"]
+                .to_string()
+                .contains("as event history answered the acquisition's live run"),
+        "{spots:?}"
+    );
     assert!(v_off["notes"]
         .to_string()
         .contains("authenticated by the state key"));

@@ -146,6 +146,10 @@ async fn organization_live_with_and_without_list_accounts() {
     let mut v = v;
     v["notes"] = Value::Null;
     v_local["notes"] = Value::Null;
+    // Live chains say what event history they could not read.
+    for c in v["chains"].as_array_mut().unwrap() {
+        c["notes"] = json!([]);
+    }
     assert_eq!(v["chains"], v_local["chains"]);
 
     // Two shards write their reports to S3 (no shared disk); the merge reads

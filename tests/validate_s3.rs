@@ -829,3 +829,77 @@ async fn cross_check_finds_the_writes_the_selectors_left_out() {
         v["unproven"]
     );
 }
+
+/// A multi-region trail's selectors are changed by one call, recorded in
+/// its home region only: a chain of another region recorded less just the
+/// same, and live the home region's event history says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_narrowing_recorded_in_the_home_region_marks_other_regions() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let hour = |h: i64| {
+        let now = chrono::Utc::now().timestamp();
+        let t = (now / 3600 - 240 + h) * 3600;
+        trailproof::verify::time::display(chrono::DateTime::from_timestamp(t, 0).unwrap())
+    };
+    let sim = [
+        "--region",
+        "eu-west-1",
+        "--damage",
+        "narrow@2",
+        "--damage",
+        "widen@4",
+    ];
+    sim_upload_at(&s3, dir.path(), "away", &hour(0), &sim).await;
+    let mut state = CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "away",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true,
+            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        events: CloudTrailState::events_from_file(&dir.path().join("lookup-events.json")),
+        caller_account: Some("123456789012".into()),
+        ..Default::default()
+    };
+    let (start, end) = (hour(1), hour(6));
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--region",
+        "eu-west-1",
+        "--start-time",
+        &start,
+        "--end-time",
+        &end,
+        "--format",
+        "json",
+    ];
+    let ct = support::cloudtrail::start(Arc::new(std::mem::take(&mut state))).await;
+    let (code, v, err) = json_run(&args, &aws_env(&s3.endpoint, Some(&ct))).await;
+    assert_eq!(code, 3, "{err} {}", v["notes"]);
+    let unproven = v["unproven"].to_string();
+    assert!(
+        unproven.contains("Coverage narrowed at") && unproven.contains("ops-automation"),
+        "{unproven}"
+    );
+    // Without the trail's event history the report says what it could not read.
+    let denied = CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "away",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true,
+            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        caller_account: Some("999999999999".into()),
+        ..Default::default()
+    };
+    let ct = support::cloudtrail::start(Arc::new(denied)).await;
+    let (_, v, _) = json_run(&args, &aws_env(&s3.endpoint, Some(&ct))).await;
+    assert!(
+        v["notes"].to_string().contains("home region"),
+        "{}",
+        v["notes"]
+    );
+}

@@ -375,6 +375,7 @@ impl ValidateArgs {
             gap_events: self.gap_events.clone(),
             key,
             expected_regions: Vec::new(),
+            recorded_spots: Vec::new(),
         })?;
         selection.bucket = Some(copy.bucket);
         selection.prefix = copy.prefix;
@@ -383,6 +384,7 @@ impl ValidateArgs {
                 dir: dir.clone(),
                 notes: copy.notes,
                 expected_regions: copy.expected_regions,
+                recorded_spots: copy.recorded_spots,
             },
             keys_file: Some(copy.keys_file),
             gap_events: copy.gap_events,

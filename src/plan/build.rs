@@ -236,12 +236,30 @@ fn base_plan(
         expected_coverage: req.checks.expected_coverage.clone(),
         coverage_now: sources.facts.coverage_now.clone(),
         cross_check: req.checks.cross_check,
+        recorded_spots: recorded_for(&sources.facts, &req.trail.account, &req.trail.region),
         checkpoint: None,
         events_window: (start, req.window.end),
         local_copy: req.is_local(),
         keys_from_file: req.source.keys_file.is_some(),
         require_digest_folder: true,
     }
+}
+
+/// The acquisition's blind spots of one chain (a one-chain live report's
+/// are its).
+fn recorded_for(
+    facts: &crate::sources::connect::TrailFacts,
+    account: &str,
+    region: &str,
+) -> Vec<crate::report::model::BlindSpot> {
+    facts
+        .recorded_spots
+        .iter()
+        .filter(|(a, r, _)| {
+            a.as_deref().is_none_or(|a| a == account) && r.as_deref().is_none_or(|r| r == region)
+        })
+        .map(|(_, _, s)| s.clone())
+        .collect()
 }
 
 /// What each chain's plan takes from the run: its folders, CloudTrail's
@@ -260,6 +278,7 @@ impl Seams<'_> {
         let facts = &self.sources.facts;
         p.root = AccountRoot::new(self.sources.prefix.as_deref(), self.org, account);
         p.source_region = region.to_string();
+        p.recorded_spots = recorded_for(facts, account, region);
         p.status = facts.status.clone().map(|mut s| {
             s.covers_region = region == self.req.trail.region || facts.multi_region == Some(true);
             s

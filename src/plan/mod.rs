@@ -50,6 +50,9 @@ pub struct Plan {
     /// `--cross-check-events`: event history's write events in proven spans
     /// must be in the verified logs.
     pub cross_check: bool,
+    /// Offline: what event history held for this chain's blind spots when
+    /// the directory was acquired (authenticated by the state key).
+    pub recorded_spots: Vec<crate::report::model::BlindSpot>,
     /// The previous run's newest verified digest of this chain: the run
     /// starts there and must find it unchanged and vouched for.
     pub checkpoint: Option<crate::plan::checkpoint::Record>,

@@ -29,7 +29,17 @@ pub struct Given<'a> {
     pub key: Option<&'a dyn StateKey>,
     /// Set from an acquired `live-report.json`.
     pub expected_regions: Vec<String>,
+    /// Event history's answers the acquisition's live run listed.
+    pub recorded_spots: Vec<crate::request::RecordedSpot>,
 }
+
+/// A blind spot of an acquisition's live run, with its chain (None: the
+/// live run validated one chain).
+pub type RecordedSpot = (
+    Option<String>,
+    Option<String>,
+    crate::report::model::BlindSpot,
+);
 
 /// The local copy as the run will read it.
 #[derive(Debug)]
@@ -44,6 +54,8 @@ pub struct LocalCopy {
     /// `live-report.json`, taken unauthenticated: it can only add regions
     /// to expect).
     pub expected_regions: Vec<String>,
+    /// What event history held for the live run's blind spots.
+    pub recorded_spots: Vec<crate::request::RecordedSpot>,
 }
 
 fn not_a_copy(dir: &Path, why: impl std::fmt::Display) -> RequestError {
@@ -117,6 +129,7 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
         gap_events: given.gap_events,
         notes,
         expected_regions: given.expected_regions,
+        recorded_spots: given.recorded_spots,
     })
 }
 
@@ -190,9 +203,13 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
     // The regions to expect: an edited live report could leave one out.
     let report = dir.join(REPORT_FILE);
     match vouched_for(&vouched, dir, REPORT_FILE) {
-        Ok(_) => given.expected_regions = live_regions(dir, given.trail_arn),
+        Ok(_) => {
+            given.expected_regions = live_regions(dir, given.trail_arn);
+            given.recorded_spots = live_spots(dir, given.trail_arn);
+        }
         Err(_) if report.is_file() => notes.push(format!(
-            "{} does not set the regions to expect: it is not authenticated by the state key",
+            "{} does not set the regions to expect nor list event history: it is not \
+             authenticated by the state key",
             report.display()
         )),
         Err(_) => {}
@@ -310,6 +327,41 @@ fn sha256_of(path: &Path) -> Option<String> {
     std::fs::read(path)
         .ok()
         .map(|b| crate::verify::digest::sha256_hex(&b))
+}
+
+/// What event history held for the live run's blind spots, per chain; said
+/// to come from the acquisition.
+fn live_spots(dir: &Path, trail_arn: &str) -> Vec<crate::request::RecordedSpot> {
+    let report: Option<serde_json::Value> = std::fs::read(dir.join(REPORT_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let Some(r) = report.filter(|r| r["trail_arn"].as_str() == Some(trail_arn)) else {
+        return Vec::new();
+    };
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let chains: Vec<&serde_json::Value> = match r["chains"].as_array() {
+        Some(c) => c.iter().collect(),
+        None => vec![&r],
+    };
+    let mut out = Vec::new();
+    for c in chains {
+        for b in c["blind_spots"].as_array().into_iter().flatten() {
+            let Ok(mut spot) = serde_json::from_value::<crate::report::model::BlindSpot>(b.clone())
+            else {
+                continue;
+            };
+            let at = r["provenance"]["generated_at"]
+                .as_str()
+                .unwrap_or("acquisition");
+            let said = format!("as event history answered the acquisition's live run ({at})");
+            spot.note = Some(match spot.note {
+                Some(n) => format!("{n}; {said}"),
+                None => said,
+            });
+            out.push((text(&c["account"]), text(&c["region"]), spot));
+        }
+    }
+    out
 }
 
 /// The regions of the chains the acquisition's live run validated.

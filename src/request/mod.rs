@@ -110,6 +110,14 @@ pub struct Source {
     pub gap_events: Option<PathBuf>,
 }
 
+/// A blind spot of an acquisition's live run, with its chain's account and
+/// region (None: the live run validated one chain).
+pub type RecordedSpot = (
+    Option<String>,
+    Option<String>,
+    crate::report::model::BlindSpot,
+);
+
 #[derive(Debug, Clone)]
 pub enum Place {
     /// A local copy: DIR/<bucket>/<key>; the bucket is in the selection.
@@ -119,6 +127,8 @@ pub enum Place {
         notes: Vec<String>,
         /// The regions an acquired directory's live run validated.
         expected_regions: Vec<String>,
+        /// What event history held for its blind spots.
+        recorded_spots: Vec<RecordedSpot>,
     },
     /// S3 and the CloudTrail API through the standard AWS configuration.
     Live { path_style: bool, max_attempts: u32 },

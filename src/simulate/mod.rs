@@ -409,18 +409,29 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     } else {
         lifecycle_plan(spec)
     };
-    // Selector changes are recorded whatever --no-gap-records says.
-    for d in &spec.damage {
-        match d.kind {
-            DamageKind::Narrow => lifecycle.push((d.hour, "PutEventSelectors:ReadOnly", true)),
-            DamageKind::Widen => lifecycle.push((d.hour, "PutEventSelectors:All", true)),
-            _ => {}
-        }
-    }
     let mut history = History {
         narrowed: narrowed_spans(spec, first),
         records: Vec::new(),
     };
+    // Selector changes are recorded whatever --no-gap-records says, as
+    // CloudTrail records a call: in the logs of the region it was made in
+    // (the trail's home), and in that region's event history.
+    for d in &spec.damage {
+        let call = match d.kind {
+            DamageKind::Narrow => "PutEventSelectors:ReadOnly",
+            DamageKind::Widen => "PutEventSelectors:All",
+            _ => continue,
+        };
+        if spec.region == spec.home_region {
+            lifecycle.push((d.hour, call, true));
+        } else {
+            let t = first + hour * d.hour as i32 + Duration::seconds(5);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64);
+            history
+                .records
+                .push(lifecycle_record(spec, &mut rng, call, t));
+        }
+    }
     for h in 0..spec.hours {
         let ws = first + hour * h as i32;
         let we = ws + hour;

@@ -73,7 +73,18 @@ pub async fn caller_account(cfg: &SdkConfig) -> Result<String, String> {
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| sentence(&e))?;
+        .map_err(|e| {
+            use aws_sdk_sts::error::ProvideErrorMetadata;
+            // Its error's text is a debug dump: say the code and message.
+            match e.as_service_error() {
+                Some(s) => format!(
+                    "STS GetCallerIdentity: {}: {}",
+                    s.code().unwrap_or("error"),
+                    s.message().unwrap_or("refused")
+                ),
+                None => sentence(&e),
+            }
+        })?;
     out.account()
         .map(str::to_string)
         .ok_or_else(|| "no account in the answer".to_string())

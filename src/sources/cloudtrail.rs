@@ -10,6 +10,7 @@ use crate::verify::arn::TrailArn;
 use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent};
 use crate::verify::proof::TrailStatus;
 use crate::verify::pubkeys::PublicKey;
+use crate::verify::selectors::CoverageChange;
 use crate::verify::time::Timestamp;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
@@ -51,6 +52,9 @@ type LookupAnswer = Option<Vec<LifecycleEvent>>;
 /// Filled once per window, awaited by every chain that asks for it.
 type LookupCell = Arc<tokio::sync::OnceCell<LookupAnswer>>;
 
+/// Coverage changes from LookupEvents, filled once per window.
+type CoverageCell = Arc<tokio::sync::OnceCell<Option<Vec<CoverageChange>>>>;
+
 /// CloudTrail clients per region, with a per-run cache of key answers.
 pub struct CloudTrail {
     base: SdkConfig,
@@ -61,6 +65,8 @@ pub struct CloudTrail {
     event_cache: Mutex<HashMap<(String, i64, i64), LookupCell>>,
     /// Keys skipped because their fingerprint is not the MD5 of their DER.
     pub rejected_keys: AtomicUsize,
+    /// LookupEvents' coverage changes per (trail, start, end).
+    coverage_cache: Mutex<HashMap<(String, i64, i64), CoverageCell>>,
     /// STS GetCallerIdentity, once per run.
     caller: tokio::sync::OnceCell<Result<String, String>>,
 }
@@ -82,6 +88,7 @@ impl CloudTrail {
             clients: Mutex::new(HashMap::new()),
             key_cache: tokio::sync::Mutex::new(HashMap::new()),
             event_cache: Mutex::new(HashMap::new()),
+            coverage_cache: Mutex::new(HashMap::new()),
             rejected_keys: AtomicUsize::new(0),
             caller: tokio::sync::OnceCell::new(),
         }
@@ -334,16 +341,63 @@ impl CloudTrail {
         start: Timestamp,
         end: Timestamp,
     ) -> Option<Vec<serde_json::Value>> {
-        let client = self.client(&arn.region);
-        let mut out = Vec::new();
-        let mut calls = 0usize;
-        for name in [
+        let names = [
             "StopLogging",
             "StartLogging",
             "UpdateTrail",
             "DeleteTrail",
             "CreateTrail",
-        ] {
+        ];
+        self.lookup_named(arn, start, end, &names).await
+    }
+
+    /// The trail's coverage changes (PutEventSelectors, UpdateTrail) of
+    /// [start, end] from the event history of its home region, once per
+    /// window: a chain of another region or account does not hold their
+    /// records in its own logs.
+    pub async fn lookup_coverage(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<Vec<CoverageChange>> {
+        let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
+        let cell = {
+            let mut cache = self
+                .coverage_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            cache.entry(id).or_default().clone()
+        };
+        let ask = || async {
+            let raw = self
+                .lookup_named(arn, start, end, &["PutEventSelectors", "UpdateTrail"])
+                .await?;
+            Some(
+                raw.iter()
+                    .filter_map(|e| {
+                        let text = e.get("CloudTrailEvent")?.as_str()?;
+                        let record: serde_json::Value = serde_json::from_str(text).ok()?;
+                        crate::verify::selectors::from_record(&record, arn)
+                    })
+                    .collect(),
+            )
+        };
+        cell.get_or_init(ask).await.clone()
+    }
+
+    /// LookupEvents by event name, every page, paced; None when any call failed.
+    async fn lookup_named(
+        &self,
+        arn: &TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+        names: &[&str],
+    ) -> Option<Vec<serde_json::Value>> {
+        let client = self.client(&arn.region);
+        let mut out = Vec::new();
+        let mut calls = 0usize;
+        for &name in names {
             let Ok(attr) = LookupAttribute::builder()
                 .attribute_key(LookupAttributeKey::EventName)
                 .attribute_value(name)
@@ -392,6 +446,15 @@ impl CloudTrail {
 const LOOKUP_SPACING: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl LifecycleLookup for CloudTrail {
+    fn coverage_changes<'a>(
+        &'a self,
+        trail: &'a TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Option<Vec<CoverageChange>>> {
+        self.lookup_coverage(trail, start, end).boxed()
+    }
+
     fn lifecycle_events<'a>(
         &'a self,
         trail: &'a TrailArn,

@@ -41,6 +41,8 @@ pub struct TrailFacts {
     /// Regions expected besides those with folders (offline: the regions an
     /// acquisition's live run validated).
     pub expected_regions: Vec<String>,
+    /// Offline: what event history held for an acquisition's blind spots.
+    pub recorded_spots: Vec<crate::request::RecordedSpot>,
     /// Live, a multi-region trail with `--region all`: the regions
     /// account:ListRegions reports enabled in the trail's account.
     pub enabled_regions: Option<Result<Vec<String>, String>>,
@@ -80,9 +82,11 @@ pub async fn open(req: &ValidateRequest) -> Result<Sources, ConnectError> {
             dir,
             notes,
             expected_regions,
+            recorded_spots,
         } => {
             let mut s = open_local(req, dir, notes)?;
             s.facts.expected_regions = expected_regions.clone();
+            s.facts.recorded_spots = recorded_spots.clone();
             s
         }
         Place::Live {

@@ -17,6 +17,16 @@ pub trait LifecycleLookup: Send + Sync {
         end: Timestamp,
     ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
 
+    /// The trail's coverage changes (PutEventSelectors, UpdateTrail) that
+    /// its home region's event history holds for [start, end]; None when
+    /// it could not be read.
+    fn coverage_changes<'a>(
+        &'a self,
+        trail: &'a TrailArn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Option<Vec<crate::verify::selectors::CoverageChange>>>;
+
     /// The write management events CloudTrail's event history holds for
     /// [start, end) in `region` of the caller's account, oldest first, at
     /// most `cap` (and whether there were more); Err says why not.

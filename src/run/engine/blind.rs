@@ -28,7 +28,8 @@ impl Engine {
         narrowed: &[Narrowed],
     ) -> Vec<BlindSpot> {
         let Some(lookup) = &self.lookup else {
-            return Vec::new();
+            // Offline: what event history answered when the copy was acquired.
+            return plan.recorded_spots.clone();
         };
         let spans = spans(report, narrowed);
         if spans.is_empty() {
@@ -96,7 +97,7 @@ impl Engine {
     pub(super) async fn history_refused(&self, plan: &Plan) -> Option<String> {
         let lookup = self.lookup.as_ref()?;
         match lookup.caller_account().await {
-            Err(why) => Some(format!("the caller's account is unknown (STS: {why})")),
+            Err(why) => Some(format!("the caller's account is unknown ({why})")),
             Ok(a) if a != plan.root.account => Some(format!(
                 "event history of account {} is not readable with account {a}'s credentials",
                 plan.root.account

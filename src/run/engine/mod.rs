@@ -8,6 +8,7 @@ mod behind;
 mod blind;
 mod cross_check;
 mod folders;
+mod home;
 mod levels;
 mod logs;
 mod walk;
@@ -204,7 +205,9 @@ impl Engine {
         let skip = plan.checkpoint.as_ref().filter(|_| !needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, records, complete) = self.read_logs(plan, &book, needs_events).await;
-        let (mut events, coverage) = (records.lifecycle, records.coverage);
+        let (mut events, mut coverage) = (records.lifecycle, records.coverage);
+        let (from_home, home_note) = self.home_coverage(plan).await;
+        coverage.extend(from_home);
         let logged: std::collections::HashSet<String> = records.event_ids.into_iter().collect();
         if needs_events {
             let behind = self.look_behind(plan, &series, &std_nodes, &std_out, &keyset, &events);
@@ -257,6 +260,7 @@ impl Engine {
         self.cross_check(plan, &mut report, &logged, records.ids_complete)
             .await;
         report.notes.extend(key_note);
+        report.notes.extend(home_note);
         if !complete {
             report.notes.push(
                 "Some lifecycle records could not be read (LookupEvents failed or was denied, or a \
