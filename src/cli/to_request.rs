@@ -93,6 +93,7 @@ const CROSS_CHECK_DAYS: i64 = 14;
 /// prints.
 fn expected_selectors(
     path: &std::path::Path,
+    trail_arn: &str,
 ) -> Result<crate::verify::selectors::Settings, RequestError> {
     let hint = "save the trail's intended selectors with `aws cloudtrail get-event-selectors \
                 --trail-name ARN > FILE`";
@@ -108,6 +109,12 @@ fn expected_selectors(
             path.display()
         ))
     })?;
+    if let Some(other) = doc["TrailARN"].as_str().filter(|a| *a != trail_arn) {
+        return Err(usage(format!(
+            "--expect-selectors {} holds the selectors of {other}, not of {trail_arn}: {hint}",
+            path.display()
+        )));
+    }
     crate::verify::selectors::from_get_event_selectors(&doc).map_err(|e| {
         usage(format!(
             "--expect-selectors {}: {e}; {hint}",
@@ -303,7 +310,7 @@ impl ValidateArgs {
             expected_coverage: self
                 .expect_selectors
                 .as_deref()
-                .map(expected_selectors)
+                .map(|f| expected_selectors(f, &self.trail_arn))
                 .transpose()?,
             cross_check: self.cross_check_events,
             grace: chrono::Duration::minutes(self.delivery_grace),

@@ -378,7 +378,9 @@ impl CloudTrail {
                     .filter_map(|e| {
                         let text = e.get("CloudTrailEvent")?.as_str()?;
                         let record: serde_json::Value = serde_json::from_str(text).ok()?;
-                        crate::verify::selectors::from_record(&record, arn)
+                        let mut change = crate::verify::selectors::from_record(&record, arn)?;
+                        change.from_history = true;
+                        Some(change)
                     })
                     .collect(),
             )

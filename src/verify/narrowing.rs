@@ -53,31 +53,61 @@ pub fn spans(
     end: Timestamp,
     reference: &Reference,
 ) -> Vec<Narrowed> {
-    let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
-    // Widenings first within a second: the order files finished in must
-    // not decide a span (ties are rare; this one never hides a narrowing).
-    sorted.sort_by_key(|c| (c.time, c.narrows, c.what.clone()));
-    sorted.dedup();
-    let mut state = reference.initial(changes);
-    let mut goal = reference.expected.cloned().unwrap_or_else(|| state.clone());
+    let sorted = ordered(changes);
+    // A change event history holds from before the window says what the
+    // trail recorded at its start; one this run's verified logs hold is
+    // judged here, whenever it was made (a nightly window's first log
+    // holds the last minutes of the night before).
+    let (before, within): (Vec<&CoverageChange>, Vec<&CoverageChange>) = sorted
+        .into_iter()
+        .partition(|c| c.time < start && c.from_history);
+    // The configuration at the window's start: what the trail records now,
+    // less what changed since, and what event history says came before.
+    let mut state = before
+        .iter()
+        .fold(reference.initial(changes), |s, c| s.then(&c.settings));
+    let mut goal = match reference.expected {
+        // The baseline file says nothing of regions: the trail's own flags
+        // at the start are what it should keep.
+        Some(e) => Settings {
+            multi_region: e.multi_region.or(state.multi_region),
+            global_events: e.global_events.or(state.global_events),
+            ..e.clone()
+        },
+        None => state.clone(),
+    };
     let mut out = Vec::new();
     let mut open: Option<(CoverageChange, Vec<String>)> = None;
     let lost = state.lost_from(&goal);
     if !lost.is_empty() {
-        open = Some((before_window(start, &state), lost));
+        let by = match before.last() {
+            Some(c) => (*c).clone(),
+            None => before_window(start, &state),
+        };
+        open = Some((by, lost));
     }
-    for c in sorted {
-        state = state.then(&c.settings);
-        let lost = state.lost_from(&goal);
-        match (&open, lost.is_empty()) {
-            (None, false) => open = Some((c.clone(), lost)),
-            (Some((o, l)), true) => {
-                out.push((o.clone(), l.clone(), c.time, true));
-                open = None;
+    for group in within.chunk_by(|a, b| a.time == b.time) {
+        // Changes of one second in an order no record gives: the ones that
+        // leave coverage short go last, so a tie never hides a narrowing.
+        let mut group = group.to_vec();
+        let pre = state.clone();
+        group.sort_by_key(|c| pre.then(&c.settings).lost_from(&goal).is_empty());
+        group.reverse();
+        for c in &group {
+            state = state.then(&c.settings);
+            let lost = state.lost_from(&goal);
+            match (&open, lost.is_empty()) {
+                (None, false) => open = Some(((*c).clone(), lost)),
+                (Some((o, l)), true) => {
+                    out.push((o.clone(), l.clone(), c.time, true));
+                    open = None;
+                }
+                _ => {}
             }
-            _ => {}
         }
-        if open.is_none() && reference.expected.is_none() {
+        // What the trail was seen recording is kept from then on, unless
+        // the order within the second was a guess.
+        if open.is_none() && reference.expected.is_none() && group.len() == 1 {
             goal = goal.with_data_of(&state);
         }
     }
@@ -96,6 +126,22 @@ pub fn spans(
         .collect()
 }
 
+/// The changes oldest first, duplicates (one call read from the logs and
+/// from event history) once; within a second the order is settled by
+/// [`spans`].
+fn ordered(changes: &[CoverageChange]) -> Vec<&CoverageChange> {
+    let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
+    sorted.sort_by(|a, b| {
+        let key = |c: &CoverageChange| (c.time, c.narrows, c.what.clone(), c.actor.clone());
+        // A verified log's copy first: it is the one kept.
+        (key(a), a.from_history).cmp(&(key(b), b.from_history))
+    });
+    sorted.dedup_by(|a, b| {
+        (a.time, &a.settings, &a.what, &a.actor) == (b.time, &b.settings, &b.what, &b.actor)
+    });
+    sorted
+}
+
 /// The trail's state at the window's start as a change, for a span the
 /// baseline finds open from the start.
 fn before_window(start: Timestamp, state: &Settings) -> CoverageChange {
@@ -108,16 +154,15 @@ fn before_window(start: Timestamp, state: &Settings) -> CoverageChange {
         event_name: "GetEventSelectors".to_string(),
         actor: None,
         source_ip: None,
+        from_history: true,
     }
 }
 
 /// Live: what the trail records now that the last recorded change does
 /// not, and what it no longer records though no verified log says so.
 fn unrecorded(changes: &[CoverageChange], now: &Settings) -> (Vec<String>, Vec<String>) {
-    let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
-    sorted.sort_by_key(|c| (c.time, c.narrows));
-    let last = sorted
-        .iter()
+    let last = ordered(changes)
+        .into_iter()
         .fold(Settings::default(), |acc, c| acc.then(&c.settings));
     let less = now.known_in(&last).lost_from(&last);
     let more = last.known_in(now).lost_from(now);
@@ -140,7 +185,10 @@ pub fn mark(
         .iter()
         .map(|n| (span_line(n), n.start, n.end))
         .collect();
-    if let Some(now) = reference.now {
+    // A change after the window (in a log listed past its end) is the
+    // next window's: the present settings are not held against this one's.
+    let after = changes.iter().any(|c| c.time >= end);
+    if let Some(now) = reference.now.filter(|_| !after) {
         let (less, more) = unrecorded(changes, now);
         let last = changes.iter().map(|c| c.time).max();
         if let (false, Some(last)) = (less.is_empty(), last) {
@@ -172,13 +220,17 @@ pub fn mark(
         .lost_from(&Settings::default());
         if reference.expected.is_none() && !before.is_empty() {
             report.notes.push(format!(
-                "Since before the window the trail does not record: {}. Not a finding without \
-                 a baseline: --expect-selectors FILE holds it to the selectors it should have",
+                "The trail does not record (GetEventSelectors), since before the window or \
+                 through a change not yet delivered: {}. Not a finding without a baseline: \
+                 --expect-selectors FILE holds it to the selectors it should have",
                 before.join(", ")
             ));
         }
     }
-    for c in changes.iter().filter(|c| c.time >= start && c.time < end) {
+    for c in ordered(changes)
+        .into_iter()
+        .filter(|c| c.time >= start && c.time < end)
+    {
         if !spans.iter().any(|n| n.by == *c) {
             report.notes.push(format!(
                 "Coverage changed at {}{} ({}: {})",
@@ -252,6 +304,7 @@ mod tests {
             event_name: "PutEventSelectors".into(),
             actor: None,
             source_ip: None,
+            from_history: false,
         };
         let mgmt = |reads, writes| Settings {
             management_reads: Some(reads),
@@ -454,5 +507,117 @@ mod tests {
         };
         mark(&mut ok, &[ct(3, all)], &agree, false);
         assert!(ok.unproven.is_empty(), "{:?}", ok.unproven);
+    }
+
+    fn adv_data(extra: serde_json::Value) -> serde_json::Value {
+        let mut fields = vec![
+            serde_json::json!({"field": "eventCategory", "equals": ["Data"]}),
+            serde_json::json!({"field": "resources.type", "equals": ["AWS::S3::Object"]}),
+        ];
+        if !extra.is_null() {
+            fields.push(extra);
+        }
+        serde_json::json!({"trailName": "main", "advancedEventSelectors": [
+            {"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]},
+            {"fieldSelectors": fields}]})
+    }
+
+    #[test]
+    fn filtered_data_selectors_and_every_resource() {
+        // Every object, then every object but the intruder's own calls.
+        let spans = find(
+            &[
+                ct(1, adv_data(serde_json::Value::Null)),
+                ct(
+                    2,
+                    adv_data(serde_json::json!({"field": "userIdentity.arn",
+                    "notStartsWith": ["arn:aws:sts::123456789012:assumed-role/intruder"]})),
+                ),
+            ],
+            t(0),
+            t(10),
+        );
+        assert_eq!((spans.len(), spans[0].start), (1, t(2)), "{spans:?}");
+        // One exact object is less than the bucket's prefix.
+        let spans = find(
+            &[
+                ct(
+                    1,
+                    adv_data(
+                        serde_json::json!({"field": "resources.ARN", "startsWith": ["arn:aws:s3:::vault/"]}),
+                    ),
+                ),
+                ct(
+                    2,
+                    adv_data(
+                        serde_json::json!({"field": "resources.ARN", "equals": ["arn:aws:s3:::vault/"]}),
+                    ),
+                ),
+            ],
+            t(0),
+            t(10),
+        );
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        // Basic `arn:aws:s3` and advanced without an ARN are the same scope;
+        // an API answer's empty operators are no conditions.
+        let empty_ops = serde_json::json!({"field": "resources.ARN", "equals": [], "startsWith": [],
+            "notEquals": [], "notStartsWith": [], "endsWith": [], "notEndsWith": []});
+        let same = [
+            ct(1, with_data(&["arn:aws:s3"])),
+            ct(2, adv_data(empty_ops)),
+        ];
+        assert!(
+            find(&same, t(0), t(10)).is_empty(),
+            "{:?}",
+            find(&same, t(0), t(10))
+        );
+    }
+
+    #[test]
+    fn the_seam_of_a_nightly_window_and_ties() {
+        let reads_only = serde_json::json!({"trailName": "main", "eventSelectors": [
+            {"readWriteType": "ReadOnly", "includeManagementEvents": true}]});
+        // A narrowing minutes before the window, in a log this run verifies:
+        // judged here (the night before could not see it).
+        let spans = find(&[ct(1, reads_only.clone())], t(2), t(10));
+        assert_eq!((spans.len(), spans[0].start), (1, t(2)));
+        // The same call known only from event history says what the trail
+        // recorded at the start.
+        let mut earlier = ct(1, reads_only);
+        earlier.from_history = true;
+        assert!(find(&[earlier], t(2), t(10)).is_empty());
+        // Two changes in one second: the narrowing one is taken as last.
+        let both = [
+            ct(1, with_data(&["arn:aws:s3:::vault/", "arn:aws:s3:::logs/"])),
+            ct(3, with_data(&["arn:aws:s3:::vault/", "arn:aws:s3:::logs/"])),
+            ct(3, with_data(&["arn:aws:s3:::logs/"])),
+        ];
+        let spans = find(&both, t(0), t(10));
+        assert_eq!((spans.len(), spans[0].restored), (1, false), "{spans:?}");
+    }
+
+    #[test]
+    fn a_baseline_keeps_the_trails_own_region_flags() {
+        let baseline = crate::verify::selectors::from_get_event_selectors(&serde_json::json!({
+            "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true}]}))
+        .unwrap();
+        let mut now = baseline.clone();
+        now.multi_region = Some(false);
+        now.global_events = Some(false);
+        let r = Reference {
+            expected: Some(&baseline),
+            now: Some(&now),
+        };
+        assert!(spans(&[], t(0), t(10), &r).is_empty());
+        for bad in [
+            serde_json::json!({"EventSelectors": []}),
+            serde_json::json!({"EventSelectors": [{"ReadWriteType": "Readonly"}]}),
+            serde_json::json!([1]),
+        ] {
+            assert!(
+                crate::verify::selectors::from_get_event_selectors(&bad).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -17,12 +17,16 @@ use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
 /// Data events of one resource type, reads or writes, on ARNs starting
-/// with a prefix (`""`: every resource of the type).
+/// with a prefix (`""`: every resource of the type), unless some other
+/// condition filters them (an exact ARN, an event name, a caller...): a
+/// filtered scope covers only the same filtered scope.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DataScope {
     pub resource_type: String,
     pub access: &'static str,
     pub arn_prefix: String,
+    /// The other conditions, in a canonical form ("" for none).
+    pub filter: String,
 }
 
 impl std::fmt::Display for DataScope {
@@ -31,7 +35,11 @@ impl std::fmt::Display for DataScope {
             "" => "every resource".to_string(),
             p => p.to_string(),
         };
-        write!(f, "{} data {} on {on}", self.resource_type, self.access)
+        write!(f, "{} data {} on {on}", self.resource_type, self.access)?;
+        match self.filter.as_str() {
+            "" => Ok(()),
+            filter => write!(f, " where {filter}"),
+        }
     }
 }
 
@@ -151,9 +159,11 @@ impl Settings {
 /// a prefix of its ARNs.
 fn covers(set: &BTreeSet<DataScope>, scope: &DataScope) -> bool {
     set.iter().any(|s| {
-        s.resource_type == scope.resource_type
-            && s.access == scope.access
-            && scope.arn_prefix.starts_with(&s.arn_prefix)
+        s == scope
+            || (s.filter.is_empty()
+                && s.resource_type == scope.resource_type
+                && s.access == scope.access
+                && scope.arn_prefix.starts_with(&s.arn_prefix))
     })
 }
 
@@ -169,6 +179,10 @@ pub struct CoverageChange {
     pub event_name: String,
     pub actor: Option<String>,
     pub source_ip: Option<String>,
+    /// Read from event history (LookupEvents), not from a verified log of
+    /// this chain: one before the window only says what the trail recorded
+    /// at its start.
+    pub from_history: bool,
 }
 
 /// The coverage changes about `trail` in a log file's inflated bytes.
@@ -218,7 +232,14 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
     }
     let name = rec.get("eventName")?.as_str()?;
     let (settings, what) = match name {
-        "PutEventSelectors" => event_selectors(params)?,
+        // New selectors the record does not show: taken as recording no
+        // management events until a later change shows coverage again.
+        "PutEventSelectors" => event_selectors(params).unwrap_or_else(|| {
+            let (s, _) = management(false, false, false, BTreeSet::new(), "");
+            let what = "PutEventSelectors whose new selectors its record does not show \
+                        (taken as recording no management events)";
+            (s, what.to_string())
+        }),
         "UpdateTrail" => trail_flags(params)?,
         _ => return None,
     };
@@ -232,6 +253,7 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
         event_name: name.to_string(),
         actor: text(identity.and_then(|u| u.get("arn"))),
         source_ip: text(rec.get("sourceIPAddress")),
+        from_history: false,
     })
 }
 
@@ -244,6 +266,25 @@ pub fn from_get_event_selectors(doc: &Value) -> Result<Settings, String> {
     let params = camel
         .as_object()
         .ok_or("it is not a JSON object like `aws cloudtrail get-event-selectors` prints")?;
+    let listed = |k: &str| params.get(k).and_then(Value::as_array).map(Vec::len);
+    if listed("advancedEventSelectors").unwrap_or(0) + listed("eventSelectors").unwrap_or(0) == 0
+        && (listed("advancedEventSelectors").is_some() || listed("eventSelectors").is_some())
+    {
+        return Err("it lists no selectors (a trail with none records nothing)".to_string());
+    }
+    let types = params
+        .get("eventSelectors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("readWriteType"));
+    for t in types {
+        if !matches!(t.as_str(), Some("All" | "ReadOnly" | "WriteOnly")) {
+            return Err(format!(
+                "ReadWriteType {t} is none of All, ReadOnly, WriteOnly"
+            ));
+        }
+    }
     event_selectors(params).map(|(s, _)| s).ok_or_else(|| {
         "it has neither \"EventSelectors\" nor \"AdvancedEventSelectors\" as \
          `aws cloudtrail get-event-selectors` prints them"
@@ -276,6 +317,7 @@ fn event_selectors(params: &Map<String, Value>) -> Option<(Settings, String)> {
     if let Some(advanced) = params
         .get("advancedEventSelectors")
         .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
     {
         return Some(advanced_selectors(advanced));
     }
@@ -297,7 +339,7 @@ fn event_selectors(params: &Map<String, Value>) -> Option<(Settings, String)> {
             let kind = r.get("type").and_then(Value::as_str).unwrap_or("");
             for value in strings(r.get("values")) {
                 for a in &access {
-                    data.insert(scope(kind, a, value));
+                    data.insert(scope(kind, a, value, ""));
                 }
             }
         }
@@ -329,13 +371,74 @@ fn accesses(read_only: Option<bool>) -> Vec<&'static str> {
     }
 }
 
-fn scope(kind: &str, access: &'static str, prefix: &str) -> DataScope {
+fn scope(kind: &str, access: &'static str, prefix: &str, filter: &str) -> DataScope {
+    let prefix = prefix.trim_end_matches(':');
     DataScope {
         resource_type: kind.to_string(),
         access,
-        // `arn:aws:s3` and `arn:aws:s3:::` both mean every bucket.
-        arn_prefix: prefix.trim_end_matches(':').to_string(),
+        // `arn:aws:s3`, `arn:aws:s3:::` and no ARN at all: every resource.
+        arn_prefix: match prefix.split(':').count() <= 3 {
+            true => String::new(),
+            false => prefix.to_string(),
+        },
+        filter: filter.to_string(),
     }
+}
+
+/// Operators of an advanced field selector that have values (an API
+/// answer lists empty ones too).
+fn conditions(f: &Value) -> Vec<(String, Vec<&str>)> {
+    [
+        "equals",
+        "startsWith",
+        "endsWith",
+        "notEquals",
+        "notStartsWith",
+        "notEndsWith",
+    ]
+    .iter()
+    .map(|op| (op.to_string(), strings(f.get(*op))))
+    .filter(|(_, v)| !v.is_empty())
+    .collect()
+}
+
+/// The scopes of a data (or network activity) selector: its resource
+/// types, ARN prefixes (`startsWith`), and every other condition as a
+/// filter.
+fn data_scopes(fields: &[&Value], category: &[&str], read_only: Option<bool>) -> Vec<DataScope> {
+    let mut filter: Vec<String> = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut kinds: Vec<String> = Vec::new();
+    for f in fields {
+        let name = f.get("field").and_then(Value::as_str).unwrap_or("");
+        for (op, values) in conditions(f) {
+            match (name, op.as_str()) {
+                ("eventCategory" | "readOnly", _) => {}
+                ("resources.type", "equals") => kinds.extend(values.iter().map(|v| v.to_string())),
+                ("resources.ARN", "startsWith") => {
+                    prefixes.extend(values.iter().map(|v| v.to_string()))
+                }
+                _ => filter.push(format!("{name} {op} {}", values.join("|"))),
+            }
+        }
+    }
+    if kinds.is_empty() {
+        kinds = category.iter().map(|c| c.to_string()).collect();
+    }
+    if prefixes.is_empty() {
+        prefixes.push(String::new());
+    }
+    filter.sort();
+    let filter = filter.join(" and ");
+    let mut out = Vec::new();
+    for kind in &kinds {
+        for p in &prefixes {
+            for a in accesses(read_only) {
+                out.push(scope(kind, a, p, &filter));
+            }
+        }
+    }
+    out
 }
 
 /// Advanced selectors: the management ones (`eventCategory = Management`,
@@ -367,34 +470,10 @@ fn advanced_selectors(selectors: &[Value]) -> (Settings, String) {
                 Some(false) => writes = true,
                 None => (reads, writes) = (true, true),
             }
-            partial |= field("eventSource").is_some_and(|f| {
-                ["notEquals", "notStartsWith", "notEndsWith"]
-                    .iter()
-                    .any(|k| f.get(k).is_some())
-            });
-        } else if category.is_some_and(|f| has(f, "equals", "Data")) {
-            let kinds = field("resources.type")
-                .map(|f| strings(f.get("equals")))
-                .unwrap_or_default();
-            let arns = field("resources.ARN");
-            let narrowed = arns.is_some_and(|f| {
-                f.as_object()
-                    .is_some_and(|m| m.keys().any(|k| k.starts_with("not")))
-            });
-            let mut prefixes: Vec<&str> = arns
-                .map(|f| [strings(f.get("equals")), strings(f.get("startsWith"))].concat())
-                .unwrap_or_default();
-            if prefixes.is_empty() {
-                // Every resource, or every one but some: the latter covers no prefix.
-                prefixes.push(if narrowed { "(all but some)" } else { "" });
-            }
-            for kind in kinds {
-                for p in &prefixes {
-                    for a in accesses(read_only) {
-                        data.insert(scope(kind, a, p));
-                    }
-                }
-            }
+            // Any condition on the source leaves some sources out.
+            partial |= field("eventSource").is_some_and(|f| !conditions(f).is_empty());
+        } else if let Some(category) = category.map(|f| strings(f.get("equals"))) {
+            data.extend(data_scopes(&fields, &category, read_only));
         }
     }
     management(reads, writes, partial, data, "advanced event selectors")

@@ -34,7 +34,9 @@ impl Engine {
             return;
         }
         let start = report.requested_start.max(history_from());
-        let end = report.requested_end - DELIVERY_MARGIN;
+        // Up to what the valid digests cover: later log files are not read.
+        let covered = report.found.map_or(start, |(_, e)| e);
+        let end = report.requested_end.min(covered) - DELIVERY_MARGIN;
         let mut spot = BlindSpot {
             kind: SpotKind::NotRecorded,
             start,
@@ -44,7 +46,8 @@ impl Engine {
             note: None,
         };
         let mut notes = vec![format!(
-            "the last {} minutes are not checked (their events may be in later log files)",
+            "the last {} minutes the digests cover are not checked (their events may be in \
+             later log files)",
             DELIVERY_MARGIN.num_minutes()
         )];
         let asked = match (&self.lookup, self.history_refused(plan).await) {
@@ -95,9 +98,17 @@ fn not_in_logs(
     ids: &HashSet<String>,
     report: &Report,
 ) -> Vec<HistoryEvent> {
+    // An event just before such a span may be in a log file delivered in
+    // it, which no valid digest lists.
     let blind = |t: Timestamp| {
-        report.gaps.iter().any(|g| g.start <= t && t < g.end)
-            || report.untrusted.iter().any(|u| u.start <= t && t < u.end)
+        report
+            .gaps
+            .iter()
+            .any(|g| g.start - DELIVERY_MARGIN <= t && t < g.end)
+            || report
+                .untrusted
+                .iter()
+                .any(|u| u.start - DELIVERY_MARGIN <= t && t < u.end)
     };
     events
         .into_iter()

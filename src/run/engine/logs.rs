@@ -29,6 +29,9 @@ pub(super) struct Records {
     /// verified file, and whether every one could be read.
     pub event_ids: Vec<String>,
     pub ids_complete: bool,
+    /// Verified files that name a trail call but could not be read again
+    /// for their records: a coverage change in one would go unseen.
+    pub unread: usize,
 }
 
 impl Records {
@@ -37,6 +40,7 @@ impl Records {
         self.coverage.extend(other.coverage);
         self.event_ids.extend(other.event_ids);
         self.ids_complete &= other.ids_complete;
+        self.unread += other.unread;
     }
 
     fn none() -> Records {
@@ -51,6 +55,7 @@ impl Records {
         let Ok(doc) = serde_json::from_slice::<serde_json::Value>(inflated) else {
             return Records {
                 ids_complete: !ids,
+                unread: 1,
                 ..Records::default()
             };
         };
@@ -77,6 +82,7 @@ impl Records {
                 .collect(),
             event_ids,
             ids_complete: true,
+            unread: 0,
         }
     }
 }
@@ -231,6 +237,7 @@ impl Engine {
                 None => {
                     complete = false;
                     events.ids_complete = false;
+                    events.unread += 1;
                 }
             }
         }

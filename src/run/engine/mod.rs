@@ -206,6 +206,7 @@ impl Engine {
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, records, complete) = self.read_logs(plan, &book, needs_events).await;
         let (mut events, mut coverage) = (records.lifecycle, records.coverage);
+        let unread = records.unread;
         let (from_home, home_note) = self.home_coverage(plan).await;
         coverage.extend(from_home);
         let logged: std::collections::HashSet<String> = records.event_ids.into_iter().collect();
@@ -261,6 +262,18 @@ impl Engine {
             .await;
         report.notes.extend(key_note);
         report.notes.extend(home_note);
+        if unread > 0 {
+            let line = format!(
+                "{}an unknown time: {unread} verified log file(s) that name a trail call could not \
+                 be read again for their records (S3 refused, or the object changed between \
+                 reads): a coverage change in them is not known",
+                crate::report::model::NARROWED
+            );
+            match plan.allow_narrowing {
+                true => report.notes.push(line),
+                false => report.unproven.push(line),
+            }
+        }
         if !complete {
             report.notes.push(
                 "Some lifecycle records could not be read (LookupEvents failed or was denied, or a \
