@@ -796,13 +796,25 @@ async fn cross_check_finds_the_writes_the_selectors_left_out() {
         "{}",
         v["unproven"]
     );
-    let r = run_bin(&args, &env).await;
+    let html = dir.path().join("crosscheck.html");
+    let mut with_html = args.to_vec();
+    with_html.extend_from_slice(&["--html", html.to_str().unwrap()]);
+    let r = run_bin(&with_html, &env).await;
     assert!(
         r.stdout.contains("Cross-check with event history")
             && r.stdout.contains("no verified log file contains"),
         "{}",
         r.stdout
     );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Write events the trail did not record") && page.contains("ops-automation"),
+        "the HTML report lists the cross-check and the narrowing"
+    );
+    // For a look in a browser (scripts/html-check.sh reads it from here).
+    if let Ok(keep) = std::env::var("TRAILPROOF_KEEP_HTML") {
+        std::fs::copy(&html, keep).unwrap();
+    }
     // Accepted narrowing: shown, not failed.
     let mut allowed = json_args.clone();
     allowed.push("--allow-narrowing");

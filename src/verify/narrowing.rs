@@ -620,4 +620,32 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn one_more_excluded_source_is_a_narrowing() {
+        let excluding = |sources: &[&str]| {
+            serde_json::json!({"trailName": "main", "eventSelectors": [{"readWriteType": "All",
+                "includeManagementEvents": true, "excludeManagementEventSources": sources}]})
+        };
+        let baseline = crate::verify::selectors::from_get_event_selectors(&serde_json::json!({
+            "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true,
+                "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]}))
+        .unwrap();
+        let r = Reference {
+            expected: Some(&baseline),
+            now: None,
+        };
+        let same = [ct(2, excluding(&["kms.amazonaws.com"]))];
+        assert!(spans(&same, t(0), t(10), &r).is_empty());
+        let more = [ct(
+            2,
+            excluding(&["kms.amazonaws.com", "rdsdata.amazonaws.com"]),
+        )];
+        let found = spans(&more, t(0), t(10), &r);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].lost,
+            ["management events of rdsdata.amazonaws.com"]
+        );
+    }
 }

@@ -55,6 +55,9 @@ pub struct Settings {
     pub global_events: Option<bool>,
     /// The data events recorded.
     pub data: Option<BTreeSet<DataScope>>,
+    /// The event sources whose management events are left out (a
+    /// condition other than an exclusion is kept as its own words).
+    pub excluded_sources: Option<BTreeSet<String>>,
 }
 
 const FLAG_NAMES: [&str; 5] = [
@@ -87,6 +90,14 @@ impl Settings {
             .filter(|((now, was), _)| **now == Some(false) && *was != Some(false))
             .map(|(_, name)| name.to_string())
             .collect();
+        if let (Some(now), Some(was)) = (&self.excluded_sources, &reference.excluded_sources) {
+            // Known on both sides: which sources, not whether any.
+            lost.retain(|l| l != FLAG_NAMES[2]);
+            lost.extend(
+                now.difference(was)
+                    .map(|s| format!("management events of {s}")),
+            );
+        }
         if let (Some(now), Some(was)) = (&self.data, &reference.data) {
             lost.extend(
                 was.iter()
@@ -111,6 +122,10 @@ impl Settings {
             multi_region: change.multi_region.or(self.multi_region),
             global_events: change.global_events.or(self.global_events),
             data: change.data.clone().or_else(|| self.data.clone()),
+            excluded_sources: change
+                .excluded_sources
+                .clone()
+                .or_else(|| self.excluded_sources.clone()),
         }
     }
 
@@ -128,6 +143,10 @@ impl Settings {
             multi_region: keep(self.multi_region, set.multi_region),
             global_events: keep(self.global_events, set.global_events),
             data: self.data.clone().filter(|_| set.data.is_none()),
+            excluded_sources: self
+                .excluded_sources
+                .clone()
+                .filter(|_| set.excluded_sources.is_none()),
         }
     }
 
@@ -141,6 +160,10 @@ impl Settings {
             multi_region: both(self.multi_region, other.multi_region),
             global_events: both(self.global_events, other.global_events),
             data: self.data.clone().filter(|_| other.data.is_some()),
+            excluded_sources: self
+                .excluded_sources
+                .clone()
+                .filter(|_| other.excluded_sources.is_some()),
         }
     }
 
@@ -235,7 +258,7 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
         // New selectors the record does not show: taken as recording no
         // management events until a later change shows coverage again.
         "PutEventSelectors" => event_selectors(params).unwrap_or_else(|| {
-            let (s, _) = management(false, false, false, BTreeSet::new(), "");
+            let (s, _) = management(false, false, BTreeSet::new(), BTreeSet::new(), "");
             let what = "PutEventSelectors whose new selectors its record does not show \
                         (taken as recording no management events)";
             (s, what.to_string())
@@ -322,7 +345,8 @@ fn event_selectors(params: &Map<String, Value>) -> Option<(Settings, String)> {
         return Some(advanced_selectors(advanced));
     }
     let selectors = params.get("eventSelectors")?.as_array()?;
-    let (mut reads, mut writes, mut partial) = (false, false, false);
+    let (mut reads, mut writes) = (false, false);
+    let mut excluded = BTreeSet::new();
     let mut data = BTreeSet::new();
     for s in selectors {
         let rw = s
@@ -351,9 +375,13 @@ fn event_selectors(params: &Map<String, Value>) -> Option<(Settings, String)> {
             "WriteOnly" => writes = true,
             _ => (reads, writes) = (true, true),
         }
-        partial |= !strings(s.get("excludeManagementEventSources")).is_empty();
+        excluded.extend(
+            strings(s.get("excludeManagementEventSources"))
+                .into_iter()
+                .map(str::to_string),
+        );
     }
-    Some(management(reads, writes, partial, data, "event selectors"))
+    Some(management(reads, writes, excluded, data, "event selectors"))
 }
 
 fn strings(v: Option<&Value>) -> Vec<&str> {
@@ -445,7 +473,8 @@ fn data_scopes(fields: &[&Value], category: &[&str], read_only: Option<bool>) ->
 /// and what their `readOnly` and `eventSource` fields leave out) and the
 /// data ones (`resources.type`, `resources.ARN`, `readOnly`).
 fn advanced_selectors(selectors: &[Value]) -> (Settings, String) {
-    let (mut reads, mut writes, mut partial) = (false, false, false);
+    let (mut reads, mut writes) = (false, false);
+    let mut excluded = BTreeSet::new();
     let mut data = BTreeSet::new();
     for s in selectors {
         let fields: Vec<&Value> = s
@@ -471,21 +500,29 @@ fn advanced_selectors(selectors: &[Value]) -> (Settings, String) {
                 None => (reads, writes) = (true, true),
             }
             // Any condition on the source leaves some sources out.
-            partial |= field("eventSource").is_some_and(|f| !conditions(f).is_empty());
+            for (op, values) in field("eventSource").map(conditions).unwrap_or_default() {
+                for v in values {
+                    excluded.insert(match op.as_str() {
+                        "notEquals" => v.to_string(),
+                        _ => format!("every source but those where eventSource {op} {v}"),
+                    });
+                }
+            }
         } else if let Some(category) = category.map(|f| strings(f.get("equals"))) {
             data.extend(data_scopes(&fields, &category, read_only));
         }
     }
-    management(reads, writes, partial, data, "advanced event selectors")
+    management(reads, writes, excluded, data, "advanced event selectors")
 }
 
 fn management(
     reads: bool,
     writes: bool,
-    partial: bool,
+    excluded: BTreeSet<String>,
     data: BTreeSet<DataScope>,
     how: &str,
 ) -> (Settings, String) {
+    let partial = !excluded.is_empty();
     let mut what = match (reads, writes) {
         (true, true) => format!("{how} record all management events"),
         (true, false) => {
@@ -507,6 +544,7 @@ fn management(
         management_reads: Some(reads),
         management_writes: Some(writes),
         all_sources: Some(!partial),
+        excluded_sources: Some(excluded),
         data: Some(data),
         ..Settings::default()
     };

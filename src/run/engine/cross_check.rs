@@ -120,11 +120,10 @@ fn not_in_logs(
 fn finding(missing: &[HistoryEvent]) -> Option<String> {
     let (first, last) = (missing.first()?, missing.last()?);
     let mut line = format!(
-        "{NARROWED}{}: event history holds {} write event(s) from {} to {} that no verified log \
-         file of the trail contains (not_recorded), the first {}",
+        "{NARROWED}{} (not_recorded): event history holds {} write event(s) up to {} that no \
+         verified log file of the trail contains, the first {}",
         display(first.time),
         missing.len(),
-        display(first.time),
         display(last.time),
         first.name
     );
