@@ -38,6 +38,30 @@ fn bench(c: &mut Criterion) {
     g.bench_function("libdeflate whole-buffer (chosen up to 4 MiB)", |b| {
         b.iter(|| whole(black_box(&gz)))
     });
+    // The lifecycle and coverage watch as a run uses it (three call-name
+    // tails), against the two names it watched before coverage changes.
+    g.bench_function("libdeflate whole-buffer + watch (3 names)", |b| {
+        b.iter(|| {
+            let mut w = trailproof::verify::lifecycle::RecordWatch::new();
+            let h = trailproof::verify::gzip::hash_bytes_observed(black_box(&gz), u64::MAX, |c| {
+                w.feed(c)
+            });
+            (h.unwrap(), w.hit)
+        })
+    });
+    let two = [
+        memchr::memmem::Finder::new(b"Logging\""),
+        memchr::memmem::Finder::new(b"Trail\""),
+    ];
+    g.bench_function("libdeflate whole-buffer + 2 names", |b| {
+        b.iter(|| {
+            let mut hit = false;
+            let h = trailproof::verify::gzip::hash_bytes_observed(black_box(&gz), u64::MAX, |c| {
+                hit |= two.iter().any(|f| f.find(c).is_some())
+            });
+            (h.unwrap(), hit)
+        })
+    });
     g.bench_function("sha256 only", |b| {
         b.iter(|| Sha256::digest(black_box(&json)))
     });
