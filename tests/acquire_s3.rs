@@ -114,6 +114,16 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     assert_eq!(code, code_live, "{err}");
     assert_eq!(verdicts(&v_off), verdicts(&v_live));
     assert_eq!(v_off["gaps"][0]["cause"], "logging_stopped");
+    // The window is older than event history's 90 days: the gap's events
+    // are not known, and the report says why.
+    let live_spot = &v_live["blind_spots"][0];
+    assert!(
+        live_spot["events"].is_null()
+            && live_spot["note"]
+                .to_string()
+                .contains("older than event history's 90 days"),
+        "{live_spot}"
+    );
     // What event history answered for the gap is the live run's, said so.
     let spots = v_off["blind_spots"].as_array().unwrap();
     assert_eq!(spots.len(), v_live["blind_spots"].as_array().unwrap().len());

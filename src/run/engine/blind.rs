@@ -49,10 +49,10 @@ impl Engine {
             };
             spot.note = match &refused {
                 _ if i >= SPANS_ASKED => Some(format!("not asked: {SPANS_ASKED} spans per chain")),
-                Some(why) => Some(why.clone()),
                 _ if end <= kept_from => Some(
                     "older than event history's 90 days: what happened is not known".to_string(),
                 ),
+                Some(why) => Some(why.clone()),
                 _ => None,
             };
             if spot.note.is_none() {
