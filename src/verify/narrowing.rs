@@ -185,47 +185,8 @@ pub fn mark(
         .iter()
         .map(|n| (span_line(n), n.start, n.end))
         .collect();
-    // A change after the window (in a log listed past its end) is the
-    // next window's: the present settings are not held against this one's.
-    let after = changes.iter().any(|c| c.time >= end);
-    if let Some(now) = reference.now.filter(|_| !after) {
-        let (less, more) = unrecorded(changes, now);
-        let last = changes.iter().map(|c| c.time).max();
-        if let (false, Some(last)) = (less.is_empty(), last) {
-            findings.push((
-                format!(
-                    "{NARROWED}an unknown time after {}: the trail records less now \
-                     (GetEventSelectors, DescribeTrails) than the last change its verified logs \
-                     show; no longer recorded: {}. A change the verified logs do not show (one \
-                     made within the last hour may not be delivered yet)",
-                    display(last),
-                    less.join(", ")
-                ),
-                last.max(start),
-                end,
-            ));
-        }
-        if !more.is_empty() {
-            report.notes.push(format!(
-                "The trail records more now than the last change its verified logs show: {}",
-                more.join(", ")
-            ));
-        }
-        // A trail of one region records no other region's events by design.
-        let before = Settings {
-            multi_region: None,
-            global_events: None,
-            ..reference.initial(changes)
-        }
-        .lost_from(&Settings::default());
-        if reference.expected.is_none() && !before.is_empty() {
-            report.notes.push(format!(
-                "The trail does not record (GetEventSelectors), since before the window or \
-                 through a change not yet delivered: {}. Not a finding without a baseline: \
-                 --expect-selectors FILE holds it to the selectors it should have",
-                before.join(", ")
-            ));
-        }
+    if let Some(now) = reference.now {
+        findings.extend(anchor(report, changes, reference, now));
     }
     for c in ordered(changes)
         .into_iter()
@@ -256,6 +217,58 @@ pub fn mark(
     }
     report.untrusted = merge_untrusted(std::mem::take(&mut report.untrusted));
     spans
+}
+
+/// Live: the present settings held against the last recorded change (a
+/// finding when they record less: a change the verified logs do not show)
+/// and, without a baseline, what the trail has not recorded all along
+/// (a note).
+fn anchor(
+    report: &mut Report,
+    changes: &[CoverageChange],
+    reference: &Reference,
+    now: &Settings,
+) -> Option<(String, Timestamp, Timestamp)> {
+    let (start, end) = (report.requested_start, report.requested_end);
+    // A change after the window (in a log listed past its end) is the
+    // next window's: the present settings are not held against this one's.
+    if changes.iter().any(|c| c.time >= end) {
+        return None;
+    }
+    let (less, more) = unrecorded(changes, now);
+    if !more.is_empty() {
+        report.notes.push(format!(
+            "The trail records more now than the last change its verified logs show: {}",
+            more.join(", ")
+        ));
+    }
+    // A trail of one region records no other region's events by design.
+    let before = Settings {
+        multi_region: None,
+        global_events: None,
+        ..reference.initial(changes)
+    }
+    .lost_from(&Settings::default());
+    if reference.expected.is_none() && !before.is_empty() {
+        report.notes.push(format!(
+            "The trail does not record (GetEventSelectors), since before the window or \
+             through a change not yet delivered: {}. Not a finding without a baseline: \
+             --expect-selectors FILE holds it to the selectors it should have",
+            before.join(", ")
+        ));
+    }
+    let last = changes.iter().map(|c| c.time).max()?;
+    (!less.is_empty()).then(|| {
+        let line = format!(
+            "{NARROWED}an unknown time after {}: the trail records less now \
+             (GetEventSelectors, DescribeTrails) than the last change its verified logs show; no \
+             longer recorded: {}. A change the verified logs do not show (one made within the \
+             last hour may not be delivered yet)",
+            display(last),
+            less.join(", ")
+        );
+        (line, last.max(start), end)
+    })
 }
 
 fn who(c: &CoverageChange) -> String {

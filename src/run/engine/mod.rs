@@ -11,6 +11,7 @@ mod folders;
 mod home;
 mod levels;
 mod logs;
+mod unrecorded;
 mod walk;
 
 pub use walk::LOOKAHEAD_REQUESTS;
@@ -204,12 +205,8 @@ impl Engine {
         // explained, since the record of a stop may be in them (look-behind).
         let skip = plan.checkpoint.as_ref().filter(|_| !needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
-        let (log_verdicts, records, complete) = self.read_logs(plan, &book, needs_events).await;
-        let (mut events, mut coverage) = (records.lifecycle, records.coverage);
-        let unread = records.unread;
-        let (from_home, home_note) = self.home_coverage(plan).await;
-        coverage.extend(from_home);
-        let logged: std::collections::HashSet<String> = records.event_ids.into_iter().collect();
+        let (log_verdicts, mut records, complete) = self.read_logs(plan, &book, needs_events).await;
+        let mut events = std::mem::take(&mut records.lifecycle);
         if needs_events {
             let behind = self.look_behind(plan, &series, &std_nodes, &std_out, &keyset, &events);
             let found = behind.await;
@@ -241,39 +238,8 @@ impl Engine {
             walk.unexpected,
             &closure,
         );
-        let reference = crate::verify::narrowing::Reference {
-            expected: plan.expected_coverage.as_ref(),
-            // What the trail records now says what it recorded at the
-            // window's start only if no change could fall after the window
-            // (a nightly window ends at most this close to the run).
-            now: plan
-                .coverage_now
-                .as_ref()
-                .filter(|_| plan.end + Duration::hours(2) >= plan.now),
-        };
-        let narrowed = crate::verify::narrowing::mark(
-            &mut report,
-            &coverage,
-            &reference,
-            plan.allow_narrowing,
-        );
-        report.blind_spots = self.blind_spots(plan, &report, &narrowed).await;
-        self.cross_check(plan, &mut report, &logged, records.ids_complete)
-            .await;
         report.notes.extend(key_note);
-        report.notes.extend(home_note);
-        if unread > 0 {
-            let line = format!(
-                "{}an unknown time: {unread} verified log file(s) that name a trail call could not \
-                 be read again for their records (S3 refused, or the object changed between \
-                 reads): a coverage change in them is not known",
-                crate::report::model::NARROWED
-            );
-            match plan.allow_narrowing {
-                true => report.notes.push(line),
-                false => report.unproven.push(line),
-            }
-        }
+        self.what_was_not_recorded(plan, &mut report, records).await;
         if !complete {
             report.notes.push(
                 "Some lifecycle records could not be read (LookupEvents failed or was denied, or a \
