@@ -146,8 +146,14 @@ async fn organization_live_with_and_without_list_accounts() {
     let mut v = v;
     v["notes"] = Value::Null;
     v_local["notes"] = Value::Null;
-    // Live chains say what event history they could not read.
-    for c in v["chains"].as_array_mut().unwrap() {
+    // Chains of other regions and accounts say what event history they
+    // could not read (live: no permission; offline: no CloudTrail call).
+    for c in v["chains"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .chain(v_local["chains"].as_array_mut().unwrap().iter_mut())
+    {
         c["notes"] = json!([]);
     }
     assert_eq!(v["chains"], v_local["chains"]);
@@ -180,5 +186,8 @@ async fn organization_live_with_and_without_list_accounts() {
     v_local["notes"] = Value::Null;
     let mut merged = merged;
     merged["notes"] = Value::Null;
+    for c in merged["chains"].as_array_mut().unwrap() {
+        c["notes"] = json!([]);
+    }
     assert_eq!(merged["chains"], v_local["chains"]);
 }

@@ -202,10 +202,10 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
     }
     // The regions to expect: an edited live report could leave one out.
     let report = dir.join(REPORT_FILE);
-    match vouched_for(&vouched, dir, REPORT_FILE) {
-        Ok(_) => {
-            given.expected_regions = live_regions(dir, given.trail_arn);
-            given.recorded_spots = live_spots(dir, given.trail_arn);
+    match vouched_report(&vouched, dir, given.trail_arn) {
+        Ok(r) => {
+            given.expected_regions = live_regions(&r);
+            given.recorded_spots = live_spots(&r);
         }
         Err(_) if report.is_file() => notes.push(format!(
             "{} does not set the regions to expect nor list event history: it is not \
@@ -329,49 +329,73 @@ fn sha256_of(path: &Path) -> Option<String> {
         .map(|b| crate::verify::digest::sha256_hex(&b))
 }
 
-/// What event history held for the live run's blind spots, per chain; said
-/// to come from the acquisition.
-fn live_spots(dir: &Path, trail_arn: &str) -> Vec<crate::request::RecordedSpot> {
-    let report: Option<serde_json::Value> = std::fs::read(dir.join(REPORT_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    let Some(r) = report.filter(|r| r["trail_arn"].as_str() == Some(trail_arn)) else {
-        return Vec::new();
-    };
+/// The acquired live report, read once: its bytes must be what the
+/// authenticated manifest vouches for, and it must be of this trail.
+fn vouched_report(
+    vouched: &Result<std::collections::HashMap<String, String>, String>,
+    dir: &Path,
+    trail_arn: &str,
+) -> Result<serde_json::Value, String> {
+    let files = vouched.as_ref().map_err(Clone::clone)?;
+    let bytes = std::fs::read(dir.join(REPORT_FILE)).map_err(|e| e.to_string())?;
+    if files.get(REPORT_FILE) != Some(&crate::verify::digest::sha256_hex(&bytes)) {
+        return Err("its bytes differ from what the manifest records".to_string());
+    }
+    let report: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    match report["trail_arn"].as_str() == Some(trail_arn) {
+        true => Ok(report),
+        false => Err(format!("it is not a report of {trail_arn}")),
+    }
+}
+
+/// What event history held for the live run's blind spots, per chain (a
+/// one-chain report's chain is its digests'), each said to come from the
+/// acquisition. The live cross-check's events are not replayed: an
+/// offline run does not cross-check.
+fn live_spots(r: &serde_json::Value) -> Vec<crate::request::RecordedSpot> {
     let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    let chains: Vec<&serde_json::Value> = match r["chains"].as_array() {
-        Some(c) => c.iter().collect(),
-        None => vec![&r],
-    };
+    let chains: Vec<(Option<String>, Option<String>, &serde_json::Value)> =
+        match r["chains"].as_array() {
+            Some(c) => c
+                .iter()
+                .map(|c| (text(&c["account"]), text(&c["region"]), c))
+                .collect(),
+            None => {
+                let Some(key) = r["digests"][0]["key"]
+                    .as_str()
+                    .and_then(crate::verify::layout::parse_digest_key)
+                else {
+                    return Vec::new();
+                };
+                vec![(Some(key.root.account), Some(key.source_region), r)]
+            }
+        };
+    let at = r["provenance"]["generated_at"]
+        .as_str()
+        .unwrap_or("acquisition");
     let mut out = Vec::new();
-    for c in chains {
+    for (account, region, c) in chains {
         for b in c["blind_spots"].as_array().into_iter().flatten() {
             let Ok(mut spot) = serde_json::from_value::<crate::report::model::BlindSpot>(b.clone())
             else {
                 continue;
             };
-            let at = r["provenance"]["generated_at"]
-                .as_str()
-                .unwrap_or("acquisition");
+            if spot.kind != crate::report::model::SpotKind::BlindSpot {
+                continue;
+            }
             let said = format!("as event history answered the acquisition's live run ({at})");
             spot.note = Some(match spot.note {
                 Some(n) => format!("{n}; {said}"),
                 None => said,
             });
-            out.push((text(&c["account"]), text(&c["region"]), spot));
+            out.push((account.clone(), region.clone(), spot));
         }
     }
     out
 }
 
 /// The regions of the chains the acquisition's live run validated.
-fn live_regions(dir: &Path, trail_arn: &str) -> Vec<String> {
-    let report: Option<serde_json::Value> = std::fs::read(dir.join(REPORT_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    let Some(r) = report.filter(|r| r["trail_arn"].as_str() == Some(trail_arn)) else {
-        return Vec::new();
-    };
+fn live_regions(r: &serde_json::Value) -> Vec<String> {
     let mut regions: Vec<String> = r["chains"]
         .as_array()
         .into_iter()

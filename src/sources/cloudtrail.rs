@@ -371,7 +371,12 @@ impl CloudTrail {
         };
         let ask = || async {
             let raw = self
-                .lookup_named(arn, start, end, &["PutEventSelectors", "UpdateTrail"])
+                .lookup_named(
+                    arn,
+                    start,
+                    end,
+                    &["PutEventSelectors", "UpdateTrail", "CreateTrail"],
+                )
                 .await?;
             Some(
                 raw.iter()
@@ -438,6 +443,10 @@ impl CloudTrail {
                 if token.is_none() {
                     break;
                 }
+            }
+            // Pages left unread: part of the answer is no answer.
+            if token.is_some() {
+                return None;
             }
         }
         Some(out)

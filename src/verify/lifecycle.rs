@@ -313,6 +313,8 @@ pub struct RecordWatch {
     /// The last bytes of the previous chunk, so a name split across chunks matches.
     tail: Vec<u8>,
     pub hit: bool,
+    /// Keep every file's bytes for parsing, hit or not.
+    pub keep_all: bool,
 }
 
 /// `Selectors"` for PutEventSelectors (coverage changes, `selectors.rs`).
@@ -324,6 +326,7 @@ impl Default for RecordWatch {
             finders: WATCHED.map(|w| memchr::memmem::Finder::new(w.as_bytes())),
             tail: Vec::with_capacity(32),
             hit: false,
+            keep_all: false,
         }
     }
 }
@@ -337,7 +340,7 @@ impl RecordWatch {
     /// parses every verified file for its event IDs).
     pub fn watching(all: bool) -> RecordWatch {
         RecordWatch {
-            hit: all,
+            keep_all: all,
             ..RecordWatch::default()
         }
     }

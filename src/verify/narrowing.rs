@@ -53,51 +53,63 @@ pub fn spans(
     end: Timestamp,
     reference: &Reference,
 ) -> Vec<Narrowed> {
+    timeline(changes, start, end, reference).0
+}
+
+/// The spans, and the trail's settings after the last change (in the
+/// order the spans were built in).
+fn timeline(
+    changes: &[CoverageChange],
+    start: Timestamp,
+    end: Timestamp,
+    reference: &Reference,
+) -> (Vec<Narrowed>, Settings) {
     let sorted = ordered(changes);
-    // A change event history holds from before the window says what the
-    // trail recorded at its start; one this run's verified logs hold is
-    // judged here, whenever it was made (a nightly window's first log
-    // holds the last minutes of the night before).
+    // A change event history holds from before the window (and before any
+    // this run's verified logs hold) says what the trail recorded at its
+    // start; one the logs hold is judged here, whenever it was made (a
+    // nightly window's first log holds the last minutes of the night
+    // before), and history's copies from then on are replayed with it.
+    let t0 = sorted
+        .iter()
+        .filter(|c| !c.from_history)
+        .map(|c| c.time)
+        .min()
+        .map_or(start, |t| t.min(start));
     let (before, within): (Vec<&CoverageChange>, Vec<&CoverageChange>) = sorted
         .into_iter()
-        .partition(|c| c.time < start && c.from_history);
-    // The configuration at the window's start: what the trail records now,
-    // less what changed since, and what event history says came before.
+        .partition(|c| c.time < t0 && c.from_history);
+    let initial = reference.initial(changes);
     let mut state = before
         .iter()
-        .fold(reference.initial(changes), |s, c| s.then(&c.settings));
+        .fold(initial.clone(), |s, c| s.then(&c.settings));
     let mut goal = match reference.expected {
-        // The baseline file says nothing of regions: the trail's own flags
-        // at the start are what it should keep.
-        Some(e) => Settings {
-            multi_region: e.multi_region.or(state.multi_region),
-            global_events: e.global_events.or(state.global_events),
-            ..e.clone()
-        },
+        Some(e) => with_flags_of(e, &state),
         None => state.clone(),
     };
     let mut out = Vec::new();
     let mut open: Option<(CoverageChange, Vec<String>)> = None;
     let lost = state.lost_from(&goal);
     if !lost.is_empty() {
-        let by = match before.last() {
-            Some(c) => (*c).clone(),
-            None => before_window(start, &state),
-        };
+        let by = short_since(&initial, &before, &goal)
+            .cloned()
+            .unwrap_or_else(|| before_window(start, &state));
         open = Some((by, lost));
     }
     for group in within.chunk_by(|a, b| a.time == b.time) {
-        // Changes of one second in an order no record gives: the ones that
-        // leave coverage short go last, so a tie never hides a narrowing.
-        let mut group = group.to_vec();
         let pre = state.clone();
-        group.sort_by_key(|c| pre.then(&c.settings).lost_from(&goal).is_empty());
-        group.reverse();
-        for c in &group {
+        for c in worst_order(&pre, group, &goal) {
             state = state.then(&c.settings);
+            if c.event_name == "CreateTrail" {
+                // A new trail's settings are its reference from then on.
+                goal = match reference.expected {
+                    Some(e) => with_flags_of(e, &state),
+                    None => state.clone(),
+                };
+            }
             let lost = state.lost_from(&goal);
             match (&open, lost.is_empty()) {
-                (None, false) => open = Some(((*c).clone(), lost)),
+                (None, false) => open = Some((c.clone(), lost)),
                 (Some((o, l)), true) => {
                     out.push((o.clone(), l.clone(), c.time, true));
                     open = None;
@@ -105,16 +117,17 @@ pub fn spans(
                 _ => {}
             }
         }
-        // What the trail was seen recording is kept from then on, unless
-        // the order within the second was a guess.
-        if open.is_none() && reference.expected.is_none() && group.len() == 1 {
-            goal = goal.with_data_of(&state);
+        // What the trail was seen recording is kept from then on: within
+        // one second, only what every order of its changes leaves.
+        if open.is_none() && reference.expected.is_none() {
+            goal = goal.with_data_of(&common_data(&pre, group));
         }
     }
     if let Some((o, l)) = open {
         out.push((o, l, end, false));
     }
-    out.into_iter()
+    let spans = out
+        .into_iter()
         .filter(|(o, _, until, _)| *until > start && o.time < end)
         .map(|(by, lost, until, restored)| Narrowed {
             start: by.time.max(start),
@@ -123,23 +136,125 @@ pub fn spans(
             restored,
             lost,
         })
-        .collect()
+        .collect();
+    (spans, state)
 }
 
-/// The changes oldest first, duplicates (one call read from the logs and
-/// from event history) once; within a second the order is settled by
-/// [`spans`].
+/// The change since which the trail has recorded less than `goal` without
+/// a break (the one to name), among the changes before the window.
+fn short_since<'a>(
+    initial: &Settings,
+    before: &[&'a CoverageChange],
+    goal: &Settings,
+) -> Option<&'a CoverageChange> {
+    let mut state = initial.clone();
+    let mut since = None;
+    for c in before {
+        state = state.then(&c.settings);
+        match state.lost_from(goal).is_empty() {
+            true => since = None,
+            false => since = since.or(Some(*c)),
+        }
+    }
+    since
+}
+
+/// Changes of one second in the order that leaves the trail recording the
+/// least: no record gives their order, and a tie must never hide a
+/// narrowing. Every order of a small group is tried.
+fn worst_order<'a>(
+    pre: &Settings,
+    group: &[&'a CoverageChange],
+    goal: &Settings,
+) -> Vec<&'a CoverageChange> {
+    let loss = |order: &[&CoverageChange]| {
+        order
+            .iter()
+            .fold(pre.clone(), |s, c| s.then(&c.settings))
+            .lost_from(goal)
+            .len()
+    };
+    if group.len() > 4 {
+        let mut order = group.to_vec();
+        order.sort_by_key(|c| pre.then(&c.settings).lost_from(goal).len());
+        return order;
+    }
+    let mut best = group.to_vec();
+    let mut best_loss = loss(&best);
+    let mut order = group.to_vec();
+    permute(&mut order, 0, &mut |o| {
+        let l = loss(o);
+        if l > best_loss {
+            (best, best_loss) = (o.to_vec(), l);
+        }
+    });
+    best
+}
+
+fn permute<'a>(
+    items: &mut [&'a CoverageChange],
+    k: usize,
+    visit: &mut dyn FnMut(&[&'a CoverageChange]),
+) {
+    if k == items.len() {
+        visit(items);
+        return;
+    }
+    for i in k..items.len() {
+        items.swap(k, i);
+        permute(items, k + 1, visit);
+        items.swap(k, i);
+    }
+}
+
+/// The data scopes every one of a second's changes would leave, whichever
+/// came last.
+fn common_data(pre: &Settings, group: &[&CoverageChange]) -> Settings {
+    let mut common: Option<std::collections::BTreeSet<_>> = None;
+    for c in group {
+        if let Some(d) = pre.then(&c.settings).data {
+            common = Some(match common {
+                None => d,
+                Some(k) => k.intersection(&d).cloned().collect(),
+            });
+        }
+    }
+    Settings {
+        data: common,
+        ..Settings::default()
+    }
+}
+
+/// The changes oldest first, each once (one call is read from the logs and
+/// from event history: the log's copy is kept); within a second the order
+/// is settled by [`worst_order`].
 fn ordered(changes: &[CoverageChange]) -> Vec<&CoverageChange> {
     let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
     sorted.sort_by(|a, b| {
         let key = |c: &CoverageChange| (c.time, c.narrows, c.what.clone(), c.actor.clone());
-        // A verified log's copy first: it is the one kept.
         (key(a), a.from_history).cmp(&(key(b), b.from_history))
     });
-    sorted.dedup_by(|a, b| {
-        (a.time, &a.settings, &a.what, &a.actor) == (b.time, &b.settings, &b.what, &b.actor)
-    });
-    sorted
+    let mut kept: Vec<&CoverageChange> = Vec::new();
+    for c in sorted {
+        let same = |k: &&CoverageChange| {
+            (k.time, &k.settings, &k.what, &k.actor, &k.event_name)
+                == (c.time, &c.settings, &c.what, &c.actor, &c.event_name)
+        };
+        if !kept.iter().any(same) {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+/// The baseline with the trail's own region flags where it says nothing
+/// of them (get-event-selectors output never does).
+fn with_flags_of(expected: &Settings, trail: &Settings) -> Settings {
+    Settings {
+        multi_region: expected.multi_region.or(trail.multi_region),
+        global_events: expected.global_events.or(trail.global_events),
+        ..expected.clone()
+    }
 }
 
 /// The trail's state at the window's start as a change, for a span the
@@ -160,10 +275,16 @@ fn before_window(start: Timestamp, state: &Settings) -> CoverageChange {
 
 /// Live: what the trail records now that the last recorded change does
 /// not, and what it no longer records though no verified log says so.
-fn unrecorded(changes: &[CoverageChange], now: &Settings) -> (Vec<String>, Vec<String>) {
-    let last = ordered(changes)
-        .into_iter()
+fn unrecorded(
+    changes: &[CoverageChange],
+    now: &Settings,
+    last_state: &Settings,
+) -> (Vec<String>, Vec<String>) {
+    // The settings the changes set, valued as the spans resolved them.
+    let set = changes
+        .iter()
         .fold(Settings::default(), |acc, c| acc.then(&c.settings));
+    let last = last_state.known_in(&set);
     let less = now.known_in(&last).lost_from(&last);
     let more = last.known_in(now).lost_from(now);
     (less, more)
@@ -180,17 +301,17 @@ pub fn mark(
     allow: bool,
 ) -> Vec<Narrowed> {
     let (start, end) = (report.requested_start, report.requested_end);
-    let spans = spans(changes, start, end, reference);
+    let (spans, last_state) = timeline(changes, start, end, reference);
     let mut findings: Vec<(String, Timestamp, Timestamp)> = spans
         .iter()
         .map(|n| (span_line(n), n.start, n.end))
         .collect();
     if let Some(now) = reference.now {
-        findings.extend(anchor(report, changes, reference, now));
+        findings.extend(anchor(report, changes, reference, now, &last_state));
     }
     for c in ordered(changes)
         .into_iter()
-        .filter(|c| c.time >= start && c.time < end)
+        .filter(|c| c.time >= start && c.time < end && c.event_name != "CreateTrail")
     {
         if !spans.iter().any(|n| n.by == *c) {
             report.notes.push(format!(
@@ -228,6 +349,7 @@ fn anchor(
     changes: &[CoverageChange],
     reference: &Reference,
     now: &Settings,
+    last_state: &Settings,
 ) -> Option<(String, Timestamp, Timestamp)> {
     let (start, end) = (report.requested_start, report.requested_end);
     // A change after the window (in a log listed past its end) is the
@@ -235,7 +357,7 @@ fn anchor(
     if changes.iter().any(|c| c.time >= end) {
         return None;
     }
-    let (less, more) = unrecorded(changes, now);
+    let (less, more) = unrecorded(changes, now, last_state);
     if !more.is_empty() {
         report.notes.push(format!(
             "The trail records more now than the last change its verified logs show: {}",
@@ -660,5 +782,37 @@ mod tests {
             found[0].lost,
             ["management events of rdsdata.amazonaws.com"]
         );
+    }
+
+    #[test]
+    fn second_review_cases() {
+        // A prefix that is no service's root is itself, not every object.
+        let odd = [
+            ct(1, with_data(&["arn:aws:s3"])),
+            ct(2, with_data(&["arn:aws:s3x"])),
+        ];
+        assert_eq!(find(&odd, t(0), t(10)).len(), 1);
+        // A narrowing in this run's logs minutes before the window, restored
+        // by a call event history holds: replayed in time order, restored.
+        let reads_only = serde_json::json!({"trailName": "main", "eventSelectors": [
+            {"readWriteType": "ReadOnly", "includeManagementEvents": true}]});
+        let all =
+            serde_json::json!({"trailName": "main", "eventSelectors": [{"readWriteType": "All"}]});
+        let mut restore = ct(2, all);
+        restore.from_history = true;
+        let spans = find(&[ct(1, reads_only), restore], t(3), t(10));
+        assert!(spans.is_empty(), "{spans:?}");
+        // A trail re-created under its name starts from a new trail's settings.
+        let rec = serde_json::json!({"eventSource": "cloudtrail.amazonaws.com",
+            "eventName": "CreateTrail", "eventTime": "2026-03-01T04:00:00Z",
+            "recipientAccountId": "123456789012", "awsRegion": "us-east-1",
+            "requestParameters": {"name": "main", "s3BucketName": "b"}});
+        let trail = crate::verify::arn::TrailArn::parse(
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+        )
+        .unwrap();
+        let created = crate::verify::selectors::from_record(&rec, &trail).unwrap();
+        assert_eq!(created.settings.multi_region, Some(false));
+        assert!(find(&[created], t(0), t(10)).is_empty());
     }
 }

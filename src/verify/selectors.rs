@@ -231,11 +231,11 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
     {
         return None;
     }
-    let params = rec.get("requestParameters")?.as_object()?;
+    let params = rec.get("requestParameters").and_then(Value::as_object);
     let named = params
-        .get("trailName")
-        .or_else(|| params.get("name"))
-        .and_then(Value::as_str)?;
+        .and_then(|p| p.get("trailName").or_else(|| p.get("name")))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let answered_arn = rec
         .get("responseElements")
         .and_then(|r| r.get("trailARN"))
@@ -257,13 +257,14 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
     let (settings, what) = match name {
         // New selectors the record does not show: taken as recording no
         // management events until a later change shows coverage again.
-        "PutEventSelectors" => event_selectors(params).unwrap_or_else(|| {
+        "PutEventSelectors" => params.and_then(event_selectors).unwrap_or_else(|| {
             let (s, _) = management(false, false, BTreeSet::new(), BTreeSet::new(), "");
             let what = "PutEventSelectors whose new selectors its record does not show \
                         (taken as recording no management events)";
             (s, what.to_string())
         }),
-        "UpdateTrail" => trail_flags(params)?,
+        "UpdateTrail" => trail_flags(params?)?,
+        "CreateTrail" => trail_created(params?),
         _ => return None,
     };
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
@@ -346,7 +347,7 @@ fn event_selectors(params: &Map<String, Value>) -> Option<(Settings, String)> {
     }
     let selectors = params.get("eventSelectors")?.as_array()?;
     let (mut reads, mut writes) = (false, false);
-    let mut excluded = BTreeSet::new();
+    let mut excluded: Option<BTreeSet<String>> = None;
     let mut data = BTreeSet::new();
     for s in selectors {
         let rw = s
@@ -375,12 +376,13 @@ fn event_selectors(params: &Map<String, Value>) -> Option<(Settings, String)> {
             "WriteOnly" => writes = true,
             _ => (reads, writes) = (true, true),
         }
-        excluded.extend(
-            strings(s.get("excludeManagementEventSources"))
-                .into_iter()
-                .map(str::to_string),
-        );
+        let here: BTreeSet<String> = strings(s.get("excludeManagementEventSources"))
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        excluded = both_leave_out(excluded, here);
     }
+    let excluded = excluded.unwrap_or_default();
     Some(management(reads, writes, excluded, data, "event selectors"))
 }
 
@@ -404,13 +406,34 @@ fn scope(kind: &str, access: &'static str, prefix: &str, filter: &str) -> DataSc
     DataScope {
         resource_type: kind.to_string(),
         access,
-        // `arn:aws:s3`, `arn:aws:s3:::` and no ARN at all: every resource.
-        arn_prefix: match prefix.split(':').count() <= 3 {
+        // `arn:aws:s3`, `arn:aws:s3:::` and no ARN at all: every resource
+        // of the type; any other prefix (`arn:aws:s3x`) is itself.
+        arn_prefix: match service_root(prefix, kind) {
             true => String::new(),
             false => prefix.to_string(),
         },
         filter: filter.to_string(),
     }
+}
+
+/// `arn:<partition>:<service>` of the resource type's own service (`s3`
+/// for `AWS::S3::Object`), in a partition CloudTrail runs in.
+fn service_root(prefix: &str, kind: &str) -> bool {
+    let service = kind.split("::").nth(1).unwrap_or("").to_ascii_lowercase();
+    let parts: Vec<&str> = prefix.split(':').collect();
+    matches!(parts.as_slice(), ["arn", p, s]
+        if ["aws", "aws-cn", "aws-us-gov"].contains(p) && !service.is_empty() && *s == service)
+}
+
+/// A source is left out only if every management selector leaves it out.
+fn both_leave_out(
+    so_far: Option<BTreeSet<String>>,
+    here: BTreeSet<String>,
+) -> Option<BTreeSet<String>> {
+    Some(match so_far {
+        None => here,
+        Some(s) => s.intersection(&here).cloned().collect(),
+    })
 }
 
 /// Operators of an advanced field selector that have values (an API
@@ -446,7 +469,11 @@ fn data_scopes(fields: &[&Value], category: &[&str], read_only: Option<bool>) ->
                 ("resources.ARN", "startsWith") => {
                     prefixes.extend(values.iter().map(|v| v.to_string()))
                 }
-                _ => filter.push(format!("{name} {op} {}", values.join("|"))),
+                _ => {
+                    let mut values = values.clone();
+                    values.sort();
+                    filter.push(format!("{name} {op} {}", values.join("|")))
+                }
             }
         }
     }
@@ -474,7 +501,7 @@ fn data_scopes(fields: &[&Value], category: &[&str], read_only: Option<bool>) ->
 /// data ones (`resources.type`, `resources.ARN`, `readOnly`).
 fn advanced_selectors(selectors: &[Value]) -> (Settings, String) {
     let (mut reads, mut writes) = (false, false);
-    let mut excluded = BTreeSet::new();
+    let mut excluded: Option<BTreeSet<String>> = None;
     let mut data = BTreeSet::new();
     for s in selectors {
         let fields: Vec<&Value> = s
@@ -500,18 +527,21 @@ fn advanced_selectors(selectors: &[Value]) -> (Settings, String) {
                 None => (reads, writes) = (true, true),
             }
             // Any condition on the source leaves some sources out.
+            let mut here = BTreeSet::new();
             for (op, values) in field("eventSource").map(conditions).unwrap_or_default() {
                 for v in values {
-                    excluded.insert(match op.as_str() {
+                    here.insert(match op.as_str() {
                         "notEquals" => v.to_string(),
                         _ => format!("every source but those where eventSource {op} {v}"),
                     });
                 }
             }
+            excluded = both_leave_out(excluded, here);
         } else if let Some(category) = category.map(|f| strings(f.get("equals"))) {
             data.extend(data_scopes(&fields, &category, read_only));
         }
     }
+    let excluded = excluded.unwrap_or_default();
     management(reads, writes, excluded, data, "advanced event selectors")
 }
 
@@ -549,6 +579,20 @@ fn management(
         ..Settings::default()
     };
     (settings, what)
+}
+
+/// A trail created (or re-created under the same name): CloudTrail's
+/// defaults, every management event and no data events, with the flags
+/// its request sets. Earlier selectors of a deleted trail do not carry over.
+fn trail_created(params: &Map<String, Value>) -> (Settings, String) {
+    let flag = |k: &str, default: bool| params.get(k).and_then(Value::as_bool).unwrap_or(default);
+    let (mut settings, _) = management(true, true, BTreeSet::new(), BTreeSet::new(), "");
+    settings.multi_region = Some(flag("isMultiRegionTrail", false));
+    settings.global_events = Some(flag("includeGlobalServiceEvents", true));
+    (
+        settings,
+        "a new trail: every management event, no data events".to_string(),
+    )
 }
 
 /// UpdateTrail's settings: the flags that set what is recorded, and where

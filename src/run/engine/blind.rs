@@ -28,8 +28,15 @@ impl Engine {
         narrowed: &[Narrowed],
     ) -> Vec<BlindSpot> {
         let Some(lookup) = &self.lookup else {
-            // Offline: what event history answered when the copy was acquired.
-            return plan.recorded_spots.clone();
+            // Offline: what event history answered when the copy was
+            // acquired, for the spans of this window.
+            let (from, to) = (report.requested_start, report.requested_end);
+            return plan
+                .recorded_spots
+                .iter()
+                .filter(|s| s.start < to && s.end > from)
+                .cloned()
+                .collect();
         };
         let spans = spans(report, narrowed);
         if spans.is_empty() {

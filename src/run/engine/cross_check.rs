@@ -53,7 +53,9 @@ impl Engine {
         let asked = match (&self.lookup, self.history_refused(plan).await) {
             (None, _) => Err("no CloudTrail access in this run".to_string()),
             (_, Some(why)) => Err(why),
-            (Some(_), None) if end <= start => Err("nothing within event history's 90 days".into()),
+            (Some(_), None) if end <= start => {
+                Err("no span the valid digests cover lies within event history's 90 days".into())
+            }
             (Some(lookup), None) => {
                 lookup
                     .write_events(&plan.source_region, start, end, CROSS_CHECK_CAP)

@@ -16,21 +16,29 @@ impl Engine {
     /// The trail's coverage changes this chain's logs cannot hold, and why
     /// some could not be read (a note for the report).
     pub(super) async fn home_coverage(&self, plan: &Plan) -> (Vec<CoverageChange>, Option<String>) {
-        let Some(lookup) = self.lookup.as_ref() else {
-            return (Vec::new(), None);
-        };
-        let home =
-            plan.root.account == plan.trail.account && plan.source_region == plan.trail.region;
+        let home = plan.is_home_chain();
         // The home chain's own logs hold the window's changes: only what
         // came before is missed, and that is no finding.
-        let unread = |why: String| {
-            (!home).then(|| {
-                format!(
-                    "Coverage changes recorded in the trail's home region ({} {}) are not read \
-                     for this chain: {why}",
-                    plan.trail.account, plan.trail.region
-                )
-            })
+        let unread = |why: String| match home {
+            false => Some(format!(
+                "Coverage changes recorded in the trail's home region ({} {}) are not read for \
+                 this chain: {why}",
+                plan.trail.account, plan.trail.region
+            )),
+            true => Some(format!(
+                "The trail's configuration calls before the window are not read from event \
+                 history ({why}): what it recorded at the window's start is taken as everything \
+                 it records now, or everything"
+            )),
+        };
+        let Some(lookup) = self.lookup.as_ref() else {
+            if home {
+                // Offline the chain's own logs are all there is: nothing to say.
+                return (Vec::new(), None);
+            }
+            let why = "this run makes no CloudTrail call (offline, or --s3-bucket with \
+                       --public-keys)";
+            return (Vec::new(), unread(why.to_string()));
         };
         match lookup.caller_account().await {
             Ok(a) if a == plan.trail.account => {}
@@ -49,7 +57,12 @@ impl Engine {
         // One answer for every chain and slice of the run: the hour bounds it.
         let kept = history_from();
         let from = kept.duration_trunc(Duration::hours(1)).unwrap_or(kept) + Duration::hours(1);
-        let to = plan.events_window.1.max(plan.end);
+        // Up to the run, so that a change after the window is seen as such.
+        let to = plan.events_window.1.max(plan.end).max(plan.now);
+        if to <= from {
+            let why = "the window is older than event history's 90 days".to_string();
+            return (Vec::new(), unread(why));
+        }
         match lookup.coverage_changes(&plan.trail, from, to).await {
             None => (
                 Vec::new(),

@@ -164,7 +164,7 @@ async fn hash_streamed(body: Body, max: u64, all: bool) -> Result<Streamed, Gzip
         };
         let hash = hash_stream_observed(&mut tee, max, |chunk| watch.feed(chunk))?;
         Ok(Streamed {
-            kept: (watch.hit && !tee.overflow).then_some(tee.copy),
+            kept: ((watch.hit || watch.keep_all) && !tee.overflow).then_some(tee.copy),
             hash,
             names_lifecycle: watch.hit,
         })
@@ -295,11 +295,19 @@ impl Engine {
             let f = Finding::new(Problem::HashMismatch, reason::HASH_MISMATCH).with_detail(detail);
             return (verdict(Status::Invalid, Some(f)), Some(Records::none()));
         }
-        let events = if streamed.names_lifecycle {
-            self.lifecycle_records(lp, got, trail, streamed.kept, ids)
-                .await
-        } else {
-            Some(Records::none())
+        let events = match (streamed.names_lifecycle, ids) {
+            (false, false) => Some(Records::none()),
+            (named, _) => {
+                let read = self.lifecycle_records(lp, got, trail, streamed.kept, ids);
+                match read.await {
+                    // Only a file that names a trail call can hide a record.
+                    None if !named => Some(Records {
+                        ids_complete: false,
+                        ..Records::none()
+                    }),
+                    r => r,
+                }
+            }
         };
         (verdict(Status::Valid, None), events)
     }
@@ -389,7 +397,7 @@ impl Engine {
             let mut watch = RecordWatch::watching(all);
             let hash = hash_bytes_observed(&compressed, max, |c| watch.feed(c))?;
             Ok(Streamed {
-                kept: watch.hit.then_some(compressed),
+                kept: (watch.hit || watch.keep_all).then_some(compressed),
                 hash,
                 names_lifecycle: watch.hit,
             })

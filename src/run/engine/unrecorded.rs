@@ -37,7 +37,8 @@ impl Engine {
         let logged = records.event_ids.into_iter().collect();
         self.cross_check(plan, report, &logged, records.ids_complete)
             .await;
-        if records.unread > 0 {
+        // Only the trail's home chain holds its configuration calls.
+        if records.unread > 0 && plan.is_home_chain() {
             let line = format!(
                 "{NARROWED}an unknown time: {} verified log file(s) that name a trail call could \
                  not be read again for their records (S3 refused, or the object changed between \
