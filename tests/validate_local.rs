@@ -2,7 +2,7 @@
 //! damaged), `trailproof validate --local` checks it; we assert the JSON
 //! verdicts, the text lines byte for byte, and the exit status.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -748,6 +748,59 @@ fn narrowed_coverage_names_who_changed_it() {
     // An unnarrowed trail with a widening only: nothing changes.
     let widened = simulate(&["--damage", "widen@3"]);
     assert_eq!(validate_json(&widened, &[]).0, 0);
+}
+
+/// `--expect-selectors`: a trail that by design records writes only is
+/// held to that baseline (its re-applied selectors are no narrowing), a
+/// baseline of another trail or with no selectors is exit 2 in one
+/// sentence, and `--cross-check-events` needs a live run.
+#[test]
+fn a_baseline_file_and_its_mistakes() {
+    let trail = simulate(&["--damage", "narrow@2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, v: Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // The simulated narrowing sets ReadOnly: a ReadOnly baseline accepts it.
+    let read_only = file(
+        "ro.json",
+        json!({"TrailARN": ARN, "EventSelectors": [{"ReadWriteType": "ReadOnly",
+               "IncludeManagementEvents": true, "DataResources": []}]}),
+    );
+    let (code, v) = validate_json(&trail, &["--expect-selectors", &read_only]);
+    assert_eq!(code, 0, "{}", v["unproven"]);
+    // Held to everything, the same trail is narrowed.
+    let all = file(
+        "all.json",
+        json!({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true}]}),
+    );
+    assert_eq!(validate_json(&trail, &["--expect-selectors", &all]).0, 3);
+    for (name, doc, says) in [
+        (
+            "other.json",
+            json!({"TrailARN": "arn:aws:cloudtrail:us-east-1:123456789012:trail/other",
+                   "EventSelectors": [{"ReadWriteType": "All"}]}),
+            "not of",
+        ),
+        (
+            "empty.json",
+            json!({"EventSelectors": []}),
+            "lists no selectors",
+        ),
+    ] {
+        let r = validate(&trail, &["--expect-selectors", &file(name, doc)]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(says) && r.stderr.lines().count() <= 2,
+            "{}",
+            r.stderr
+        );
+    }
+    let r = validate(&trail, &["--cross-check-events"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("live run"), "{}", r.stderr);
 }
 
 /// `validate --help` groups its options and ends with the exit statuses;
