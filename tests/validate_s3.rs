@@ -568,11 +568,7 @@ async fn enabled_regions_come_from_account_list_regions() {
     let region = |name: &str, status: &str| json!({"RegionName": name, "RegionOptStatus": status});
     let state = Arc::new(CloudTrailState {
         keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
-        trails: vec![json!({
-            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "mrt",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true,
-            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
-        })],
+        trails: vec![sample_trail("mrt", true)],
         regions: std::sync::Mutex::new(Some(vec![
             region("us-east-1", "ENABLED_BY_DEFAULT"),
             region("eu-west-1", "ENABLED_BY_DEFAULT"),
@@ -632,11 +628,7 @@ async fn a_gap_lists_what_event_history_holds() {
     let s3 = start_s3().await;
     let dir = tempfile::tempdir().unwrap();
     // Event history keeps 90 days: a window ten days ago.
-    let hour = |h: i64| {
-        let now = chrono::Utc::now().timestamp();
-        let t = (now / 3600 - 240 + h) * 3600;
-        trailproof::verify::time::display(chrono::DateTime::from_timestamp(t, 0).unwrap())
-    };
+    let hour = |h: i64| hour_from_now(h - 240);
     // The window starts an hour into the trail (not at its creation).
     let (start, end) = (hour(1), hour(7));
     let sim = ["--damage", "gap@3", "--hours", "7"];
@@ -658,11 +650,7 @@ async fn a_gap_lists_what_event_history_holds() {
     };
     let state = Arc::new(CloudTrailState {
         keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
-        trails: vec![json!({
-            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "blind",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
-            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
-        })],
+        trails: vec![sample_trail("blind", false)],
         events: vec![
             event("RunInstances", "false", &at(3, 30), intruder),
             event("DescribeInstances", "true", &at(3, 31), intruder),
@@ -728,11 +716,7 @@ async fn cross_check_finds_the_writes_the_selectors_left_out() {
     let s3 = start_s3().await;
     let dir = tempfile::tempdir().unwrap();
     // A simulated day ending within the last hours (event history keeps 90 days).
-    let hour = |h: i64| {
-        let now = chrono::Utc::now().timestamp();
-        let t = (now / 3600 - 25 + h) * 3600;
-        trailproof::verify::time::display(chrono::DateTime::from_timestamp(t, 0).unwrap())
-    };
+    let hour = |h: i64| hour_from_now(h - 25);
     let sim = [
         "--hours", "24", "--damage", "narrow@1", "--damage", "widen@6",
     ];
@@ -740,11 +724,7 @@ async fn cross_check_finds_the_writes_the_selectors_left_out() {
     let history = CloudTrailState::events_from_file(&dir.path().join("lookup-events.json"));
     let state = Arc::new(CloudTrailState {
         keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
-        trails: vec![json!({
-            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "crosscheck",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
-            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
-        })],
+        trails: vec![sample_trail("crosscheck", false)],
         events: history.clone(),
         caller_account: Some("123456789012".into()),
         ..Default::default()
@@ -859,11 +839,7 @@ async fn cross_check_finds_the_writes_the_selectors_left_out() {
 async fn a_narrowing_recorded_in_the_home_region_marks_other_regions() {
     let s3 = start_s3().await;
     let dir = tempfile::tempdir().unwrap();
-    let hour = |h: i64| {
-        let now = chrono::Utc::now().timestamp();
-        let t = (now / 3600 - 240 + h) * 3600;
-        trailproof::verify::time::display(chrono::DateTime::from_timestamp(t, 0).unwrap())
-    };
+    let hour = |h: i64| hour_from_now(h - 240);
     let sim = [
         "--region",
         "eu-west-1",
@@ -875,11 +851,7 @@ async fn a_narrowing_recorded_in_the_home_region_marks_other_regions() {
     sim_upload_at(&s3, dir.path(), "away", &hour(0), &sim).await;
     let mut state = CloudTrailState {
         keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
-        trails: vec![json!({
-            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "away",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true,
-            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
-        })],
+        trails: vec![sample_trail("away", true)],
         events: CloudTrailState::events_from_file(&dir.path().join("lookup-events.json")),
         caller_account: Some("123456789012".into()),
         ..Default::default()
@@ -909,11 +881,7 @@ async fn a_narrowing_recorded_in_the_home_region_marks_other_regions() {
     // Without the trail's event history the report says what it could not read.
     let denied = CloudTrailState {
         keys: CloudTrailState::keys_from_file(&dir.path().join("public-keys.json")),
-        trails: vec![json!({
-            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "away",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": true,
-            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
-        })],
+        trails: vec![sample_trail("away", true)],
         caller_account: Some("999999999999".into()),
         ..Default::default()
     };
@@ -924,4 +892,19 @@ async fn a_narrowing_recorded_in_the_home_region_marks_other_regions() {
         "{}",
         v["notes"]
     );
+}
+
+/// The hour `h` hours from now, at its start, as the tool prints times.
+fn hour_from_now(h: i64) -> String {
+    let t = (chrono::Utc::now().timestamp() / 3600 + h) * 3600;
+    trailproof::verify::time::display(chrono::DateTime::from_timestamp(t, 0).unwrap())
+}
+
+/// The simulated trail as DescribeTrails describes it.
+fn sample_trail(bucket: &str, multi_region: bool) -> Value {
+    json!({
+        "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": bucket,
+        "HomeRegion": "us-east-1", "IsMultiRegionTrail": multi_region,
+        "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+    })
 }

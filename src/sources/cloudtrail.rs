@@ -49,12 +49,6 @@ pub struct TrailInfo {
 /// One LookupEvents answer: None when some call failed.
 type LookupAnswer = Option<Vec<LifecycleEvent>>;
 
-/// Filled once per window, awaited by every chain that asks for it.
-type LookupCell = Arc<tokio::sync::OnceCell<LookupAnswer>>;
-
-/// Coverage changes from LookupEvents, filled once per window.
-type CoverageCell = Arc<tokio::sync::OnceCell<Option<Vec<CoverageChange>>>>;
-
 /// CloudTrail clients per region, with a per-run cache of key answers.
 pub struct CloudTrail {
     base: SdkConfig,
@@ -62,11 +56,11 @@ pub struct CloudTrail {
     key_cache: tokio::sync::Mutex<HashMap<(String, i64, i64), Vec<PublicKey>>>,
     /// LookupEvents answers per (trail, start, end): every chain of an
     /// estate asks for the same window, and the API allows 2 requests/s.
-    event_cache: Mutex<HashMap<(String, i64, i64), LookupCell>>,
+    event_cache: WindowCache<LookupAnswer>,
     /// Keys skipped because their fingerprint is not the MD5 of their DER.
     pub rejected_keys: AtomicUsize,
     /// LookupEvents' coverage changes per (trail, start, end).
-    coverage_cache: Mutex<HashMap<(String, i64, i64), CoverageCell>>,
+    coverage_cache: WindowCache<Option<Vec<CoverageChange>>>,
     /// STS GetCallerIdentity, once per run.
     caller: tokio::sync::OnceCell<Result<String, String>>,
 }
@@ -303,11 +297,7 @@ impl CloudTrail {
     ) -> Option<Vec<LifecycleEvent>> {
         // One answer per window: concurrent chains wait for the same cell,
         // other windows (time slices) are not held up behind it.
-        let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
-        let cell = {
-            let mut cache = self.event_cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.entry(id).or_default().clone()
-        };
+        let cell = window_cell(&self.event_cache, arn, start, end);
         cell.get_or_init(|| self.lookup_uncached(arn, start, end))
             .await
             .clone()
@@ -361,14 +351,7 @@ impl CloudTrail {
         start: Timestamp,
         end: Timestamp,
     ) -> Option<Vec<CoverageChange>> {
-        let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
-        let cell = {
-            let mut cache = self
-                .coverage_cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            cache.entry(id).or_default().clone()
-        };
+        let cell = window_cell(&self.coverage_cache, arn, start, end);
         let ask = || async {
             let raw = self
                 .lookup_named(
@@ -451,6 +434,22 @@ impl CloudTrail {
         }
         Some(out)
     }
+}
+
+/// LookupEvents answers per (trail, start, end).
+type WindowCache<T> = Mutex<HashMap<(String, i64, i64), Arc<tokio::sync::OnceCell<T>>>>;
+
+/// The cell a window's LookupEvents answer is kept in: every chain of an
+/// estate asks for the same window and waits for the one answer.
+fn window_cell<T>(
+    cache: &WindowCache<T>,
+    arn: &TrailArn,
+    start: Timestamp,
+    end: Timestamp,
+) -> Arc<tokio::sync::OnceCell<T>> {
+    let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    cache.entry(id).or_default().clone()
 }
 
 /// LookupEvents allows 2 requests per second per account and region.
