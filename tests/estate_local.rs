@@ -291,3 +291,27 @@ fn damage_aimed_at_one_chain_hits_only_it() {
         .collect();
     assert_eq!(tampered, ["222222222222 eu-west-1"]);
 }
+
+/// A selector change is recorded once, in the home chain's logs (the
+/// management account's home region): offline, every other chain of the
+/// estate is marked from those verified logs, since the estate validates
+/// its home chain first.
+#[test]
+fn a_narrowing_in_the_home_chain_marks_every_chain() {
+    let org = Org::with(&["--damage", "narrow@1", "--damage", "widen@3"]);
+    let (code, out, err) = org.run(&["--account-id", "all", "--region", "all", "--format", "json"]);
+    assert_eq!(code, 3, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let chains = v["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 9);
+    for c in chains {
+        assert!(
+            c["unproven"].to_string().contains("Coverage narrowed at"),
+            "{} {}: {} {}",
+            c["account"],
+            c["region"],
+            c["unproven"],
+            c["notes"]
+        );
+    }
+}

@@ -508,3 +508,45 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--run-id"), "{err}");
 }
+
+/// A selector change is recorded in the home chain's logs only: shards
+/// without the home chain cannot see it, and merge marks their chains with
+/// the calls the home chain's shard reported, as one run marks them.
+#[test]
+fn merge_gives_every_shard_the_home_chains_narrowing() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(
+        dir.path(),
+        &[
+            "--accounts",
+            "111111111111,222222222222",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--damage",
+            "narrow@1",
+            "--damage",
+            "widen@2",
+        ],
+    );
+    let estate = ["--account-id", "all", "--region", "all", "--format", "json"];
+    let (code, whole, _) = validate(dir.path(), &estate, &[]);
+    assert_eq!(code, 3);
+    let whole: Value = serde_json::from_str(&whole).unwrap();
+    let files = shards(dir.path(), &estate[..4], 4);
+    let (code, merged, err) = merge(&files);
+    assert_eq!(code, 3, "{err}");
+    let merged: Value = serde_json::from_str(&merged).unwrap();
+    for v in [&whole, &merged] {
+        for c in v["chains"].as_array().unwrap() {
+            assert!(
+                c["unproven"].to_string().contains("Coverage narrowed at")
+                    && !c["notes"].to_string().contains("home region"),
+                "{} {}: {} {}",
+                c["account"],
+                c["region"],
+                c["unproven"],
+                c["notes"]
+            );
+        }
+    }
+}

@@ -92,6 +92,8 @@ struct SummaryOut {
     coverage_proven: bool,
     /// `--allow-gaps` was given: unexplained gaps did not set the status.
     allow_gaps: bool,
+    /// `--allow-narrowing` was given.
+    allow_narrowing: bool,
     exit_code: i32,
 }
 
@@ -120,6 +122,9 @@ pub(crate) struct ChainOut<'a> {
     summary: SummaryOut,
     /// What event history holds for the spans the trail did not record.
     blind_spots: &'a [crate::report::model::BlindSpot],
+    /// The home chain's coverage changes from its verified logs.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    coverage_changes: &'a [crate::verify::selectors::CoverageChange],
 }
 
 fn parts(f: &Option<Finding>) -> (Option<&'static str>, Option<&str>, Option<&str>) {
@@ -198,12 +203,14 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
         unproven: &report.unproven,
         notes: &report.notes,
         blind_spots: &report.blind_spots,
+        coverage_changes: &report.coverage_changes,
         summary: SummaryOut {
             counts: report.summary(),
             all_valid: report.all_valid(),
             tampered: report.tampered(),
             coverage_proven: !report.coverage_unproven(),
             allow_gaps: report.allow_gaps,
+            allow_narrowing: report.allow_narrowing,
             exit_code: report.exit_code(),
         },
     }

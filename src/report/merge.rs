@@ -7,7 +7,7 @@
 
 use crate::report::model::{
     ChainReport, DigestVerdict, Entry, EstateReport, Finding, Gap, GapKind, LogVerdict,
-    ObjectVerdict, Problem, Report, ShardInfo, Status, Untrusted, UNTRUSTED_REASONS,
+    ObjectVerdict, Problem, Report, ShardInfo, Status, Untrusted, HOME_UNREAD, UNTRUSTED_REASONS,
 };
 use crate::verify::state_key::{Purpose, StateKey};
 use crate::verify::time::{parse_digest_time, Timestamp};
@@ -131,6 +131,8 @@ struct UntrustedIn {
 struct SummaryIn {
     #[serde(default)]
     allow_gaps: bool,
+    #[serde(default)]
+    allow_narrowing: bool,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +151,8 @@ struct ChainIn {
     summary: SummaryIn,
     #[serde(default)]
     blind_spots: Vec<crate::report::model::BlindSpot>,
+    #[serde(default)]
+    coverage_changes: Vec<crate::verify::selectors::CoverageChange>,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +287,8 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         allow_gaps: c.summary.allow_gaps,
         newest: None,
         blind_spots: c.blind_spots,
+        coverage_changes: c.coverage_changes,
+        allow_narrowing: c.summary.allow_narrowing,
     };
     let mut report = report;
     report.newest = newest_valid(&report.digests);
@@ -401,7 +407,8 @@ pub fn merge(
     if let Some(k) = seen.iter().position(|x| !x) {
         return Err(MergeError::Missing(k, s0.count));
     }
-    let (chains, notes) = combine(reports, start, end);
+    let (mut chains, notes) = combine(reports, start, end);
+    share_home_changes(&trail, &mut chains);
     Ok(EstateReport {
         trail_arn: trail,
         requested_start: start,
@@ -410,6 +417,33 @@ pub fn merge(
         notes,
         shard: None,
     })
+}
+
+/// A shard without the trail's home chain could not read the trail's
+/// configuration calls; the shard that held it reported the ones its
+/// verified logs hold: every other chain is marked with them here, as one
+/// run marks them (a baseline given to the shards is not applied again).
+fn share_home_changes(trail: &str, chains: &mut [ChainReport]) {
+    let Ok(arn) = crate::verify::arn::TrailArn::parse(trail) else {
+        return;
+    };
+    let is_home = |c: &ChainReport| c.account == arn.account && c.region == arn.region;
+    let Some(changes) = chains
+        .iter()
+        .find(|c| is_home(c))
+        .map(|c| c.report.coverage_changes.clone())
+    else {
+        return;
+    };
+    for c in chains.iter_mut().filter(|c| !is_home(c)) {
+        let before = c.report.notes.len();
+        c.report.notes.retain(|n| !n.starts_with(HOME_UNREAD));
+        if c.report.notes.len() < before {
+            let allow = c.report.allow_narrowing;
+            let reference = crate::verify::narrowing::Reference::default();
+            crate::verify::narrowing::mark(&mut c.report, &changes, &reference, allow);
+        }
+    }
 }
 
 /// The first report sets what every other must match: it must be what

@@ -172,6 +172,10 @@ pub struct Untrusted {
 /// How an `unproven` line about narrowed coverage begins.
 pub const NARROWED: &str = "Coverage narrowed at ";
 
+/// How a chain of another region or account says it could not read the
+/// trail's configuration calls (merge looks for it).
+pub const HOME_UNREAD: &str = "Coverage changes recorded in the trail's home region";
+
 /// Every reason an untrusted span can have (JSON `untrusted[].reasons`).
 pub const UNTRUSTED_REASONS: [&str; 7] = [
     "digest_missing",
@@ -394,6 +398,12 @@ pub struct Report {
     pub newest: Option<NewestDigest>,
     /// What event history holds for the spans the trail did not record.
     pub blind_spots: Vec<BlindSpot>,
+    /// The home chain's coverage changes, as its verified logs hold them:
+    /// merge gives them to the chains of other shards (a call is recorded
+    /// once).
+    pub coverage_changes: Vec<crate::verify::selectors::CoverageChange>,
+    /// `--allow-narrowing` was given.
+    pub allow_narrowing: bool,
 }
 
 /// The newest verified digest of a chain.
@@ -478,6 +488,8 @@ impl Report {
             allow_gaps: false,
             newest: None,
             blind_spots: Vec::new(),
+            coverage_changes: Vec::new(),
+            allow_narrowing: false,
         }
     }
 

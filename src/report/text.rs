@@ -519,21 +519,12 @@ mod tests {
     fn report() -> Report {
         let t = |s: &str| parse_user_time(s).unwrap();
         Report {
-            trail_arn: "arn:aws:cloudtrail:us-east-1:123456789012:trail/foo".into(),
-            requested_start: t("2014-08-10T00:00:00Z"),
-            requested_end: t("2015-08-10T00:00:00Z"),
-            found: None,
-            digests: vec![],
-            logs: vec![],
-            gaps: vec![],
-            entries: vec![],
-            notes: vec![],
-            unexpected: vec![],
-            untrusted: vec![],
-            unproven: vec![],
             allow_gaps: true,
-            newest: None,
-            blind_spots: Vec::new(),
+            ..Report::empty(
+                "arn:aws:cloudtrail:us-east-1:123456789012:trail/foo",
+                t("2014-08-10T00:00:00Z"),
+                t("2015-08-10T00:00:00Z"),
+            )
         }
     }
 

@@ -51,6 +51,21 @@ pub async fn run(
     units: Vec<UnitPlan>,
     on_chain: &mut dyn FnMut(ChainReport) -> Result<(), std::io::Error>,
 ) -> Result<(), super::RunError> {
+    // The trail's home chains first: their verified logs hold the trail's
+    // configuration calls, which the other chains' coverage depends on.
+    let (home, rest): (Vec<UnitPlan>, Vec<UnitPlan>) =
+        units.into_iter().partition(|(_, p, _)| p.is_home_chain());
+    for stage in [home, rest] {
+        run_stage(engine, stage, on_chain).await?;
+    }
+    Ok(())
+}
+
+async fn run_stage(
+    engine: &Engine,
+    units: Vec<UnitPlan>,
+    on_chain: &mut dyn FnMut(ChainReport) -> Result<(), std::io::Error>,
+) -> Result<(), super::RunError> {
     let mut results = stream::iter(units)
         .map(|(chain, plan, slice)| async move {
             let r = engine.validate(&plan).await;

@@ -13,6 +13,7 @@
 
 use crate::verify::arn::TrailArn;
 use crate::verify::time::{parse_user_time, Timestamp};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -20,10 +21,11 @@ use std::collections::BTreeSet;
 /// with a prefix (`""`: every resource of the type), unless some other
 /// condition filters them (an exact ARN, an event name, a caller...): a
 /// filtered scope covers only the same filtered scope.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DataScope {
     pub resource_type: String,
-    pub access: &'static str,
+    /// `read` or `write`.
+    pub access: String,
     pub arn_prefix: String,
     /// The other conditions, in a canonical form ("" for none).
     pub filter: String,
@@ -45,7 +47,7 @@ impl std::fmt::Display for DataScope {
 
 /// What a trail records, setting by setting (None: not known, or not set
 /// by a change). A change sets some of them and leaves the rest.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Settings {
     pub management_reads: Option<bool>,
     pub management_writes: Option<bool>,
@@ -191,7 +193,7 @@ fn covers(set: &BTreeSet<DataScope>, scope: &DataScope) -> bool {
 }
 
 /// One recorded change of what the trail records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageChange {
     pub time: Timestamp,
     /// Records less than full coverage in some setting it sets.
@@ -401,11 +403,11 @@ fn accesses(read_only: Option<bool>) -> Vec<&'static str> {
     }
 }
 
-fn scope(kind: &str, access: &'static str, prefix: &str, filter: &str) -> DataScope {
+fn scope(kind: &str, access: &str, prefix: &str, filter: &str) -> DataScope {
     let prefix = prefix.trim_end_matches(':');
     DataScope {
         resource_type: kind.to_string(),
-        access,
+        access: access.to_string(),
         // `arn:aws:s3`, `arn:aws:s3:::` and no ARN at all: every resource
         // of the type; any other prefix (`arn:aws:s3x`) is itself.
         arn_prefix: match service_root(prefix, kind) {

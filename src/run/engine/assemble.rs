@@ -77,6 +77,8 @@ pub(super) fn report(
         allow_gaps: plan.allow_gaps,
         newest: newest(chains.std_nodes, chains.std_out),
         blind_spots: Vec::new(),
+        coverage_changes: Vec::new(),
+        allow_narrowing: plan.allow_narrowing,
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();
     for (nodes, out) in [

@@ -9,6 +9,7 @@
 use super::blind::history_from;
 use super::Engine;
 use crate::plan::Plan;
+use crate::report::model::HOME_UNREAD;
 use crate::verify::selectors::CoverageChange;
 use chrono::{Duration, DurationRound};
 
@@ -17,12 +18,37 @@ impl Engine {
     /// some could not be read (a note for the report).
     pub(super) async fn home_coverage(&self, plan: &Plan) -> (Vec<CoverageChange>, Option<String>) {
         let home = plan.is_home_chain();
+        // An estate validates its home chain first: its verified logs' calls.
+        let verified = match home {
+            true => None,
+            false => self
+                .home_changes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&plan.trail.arn)
+                .cloned(),
+        };
+        let (mut found, note) = self.history_coverage(plan, home).await;
+        if let Some(v) = verified {
+            found.extend(v);
+            // The home chain's verified logs hold every call of the window.
+            return (found, None);
+        }
+        (found, note)
+    }
+
+    /// The trail's configuration calls in its home region's event history,
+    /// or why they could not be read.
+    async fn history_coverage(
+        &self,
+        plan: &Plan,
+        home: bool,
+    ) -> (Vec<CoverageChange>, Option<String>) {
         // The home chain's own logs hold the window's changes: only what
         // came before is missed, and that is no finding.
         let unread = |why: String| match home {
             false => Some(format!(
-                "Coverage changes recorded in the trail's home region ({} {}) are not read for \
-                 this chain: {why}",
+                "{HOME_UNREAD} ({} {}) are not read for this chain: {why}",
                 plan.trail.account, plan.trail.region
             )),
             true => Some(format!(

@@ -27,7 +27,9 @@ use crate::verify::digest_check::reason;
 use crate::verify::layout::DigestSeries;
 use crate::verify::proof;
 use crate::verify::pubkeys::PublicKeySet;
+use crate::verify::selectors::CoverageChange;
 use chrono::Duration;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Reads of one object's body: the SDK retries a request up to its
@@ -107,6 +109,9 @@ pub struct Engine {
     /// [`BUFFER_UNIT`]s: reading runs ahead of hashing by this much at most.
     pub buffers: Arc<tokio::sync::Semaphore>,
     pub inflater: crate::verify::gzip::Inflater,
+    /// The trail's coverage changes its home chain's verified logs hold,
+    /// per trail ARN, for the run's other chains (a call is recorded once).
+    pub home_changes: std::sync::Mutex<HashMap<String, Vec<CoverageChange>>>,
 }
 
 /// Maps a store error on one object to a finding on that object.
@@ -156,6 +161,7 @@ impl Engine {
             cpu: Engine::cpu_pool(),
             buffers: Engine::buffer_budget(),
             inflater,
+            home_changes: Default::default(),
         }
     }
 
