@@ -532,11 +532,15 @@ fn merge_gives_every_shard_the_home_chains_narrowing() {
     let (code, whole, _) = validate(dir.path(), &estate, &[]);
     assert_eq!(code, 3);
     let whole: Value = serde_json::from_str(&whole).unwrap();
-    let files = shards(dir.path(), &estate[..4], 4);
-    let (code, merged, err) = merge(&files);
-    assert_eq!(code, 3, "{err}");
-    let merged: Value = serde_json::from_str(&merged).unwrap();
-    for v in [&whole, &merged] {
+    let mut merged_runs = Vec::new();
+    // 4 shards hold a chain each; 6 cut chains into time slices.
+    for n in [4, 6] {
+        let files = shards(dir.path(), &estate[..4], n);
+        let (code, merged, err) = merge(&files);
+        assert_eq!(code, 3, "{n} shards: {err}");
+        merged_runs.push(serde_json::from_str::<Value>(&merged).unwrap());
+    }
+    for v in std::iter::once(&whole).chain(&merged_runs) {
         for c in v["chains"].as_array().unwrap() {
             assert!(
                 c["unproven"].to_string().contains("Coverage narrowed at")

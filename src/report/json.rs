@@ -123,8 +123,11 @@ pub(crate) struct ChainOut<'a> {
     /// What event history holds for the spans the trail did not record.
     blind_spots: &'a [crate::report::model::BlindSpot],
     /// The home chain's coverage changes from its verified logs.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    coverage_changes: &'a [crate::verify::selectors::CoverageChange],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage_changes: Option<&'a [crate::verify::selectors::CoverageChange]>,
+    /// `--expect-selectors`, as read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_selectors: Option<&'a crate::verify::selectors::Settings>,
 }
 
 fn parts(f: &Option<Finding>) -> (Option<&'static str>, Option<&str>, Option<&str>) {
@@ -203,7 +206,8 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
         unproven: &report.unproven,
         notes: &report.notes,
         blind_spots: &report.blind_spots,
-        coverage_changes: &report.coverage_changes,
+        coverage_changes: report.coverage_changes.as_deref(),
+        expected_selectors: report.expected_coverage.as_ref(),
         summary: SummaryOut {
             counts: report.summary(),
             all_valid: report.all_valid(),

@@ -152,7 +152,9 @@ struct ChainIn {
     #[serde(default)]
     blind_spots: Vec<crate::report::model::BlindSpot>,
     #[serde(default)]
-    coverage_changes: Vec<crate::verify::selectors::CoverageChange>,
+    coverage_changes: Option<Vec<crate::verify::selectors::CoverageChange>>,
+    #[serde(default)]
+    expected_selectors: Option<crate::verify::selectors::Settings>,
 }
 
 #[derive(Deserialize)]
@@ -289,6 +291,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         blind_spots: c.blind_spots,
         coverage_changes: c.coverage_changes,
         allow_narrowing: c.summary.allow_narrowing,
+        expected_coverage: c.expected_selectors,
     };
     let mut report = report;
     report.newest = newest_valid(&report.digests);
@@ -428,10 +431,12 @@ fn share_home_changes(trail: &str, chains: &mut [ChainReport]) {
         return;
     };
     let is_home = |c: &ChainReport| c.account == arn.account && c.region == arn.region;
+    // Unknown (a file of the home chain could not be read, or an older
+    // report): the other chains keep saying what they could not read.
     let Some(changes) = chains
         .iter()
         .find(|c| is_home(c))
-        .map(|c| c.report.coverage_changes.clone())
+        .and_then(|c| c.report.coverage_changes.clone())
     else {
         return;
     };
@@ -440,8 +445,16 @@ fn share_home_changes(trail: &str, chains: &mut [ChainReport]) {
         c.report.notes.retain(|n| !n.starts_with(HOME_UNREAD));
         if c.report.notes.len() < before {
             let allow = c.report.allow_narrowing;
-            let reference = crate::verify::narrowing::Reference::default();
+            let expected = c.report.expected_coverage.clone();
+            let reference = crate::verify::narrowing::Reference {
+                expected: expected.as_ref(),
+                now: None,
+            };
             crate::verify::narrowing::mark(&mut c.report, &changes, &reference, allow);
+            for lines in [&mut c.report.unproven, &mut c.report.notes] {
+                let mut seen = std::collections::HashSet::new();
+                lines.retain(|n| seen.insert(n.clone()));
+            }
         }
     }
 }
@@ -631,6 +644,12 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     r.unproven.clear();
     r.notes.clear();
     r.blind_spots.clear();
+    // The home chain's calls are known only if every slice read them all.
+    r.coverage_changes = slices
+        .iter()
+        .map(|s| s.report.coverage_changes.clone())
+        .collect::<Option<Vec<_>>>()
+        .map(|all| all.concat());
     let (mut digest_index, mut log_index) = (Default::default(), Default::default());
     // Newest slice first, as digests are listed newest first.
     for (i, s) in slices.iter().enumerate().rev() {

@@ -401,9 +401,13 @@ pub struct Report {
     /// The home chain's coverage changes, as its verified logs hold them:
     /// merge gives them to the chains of other shards (a call is recorded
     /// once).
-    pub coverage_changes: Vec<crate::verify::selectors::CoverageChange>,
+    /// None: not the home chain, or not every file could be read.
+    pub coverage_changes: Option<Vec<crate::verify::selectors::CoverageChange>>,
     /// `--allow-narrowing` was given.
     pub allow_narrowing: bool,
+    /// `--expect-selectors`: the baseline the chain was held to (merge
+    /// holds the other shards' chains to it too).
+    pub expected_coverage: Option<crate::verify::selectors::Settings>,
 }
 
 /// The newest verified digest of a chain.
@@ -488,8 +492,9 @@ impl Report {
             allow_gaps: false,
             newest: None,
             blind_spots: Vec::new(),
-            coverage_changes: Vec::new(),
+            coverage_changes: None,
             allow_narrowing: false,
+            expected_coverage: None,
         }
     }
 

@@ -51,24 +51,19 @@ pub async fn run(
     units: Vec<UnitPlan>,
     on_chain: &mut dyn FnMut(ChainReport) -> Result<(), std::io::Error>,
 ) -> Result<(), super::RunError> {
-    // The trail's home chains first: their verified logs hold the trail's
-    // configuration calls, which the other chains' coverage depends on.
-    let (home, rest): (Vec<UnitPlan>, Vec<UnitPlan>) =
-        units.into_iter().partition(|(_, p, _)| p.is_home_chain());
-    for stage in [home, rest] {
-        run_stage(engine, stage, on_chain).await?;
-    }
-    Ok(())
-}
-
-async fn run_stage(
-    engine: &Engine,
-    units: Vec<UnitPlan>,
-    on_chain: &mut dyn FnMut(ChainReport) -> Result<(), std::io::Error>,
-) -> Result<(), super::RunError> {
+    // The trail's home units start first: their verified logs hold the
+    // trail's configuration calls, which the other chains wait for only
+    // when they need them (never the other way round: no deadlock).
+    let mut units = units;
+    units.sort_by_key(|(_, p, _)| !p.is_home_chain());
+    let homes = units.iter().filter(|(_, p, _)| p.is_home_chain()).count();
+    engine.home_calls.expect(homes);
     let mut results = stream::iter(units)
         .map(|(chain, plan, slice)| async move {
             let r = engine.validate(&plan).await;
+            if plan.is_home_chain() {
+                engine.home_calls.unit_done();
+            }
             (chain, slice, chain_outcome(&plan, r))
         })
         .buffer_unordered(CHAINS_IN_FLIGHT);

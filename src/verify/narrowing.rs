@@ -231,7 +231,19 @@ fn common_data(pre: &Settings, group: &[&CoverageChange]) -> Settings {
 fn ordered(changes: &[CoverageChange]) -> Vec<&CoverageChange> {
     let mut sorted: Vec<&CoverageChange> = changes.iter().collect();
     sorted.sort_by(|a, b| {
-        let key = |c: &CoverageChange| (c.time, c.narrows, c.what.clone(), c.actor.clone());
+        // A total order: the same changes give the same report every run.
+        let key = |c: &CoverageChange| {
+            let settings = format!("{:?}", c.settings);
+            let who = (c.actor.clone(), c.source_ip.clone());
+            (
+                c.time,
+                c.narrows,
+                c.what.clone(),
+                c.event_name.clone(),
+                settings,
+                who,
+            )
+        };
         (key(a), a.from_history).cmp(&(key(b), b.from_history))
     });
     let mut kept: Vec<&CoverageChange> = Vec::new();

@@ -77,8 +77,9 @@ pub(super) fn report(
         allow_gaps: plan.allow_gaps,
         newest: newest(chains.std_nodes, chains.std_out),
         blind_spots: Vec::new(),
-        coverage_changes: Vec::new(),
+        coverage_changes: None,
         allow_narrowing: plan.allow_narrowing,
+        expected_coverage: plan.expected_coverage.clone(),
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();
     for (nodes, out) in [

@@ -13,58 +13,62 @@ use crate::report::model::HOME_UNREAD;
 use crate::verify::selectors::CoverageChange;
 use chrono::{Duration, DurationRound};
 
+/// Why event history's calls were not read.
+enum Unread {
+    Offline,
+    Because(String),
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Offline => f.write_str(
+                "this run makes no CloudTrail call (offline, or --s3-bucket with --public-keys)",
+            ),
+            Unread::Because(why) => f.write_str(why),
+        }
+    }
+}
+
 impl Engine {
     /// The trail's coverage changes this chain's logs cannot hold, and why
     /// some could not be read (a note for the report).
     pub(super) async fn home_coverage(&self, plan: &Plan) -> (Vec<CoverageChange>, Option<String>) {
         let home = plan.is_home_chain();
-        // An estate validates its home chain first: its verified logs' calls.
-        let verified = match home {
+        // An estate starts its home units first: their verified logs' calls.
+        let shared = match home {
             true => None,
-            false => self
-                .home_changes
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&plan.trail.arn)
-                .cloned(),
+            false => {
+                let calls = &self.home_calls;
+                calls.get(&plan.trail.arn, plan.start, plan.end).await
+            }
         };
-        let (mut found, note) = self.history_coverage(plan, home).await;
-        if let Some(v) = verified {
-            found.extend(v);
-            // The home chain's verified logs hold every call of the window.
-            return (found, None);
-        }
+        let (mut found, unread) = self.history_coverage(plan).await;
+        let complete = shared.as_ref().is_some_and(|(_, complete)| *complete);
+        found.extend(shared.map(|(v, _)| v).unwrap_or_default());
+        let note = match (home || complete, unread) {
+            (_, None) => None,
+            // Offline the home chain's own logs are all there is.
+            (true, Some(Unread::Offline)) => None,
+            (true, Some(why)) => Some(format!(
+                "The trail's configuration calls before the window are not read from event \
+                 history ({why}): what it recorded at the window's start is taken as everything \
+                 it records now, or everything"
+            )),
+            (false, Some(why)) => Some(format!(
+                "{HOME_UNREAD} ({} {}) are not read for this chain: {why}",
+                plan.trail.account, plan.trail.region
+            )),
+        };
         (found, note)
     }
 
     /// The trail's configuration calls in its home region's event history,
     /// or why they could not be read.
-    async fn history_coverage(
-        &self,
-        plan: &Plan,
-        home: bool,
-    ) -> (Vec<CoverageChange>, Option<String>) {
-        // The home chain's own logs hold the window's changes: only what
-        // came before is missed, and that is no finding.
-        let unread = |why: String| match home {
-            false => Some(format!(
-                "{HOME_UNREAD} ({} {}) are not read for this chain: {why}",
-                plan.trail.account, plan.trail.region
-            )),
-            true => Some(format!(
-                "The trail's configuration calls before the window are not read from event \
-                 history ({why}): what it recorded at the window's start is taken as everything \
-                 it records now, or everything"
-            )),
-        };
+    async fn history_coverage(&self, plan: &Plan) -> (Vec<CoverageChange>, Option<Unread>) {
+        let unread = |why: String| Some(Unread::Because(why));
         let Some(lookup) = self.lookup.as_ref() else {
-            if home {
-                // Offline the chain's own logs are all there is: nothing to say.
-                return (Vec::new(), None);
-            }
-            let why = "this run makes no CloudTrail call (offline, or --s3-bucket with \
-                       --public-keys)";
-            return (Vec::new(), unread(why.to_string()));
+            return (Vec::new(), Some(Unread::Offline));
         };
         match lookup.caller_account().await {
             Ok(a) if a == plan.trail.account => {}

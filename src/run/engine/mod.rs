@@ -11,6 +11,7 @@ mod folders;
 mod home;
 mod levels;
 mod logs;
+pub mod shared;
 mod unrecorded;
 mod walk;
 
@@ -27,9 +28,7 @@ use crate::verify::digest_check::reason;
 use crate::verify::layout::DigestSeries;
 use crate::verify::proof;
 use crate::verify::pubkeys::PublicKeySet;
-use crate::verify::selectors::CoverageChange;
 use chrono::Duration;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Reads of one object's body: the SDK retries a request up to its
@@ -110,8 +109,8 @@ pub struct Engine {
     pub buffers: Arc<tokio::sync::Semaphore>,
     pub inflater: crate::verify::gzip::Inflater,
     /// The trail's coverage changes its home chain's verified logs hold,
-    /// per trail ARN, for the run's other chains (a call is recorded once).
-    pub home_changes: std::sync::Mutex<HashMap<String, Vec<CoverageChange>>>,
+    /// for the run's other chains (a call is recorded once).
+    pub home_calls: shared::HomeCalls,
 }
 
 /// Maps a store error on one object to a finding on that object.
@@ -161,7 +160,7 @@ impl Engine {
             cpu: Engine::cpu_pool(),
             buffers: Engine::buffer_budget(),
             inflater,
-            home_changes: Default::default(),
+            home_calls: Default::default(),
         }
     }
 

@@ -19,13 +19,12 @@ impl Engine {
         records: Records,
     ) {
         let mut coverage = records.coverage;
-        if plan.is_home_chain() && records.unread == 0 {
-            report.coverage_changes = coverage.clone();
-            let mut shared = self.home_changes.lock().unwrap_or_else(|p| p.into_inner());
-            shared
-                .entry(plan.trail.arn.clone())
-                .or_default()
-                .extend(coverage.iter().cloned());
+        if plan.is_home_chain() {
+            let complete = records.unread == 0;
+            let window = (plan.start, plan.end);
+            self.home_calls
+                .put(&plan.trail.arn, window, &coverage, complete);
+            report.coverage_changes = complete.then(|| coverage.clone());
         }
         let (from_home, home_note) = self.home_coverage(plan).await;
         coverage.extend(from_home);
