@@ -61,6 +61,9 @@ pub struct CloudTrail {
     pub rejected_keys: AtomicUsize,
     /// LookupEvents' coverage changes per (trail, start, end).
     coverage_cache: WindowCache<Option<Vec<CoverageChange>>>,
+    /// When each region's next LookupEvents call may go: one pace for
+    /// every chain of the run, under the API's 2 requests per second.
+    lookup_next: Mutex<HashMap<String, tokio::time::Instant>>,
     /// STS GetCallerIdentity, once per run.
     caller: tokio::sync::OnceCell<Result<String, String>>,
 }
@@ -83,6 +86,7 @@ impl CloudTrail {
             key_cache: tokio::sync::Mutex::new(HashMap::new()),
             event_cache: Mutex::new(HashMap::new()),
             coverage_cache: Mutex::new(HashMap::new()),
+            lookup_next: Mutex::new(HashMap::new()),
             rejected_keys: AtomicUsize::new(0),
             caller: tokio::sync::OnceCell::new(),
         }
@@ -386,7 +390,6 @@ impl CloudTrail {
     ) -> Option<Vec<serde_json::Value>> {
         let client = self.client(&arn.region);
         let mut out = Vec::new();
-        let mut calls = 0usize;
         for &name in names {
             let Ok(attr) = LookupAttribute::builder()
                 .attribute_key(LookupAttributeKey::EventName)
@@ -397,10 +400,7 @@ impl CloudTrail {
             };
             let mut token: Option<String> = None;
             for _page in 0..100 {
-                if calls > 0 {
-                    tokio::time::sleep(LOOKUP_SPACING).await;
-                }
-                calls += 1;
+                self.pace(&arn.region).await;
                 // Part of the answer is no answer: a lost restart record
                 // could make a stop look final.
                 let page = client
@@ -450,6 +450,20 @@ fn window_cell<T>(
     let id = (arn.arn.clone(), start.timestamp(), end.timestamp());
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
     cache.entry(id).or_default().clone()
+}
+
+impl CloudTrail {
+    /// Waits for this region's next LookupEvents slot (the first at once).
+    async fn pace(&self, region: &str) {
+        let at = {
+            let mut next = self.lookup_next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = tokio::time::Instant::now();
+            let at = next.get(region).copied().unwrap_or(now).max(now);
+            next.insert(region.to_string(), at + LOOKUP_SPACING);
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 /// LookupEvents allows 2 requests per second per account and region.
@@ -512,10 +526,8 @@ impl CloudTrail {
             .build()
             .map_err(|e| e.to_string())?;
         let (mut out, mut token) = (Vec::new(), None::<String>);
-        for page_no in 0..(cap / 50 + 1) {
-            if page_no > 0 {
-                tokio::time::sleep(LOOKUP_SPACING).await;
-            }
+        for _page in 0..(cap / 50 + 1) {
+            self.pace(region).await;
             let page = client
                 .lookup_events()
                 .lookup_attributes(attr.clone())
