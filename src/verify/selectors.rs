@@ -267,6 +267,8 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
         }),
         "UpdateTrail" => trail_flags(params?)?,
         "CreateTrail" => trail_created(params?),
+        // Insights are analysis, not recording: shown, never a narrowing.
+        "PutInsightSelectors" => (Settings::default(), insight_words(params?)),
         _ => return None,
     };
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
@@ -583,6 +585,20 @@ fn management(
     (settings, what)
 }
 
+fn insight_words(params: &Map<String, Value>) -> String {
+    let kinds: Vec<&str> = params
+        .get("insightSelectors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("insightType").and_then(Value::as_str))
+        .collect();
+    match kinds.is_empty() {
+        true => "Insights turned off".to_string(),
+        false => format!("Insights on for {}", kinds.join(", ")),
+    }
+}
+
 /// A trail created (or re-created under the same name): CloudTrail's
 /// defaults, every management event and no data events, with the flags
 /// its request sets. Earlier selectors of a deleted trail do not carry over.
@@ -730,6 +746,14 @@ mod tests {
         );
         elsewhere["awsRegion"] = json!("eu-west-1");
         assert!(from_record(&elsewhere, &trail).is_none());
+        // Insights off is shown, not a narrowing.
+        let insights = json!({"trailName": ARN, "insightSelectors": []});
+        let c = from_record(
+            &rec("PutInsightSelectors", "2026-03-01T02:00:00Z", insights),
+            &trail,
+        )
+        .unwrap();
+        assert!(!c.narrows && c.what == "Insights turned off", "{c:?}");
         // Validation alone is a lifecycle record, not a coverage change.
         let v = json!({"name": ARN, "enableLogFileValidation": false});
         assert!(from_record(&rec("UpdateTrail", "2026-03-01T02:00:00Z", v), &trail).is_none());
