@@ -140,20 +140,27 @@ fn verdicts(v: &Value) -> BTreeMap<String, Value> {
     out
 }
 
+/// Every chain of the estate, as JSON.
+const ESTATE: [&str; 6] = ["--account-id", "all", "--region", "all", "--format", "json"];
+
+/// An estate of 2 accounts x 2 regions, with `extra` simulate arguments.
+fn simulate_estate(dir: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "--accounts",
+        "111111111111,222222222222",
+        "--regions",
+        "us-east-1,eu-west-1",
+    ];
+    args.extend_from_slice(extra);
+    simulate(dir, &args);
+}
+
 #[test]
 fn merged_shards_equal_the_unsharded_run() {
     let dir = tempfile::tempdir().unwrap();
-    // An estate of 2 x 2 chains, one damaged.
-    simulate(
-        dir.path(),
-        &[
-            "--accounts",
-            "111111111111,222222222222",
-            "--regions",
-            "us-east-1,eu-west-1",
-        ],
-    );
-    let estate = ["--account-id", "all", "--region", "all", "--format", "json"];
+    // An estate of 2 x 2 chains.
+    simulate_estate(dir.path(), &[]);
+    let estate = ESTATE;
     let (code, whole, _) = validate(dir.path(), &estate, &[]);
     assert_eq!(code, 0);
     let mut whole: Value = serde_json::from_str(&whole).unwrap();
@@ -515,20 +522,8 @@ fn merge_refuses_edited_and_replayed_reports_under_a_state_key() {
 #[test]
 fn merge_gives_every_shard_the_home_chains_narrowing() {
     let dir = tempfile::tempdir().unwrap();
-    simulate(
-        dir.path(),
-        &[
-            "--accounts",
-            "111111111111,222222222222",
-            "--regions",
-            "us-east-1,eu-west-1",
-            "--damage",
-            "narrow@1",
-            "--damage",
-            "widen@2",
-        ],
-    );
-    let estate = ["--account-id", "all", "--region", "all", "--format", "json"];
+    simulate_estate(dir.path(), &["--damage", "narrow@1", "--damage", "widen@2"]);
+    let estate = ESTATE;
     let (code, whole, _) = validate(dir.path(), &estate, &[]);
     assert_eq!(code, 3);
     let whole: Value = serde_json::from_str(&whole).unwrap();
