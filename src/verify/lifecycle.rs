@@ -336,7 +336,13 @@ impl RecordWatch {
         RecordWatch::default()
     }
 
-    /// A watch that hits on every file when `all` (`--cross-check-events`
+    /// The file's bytes are wanted after hashing: it named a watched call,
+    /// or every file is.
+    pub fn keeps(&self) -> bool {
+        self.hit || self.keep_all
+    }
+
+    /// A watch that keeps every file when `all` (`--cross-check-events`
     /// parses every verified file for its event IDs).
     pub fn watching(all: bool) -> RecordWatch {
         RecordWatch {

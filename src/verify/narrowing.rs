@@ -336,12 +336,7 @@ pub fn mark(
         }
     }
     for (line, from, until) in findings {
-        match allow {
-            true => report
-                .notes
-                .push(format!("{line} (shown, not failed: --allow-narrowing)")),
-            false => report.unproven.push(line),
-        }
+        record(report, line, allow);
         report.untrusted.push(Untrusted {
             start: from,
             end: until,
@@ -405,6 +400,17 @@ fn anchor(
     })
 }
 
+/// A line saying the trail recorded less: coverage not proven, or with
+/// `allow` (`--allow-narrowing`) a note that shows it without failing.
+pub fn record(report: &mut Report, line: String, allow: bool) {
+    match allow {
+        true => report
+            .notes
+            .push(format!("{line} (shown, not failed: --allow-narrowing)")),
+        false => report.unproven.push(line),
+    }
+}
+
 fn who(c: &CoverageChange) -> String {
     let mut who = String::new();
     if let Some(a) = &c.actor {
@@ -456,7 +462,7 @@ mod tests {
         let mgmt = |reads, writes| Settings {
             management_reads: Some(reads),
             management_writes: Some(writes),
-            all_sources: Some(true),
+            excluded_sources: Some(Default::default()),
             ..Settings::default()
         };
         let region = |on| Settings {

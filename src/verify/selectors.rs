@@ -51,8 +51,6 @@ impl std::fmt::Display for DataScope {
 pub struct Settings {
     pub management_reads: Option<bool>,
     pub management_writes: Option<bool>,
-    /// No event source's management events are excluded.
-    pub all_sources: Option<bool>,
     pub multi_region: Option<bool>,
     pub global_events: Option<bool>,
     /// The data events recorded.
@@ -62,20 +60,18 @@ pub struct Settings {
     pub excluded_sources: Option<BTreeSet<String>>,
 }
 
-const FLAG_NAMES: [&str; 5] = [
+const FLAG_NAMES: [&str; 4] = [
     "management read events",
     "management write events",
-    "every event source's management events",
     "other regions' events (multi-region)",
     "global service events",
 ];
 
 impl Settings {
-    fn flags(&self) -> [Option<bool>; 5] {
+    fn flags(&self) -> [Option<bool>; 4] {
         [
             self.management_reads,
             self.management_writes,
-            self.all_sources,
             self.multi_region,
             self.global_events,
         ]
@@ -92,11 +88,11 @@ impl Settings {
             .filter(|((now, was), _)| **now == Some(false) && *was != Some(false))
             .map(|(_, name)| name.to_string())
             .collect();
-        if let (Some(now), Some(was)) = (&self.excluded_sources, &reference.excluded_sources) {
-            // Known on both sides: which sources, not whether any.
-            lost.retain(|l| l != FLAG_NAMES[2]);
+        if let Some(now) = &self.excluded_sources {
+            // An unknown reference left none out.
+            let was = reference.excluded_sources.clone().unwrap_or_default();
             lost.extend(
-                now.difference(was)
+                now.difference(&was)
                     .map(|s| format!("management events of {s}")),
             );
         }
@@ -120,7 +116,6 @@ impl Settings {
         Settings {
             management_reads: change.management_reads.or(self.management_reads),
             management_writes: change.management_writes.or(self.management_writes),
-            all_sources: change.all_sources.or(self.all_sources),
             multi_region: change.multi_region.or(self.multi_region),
             global_events: change.global_events.or(self.global_events),
             data: change.data.clone().or_else(|| self.data.clone()),
@@ -137,35 +132,27 @@ impl Settings {
         let set = changes
             .iter()
             .fold(Settings::default(), |acc, c| acc.then(&c.settings));
-        let keep = |now: Option<bool>, changed: Option<bool>| now.filter(|_| changed.is_none());
-        Settings {
-            management_reads: keep(self.management_reads, set.management_reads),
-            management_writes: keep(self.management_writes, set.management_writes),
-            all_sources: keep(self.all_sources, set.all_sources),
-            multi_region: keep(self.multi_region, set.multi_region),
-            global_events: keep(self.global_events, set.global_events),
-            data: self.data.clone().filter(|_| set.data.is_none()),
-            excluded_sources: self
-                .excluded_sources
-                .clone()
-                .filter(|_| set.excluded_sources.is_none()),
-        }
+        self.masked(&set, false)
     }
 
     /// The settings both know, for comparing a recorded state with another.
     pub fn known_in(&self, other: &Settings) -> Settings {
-        let both = |a: Option<bool>, b: Option<bool>| a.filter(|_| b.is_some());
+        self.masked(other, true)
+    }
+
+    /// `self`'s settings where `by` knows the same setting (`known`) or
+    /// does not (`!known`); the others unknown.
+    fn masked(&self, by: &Settings, known: bool) -> Settings {
+        fn keep<T: Clone>(mine: &Option<T>, theirs: &Option<impl Sized>, known: bool) -> Option<T> {
+            mine.clone().filter(|_| theirs.is_some() == known)
+        }
         Settings {
-            management_reads: both(self.management_reads, other.management_reads),
-            management_writes: both(self.management_writes, other.management_writes),
-            all_sources: both(self.all_sources, other.all_sources),
-            multi_region: both(self.multi_region, other.multi_region),
-            global_events: both(self.global_events, other.global_events),
-            data: self.data.clone().filter(|_| other.data.is_some()),
-            excluded_sources: self
-                .excluded_sources
-                .clone()
-                .filter(|_| other.excluded_sources.is_some()),
+            management_reads: keep(&self.management_reads, &by.management_reads, known),
+            management_writes: keep(&self.management_writes, &by.management_writes, known),
+            multi_region: keep(&self.multi_region, &by.multi_region, known),
+            global_events: keep(&self.global_events, &by.global_events, known),
+            data: keep(&self.data, &by.data, known),
+            excluded_sources: keep(&self.excluded_sources, &by.excluded_sources, known),
         }
     }
 
@@ -208,22 +195,6 @@ pub struct CoverageChange {
     /// this chain: one before the window only says what the trail recorded
     /// at its start.
     pub from_history: bool,
-}
-
-/// The coverage changes about `trail` in a log file's inflated bytes.
-pub fn from_log_file(inflated: &[u8], trail: &TrailArn) -> Vec<CoverageChange> {
-    let Ok(doc) = serde_json::from_slice::<Value>(inflated) else {
-        return Vec::new();
-    };
-    doc.get("Records")
-        .and_then(Value::as_array)
-        .map(|records| {
-            records
-                .iter()
-                .filter_map(|r| from_record(r, trail))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// One record -> a coverage change of `trail`, or None.
@@ -556,7 +527,6 @@ fn management(
     data: BTreeSet<DataScope>,
     how: &str,
 ) -> (Settings, String) {
-    let partial = !excluded.is_empty();
     let mut what = match (reads, writes) {
         (true, true) => format!("{how} record all management events"),
         (true, false) => {
@@ -567,7 +537,7 @@ fn management(
         }
         (false, false) => format!("{how} record no management events"),
     };
-    if partial && (reads || writes) {
+    if !excluded.is_empty() && (reads || writes) {
         what.push_str(", and exclude some event sources' management events");
     }
     match data.len() {
@@ -577,7 +547,6 @@ fn management(
     let settings = Settings {
         management_reads: Some(reads),
         management_writes: Some(writes),
-        all_sources: Some(!partial),
         excluded_sources: Some(excluded),
         data: Some(data),
         ..Settings::default()

@@ -42,7 +42,7 @@ impl Engine {
         if spans.is_empty() {
             return Vec::new();
         }
-        let refused = self.history_refused(plan).await;
+        let refused = self.history_refused(&plan.root.account).await;
         let kept_from = history_from();
         let mut out = Vec::new();
         for (i, (start, end, why)) in spans.into_iter().enumerate() {
@@ -98,16 +98,16 @@ pub(super) fn history_from() -> Timestamp {
 }
 
 impl Engine {
-    /// Why this chain's event history cannot be read, if it cannot. It is
+    /// Why `account`'s event history cannot be read, if it cannot. It is
     /// the caller's account's: another account's chain would be shown
     /// someone else's events.
-    pub(super) async fn history_refused(&self, plan: &Plan) -> Option<String> {
+    pub(super) async fn history_refused(&self, account: &str) -> Option<String> {
         let lookup = self.lookup.as_ref()?;
         match lookup.caller_account().await {
             Err(why) => Some(format!("the caller's account is unknown ({why})")),
-            Ok(a) if a != plan.root.account => Some(format!(
-                "event history of account {} is not readable with account {a}'s credentials",
-                plan.root.account
+            Ok(a) if a != account => Some(format!(
+                "event history of account {account} is not readable with account {a}'s \
+                 credentials"
             )),
             Ok(_) => None,
         }

@@ -50,7 +50,7 @@ impl Engine {
              later log files)",
             DELIVERY_MARGIN.num_minutes()
         )];
-        let asked = match (&self.lookup, self.history_refused(plan).await) {
+        let asked = match (&self.lookup, self.history_refused(&plan.root.account).await) {
             (None, _) => Err("no CloudTrail access in this run".to_string()),
             (_, Some(why)) => Err(why),
             (Some(_), None) if end <= start => {
@@ -77,12 +77,7 @@ impl Engine {
                 }
                 let missing = not_in_logs(events, ids, report);
                 if let Some(line) = finding(&missing) {
-                    match plan.allow_narrowing {
-                        true => report
-                            .notes
-                            .push(format!("{line} (shown, not failed: --allow-narrowing)")),
-                        false => report.unproven.push(line),
-                    }
+                    crate::verify::narrowing::record(report, line, plan.allow_narrowing);
                 }
                 spot.events = Some(missing);
             }

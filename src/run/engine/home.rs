@@ -70,19 +70,9 @@ impl Engine {
         let Some(lookup) = self.lookup.as_ref() else {
             return (Vec::new(), Some(Unread::Offline));
         };
-        match lookup.caller_account().await {
-            Ok(a) if a == plan.trail.account => {}
-            Ok(a) => {
-                let why = format!(
-                    "event history of account {} is not readable with account {a}'s credentials",
-                    plan.trail.account
-                );
-                return (Vec::new(), unread(why));
-            }
-            Err(why) => {
-                let why = format!("the caller's account is unknown ({why})");
-                return (Vec::new(), unread(why));
-            }
+        // The calls are in the trail's own account's event history.
+        if let Some(why) = self.history_refused(&plan.trail.account).await {
+            return (Vec::new(), unread(why));
         }
         // One answer for every chain and slice of the run: the hour bounds it.
         let kept = history_from();

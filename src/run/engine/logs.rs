@@ -164,7 +164,7 @@ async fn hash_streamed(body: Body, max: u64, all: bool) -> Result<Streamed, Gzip
         };
         let hash = hash_stream_observed(&mut tee, max, |chunk| watch.feed(chunk))?;
         Ok(Streamed {
-            kept: ((watch.hit || watch.keep_all) && !tee.overflow).then_some(tee.copy),
+            kept: (watch.keeps() && !tee.overflow).then_some(tee.copy),
             hash,
             names_lifecycle: watch.hit,
         })
@@ -397,7 +397,7 @@ impl Engine {
             let mut watch = RecordWatch::watching(all);
             let hash = hash_bytes_observed(&compressed, max, |c| watch.feed(c))?;
             Ok(Streamed {
-                kept: (watch.hit || watch.keep_all).then_some(compressed),
+                kept: watch.keeps().then_some(compressed),
                 hash,
                 names_lifecycle: watch.hit,
             })

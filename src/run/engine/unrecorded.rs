@@ -8,7 +8,7 @@ use super::logs::Records;
 use super::Engine;
 use crate::plan::Plan;
 use crate::report::model::{Report, NARROWED};
-use crate::verify::narrowing::{mark, Reference};
+use crate::verify::narrowing::{mark, record, Reference};
 use chrono::Duration;
 
 impl Engine {
@@ -52,10 +52,7 @@ impl Engine {
                  reads): a coverage change in them is not known",
                 records.unread
             );
-            match plan.allow_narrowing {
-                true => report.notes.push(line),
-                false => report.unproven.push(line),
-            }
+            record(report, line, plan.allow_narrowing);
         }
     }
 }
