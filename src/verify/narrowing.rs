@@ -126,7 +126,17 @@ fn timeline(
     if let Some((o, l)) = open {
         out.push((o, l, end, false));
     }
-    let spans = out
+    (clipped(out, start, end), state)
+}
+
+/// The spans (opening change, what it lost, until, restored) that reach
+/// into `[start, end)`, cut to it.
+fn clipped(
+    spans: Vec<(CoverageChange, Vec<String>, Timestamp, bool)>,
+    start: Timestamp,
+    end: Timestamp,
+) -> Vec<Narrowed> {
+    spans
         .into_iter()
         .filter(|(o, _, until, _)| *until > start && o.time < end)
         .map(|(by, lost, until, restored)| Narrowed {
@@ -136,8 +146,7 @@ fn timeline(
             restored,
             lost,
         })
-        .collect();
-    (spans, state)
+        .collect()
 }
 
 /// The change since which the trail has recorded less than `goal` without
