@@ -39,8 +39,6 @@ fn sim_at(start: Timestamp, extra: &[&str]) -> Sim {
         dir.path().to_str().unwrap(),
         "--start-time",
         &s,
-        "--hours",
-        "6",
         "--logs-per-hour",
         "3",
         "--records-per-log",
@@ -48,6 +46,9 @@ fn sim_at(start: Timestamp, extra: &[&str]) -> Sim {
         "--seed",
         "5",
     ];
+    if !extra.contains(&"--hours") {
+        args.extend(["--hours", "6"]);
+    }
     args.extend_from_slice(extra);
     let out = Command::new(BIN).args(&args).output().unwrap();
     assert!(
@@ -234,6 +235,58 @@ fn intact_trail_ending_now_is_proven_with_the_default_end() {
     );
 }
 
+/// A late log file of the last hour whose backfill digest has not come
+/// yet: within the delivery grace a note (no digest lists it yet), and the
+/// checkpoint stays before it so the next night judges it; past the grace
+/// the finding it always was.
+#[test]
+fn a_late_log_before_its_backfill_digest_waits_for_the_grace() {
+    let now_hour = chrono::Utc::now()
+        .duration_trunc(Duration::hours(1))
+        .unwrap();
+    let s = sim_at(now_hour - Duration::hours(6), &["--backfill", "5"]);
+    let series = DigestSeries {
+        root: AccountRoot::new(None, None, "123456789012"),
+        source_region: "us-east-1".into(),
+        trail_name: "sample-trail".into(),
+        home_region: "us-east-1".into(),
+    };
+    let backfill = s.bucket_dir().join(series.key(s.hour(6), true));
+    std::fs::remove_file(&backfill).unwrap();
+    let late = s
+        .logs(5)
+        .into_iter()
+        .find(|p| {
+            p.to_str()
+                .unwrap()
+                .contains(&s.hour(5).format("%Y%m%dT%H45Z").to_string())
+        })
+        .unwrap();
+    let start = display(s.start);
+    let cp = s.dir.path().join("checkpoint.json");
+    let cp_arg = cp.to_str().unwrap();
+    let (code, v) = s.json(&[
+        "--start-time",
+        &start,
+        "--delivery-grace",
+        "120",
+        "--checkpoint",
+        cp_arg,
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        log_problem(&v, &late).as_deref(),
+        Some("no_digest"),
+        "{v:#}"
+    );
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap();
+    let end = t(recorded["chains"][0]["end"].as_str().unwrap());
+    assert!(end <= s.hour(5), "{recorded:#}");
+    let (code, v) = s.json(&["--start-time", &start, "--delivery-grace", "10"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(log_problem(&v, &late).as_deref(), Some("unreferenced"));
+}
+
 #[test]
 fn truncated_tail_with_the_default_end_is_not_proven() {
     let now_hour = chrono::Utc::now()
@@ -366,6 +419,52 @@ fn a_recorded_restart_makes_a_deleted_tail_tampering() {
         bad.iter().all(|(_, p)| p == "not_found") && !bad.is_empty(),
         "{bad:?}"
     );
+}
+
+/// A genuine stop, the restart and everything after it in its day deleted,
+/// and in each later day folder an object named with the trail's own digest
+/// name and a character that sorts before every genuine digest: the
+/// look-ahead must not jump past the day on it. The later genuine digests
+/// are found (their pointers name the deleted ones) and the planted names
+/// are `unexpected_object`, whichever side of the window they lie.
+#[test]
+fn names_carrying_the_trails_own_digest_name_do_not_hide_the_look_ahead() {
+    let s = sim(&["--hours", "30", "--damage", "gap@5"]);
+    for h in 6..23 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    let own = "123456789012_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_";
+    let folder = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03";
+    let decoys = [
+        format!("{folder}/02/{own}!x"),
+        format!("{folder}/02/{own}0_us-east-1_20260302T000000Z.json.gz"),
+        format!("{folder}/03/{own}!x"),
+        format!("{folder}/01/{own}!inside"),
+    ];
+    for k in &decoys {
+        s.put(k, b"x");
+    }
+    let events = s.dir.path().join("lookup-events.json");
+    for extra in [vec![], vec!["--gap-events", events.to_str().unwrap()]] {
+        let mut a = s.window(0, 12);
+        a.extend(extra.iter().map(|x| x.to_string()));
+        let (code, v) = s.json(&strs(&a));
+        assert_eq!(code, 1, "{v:#}");
+        let bad = bad_digests(&v);
+        assert!(bad.iter().any(|(_, p)| p == "not_found"), "{bad:?}");
+        let unexpected: Vec<&str> = v["unexpected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["key"].as_str().unwrap())
+            .collect();
+        // The second parses (another trail's name may extend ours); the
+        // third lies past the look-ahead digest, which ends the listing.
+        for k in [&decoys[0], &decoys[3]] {
+            assert!(unexpected.contains(&k.as_str()), "{k}: {unexpected:?}");
+        }
+    }
 }
 
 /// The digest folder deleted while the log files stay: no typo (the logs

@@ -105,15 +105,16 @@ fn the_next_run_checks_only_what_is_new_and_proves_the_link() {
     let cp = first_run(dir.path());
     assert_eq!(cp["trailproof_checkpoint"], 1);
     let rec = &cp["chains"][0];
-    // The look-ahead digest (the first past end + 1 h) is the newest verified one.
-    assert_eq!(rec["end"], "2026-03-01T08:00:00Z");
+    // The newest verified digest inside the window, not the look-ahead
+    // digest past it: the look-ahead's log files lie in no night's window.
+    assert_eq!(rec["end"], "2026-03-01T06:00:00Z");
 
     let (code, v, err) = second_run(dir.path());
     assert_eq!(code, 0, "{err}");
-    assert_eq!(v["requested"]["start"], "2026-03-01T08:00:00Z");
-    // The recorded digest and the four after it; only the new hours' logs.
-    assert_eq!(v["summary"]["digests"]["total"], 5, "{v:#}");
-    assert_eq!(v["summary"]["logs"]["total"], 12);
+    assert_eq!(v["requested"]["start"], "2026-03-01T06:00:00Z");
+    // The recorded digest and the six after it; only the new hours' logs.
+    assert_eq!(v["summary"]["digests"]["total"], 7, "{v:#}");
+    assert_eq!(v["summary"]["logs"]["total"], 18);
     assert_eq!(
         problem_of(&v, rec["key"].as_str().unwrap()).as_deref(),
         Some("")
@@ -123,6 +124,33 @@ fn the_next_run_checks_only_what_is_new_and_proves_the_link() {
     assert_eq!(cp2["chains"][0]["end"], "2026-03-01T12:00:00Z");
     assert_eq!(cp2["start"], "2026-03-01T00:00:00Z");
     assert!(v["notes"].to_string().contains("not read again"), "{v:#}");
+}
+
+/// Night 1 ends at 06:00 and reads the look-ahead digests' log files past
+/// it; a log file of the hours after 06:00 altered after night 1 is read by
+/// night 2 (the checkpoint never records a digest past the window's end).
+#[test]
+fn a_log_past_the_first_nights_end_is_read_by_the_next_night() {
+    for hour in ["20260301T06", "20260301T07"] {
+        let dir = tempfile::tempdir().unwrap();
+        simulate(dir.path());
+        let cp = first_run(dir.path());
+        assert_eq!(cp["chains"][0]["end"], "2026-03-01T06:00:00Z");
+        let day = dir
+            .path()
+            .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
+        let log = std::fs::read_dir(&day)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_str().unwrap().contains(hour))
+            .unwrap();
+        let mut bytes = std::fs::read(&log).unwrap();
+        let n = bytes.len();
+        bytes[n / 2] ^= 0x55;
+        std::fs::write(&log, bytes).unwrap();
+        let (code, v, err) = second_run(dir.path());
+        assert_eq!(code, 1, "{hour}: {err}\n{v:#}");
+    }
 }
 
 /// A log file altered behind the checkpoint: the nightly command (its
@@ -162,7 +190,7 @@ fn a_start_before_the_checkpoints_own_start_validates_that_history_again() {
     };
     let (code, v, err) = nightly("2026-03-01T00:00:00Z");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(v["requested"]["start"], "2026-03-01T08:00:00Z");
+    assert_eq!(v["requested"]["start"], "2026-03-01T06:00:00Z");
     let (code, v, err) = nightly("2026-02-28T23:00:00Z");
     assert_eq!(code, 1, "{err}\n{v:#}");
     assert!(
@@ -208,7 +236,7 @@ fn deletion_or_rewriting_behind_the_checkpoint_is_found() {
     simulate(dir.path());
     let cp = first_run(dir.path());
     let key = cp["chains"][0]["key"].as_str().unwrap().to_string();
-    let next = key.replace("20260301T080000Z", "20260301T090000Z");
+    let next = key.replace("20260301T060000Z", "20260301T070000Z");
     let next_path = dir.path().join("trailproof-sample-bucket").join(&next);
     std::fs::remove_file(&next_path).unwrap();
     let (code, v, _) = second_run(dir.path());
@@ -343,11 +371,12 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
                 + chrono::Duration::hours(h),
         )
     };
-    // Each night's checkpoint records the look-ahead digest (about two
-    // hours past its end): nights three hours apart. Night 10 records the
+    // Each night's checkpoint records the digest ending at its end; the
+    // next night reads from there through its own look-ahead (about two
+    // hours past its end): nights three hours apart. Night 11 records the
     // digest whose log files hold the StopLogging of hour 40's gap.
     for night in 0..30 {
-        let end = t(8 + 3 * night);
+        let end = t(7 + 3 * night);
         let (code, v, err) = run(
             dir.path(),
             &[
@@ -363,7 +392,7 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
         if night > 0 {
             let logs = v["summary"]["logs"]["total"].as_u64().unwrap();
             assert!(
-                logs <= 8,
+                logs <= 12,
                 "night {night} read {logs} log files: only the new ones"
             );
         }
@@ -464,7 +493,7 @@ fn an_edited_checkpoint_is_refused_under_a_state_key() {
     // Moved to a later digest.
     std::fs::write(&cp, &text).unwrap();
     let rec = v["chains"][0]["key"].as_str().unwrap().to_string();
-    v["chains"][0]["key"] = Value::from(rec.replace("T080000Z", "T100000Z"));
+    v["chains"][0]["key"] = Value::from(rec.replace("T060000Z", "T100000Z"));
     v["chains"][0]["end"] = Value::from("2026-03-01T10:00:00Z");
     std::fs::write(&cp, v.to_string()).unwrap();
     let (code, _, err) = nightly("2026-03-01T12:00:00Z");

@@ -67,8 +67,8 @@ async fn a_checkpointed_night_reads_only_the_new_day() {
         .iter()
         .filter(|r| r.starts_with("GET /nightly/AWSLogs/"))
         .count();
-    // The recorded digest (08:00) and 4 newer ones, the 12 log files of
-    // hours 9-12: nothing of the first run's hours is read again.
-    assert_eq!(gets, 5 + 12, "{requests:#?}");
-    assert_eq!(v["summary"]["logs"]["total"], 12);
+    // The recorded digest (06:00, the window's end) and 6 newer ones, the
+    // 18 log files of hours 7-12: nothing of the first window is read again.
+    assert_eq!(gets, 7 + 18, "{requests:#?}");
+    assert_eq!(v["summary"]["logs"]["total"], 18);
 }

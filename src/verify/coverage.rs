@@ -75,6 +75,9 @@ pub fn unexpected_object(bucket: &str, key: &str, folder: &str) -> ObjectVerdict
     }
 }
 
+/// The reason of a log file no digest lists yet, within the delivery grace.
+pub const NOT_YET_LISTED: &str = "not yet listed by a digest";
+
 /// What the window's proof says about a stretch of time, for log files no
 /// digest references.
 pub struct Context<'a> {
@@ -84,6 +87,10 @@ pub struct Context<'a> {
     pub gaps: &'a [Gap],
     /// The newest span whose digest is not due yet.
     pub pending: Option<(Timestamp, Timestamp)>,
+    /// Log files named after this moment (now less the delivery grace) may
+    /// still be waiting for their digest (a backfill digest comes later):
+    /// not yet a finding, and no checkpoint passes them.
+    pub young_after: Option<Timestamp>,
     /// No digest folder at all: logs lack a digest (validation never on,
     /// or every digest deleted), which the run's "not proven" says.
     pub no_digest_folder: bool,
@@ -136,6 +143,14 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
             "delivered after the newest digest ({}); the digest covering it is not due before {}",
             crate::verify::time::display(a),
             crate::verify::time::display(b)
+        ));
+        return (Status::Unverified, f);
+    }
+    if let Some(after) = cx.young_after.filter(|a| t > *a) {
+        let f = Finding::new(Problem::NoDigest, NOT_YET_LISTED).with_detail(format!(
+            "delivered less than the delivery grace before this run (after {}); no digest \
+             lists it yet (a late file's backfill digest may still come): the next run judges it",
+            crate::verify::time::display(after)
         ));
         return (Status::Unverified, f);
     }
@@ -248,6 +263,7 @@ mod tests {
             scope,
             gaps: &gaps,
             pending: None,
+            young_after: None,
             no_digest_folder: false,
         };
         let (v, strangers) = classify_listed(&listed, &referenced, &cx);

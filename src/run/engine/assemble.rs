@@ -75,7 +75,11 @@ pub(super) fn report(
         untrusted: Vec::new(),
         unproven: closure.unproven.clone(),
         allow_gaps: plan.allow_gaps,
-        newest: newest(chains.std_nodes, chains.std_out),
+        newest: newest(
+            chains.std_nodes,
+            chains.std_out,
+            folders.hold.map_or(plan.end, |h| h.min(plan.end)),
+        ),
         blind_spots: Vec::new(),
         coverage_changes: None,
         allow_narrowing: plan.allow_narrowing,
@@ -188,13 +192,22 @@ fn push_chain(
 }
 
 /// The newest standard digest that verified and keeps its verdict (a
-/// broken link makes it invalid): what a checkpoint may record.
-fn newest(nodes: &[Node], out: &ChainOutcome) -> Option<crate::report::model::NewestDigest> {
+/// broken link makes it invalid), ending by `limit`: what a checkpoint may
+/// record. Past the window's end (the look-ahead) its log files were read
+/// but lie outside every report's window, and a log file still awaiting its
+/// digest lies before `limit` too: the next run starts early enough to
+/// read them.
+fn newest(
+    nodes: &[Node],
+    out: &ChainOutcome,
+    limit: Timestamp,
+) -> Option<crate::report::model::NewestDigest> {
     nodes
         .iter()
         .enumerate()
         .filter(|(i, _)| out.verdicts[*i].0 == Status::Valid)
         .filter_map(|(_, n)| Some((n, n.verified()?)))
+        .filter(|(_, v)| v.digest.end <= limit)
         .max_by_key(|(_, v)| v.digest.end)
         .map(|(n, v)| crate::report::model::NewestDigest {
             bucket: n.bucket.clone(),

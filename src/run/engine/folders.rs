@@ -12,6 +12,7 @@ use crate::sources::store::list_while;
 use crate::verify::chain::{ChainOutcome, Node};
 use crate::verify::coverage::{classify_listed, Context, Scope};
 use crate::verify::proof::Closure;
+use crate::verify::time::Timestamp;
 use std::collections::HashSet;
 
 impl Engine {
@@ -50,6 +51,9 @@ impl Engine {
 pub(super) struct Folders {
     pub logs: Vec<LogVerdict>,
     pub unexpected: Vec<ObjectVerdict>,
+    /// The oldest log file still within the delivery grace that no digest
+    /// lists: a checkpoint stays before it so the next run judges it.
+    pub hold: Option<Timestamp>,
 }
 
 impl Engine {
@@ -116,9 +120,15 @@ impl Engine {
             scope,
             gaps: &gaps,
             pending: closure.pending,
+            young_after: Some(plan.now - plan.grace),
             no_digest_folder: closure.no_digest_folder,
         };
         let (logs, strangers) = classify_listed(&listed, &referenced, &cx);
+        folders.hold = logs
+            .iter()
+            .filter_map(|l| crate::verify::layout::parse_log_key(&l.key).map(|k| k.time))
+            .filter(|t| cx.young_after.is_some_and(|a| *t > a))
+            .min();
         folders.logs = logs;
         folders.unexpected.extend(strangers);
         folders

@@ -123,7 +123,11 @@ impl Pages<'_> {
                         .then(|| skip_to_own(k, self.prefix, &self.own_name))
                         .flatten()
                 }
-                _ if ahead => skip_to_own(k, self.prefix, &self.own_name),
+                // Past the window a stranger is skipped, unless its name
+                // carries this trail's own: that is ours to judge anywhere.
+                _ if ahead && !carries_name(k, &self.own_name) => {
+                    skip_to_own(k, self.prefix, &self.own_name)
+                }
                 _ => {
                     self.out.unexpected.push(k.clone());
                     None
@@ -137,10 +141,19 @@ impl Pages<'_> {
     }
 }
 
+/// The object's file name starts with this trail's own digest name.
+fn carries_name(k: &str, own_name: &str) -> bool {
+    k.rsplit('/')
+        .next()
+        .is_some_and(|f| f.starts_with(own_name))
+}
+
 /// Where to resume after key `k` (past the window, not ours): this trail's
 /// own name in `k`'s day folder when `k` sorts before it, else the next
-/// calendar day's folder (nothing of ours sorts after `k` in its day).
-/// None when `k` is not in a day folder: the listing walks on, bounded.
+/// calendar day's folder when `k` sorts after every key carrying the own
+/// name. A key that carries the own name itself is never jumped from: a
+/// name chosen to sort first in that range would otherwise hide the
+/// genuine digests behind it. None: the listing walks on, bounded.
 fn skip_to_own(k: &str, prefix: &str, own_name: &str) -> Option<String> {
     let rest = k.strip_prefix(prefix)?;
     let day = rest.get(..11)?;
@@ -151,6 +164,9 @@ fn skip_to_own(k: &str, prefix: &str, own_name: &str) -> Option<String> {
     let own = format!("{prefix}{day}{own_name}");
     if *k < *own {
         return Some(own);
+    }
+    if k.starts_with(&own) {
+        return None;
     }
     let next = date.succ_opt()?;
     Some(format!("{prefix}{}/", next.format("%Y/%m/%d")))
@@ -469,6 +485,8 @@ mod tests {
         let later = format!("{p}2026/03/31/1_CloudTrail-Digest_us-east-1_zzz-trail_x.json.gz");
         assert_eq!(skip_to_own(&later, p, own), Some(format!("{p}2026/04/01/")));
         assert_eq!(skip_to_own(&format!("{p}junk/x"), p, own), None);
+        // A name that carries ours is walked past, never jumped from.
+        assert_eq!(skip_to_own(&format!("{p}2026/03/02/{own}!x"), p, own), None);
         assert_eq!(skip_to_own(&format!("{p}2026/13/45/x"), p, own), None);
     }
 }
