@@ -467,6 +467,36 @@ fn names_carrying_the_trails_own_digest_name_do_not_hide_the_look_ahead() {
     }
 }
 
+/// Offline, a chain that ends in a genuine StopLogging whose restart and
+/// everything after it were deleted: the trail's logs alone cannot show
+/// the restart, so the stopped tail is not proven (never exit 0), with one
+/// sentence on how to prove it; CloudTrail's records prove an intact stop.
+#[test]
+fn a_stopped_tail_offline_is_proven_only_by_records_that_would_show_a_restart() {
+    let s = sim(&["--damage", "gap@2"]);
+    for h in 3..6 {
+        s.delete_digest(h);
+        s.delete_logs(h);
+    }
+    let r = s.run(&strs(&s.window(0, 6)));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("--gap-events"), "{}", r.stderr);
+    // An intact trail that really stayed stopped to the window's end: its
+    // records (LookupEvents' answer) prove it.
+    let s = sim(&["--damage", "gap@5"]);
+    let r = s.run(&strs(&s.window(0, 6)));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let events = s.dir.path().join("lookup-events.json");
+    let mut a = s.window(0, 6);
+    a.extend([
+        "--gap-events".to_string(),
+        events.to_str().unwrap().to_string(),
+    ]);
+    let (code, v) = s.json(&strs(&a));
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["gaps"][0]["cause"], "logging_stopped", "{v:#}");
+}
+
 /// The digest folder deleted while the log files stay: no typo (the logs
 /// are the trail's), so not "check --account-id" but not proven, naming
 /// both causes (validation never on, or the digests deleted).

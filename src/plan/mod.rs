@@ -86,7 +86,14 @@ impl Plan {
         }
     }
 
-    pub fn window(&self, events_complete: bool, listing_complete: bool) -> Window {
+    /// `restart_visible`: beyond the plan's own sources (status, the
+    /// operator's records), the run asked LookupEvents.
+    pub fn window(
+        &self,
+        events_complete: bool,
+        listing_complete: bool,
+        lookup_asked: bool,
+    ) -> Window {
         Window {
             start: self.start,
             end: self.end,
@@ -96,6 +103,7 @@ impl Plan {
             bucket: self.digest_bucket.clone(),
             events_complete,
             listing_complete,
+            restart_visible: lookup_asked || self.status.is_some() || !self.known_events.is_empty(),
         }
     }
 }

@@ -47,7 +47,18 @@ pub struct Window {
     /// The digest listing reached a later digest or its folder's end: "no
     /// later digest" is known, not assumed because a bound ran out.
     pub listing_complete: bool,
+    /// A record source beyond the trail's own logs (GetTrailStatus,
+    /// LookupEvents, `--gap-events`, an acquired directory's authenticated
+    /// records) could show a restart after a stop. Without one, a window
+    /// that ends while stopped cannot tell "stayed stopped" from "restarted,
+    /// then everything after deleted".
+    pub restart_visible: bool,
 }
+
+/// Why a window that ends while logging is stopped is not proven offline.
+pub const STOPPED_TO_THE_END: &str = "the window ends while logging is stopped, and nothing here \
+    shows it stayed stopped (a restart and everything after it may have been deleted): run live \
+    (GetTrailStatus, LookupEvents) or pass CloudTrail's records with --gap-events";
 
 /// Why a tail is not explained when the listing's bound ran out.
 pub const LISTING_BOUND: &str = "the digest folder could not be listed to its end within the \
@@ -273,7 +284,7 @@ fn close_tail(
             return;
         }
         match explain(last, None, events) {
-            Explanation::Explained { stop, .. } => mark_explained(&mut gap, &stop, None),
+            Explanation::Explained { stop, .. } => stopped_to_the_end(&mut gap, &stop, w, closure),
             Explanation::StopLater { stop, .. } => {
                 infer_hourly(
                     nodes.len(),
@@ -285,12 +296,22 @@ fn close_tail(
                     &deleted_before_stop(stop.time),
                 );
                 gap.start = stop.time;
-                mark_explained(&mut gap, &stop, None);
+                stopped_to_the_end(&mut gap, &stop, w, closure);
             }
             Explanation::Unexplained => {}
         }
     }
     out.gaps.push((usize::MAX, gap));
+}
+
+/// A stop with nothing after it explains the window's end only where a
+/// source that would show a restart was asked; otherwise not proven.
+fn stopped_to_the_end(gap: &mut Gap, stop: &LifecycleEvent, w: &Window, closure: &mut Closure) {
+    if w.restart_visible {
+        mark_explained(gap, stop, None);
+    } else {
+        closure.unproven.push(STOPPED_TO_THE_END.to_string());
+    }
 }
 
 /// After `last` the trail was stopped until `from` (explained when the
@@ -568,12 +589,14 @@ fn close_empty(
     if !w.listing_complete {
         closure.unproven.push(LISTING_BOUND.to_string());
     }
+    let mut stopped = false;
     if let Some(stop) = stop.filter(|_| w.events_complete && w.listing_complete) {
         if restart_after(events, stop.time, w.end).is_none() {
-            mark_explained(&mut gap, stop, None);
+            stopped_to_the_end(&mut gap, stop, w, closure);
+            stopped = true;
         }
     }
-    if !gap.explained {
+    if !gap.explained && !stopped {
         closure
             .unproven
             .push("no digest covers any part of the requested window".to_string());
@@ -671,6 +694,7 @@ mod tests {
             bucket: "b".into(),
             events_complete: true,
             listing_complete: true,
+            restart_visible: true,
         }
     }
 
@@ -894,5 +918,13 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         close_window(&nodes, &mut out, &series(), &w, &events);
         assert!(out.gaps[0].1.unexplained());
+        // Offline with the trail's logs alone: a restart and everything
+        // after it may be gone; not proven, with how to prove it.
+        let mut w = window(0, 6, 20);
+        w.restart_visible = false;
+        let mut out = analyze(&nodes, &series());
+        let closure = close_window(&nodes, &mut out, &series(), &w, &events);
+        assert!(out.gaps[0].1.unexplained());
+        assert_eq!(closure.unproven, vec![STOPPED_TO_THE_END.to_string()]);
     }
 }

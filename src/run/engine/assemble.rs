@@ -132,7 +132,7 @@ pub(super) fn report(
         &invalid_logs,
         closure.pending,
         chains.std_out.interval,
-        &plan.window(true, true),
+        &plan.window(true, true, true),
     );
     report
 }

@@ -220,7 +220,7 @@ impl Engine {
         if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
             return Err(first.into_error());
         }
-        let window = plan.window(complete, listing_complete);
+        let window = plan.window(complete, listing_complete, self.lookup.is_some());
         let mut closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
         if no_digest_folder {
             closure.unproven.push(NO_DIGEST_FOLDER.to_string());
