@@ -36,6 +36,7 @@ fn bench(c: &mut Criterion) {
         rotate_key: None,
         signer: None,
         no_gap_records: false,
+        trail_account: None,
     };
     let out = write_trail(&spec).unwrap();
     let key = out.digest_keys[1].clone();

@@ -315,3 +315,36 @@ fn a_narrowing_in_the_home_chain_marks_every_chain() {
         );
     }
 }
+
+/// An organization trail's stop is recorded once, in the management
+/// account's home chain (as CloudTrail records it), and stops every
+/// chain's delivery: the home chain's verified record explains the same
+/// gap in every chain of the estate (exit 0 on an intact estate).
+#[test]
+fn an_organization_trails_stop_explains_every_chain() {
+    let org = Org::with(&["--damage", "gap@2"]);
+    // The simulator writes the calls where CloudTrail does: only there.
+    let stop_in = |account: &str, region: &str| {
+        files(&org.chain_dir(account, "CloudTrail", region))
+            .iter()
+            .any(|p| {
+                let mut text = String::new();
+                let bytes = std::fs::read(p).unwrap();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(&bytes[..]),
+                    &mut text,
+                )
+                .unwrap();
+                text.contains("\"StopLogging\"")
+            })
+    };
+    assert!(stop_in("111111111111", "us-east-1"));
+    assert!(!stop_in("222222222222", "us-east-1"));
+    assert!(!stop_in("111111111111", "eu-west-1"));
+    let (code, out, err) = org.run(&["--account-id", "all", "--region", "all", "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    for c in v["chains"].as_array().unwrap() {
+        assert_eq!(c["gaps"][0]["cause"], "logging_stopped", "{c:#}");
+    }
+}

@@ -67,6 +67,7 @@ fn trail() -> (tempfile::TempDir, SimOutput) {
         rotate_key: None,
         signer: Some(signer().clone()),
         no_gap_records: false,
+        trail_account: None,
     })
     .unwrap();
     (dir, out)

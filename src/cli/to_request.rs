@@ -493,6 +493,7 @@ impl SimulateArgs {
             switch_bucket,
             signer: None,
             no_gap_records: self.no_gap_records,
+            trail_account: None,
         };
         let list = |l: &Option<String>, default: &str| -> Vec<String> {
             l.as_deref()

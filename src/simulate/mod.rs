@@ -71,6 +71,10 @@ pub struct SimSpec {
     pub signer: Option<Signer>,
     /// Leave the lifecycle records of gaps out of the logs.
     pub no_gap_records: bool,
+    /// The trail's own account (an organization trail's management
+    /// account) when it is not `account`: the trail's calls are recorded
+    /// once, in that account's home-region logs, never in a member's.
+    pub trail_account: Option<String>,
 }
 
 /// What was written.
@@ -404,7 +408,9 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     // (bucket, key, sha256 of inflated bytes, signature) of the previous digest, None after a break.
     let mut previous: Option<(String, String, String, String)> = None;
     let spacing = (3600 - 120) / spec.logs_per_hour.max(1) as i64;
-    let mut lifecycle = if spec.no_gap_records {
+    // A trail's calls are recorded once: in its home chain's logs.
+    let home_chain = spec.region == spec.home_region && spec.account == trail_account(spec);
+    let mut lifecycle = if spec.no_gap_records || !home_chain {
         Vec::new()
     } else {
         lifecycle_plan(spec)
@@ -422,7 +428,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             DamageKind::Widen => "PutEventSelectors:All",
             _ => continue,
         };
-        if spec.region == spec.home_region {
+        if home_chain {
             lifecycle.push((d.hour, call, true));
         } else {
             let t = first + hour * d.hour as i32 + Duration::seconds(5);
@@ -652,12 +658,18 @@ fn lifecycle_plan(spec: &SimSpec) -> Vec<(usize, &'static str, bool)> {
     out
 }
 
+/// The account the trail belongs to (and whose logs record its calls).
+fn trail_account(spec: &SimSpec) -> &str {
+    spec.trail_account.as_deref().unwrap_or(&spec.account)
+}
+
 /// A CloudTrail record of a trail-lifecycle call (`UpdateTrail:false` sets
 /// enableLogFileValidation false).
 fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestamp) -> Value {
+    let account = trail_account(spec);
     let arn = format!(
         "arn:aws:cloudtrail:{}:{}:trail/{}",
-        spec.home_region, spec.account, spec.trail_name
+        spec.home_region, account, spec.trail_name
     );
     let (name, params) = match call.split_once(':') {
         Some(("PutEventSelectors", rw)) => (
@@ -676,7 +688,7 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
         ),
         None => (call, json!({"name": arn})),
     };
-    let mut r = records::record(rng, &spec.account, &spec.home_region, &display(at));
+    let mut r = records::record(rng, account, &spec.home_region, &display(at));
     r["eventSource"] = Value::from("cloudtrail.amazonaws.com");
     r["eventName"] = Value::from(name);
     r["requestParameters"] = params;
@@ -690,8 +702,8 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
         // A named role, as an intruder with stolen credentials would be.
         r["userIdentity"] = json!({
             "type": "AssumedRole",
-            "arn": format!("arn:aws:sts::{}:assumed-role/ops-automation/session-1", spec.account),
-            "accountId": spec.account,
+            "arn": format!("arn:aws:sts::{}:assumed-role/ops-automation/session-1", account),
+            "accountId": account,
         });
         r["sourceIPAddress"] = Value::from("198.51.100.23");
         r["responseElements"] =
@@ -925,6 +937,8 @@ pub fn run(spec: &SimSpec, accounts: &[String], regions: &[String]) -> Result<Si
                 .collect();
             one.damage_chains = Vec::new();
             one.signer = Some(signer.clone());
+            // The first account is the trail's (the management account).
+            one.trail_account = accounts.first().cloned();
             one.seed = spec.seed.map(|s| s + (ri * accounts.len() + ai) as u64);
             let out = write_trail(&one)?;
             match &mut all {

@@ -11,6 +11,9 @@ use serde_json::Value;
 #[serde(rename_all = "snake_case")]
 pub enum EventSource {
     TrailLogs,
+    /// The verified logs of the trail's home chain (its own account and
+    /// home region), where a call is recorded once for every chain.
+    HomeChainLogs,
     LookupEvents,
     EventsFile,
 }

@@ -184,6 +184,9 @@ fn source_name(e: &LifecycleEvent) -> &'static str {
     use crate::verify::lifecycle::EventSource;
     match e.source {
         EventSource::TrailLogs => "recorded in the trail's verified log files",
+        EventSource::HomeChainLogs => {
+            "recorded in the verified log files of the trail's home account and region"
+        }
         EventSource::LookupEvents => "LookupEvents",
         EventSource::EventsFile => "a lookup-events file given to the run",
     }

@@ -217,6 +217,12 @@ impl Engine {
             let found = behind.await;
             events.extend(found);
         }
+        // A stop is recorded once, in the home chain, and stops every chain.
+        if plan.is_home_chain() {
+            self.home_calls.put_lifecycle(&plan.trail.arn, &events);
+        } else if needs_events {
+            events.extend(self.home_calls.lifecycle(&plan.trail.arn).await);
+        }
         if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
             return Err(first.into_error());
         }

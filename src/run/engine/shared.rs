@@ -1,8 +1,10 @@
 //! What a run's home chains share with its other chains: the trail's
-//! configuration calls their verified logs hold (a call is recorded once,
-//! in the home chain's logs). An estate starts its home units first; the
-//! others wait for them only when they need the calls.
+//! configuration and lifecycle calls their verified logs hold (a call is
+//! recorded once, in the home chain's logs, yet a stop stops every chain).
+//! An estate starts its home units first; the others wait for them only
+//! when they need the calls.
 
+use crate::verify::lifecycle::{EventSource, LifecycleEvent};
 use crate::verify::selectors::CoverageChange;
 use crate::verify::time::Timestamp;
 use std::collections::HashMap;
@@ -15,6 +17,9 @@ struct Record {
     changes: Vec<CoverageChange>,
     /// Windows whose every verified log was read for its records.
     complete: Vec<(Timestamp, Timestamp)>,
+    /// StopLogging, StartLogging, DeleteTrail, CreateTrail, UpdateTrail
+    /// (validation) in the home chains' verified logs.
+    lifecycle: Vec<LifecycleEvent>,
 }
 
 #[derive(Default)]
@@ -57,6 +62,17 @@ impl HomeCalls {
         }
     }
 
+    /// A home unit's lifecycle records, as its verified logs hold them.
+    pub fn put_lifecycle(&self, trail: &str, events: &[LifecycleEvent]) {
+        let mut all = self.by_trail.lock().unwrap_or_else(|p| p.into_inner());
+        let r = all.entry(trail.to_string()).or_default();
+        let own = events.iter().filter(|e| e.source == EventSource::TrailLogs);
+        r.lifecycle.extend(own.map(|e| LifecycleEvent {
+            source: EventSource::HomeChainLogs,
+            ..e.clone()
+        }));
+    }
+
     /// The trail's calls once every home unit has finished, and whether
     /// they are all of `[start, end)`'s (complete home windows cover it).
     pub async fn get(
@@ -65,6 +81,20 @@ impl HomeCalls {
         start: Timestamp,
         end: Timestamp,
     ) -> Option<(Vec<CoverageChange>, bool)> {
+        let r = self.finished(trail).await?;
+        Some((r.changes, covers(&r.complete, start, end)))
+    }
+
+    /// The trail's lifecycle records in its home chains' verified logs,
+    /// once every home unit has finished.
+    pub async fn lifecycle(&self, trail: &str) -> Vec<LifecycleEvent> {
+        self.finished(trail)
+            .await
+            .map(|r| r.lifecycle)
+            .unwrap_or_default()
+    }
+
+    async fn finished(&self, trail: &str) -> Option<Record> {
         loop {
             let notified = self.done.notified();
             tokio::pin!(notified);
@@ -75,8 +105,7 @@ impl HomeCalls {
             notified.await;
         }
         let all = self.by_trail.lock().unwrap_or_else(|p| p.into_inner());
-        let r = all.get(trail)?;
-        Some((r.changes.clone(), covers(&r.complete, start, end)))
+        all.get(trail).cloned()
     }
 }
 
