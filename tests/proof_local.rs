@@ -497,6 +497,26 @@ fn a_stopped_tail_offline_is_proven_only_by_records_that_would_show_a_restart() 
     assert_eq!(v["gaps"][0]["cause"], "logging_stopped", "{v:#}");
 }
 
+/// DeleteTrail, then CreateTrail under the same name an hour later with
+/// less coverage (global service events left out): the re-created trail is
+/// held to what the deleted one recorded (not proven), and the hour between
+/// is a gap whose explanation names both calls.
+#[test]
+fn a_trail_deleted_and_re_created_with_less_coverage_is_not_proven() {
+    let s = sim(&["--damage", "recreate@3"]);
+    let (code, v) = s.json(&strs(&s.window(0, 6)));
+    assert_eq!(code, 3, "{v:#}");
+    let unproven = v["unproven"].to_string();
+    assert!(unproven.contains("Coverage narrowed at"), "{unproven}");
+    assert!(unproven.contains("CreateTrail"), "{unproven}");
+    let gap = &v["gaps"][0];
+    assert_eq!(gap["cause"], "trail_deleted", "{v:#}");
+    assert!(
+        gap["evidence"].as_str().unwrap().contains("trail_created"),
+        "{gap:#}"
+    );
+}
+
 /// The digest folder deleted while the log files stay: no typo (the logs
 /// are the trail's), so not "check --account-id" but not proven, naming
 /// both causes (validation never on, or the digests deleted).

@@ -34,10 +34,14 @@ pub enum DamageKind {
     Narrow,
     /// Management events back to All (PutEventSelectors), recorded likewise.
     Widen,
+    /// The trail deleted (DeleteTrail at the end of the hour before) and
+    /// re-created under its name an hour later with less coverage (no
+    /// global service events): no logs, no digest for the hour.
+    Recreate,
 }
 
 impl DamageKind {
-    pub const ALL: [(&'static str, DamageKind); 13] = [
+    pub const ALL: [(&'static str, DamageKind); 14] = [
         ("tamper-log", DamageKind::TamperLog),
         ("delete-log", DamageKind::DeleteLog),
         ("append-log", DamageKind::AppendLog),
@@ -51,6 +55,7 @@ impl DamageKind {
         ("unreferenced-log", DamageKind::UnreferencedLog),
         ("narrow", DamageKind::Narrow),
         ("widen", DamageKind::Widen),
+        ("recreate", DamageKind::Recreate),
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +75,7 @@ impl DamageKind {
                 | DamageKind::EmptyHour
                 | DamageKind::Narrow
                 | DamageKind::Widen
+                | DamageKind::Recreate
         )
     }
 }

@@ -441,7 +441,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     for h in 0..spec.hours {
         let ws = first + hour * h as i32;
         let we = ws + hour;
-        let logging_off = shape(h, DamageKind::Gap);
+        let logging_off = shape(h, DamageKind::Gap) || shape(h, DamageKind::Recreate);
         if logging_off {
             history.activity_while_off(&spec.account, &spec.region, ws);
         }
@@ -625,7 +625,13 @@ fn lifecycle_plan(spec: &SimSpec) -> Vec<(usize, &'static str, bool)> {
     let off = |h: usize| {
         spec.damage
             .iter()
-            .find(|d| d.hour == h && matches!(d.kind, DamageKind::Gap | DamageKind::ValidationOff))
+            .find(|d| {
+                d.hour == h
+                    && matches!(
+                        d.kind,
+                        DamageKind::Gap | DamageKind::ValidationOff | DamageKind::Recreate
+                    )
+            })
             .map(|d| d.kind)
     };
     let mut out = Vec::new();
@@ -646,6 +652,7 @@ fn lifecycle_plan(spec: &SimSpec) -> Vec<(usize, &'static str, bool)> {
         }
         let (stop, start) = match kind {
             DamageKind::ValidationOff => ("UpdateTrail:false", "UpdateTrail:true"),
+            DamageKind::Recreate => ("DeleteTrail", "CreateTrail:again"),
             _ => ("StopLogging", "StartLogging"),
         };
         if run_start > 0 {
@@ -653,6 +660,9 @@ fn lifecycle_plan(spec: &SimSpec) -> Vec<(usize, &'static str, bool)> {
         }
         if h < spec.hours {
             out.push((h, start, true));
+            if kind == DamageKind::Recreate {
+                out.push((h, "StartLogging", true));
+            }
         }
     }
     out
@@ -676,6 +686,14 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
             "PutEventSelectors",
             json!({"trailName": arn, "eventSelectors": [
                 {"readWriteType": rw, "includeManagementEvents": true, "dataResources": []}]}),
+        ),
+        // Re-created with CloudTrail's defaults but for global service
+        // events, which it leaves out.
+        Some(("CreateTrail", _)) => (
+            "CreateTrail",
+            json!({"name": spec.trail_name, "s3BucketName": spec.bucket,
+                   "enableLogFileValidation": true, "isMultiRegionTrail": false,
+                   "includeGlobalServiceEvents": false}),
         ),
         Some((n, v)) => (
             n,
@@ -901,6 +919,7 @@ fn apply(
             Ok(format!("added s3://{}/{}", entry.bucket, entry.key))
         }
         DamageKind::Gap
+        | DamageKind::Recreate
         | DamageKind::ValidationOff
         | DamageKind::EmptyHour
         | DamageKind::Narrow

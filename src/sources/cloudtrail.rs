@@ -362,7 +362,12 @@ impl CloudTrail {
                     arn,
                     start,
                     end,
-                    &["PutEventSelectors", "UpdateTrail", "CreateTrail"],
+                    &[
+                        "PutEventSelectors",
+                        "UpdateTrail",
+                        "DeleteTrail",
+                        "CreateTrail",
+                    ],
                 )
                 .await?;
             Some(

@@ -146,14 +146,6 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
         ));
         return (Status::Unverified, f);
     }
-    if let Some(after) = cx.young_after.filter(|a| t > *a) {
-        let f = Finding::new(Problem::NoDigest, NOT_YET_LISTED).with_detail(format!(
-            "delivered less than the delivery grace before this run (after {}); no digest \
-             lists it yet (a late file's backfill digest may still come): the next run judges it",
-            crate::verify::time::display(after)
-        ));
-        return (Status::Unverified, f);
-    }
     if cx.no_digest_folder {
         let f = Finding::new(
             Problem::NoDigest,
@@ -198,6 +190,16 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
                 crate::verify::time::display(g.start),
                 crate::verify::time::display(g.end)
             ));
+            (Status::Unverified, f)
+        }
+        // Inside a verified digest's hour: a late file whose backfill
+        // digest may still come, while within the delivery grace.
+        None if cx.young_after.is_some_and(|a| t > a) => {
+            let f = Finding::new(Problem::NoDigest, NOT_YET_LISTED).with_detail(
+                "delivered less than the delivery grace before this run, inside an hour whose \
+                 digest is here; no digest lists it yet (a late file's backfill digest may \
+                 still come): the next run judges it",
+            );
             (Status::Unverified, f)
         }
         None => {

@@ -285,9 +285,19 @@ pub fn explain_until(
     // The first start after the stop must fall in [start - SLACK, end + SLACK]
     // (earlier: the trail logged again before the gap; the end reaches to
     // the end of a new chain's first period) and, for a tail, not exist.
-    let first = starts()
-        .filter(|s| s.time >= stop.time)
-        .min_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
+    // A deleted trail logs again only once re-created: its CreateTrail is
+    // the restart the explanation names (a StartLogging in the same second
+    // may sort first).
+    let earliest = |kinds: &dyn Fn(Lifecycle) -> bool| {
+        starts()
+            .filter(|s| s.time >= stop.time && kinds(s.kind))
+            .min_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)))
+    };
+    let first = match stop.kind {
+        Lifecycle::TrailDeleted => earliest(&|k| k == Lifecycle::TrailCreated),
+        _ => None,
+    }
+    .or_else(|| earliest(&|_| true));
     let restart_by = |e: Timestamp| add(signed_start_end.map_or(e, |s| s.max(e)), SLACK);
     let restart = match (end, first) {
         (Some(e), Some(r)) if r.time >= sub(start, SLACK) && r.time <= restart_by(e) => {

@@ -96,17 +96,25 @@ fn timeline(
             .unwrap_or_else(|| before_window(start, &state));
         open = Some((by, lost));
     }
+    // The trail existed before a CreateTrail (a change of it, or its
+    // deletion, came first): re-created under its name, it is held to what
+    // it recorded before, like an UpdateTrail; only a first creation's
+    // settings become the reference.
+    let mut existed = !before.is_empty();
     for group in within.chunk_by(|a, b| a.time == b.time) {
         let pre = state.clone();
+        existed |= group.iter().any(|c| c.event_name == "DeleteTrail");
         for c in worst_order(&pre, group, &goal) {
             state = state.then(&c.settings);
-            if c.event_name == "CreateTrail" {
+            let created = c.event_name == "CreateTrail";
+            if created && !existed {
                 // A new trail's settings are its reference from then on.
                 goal = match reference.expected {
                     Some(e) => with_flags_of(e, &state),
                     None => state.clone(),
                 };
             }
+            existed = true;
             let lost = state.lost_from(&goal);
             match (&open, lost.is_empty()) {
                 (None, false) => open = Some((c.clone(), lost)),
@@ -332,7 +340,9 @@ pub fn mark(
     }
     for c in ordered(changes)
         .into_iter()
-        .filter(|c| c.time >= start && c.time < end && c.event_name != "CreateTrail")
+        // The trail's creation and deletion are named where the gap is.
+        .filter(|c| c.time >= start && c.time < end)
+        .filter(|c| !matches!(c.event_name.as_str(), "CreateTrail" | "DeleteTrail"))
     {
         if !spans.iter().any(|n| n.by == *c) {
             report.notes.push(format!(
@@ -840,6 +850,59 @@ mod tests {
         .unwrap();
         let created = crate::verify::selectors::from_record(&rec, &trail).unwrap();
         assert_eq!(created.settings.multi_region, Some(false));
-        assert!(find(&[created], t(0), t(10)).is_empty());
+        assert!(find(std::slice::from_ref(&created), t(0), t(10)).is_empty());
+    }
+
+    /// DeleteTrail, then CreateTrail under the same name with CloudTrail's
+    /// defaults (single-region, no data events): the re-created trail is
+    /// held to what the deleted one recorded, with or without a baseline.
+    #[test]
+    fn a_trail_re_created_with_less_coverage_is_a_narrowing() {
+        let trail = crate::verify::arn::TrailArn::parse(
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+        )
+        .unwrap();
+        let call = |name: &str, h: u32, params: serde_json::Value| {
+            let rec = serde_json::json!({"eventSource": "cloudtrail.amazonaws.com",
+                "eventName": name, "eventTime": format!("2026-03-01T{h:02}:00:00Z"),
+                "recipientAccountId": "123456789012", "awsRegion": "us-east-1",
+                "requestParameters": params});
+            crate::verify::selectors::from_record(&rec, &trail).unwrap()
+        };
+        let wide = serde_json::json!({"name": "main", "s3BucketName": "b",
+            "isMultiRegionTrail": true, "includeGlobalServiceEvents": true});
+        let changes = [
+            call("CreateTrail", 0, wide),
+            ct(1, with_data(&["arn:aws:s3:::vault/"])),
+            call("DeleteTrail", 3, serde_json::json!({"name": "main"})),
+            call(
+                "CreateTrail",
+                4,
+                serde_json::json!({"name": "main", "s3BucketName": "b"}),
+            ),
+        ];
+        let spans = find(&changes, t(0), t(10));
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!(spans[0].start, t(4), "{spans:?}");
+        assert_eq!(spans[0].by.event_name, "CreateTrail");
+        let lost = spans[0].lost.join("; ");
+        assert!(lost.contains("arn:aws:s3:::vault/"), "{lost}");
+        assert!(
+            lost.contains("multi-region") || lost.contains("region"),
+            "{lost}"
+        );
+        // A baseline that asks for every region holds the new trail to it.
+        let all = crate::verify::selectors::from_get_event_selectors(&serde_json::json!({
+            "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true}]}))
+        .unwrap();
+        let mut baseline = all.clone();
+        baseline.multi_region = Some(true);
+        let expected = Reference {
+            expected: Some(&baseline),
+            now: None,
+        };
+        let held = super::spans(&changes[2..], t(0), t(10), &expected);
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert_eq!(held[0].start, t(4), "{held:?}");
     }
 }

@@ -238,6 +238,9 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
         }),
         "UpdateTrail" => trail_flags(params?)?,
         "CreateTrail" => trail_created(params?),
+        // Changes nothing by itself; a CreateTrail after it is a trail
+        // re-created, judged against what the deleted one recorded.
+        "DeleteTrail" => (Settings::default(), "the trail deleted".to_string()),
         // Insights are analysis, not recording: shown, never a narrowing.
         "PutInsightSelectors" => (Settings::default(), insight_words(params?)),
         _ => return None,
