@@ -397,9 +397,9 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
             );
         }
     }
-    // A keys file made before the rotation: the new key's digests are
-    // findings (never "intact"), and the note gives the command that
-    // fetches the missing span.
+    // A keys file made before the rotation: the new key's digests cannot
+    // be judged with it (not proven, never "intact" and never "tampered"),
+    // and the line gives the command that fetches the missing span.
     let keys: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("public-keys.json")).unwrap(),
     )
@@ -427,10 +427,34 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
         err.contains("trailproof keys --region us-east-1 --start-time 2026-03-03"),
         "{err}"
+    );
+    assert!(err.contains("not proven with this keys file"), "{err}");
+    // In JSON: the new key's digests are key_not_in_file, and the file's
+    // own key still verifies the rest.
+    let keys_path = dir.path().join("public-keys.json");
+    let full = std::fs::read(&keys_path).unwrap();
+    std::fs::copy(&stale, &keys_path).unwrap();
+    let (code, v, err) = run(dir.path(), &["--start-time", &t(70), "--end-time", &t(80)]);
+    std::fs::write(&keys_path, full).unwrap();
+    assert_eq!(code, 3, "{err}");
+    let problems: Vec<&str> = v["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["problem"].as_str())
+        .collect();
+    assert!(problems.contains(&"key_not_in_file"), "{problems:?}");
+    assert!(
+        problems.iter().all(|p| *p == "key_not_in_file"),
+        "{problems:?}"
+    );
+    assert!(
+        v["summary"]["digests"]["valid"].as_u64().unwrap() > 0,
+        "{v:#}"
     );
 
     // A digest behind the checkpoint deleted: found on the next night.

@@ -112,6 +112,18 @@ pub fn plain(problem: Problem, digest: bool) -> Plain {
             "An object in the trail's folders with a name CloudTrail never writes.",
             "Find who wrote it; remove it if it is not needed as evidence.",
         ),
+        (Problem::KeyNotInFile, true) => p(
+            "digest not judged with this keys file",
+            "digests not judged with this keys file",
+            "The digest is signed with a key the public keys file lacks, at a time the file holds no key for (a key rotation after the file was made): this file can neither verify nor refute it.",
+            "Fetch the keys for its time with `trailproof keys` (the note gives the command), add them to the file and run again.",
+        ),
+        (Problem::KeyNotInFile, false) => p(
+            "log file listed only by an unjudged digest",
+            "log files listed only by unjudged digests",
+            "The log file is listed only by digests this keys file cannot judge, so nothing vouches for it yet.",
+            "Run again with the keys for its digest's time.",
+        ),
         (Problem::NoDigest, _) => p(
             "log file without a digest",
             "log files without a digest",

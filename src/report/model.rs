@@ -48,6 +48,10 @@ pub enum Problem {
     /// gap, or the newest hour whose digest is not due yet): nothing can
     /// vouch for it, and nothing says it was tampered with.
     NoDigest,
+    /// A digest signed with a key the operator's keys file lacks, at a time
+    /// the file holds no key for (made before a rotation), or a log file
+    /// listed only by such digests: not judged with this file.
+    KeyNotInFile,
 }
 
 impl Problem {
@@ -67,11 +71,12 @@ impl Problem {
             Problem::DigestInvalid => "digest_invalid",
             Problem::UnexpectedObject => "unexpected_object",
             Problem::NoDigest => "no_digest",
+            Problem::KeyNotInFile => "key_not_in_file",
         }
     }
 
     /// Every problem name, for documentation and tests.
-    pub const ALL: [Problem; 14] = [
+    pub const ALL: [Problem; 15] = [
         Problem::NotFound,
         Problem::AccessDenied,
         Problem::ReadError,
@@ -86,6 +91,7 @@ impl Problem {
         Problem::DigestInvalid,
         Problem::UnexpectedObject,
         Problem::NoDigest,
+        Problem::KeyNotInFile,
     ];
 }
 
@@ -578,6 +584,8 @@ impl Report {
             .filter(|l| l.status != Status::Valid)
             .map(move |l| (problem(&l.finding), false))
             .filter(|(p, _)| *p != Some(Problem::NoDigest));
+        let digests = digests.filter(|(p, _)| *p != Some(Problem::KeyNotInFile));
+        let logs = logs.filter(|(p, _)| *p != Some(Problem::KeyNotInFile));
         let objects = self
             .unexpected
             .iter()

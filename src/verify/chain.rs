@@ -170,6 +170,12 @@ fn initial_verdicts(nodes: &[Node]) -> Vec<(Status, Option<Finding>)> {
         .map(|n| match &n.state {
             NodeState::Unreadable(f) => (Status::Invalid, Some(f.clone())),
             NodeState::Checked(DigestCheck::Verified(_)) => (Status::Valid, None),
+            // Neither verified nor refuted with the operator's keys file.
+            NodeState::Checked(DigestCheck::Failed { finding, .. })
+                if finding.problem == Problem::KeyNotInFile =>
+            {
+                (Status::Unverified, Some(finding.clone()))
+            }
             NodeState::Checked(DigestCheck::Failed { finding, .. }) => {
                 (Status::Invalid, Some(finding.clone()))
             }

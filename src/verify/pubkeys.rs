@@ -85,6 +85,12 @@ impl PublicKey {
         self.valid_from.is_none_or(|f| t >= f) && self.valid_to.is_none_or(|e| t <= e)
     }
 
+    /// Whether a digest ending at `t` falls in the key's time: its signing
+    /// comes after its end, so a window ending at `t` does not cover it.
+    pub fn covers_digest_end(&self, t: Timestamp) -> bool {
+        self.valid_from.is_none_or(|f| t >= f) && self.valid_to.is_none_or(|e| t < e)
+    }
+
     /// Whether the validity window overlaps [lo, hi].
     pub fn valid_during(&self, lo: Timestamp, hi: Timestamp) -> bool {
         self.valid_from.is_none_or(|f| f <= hi) && self.valid_to.is_none_or(|e| e >= lo)

@@ -42,9 +42,13 @@ pub(super) fn log_book(
                 }
                 continue;
             }
+            let unjudged = out.verdicts[idx]
+                .1
+                .as_ref()
+                .is_some_and(|f| f.problem == crate::report::model::Problem::KeyNotInFile);
             if let Some(d) = node.parsed() {
                 for lf in &d.log_files {
-                    book.add(lf, &node.key, valid);
+                    book.add(lf, &node.key, valid, unjudged);
                 }
             }
         }

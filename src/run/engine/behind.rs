@@ -74,7 +74,7 @@ impl Engine {
         };
         let mut book = LogBook::default();
         for lf in &before.digest.log_files {
-            book.add(lf, &key, true);
+            book.add(lf, &key, true, false);
         }
         let (_, records, _) = self.verify_logs(&book, plan, false).await;
         records.lifecycle

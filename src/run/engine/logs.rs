@@ -97,6 +97,9 @@ pub(super) struct LogPlan {
     pub key: String,
     pub expected: Vec<(String, String)>,
     pub failed_digests: Vec<String>,
+    /// Some digest that lists it failed for a reason other than a key the
+    /// operator's keys file lacks.
+    pub judged_failure: bool,
     pub oldest: Option<Timestamp>,
     pub newest: Option<Timestamp>,
 }
@@ -112,8 +115,9 @@ pub(super) struct LogBook {
 }
 
 impl LogBook {
-    /// Records that digest `digest_key` (valid or not) lists `lf`.
-    pub fn add(&mut self, lf: &LogFileRef, digest_key: &str, valid: bool) {
+    /// Records that digest `digest_key` (valid or not; `unjudged`: signed
+    /// with a key the keys file lacks for its time) lists `lf`.
+    pub fn add(&mut self, lf: &LogFileRef, digest_key: &str, valid: bool, unjudged: bool) {
         let id = (lf.bucket.clone(), lf.key.clone());
         let li = *self.index.entry(id).or_insert_with(|| {
             self.plans.push(LogPlan {
@@ -121,6 +125,7 @@ impl LogBook {
                 key: lf.key.clone(),
                 expected: Vec::new(),
                 failed_digests: Vec::new(),
+                judged_failure: false,
                 oldest: None,
                 newest: None,
             });
@@ -137,6 +142,7 @@ impl LogBook {
                 .push((lf.hash_value.to_ascii_lowercase(), digest_key.to_string()));
         } else {
             p.failed_digests.push(digest_key.to_string());
+            p.judged_failure |= !unjudged;
         }
     }
 }
@@ -270,10 +276,16 @@ impl Engine {
                 "listed only by digest(s) that failed verification: {}",
                 lp.failed_digests.join(", ")
             );
-            let f = Finding::new(
-                Problem::DigestInvalid,
-                "not verified: its digest failed verification",
-            )
+            let f = match lp.judged_failure {
+                true => Finding::new(
+                    Problem::DigestInvalid,
+                    "not verified: its digest failed verification",
+                ),
+                false => Finding::new(
+                    Problem::KeyNotInFile,
+                    "not verified: its digest is not judged with this keys file",
+                ),
+            }
             .with_detail(detail);
             return (verdict(Status::Unverified, Some(f)), Some(Records::none()));
         }

@@ -193,8 +193,8 @@ impl Engine {
         self.refuse_other_trails_name(plan, &series, &walk, &keyset)
             .await?;
         refuse_operator_mistakes(&walk, plan)?;
-        let key_note =
-            unknown_key_note(&walk, plan).or_else(|| rotation_note(&walk, plan, &keyset));
+        let key_note = unknown_key_note(&walk, plan);
+        let unjudged = mark_unjudged(&mut walk, plan, &keyset);
         let before_chain = self.window_before_chain(plan, &walk).await;
         if let Some(record) = &plan.checkpoint {
             crate::plan::checkpoint::check(record, &mut walk.nodes);
@@ -228,6 +228,7 @@ impl Engine {
         }
         let window = plan.window(complete, listing_complete, self.lookup.is_some());
         let mut closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
+        closure.unproven.extend(unjudged);
         if no_digest_folder {
             closure.unproven.push(NO_DIGEST_FOLDER.to_string());
             closure.no_digest_folder = true;
@@ -470,19 +471,35 @@ fn unknown_key_note(walk: &walk::Walk, plan: &Plan) -> Option<String> {
 }
 
 /// Some digests verified with the keys file, others are signed with keys it
-/// lacks at times it holds no key for: a rotation after the file was made,
-/// or digests planted with such times. They stay findings; the note says
-/// how to fetch the span if it is the first.
-fn rotation_note(walk: &walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Option<String> {
+/// lacks at times it holds no key for: a rotation after the file was made
+/// (or digests planted with such times, which this file cannot refute
+/// either). Neither verified nor refuted: `key_not_in_file`, and the window
+/// is not proven with this file; the line says how to fetch the span.
+fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Option<String> {
+    use crate::verify::digest_check::DigestCheck;
     if !plan.keys_from_file || !walk.nodes.iter().any(|n| n.verified().is_some()) {
         return None;
     }
     let (from, to) = uncovered_span(walk, keys)?;
+    let covered = |t| keys.sorted().iter().any(|k| k.covers_digest_end(t));
+    for n in &mut walk.nodes {
+        if n.key_end.is_none_or(covered) {
+            continue;
+        }
+        if let chain::NodeState::Checked(DigestCheck::Failed {
+            finding,
+            unknown_fingerprint: Some(_),
+            ..
+        }) = &mut n.state
+        {
+            finding.problem = crate::report::model::Problem::KeyNotInFile;
+        }
+    }
     Some(format!(
-        "Some digests are signed with keys the public keys file lacks, at times it holds no key \
-         for (a key rotation after the file was made?): fetch that span with `trailproof keys \
-         --region {} --start-time {from} --end-time {to}`, add it to the file and run again; \
-         until then they are findings",
+        "Digests signed with keys the public keys file lacks, at times it holds no key for (a key \
+         rotation after the file was made?), are not proven with this keys file: fetch that span \
+         with `trailproof keys --region {} --start-time {from} --end-time {to}`, add it to the file \
+         and run again",
         plan.source_region
     ))
 }
