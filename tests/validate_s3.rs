@@ -908,3 +908,55 @@ fn sample_trail(bucket: &str, multi_region: bool) -> Value {
         "IsOrganizationTrail": false, "LogFileValidationEnabled": true
     })
 }
+
+/// Every object of the trail deleted from the bucket, while CloudTrail says
+/// the trail delivers to this bucket and prefix with validation on: not a
+/// typo (exit 2) but tampering, one `not_found` per hour CloudTrail has
+/// delivered; with no delivery reported, not proven.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_trail_deleted_is_a_finding_where_cloudtrail_says_it_delivers_there() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(&s3, dir.path(), "gone", &[]).await;
+    std::fs::remove_dir_all(s3.root.path().join("gone/AWSLogs/123456789012")).unwrap();
+    let keys = dir.path().join("public-keys.json");
+    let live = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--format",
+        "json",
+    ];
+    for (delivered, want) in [(Some(1772344800.0 + 300.0), 1), (None, 3)] {
+        let state = Arc::new(CloudTrailState {
+            keys: CloudTrailState::keys_from_file(&keys),
+            trails: vec![sample_trail("gone", false)],
+            latest_digest_delivery: delivered,
+            ..Default::default()
+        });
+        let ct = support::cloudtrail::start(state.clone()).await;
+        let (code, v, err) = json_run(&live, &aws_env(&s3.endpoint, Some(&ct))).await;
+        assert_eq!(code, want, "{err}\n{v:#}");
+        if want == 1 {
+            let missing = v["digests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["problem"] == "not_found")
+                .count();
+            assert_eq!(missing, 6, "{v:#}");
+        }
+    }
+    // Offline (or without CloudTrail's word) it may be a typo: exit 2, and
+    // the sentence names the deletion too.
+    let mut args = base_args(ARN, keys.to_str().unwrap());
+    args.extend_from_slice(&["--s3-bucket", "gone"]);
+    let r = support::run_bin(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("deleted"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+}

@@ -242,6 +242,7 @@ fn base_plan(
         local_copy: req.is_local(),
         keys_from_file: req.source.keys_file.is_some(),
         require_digest_folder: true,
+        delivers_here: sources.facts.delivers_here,
     }
 }
 

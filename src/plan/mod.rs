@@ -68,6 +68,9 @@ pub struct Plan {
     /// A missing digest folder is the operator's typo (single chain), not
     /// a finding (a chain an estate run expects).
     pub require_digest_folder: bool,
+    /// CloudTrail says the trail delivers to this bucket and prefix with
+    /// validation on: nothing there is deletion, never a typo.
+    pub delivers_here: bool,
 }
 
 impl Plan {

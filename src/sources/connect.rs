@@ -48,6 +48,10 @@ pub struct TrailFacts {
     pub enabled_regions: Option<Result<Vec<String>, String>>,
     /// Live: what the trail records now (GetEventSelectors, DescribeTrails).
     pub coverage_now: Option<crate::verify::selectors::Settings>,
+    /// CloudTrail's description of the trail names the bucket and prefix
+    /// this run reads, with validation on: a missing folder there is
+    /// deletion, not the operator's typo.
+    pub delivers_here: bool,
     /// Said at the top of the report.
     pub notes: Vec<String>,
 }
@@ -176,6 +180,12 @@ async fn open_live(
         ),
         (None, None) => return Err(ConnectError::Usage("--s3-bucket is required".into())),
     };
+    let bare = |p: Option<&str>| p.unwrap_or("").trim_matches('/').to_string();
+    facts.delivers_here = info.as_ref().is_some_and(|i| {
+        i.log_file_validation_enabled
+            && i.bucket == bucket
+            && bare(i.prefix.as_deref()) == bare(prefix.as_deref())
+    });
     let keys: Arc<dyn KeySource> = match &req.source.keys_file {
         Some(p) => Arc::new(load_keys_file(p)?),
         None => cloudtrail.clone(),

@@ -46,7 +46,10 @@ pub enum EngineError {
     },
     #[error("cannot get public keys: {0}")]
     Keys(#[from] KeySourceError),
-    #[error("no digest folder s3://{bucket}/{prefix} ({hint})")]
+    #[error(
+        "no digest folder s3://{bucket}/{prefix} ({hint}); if this is where the trail \
+         delivers, every object of the trail there was deleted"
+    )]
     NoDigestFolder {
         bucket: String,
         prefix: String,
@@ -320,6 +323,12 @@ impl Engine {
             if page.keys.iter().any(ours) {
                 return Ok(true);
             }
+        }
+        // CloudTrail says the trail delivers here with validation on: the
+        // chain is judged as one whose digests are all gone.
+        let covered = plan.status.as_ref().is_some_and(|s| s.covers_region);
+        if plan.delivers_here && covered {
+            return Ok(false);
         }
         let hint = crate::plan::discover::what_exists(
             self.store.as_ref(),
