@@ -152,6 +152,58 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     );
     std::fs::write(&events, original).unwrap();
 
+    // The sealed top-level files of another acquisition under the same key
+    // (another window) put in DIR's place: refused, one sentence.
+    let other = out.path().join("other-window");
+    let acquire_other = vec![
+        "acquire",
+        "--out",
+        other.to_str().unwrap(),
+        "--state-key",
+        &key_arg,
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T02:00:00Z",
+        "--end-time",
+        "2026-03-01T03:00:00Z",
+    ];
+    let r = run_bin(&acquire_other, &env).await;
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let top = [
+        "manifest.json",
+        "manifest.mac",
+        "public-keys.json",
+        "lookup-events.json",
+        "live-report.json",
+        "trail.json",
+        "SHA256SUMS",
+    ];
+    let saved: Vec<Vec<u8>> = top
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    for f in top {
+        std::fs::copy(other.join(f), dir.join(f)).unwrap();
+    }
+    let r = run_bin(&offline, &[]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("does not cover"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    for (f, bytes) in top.iter().zip(saved) {
+        std::fs::write(dir.join(f), bytes).unwrap();
+    }
+    // A window reaching before the acquired one, and another trail.
+    let mut earlier = offline.clone();
+    let at = earlier
+        .iter()
+        .position(|a| *a == "2026-03-01T00:00:00Z")
+        .unwrap();
+    earlier[at] = "2026-02-28T23:00:00Z";
+    let r = run_bin(&earlier, &[]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("does not cover"), "{}", r.stderr);
+
     kms_state_key_seals_the_manifest(&out, &window, &env, &state, &v_live).await;
 
     let sums = Command::new("sha256sum")

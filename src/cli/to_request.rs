@@ -135,7 +135,7 @@ impl ValidateArgs {
         let state = self.state()?;
         let checks = self.checks(&window)?;
         let output = self.outputs(state.shard)?;
-        let (source, selection) = self.source(&trail, selection, state.key.as_deref())?;
+        let (source, selection) = self.source(&trail, selection, state.key.as_deref(), &window)?;
         let local = matches!(source.place, Place::Local { .. });
         let tuning = Tuning {
             concurrency: self
@@ -361,6 +361,7 @@ impl ValidateArgs {
         trail: &TrailArn,
         mut selection: Selection,
         key: Option<&dyn crate::verify::state_key::StateKey>,
+        window: &RequestedWindow,
     ) -> Result<(Source, Selection), RequestError> {
         let Some(dir) = &self.local else {
             let source = Source {
@@ -381,6 +382,8 @@ impl ValidateArgs {
             keys_file: self.public_keys.clone(),
             gap_events: self.gap_events.clone(),
             key,
+            start: window.start,
+            end: window.end,
             expected_regions: Vec::new(),
             recorded_spots: Vec::new(),
         })?;

@@ -112,7 +112,12 @@ pub async fn write(
         write_json(&out.join(TRAIL_FILE), &doc)?;
     }
     let caller = caller_identity(&live.cfg).await;
-    let n = seal(out, caller, &notes)?;
+    let n = seal(
+        out,
+        caller,
+        &notes,
+        binding(req, live, prefix.as_deref(), &notes),
+    )?;
     if let Some(key) = &req.state.key {
         let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
         let mac = key.sign(Purpose::Manifest, &manifest).map_err(io_error)?;
@@ -193,8 +198,37 @@ fn files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What the manifest binds its files to: the trail, the window, where the
+/// objects came from and which sources answered. `validate --local` refuses
+/// a manifest that does not cover its run, so the sealed files of another
+/// acquisition under the same key cannot stand in.
+fn binding(req: &ValidateRequest, live: &Live, prefix: Option<&str>, notes: &[String]) -> Value {
+    let display = crate::verify::time::display;
+    let bucket = req
+        .selection
+        .bucket
+        .clone()
+        .or_else(|| live.trail.as_ref().map(|t| t.bucket.clone()));
+    json!({
+        "trail_arn": req.trail.arn,
+        "window": {"start": req.window.start.map(display), "end": display(req.window.end)},
+        "bucket": bucket,
+        "prefix": prefix,
+        "sources": {
+            "public_keys": if req.source.keys_file.is_some() { "file" } else { "ListPublicKeys" },
+            "lookup_events": !notes.iter().any(|n| n.starts_with("LookupEvents")),
+            "describe_trails": live.trail.is_some(),
+        },
+    })
+}
+
 /// manifest.json and SHA256SUMS over everything in DIR.
-fn seal(dir: &Path, caller: Value, notes: &[String]) -> Result<usize, EvidenceError> {
+fn seal(
+    dir: &Path,
+    caller: Value,
+    notes: &[String],
+    binding: Value,
+) -> Result<usize, EvidenceError> {
     let io = |e: std::io::Error| io_error(format!("cannot seal {}: {e}", dir.display()));
     let mut names = Vec::new();
     files(dir, "", &mut names).map_err(io)?;
@@ -208,7 +242,8 @@ fn seal(dir: &Path, caller: Value, notes: &[String]) -> Result<usize, EvidenceEr
         entries.push(json!({"path": name, "size": bytes.len(), "sha256": sha}));
     }
     let manifest = json!({
-        "trailproof_manifest": 1,
+        "trailproof_manifest": 2,
+        "acquired": binding,
         "command": std::env::args().collect::<Vec<_>>(),
         "time": crate::verify::time::display(chrono::Utc::now()),
         "trailproof_version": env!("CARGO_PKG_VERSION"),

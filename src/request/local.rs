@@ -27,6 +27,9 @@ pub struct Given<'a> {
     pub gap_events: Option<PathBuf>,
     /// Authenticates an acquired directory's manifest.
     pub key: Option<&'a dyn StateKey>,
+    /// The run's window: an acquired manifest must cover it.
+    pub start: Option<crate::verify::time::Timestamp>,
+    pub end: crate::verify::time::Timestamp,
     /// Set from an acquired `live-report.json`.
     pub expected_regions: Vec<String>,
     /// Event history's answers the acquisition's live run listed.
@@ -72,7 +75,7 @@ fn usage(s: impl Into<String>) -> RequestError {
 /// Resolves a `--local` request.
 pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
     let dir = given.dir;
-    let notes = acquired_defaults(&mut given);
+    let notes = acquired_defaults(&mut given)?;
     let Some(keys_file) = given.keys_file else {
         let acquired = dir.join(MANIFEST_FILE).is_file() && dir.join(KEYS_FILE).is_file();
         let why = match (acquired, given.key) {
@@ -162,11 +165,14 @@ fn sole_bucket(dir: &Path) -> Result<String, RequestError> {
 /// records are evidence, so they count only when the state key
 /// authenticates the manifest and the manifest vouches for their bytes;
 /// anything else is said and left out (gaps then stay unexplained).
-fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
+fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError> {
     let dir = given.dir;
     let mut notes = Vec::new();
     if !dir.join(MANIFEST_FILE).is_file() {
-        return notes;
+        return Ok(notes);
+    }
+    if let Ok(m) = authenticated_manifest(dir, given.key) {
+        bound_to_run(&m, given)?;
     }
     let wanted: Vec<&str> = [
         (given.keys_file.is_none(), KEYS_FILE),
@@ -214,9 +220,21 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
         )),
         Err(_) => {}
     }
-    let trail: Option<serde_json::Value> = std::fs::read(dir.join(TRAIL_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+    // Where the trail delivers counts only as the manifest vouches for it.
+    let trail: Option<serde_json::Value> = match vouched_for(&vouched, dir, TRAIL_FILE) {
+        Ok(path) => std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok()),
+        Err(why) => {
+            if dir.join(TRAIL_FILE).is_file() {
+                notes.push(format!(
+                    "{} is not used (the bucket and prefix come from DIR or the flags): {why}",
+                    dir.join(TRAIL_FILE).display()
+                ));
+            }
+            None
+        }
+    };
     if let Some(t) = trail.as_ref().and_then(|t| t["trailList"].get(0)) {
         if t["TrailARN"].as_str() == Some(given.trail_arn) {
             if given.bucket.is_none() {
@@ -227,7 +245,45 @@ fn acquired_defaults(given: &mut Given<'_>) -> Vec<String> {
             }
         }
     }
-    notes
+    Ok(notes)
+}
+
+/// An authenticated manifest names the trail and window it was acquired
+/// for: another trail's, or a window that does not cover the run (the
+/// sealed files of another acquisition under the same key), is refused.
+fn bound_to_run(m: &serde_json::Value, given: &Given<'_>) -> Result<(), RequestError> {
+    use crate::verify::time::{display, parse_user_time};
+    let dir = given.dir.display();
+    let bound = &m["acquired"];
+    let arn = bound["trail_arn"].as_str();
+    let time = |v: &serde_json::Value| v.as_str().and_then(|s| parse_user_time(s).ok());
+    let (Some(arn), Some(end)) = (arn, time(&bound["window"]["end"])) else {
+        return Err(usage(format!(
+            "the manifest of {dir} names no trail or window (acquired by an older trailproof): \
+             acquire it again"
+        )));
+    };
+    if arn != given.trail_arn {
+        return Err(usage(format!(
+            "{dir} was acquired for trail {arn}, not {}: validate that trail, or acquire this one",
+            given.trail_arn
+        )));
+    }
+    let start = time(&bound["window"]["start"]);
+    let before = match (given.start, start) {
+        (Some(s), Some(a)) => s < a,
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    if before || given.end > end {
+        let from = start.map_or("its start".to_string(), display);
+        return Err(usage(format!(
+            "{dir} was acquired for {from} to {}, which does not cover the requested window: give \
+             --start-time and --end-time inside it, or acquire this window",
+            display(end)
+        )));
+    }
+    Ok(())
 }
 
 /// The bucket the first digest under DIR/AWSLogs names (its
