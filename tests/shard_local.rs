@@ -549,3 +549,83 @@ fn merge_gives_every_shard_the_home_chains_narrowing() {
         }
     }
 }
+
+/// The documented sequences under a state key, with the variables the
+/// schedulers set. AWS Batch: array children get `AWS_BATCH_JOB_ID`
+/// `<array id>:<index>` and `AWS_BATCH_JOB_ARRAY_INDEX`, the dependent merge
+/// job an id of its own (never taken as the run's), and `--run-id <array
+/// id>`. Kubernetes: an Indexed Job sets only `JOB_COMPLETION_INDEX`; both
+/// Jobs carry `TRAILPROOF_RUN_ID`.
+#[test]
+fn the_documented_batch_and_kubernetes_sequences_merge_under_a_state_key() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path(), &[]);
+    let key = dir.path().join("state.key");
+    std::fs::write(&key, [9u8; 32]).unwrap();
+    let key_arg = format!("file:{}", key.display());
+    let file = dir.path().join("{scheduler}-shard-{shard}.json");
+    let shard = |scheduler: &str, env: &[(&str, &str)]| {
+        let pattern = file.to_str().unwrap().replace("{scheduler}", scheduler);
+        let mut env = env.to_vec();
+        env.push(("TRAILPROOF_STATE_KEY", &key_arg));
+        let args = [
+            "--shard",
+            "auto/2",
+            "--report-file",
+            &pattern,
+            "--format",
+            "json",
+        ];
+        let (code, _, err) = validate(dir.path(), &args, &env);
+        assert!(code == 0 || code == 1, "{err}");
+    };
+    let merge = |scheduler: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["merge", "--format", "json"]).args(extra);
+        for k in 1..=2 {
+            cmd.arg(dir.path().join(format!("{scheduler}-shard-{k}.json")));
+        }
+        for v in [
+            "AWS_BATCH_JOB_ID",
+            "TRAILPROOF_RUN_ID",
+            "JOB_COMPLETION_INDEX",
+        ] {
+            cmd.env_remove(v);
+        }
+        cmd.env("TRAILPROOF_STATE_KEY", &key_arg);
+        cmd.envs(env.iter().copied());
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    for k in ["0", "1"] {
+        let id = format!("4f1c-arr:{k}");
+        shard(
+            "batch",
+            &[("AWS_BATCH_JOB_ID", &id), ("AWS_BATCH_JOB_ARRAY_INDEX", k)],
+        );
+    }
+    let merge_job = [("AWS_BATCH_JOB_ID", "9d2e-merge")];
+    let (code, err) = merge("batch", &["--run-id", "4f1c-arr"], &merge_job);
+    assert_eq!(code, 0, "{err}");
+    // Without --run-id the merge job's own id is not taken for the run's.
+    let (code, err) = merge("batch", &[], &merge_job);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--run-id") && !err.contains("belongs to run"),
+        "{err}"
+    );
+    for k in ["0", "1"] {
+        shard(
+            "k8s",
+            &[
+                ("JOB_COMPLETION_INDEX", k),
+                ("TRAILPROOF_RUN_ID", "trailproof-2026-03"),
+            ],
+        );
+    }
+    let (code, err) = merge("k8s", &[], &[("TRAILPROOF_RUN_ID", "trailproof-2026-03")]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -103,7 +103,8 @@ pub struct MergeArgs {
     /// KMS HMAC key ARN; default from TRAILPROOF_STATE_KEY).
     #[arg(long, value_name = "file:PATH|KMS-ARN")]
     pub state_key: Option<String>,
-    /// Refuse shard reports of any other run.
+    /// Refuse shard reports of any other run (default: TRAILPROOF_RUN_ID;
+    /// under AWS Batch pass the array job's id: the merge job has its own).
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
     /// Also write the merged report as a self-contained HTML page.

@@ -46,11 +46,12 @@ async fn merge(args: &MergeArgs) -> Result<i32, CommandError> {
         args.profile.as_deref(),
         args.endpoint_url.as_deref(),
     )?;
-    let mut run_id = crate::request::state_key::run_id(args.run_id.as_deref(), env);
+    let mut run_id = crate::request::state_key::given_run_id(args.run_id.as_deref(), env);
     if key.is_some() && run_id.is_none() {
         return Err(usage(
             "merge with a state key needs --run-id (or TRAILPROOF_RUN_ID): the run whose \
-             reports to merge, so an old run's reports cannot stand in",
+             reports to merge (under AWS Batch, the array job's id), so an old run's reports \
+             cannot stand in",
         ));
     }
     let shards = read_shards(args, remote, key.as_deref(), &mut run_id).await?;

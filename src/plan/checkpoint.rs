@@ -3,7 +3,8 @@
 //! inflated bytes) and the trail settings it was made for. The next run
 //! starts there, checks that the recorded digest is still exactly what it
 //! was, and that the first newer digest vouches for it: a nightly job does
-//! a day's work yet proves the chain unbroken since the first run.
+//! a day's work yet proves the chain unbroken from the record on (what lies
+//! behind the record is not read again).
 //! Pure: parsing, checking and the verdict on the recorded digest.
 
 use crate::report::model::{Finding, Problem};

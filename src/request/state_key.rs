@@ -44,12 +44,21 @@ pub fn load(
         .map_err(RequestError::Usage)
 }
 
-/// `--run-id`, else `TRAILPROOF_RUN_ID`, else the AWS Batch array job's id.
+/// A shard's run id: `--run-id`, else `TRAILPROOF_RUN_ID`, else the AWS
+/// Batch array job's id (a child's `AWS_BATCH_JOB_ID` is `<array id>:<index>`).
 pub fn run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    given_run_id(given, &env)
+        .or_else(|| env(BATCH_JOB_ID).map(|j| j.split(':').next().unwrap_or("").to_string()))
+        .filter(|id| !id.is_empty())
+}
+
+/// The merge's run id: `--run-id`, else `TRAILPROOF_RUN_ID`. Never the
+/// merge job's own `AWS_BATCH_JOB_ID`: under Batch the merge is another
+/// job, with an id of its own, and would refuse its own run's shards.
+pub fn given_run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<String> {
     given
         .map(str::to_string)
         .or_else(|| env(RUN_ID_ENV))
-        .or_else(|| env(BATCH_JOB_ID).map(|j| j.split(':').next().unwrap_or("").to_string()))
         .filter(|id| !id.is_empty())
 }
 
