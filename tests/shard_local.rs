@@ -550,6 +550,28 @@ fn merge_gives_every_shard_the_home_chains_narrowing() {
     }
 }
 
+/// An organization's stop is recorded once, in the home chain's logs: the
+/// shard that holds the home chain reports its lifecycle calls and merge
+/// explains every other shard's gap with them, as one run does (exit 0 on
+/// an intact estate, by chain and by time slice).
+#[test]
+fn merge_explains_every_shards_gap_with_the_home_chains_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate_estate(dir.path(), &["--damage", "gap@5"]);
+    let estate = ESTATE;
+    let (code, _, err) = validate(dir.path(), &estate, &[]);
+    assert_eq!(code, 0, "{err}");
+    for n in [4, 6] {
+        let files = shards(dir.path(), &estate[..4], n);
+        let (code, merged, err) = merge(&files);
+        let v: Value = serde_json::from_str(&merged).unwrap_or(Value::Null);
+        assert_eq!(code, 0, "{n} shards: {err}\n{v:#}");
+        for c in v["chains"].as_array().unwrap() {
+            assert_eq!(c["gaps"][0]["cause"], "logging_stopped", "{c:#}");
+        }
+    }
+}
+
 /// The documented sequences under a state key, with the variables the
 /// schedulers set. AWS Batch: array children get `AWS_BATCH_JOB_ID`
 /// `<array id>:<index>` and `AWS_BATCH_JOB_ARRAY_INDEX`, the dependent merge

@@ -125,6 +125,9 @@ pub(crate) struct ChainOut<'a> {
     /// The home chain's coverage changes from its verified logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     coverage_changes: Option<&'a [crate::verify::selectors::CoverageChange]>,
+    /// The home chain's lifecycle calls from its verified logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifecycle_calls: Option<&'a [crate::verify::lifecycle::LifecycleEvent]>,
     /// `--expect-selectors`, as read.
     #[serde(skip_serializing_if = "Option::is_none")]
     expected_selectors: Option<&'a crate::verify::selectors::Settings>,
@@ -207,6 +210,7 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
         notes: &report.notes,
         blind_spots: &report.blind_spots,
         coverage_changes: report.coverage_changes.as_deref(),
+        lifecycle_calls: report.lifecycle_calls.as_deref(),
         expected_selectors: report.expected_coverage.as_ref(),
         summary: SummaryOut {
             counts: report.summary(),

@@ -154,6 +154,8 @@ struct ChainIn {
     #[serde(default)]
     coverage_changes: Option<Vec<crate::verify::selectors::CoverageChange>>,
     #[serde(default)]
+    lifecycle_calls: Option<Vec<crate::verify::lifecycle::LifecycleEvent>>,
+    #[serde(default)]
     expected_selectors: Option<crate::verify::selectors::Settings>,
 }
 
@@ -290,6 +292,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         newest: None,
         blind_spots: c.blind_spots,
         coverage_changes: c.coverage_changes,
+        lifecycle_calls: c.lifecycle_calls,
         allow_narrowing: c.summary.allow_narrowing,
         expected_coverage: c.expected_selectors,
     };
@@ -412,6 +415,7 @@ pub fn merge(
     }
     let (mut chains, notes) = combine(reports, start, end);
     share_home_changes(&trail, &mut chains);
+    share_home_lifecycle(&trail, &mut chains);
     Ok(EstateReport {
         trail_arn: trail,
         requested_start: start,
@@ -456,6 +460,27 @@ fn share_home_changes(trail: &str, chains: &mut [ChainReport]) {
                 lines.retain(|n| seen.insert(n.clone()));
             }
         }
+    }
+}
+
+/// A stop is recorded once, in the home chain's logs, and stops every
+/// chain: the shard that held the home chain reported the lifecycle calls
+/// its verified logs hold, and the other shards' gaps are explained with
+/// them here, as one run explains them.
+fn share_home_lifecycle(trail: &str, chains: &mut [ChainReport]) {
+    let Ok(arn) = crate::verify::arn::TrailArn::parse(trail) else {
+        return;
+    };
+    let is_home = |c: &ChainReport| c.account == arn.account && c.region == arn.region;
+    let Some(calls) = chains
+        .iter()
+        .find(|c| is_home(c))
+        .and_then(|c| c.report.lifecycle_calls.clone())
+    else {
+        return;
+    };
+    for c in chains.iter_mut().filter(|c| !is_home(c)) {
+        crate::verify::proof::explain_with_home_calls(&mut c.report, &calls);
     }
 }
 
@@ -650,6 +675,10 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
         .map(|s| s.report.coverage_changes.clone())
         .collect::<Option<Vec<_>>>()
         .map(|all| all.concat());
+    r.lifecycle_calls = slices
+        .iter()
+        .filter_map(|s| s.report.lifecycle_calls.clone())
+        .reduce(|a, b| [a, b].concat());
     let (mut digest_index, mut log_index) = (Default::default(), Default::default());
     // Newest slice first, as digests are listed newest first.
     for (i, s) in slices.iter().enumerate().rev() {

@@ -409,6 +409,10 @@ pub struct Report {
     /// once).
     /// None: not the home chain, or not every file could be read.
     pub coverage_changes: Option<Vec<crate::verify::selectors::CoverageChange>>,
+    /// The home chain's lifecycle calls (StopLogging, StartLogging, ...) as
+    /// its verified logs hold them: a stop is recorded once and stops every
+    /// chain, so merge explains the other shards' gaps with them.
+    pub lifecycle_calls: Option<Vec<crate::verify::lifecycle::LifecycleEvent>>,
     /// `--allow-narrowing` was given.
     pub allow_narrowing: bool,
     /// `--expect-selectors`: the baseline the chain was held to (merge
@@ -499,6 +503,7 @@ impl Report {
             newest: None,
             blind_spots: Vec::new(),
             coverage_changes: None,
+            lifecycle_calls: None,
             allow_narrowing: false,
             expected_coverage: None,
         }

@@ -7,7 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 /// Where a lifecycle record came from (strongest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EventSource {
     TrailLogs,
@@ -18,7 +20,7 @@ pub enum EventSource {
     EventsFile,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     LoggingStopped,
@@ -50,7 +52,7 @@ impl Lifecycle {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LifecycleEvent {
     pub time: Timestamp,
     pub kind: Lifecycle,

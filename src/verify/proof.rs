@@ -9,7 +9,7 @@ use crate::report::model::{Gap, GapKind, Status, Untrusted};
 use crate::verify::chain::{ChainOutcome, Node, MAX_INFERRED};
 use crate::verify::layout::DigestSeries;
 use crate::verify::lifecycle::{
-    explain, explain_until, Explanation, Lifecycle, LifecycleEvent, SLACK,
+    explain, explain_until, EventSource, Explanation, Lifecycle, LifecycleEvent, SLACK,
 };
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
@@ -166,6 +166,49 @@ fn mark_explained(gap: &mut Gap, stop: &LifecycleEvent, restart: Option<&Lifecyc
         ev.push_str(&said(r));
     }
     gap.evidence = Some(ev);
+}
+
+/// A merged shard's chain: its unexplained gaps between two digests (a
+/// chain restart AWS signed) explained by the home chain's calls, as the
+/// engine explains them, and their untrusted spans with them. A tail or a
+/// head gap keeps its verdict: what the run knew of its edges is not here.
+pub fn explain_with_home_calls(
+    report: &mut crate::report::model::Report,
+    calls: &[LifecycleEvent],
+) {
+    let home: Vec<LifecycleEvent> = calls
+        .iter()
+        .map(|e| LifecycleEvent {
+            source: EventSource::HomeChainLogs,
+            ..e.clone()
+        })
+        .collect();
+    let digests = &report.digests;
+    for gap in report.gaps.iter_mut() {
+        if gap.explained || gap.backfill || gap.kind != GapKind::ChainRestart {
+            continue;
+        }
+        // The newer side, when AWS signed it as a new start.
+        let signed_start_end = digests
+            .iter()
+            .find(|d| d.status == Status::Valid && d.start == Some(gap.end) && !d.backfill)
+            .filter(|d| d.previous.is_none())
+            .and_then(|d| d.end);
+        if let Explanation::Explained { stop, restart } =
+            explain_until(gap.start, Some(gap.end), signed_start_end, &home)
+        {
+            mark_explained(gap, &stop, restart.as_ref());
+            for u in report.untrusted.iter_mut() {
+                if u.start >= gap.start && u.end <= gap.end {
+                    for r in u.reasons.iter_mut() {
+                        if *r == "unexplained_gap" {
+                            *r = "explained_gap";
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `logging_stopped by arn:... from 10.0.0.1 at T (where the record is)`.

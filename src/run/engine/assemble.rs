@@ -86,6 +86,7 @@ pub(super) fn report(
         ),
         blind_spots: Vec::new(),
         coverage_changes: None,
+        lifecycle_calls: None,
         allow_narrowing: plan.allow_narrowing,
         expected_coverage: plan.expected_coverage.clone(),
     };

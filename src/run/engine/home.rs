@@ -4,12 +4,14 @@
 //! organization trail) recorded less just the same, but its own logs do not
 //! say so; and a change made before the window says what the trail
 //! recorded at its start (so that the first change in the window can be
-//! judged). Live, the home region's event history holds both.
+//! judged). Live, the home region's event history holds both. A stop is
+//! one call too: recorded in the home chain, it stops every chain.
 
 use super::blind::history_from;
 use super::Engine;
 use crate::plan::Plan;
 use crate::report::model::HOME_UNREAD;
+use crate::verify::lifecycle::{EventSource, LifecycleEvent};
 use crate::verify::selectors::CoverageChange;
 use chrono::{Duration, DurationRound};
 
@@ -95,4 +97,38 @@ impl Engine {
             Some(found) => (found, None),
         }
     }
+}
+
+impl Engine {
+    /// A stop is recorded once, in the home chain, and stops every chain:
+    /// the home chain gives its verified logs' lifecycle calls to the run,
+    /// another chain that must explain a gap takes them.
+    pub(super) async fn share_lifecycle(
+        &self,
+        plan: &Plan,
+        events: &mut Vec<LifecycleEvent>,
+        needs_events: bool,
+    ) {
+        if plan.is_home_chain() {
+            self.home_calls.put_lifecycle(&plan.trail.arn, events);
+        } else if needs_events {
+            events.extend(self.home_calls.lifecycle(&plan.trail.arn).await);
+        }
+    }
+}
+
+/// The lifecycle calls the chain's own verified logs hold, in one order
+/// whatever order the logs were read in (a shard report carries them).
+pub(super) fn own_calls(events: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
+    let mut own: Vec<LifecycleEvent> = events
+        .iter()
+        .filter(|e| e.source == EventSource::TrailLogs)
+        .cloned()
+        .collect();
+    own.sort_by(|a, b| {
+        let key = |e: &LifecycleEvent| (e.time, e.kind.as_str(), e.event_id.clone());
+        key(a).cmp(&key(b))
+    });
+    own.dedup();
+    own
 }

@@ -220,12 +220,7 @@ impl Engine {
             let found = behind.await;
             events.extend(found);
         }
-        // A stop is recorded once, in the home chain, and stops every chain.
-        if plan.is_home_chain() {
-            self.home_calls.put_lifecycle(&plan.trail.arn, &events);
-        } else if needs_events {
-            events.extend(self.home_calls.lifecycle(&plan.trail.arn).await);
-        }
+        self.share_lifecycle(plan, &mut events, needs_events).await;
         if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
             return Err(first.into_error());
         }
@@ -254,6 +249,9 @@ impl Engine {
             &closure,
         );
         report.notes.extend(key_note);
+        if plan.is_home_chain() && complete {
+            report.lifecycle_calls = Some(home::own_calls(&events));
+        }
         self.what_was_not_recorded(plan, &mut report, records).await;
         if !complete {
             report.notes.push(
