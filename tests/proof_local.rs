@@ -279,6 +279,16 @@ fn a_late_log_before_its_backfill_digest_waits_for_the_grace() {
         Some("no_digest"),
         "{v:#}"
     );
+    // From it on the window is pending, not trusted.
+    let late_at = s.hour(5) + Duration::minutes(45);
+    assert!(
+        v["untrusted"].as_array().unwrap().iter().any(|u| {
+            u["reasons"].to_string().contains("not_yet_delivered")
+                && t(u["start"].as_str().unwrap()) <= late_at
+        }),
+        "{:#}",
+        v["untrusted"]
+    );
     let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap();
     let end = t(recorded["chains"][0]["end"].as_str().unwrap());
     assert!(end <= s.hour(5), "{recorded:#}");

@@ -439,8 +439,14 @@ fn the_readme_nightly_command_passes_every_night_on_an_intact_trail() {
     let full = std::fs::read(&keys_path).unwrap();
     std::fs::copy(&stale, &keys_path).unwrap();
     let (code, v, err) = run(dir.path(), &["--start-time", &t(70), "--end-time", &t(80)]);
+    // Not a gap CloudTrail explains: --allow-gaps does not pass it.
+    let (allowed, _, _) = run(
+        dir.path(),
+        &["--start-time", &t(70), "--end-time", &t(80), "--allow-gaps"],
+    );
     std::fs::write(&keys_path, full).unwrap();
     assert_eq!(code, 3, "{err}");
+    assert_eq!(allowed, 3);
     let problems: Vec<&str> = v["digests"]
         .as_array()
         .unwrap()

@@ -951,6 +951,24 @@ async fn a_whole_trail_deleted_is_a_finding_where_cloudtrail_says_it_delivers_th
             assert_eq!(missing, 6, "{v:#}");
         }
     }
+    // CloudTrail's word is about the trail's own chains: a typo in the
+    // account or region stays a usage error.
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&keys),
+        trails: vec![sample_trail("gone", true)],
+        latest_digest_delivery: Some(1772344800.0 + 300.0),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    for typo in [
+        ["--account-id", "123456789013", "--region", "us-east-1"],
+        ["--account-id", "123456789012", "--region", "eu-west-3"],
+    ] {
+        let mut args = live.to_vec();
+        args.extend_from_slice(&typo);
+        let r = support::run_bin(&args, &aws_env(&s3.endpoint, Some(&ct))).await;
+        assert_eq!(r.code, 2, "{typo:?}: {}", r.stderr);
+    }
     // Offline (or without CloudTrail's word) it may be a typo: exit 2, and
     // the sentence names the deletion too.
     let mut args = base_args(ARN, keys.to_str().unwrap());

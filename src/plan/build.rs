@@ -263,6 +263,23 @@ fn recorded_for(
         .collect()
 }
 
+/// CloudTrail's word that the trail delivers to the bucket is about its own
+/// chains: its account (an organization trail's: every member ListAccounts
+/// names) and its home region (a multi-region trail's: every region
+/// account:ListRegions reports enabled). A typo in the account or region
+/// names none of them, and stays the operator's mistake.
+fn delivers_to(
+    facts: &crate::sources::connect::TrailFacts,
+    trail: &crate::verify::arn::TrailArn,
+    account: &str,
+    region: &str,
+) -> bool {
+    let listed = |l: &Option<Result<Vec<String>, String>>, x: &str| matches!(l, Some(Ok(list)) if list.iter().any(|v| v == x));
+    let member = facts.organization_trail == Some(true) && listed(&facts.org_accounts, account);
+    let enabled = facts.multi_region == Some(true) && listed(&facts.enabled_regions, region);
+    (account == trail.account || member) && (region == trail.region || enabled)
+}
+
 /// What each chain's plan takes from the run: its folders, CloudTrail's
 /// status for its region, and the checkpoint's seam.
 struct Seams<'a> {
@@ -280,6 +297,8 @@ impl Seams<'_> {
         p.root = AccountRoot::new(self.sources.prefix.as_deref(), self.org, account);
         p.source_region = region.to_string();
         p.recorded_spots = recorded_for(facts, account, region);
+        p.delivers_here =
+            facts.delivers_here && delivers_to(facts, &self.req.trail, account, region);
         p.status = facts.status.clone().map(|mut s| {
             s.covers_region = region == self.req.trail.region || facts.multi_region == Some(true);
             s

@@ -472,15 +472,21 @@ fn share_home_lifecycle(trail: &str, chains: &mut [ChainReport]) {
         return;
     };
     let is_home = |c: &ChainReport| c.account == arn.account && c.region == arn.region;
-    let Some(calls) = chains
-        .iter()
-        .find(|c| is_home(c))
-        .and_then(|c| c.report.lifecycle_calls.clone())
-    else {
+    let Some(home) = chains.iter().find(|c| is_home(c)) else {
         return;
     };
+    let Some(calls) = home.report.lifecycle_calls.clone() else {
+        return;
+    };
+    // The home chain's run judged whether the trail stayed stopped to the
+    // window's end (with the sources it had): its verdict holds for all.
+    let stopped_to_the_end = home
+        .report
+        .gaps
+        .iter()
+        .any(|g| g.kind == GapKind::NoLaterDigest && g.explained);
     for c in chains.iter_mut().filter(|c| !is_home(c)) {
-        crate::verify::proof::explain_with_home_calls(&mut c.report, &calls);
+        crate::verify::proof::explain_with_home_calls(&mut c.report, &calls, stopped_to_the_end);
     }
 }
 

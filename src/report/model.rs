@@ -604,6 +604,16 @@ impl Report {
         self.unproven.iter().any(|u| u.starts_with(NARROWED))
     }
 
+    /// Some digest could not be judged with the operator's keys file: not
+    /// a gap CloudTrail explains, so `--allow-gaps` does not pass it.
+    pub fn unjudged(&self) -> bool {
+        let unjudged = |f: &Option<Finding>| {
+            f.as_ref()
+                .is_some_and(|f| f.problem == Problem::KeyNotInFile)
+        };
+        self.digests.iter().any(|d| unjudged(&d.finding))
+    }
+
     /// Coverage of the window is not proven (an unexplained gap, an overdue
     /// tail, nothing found where the trail should have written something).
     pub fn coverage_unproven(&self) -> bool {
@@ -614,7 +624,10 @@ impl Report {
     pub fn exit_code(&self) -> i32 {
         if self.tampered() {
             exit::TAMPERED
-        } else if (self.coverage_unproven() && !self.allow_gaps) || self.narrowed() {
+        } else if (self.coverage_unproven() && !self.allow_gaps)
+            || self.narrowed()
+            || self.unjudged()
+        {
             exit::UNPROVEN
         } else {
             exit::PROVEN

@@ -171,9 +171,7 @@ fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError>
     if !dir.join(MANIFEST_FILE).is_file() {
         return Ok(notes);
     }
-    if let Ok(m) = authenticated_manifest(dir, given.key) {
-        bound_to_run(&m, given)?;
-    }
+
     let wanted: Vec<&str> = [
         (given.keys_file.is_none(), KEYS_FILE),
         (given.gap_events.is_none(), EVENTS_FILE),
@@ -182,7 +180,12 @@ fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError>
     .filter(|(unset, f)| *unset && dir.join(f).is_file())
     .map(|(_, f)| f)
     .collect();
-    let vouched = authenticated_files(dir, given.key);
+    let mut vouched = authenticated_files(dir, given.key);
+    if let Ok(m) = authenticated_manifest(dir, given.key) {
+        if let Some(why) = bound_to_run(&m, given)? {
+            vouched = Err(why);
+        }
+    }
     for file in wanted {
         let path = match vouched_for(&vouched, dir, file) {
             Ok(path) => path,
@@ -248,21 +251,33 @@ fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError>
     Ok(notes)
 }
 
-/// An authenticated manifest names the trail and window it was acquired
-/// for: another trail's, or a window that does not cover the run (the
-/// sealed files of another acquisition under the same key), is refused.
-fn bound_to_run(m: &serde_json::Value, given: &Given<'_>) -> Result<(), RequestError> {
+/// An authenticated manifest names the trail, window and bucket it was
+/// acquired for: another trail's or bucket's, or a window that does not
+/// cover the run (the sealed files of another acquisition under the same
+/// key), is refused. One that names none (an older trailproof's) vouches
+/// for nothing: Ok(Some(why)).
+fn bound_to_run(m: &serde_json::Value, given: &Given<'_>) -> Result<Option<String>, RequestError> {
     use crate::verify::time::{display, parse_user_time};
     let dir = given.dir.display();
     let bound = &m["acquired"];
     let arn = bound["trail_arn"].as_str();
     let time = |v: &serde_json::Value| v.as_str().and_then(|s| parse_user_time(s).ok());
     let (Some(arn), Some(end)) = (arn, time(&bound["window"]["end"])) else {
-        return Err(usage(format!(
-            "the manifest of {dir} names no trail or window (acquired by an older trailproof): \
-             acquire it again"
-        )));
+        return Ok(Some(
+            "the manifest names no trail or window it was acquired for (an older trailproof's): \
+             it vouches for none of its files"
+                .to_string(),
+        ));
     };
+    let named = bound["bucket"].as_str();
+    if let (Some(b), Some(given_b)) = (named, given.bucket.as_deref()) {
+        if b != given_b {
+            return Err(usage(format!(
+                "{dir} was acquired from bucket {b}, not {given_b}: drop --s3-bucket or acquire \
+                 that bucket"
+            )));
+        }
+    }
     if arn != given.trail_arn {
         return Err(usage(format!(
             "{dir} was acquired for trail {arn}, not {}: validate that trail, or acquire this one",
@@ -270,11 +285,9 @@ fn bound_to_run(m: &serde_json::Value, given: &Given<'_>) -> Result<(), RequestE
         )));
     }
     let start = time(&bound["window"]["start"]);
-    let before = match (given.start, start) {
-        (Some(s), Some(a)) => s < a,
-        (None, Some(_)) => true,
-        _ => false,
-    };
+    // A checkpointed run starts at its records (known later), at or after
+    // the checkpoint's own start.
+    let before = matches!((given.start, start), (Some(s), Some(a)) if s < a);
     if before || given.end > end {
         let from = start.map_or("its start".to_string(), display);
         return Err(usage(format!(
@@ -283,7 +296,7 @@ fn bound_to_run(m: &serde_json::Value, given: &Given<'_>) -> Result<(), RequestE
             display(end)
         )));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The bucket the first digest under DIR/AWSLogs names (its

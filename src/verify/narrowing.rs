@@ -103,11 +103,12 @@ fn timeline(
     let mut existed = !before.is_empty();
     for group in within.chunk_by(|a, b| a.time == b.time) {
         let pre = state.clone();
-        existed |= group.iter().any(|c| c.event_name == "DeleteTrail");
+        // Judged per second: the order of one second's changes is unknown.
+        let existed_before = existed || group.iter().any(|c| c.event_name == "DeleteTrail");
         for c in worst_order(&pre, group, &goal) {
             state = state.then(&c.settings);
             let created = c.event_name == "CreateTrail";
-            if created && !existed {
+            if created && !existed_before {
                 // A new trail's settings are its reference from then on.
                 goal = match reference.expected {
                     Some(e) => with_flags_of(e, &state),

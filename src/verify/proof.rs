@@ -58,7 +58,15 @@ pub struct Window {
 /// Why a window that ends while logging is stopped is not proven offline.
 pub const STOPPED_TO_THE_END: &str = "the window ends while logging is stopped, and nothing here \
     shows it stayed stopped (a restart and everything after it may have been deleted): run live \
-    (GetTrailStatus, LookupEvents) or pass CloudTrail's records with --gap-events";
+    with CloudTrail's status and event history (without --s3-bucket and --public-keys, or with \
+    the trail account's credentials) or pass CloudTrail's records with --gap-events";
+
+/// Why a stop does not explain the window's end when CloudTrail says the
+/// trail logged again before it.
+pub const RESTARTED_BEFORE_THE_END: &str = "the window ends after a stop, but GetTrailStatus \
+    says the trail is logging again since before the window's end, and no digest after the \
+    stop is here: the restart's digests and logs were deleted, or validation was turned off \
+    unrecorded";
 
 /// Why a tail is not explained when the listing's bound ran out.
 pub const LISTING_BOUND: &str = "the digest folder could not be listed to its end within the \
@@ -170,11 +178,13 @@ fn mark_explained(gap: &mut Gap, stop: &LifecycleEvent, restart: Option<&Lifecyc
 
 /// A merged shard's chain: its unexplained gaps between two digests (a
 /// chain restart AWS signed) explained by the home chain's calls, as the
-/// engine explains them, and their untrusted spans with them. A tail or a
-/// head gap keeps its verdict: what the run knew of its edges is not here.
+/// engine explains them, and their untrusted spans with them; a tail gap
+/// only where the home chain's own stopped tail was explained (its run
+/// judged whether the trail stayed stopped). A head gap keeps its verdict.
 pub fn explain_with_home_calls(
     report: &mut crate::report::model::Report,
     calls: &[LifecycleEvent],
+    stopped_to_the_end: bool,
 ) {
     let home: Vec<LifecycleEvent> = calls
         .iter()
@@ -185,7 +195,8 @@ pub fn explain_with_home_calls(
         .collect();
     let digests = &report.digests;
     for gap in report.gaps.iter_mut() {
-        if gap.explained || gap.backfill || gap.kind != GapKind::ChainRestart {
+        let tail = gap.kind == GapKind::NoLaterDigest && stopped_to_the_end;
+        if gap.explained || gap.backfill || !(gap.kind == GapKind::ChainRestart || tail) {
             continue;
         }
         // The newer side, when AWS signed it as a new start.
@@ -194,8 +205,9 @@ pub fn explain_with_home_calls(
             .find(|d| d.status == Status::Valid && d.start == Some(gap.end) && !d.backfill)
             .filter(|d| d.previous.is_none())
             .and_then(|d| d.end);
+        let end = (!tail).then_some(gap.end);
         if let Explanation::Explained { stop, restart } =
-            explain_until(gap.start, Some(gap.end), signed_start_end, &home)
+            explain_until(gap.start, end, signed_start_end, &home)
         {
             mark_explained(gap, &stop, restart.as_ref());
             for u in report.untrusted.iter_mut() {
@@ -353,7 +365,15 @@ fn close_tail(
 /// A stop with nothing after it explains the window's end only where a
 /// source that would show a restart was asked; otherwise not proven.
 fn stopped_to_the_end(gap: &mut Gap, stop: &LifecycleEvent, w: &Window, closure: &mut Closure) {
-    if w.restart_visible {
+    // CloudTrail's status: logging again since a time before the window's
+    // end (or since an unknown time) contradicts "stayed stopped".
+    let restarted = w.status.as_ref().is_some_and(|s| {
+        let since = s.start_logging.filter(|t| *t > stop.time);
+        s.is_logging && since.is_none_or(|t| t < w.end)
+    });
+    if restarted {
+        closure.unproven.push(RESTARTED_BEFORE_THE_END.to_string());
+    } else if w.restart_visible {
         mark_explained(gap, stop, None);
     } else {
         closure.unproven.push(STOPPED_TO_THE_END.to_string());
@@ -972,5 +992,22 @@ mod tests {
         let closure = close_window(&nodes, &mut out, &series(), &w, &events);
         assert!(out.gaps[0].1.unexplained());
         assert_eq!(closure.unproven, vec![STOPPED_TO_THE_END.to_string()]);
+        // CloudTrail's status says the trail logs again since before the
+        // window's end (no digest delivered: validation turned off since):
+        // the stop does not explain the end; still stopped, it does.
+        let mut w = window(0, 6, 20);
+        w.status = Some(TrailStatus {
+            is_logging: true,
+            start_logging: Some(h(4)),
+            ..TrailStatus::default()
+        });
+        let mut out = analyze(&nodes, &series());
+        let closure = close_window(&nodes, &mut out, &series(), &w, &events);
+        assert!(out.gaps[0].1.unexplained());
+        assert_eq!(closure.unproven, vec![RESTARTED_BEFORE_THE_END.to_string()]);
+        w.status = Some(TrailStatus::default());
+        let mut out = analyze(&nodes, &series());
+        close_window(&nodes, &mut out, &series(), &w, &events);
+        assert!(out.gaps[0].1.explained);
     }
 }

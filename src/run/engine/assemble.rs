@@ -65,6 +65,7 @@ pub(super) fn report(
     digest_strangers: Vec<ObjectVerdict>,
     closure: &Closure,
 ) -> Report {
+    let hold = folders.hold;
     let mut report = Report {
         trail_arn: plan.trail.arn.clone(),
         requested_start: plan.start,
@@ -82,7 +83,7 @@ pub(super) fn report(
         newest: newest(
             chains.std_nodes,
             chains.std_out,
-            folders.hold.map_or(plan.end, |h| h.min(plan.end)),
+            hold.map_or(plan.end, |h| h.min(plan.end)),
         ),
         blind_spots: Vec::new(),
         coverage_changes: None,
@@ -135,11 +136,25 @@ pub(super) fn report(
         &digest_spans,
         &report.gaps,
         &invalid_logs,
-        closure.pending,
+        pending_with(closure.pending, hold, plan.end),
         chains.std_out.interval,
         &plan.window(true, true, true),
     );
     report
+}
+
+/// A log file still within the delivery grace that no digest lists is not
+/// yet vouched for: from it on, the window is pending, not trusted.
+fn pending_with(
+    pending: Option<(Timestamp, Timestamp)>,
+    hold: Option<Timestamp>,
+    end: Timestamp,
+) -> Option<(Timestamp, Timestamp)> {
+    match (pending, hold) {
+        (p, None) => p,
+        (Some((a, b)), Some(h)) => Some((a.min(h), b)),
+        (None, Some(h)) => Some((h, end.max(h))),
+    }
 }
 
 fn digest_reason(d: &DigestVerdict) -> &'static str {

@@ -224,7 +224,10 @@ impl Engine {
         if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
             return Err(first.into_error());
         }
-        let window = plan.window(complete, listing_complete, self.lookup.is_some());
+        // Event history answers for the caller's own account only.
+        let lookup_asked =
+            self.lookup.is_some() && self.history_refused(&plan.trail.account).await.is_none();
+        let window = plan.window(complete, listing_complete, lookup_asked);
         let mut closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
         closure.unproven.extend(unjudged);
         if no_digest_folder {
@@ -489,8 +492,12 @@ fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Opt
     }
     let (from, to) = uncovered_span(walk, keys)?;
     let covered = |t| keys.sorted().iter().any(|k| k.covers_digest_end(t));
+    // No genuine digest ends after now: a name from the future is no
+    // rotation the file missed, and stays a finding.
+    let possible = |t| t <= plan.now + Duration::hours(1);
+    let mut marked = 0;
     for n in &mut walk.nodes {
-        if n.key_end.is_none_or(covered) {
+        if n.key_end.is_none_or(|t| covered(t) || !possible(t)) {
             continue;
         }
         if let chain::NodeState::Checked(DigestCheck::Failed {
@@ -500,9 +507,10 @@ fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Opt
         }) = &mut n.state
         {
             finding.problem = crate::report::model::Problem::KeyNotInFile;
+            marked += 1;
         }
     }
-    Some(format!(
+    (marked > 0).then(|| format!(
         "Digests signed with keys the public keys file lacks, at times it holds no key for (a key \
          rotation after the file was made?), are not proven with this keys file: fetch that span \
          with `trailproof keys --region {} --start-time {from} --end-time {to}`, add it to the file \
