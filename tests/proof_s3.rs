@@ -222,3 +222,63 @@ async fn look_ahead_is_not_defeated_by_other_trails_keys() {
     assert_eq!(code, 1, "{err}\n{v:#}");
     assert!(!not_found(&v).is_empty(), "{v:#}");
 }
+
+/// The same deletion after a genuine stop, live with `--s3-bucket` and
+/// `--public-keys`, hidden by one object per later day folder named with
+/// the trail's own digest name and a character that sorts before every
+/// genuine digest: the look-ahead never jumps from such a name, so the next
+/// genuine digest is found (its pointer names the deleted ones), and the
+/// planted name is an `unexpected_object`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_carrying_the_trails_own_digest_name_does_not_hide_the_look_ahead() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = ["--hours", "30", "--damage", "gap@5"];
+    sim_upload_at(&s3, dir.path(), "decoy", "2026-03-01T00:00:00Z", &extra).await;
+    let account = s3.root.path().join("decoy/AWSLogs/123456789012");
+    for (kind, from) in [
+        ("CloudTrail", "20260301T0600Z"),
+        ("CloudTrail-Digest", "20260301T070000Z"),
+    ] {
+        let day = account.join(kind).join("us-east-1/2026/03/01");
+        for e in std::fs::read_dir(&day).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let stamp = name
+                .split('_')
+                .find(|p| p.starts_with("20260301T"))
+                .unwrap_or("");
+            if stamp.trim_end_matches(".json.gz") >= from {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+    let own = "123456789012_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_";
+    let decoy = format!("{own}!x");
+    std::fs::write(account.join("CloudTrail-Digest/us-east-1/2026/03/02").join(&decoy), b"x")
+        .unwrap();
+    let keys = dir.path().join("public-keys.json");
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--s3-bucket",
+        "decoy",
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T12:00:00Z",
+        "--format",
+        "json",
+    ];
+    let (code, v, err) = json_run(&args, &aws_env(&s3.endpoint, None)).await;
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    assert!(!not_found(&v).is_empty(), "{v:#}");
+    assert!(
+        v["unexpected"].to_string().contains(&decoy),
+        "{:#}",
+        v["unexpected"]
+    );
+}
