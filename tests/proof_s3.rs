@@ -255,8 +255,13 @@ async fn a_name_carrying_the_trails_own_digest_name_does_not_hide_the_look_ahead
     }
     let own = "123456789012_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_";
     let decoy = format!("{own}!x");
-    std::fs::write(account.join("CloudTrail-Digest/us-east-1/2026/03/02").join(&decoy), b"x")
-        .unwrap();
+    std::fs::write(
+        account
+            .join("CloudTrail-Digest/us-east-1/2026/03/02")
+            .join(&decoy),
+        b"x",
+    )
+    .unwrap();
     let keys = dir.path().join("public-keys.json");
     let args = [
         "validate",
