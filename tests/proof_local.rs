@@ -116,6 +116,14 @@ impl Sim {
         v
     }
 
+    /// Every digest and log file of these hours, as an attacker deletes them.
+    fn delete_hours(&self, hours: impl IntoIterator<Item = i64>) {
+        for h in hours {
+            self.delete_digest(h);
+            self.delete_logs(h);
+        }
+    }
+
     fn delete_logs(&self, h: i64) {
         for p in self.logs(h) {
             std::fs::remove_file(p).unwrap();
@@ -333,10 +341,7 @@ fn truncated_tail_with_the_default_end_is_not_proven() {
 #[test]
 fn digests_cut_at_the_window_end_are_found_by_looking_ahead() {
     let s = sim(&[]);
-    for h in 2..=4 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(2..=4);
     let w = s.window(0, 4);
     let (code, v) = s.json(&strs(&w));
     assert_eq!(code, 1, "{v:#}");
@@ -375,10 +380,7 @@ fn whole_window_wiped_is_tampering() {
 #[test]
 fn a_planted_manifest_and_forged_stop_do_not_explain_a_cut_tail() {
     let s = sim(&[]);
-    for h in 4..6 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(4..6);
     let events = s.dir.path().join("lookup-events.json");
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&events).unwrap()).unwrap();
     let list = doc["Events"].as_array_mut().unwrap();
@@ -412,10 +414,7 @@ fn a_planted_manifest_and_forged_stop_do_not_explain_a_cut_tail() {
 #[test]
 fn a_recorded_restart_makes_a_deleted_tail_tampering() {
     let s = sim(&["--damage", "gap@2"]);
-    for h in 3..6 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(3..6);
     let events = s.dir.path().join("lookup-events.json");
     let mut a = s.window(0, 6);
     a.extend([
@@ -440,10 +439,7 @@ fn a_recorded_restart_makes_a_deleted_tail_tampering() {
 #[test]
 fn names_carrying_the_trails_own_digest_name_do_not_hide_the_look_ahead() {
     let s = sim(&["--hours", "30", "--damage", "gap@5"]);
-    for h in 6..23 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(6..23);
     let own = "123456789012_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_";
     let folder = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03";
     let decoys = [
@@ -484,10 +480,7 @@ fn names_carrying_the_trails_own_digest_name_do_not_hide_the_look_ahead() {
 #[test]
 fn a_stopped_tail_offline_is_proven_only_by_records_that_would_show_a_restart() {
     let s = sim(&["--damage", "gap@2"]);
-    for h in 3..6 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(3..6);
     let r = s.run(&strs(&s.window(0, 6)));
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("--gap-events"), "{}", r.stderr);
@@ -593,10 +586,7 @@ fn a_planted_other_trail_name_does_not_make_deletion_a_typo() {
 #[test]
 fn an_old_stop_behind_the_window_does_not_explain_deleted_logging() {
     let s = sim(&["--damage", "gap@1", "--damage", "gap@4"]);
-    for h in 2..4 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(2..4);
     let start = display(s.hour(3) + Duration::minutes(30));
     let end = display(s.hour(6));
     let (code, v) = s.json(&["--start-time", &start, "--end-time", &end]);
@@ -612,10 +602,7 @@ fn gap_widened_backwards_is_never_proven() {
     let (code, v) = s.json(&strs(&w));
     assert_eq!(code, 0, "the honest gap is explained: {v:#}");
     assert_eq!(v["gaps"][0]["cause"], "logging_stopped");
-    for h in 1..=2 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(1..=2);
     // Offline, the stop record went with the deleted logs: unexplained.
     let (code, v) = s.json(&strs(&w));
     assert_eq!(code, 3, "{v:#}");
@@ -796,10 +783,7 @@ fn copy_dir(src: &Path, dst: &Path) {
 #[test]
 fn deleted_history_before_a_restart_is_not_an_operator_mistake() {
     let s = sim(&["--damage", "gap@2"]);
-    for h in 0..2 {
-        s.delete_digest(h);
-        s.delete_logs(h);
-    }
+    s.delete_hours(0..2);
     let r = s.run(&strs(&s.window(0, 2)));
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
 }

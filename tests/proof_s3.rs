@@ -175,23 +175,7 @@ async fn look_ahead_is_not_defeated_by_other_trails_keys() {
     let extra = ["--hours", "30", "--damage", "gap@5"];
     sim_upload_at(&s3, dir.path(), "stuffed", "2026-03-01T00:00:00Z", &extra).await;
     let account = s3.root.path().join("stuffed/AWSLogs/123456789012");
-    for (kind, from) in [
-        ("CloudTrail", "20260301T0600Z"),
-        ("CloudTrail-Digest", "20260301T070000Z"),
-    ] {
-        let day = account.join(kind).join("us-east-1/2026/03/01");
-        for e in std::fs::read_dir(&day).unwrap() {
-            let path = e.unwrap().path();
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            let stamp = name
-                .split('_')
-                .find(|p| p.starts_with("20260301T"))
-                .unwrap_or("");
-            if stamp.trim_end_matches(".json.gz") >= from {
-                std::fs::remove_file(&path).unwrap();
-            }
-        }
-    }
+    delete_from_the_restart(&account);
     let later = account.join("CloudTrail-Digest/us-east-1/2026/03/02");
     for i in 0..10_800 {
         let name = format!(
@@ -236,23 +220,7 @@ async fn a_name_carrying_the_trails_own_digest_name_does_not_hide_the_look_ahead
     let extra = ["--hours", "30", "--damage", "gap@5"];
     sim_upload_at(&s3, dir.path(), "decoy", "2026-03-01T00:00:00Z", &extra).await;
     let account = s3.root.path().join("decoy/AWSLogs/123456789012");
-    for (kind, from) in [
-        ("CloudTrail", "20260301T0600Z"),
-        ("CloudTrail-Digest", "20260301T070000Z"),
-    ] {
-        let day = account.join(kind).join("us-east-1/2026/03/01");
-        for e in std::fs::read_dir(&day).unwrap() {
-            let path = e.unwrap().path();
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            let stamp = name
-                .split('_')
-                .find(|p| p.starts_with("20260301T"))
-                .unwrap_or("");
-            if stamp.trim_end_matches(".json.gz") >= from {
-                std::fs::remove_file(&path).unwrap();
-            }
-        }
-    }
+    delete_from_the_restart(&account);
     let own = "123456789012_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_";
     let decoy = format!("{own}!x");
     std::fs::write(
@@ -286,4 +254,26 @@ async fn a_name_carrying_the_trails_own_digest_name_does_not_hide_the_look_ahead
         "{:#}",
         v["unexpected"]
     );
+}
+
+/// Everything of 2026-03-01 from the restart after hour 5's gap on (logs
+/// from 06:00, digests ending from 07:00), as an attacker deletes them.
+fn delete_from_the_restart(account: &std::path::Path) {
+    for (kind, from) in [
+        ("CloudTrail", "20260301T0600Z"),
+        ("CloudTrail-Digest", "20260301T070000Z"),
+    ] {
+        let day = account.join(kind).join("us-east-1/2026/03/01");
+        for e in std::fs::read_dir(&day).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let stamp = name
+                .split('_')
+                .find(|p| p.starts_with("20260301T"))
+                .unwrap_or("");
+            if stamp.trim_end_matches(".json.gz") >= from {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
 }

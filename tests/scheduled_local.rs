@@ -89,6 +89,21 @@ fn second_run(dir: &Path) -> (i32, Value, String) {
     )
 }
 
+/// Flips a byte in the first log file of 2026-03-01 whose name holds `stamp`.
+fn alter_a_log(dir: &Path, stamp: &str) {
+    let day =
+        dir.join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
+    let log = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().contains(stamp))
+        .unwrap();
+    let mut bytes = std::fs::read(&log).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x55;
+    std::fs::write(&log, bytes).unwrap();
+}
+
 fn problem_of(v: &Value, key: &str) -> Option<String> {
     v["digests"]
         .as_array()
@@ -136,18 +151,7 @@ fn a_log_past_the_first_nights_end_is_read_by_the_next_night() {
         simulate(dir.path());
         let cp = first_run(dir.path());
         assert_eq!(cp["chains"][0]["end"], "2026-03-01T06:00:00Z");
-        let day = dir
-            .path()
-            .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
-        let log = std::fs::read_dir(&day)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.to_str().unwrap().contains(hour))
-            .unwrap();
-        let mut bytes = std::fs::read(&log).unwrap();
-        let n = bytes.len();
-        bytes[n / 2] ^= 0x55;
-        std::fs::write(&log, bytes).unwrap();
+        alter_a_log(dir.path(), hour);
         let (code, v, err) = second_run(dir.path());
         assert_eq!(code, 1, "{hour}: {err}\n{v:#}");
     }
@@ -162,18 +166,7 @@ fn a_start_before_the_checkpoints_own_start_validates_that_history_again() {
     let dir = tempfile::tempdir().unwrap();
     simulate(dir.path());
     first_run(dir.path());
-    let day = dir
-        .path()
-        .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
-    let log = std::fs::read_dir(&day)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_str().unwrap().contains("20260301T02"))
-        .unwrap();
-    let mut bytes = std::fs::read(&log).unwrap();
-    let n = bytes.len();
-    bytes[n / 2] ^= 0x55;
-    std::fs::write(&log, bytes).unwrap();
+    alter_a_log(dir.path(), "20260301T02");
     let cp = checkpoint(dir.path());
     let nightly = |start: &str| {
         run(
