@@ -556,18 +556,23 @@ fn merge_gives_every_shard_the_home_chains_narrowing() {
 /// an intact estate, by chain and by time slice).
 #[test]
 fn merge_explains_every_shards_gap_with_the_home_chains_stop() {
-    let dir = tempfile::tempdir().unwrap();
-    simulate_estate(dir.path(), &["--damage", "gap@5"]);
-    let estate = ESTATE;
-    let (code, _, err) = validate(dir.path(), &estate, &[]);
-    assert_eq!(code, 0, "{err}");
-    for n in [4, 6] {
-        let files = shards(dir.path(), &estate[..4], n);
-        let (code, merged, err) = merge(&files);
-        let v: Value = serde_json::from_str(&merged).unwrap_or(Value::Null);
-        assert_eq!(code, 0, "{n} shards: {err}\n{v:#}");
-        for c in v["chains"].as_array().unwrap() {
-            assert_eq!(c["gaps"][0]["cause"], "logging_stopped", "{c:#}");
+    for (damage, cause) in [
+        ("gap@5", "logging_stopped"),
+        ("validation-off@5", "validation_disabled"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        simulate_estate(dir.path(), &["--damage", damage]);
+        let estate = ESTATE;
+        let (code, _, err) = validate(dir.path(), &estate, &[]);
+        assert_eq!(code, 0, "{damage}: {err}");
+        for n in [4, 6] {
+            let files = shards(dir.path(), &estate[..4], n);
+            let (code, merged, err) = merge(&files);
+            let v: Value = serde_json::from_str(&merged).unwrap_or(Value::Null);
+            assert_eq!(code, 0, "{damage}, {n} shards: {err}\n{v:#}");
+            for c in v["chains"].as_array().unwrap() {
+                assert_eq!(c["gaps"][0]["cause"], cause, "{c:#}");
+            }
         }
     }
 }

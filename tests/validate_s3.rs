@@ -951,6 +951,24 @@ async fn a_whole_trail_deleted_is_a_finding_where_cloudtrail_says_it_delivers_th
             assert_eq!(missing, 6, "{v:#}");
         }
     }
+    // A region the multi-region trail delivers (ListRegions: enabled),
+    // every object of it deleted: judged as deleted digests, not a typo.
+    let region = |name: &str| json!({"RegionName": name, "RegionOptStatus": "ENABLED_BY_DEFAULT"});
+    let sim2 = tempfile::tempdir().unwrap();
+    sim_upload(&s3, sim2.path(), "gone-eu", &["--region", "eu-west-1"]).await;
+    std::fs::remove_dir_all(s3.root.path().join("gone-eu/AWSLogs/123456789012")).unwrap();
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&sim2.path().join("public-keys.json")),
+        trails: vec![sample_trail("gone-eu", true)],
+        regions: std::sync::Mutex::new(Some(vec![region("us-east-1"), region("eu-west-1")])),
+        latest_digest_delivery: Some(1772344800.0 + 300.0),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let mut args = live.to_vec();
+    args.extend_from_slice(&["--region", "eu-west-1"]);
+    let r = support::run_bin(&args, &aws_env(&s3.endpoint, Some(&ct))).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
     // CloudTrail's word is about the trail's own chains: a typo in the
     // account or region stays a usage error.
     let state = Arc::new(CloudTrailState {

@@ -384,6 +384,7 @@ impl ValidateArgs {
             key,
             start: window.start,
             end: window.end,
+            checkpointed: self.checkpoint.is_some(),
             expected_regions: Vec::new(),
             recorded_spots: Vec::new(),
         })?;

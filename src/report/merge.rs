@@ -681,10 +681,13 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
         .map(|s| s.report.coverage_changes.clone())
         .collect::<Option<Vec<_>>>()
         .map(|all| all.concat());
+    // Likewise its lifecycle calls: a slice that missed some would let a
+    // later stop go unseen.
     r.lifecycle_calls = slices
         .iter()
-        .filter_map(|s| s.report.lifecycle_calls.clone())
-        .reduce(|a, b| [a, b].concat());
+        .map(|s| s.report.lifecycle_calls.clone())
+        .collect::<Option<Vec<_>>>()
+        .map(|all| crate::verify::lifecycle::in_one_order(all.concat()));
     let (mut digest_index, mut log_index) = (Default::default(), Default::default());
     // Newest slice first, as digests are listed newest first.
     for (i, s) in slices.iter().enumerate().rev() {

@@ -27,9 +27,11 @@ pub struct Given<'a> {
     pub gap_events: Option<PathBuf>,
     /// Authenticates an acquired directory's manifest.
     pub key: Option<&'a dyn StateKey>,
-    /// The run's window: an acquired manifest must cover it.
+    /// The run's window: an acquired manifest must cover it (a
+    /// checkpointed run's start is its records, known later).
     pub start: Option<crate::verify::time::Timestamp>,
     pub end: crate::verify::time::Timestamp,
+    pub checkpointed: bool,
     /// Set from an acquired `live-report.json`.
     pub expected_regions: Vec<String>,
     /// Event history's answers the acquisition's live run listed.
@@ -223,19 +225,29 @@ fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError>
         )),
         Err(_) => {}
     }
+    notes.extend(trail_place(given, &vouched));
+    Ok(notes)
+}
+
+/// The bucket and prefix the acquired `trail.json` names, unless given:
+/// they count only as the manifest vouches for the file; else a note.
+fn trail_place(
+    given: &mut Given<'_>,
+    vouched: &Result<std::collections::HashMap<String, String>, String>,
+) -> Option<String> {
+    let dir = given.dir;
     // Where the trail delivers counts only as the manifest vouches for it.
-    let trail: Option<serde_json::Value> = match vouched_for(&vouched, dir, TRAIL_FILE) {
+    let trail: Option<serde_json::Value> = match vouched_for(vouched, dir, TRAIL_FILE) {
         Ok(path) => std::fs::read(path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok()),
         Err(why) => {
-            if dir.join(TRAIL_FILE).is_file() {
-                notes.push(format!(
+            return dir.join(TRAIL_FILE).is_file().then(|| {
+                format!(
                     "{} is not used (the bucket and prefix come from DIR or the flags): {why}",
                     dir.join(TRAIL_FILE).display()
-                ));
-            }
-            None
+                )
+            });
         }
     };
     if let Some(t) = trail.as_ref().and_then(|t| t["trailList"].get(0)) {
@@ -248,7 +260,7 @@ fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError>
             }
         }
     }
-    Ok(notes)
+    None
 }
 
 /// An authenticated manifest names the trail, window and bucket it was
@@ -285,9 +297,8 @@ fn bound_to_run(m: &serde_json::Value, given: &Given<'_>) -> Result<Option<Strin
         )));
     }
     let start = time(&bound["window"]["start"]);
-    // A checkpointed run starts at its records (known later), at or after
-    // the checkpoint's own start.
-    let before = matches!((given.start, start), (Some(s), Some(a)) if s < a);
+    let given_start = given.start.filter(|_| !given.checkpointed);
+    let before = matches!((given_start, start), (Some(s), Some(a)) if s < a);
     if before || given.end > end {
         let from = start.map_or("its start".to_string(), display);
         return Err(usage(format!(

@@ -196,12 +196,19 @@ async fn open_live(
     // An organization trail's account is the management account, which a
     // delegated administrator may not ask, and its members' opt-in regions
     // differ from it: only a trail of one account asks.
+    // One chain of another region or account: whether the trail delivers
+    // there decides whether its missing folder is deletion or a typo.
+    let single = req.selection.single();
+    let other_region = single.is_some_and(|(_, r)| r != req.trail.region);
+    let other_account = single.is_some_and(|(a, _)| a != req.trail.account);
     let one_account = facts.organization_trail == Some(false);
-    if req.selection.regions == Pick::All && facts.multi_region == Some(true) && one_account {
+    let regions = req.selection.regions == Pick::All || other_region;
+    if regions && facts.multi_region == Some(true) && one_account {
         let enabled = crate::sources::account::enabled_regions(&cfg, &req.trail.account).await;
         facts.enabled_regions = Some(enabled);
     }
-    if req.selection.accounts == Pick::All && facts.organization_trail != Some(false) {
+    let accounts = req.selection.accounts == Pick::All || other_account;
+    if accounts && facts.organization_trail != Some(false) {
         facts.org_accounts = Some(crate::sources::organizations::active_accounts(&cfg).await);
     }
     Ok(Sources {

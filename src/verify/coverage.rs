@@ -135,6 +135,27 @@ pub fn classify_listed(
     (logs, strangers)
 }
 
+/// A gap in which CloudTrail delivers log files without digests: validation
+/// off, as its records say.
+pub fn delivers_without_digests(g: &Gap) -> bool {
+    g.explained && g.cause.as_deref() == Some("validation_disabled")
+}
+
+/// The finding of a log file delivered during such a gap.
+pub fn while_no_digests(g: &Gap) -> Finding {
+    let cause = g.cause.as_deref().unwrap_or("explained");
+    Finding::new(
+        Problem::NoDigest,
+        format!("not covered by any digest ({cause})"),
+    )
+    .with_detail(format!(
+        "delivered while CloudTrail wrote no digests ({} to {}): {}",
+        crate::verify::time::display(g.start),
+        crate::verify::time::display(g.end),
+        g.evidence.as_deref().unwrap_or(cause)
+    ))
+}
+
 /// Why a log file delivered at `t` has no digest.
 fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
     if let Some((a, b)) = cx.pending.filter(|(a, b)| t >= *a && t <= *b) {
@@ -166,20 +187,7 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
         // Only a trail whose validation was off delivers logs without
         // digests; while logging was stopped (or before the trail existed)
         // there are no log files to deliver.
-        Some(g) if g.explained && g.cause.as_deref() == Some("validation_disabled") => {
-            let cause = g.cause.as_deref().unwrap_or("explained");
-            let f = Finding::new(
-                Problem::NoDigest,
-                format!("not covered by any digest ({cause})"),
-            )
-            .with_detail(format!(
-                "delivered while CloudTrail wrote no digests ({} to {}): {}",
-                crate::verify::time::display(g.start),
-                crate::verify::time::display(g.end),
-                g.evidence.as_deref().unwrap_or(cause)
-            ));
-            (Status::Unverified, f)
-        }
+        Some(g) if delivers_without_digests(g) => (Status::Unverified, while_no_digests(g)),
         Some(g) => {
             let f = Finding::new(
                 Problem::Unreferenced,

@@ -64,6 +64,17 @@ pub struct LifecycleEvent {
     pub source_ip: Option<String>,
 }
 
+/// Events sorted by time, kind and id, each once: one order whatever order
+/// the logs (or a merge's slices) were read in.
+pub fn in_one_order(mut events: Vec<LifecycleEvent>) -> Vec<LifecycleEvent> {
+    events.sort_by(|a, b| {
+        let key = |e: &LifecycleEvent| (e.time, e.kind.as_str(), e.event_id.clone());
+        key(a).cmp(&key(b))
+    });
+    events.dedup();
+    events
+}
+
 /// One CloudTrail record -> a lifecycle event about `trail`, or None.
 pub fn from_record(
     record: &Value,

@@ -210,15 +210,41 @@ pub fn explain_with_home_calls(
             explain_until(gap.start, end, signed_start_end, &home)
         {
             mark_explained(gap, &stop, restart.as_ref());
-            for u in report.untrusted.iter_mut() {
-                if u.start >= gap.start && u.end <= gap.end {
-                    for r in u.reasons.iter_mut() {
-                        if *r == "unexplained_gap" {
-                            *r = "explained_gap";
-                        }
-                    }
-                }
+        }
+    }
+    now_explained(report);
+}
+
+/// After a merge explained gaps: the log files delivered while validation
+/// was off lack a digest rather than escaped one (as in one run), and an
+/// untrusted span that no unexplained gap touches any more is explained.
+fn now_explained(report: &mut crate::report::model::Report) {
+    use crate::verify::coverage::{delivers_without_digests, while_no_digests};
+    for l in report.logs.iter_mut() {
+        let unreferenced = l
+            .finding
+            .as_ref()
+            .is_some_and(|f| f.problem == crate::report::model::Problem::Unreferenced);
+        let at = crate::verify::layout::parse_log_key(&l.key).map(|k| k.time);
+        let off = report
+            .gaps
+            .iter()
+            .find(|g| delivers_without_digests(g) && at.is_some_and(|t| t >= g.start && t < g.end));
+        if let (true, Some(g)) = (unreferenced, off) {
+            l.finding = Some(while_no_digests(g));
+        }
+    }
+    let gaps = &report.gaps;
+    for u in report.untrusted.iter_mut() {
+        let open = gaps
+            .iter()
+            .any(|g| g.unexplained() && g.start < u.end && g.end > u.start);
+        if !open && u.reasons.contains(&"unexplained_gap") {
+            u.reasons.retain(|r| *r != "unexplained_gap");
+            if !u.reasons.contains(&"explained_gap") {
+                u.reasons.push("explained_gap");
             }
+            u.reasons.sort();
         }
     }
 }
@@ -367,9 +393,11 @@ fn close_tail(
 fn stopped_to_the_end(gap: &mut Gap, stop: &LifecycleEvent, w: &Window, closure: &mut Closure) {
     // CloudTrail's status: logging again since a time before the window's
     // end (or since an unknown time) contradicts "stayed stopped".
+    // (Only a stopped logging has a start time to read; validation turned
+    // off has none, and its records say the rest.)
     let restarted = w.status.as_ref().is_some_and(|s| {
         let since = s.start_logging.filter(|t| *t > stop.time);
-        s.is_logging && since.is_none_or(|t| t < w.end)
+        stop.kind == Lifecycle::LoggingStopped && s.is_logging && since.is_none_or(|t| t < w.end)
     });
     if restarted {
         closure.unproven.push(RESTARTED_BEFORE_THE_END.to_string());

@@ -108,9 +108,14 @@ impl Engine {
         plan: &Plan,
         events: &mut Vec<LifecycleEvent>,
         needs_events: bool,
+        logs_read: bool,
     ) {
         if plan.is_home_chain() {
-            self.home_calls.put_lifecycle(&plan.trail.arn, events);
+            // A call in a log that could not be read again is missing: the
+            // others then explain nothing with an incomplete list.
+            if logs_read {
+                self.home_calls.put_lifecycle(&plan.trail.arn, events);
+            }
         } else if needs_events {
             events.extend(self.home_calls.lifecycle(&plan.trail.arn).await);
         }
@@ -120,15 +125,6 @@ impl Engine {
 /// The lifecycle calls the chain's own verified logs hold, in one order
 /// whatever order the logs were read in (a shard report carries them).
 pub(super) fn own_calls(events: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
-    let mut own: Vec<LifecycleEvent> = events
-        .iter()
-        .filter(|e| e.source == EventSource::TrailLogs)
-        .cloned()
-        .collect();
-    own.sort_by(|a, b| {
-        let key = |e: &LifecycleEvent| (e.time, e.kind.as_str(), e.event_id.clone());
-        key(a).cmp(&key(b))
-    });
-    own.dedup();
-    own
+    let own = events.iter().filter(|e| e.source == EventSource::TrailLogs);
+    crate::verify::lifecycle::in_one_order(own.cloned().collect())
 }

@@ -184,20 +184,7 @@ impl Engine {
         let series = plan.series();
         let no_digest_folder =
             plan.require_digest_folder && self.require_digest_folder(plan, &series).await?;
-        // Listing first would waste time when no keys exist (aws-cli #4250).
-        let mut keyset = PublicKeySet::new();
-        let keys_until = plan.end + Duration::hours(2);
-        let keys = self
-            .keys
-            .keys_between(&plan.source_region, plan.start, keys_until);
-        keyset.extend(keys.await?);
-        let mut walk = self.walk_digests(plan, &series, &mut keyset).await?;
-        refuse_stale_keys(&walk, plan, &keyset)?;
-        self.refuse_other_trails_name(plan, &series, &walk, &keyset)
-            .await?;
-        refuse_operator_mistakes(&walk, plan)?;
-        let key_note = unknown_key_note(&walk, plan);
-        let unjudged = mark_unjudged(&mut walk, plan, &keyset);
+        let (mut walk, keyset, key_note, unjudged) = self.walk_judged(plan, &series).await?;
         let before_chain = self.window_before_chain(plan, &walk).await;
         if let Some(record) = &plan.checkpoint {
             crate::plan::checkpoint::check(record, &mut walk.nodes);
@@ -220,7 +207,9 @@ impl Engine {
             let found = behind.await;
             events.extend(found);
         }
-        self.share_lifecycle(plan, &mut events, needs_events).await;
+        let logs_read = records.unread == 0;
+        let share = self.share_lifecycle(plan, &mut events, needs_events, logs_read);
+        share.await;
         if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
             return Err(first.into_error());
         }
@@ -252,7 +241,7 @@ impl Engine {
             &closure,
         );
         report.notes.extend(key_note);
-        if plan.is_home_chain() && complete {
+        if plan.is_home_chain() && logs_read {
             report.lifecycle_calls = Some(home::own_calls(&events));
         }
         self.what_was_not_recorded(plan, &mut report, records).await;
@@ -265,6 +254,31 @@ impl Engine {
         }
         self.progress.finish();
         Ok(report)
+    }
+
+    /// Fetches the keys, walks the digests and refuses what is the
+    /// operator's mistake; returns the walk, the keys, a note on unknown
+    /// fingerprints and the line for digests the keys file cannot judge.
+    async fn walk_judged(
+        &self,
+        plan: &Plan,
+        series: &DigestSeries,
+    ) -> Result<(walk::Walk, PublicKeySet, Option<String>, Option<String>), EngineError> {
+        // Listing first would waste time when no keys exist (aws-cli #4250).
+        let mut keyset = PublicKeySet::new();
+        let keys_until = plan.end + Duration::hours(2);
+        let keys = self
+            .keys
+            .keys_between(&plan.source_region, plan.start, keys_until);
+        keyset.extend(keys.await?);
+        let mut walk = self.walk_digests(plan, series, &mut keyset).await?;
+        refuse_stale_keys(&walk, plan, &keyset)?;
+        self.refuse_other_trails_name(plan, series, &walk, &keyset)
+            .await?;
+        refuse_operator_mistakes(&walk, plan)?;
+        let key_note = unknown_key_note(&walk, plan);
+        let unjudged = mark_unjudged(&mut walk, plan, &keyset);
+        Ok((walk, keyset, key_note, unjudged))
     }
 
     /// Verifies the log files and gathers every lifecycle record: the
@@ -490,7 +504,7 @@ fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Opt
     if !plan.keys_from_file || !walk.nodes.iter().any(|n| n.verified().is_some()) {
         return None;
     }
-    let (from, to) = uncovered_span(walk, keys)?;
+    let (from, to) = uncovered_span(walk, keys, plan.now)?;
     let covered = |t| keys.sorted().iter().any(|k| k.covers_digest_end(t));
     // No genuine digest ends after now: a name from the future is no
     // rotation the file missed, and stays a finding.
@@ -522,10 +536,16 @@ fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Opt
 /// The days (a day either side) of the digests signed with a fingerprint
 /// the keys file lacks at a time (from the object's name, not its unverified
 /// content) that no key of the file covers.
-fn uncovered_span(walk: &walk::Walk, keys: &PublicKeySet) -> Option<(String, String)> {
+fn uncovered_span(
+    walk: &walk::Walk,
+    keys: &PublicKeySet,
+    now: crate::verify::time::Timestamp,
+) -> Option<(String, String)> {
     let hour = Duration::hours(1);
     let uncovered: Vec<crate::verify::time::Timestamp> = unknown_fingerprints(walk)
         .filter_map(|(n, _)| n.key_end)
+        // A name from the future is no digest a keys file could have missed.
+        .filter(|t| *t <= now + hour)
         .filter(|t| {
             !keys
                 .sorted()
@@ -552,7 +572,7 @@ fn refuse_stale_keys(
     if !plan.keys_from_file || walk.nodes.iter().any(|n| n.verified().is_some()) {
         return Ok(());
     }
-    let Some((start, end)) = uncovered_span(walk, keys) else {
+    let Some((start, end)) = uncovered_span(walk, keys, plan.now) else {
         return Ok(());
     };
     Err(EngineError::StaleKeys {
