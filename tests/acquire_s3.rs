@@ -453,3 +453,77 @@ async fn kms_state_key_seals_the_manifest(
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("not a KMS key ARN"), "{}", r.stderr);
 }
+
+/// Every object of the trail deleted, then acquired: live, CloudTrail says
+/// the trail delivers there (one `not_found` per delivered hour); offline,
+/// the acquired description the manifest vouches for says the same, so the
+/// missing folder is no typo (exit 3: the expected span cannot be stated
+/// without CloudTrail's status), never exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acquired_trail_whose_objects_were_all_deleted_is_no_typo() {
+    let s3 = start_s3().await;
+    let sim = tempfile::tempdir().unwrap();
+    sim_upload_at(&s3, sim.path(), "wiped", "2026-03-01T00:00:00Z", &[]).await;
+    std::fs::remove_dir_all(s3.root.path().join("wiped/AWSLogs/123456789012")).unwrap();
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&sim.path().join("public-keys.json")),
+        trails: vec![json!({
+            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "wiped",
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
+            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+        })],
+        latest_digest_delivery: Some(1772344800.0 + 300.0),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("wiped-dir");
+    let key = out.path().join("state.key");
+    std::fs::write(&key, [5u8; 32]).unwrap();
+    let key_arg = format!("file:{}", key.display());
+    let window = [
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T06:00:00Z",
+    ];
+    let mut acquire = vec![
+        "acquire",
+        "--out",
+        dir.to_str().unwrap(),
+        "--state-key",
+        &key_arg,
+    ];
+    acquire.extend_from_slice(&window);
+    let r = run_bin(&acquire, &env).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut offline = vec![
+        "validate",
+        "--local",
+        dir.to_str().unwrap(),
+        "--state-key",
+        &key_arg,
+    ];
+    offline.extend_from_slice(&window);
+    let r = run_bin(&offline, &[]).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    // Without the key the description is not evidence: it may be a typo.
+    let mut unkeyed = vec![
+        "validate",
+        "--local",
+        dir.to_str().unwrap(),
+        "--public-keys",
+        sim.path()
+            .join("public-keys.json")
+            .to_str()
+            .unwrap()
+            .to_string()
+            .leak(),
+    ];
+    unkeyed.extend_from_slice(&window);
+    let r = run_bin(&unkeyed, &[]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

@@ -385,6 +385,7 @@ impl ValidateArgs {
             start: window.start,
             end: window.end,
             checkpointed: self.checkpoint.is_some(),
+            described: None,
             expected_regions: Vec::new(),
             recorded_spots: Vec::new(),
         })?;
@@ -396,6 +397,7 @@ impl ValidateArgs {
                 notes: copy.notes,
                 expected_regions: copy.expected_regions,
                 recorded_spots: copy.recorded_spots,
+                delivers_here: copy.delivers_here,
             },
             keys_file: Some(copy.keys_file),
             gap_events: copy.gap_events,

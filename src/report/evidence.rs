@@ -111,6 +111,17 @@ pub async fn write(
         }]});
         write_json(&out.join(TRAIL_FILE), &doc)?;
     }
+    // The bucket's folder, even when nothing of the trail is left in it:
+    // the copy says so rather than not being a copy at all.
+    let bucket = req
+        .selection
+        .bucket
+        .clone()
+        .or_else(|| live.trail.as_ref().map(|t| t.bucket.clone()));
+    let one_folder = |b: &String| !b.is_empty() && !b.contains(['/', '\\']) && !b.starts_with('.');
+    if let Some(b) = bucket.filter(one_folder) {
+        std::fs::create_dir_all(out.join(b)).map_err(io_error)?;
+    }
     let caller = caller_identity(&live.cfg).await;
     let n = seal(
         out,

@@ -36,6 +36,9 @@ pub struct Given<'a> {
     pub expected_regions: Vec<String>,
     /// Event history's answers the acquisition's live run listed.
     pub recorded_spots: Vec<crate::request::RecordedSpot>,
+    /// The acquired description the manifest vouches for: the trail's
+    /// bucket, prefix, and whether validation was on.
+    pub described: Option<(String, Option<String>, bool)>,
 }
 
 /// A blind spot of an acquisition's live run, with its chain (None: the
@@ -61,6 +64,10 @@ pub struct LocalCopy {
     pub expected_regions: Vec<String>,
     /// What event history held for the live run's blind spots.
     pub recorded_spots: Vec<crate::request::RecordedSpot>,
+    /// The authenticated acquired description says the trail delivers to
+    /// this bucket and prefix with validation on: a missing folder there is
+    /// deletion, not the operator's typo.
+    pub delivers_here: bool,
 }
 
 fn not_a_copy(dir: &Path, why: impl std::fmt::Display) -> RequestError {
@@ -127,7 +134,12 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
             dir.display()
         )));
     }
+    let bare = |p: Option<&str>| p.unwrap_or("").trim_matches('/').to_string();
+    let delivers_here = given.described.as_ref().is_some_and(|(b, p, on)| {
+        *on && *b == bucket && bare(p.as_deref()) == bare(given.prefix.as_deref())
+    });
     Ok(LocalCopy {
+        delivers_here,
         bucket,
         prefix: given.prefix,
         keys_file,
@@ -252,6 +264,11 @@ fn trail_place(
     };
     if let Some(t) = trail.as_ref().and_then(|t| t["trailList"].get(0)) {
         if t["TrailARN"].as_str() == Some(given.trail_arn) {
+            given.described = t["S3BucketName"].as_str().map(|b| {
+                let prefix = t["S3KeyPrefix"].as_str().map(str::to_string);
+                let on = t["LogFileValidationEnabled"].as_bool() == Some(true);
+                (b.to_string(), prefix, on)
+            });
             if given.bucket.is_none() {
                 given.bucket = t["S3BucketName"].as_str().map(str::to_string);
             }

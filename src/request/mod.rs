@@ -129,6 +129,9 @@ pub enum Place {
         expected_regions: Vec<String>,
         /// What event history held for its blind spots.
         recorded_spots: Vec<RecordedSpot>,
+        /// Its authenticated description says the trail delivers to the
+        /// copy's bucket and prefix with validation on.
+        delivers_here: bool,
     },
     /// S3 and the CloudTrail API through the standard AWS configuration.
     Live { path_style: bool, max_attempts: u32 },

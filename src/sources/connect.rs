@@ -87,8 +87,10 @@ pub async fn open(req: &ValidateRequest) -> Result<Sources, ConnectError> {
             notes,
             expected_regions,
             recorded_spots,
+            delivers_here,
         } => {
             let mut s = open_local(req, dir, notes)?;
+            s.facts.delivers_here = *delivers_here;
             s.facts.expected_regions = expected_regions.clone();
             s.facts.recorded_spots = recorded_spots.clone();
             s
