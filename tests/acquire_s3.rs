@@ -13,6 +13,15 @@ use support::{aws_env, json_run, run_bin, sim_upload_at, start_s3};
 
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
 
+/// The sample trail as DescribeTrails describes it, delivering to `bucket`.
+fn sample_trail(bucket: &str) -> Value {
+    json!({
+        "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": bucket,
+        "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
+        "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+    })
+}
+
 /// Every object's verdict, independent of order.
 fn verdicts(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = ["digests", "logs", "unexpected"]
@@ -33,11 +42,7 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     let keys = CloudTrailState::keys_from_file(&sim.path().join("public-keys.json"));
     let state = Arc::new(CloudTrailState {
         keys,
-        trails: vec![json!({
-            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "evidence",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
-            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
-        })],
+        trails: vec![sample_trail("evidence")],
         ..Default::default()
     });
     let ct = support::cloudtrail::start(state.clone()).await;
@@ -467,11 +472,7 @@ async fn an_acquired_trail_whose_objects_were_all_deleted_is_no_typo() {
     std::fs::remove_dir_all(s3.root.path().join("wiped/AWSLogs/123456789012")).unwrap();
     let state = Arc::new(CloudTrailState {
         keys: CloudTrailState::keys_from_file(&sim.path().join("public-keys.json")),
-        trails: vec![json!({
-            "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "wiped",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false,
-            "IsOrganizationTrail": false, "LogFileValidationEnabled": true
-        })],
+        trails: vec![sample_trail("wiped")],
         latest_digest_delivery: Some(1772344800.0 + 300.0),
         ..Default::default()
     });
