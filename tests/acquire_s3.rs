@@ -3,7 +3,7 @@
 //! accepts it; a file tampered with afterwards is caught both ways; a
 //! second acquire into the same directory fetches nothing again.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The estate run live: an organization trail in s3s-fs, described by our
 //! CloudTrail endpoint, with and without Organizations' ListAccounts.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::sync::Arc;

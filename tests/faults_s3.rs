@@ -6,7 +6,7 @@
 //! for bytes not fully read, never a lost object. Prints the figures the
 //! README's reliability table quotes.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //! very long key, a NUL, markup): nothing it names is fetched, each is
 //! reported `unverified`, and the run goes on.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{aws_env, json_run, sim_upload_at, start_s3};

@@ -10,7 +10,7 @@
 //! A second test signs digests whose JSON is ambiguous (duplicate members,
 //! bytes that are not UTF-8) and pins down what the validator makes of them.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::path::Path;

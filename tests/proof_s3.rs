@@ -2,7 +2,7 @@
 //! CloudTrail JSON 1.1 endpoint. A truncated tail and a gap widened
 //! backwards are found, with and without CloudTrail's help.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, DurationRound};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Scheduled runs against S3: the checkpoint lives in S3 too, and the
 //! second run's requests are proportional to the new hours only.
 
-mod support;
+use crate::support;
 
 use support::{aws_env, json_run, sim_upload_at, start_s3};
 

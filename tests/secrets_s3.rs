@@ -2,7 +2,7 @@
 //! token, a successful run with every output (text, JSON, metrics, HTML, a
 //! checkpoint) and a failing one (a wrong secret), and none of it holds them.
 
-mod support;
+use crate::support;
 
 use support::{aws_env, run_bin, sim_upload_at, start_s3, SECRET_KEY};
 

@@ -3,7 +3,7 @@
 //! simulated trails validated from S3 and from the local copy must give
 //! identical JSON reports.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::path::Path;
