@@ -98,10 +98,16 @@ pub async fn write(
     let from = req.window.start.unwrap_or(end) - chrono::Duration::days(1);
     let to = end + chrono::Duration::hours(2);
     write_keys(out, req, live, recording, from, to).await?;
-    match live.cloudtrail.lookup_raw(&req.trail, from, end).await {
-        Some(events) => write_json(&out.join(EVENTS_FILE), &json!({ "Events": events }))?,
-        None => notes.push("LookupEvents could not be read: no gap records captured".into()),
-    }
+    let lookup_read = match live.cloudtrail.lookup_raw(&req.trail, from, end).await {
+        Some(events) => {
+            write_json(&out.join(EVENTS_FILE), &json!({ "Events": events }))?;
+            true
+        }
+        None => {
+            notes.push("LookupEvents could not be read: no gap records captured".into());
+            false
+        }
+    };
     if let Some(t) = &live.trail {
         let doc = json!({"trailList": [{
             "TrailARN": req.trail.arn, "S3BucketName": t.bucket, "S3KeyPrefix": t.prefix,
@@ -118,17 +124,13 @@ pub async fn write(
         .bucket
         .clone()
         .or_else(|| live.trail.as_ref().map(|t| t.bucket.clone()));
-    let one_folder = |b: &String| !b.is_empty() && !b.contains(['/', '\\']) && !b.starts_with('.');
-    if let Some(b) = bucket.filter(one_folder) {
+    let one_folder = |b: &&String| !b.is_empty() && !b.contains(['/', '\\']) && !b.starts_with('.');
+    if let Some(b) = bucket.as_ref().filter(one_folder) {
         std::fs::create_dir_all(out.join(b)).map_err(io_error)?;
     }
     let caller = caller_identity(&live.cfg).await;
-    let n = seal(
-        out,
-        caller,
-        &notes,
-        binding(req, live, prefix.as_deref(), &notes),
-    )?;
+    let place = (bucket.as_deref(), prefix.as_deref());
+    let n = seal(out, caller, &notes, binding(req, live, place, lookup_read))?;
     if let Some(key) = &req.state.key {
         let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
         let mac = key.sign(Purpose::Manifest, &manifest).map_err(io_error)?;
@@ -213,13 +215,13 @@ fn files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
 /// objects came from and which sources answered. `validate --local` refuses
 /// a manifest that does not cover its run, so the sealed files of another
 /// acquisition under the same key cannot stand in.
-fn binding(req: &ValidateRequest, live: &Live, prefix: Option<&str>, notes: &[String]) -> Value {
+fn binding(
+    req: &ValidateRequest,
+    live: &Live,
+    (bucket, prefix): (Option<&str>, Option<&str>),
+    lookup_read: bool,
+) -> Value {
     let display = crate::verify::time::display;
-    let bucket = req
-        .selection
-        .bucket
-        .clone()
-        .or_else(|| live.trail.as_ref().map(|t| t.bucket.clone()));
     json!({
         "trail_arn": req.trail.arn,
         "window": {"start": req.window.start.map(display), "end": display(req.window.end)},
@@ -227,7 +229,7 @@ fn binding(req: &ValidateRequest, live: &Live, prefix: Option<&str>, notes: &[St
         "prefix": prefix,
         "sources": {
             "public_keys": if req.source.keys_file.is_some() { "file" } else { "ListPublicKeys" },
-            "lookup_events": !notes.iter().any(|n| n.starts_with("LookupEvents")),
+            "lookup_events": lookup_read,
             "describe_trails": live.trail.is_some(),
         },
     })
