@@ -120,7 +120,7 @@ pub type RecordedSpot = (
 
 #[derive(Debug, Clone)]
 pub enum Place {
-    /// A local copy: DIR/<bucket>/<key>; the bucket is in the selection.
+    /// A local copy: `DIR/<bucket>/<key>`; the bucket is in the selection.
     Local {
         dir: PathBuf,
         /// What DIR supplied unasked (keys, records), said in the report.
