@@ -139,7 +139,7 @@ async fn deliver(
         .iter()
         .map(|c| c.report.chain_summary(&c.account, &c.region))
         .collect();
-    let codes = estate.chains.iter().map(|c| c.report.exit_code()).collect();
+    let verdicts_seen = estate.chains.iter().map(|c| c.report.verdict()).collect();
     let mut sink = ReportSink::new(&outputs, false, None);
     for c in &estate.chains {
         sink.chain(c)
@@ -154,7 +154,7 @@ async fn deliver(
     let outcome = Outcome {
         verdicts: Verdicts::Estate(estate),
         summaries,
-        codes,
+        verdicts_seen,
         provenance,
     };
     sink.finish(&outcome, remote).await?;

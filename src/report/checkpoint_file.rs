@@ -3,7 +3,7 @@
 //! advance). The format and its checks are `plan::checkpoint`.
 
 use crate::plan::checkpoint::{Checkpoint, Record, Settings};
-use crate::report::model::exit;
+use crate::report::model::Verdict;
 use crate::request::ValidateRequest;
 use crate::run::Outcome;
 use crate::verify::state_key::{Purpose, StateKey};
@@ -91,7 +91,7 @@ pub async fn write_next(
         return Ok(());
     };
     let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());
-    let (summaries, code) = (&outcome.summaries, outcome.exit_code());
+    let (summaries, verdict) = (&outcome.summaries, outcome.verdict());
     let folders_scanned = req.checks.check_unreferenced;
     let proven: Vec<Record> = summaries
         .iter()
@@ -125,7 +125,7 @@ pub async fn write_next(
     let bytes = cp.to_json().into_bytes();
     let written = super::output::write_versioned(target, bytes, old.etag.as_deref(), remote).await;
     match written {
-        Err(e) if code != exit::PROVEN => {
+        Err(e) if verdict != Verdict::Proven => {
             eprintln!("trailproof: {e}");
             Ok(())
         }

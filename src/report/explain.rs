@@ -3,7 +3,7 @@
 //! text verdict line and the HTML page both read from here, so a finding
 //! is explained the same way wherever it is shown.
 
-use crate::report::model::{exit, Problem, Report};
+use crate::report::model::{Problem, Report, Verdict};
 use crate::verify::time::Timestamp;
 
 /// How one kind of finding reads.
@@ -161,8 +161,8 @@ pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
 }
 
 /// The closing line over `reports` (one chain, or an estate's chains as
-/// one): what made the exit status `code`, in words.
-pub fn verdict_of(code: i32, reports: &[&Report]) -> String {
+/// one): what made the verdict `v`, in words.
+pub fn verdict_of(v: Verdict, reports: &[&Report]) -> String {
     let unexplained: usize = reports
         .iter()
         .map(|r| r.gaps.iter().filter(|g| g.unexplained()).count())
@@ -181,7 +181,7 @@ pub fn verdict_of(code: i32, reports: &[&Report]) -> String {
     let start = reports.iter().map(|r| r.requested_start).min();
     let pending = pending_from(reports.iter().copied()).zip(start);
     verdict(
-        code,
+        v,
         &counted(reports.iter().copied()),
         &why.join("; "),
         pending,
@@ -204,17 +204,17 @@ pub fn pending_from<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Option
 /// (`unproven` empty when coverage is proven; `pending` where digests not
 /// yet due begin, and the window's start).
 pub fn verdict(
-    code: i32,
+    v: Verdict,
     tampering: &str,
     unproven: &str,
     pending: Option<(Timestamp, Timestamp)>,
 ) -> String {
-    match (code, pending) {
-        (exit::PROVEN, Some((from, start))) if unproven.is_empty() && from <= start => {
+    match (v, pending) {
+        (Verdict::Proven, Some((from, start))) if unproven.is_empty() && from <= start => {
             return "Verdict: nothing to prove yet: the window's digests are not due yet (exit 0)"
                 .to_string()
         }
-        (exit::PROVEN, Some((from, _))) if unproven.is_empty() => {
+        (Verdict::Proven, Some((from, _))) if unproven.is_empty() => {
             return format!(
                 "Verdict: proven intact up to {}: every hour before it is covered by verified \
                  digests or by a gap CloudTrail's records explain; the digests after it are not \
@@ -224,13 +224,14 @@ pub fn verdict(
         }
         _ => {}
     }
-    match code {
-        exit::TAMPERED if !unproven.is_empty() => format!(
+    match v {
+        Verdict::Tampered if !unproven.is_empty() => format!(
             "Verdict: evidence of tampering: {tampering}; coverage not proven either: {unproven} \
              (exit 1)"
         ),
-        exit::TAMPERED => format!("Verdict: evidence of tampering: {tampering} (exit 1)"),
-        exit::UNPROVEN => format!("Verdict: coverage not proven: {unproven} (exit 3)"),
+        Verdict::Tampered => format!("Verdict: evidence of tampering: {tampering} (exit 1)"),
+        Verdict::NotProven => format!("Verdict: coverage not proven: {unproven} (exit 3)"),
+        Verdict::NotRun => "Verdict: the run could not be done (exit 2)".to_string(),
         // Only --allow-gaps passes a run whose coverage is not proven.
         _ if !unproven.is_empty() => format!(
             "Verdict: no evidence of tampering, but coverage not proven: {unproven}, which \
@@ -250,19 +251,19 @@ mod tests {
     fn a_proof_never_claims_hours_not_due_yet() {
         let t = |s: &str| crate::verify::time::parse_user_time(s).unwrap();
         let (start, from) = (t("2026-03-01T00:00:00Z"), t("2026-03-01T05:00:00Z"));
-        let v = verdict(exit::PROVEN, "", "", Some((from, start)));
+        let v = verdict(Verdict::Proven, "", "", Some((from, start)));
         assert!(
             v.starts_with("Verdict: proven intact up to 2026-03-01T05:00:00Z"),
             "{v}"
         );
-        let v = verdict(exit::PROVEN, "", "", Some((start, start)));
+        let v = verdict(Verdict::Proven, "", "", Some((start, start)));
         assert!(v.starts_with("Verdict: nothing to prove yet"), "{v}");
-        let v = verdict(exit::PROVEN, "", "1 gap(s)", None);
+        let v = verdict(Verdict::Proven, "", "1 gap(s)", None);
         assert!(
             v.contains("coverage not proven") && v.ends_with("(exit 0)"),
             "{v}"
         );
-        let v = verdict(exit::TAMPERED, "", "", None);
+        let v = verdict(Verdict::Tampered, "", "", None);
         assert!(v.contains("(exit 1)"), "{v}");
     }
 

@@ -7,7 +7,7 @@
 
 use crate::report::explain::plain;
 use crate::report::model::{
-    exit, ChainReport, EstateReport, Finding, Problem, Provenance, Report, Status, Untrusted,
+    ChainReport, EstateReport, Finding, Problem, Provenance, Report, Status, Untrusted, Verdict,
 };
 use crate::verify::time::{display, Timestamp};
 use chrono::{Duration, Timelike};
@@ -354,7 +354,7 @@ fn chain_view(c: &ChainReport) -> ChainView {
         region: c.region.clone(),
         exit_code: r.exit_code(),
         status: status_word(c),
-        verdict: one_line(r.exit_code(), &[r]),
+        verdict: one_line(r.verdict(), &[r]),
         expected_because: c.expected_because.clone(),
         digests_valid: s.digests.valid + s.backfill_digests.valid,
         digests_total: s.digests.total + s.backfill_digests.total,
@@ -412,8 +412,8 @@ fn chain_view(c: &ChainReport) -> ChainView {
 }
 
 /// The verdict in one line, as the text report's closing line says it.
-fn one_line(code: i32, reports: &[&Report]) -> String {
-    let line = crate::report::explain::verdict_of(code, reports);
+fn one_line(v: Verdict, reports: &[&Report]) -> String {
+    let line = crate::report::explain::verdict_of(v, reports);
     line.strip_prefix("Verdict: ").unwrap_or(&line).to_string()
 }
 
@@ -454,7 +454,7 @@ pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<
         .map_err(|e| e.to_string())?;
     let tmpl = env.get_template("report.html").map_err(|e| e.to_string())?;
     let chains: Vec<ChainView> = estate.chains.iter().map(chain_view).collect();
-    let code = estate.exit_code();
+    let v = estate.verdict();
     let reports: Vec<&Report> = estate.chains.iter().map(|c| &c.report).collect();
     let totals = |f: &dyn Fn(&ChainView) -> usize| chains.iter().map(f).sum::<usize>();
     let tally = |s: &str| chains.iter().filter(|c| c.status == s).count();
@@ -462,14 +462,15 @@ pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<
         trail_arn => estate.trail_arn,
         start => display(estate.requested_start),
         end => display(estate.requested_end),
-        exit_code => code,
-        status => match code {
-            exit::TAMPERED => "evidence of tampering",
-            exit::UNPROVEN => "coverage not proven",
-            _ if reports.iter().any(|r| r.coverage_unproven()) => "no evidence of tampering, coverage not proven",
-            _ => "proven intact",
+        exit_code => v.exit_code(),
+        status => match v {
+            Verdict::Tampered => "evidence of tampering",
+            Verdict::NotProven => "coverage not proven",
+            Verdict::NotRun => "the run could not be done",
+            Verdict::Proven if reports.iter().any(|r| r.coverage_unproven()) => "no evidence of tampering, coverage not proven",
+            Verdict::Proven => "proven intact",
         },
-        verdict => one_line(code, &reports),
+        verdict => one_line(v, &reports),
         provenance => provenance,
         version => env!("CARGO_PKG_VERSION"),
         generated => display(chrono::Utc::now()),

@@ -1,7 +1,9 @@
 //! JSON output: one document per run. The schema is a public interface
 //! (documented in the README); add fields, never rename or remove them.
 
-use crate::report::model::{EstateReport, Finding, GapKind, Provenance, Report, Status, Summary};
+use crate::report::model::{
+    EstateReport, Finding, GapKind, Provenance, Report, Status, Summary, Verdict,
+};
 
 /// One chain's document: schema 1 plus `provenance` and digests'
 /// `fingerprint`.
@@ -326,10 +328,10 @@ pub fn render_estate(estate: &EstateReport, provenance: Option<&Provenance>) -> 
         ..Default::default()
     };
     for c in &estate.chains {
-        match c.report.exit_code() {
-            crate::report::model::exit::TAMPERED => summary.tampered += 1,
-            crate::report::model::exit::UNPROVEN => summary.unproven += 1,
-            _ => summary.proven += 1,
+        match c.report.verdict() {
+            Verdict::Tampered | Verdict::NotRun => summary.tampered += 1,
+            Verdict::NotProven => summary.unproven += 1,
+            Verdict::Proven => summary.proven += 1,
         }
         let s = c.report.summary();
         summary.digests.merge(&s.digests);

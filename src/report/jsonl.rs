@@ -3,7 +3,9 @@
 //! with account and region), then one summary line. Lines are written as
 //! chains finish, so memory holds only the chains in flight, never the run.
 
-use crate::report::model::{ChainReport, EstateReport, Finding, Provenance, Report, Status};
+use crate::report::model::{
+    ChainReport, EstateReport, Finding, Provenance, Report, Status, Verdict,
+};
 use crate::verify::time::display;
 use crate::verify::time::Timestamp;
 use serde_json::{json, Value};
@@ -131,20 +133,19 @@ impl<'a> Head<'a> {
 }
 
 /// The closing lines: the run's notes, then totals per outcome of the
-/// chains' exit statuses and the run's (the worst), with the trail, the
-/// window and the provenance.
-pub fn closing_lines(notes: &[String], codes: &[i32], head: &Head<'_>) -> Vec<String> {
-    use crate::report::model::exit;
-    let count = |c: i32| codes.iter().filter(|&&x| x == c).count();
+/// chains' verdicts and the run's exit status (the worst), with the trail,
+/// the window and the provenance.
+pub fn closing_lines(notes: &[String], verdicts: &[Verdict], head: &Head<'_>) -> Vec<String> {
+    let count = |v: Verdict| verdicts.iter().filter(|&&x| x == v).count();
     let mut out: Vec<String> = notes
         .iter()
         .map(|n| json!({"type": "note", "note": n}).to_string())
         .collect();
     out.push(
         json!({
-            "type": "summary", "chains": codes.len(), "proven": count(exit::PROVEN),
-            "tampered": count(exit::TAMPERED), "unproven": count(exit::UNPROVEN),
-            "exit_code": crate::report::model::worst_exit(codes.iter().copied()),
+            "type": "summary", "chains": verdicts.len(), "proven": count(Verdict::Proven),
+            "tampered": count(Verdict::Tampered), "unproven": count(Verdict::NotProven),
+            "exit_code": Verdict::worst(verdicts.iter().copied()).exit_code(),
             "trail_arn": head.trail_arn,
             "requested": {"start": display(head.start), "end": display(head.end)},
             "provenance": head.provenance,

@@ -318,6 +318,40 @@ pub struct Summary {
 }
 
 /// The process exit statuses (README: Exit status).
+/// What a run (or one chain of it) proves, worst last: the worst verdict of
+/// an estate is its `max`. Words live in the renderers; the exit status in
+/// [`Verdict::exit_code`] alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// Every instant of the window is covered by verified digests or by a
+    /// gap CloudTrail explains, and every object has a verdict.
+    Proven,
+    /// Nothing tampered was found, but coverage is not proven.
+    NotProven,
+    /// Evidence of tampering.
+    Tampered,
+    /// The run could not be done (a usage or operational error).
+    NotRun,
+}
+
+impl Verdict {
+    /// The process exit status (README: Exit status).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Proven => exit::PROVEN,
+            Verdict::NotProven => exit::UNPROVEN,
+            Verdict::Tampered => exit::TAMPERED,
+            Verdict::NotRun => exit::ERROR,
+        }
+    }
+
+    /// The worst of `verdicts`; proven when there are none.
+    pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
+        verdicts.into_iter().max().unwrap_or(Verdict::Proven)
+    }
+}
+
+/// The exit statuses, as [`Verdict::exit_code`] maps verdicts to them.
 pub mod exit {
     /// Every instant of the window is covered by verified digests or by a
     /// gap CloudTrail explains, and every object has a verdict.
@@ -622,15 +656,20 @@ impl Report {
 
     /// The process exit status (README: Exit status).
     pub fn exit_code(&self) -> i32 {
+        self.verdict().exit_code()
+    }
+
+    /// What the chain proves.
+    pub fn verdict(&self) -> Verdict {
         if self.tampered() {
-            exit::TAMPERED
+            Verdict::Tampered
         } else if (self.coverage_unproven() && !self.allow_gaps)
             || self.narrowed()
             || self.unjudged()
         {
-            exit::UNPROVEN
+            Verdict::NotProven
         } else {
-            exit::PROVEN
+            Verdict::Proven
         }
     }
 }
@@ -677,12 +716,12 @@ impl ChainReport {
     }
 
     pub fn status(&self) -> ChainStatus {
-        match self.report.exit_code() {
-            exit::TAMPERED => ChainStatus::Tampered,
-            exit::UNPROVEN if self.missing() => ChainStatus::Missing,
-            exit::UNPROVEN => ChainStatus::Unproven,
-            _ if self.report.coverage_unproven() => ChainStatus::UnprovenAllowed,
-            _ => ChainStatus::Proven,
+        match self.report.verdict() {
+            Verdict::Tampered | Verdict::NotRun => ChainStatus::Tampered,
+            Verdict::NotProven if self.missing() => ChainStatus::Missing,
+            Verdict::NotProven => ChainStatus::Unproven,
+            Verdict::Proven if self.report.coverage_unproven() => ChainStatus::UnprovenAllowed,
+            Verdict::Proven => ChainStatus::Proven,
         }
     }
 }
@@ -719,19 +758,12 @@ pub struct EstateReport {
 impl EstateReport {
     /// The worst over all chains: tampering, then unproven coverage.
     pub fn exit_code(&self) -> i32 {
-        worst_exit(self.chains.iter().map(|c| c.report.exit_code()))
+        self.verdict().exit_code()
     }
-}
 
-/// Tampering beats unproven coverage beats a proof.
-pub fn worst_exit(codes: impl IntoIterator<Item = i32>) -> i32 {
-    let mut worst = exit::PROVEN;
-    for c in codes {
-        if c == exit::TAMPERED || (c == exit::UNPROVEN && worst == exit::PROVEN) {
-            worst = c;
-        }
+    pub fn verdict(&self) -> Verdict {
+        Verdict::worst(self.chains.iter().map(|c| c.report.verdict()))
     }
-    worst
 }
 
 /// The AWS CLI's "Results found" span: valid digests, clipped to the request.
@@ -766,4 +798,22 @@ pub fn sort_chains(chains: &mut [ChainReport]) {
             b.slice.map(|s| s.0),
         ))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Verdict;
+
+    #[test]
+    fn the_worst_verdict_decides_and_maps_to_one_exit_status() {
+        use Verdict::*;
+        assert_eq!(Verdict::worst([Proven, NotProven, Proven]), NotProven);
+        assert_eq!(Verdict::worst([NotProven, Tampered]), Tampered);
+        assert_eq!(Verdict::worst([]), Proven);
+        let codes: Vec<i32> = [Proven, Tampered, NotRun, NotProven]
+            .iter()
+            .map(|v| v.exit_code())
+            .collect();
+        assert_eq!(codes, [0, 1, 2, 3]);
+    }
 }

@@ -107,7 +107,7 @@ impl<'a> ReportSink<'a> {
             }),
             Verdicts::Estate(estate) if streams => self.write(|out| {
                 let head = super::jsonl::Head::of_estate(estate, outcome.provenance.as_ref());
-                super::jsonl::closing_lines(&estate.notes, &outcome.codes, &head)
+                super::jsonl::closing_lines(&estate.notes, &outcome.verdicts_seen, &head)
                     .iter()
                     .try_for_each(|l| writeln!(out, "{l}"))
             }),
@@ -163,11 +163,7 @@ fn render_chain(
         Format::Jsonl => {
             let mut lines = super::jsonl::chain_lines(account, region, report, shape.verbose);
             let head = super::jsonl::Head::of_chain(report, provenance);
-            lines.extend(super::jsonl::closing_lines(
-                &[],
-                &[report.exit_code()],
-                &head,
-            ));
+            lines.extend(super::jsonl::closing_lines(&[], &[report.verdict()], &head));
             lines.iter().try_for_each(|l| writeln!(out, "{l}"))
         }
     }
@@ -192,9 +188,9 @@ pub fn render_estate(
                     writeln!(out, "{line}")?;
                 }
             }
-            let codes: Vec<i32> = estate.chains.iter().map(|c| c.report.exit_code()).collect();
+            let verdicts: Vec<_> = estate.chains.iter().map(|c| c.report.verdict()).collect();
             let head = super::jsonl::Head::of_estate(estate, provenance);
-            super::jsonl::closing_lines(&estate.notes, &codes, &head)
+            super::jsonl::closing_lines(&estate.notes, &verdicts, &head)
                 .iter()
                 .try_for_each(|l| writeln!(out, "{l}"))
         }

@@ -3,7 +3,7 @@
 //! the same spacing rules and summary), so scripts that parse it keep working.
 //! Our extra findings use the same line shapes with their own reasons.
 
-use crate::report::model::{Counts, Entry, Finding, GapKind, Report, SpotKind, Status};
+use crate::report::model::{Counts, Entry, Finding, GapKind, Report, SpotKind, Status, Verdict};
 use crate::verify::time::{display, Timestamp};
 use std::io::{self, Write};
 
@@ -136,7 +136,7 @@ pub fn render(
         lines.entry(report, entry, shape)?;
     }
     // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
-    if report.exit_code() == crate::report::model::exit::UNPROVEN && !shape.awscli {
+    if report.verdict() == Verdict::NotProven && !shape.awscli {
         let n = report.gaps.iter().filter(|g| g.unexplained()).count();
         let mut why: Vec<String> = report.unproven.clone();
         if n > 0 {
@@ -265,7 +265,7 @@ fn chronological(report: &Report) -> Vec<Entry> {
 
 /// The closing line: the verdict in words, what made it, the exit status.
 fn verdict_line(report: &Report) -> String {
-    crate::report::explain::verdict_of(report.exit_code(), &[report])
+    crate::report::explain::verdict_of(report.verdict(), &[report])
 }
 
 impl Lines<'_> {
@@ -461,13 +461,13 @@ pub fn estate_table(
             status_word(c),
         )?;
     }
-    let code = estate.exit_code();
     let allowed = estate.chains.iter().any(|c| c.report.coverage_unproven());
-    let verdict = match code {
-        crate::report::model::exit::TAMPERED => "evidence of tampering (exit 1)",
-        crate::report::model::exit::UNPROVEN => "coverage not proven (exit 3)",
-        _ if allowed => "no evidence of tampering, coverage not proven (exit 0)",
-        _ => "proven intact (exit 0)",
+    let verdict = match estate.verdict() {
+        Verdict::Tampered => "evidence of tampering (exit 1)",
+        Verdict::NotProven => "coverage not proven (exit 3)",
+        Verdict::NotRun => "the run could not be done (exit 2)",
+        Verdict::Proven if allowed => "no evidence of tampering, coverage not proven (exit 0)",
+        Verdict::Proven => "proven intact (exit 0)",
     };
     row(
         out,
@@ -482,18 +482,17 @@ pub fn estate_table(
 
 /// The estate's closing line: the verdict over every chain.
 fn estate_verdict(estate: &crate::report::model::EstateReport) -> String {
-    let code = estate.exit_code();
-    let count = |c: i32| {
+    let count = |v: Verdict| {
         let n = estate
             .chains
             .iter()
-            .filter(|x| x.report.exit_code() == c)
+            .filter(|x| x.report.verdict() == v)
             .count();
         format!("{n} of {} chains", estate.chains.len())
     };
     let tampering = format!(
         "{} ({})",
-        count(crate::report::model::exit::TAMPERED),
+        count(Verdict::Tampered),
         crate::report::explain::counted(estate.chains.iter().map(|c| &c.report))
     );
     let unproven_chains = estate
@@ -507,7 +506,7 @@ fn estate_verdict(estate: &crate::report::model::EstateReport) -> String {
     };
     let pending = crate::report::explain::pending_from(estate.chains.iter().map(|c| &c.report));
     let pending = pending.map(|p| (p, estate.requested_start));
-    crate::report::explain::verdict(code, &tampering, &unproven, pending)
+    crate::report::explain::verdict(estate.verdict(), &tampering, &unproven, pending)
 }
 
 #[cfg(test)]

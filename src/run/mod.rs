@@ -36,15 +36,19 @@ pub enum Verdicts {
 pub struct Outcome {
     pub verdicts: Verdicts,
     pub summaries: Vec<ChainSummary>,
-    /// Every chain's exit status, in the order they finished.
-    pub codes: Vec<i32>,
+    /// Every chain's verdict, in the order they finished.
+    pub verdicts_seen: Vec<crate::report::model::Verdict>,
     /// Set by the command once the run is done; every format states it.
     pub provenance: Option<crate::report::model::Provenance>,
 }
 
 impl Outcome {
     pub fn exit_code(&self) -> i32 {
-        crate::report::model::worst_exit(self.codes.iter().copied())
+        self.verdict().exit_code()
+    }
+
+    pub fn verdict(&self) -> crate::report::model::Verdict {
+        crate::report::model::Verdict::worst(self.verdicts_seen.iter().copied())
     }
 }
 
@@ -60,10 +64,10 @@ pub async fn execute(
         if let Some((chain, p, _)) = plan.units.pop() {
             let mut report = engine.validate(&p).await?;
             report.notes.extend(plan.notes);
-            let code = report.exit_code();
+            let verdict = report.verdict();
             return Ok(Outcome {
                 summaries: vec![report.chain_summary(&chain.account, &chain.region)],
-                codes: vec![code],
+                verdicts_seen: vec![verdict],
                 verdicts: Verdicts::Chain {
                     report: Box::new(report),
                     account: chain.account,
@@ -76,7 +80,7 @@ pub async fn execute(
     let (mut kept, mut summaries, mut codes) = (Vec::new(), Vec::new(), Vec::new());
     estate::run(engine, plan.units, &mut |c: ChainReport| {
         summaries.push(c.report.chain_summary(&c.account, &c.region));
-        codes.push(c.report.exit_code());
+        codes.push(c.report.verdict());
         if on_chain(&c)? {
             kept.push(c);
         }
@@ -95,7 +99,7 @@ pub async fn execute(
     Ok(Outcome {
         verdicts: Verdicts::Estate(estate),
         summaries,
-        codes,
+        verdicts_seen: codes,
         provenance: None,
     })
 }
