@@ -96,6 +96,9 @@ struct SummaryOut {
     allow_gaps: bool,
     /// `--allow-narrowing` was given.
     allow_narrowing: bool,
+    /// The trail recorded less in some span (not passed by
+    /// `--allow-narrowing`): exit 3 whatever `--allow-gaps` says.
+    coverage_narrowed: bool,
     exit_code: i32,
 }
 
@@ -221,6 +224,7 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
             coverage_proven: !report.coverage_unproven(),
             allow_gaps: report.allow_gaps,
             allow_narrowing: report.allow_narrowing,
+            coverage_narrowed: report.coverage_narrowed,
             exit_code: report.exit_code(),
         },
     }

@@ -133,6 +133,8 @@ struct SummaryIn {
     allow_gaps: bool,
     #[serde(default)]
     allow_narrowing: bool,
+    #[serde(default)]
+    coverage_narrowed: bool,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +296,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         coverage_changes: c.coverage_changes,
         lifecycle_calls: c.lifecycle_calls,
         allow_narrowing: c.summary.allow_narrowing,
+        coverage_narrowed: c.summary.coverage_narrowed,
         expected_coverage: c.expected_selectors,
     };
     let mut report = report;
@@ -673,6 +676,7 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     r.unexpected.clear();
     r.untrusted.clear();
     r.unproven.clear();
+    r.coverage_narrowed = slices.iter().any(|s| s.report.coverage_narrowed);
     r.notes.clear();
     r.blind_spots.clear();
     // The home chain's calls are known only if every slice read them all.

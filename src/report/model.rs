@@ -449,6 +449,10 @@ pub struct Report {
     pub lifecycle_calls: Option<Vec<crate::verify::lifecycle::LifecycleEvent>>,
     /// `--allow-narrowing` was given.
     pub allow_narrowing: bool,
+    /// The trail recorded less in some span (an `unproven` line says how),
+    /// and `--allow-narrowing` did not pass it: not proven, whatever
+    /// `--allow-gaps` says.
+    pub coverage_narrowed: bool,
     /// `--expect-selectors`: the baseline the chain was held to (merge
     /// holds the other shards' chains to it too).
     pub expected_coverage: Option<crate::verify::selectors::Settings>,
@@ -539,6 +543,7 @@ impl Report {
             coverage_changes: None,
             lifecycle_calls: None,
             allow_narrowing: false,
+            coverage_narrowed: false,
             expected_coverage: None,
         }
     }
@@ -635,7 +640,7 @@ impl Report {
     /// The trail recorded less in some span (only --allow-narrowing, which
     /// turns these lines into notes, passes them; --allow-gaps does not).
     pub fn narrowed(&self) -> bool {
-        self.unproven.iter().any(|u| u.starts_with(NARROWED))
+        self.coverage_narrowed
     }
 
     /// Some digest could not be judged with the operator's keys file: not

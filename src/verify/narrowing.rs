@@ -427,7 +427,10 @@ pub fn record(report: &mut Report, line: String, allow: bool) {
         true => report
             .notes
             .push(format!("{line} (shown, not failed: --allow-narrowing)")),
-        false => report.unproven.push(line),
+        false => {
+            report.unproven.push(line);
+            report.coverage_narrowed = true;
+        }
     }
 }
 

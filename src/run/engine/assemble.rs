@@ -89,6 +89,7 @@ pub(super) fn report(
         coverage_changes: None,
         lifecycle_calls: None,
         allow_narrowing: plan.allow_narrowing,
+        coverage_narrowed: false,
         expected_coverage: plan.expected_coverage.clone(),
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();
