@@ -331,93 +331,225 @@ fn write_log(
     })
 }
 
+/// The keys a trail is signed with: one, or two across a rotation.
+struct Signers {
+    first: Signer,
+    rotated: Option<(usize, Signer)>,
+}
+
+impl Signers {
+    fn of(spec: &SimSpec) -> Result<Signers, SimError> {
+        let first = match &spec.signer {
+            Some(s) => s.clone(),
+            None => Signer::generate().map_err(SimError::Sign)?,
+        };
+        let rotated = match spec.rotate_key {
+            Some(h) => Some((h, Signer::generate().map_err(SimError::Sign)?)),
+            None => None,
+        };
+        Ok(Signers { first, rotated })
+    }
+
+    /// The key that signs hour `h`'s digest.
+    fn at(&self, h: usize) -> &Signer {
+        match &self.rotated {
+            Some((from, s)) if h >= *from => s,
+            _ => &self.first,
+        }
+    }
+
+    /// Adds the public keys to the keys file (chains written into the same
+    /// directory share one), each valid for its side with an hour of overlap.
+    fn publish(&self, spec: &SimSpec, out: &SimOutput, first: Timestamp) -> Result<(), SimError> {
+        let keys_from = spec.start - Duration::days(1);
+        let mut set = std::fs::read(&out.keys_file)
+            .ok()
+            .and_then(|b| PublicKeySet::from_json(&b).ok())
+            .unwrap_or_default();
+        let keys_until = out.end + Duration::days(30);
+        let hour = Duration::hours(1);
+        match &self.rotated {
+            Some((h, new)) => {
+                let at = first + hour * *h as i32;
+                set.insert(self.first.public_key(keys_from, at + hour));
+                set.insert(new.public_key(at - hour, keys_until));
+            }
+            None => set.insert(self.first.public_key(keys_from, keys_until)),
+        }
+        write(&out.keys_file, set.to_json().as_bytes())
+    }
+}
+
+/// Where a simulated chain's objects go, hour by hour.
+struct Layout<'a> {
+    spec: &'a SimSpec,
+    root: AccountRoot,
+    series: DigestSeries,
+    log_bucket: String,
+    /// The start of the first hour (the window offset applied).
+    first: Timestamp,
+}
+
+impl Layout<'_> {
+    fn of(spec: &SimSpec) -> Layout<'_> {
+        let root = AccountRoot::new(
+            spec.prefix.as_deref(),
+            spec.org_id.as_deref(),
+            &spec.account,
+        );
+        let series = DigestSeries {
+            root: root.clone(),
+            source_region: spec.region.clone(),
+            trail_name: spec.trail_name.clone(),
+            home_region: spec.home_region.clone(),
+        };
+        let log_bucket = spec
+            .log_bucket
+            .clone()
+            .unwrap_or_else(|| spec.bucket.clone());
+        let first = spec.start + Duration::seconds(i64::from(spec.window_offset_seconds));
+        Layout {
+            spec,
+            root,
+            series,
+            log_bucket,
+            first,
+        }
+    }
+
+    /// The trail's bucket for hour h (it may change mid-chain).
+    fn bucket_at(&self, h: usize) -> String {
+        match &self.spec.switch_bucket {
+            Some((b, from)) if h >= *from => b.clone(),
+            _ => self.spec.bucket.clone(),
+        }
+    }
+
+    fn log_bucket_at(&self, h: usize) -> String {
+        match &self.spec.switch_bucket {
+            Some((b, from)) if h >= *from => b.clone(),
+            _ => self.log_bucket.clone(),
+        }
+    }
+
+    fn hour_start(&self, h: usize) -> Timestamp {
+        self.first + Duration::hours(h as i64)
+    }
+
+    fn output(&self) -> SimOutput {
+        let spec = self.spec;
+        SimOutput {
+            out: spec.out.clone(),
+            keys_file: spec
+                .keys_file
+                .clone()
+                .unwrap_or_else(|| spec.out.join("public-keys.json")),
+            bucket: spec.bucket.clone(),
+            log_bucket: self.log_bucket.clone(),
+            trail_arn: format!(
+                "arn:aws:cloudtrail:{}:{}:trail/{}",
+                spec.home_region, spec.account, spec.trail_name
+            ),
+            region: spec.region.clone(),
+            prefix: self.root.prefix.clone(),
+            org_id: self.root.org_id.clone(),
+            start: self.first,
+            end: self.hour_start(spec.hours),
+            digest_keys: Vec::new(),
+            log_keys: Vec::new(),
+            damage: Vec::new(),
+            estate: false,
+        }
+    }
+}
+
+/// (bucket, key, sha256 of inflated bytes, signature) of a digest: what
+/// the next one points back to.
+type Previous = (String, String, String, String);
+
 /// Writes the trail and applies the damage. The honest part is exactly what
 /// CloudTrail writes; see validation.md.
 pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     spec.check()?;
-    let signer = match &spec.signer {
-        Some(s) => s.clone(),
-        None => Signer::generate().map_err(SimError::Sign)?,
-    };
-    let rotated = match spec.rotate_key {
-        Some(h) => Some((h, Signer::generate().map_err(SimError::Sign)?)),
-        None => None,
-    };
-    let signer_at = |h: usize| match &rotated {
-        Some((from, s)) if h >= *from => s,
-        _ => &signer,
-    };
+    let signers = Signers::of(spec)?;
     let mut rng = match spec.seed {
         Some(s) => rand::rngs::StdRng::seed_from_u64(s),
         None => rand::rngs::StdRng::from_entropy(),
     };
-    let root = AccountRoot::new(
-        spec.prefix.as_deref(),
-        spec.org_id.as_deref(),
-        &spec.account,
-    );
-    let series = DigestSeries {
-        root: root.clone(),
-        source_region: spec.region.clone(),
-        trail_name: spec.trail_name.clone(),
-        home_region: spec.home_region.clone(),
+    let layout = Layout::of(spec);
+    let mut out = layout.output();
+    let mut history = History {
+        narrowed: narrowed_spans(spec, layout.first),
+        records: Vec::new(),
     };
-    let log_bucket = spec
-        .log_bucket
-        .clone()
-        .unwrap_or_else(|| spec.bucket.clone());
-    // The trail's bucket for hour h (it may change mid-chain).
-    let bucket_at = |h: usize| match &spec.switch_bucket {
-        Some((b, from)) if h >= *from => b.clone(),
-        _ => spec.bucket.clone(),
-    };
-    let log_bucket_at = |h: usize| match &spec.switch_bucket {
-        Some((b, from)) if h >= *from => b.clone(),
-        _ => log_bucket.clone(),
-    };
-    let first = spec.start + Duration::seconds(i64::from(spec.window_offset_seconds));
-    let hour = Duration::hours(1);
-    let shape =
-        |h: usize, kind: DamageKind| spec.damage.iter().any(|d| d.hour == h && d.kind == kind);
-
-    let mut out = SimOutput {
-        out: spec.out.clone(),
-        keys_file: spec
-            .keys_file
-            .clone()
-            .unwrap_or_else(|| spec.out.join("public-keys.json")),
-        bucket: spec.bucket.clone(),
-        log_bucket: log_bucket.clone(),
-        trail_arn: format!(
-            "arn:aws:cloudtrail:{}:{}:trail/{}",
-            spec.home_region, spec.account, spec.trail_name
-        ),
-        region: spec.region.clone(),
-        prefix: root.prefix.clone(),
-        org_id: root.org_id.clone(),
-        start: first,
-        end: first + hour * spec.hours as i32,
-        digest_keys: Vec::new(),
-        log_keys: Vec::new(),
-        damage: Vec::new(),
-        estate: false,
-    };
+    let calls = recorded_calls(spec, layout.first, &mut history);
     // Per hour: the log entries delivered and the digest key (if any).
     let mut hour_logs: Vec<Vec<LogEntry>> = Vec::new();
     let mut hour_digest: Vec<Option<(String, String)>> = Vec::new();
-    // (bucket, key, sha256 of inflated bytes, signature) of the previous digest, None after a break.
-    let mut previous: Option<(String, String, String, String)> = None;
-    let spacing = (3600 - 120) / spec.logs_per_hour.max(1) as i64;
-    // A trail's calls are recorded once: in its home chain's logs.
+    let mut previous: Option<Previous> = None;
+    for h in 0..spec.hours {
+        let shape = |kind| spec.damage.iter().any(|d| d.hour == h && d.kind == kind);
+        let logging_off = shape(DamageKind::Gap) || shape(DamageKind::Recreate);
+        if logging_off {
+            history.activity_while_off(&spec.account, &spec.region, layout.hour_start(h));
+        }
+        let logs = match logging_off || shape(DamageKind::EmptyHour) {
+            true => Vec::new(),
+            false => write_hour_logs(&layout, h, &calls, &mut rng, &mut history)?,
+        };
+        out.log_keys.extend(logs.iter().map(|l| l.key.clone()));
+        if logging_off || shape(DamageKind::ValidationOff) {
+            previous = None;
+            hour_logs.push(logs);
+            hour_digest.push(None);
+            continue;
+        }
+        let written = write_hour_digest(&layout, h, &signers, &logs, previous.as_ref())?;
+        out.digest_keys.push(written.1.clone());
+        hour_digest.push(Some((written.0.clone(), written.1.clone())));
+        previous = Some(written);
+        hour_logs.push(logs);
+    }
+    if let Some(h) = spec.backfill {
+        write_backfill(&layout, h, &signers, &mut rng, &mut history, &mut out)?;
+    }
+    signers.publish(spec, &out, layout.first)?;
+    write_history(spec, layout.first, history)?;
+    for d in &spec.damage {
+        if d.kind.shapes_build() {
+            out.damage
+                .push(format!("{d}: applied while building hour {}", d.hour));
+            continue;
+        }
+        let (root, first) = (&layout.root, layout.first);
+        let what = apply(
+            spec,
+            &mut rng,
+            root,
+            &layout.log_bucket,
+            &hour_logs,
+            &hour_digest,
+            d,
+            first,
+        )?;
+        out.damage.push(format!("{d}: {what}"));
+    }
+    Ok(out)
+}
+
+/// The trail's calls this chain's logs record (hour, call, in the hour's
+/// first log or its last): recorded once, in the home chain's logs; a
+/// selector change made from elsewhere goes to event history instead.
+fn recorded_calls(
+    spec: &SimSpec,
+    first: Timestamp,
+    history: &mut History,
+) -> Vec<(usize, &'static str, bool)> {
     let home_chain = spec.region == spec.home_region && spec.account == trail_account(spec);
-    let mut lifecycle = if spec.no_gap_records || !home_chain {
+    let mut calls = if spec.no_gap_records || !home_chain {
         Vec::new()
     } else {
         lifecycle_plan(spec)
-    };
-    let mut history = History {
-        narrowed: narrowed_spans(spec, first),
-        records: Vec::new(),
     };
     // Selector changes are recorded whatever --no-gap-records says, as
     // CloudTrail records a call: in the logs of the region it was made in
@@ -429,194 +561,161 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             _ => continue,
         };
         if home_chain {
-            lifecycle.push((d.hour, call, true));
+            calls.push((d.hour, call, true));
         } else {
-            let t = first + hour * d.hour as i32 + Duration::seconds(5);
+            let t = first + Duration::hours(d.hour as i64) + Duration::seconds(5);
             let mut rng = rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64);
             history
                 .records
                 .push(lifecycle_record(spec, &mut rng, call, t));
         }
     }
-    for h in 0..spec.hours {
-        let ws = first + hour * h as i32;
-        let we = ws + hour;
-        let logging_off = shape(h, DamageKind::Gap) || shape(h, DamageKind::Recreate);
-        if logging_off {
-            history.activity_while_off(&spec.account, &spec.region, ws);
-        }
-        let mut logs = Vec::new();
-        if !logging_off && !shape(h, DamageKind::EmptyHour) {
-            for i in 0..spec.logs_per_hour {
-                let at = ws
-                    + Duration::seconds(60 + spacing * i as i64 + rng.gen_range(0..spacing.max(1)));
-                let extra_for = |i: usize| -> Vec<(Timestamp, Value)> {
-                    let last = spec.logs_per_hour - 1;
-                    lifecycle
-                        .iter()
-                        .filter(|(hour, _, first)| {
-                            *hour == h && (if *first { i == 0 } else { i == last })
-                        })
-                        .map(|(_, name, first)| {
-                            let t = if *first {
-                                ws + Duration::seconds(5)
-                            } else {
-                                at - Duration::seconds(10)
-                            };
-                            (
-                                t,
-                                lifecycle_record(
-                                    spec,
-                                    &mut rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64),
-                                    name,
-                                    t,
-                                ),
-                            )
-                        })
-                        .collect()
+    calls
+}
+
+/// Hour `h`'s log files, the trail's calls of that hour in the first (a
+/// restart) or the last (a stop).
+fn write_hour_logs(
+    layout: &Layout<'_>,
+    h: usize,
+    calls: &[(usize, &'static str, bool)],
+    rng: &mut rand::rngs::StdRng,
+    history: &mut History,
+) -> Result<Vec<LogEntry>, SimError> {
+    let spec = layout.spec;
+    let ws = layout.hour_start(h);
+    let spacing = (3600 - 120) / spec.logs_per_hour.max(1) as i64;
+    let mut logs = Vec::new();
+    for i in 0..spec.logs_per_hour {
+        let at = ws + Duration::seconds(60 + spacing * i as i64 + rng.gen_range(0..spacing.max(1)));
+        let last = spec.logs_per_hour - 1;
+        let extra: Vec<(Timestamp, Value)> = calls
+            .iter()
+            .filter(|(hour, _, first)| *hour == h && (if *first { i == 0 } else { i == last }))
+            .map(|(_, name, first)| {
+                let t = match *first {
+                    true => ws + Duration::seconds(5),
+                    false => at - Duration::seconds(10),
                 };
-                let extra = extra_for(i);
-                let entry = write_log(
-                    spec,
-                    &mut rng,
-                    &root,
-                    &log_bucket_at(h),
-                    at,
-                    &extra,
-                    &mut history,
-                )?;
-                out.log_keys.push(entry.key.clone());
-                logs.push(entry);
-            }
-        }
-        if logging_off || shape(h, DamageKind::ValidationOff) {
-            previous = None;
-            hour_logs.push(logs);
-            hour_digest.push(None);
-            continue;
-        }
-        let key = series.key(we, false);
-        let bucket = bucket_at(h);
-        let doc = DigestDoc {
-            account: &spec.account,
-            start: ws,
-            end: we,
-            bucket: &bucket,
-            key: &key,
-            fingerprint: &signer_at(h).fingerprint,
-            previous: previous
-                .as_ref()
-                .map(|(b, k, hsh, sig)| (b.as_str(), k.as_str(), hsh.as_str(), sig.as_str())),
-            logs: &logs,
-        };
-        let text = doc.to_json();
-        let sha = sha256_hex(text.as_bytes());
-        let prev_sig = previous.as_ref().map(|(_, _, _, s)| s.as_str());
-        let signature = signer_at(h)
-            .sign_digest(&display(we), &bucket, &key, text.as_bytes(), prev_sig)
-            .map_err(SimError::Sign)?;
-        let path = spec.out.join(&bucket).join(&key);
-        write(&path, &gzip(text.as_bytes()))?;
-        write(&sidecar(&path), metadata_json(&signature).as_bytes())?;
-        out.digest_keys.push(key.clone());
-        previous = Some((bucket.clone(), key.clone(), sha, signature));
-        hour_logs.push(logs);
-        hour_digest.push(Some((bucket, key)));
+                let mut seeded = rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64);
+                (t, lifecycle_record(spec, &mut seeded, name, t))
+            })
+            .collect();
+        let bucket = layout.log_bucket_at(h);
+        let entry = write_log(spec, rng, &layout.root, &bucket, at, &extra, history)?;
+        logs.push(entry);
     }
+    Ok(logs)
+}
 
-    if let Some(h) = spec.backfill {
-        if h >= spec.hours {
-            return Err(invalid(format!(
-                "--backfill {h}: hour out of range (0..{})",
-                spec.hours
-            )));
-        }
-        let ws = first + hour * h as i32;
-        let we = ws + hour;
-        let late = write_log(
-            spec,
-            &mut rng,
-            &root,
-            &log_bucket_at(h),
-            ws + Duration::seconds(45 * 60 + 13),
-            &[],
-            &mut history,
-        )?;
-        out.log_keys.push(late.key.clone());
-        let bucket = bucket_at(h);
-        let key = series.key(we, true);
-        let logs = [late];
-        let doc = DigestDoc {
-            account: &spec.account,
-            start: ws,
-            end: we,
-            bucket: &bucket,
-            key: &key,
-            fingerprint: &signer_at(h).fingerprint,
-            previous: None,
-            logs: &logs,
-        };
-        let text = doc.to_json();
-        let signature = signer_at(h)
-            .sign_digest(&display(we), &bucket, &key, text.as_bytes(), None)
-            .map_err(SimError::Sign)?;
-        let path = spec.out.join(&bucket).join(&key);
-        write(&path, &gzip(text.as_bytes()))?;
-        let meta = json!({
-            "signature": signature,
-            "signature-algorithm": "SHA256withRSA",
-            "backfill-generation-timestamp": display(we + Duration::hours(2)),
-        });
-        write(&sidecar(&path), meta.to_string().as_bytes())?;
-        out.digest_keys.push(key);
-    }
+/// Hour `h`'s signed digest, pointing back to `previous`.
+fn write_hour_digest(
+    layout: &Layout<'_>,
+    h: usize,
+    signers: &Signers,
+    logs: &[LogEntry],
+    previous: Option<&Previous>,
+) -> Result<Previous, SimError> {
+    let (ws, we) = (layout.hour_start(h), layout.hour_start(h + 1));
+    let key = layout.series.key(we, false);
+    let bucket = layout.bucket_at(h);
+    let doc = DigestDoc {
+        account: &layout.spec.account,
+        start: ws,
+        end: we,
+        bucket: &bucket,
+        key: &key,
+        fingerprint: &signers.at(h).fingerprint,
+        previous: previous
+            .map(|(b, k, hsh, sig)| (b.as_str(), k.as_str(), hsh.as_str(), sig.as_str())),
+        logs,
+    };
+    let text = doc.to_json();
+    let sha = sha256_hex(text.as_bytes());
+    let prev_sig = previous.map(|(_, _, _, s)| s.as_str());
+    let signature = signers
+        .at(h)
+        .sign_digest(&display(we), &bucket, &key, text.as_bytes(), prev_sig)
+        .map_err(SimError::Sign)?;
+    let path = layout.spec.out.join(&bucket).join(&key);
+    write(&path, &gzip(text.as_bytes()))?;
+    write(&sidecar(&path), metadata_json(&signature).as_bytes())?;
+    Ok((bucket, key, sha, signature))
+}
 
-    let keys_from = spec.start - Duration::days(1);
-    // Chains written into the same directory share one keys file.
-    let mut set = std::fs::read(&out.keys_file)
-        .ok()
-        .and_then(|b| PublicKeySet::from_json(&b).ok())
-        .unwrap_or_default();
-    let keys_until = out.end + Duration::days(30);
-    match &rotated {
-        Some((h, new)) => {
-            let at = first + hour * *h as i32;
-            set.insert(signer.public_key(keys_from, at + hour));
-            set.insert(new.public_key(at - hour, keys_until));
-        }
-        None => set.insert(signer.public_key(keys_from, keys_until)),
+/// A late log file of hour `h` and the backfill digest that lists it.
+fn write_backfill(
+    layout: &Layout<'_>,
+    h: usize,
+    signers: &Signers,
+    rng: &mut rand::rngs::StdRng,
+    history: &mut History,
+    out: &mut SimOutput,
+) -> Result<(), SimError> {
+    let spec = layout.spec;
+    if h >= spec.hours {
+        return Err(invalid(format!(
+            "--backfill {h}: hour out of range (0..{})",
+            spec.hours
+        )));
     }
-    write(&out.keys_file, set.to_json().as_bytes())?;
+    let (ws, we) = (layout.hour_start(h), layout.hour_start(h + 1));
+    let at = ws + Duration::seconds(45 * 60 + 13);
+    let late = write_log(
+        spec,
+        rng,
+        &layout.root,
+        &layout.log_bucket_at(h),
+        at,
+        &[],
+        history,
+    )?;
+    out.log_keys.push(late.key.clone());
+    let bucket = layout.bucket_at(h);
+    let key = layout.series.key(we, true);
+    let logs = [late];
+    let doc = DigestDoc {
+        account: &spec.account,
+        start: ws,
+        end: we,
+        bucket: &bucket,
+        key: &key,
+        fingerprint: &signers.at(h).fingerprint,
+        previous: None,
+        logs: &logs,
+    };
+    let text = doc.to_json();
+    let signature = signers
+        .at(h)
+        .sign_digest(&display(we), &bucket, &key, text.as_bytes(), None)
+        .map_err(SimError::Sign)?;
+    let path = spec.out.join(&bucket).join(&key);
+    write(&path, &gzip(text.as_bytes()))?;
+    let meta = json!({
+        "signature": signature,
+        "signature-algorithm": "SHA256withRSA",
+        "backfill-generation-timestamp": display(we + Duration::hours(2)),
+    });
+    write(&sidecar(&path), meta.to_string().as_bytes())?;
+    out.digest_keys.push(key);
+    Ok(())
+}
+
+/// Event history's records (`lookup-events.json`): the calls the logs
+/// leave out (`--no-gap-records`), activity while logging was off, and
+/// selector changes made from another region.
+fn write_history(spec: &SimSpec, first: Timestamp, mut history: History) -> Result<(), SimError> {
     if spec.no_gap_records {
         // The records the logs leave out are still in event history.
         history.records.extend(lifecycle_history(spec, first));
     }
-    if !history.records.is_empty() {
-        let file = spec.out.join("lookup-events.json");
-        let events = history.to_json(std::fs::read(&file).ok().as_deref());
-        let text = serde_json::to_string_pretty(&events).unwrap_or_default();
-        write(&file, text.as_bytes())?;
+    if history.records.is_empty() {
+        return Ok(());
     }
-
-    for d in &spec.damage {
-        if d.kind.shapes_build() {
-            out.damage
-                .push(format!("{d}: applied while building hour {}", d.hour));
-            continue;
-        }
-        let what = apply(
-            spec,
-            &mut rng,
-            &root,
-            &log_bucket,
-            &hour_logs,
-            &hour_digest,
-            d,
-            first,
-        )?;
-        out.damage.push(format!("{d}: {what}"));
-    }
-    Ok(out)
+    let file = spec.out.join("lookup-events.json");
+    let events = history.to_json(std::fs::read(&file).ok().as_deref());
+    let text = serde_json::to_string_pretty(&events).unwrap_or_default();
+    write(&file, text.as_bytes())
 }
 
 /// Where the calls that open and close each run of gap hours are recorded:
@@ -785,6 +884,64 @@ fn sidecar(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Changes a record of log file `l` (its digest unchanged).
+fn tamper_log(spec: &SimSpec, l: &LogEntry) -> Result<String, SimError> {
+    let path = spec.out.join(&l.bucket).join(&l.key);
+    let body = inflate_to_vec(&read(&path)?, 1 << 31).map_err(|e| invalid(e.to_string()))?;
+    let mut v: Value = serde_json::from_slice(&body).map_err(|e| invalid(e.to_string()))?;
+    if let Some(r) = v.pointer_mut("/Records/0/sourceIPAddress") {
+        *r = Value::from("198.51.100.66");
+    } else {
+        v["Records"] = json!([{"eventName": "DeleteTrail"}]);
+    }
+    write(&path, &gzip(v.to_string().as_bytes()))?;
+    Ok(format!("changed a record in s3://{}/{}", l.bucket, l.key))
+}
+
+/// Moves digest `key` (and its metadata) to the key 30 s later.
+fn move_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<String, SimError> {
+    let parsed = crate::verify::layout::parse_digest_key(key)
+        .ok_or_else(|| invalid("unparsable digest key"))?;
+    let series = DigestSeries {
+        root: parsed.root,
+        source_region: parsed.source_region,
+        trail_name: parsed.trail_name,
+        home_region: parsed.home_region,
+    };
+    let new_key = series.key(parsed.end + Duration::seconds(30), false);
+    let (from, to) = (bucket_dir.join(key), bucket_dir.join(&new_key));
+    write(&to, &read(&from)?)?;
+    write(&sidecar(&to), &read(&sidecar(&from))?)?;
+    remove(&from)?;
+    remove(&sidecar(&from))?;
+    Ok(format!("moved s3://{bucket}/{key} to {new_key}"))
+}
+
+/// Rewrites digest `key` without its last log entry, signed with a key of
+/// the attacker's own.
+fn forge_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<String, SimError> {
+    let path = bucket_dir.join(key);
+    let text = inflate_to_vec(&read(&path)?, 1 << 30).map_err(|e| invalid(e.to_string()))?;
+    let mut v: Value = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
+    let dropped = v["logFiles"].as_array_mut().and_then(|a| a.pop());
+    let forged = v.to_string();
+    let attacker = Signer::generate().map_err(SimError::Sign)?;
+    let prev_sig = v["previousDigestSignature"].as_str();
+    let end = v["digestEndTime"].as_str().unwrap_or_default();
+    let sig = attacker
+        .sign_digest(end, bucket, key, forged.as_bytes(), prev_sig)
+        .map_err(SimError::Sign)?;
+    write(&path, &gzip(forged.as_bytes()))?;
+    write(&sidecar(&path), metadata_json(&sig).as_bytes())?;
+    let dropped = dropped
+        .and_then(|x| x["s3Object"].as_str().map(str::to_string))
+        .map(|k| format!(", dropping {k}"))
+        .unwrap_or_default();
+    Ok(format!(
+        "re-signed s3://{bucket}/{key} with an attacker's key{dropped}"
+    ))
+}
+
 /// Applies one post-build damage; returns what it did, naming the key.
 #[allow(clippy::too_many_arguments)]
 fn apply(
@@ -816,20 +973,7 @@ fn apply(
         .unwrap_or_else(|| (spec.bucket.clone(), String::new()));
     let bucket_dir = spec.out.join(&digest_bucket);
     match d.kind {
-        DamageKind::TamperLog => {
-            let l = log()?;
-            let path = spec.out.join(&l.bucket).join(&l.key);
-            let body =
-                inflate_to_vec(&read(&path)?, 1 << 31).map_err(|e| invalid(e.to_string()))?;
-            let mut v: Value = serde_json::from_slice(&body).map_err(|e| invalid(e.to_string()))?;
-            if let Some(r) = v.pointer_mut("/Records/0/sourceIPAddress") {
-                *r = Value::from("198.51.100.66");
-            } else {
-                v["Records"] = json!([{"eventName": "DeleteTrail"}]);
-            }
-            write(&path, &gzip(v.to_string().as_bytes()))?;
-            Ok(format!("changed a record in s3://{}/{}", l.bucket, l.key))
-        }
+        DamageKind::TamperLog => tamper_log(spec, log()?),
         DamageKind::DeleteLog => {
             let l = log()?;
             remove(&spec.out.join(&l.bucket).join(&l.key))?;
@@ -854,49 +998,8 @@ fn apply(
             remove(&sidecar(&path))?;
             Ok(format!("deleted s3://{}/{key}", digest_bucket))
         }
-        DamageKind::MoveDigest => {
-            let key = digest()?;
-            let parsed = crate::verify::layout::parse_digest_key(&key)
-                .ok_or_else(|| invalid("unparsable digest key"))?;
-            let series = DigestSeries {
-                root: parsed.root,
-                source_region: parsed.source_region,
-                trail_name: parsed.trail_name,
-                home_region: parsed.home_region,
-            };
-            let new_key = series.key(parsed.end + Duration::seconds(30), false);
-            let (from, to) = (bucket_dir.join(&key), bucket_dir.join(&new_key));
-            write(&to, &read(&from)?)?;
-            write(&sidecar(&to), &read(&sidecar(&from))?)?;
-            remove(&from)?;
-            remove(&sidecar(&from))?;
-            Ok(format!("moved s3://{}/{key} to {new_key}", digest_bucket))
-        }
-        DamageKind::ForgeDigest => {
-            let key = digest()?;
-            let path = bucket_dir.join(&key);
-            let text =
-                inflate_to_vec(&read(&path)?, 1 << 30).map_err(|e| invalid(e.to_string()))?;
-            let mut v: Value = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
-            let dropped = v["logFiles"].as_array_mut().and_then(|a| a.pop());
-            let forged = v.to_string();
-            let attacker = Signer::generate().map_err(SimError::Sign)?;
-            let prev_sig = v["previousDigestSignature"].as_str();
-            let end = v["digestEndTime"].as_str().unwrap_or_default();
-            let sig = attacker
-                .sign_digest(end, &digest_bucket, &key, forged.as_bytes(), prev_sig)
-                .map_err(SimError::Sign)?;
-            write(&path, &gzip(forged.as_bytes()))?;
-            write(&sidecar(&path), metadata_json(&sig).as_bytes())?;
-            let dropped = dropped
-                .and_then(|x| x["s3Object"].as_str().map(str::to_string))
-                .map(|k| format!(", dropping {k}"))
-                .unwrap_or_default();
-            Ok(format!(
-                "re-signed s3://{}/{key} with an attacker's key{dropped}",
-                digest_bucket
-            ))
-        }
+        DamageKind::MoveDigest => move_digest(&bucket_dir, &digest_bucket, &digest()?),
+        DamageKind::ForgeDigest => forge_digest(&bucket_dir, &digest_bucket, &digest()?),
         DamageKind::UnsignDigest => {
             let key = digest()?;
             remove(&sidecar(&bucket_dir.join(&key)))?;
