@@ -195,24 +195,7 @@ async fn open_live(
     let path_style = path_style
         || crate::sources::aws::s3_endpoint_override(&cfg)
             .is_some_and(|e| crate::sources::aws::needs_path_style(&e));
-    // An organization trail's account is the management account, which a
-    // delegated administrator may not ask, and its members' opt-in regions
-    // differ from it: only a trail of one account asks.
-    // One chain of another region or account: whether the trail delivers
-    // there decides whether its missing folder is deletion or a typo.
-    let single = req.selection.single();
-    let other_region = single.is_some_and(|(_, r)| r != req.trail.region);
-    let other_account = single.is_some_and(|(a, _)| a != req.trail.account);
-    let one_account = facts.organization_trail == Some(false);
-    let regions = req.selection.regions == Pick::All || other_region;
-    if regions && facts.multi_region == Some(true) && one_account {
-        let enabled = crate::sources::account::enabled_regions(&cfg, &req.trail.account).await;
-        facts.enabled_regions = Some(enabled);
-    }
-    let accounts = req.selection.accounts == Pick::All || other_account;
-    if accounts && facts.organization_trail != Some(false) {
-        facts.org_accounts = Some(crate::sources::organizations::active_accounts(&cfg).await);
-    }
+    ask_membership(&cfg, req, &mut facts).await;
     Ok(Sources {
         store: Arc::new(S3Store::new(cfg.clone(), path_style, max_attempts)),
         keys,
@@ -227,6 +210,30 @@ async fn open_live(
             trail: info,
         }),
     })
+}
+
+/// Which regions (account:ListRegions) and member accounts
+/// (Organizations ListAccounts) the trail delivers for, where the run needs
+/// them: `all`, or one chain outside the trail's own account and region.
+async fn ask_membership(cfg: &SdkConfig, req: &ValidateRequest, facts: &mut TrailFacts) {
+    // One chain of another region or account: whether the trail delivers
+    // there decides whether its missing folder is deletion or a typo.
+    let single = req.selection.single();
+    let other_region = single.is_some_and(|(_, r)| r != req.trail.region);
+    let other_account = single.is_some_and(|(a, _)| a != req.trail.account);
+    // An organization trail's account is the management account, which a
+    // delegated administrator may not ask, and its members' opt-in regions
+    // differ from it: only a trail of one account asks.
+    let one_account = facts.organization_trail == Some(false);
+    let regions = req.selection.regions == Pick::All || other_region;
+    if regions && facts.multi_region == Some(true) && one_account {
+        let enabled = crate::sources::account::enabled_regions(cfg, &req.trail.account).await;
+        facts.enabled_regions = Some(enabled);
+    }
+    let accounts = req.selection.accounts == Pick::All || other_account;
+    if accounts && facts.organization_trail != Some(false) {
+        facts.org_accounts = Some(crate::sources::organizations::active_accounts(cfg).await);
+    }
 }
 
 /// DescribeTrails: required without --s3-bucket, best effort otherwise.
