@@ -130,6 +130,10 @@ pub(crate) struct ChainOut<'a> {
     /// The home chain's coverage changes from its verified logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     coverage_changes: Option<&'a [crate::verify::selectors::CoverageChange]>,
+    /// This chain could not read the trail's configuration calls of the
+    /// home chain (merge supplies them).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    home_calls_unread: bool,
     /// The home chain's lifecycle calls from its verified logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     lifecycle_calls: Option<&'a [crate::verify::lifecycle::LifecycleEvent]>,
@@ -215,6 +219,7 @@ pub(crate) fn chain_out(report: &Report) -> ChainOut<'_> {
         notes: &report.notes,
         blind_spots: &report.blind_spots,
         coverage_changes: report.coverage_changes.as_deref(),
+        home_calls_unread: report.home_calls_unread,
         lifecycle_calls: report.lifecycle_calls.as_deref(),
         expected_selectors: report.expected_coverage.as_ref(),
         summary: SummaryOut {

@@ -158,6 +158,8 @@ struct ChainIn {
     #[serde(default)]
     lifecycle_calls: Option<Vec<crate::verify::lifecycle::LifecycleEvent>>,
     #[serde(default)]
+    home_calls_unread: bool,
+    #[serde(default)]
     expected_selectors: Option<crate::verify::selectors::Settings>,
 }
 
@@ -295,6 +297,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         blind_spots: c.blind_spots,
         coverage_changes: c.coverage_changes,
         lifecycle_calls: c.lifecycle_calls,
+        home_calls_unread: c.home_calls_unread,
         allow_narrowing: c.summary.allow_narrowing,
         coverage_narrowed: c.summary.coverage_narrowed,
         expected_coverage: c.expected_selectors,
@@ -448,9 +451,10 @@ fn share_home_changes(trail: &str, chains: &mut [ChainReport]) {
         return;
     };
     for c in chains.iter_mut().filter(|c| !is_home(c)) {
-        let before = c.report.notes.len();
-        c.report.notes.retain(|n| !n.starts_with(HOME_UNREAD));
-        if c.report.notes.len() < before {
+        if c.report.home_calls_unread {
+            c.report.home_calls_unread = false;
+            // What the note said could not be read is read now.
+            c.report.notes.retain(|n| !n.starts_with(HOME_UNREAD));
             let allow = c.report.allow_narrowing;
             let expected = c.report.expected_coverage.clone();
             let reference = crate::verify::narrowing::Reference {
@@ -677,6 +681,7 @@ fn join_slices(slices: Vec<ChainReport>, start: Timestamp, end: Timestamp) -> Ch
     r.untrusted.clear();
     r.unproven.clear();
     r.coverage_narrowed = slices.iter().any(|s| s.report.coverage_narrowed);
+    r.home_calls_unread = slices.iter().any(|s| s.report.home_calls_unread);
     r.notes.clear();
     r.blind_spots.clear();
     // The home chain's calls are known only if every slice read them all.

@@ -453,6 +453,10 @@ pub struct Report {
     /// and `--allow-narrowing` did not pass it: not proven, whatever
     /// `--allow-gaps` says.
     pub coverage_narrowed: bool,
+    /// A chain outside the home chain could not read the trail's
+    /// configuration calls (a note says why): a merge that holds the home
+    /// chain's report gives them to it.
+    pub home_calls_unread: bool,
     /// `--expect-selectors`: the baseline the chain was held to (merge
     /// holds the other shards' chains to it too).
     pub expected_coverage: Option<crate::verify::selectors::Settings>,
@@ -544,6 +548,7 @@ impl Report {
             lifecycle_calls: None,
             allow_narrowing: false,
             coverage_narrowed: false,
+            home_calls_unread: false,
             expected_coverage: None,
         }
     }

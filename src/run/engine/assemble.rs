@@ -90,6 +90,7 @@ pub(super) fn report(
         lifecycle_calls: None,
         allow_narrowing: plan.allow_narrowing,
         coverage_narrowed: false,
+        home_calls_unread: false,
         expected_coverage: plan.expected_coverage.clone(),
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();

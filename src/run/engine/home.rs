@@ -33,9 +33,13 @@ impl std::fmt::Display for Unread {
 }
 
 impl Engine {
-    /// The trail's coverage changes this chain's logs cannot hold, and why
-    /// some could not be read (a note for the report).
-    pub(super) async fn home_coverage(&self, plan: &Plan) -> (Vec<CoverageChange>, Option<String>) {
+    /// The trail's coverage changes this chain's logs cannot hold, why some
+    /// could not be read (a note for the report), and whether the home
+    /// chain's calls are what was not read (a merge can supply them).
+    pub(super) async fn home_coverage(
+        &self,
+        plan: &Plan,
+    ) -> (Vec<CoverageChange>, Option<String>, bool) {
         let home = plan.is_home_chain();
         // An estate starts its home units first: their verified logs' calls.
         let shared = match home {
@@ -48,6 +52,7 @@ impl Engine {
         let (mut found, unread) = self.history_coverage(plan).await;
         let complete = shared.as_ref().is_some_and(|(_, complete)| *complete);
         found.extend(shared.map(|(v, _)| v).unwrap_or_default());
+        let home_unread = !(home || complete) && unread.is_some();
         let note = match (home || complete, unread) {
             (_, None) => None,
             // Offline the home chain's own logs are all there is.
@@ -62,7 +67,7 @@ impl Engine {
                 plan.trail.account, plan.trail.region
             )),
         };
-        (found, note)
+        (found, note, home_unread)
     }
 
     /// The trail's configuration calls in its home region's event history,

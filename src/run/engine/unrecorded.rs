@@ -26,7 +26,8 @@ impl Engine {
                 .put(&plan.trail.arn, window, &coverage, complete);
             report.coverage_changes = complete.then(|| coverage.clone());
         }
-        let (from_home, home_note) = self.home_coverage(plan).await;
+        let (from_home, home_note, home_unread) = self.home_coverage(plan).await;
+        report.home_calls_unread = home_unread;
         coverage.extend(from_home);
         report.notes.extend(home_note);
         let reference = Reference {
