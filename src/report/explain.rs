@@ -195,7 +195,10 @@ pub fn pending_from<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Option
     reports
         .into_iter()
         .flat_map(|r| r.untrusted.iter())
-        .filter(|u| u.reasons.contains(&"not_yet_delivered"))
+        .filter(|u| {
+            u.reasons
+                .contains(&crate::report::model::Reason::NotYetDelivered)
+        })
         .map(|u| u.start)
         .min()
 }

@@ -7,7 +7,8 @@
 
 use crate::report::explain::plain;
 use crate::report::model::{
-    ChainReport, EstateReport, Finding, Problem, Provenance, Report, Status, Untrusted, Verdict,
+    ChainReport, EstateReport, Finding, Problem, Provenance, Reason, Report, Status, Untrusted,
+    Verdict,
 };
 use crate::verify::time::{display, Timestamp};
 use chrono::{Duration, Timelike};
@@ -139,16 +140,15 @@ fn status_word(c: &ChainReport) -> &'static str {
 }
 
 /// Untrusted reasons in words.
-fn reason_words(r: &str) -> &'static str {
+fn reason_words(r: &Reason) -> &'static str {
     match r {
-        "digest_missing" => "a digest is missing",
-        "digest_invalid" => "a digest failed verification",
-        "invalid_log_file" => "a log file failed verification",
-        "unexplained_gap" => "a gap no record explains",
-        "explained_gap" => "logging or validation was off (explained)",
-        "not_yet_delivered" => "the digest is not due yet",
-        "coverage_narrowed" => "the trail recorded less (event selectors or trail settings)",
-        _ => "untrusted",
+        Reason::DigestMissing => "a digest is missing",
+        Reason::DigestInvalid => "a digest failed verification",
+        Reason::InvalidLogFile => "a log file failed verification",
+        Reason::UnexplainedGap => "a gap no record explains",
+        Reason::ExplainedGap => "logging or validation was off (explained)",
+        Reason::NotYetDelivered => "the digest is not due yet",
+        Reason::CoverageNarrowed => "the trail recorded less (event selectors or trail settings)",
     }
 }
 
@@ -160,7 +160,7 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
         .iter()
         .filter(|u| u.start < b && u.end > a)
         .collect();
-    let has = |why: &str| overlapping.iter().any(|u| u.reasons.contains(&why));
+    let has = |why: &Reason| overlapping.iter().any(|u| u.reasons.contains(why));
     let mut words: Vec<&str> = overlapping
         .iter()
         .flat_map(|u| u.reasons.iter().map(|r| reason_words(r)))
@@ -168,13 +168,13 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
     words.dedup();
     let title = |what: &str| format!("{} to {}: {what}", display(a), display(b));
     let states = [
-        ("coverage_narrowed", "narrowed"),
-        ("invalid_log_file", "invalid"),
-        ("digest_invalid", "invalid"),
-        ("digest_missing", "missing"),
-        ("unexplained_gap", "gap"),
-        ("explained_gap", "gap-explained"),
-        ("not_yet_delivered", "pending"),
+        (Reason::CoverageNarrowed, "narrowed"),
+        (Reason::InvalidLogFile, "invalid"),
+        (Reason::DigestInvalid, "invalid"),
+        (Reason::DigestMissing, "missing"),
+        (Reason::UnexplainedGap, "gap"),
+        (Reason::ExplainedGap, "gap-explained"),
+        (Reason::NotYetDelivered, "pending"),
     ];
     if let Some((_, state)) = states.iter().find(|(why, _)| has(why)) {
         return (state, title(&words.join("; ")));

@@ -71,7 +71,7 @@ struct ObjectOut<'a> {
 struct UntrustedOut<'a> {
     start: String,
     end: String,
-    reasons: &'a [&'static str],
+    reasons: &'a [crate::report::model::Reason],
 }
 
 #[derive(Serialize)]

@@ -7,7 +7,7 @@
 
 use crate::report::model::{
     ChainReport, DigestVerdict, Entry, EstateReport, Finding, Gap, GapKind, LogVerdict,
-    ObjectVerdict, Problem, Report, ShardInfo, Status, Untrusted, HOME_UNREAD, UNTRUSTED_REASONS,
+    ObjectVerdict, Problem, Report, ShardInfo, Status, Untrusted, HOME_UNREAD,
 };
 use crate::verify::state_key::{Purpose, StateKey};
 use crate::verify::time::{parse_digest_time, Timestamp};
@@ -254,12 +254,7 @@ impl UntrustedIn {
         let reasons = self
             .reasons
             .iter()
-            .filter_map(|r| {
-                UNTRUSTED_REASONS
-                    .iter()
-                    .find(|k| **k == r.as_str())
-                    .copied()
-            })
+            .filter_map(|r| crate::report::model::Reason::named(r))
             .collect();
         Some(Untrusted {
             start: time(&self.start)?,

@@ -172,7 +172,7 @@ pub struct ObjectVerdict {
 pub struct Untrusted {
     pub start: Timestamp,
     pub end: Timestamp,
-    pub reasons: Vec<&'static str>,
+    pub reasons: Vec<Reason>,
 }
 
 /// How an `unproven` line about narrowed coverage begins.
@@ -182,16 +182,52 @@ pub const NARROWED: &str = "Coverage narrowed at ";
 /// trail's configuration calls (merge looks for it).
 pub const HOME_UNREAD: &str = "Coverage changes recorded in the trail's home region";
 
-/// Every reason an untrusted span can have (JSON `untrusted[].reasons`).
-pub const UNTRUSTED_REASONS: [&str; 7] = [
-    "digest_missing",
-    "digest_invalid",
-    "invalid_log_file",
-    "unexplained_gap",
-    "explained_gap",
-    "not_yet_delivered",
-    "coverage_narrowed",
-];
+/// Why a span of the window cannot be trusted (JSON `untrusted[].reasons`,
+/// in this order, which is their names' alphabetical order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The trail recorded less (its selectors or settings narrowed).
+    CoverageNarrowed,
+    DigestInvalid,
+    DigestMissing,
+    /// Logging or validation was off, as CloudTrail's records say.
+    ExplainedGap,
+    InvalidLogFile,
+    /// The digest covering it is not due yet.
+    NotYetDelivered,
+    UnexplainedGap,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 7] = [
+        Reason::CoverageNarrowed,
+        Reason::DigestInvalid,
+        Reason::DigestMissing,
+        Reason::ExplainedGap,
+        Reason::InvalidLogFile,
+        Reason::NotYetDelivered,
+        Reason::UnexplainedGap,
+    ];
+
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::CoverageNarrowed => "coverage_narrowed",
+            Reason::DigestInvalid => "digest_invalid",
+            Reason::DigestMissing => "digest_missing",
+            Reason::ExplainedGap => "explained_gap",
+            Reason::InvalidLogFile => "invalid_log_file",
+            Reason::NotYetDelivered => "not_yet_delivered",
+            Reason::UnexplainedGap => "unexplained_gap",
+        }
+    }
+
+    /// The reason of this JSON name, if this version knows it.
+    pub fn named(name: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
 
 /// Merges overlapping or touching spans, keeping every reason once.
 pub fn merge_untrusted(mut spans: Vec<Untrusted>) -> Vec<Untrusted> {

@@ -142,10 +142,10 @@ pub fn render(
         if n > 0 {
             why.push(format!("{n} gap(s) that no CloudTrail record explains"));
         }
-        let narrowed = report
-            .untrusted
-            .iter()
-            .any(|u| u.reasons.contains(&"coverage_narrowed"));
+        let narrowed = report.untrusted.iter().any(|u| {
+            u.reasons
+                .contains(&crate::report::model::Reason::CoverageNarrowed)
+        });
         let hint = match narrowed {
             true => "see --gap-events, --allow-gaps, --allow-narrowing",
             false => "see --gap-events, --allow-gaps",

@@ -360,7 +360,7 @@ pub fn mark(
         report.untrusted.push(Untrusted {
             start: from,
             end: until,
-            reasons: vec!["coverage_narrowed"],
+            reasons: vec![crate::report::model::Reason::CoverageNarrowed],
         });
     }
     report.untrusted = merge_untrusted(std::mem::take(&mut report.untrusted));

@@ -5,7 +5,7 @@
 //! than the gap" into deleted digests, and lists the untrusted spans. Pure:
 //! works on the chain outcome the engine already has.
 
-use crate::report::model::{Gap, GapKind, Status, Untrusted};
+use crate::report::model::{Gap, GapKind, Reason, Status, Untrusted};
 use crate::verify::chain::{ChainOutcome, Node, MAX_INFERRED};
 use crate::verify::layout::DigestSeries;
 use crate::verify::lifecycle::{
@@ -239,10 +239,10 @@ fn now_explained(report: &mut crate::report::model::Report) {
         let open = gaps
             .iter()
             .any(|g| g.unexplained() && g.start < u.end && g.end > u.start);
-        if !open && u.reasons.contains(&"unexplained_gap") {
-            u.reasons.retain(|r| *r != "unexplained_gap");
-            if !u.reasons.contains(&"explained_gap") {
-                u.reasons.push("explained_gap");
+        if !open && u.reasons.contains(&Reason::UnexplainedGap) {
+            u.reasons.retain(|r| *r != Reason::UnexplainedGap);
+            if !u.reasons.contains(&Reason::ExplainedGap) {
+                u.reasons.push(Reason::ExplainedGap);
             }
             u.reasons.sort();
         }
@@ -708,14 +708,14 @@ fn resort(nodes: &[Node], out: &mut ChainOutcome) {
 
 /// The spans of [start, end] whose events cannot be trusted.
 pub fn untrusted_spans(
-    digests: &[(Status, Option<Timestamp>, Option<Timestamp>, &'static str)],
+    digests: &[(Status, Option<Timestamp>, Option<Timestamp>, Reason)],
     gaps: &[Gap],
     invalid_logs: &[(Timestamp, Timestamp)],
     pending: Option<(Timestamp, Timestamp)>,
     interval: Duration,
     w: &Window,
 ) -> Vec<Untrusted> {
-    let clip = |a: Timestamp, b: Timestamp, reason: &'static str| Untrusted {
+    let clip = |a: Timestamp, b: Timestamp, reason: Reason| Untrusted {
         start: a.max(w.start),
         end: b.min(w.end),
         reasons: vec![reason],
@@ -730,18 +730,21 @@ pub fn untrusted_spans(
         }
     }
     for g in gaps.iter().filter(|g| !g.backfill) {
-        let reason = if g.explained {
-            "explained_gap"
-        } else {
-            "unexplained_gap"
+        let reason = match g.explained {
+            true => Reason::ExplainedGap,
+            false => Reason::UnexplainedGap,
         };
         spans.push(clip(g.start, g.end, reason));
     }
     for &(a, b) in invalid_logs {
-        spans.push(clip(a, b.max(a + Duration::seconds(1)), "invalid_log_file"));
+        spans.push(clip(
+            a,
+            b.max(a + Duration::seconds(1)),
+            Reason::InvalidLogFile,
+        ));
     }
     if let Some((a, b)) = pending {
-        spans.push(clip(a, b, "not_yet_delivered"));
+        spans.push(clip(a, b, Reason::NotYetDelivered));
     }
     crate::report::model::merge_untrusted(spans)
 }

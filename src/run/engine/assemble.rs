@@ -159,10 +159,11 @@ fn pending_with(
     }
 }
 
-fn digest_reason(d: &DigestVerdict) -> &'static str {
+fn digest_reason(d: &DigestVerdict) -> crate::report::model::Reason {
+    use crate::report::model::{Problem, Reason};
     match d.finding.as_ref().map(|f| f.problem) {
-        Some(crate::report::model::Problem::NotFound) => "digest_missing",
-        _ => "digest_invalid",
+        Some(Problem::NotFound) => Reason::DigestMissing,
+        _ => Reason::DigestInvalid,
     }
 }
 
