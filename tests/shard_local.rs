@@ -656,3 +656,23 @@ fn the_documented_batch_and_kubernetes_sequences_merge_under_a_state_key() {
     let (code, err) = merge("k8s", &[], &[("TRAILPROOF_RUN_ID", "trailproof-2026-03")]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// A shard report of an older trailproof kept its narrowing verdict in its
+/// sentences only: merge refuses it rather than read it as proven.
+#[test]
+fn merge_refuses_a_shard_report_of_an_older_trailproof() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate_estate(dir.path(), &[]);
+    let files = shards(dir.path(), &ESTATE[..4], 2);
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    for c in v["chains"].as_array_mut().unwrap() {
+        c["summary"]
+            .as_object_mut()
+            .unwrap()
+            .remove("coverage_narrowed");
+    }
+    std::fs::write(&files[0], v.to_string()).unwrap();
+    let (code, _, err) = merge(&files);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("older trailproof"), "{err}");
+}

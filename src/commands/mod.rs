@@ -11,8 +11,8 @@ pub mod validate;
 
 use crate::cli::{Cli, Command};
 
-/// Exit status for usage and operational errors.
-pub const EXIT_ERROR: i32 = 2;
+/// Exit status for usage and operational errors: the run was not done.
+pub const EXIT_ERROR: i32 = crate::report::model::Verdict::NotRun.exit_code();
 
 /// A failure of the run as a whole, worded for the person at the terminal.
 #[derive(Debug, thiserror::Error)]

@@ -133,8 +133,9 @@ struct SummaryIn {
     allow_gaps: bool,
     #[serde(default)]
     allow_narrowing: bool,
-    #[serde(default)]
-    coverage_narrowed: bool,
+    /// Absent from an older trailproof's report, whose narrowing and
+    /// home-call verdicts lived in its sentences: such a report is refused.
+    coverage_narrowed: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -294,7 +295,7 @@ fn chain_from(c: ChainIn, start: Timestamp, end: Timestamp, trail: &str) -> Chai
         lifecycle_calls: c.lifecycle_calls,
         home_calls_unread: c.home_calls_unread,
         allow_narrowing: c.summary.allow_narrowing,
-        coverage_narrowed: c.summary.coverage_narrowed,
+        coverage_narrowed: c.summary.coverage_narrowed.unwrap_or(true),
         expected_coverage: c.expected_selectors,
     };
     let mut report = report;
@@ -367,6 +368,18 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<EstateReport, MergeError> {
     let shard = doc
         .shard
         .ok_or_else(|| MergeError::NotAShard(name.to_string()))?;
+    if doc
+        .chains
+        .iter()
+        .any(|c| c.summary.coverage_narrowed.is_none())
+    {
+        return Err(MergeError::Unreadable(
+            name.to_string(),
+            "written by an older trailproof (no summary.coverage_narrowed): run its shards \
+             again with this version"
+                .into(),
+        ));
+    }
     let trail = doc.trail_arn.clone();
     Ok(EstateReport {
         chains: doc

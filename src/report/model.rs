@@ -179,7 +179,7 @@ pub struct Untrusted {
 pub const NARROWED: &str = "Coverage narrowed at ";
 
 /// How a chain of another region or account says it could not read the
-/// trail's configuration calls (merge looks for it).
+/// trail's configuration calls (merge removes the note once it gives them).
 pub const HOME_UNREAD: &str = "Coverage changes recorded in the trail's home region";
 
 /// Why a span of the window cannot be trusted (JSON `untrusted[].reasons`,
@@ -353,7 +353,6 @@ pub struct Summary {
     pub unexpected_objects: usize,
 }
 
-/// The process exit statuses (README: Exit status).
 /// What a run (or one chain of it) proves, worst last: the worst verdict of
 /// an estate is its `max`. Words live in the renderers; the exit status in
 /// [`Verdict::exit_code`] alone.
@@ -372,7 +371,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The process exit status (README: Exit status).
-    pub fn exit_code(self) -> i32 {
+    pub const fn exit_code(self) -> i32 {
         match self {
             Verdict::Proven => exit::PROVEN,
             Verdict::NotProven => exit::UNPROVEN,
