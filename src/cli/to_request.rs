@@ -239,7 +239,10 @@ impl ValidateArgs {
     fn state(&self) -> Result<State, RequestError> {
         let shard = match &self.shard {
             None => None,
-            Some(text) => Some(Shard::parse(text, |v| std::env::var(v).ok()).map_err(usage)?),
+            Some(text) => {
+                let parsed = Shard::parse(text, |v| std::env::var(v).ok());
+                Some(parsed.map_err(|e| usage(e.to_string()))?)
+            }
         };
         if shard.is_some() {
             if self.checkpoint.is_some() {

@@ -18,47 +18,60 @@ pub struct Shard {
 /// The environment variables an orchestrator sets for `--shard auto/N`.
 pub const INDEX_VARIABLES: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
 
+/// Why a `--shard` value names no shard (the words are the usage error's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("--shard must be K/N or auto/N, got {0:?}")]
+    Shape(String),
+    #[error("--shard {0:?}: N must be a number from 1 to 100000")]
+    Count(String),
+    #[error("--shard auto/{0} needs JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX in the environment")]
+    NoIndex(usize),
+    #[error("--shard {0:?}: K must be a number, got {1:?}")]
+    Index(String, String),
+    #[error("--shard {0:?}: K counts from 1 (1/{1} to {1}/{1})")]
+    FromOne(String, usize),
+    #[error("--shard {0:?}: K must be from 1 to N (the environment's index from 0 to N-1)")]
+    TooLarge(String),
+}
+
 impl Shard {
     /// `K/N`, or `auto/N` with K from `JOB_COMPLETION_INDEX` (Kubernetes)
     /// or `AWS_BATCH_JOB_ARRAY_INDEX` (AWS Batch).
-    pub fn parse(s: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard, String> {
+    pub fn parse(s: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard, ShardError> {
         let (k, n) = s
             .split_once('/')
-            .ok_or_else(|| format!("--shard must be K/N or auto/N, got {s:?}"))?;
+            .ok_or_else(|| ShardError::Shape(s.to_string()))?;
         let count: usize = n
             .trim()
             .parse()
             .ok()
             .filter(|n| *n >= 1 && *n <= 100_000)
-            .ok_or_else(|| format!("--shard {s:?}: N must be a number from 1 to 100000"))?;
+            .ok_or_else(|| ShardError::Count(s.to_string()))?;
         // K counts from 1, as wherever people meet K/N (Playwright, Jest,
         // `split -n`); the orchestrators' variables count from 0.
         let auto = k.trim() == "auto";
         let index_text = if auto {
-            INDEX_VARIABLES.iter().find_map(|v| env(v)).ok_or_else(|| {
-                format!(
-                    "--shard auto/{count} needs {} or {} in the environment",
-                    INDEX_VARIABLES[0], INDEX_VARIABLES[1]
-                )
-            })?
+            INDEX_VARIABLES
+                .iter()
+                .find_map(|v| env(v))
+                .ok_or(ShardError::NoIndex(count))?
         } else {
             k.to_string()
         };
         let number: usize = index_text
             .trim()
             .parse()
-            .map_err(|_| format!("--shard {s:?}: K must be a number, got {index_text:?}"))?;
+            .map_err(|_| ShardError::Index(s.to_string(), index_text.clone()))?;
         let index = if auto {
             number
         } else {
-            number.checked_sub(1).ok_or_else(|| {
-                format!("--shard {s:?}: K counts from 1 (1/{count} to {count}/{count})")
-            })?
+            number
+                .checked_sub(1)
+                .ok_or_else(|| ShardError::FromOne(s.to_string(), count))?
         };
         if index >= count {
-            return Err(format!(
-                "--shard {s:?}: K must be from 1 to N (the environment's index from 0 to N-1)"
-            ));
+            return Err(ShardError::TooLarge(s.to_string()));
         }
         Ok(Shard { index, count })
     }

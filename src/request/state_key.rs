@@ -41,7 +41,7 @@ pub fn load(
     let secret = read_capped(path)?;
     SecretKey::from_secret(&secret)
         .map(|k| Some(Arc::new(k) as Arc<dyn StateKey>))
-        .map_err(RequestError::Usage)
+        .map_err(|e| RequestError::Usage(e.to_string()))
 }
 
 /// A shard's run id: `--run-id`, else `TRAILPROOF_RUN_ID`, else the AWS

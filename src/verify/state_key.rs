@@ -66,14 +66,18 @@ impl std::fmt::Debug for SecretKey {
     }
 }
 
+/// A secret too short to be a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the state key holds {0} bytes; it needs at least {MIN_KEY_BYTES} (for example \
+     `head -c 32 /dev/urandom > key`)"
+)]
+pub struct ShortSecret(pub usize);
+
 impl SecretKey {
-    pub fn from_secret(secret: &[u8]) -> Result<SecretKey, String> {
+    pub fn from_secret(secret: &[u8]) -> Result<SecretKey, ShortSecret> {
         if secret.len() < MIN_KEY_BYTES {
-            return Err(format!(
-                "the state key holds {} bytes; it needs at least {MIN_KEY_BYTES} (for example \
-                 `head -c 32 /dev/urandom > key`)",
-                secret.len()
-            ));
+            return Err(ShortSecret(secret.len()));
         }
         Ok(SecretKey(hmac::Key::new(hmac::HMAC_SHA256, secret)))
     }
