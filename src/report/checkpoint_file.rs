@@ -129,7 +129,7 @@ pub async fn write_next(
             eprintln!("trailproof: {e}");
             Ok(())
         }
-        Err(e) => Err(CheckpointFileError::Io(e)),
+        Err(e) => Err(CheckpointFileError::Io(e.to_string())),
         Ok(()) => Ok(()),
     }
 }

@@ -57,14 +57,27 @@ async fn s3(remote: Remote<'_>) -> S3Store {
     S3Store::new(cfg, path_style, 5)
 }
 
+/// Why a report, page, metrics file or checkpoint could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot write {target}: {why}")]
+    Failed { target: String, why: String },
+    /// A conditional S3 write whose object changed since it was read.
+    #[error(
+        "cannot write {target} (another run may have written it since this one read it): {why}"
+    )]
+    Conflict { target: String, why: String },
+}
+
 /// Writes a rendered report to `target`.
-pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(), String> {
+pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(), WriteError> {
+    let failed = |target: String, why: String| WriteError::Failed { target, why };
     if let Some((bucket, key)) = s3_target(target) {
         return s3(remote.for_writing())
             .await
             .put_bytes(bucket, key, bytes)
             .await
-            .map_err(|e| format!("cannot write s3://{bucket}/{key}: {e}"));
+            .map_err(|e| failed(format!("s3://{bucket}/{key}"), e.to_string()));
     }
     let path = std::path::Path::new(target);
     let dir = path
@@ -74,13 +87,13 @@ pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| format!("cannot write {target}: not a file name"))?;
+        .ok_or_else(|| failed(target.to_string(), "not a file name".to_string()))?;
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, &bytes)
         .and_then(|_| std::fs::rename(&tmp, path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            format!("cannot write {target}: {e}")
+            failed(target.to_string(), e.to_string())
         })
 }
 
@@ -107,7 +120,7 @@ pub async fn write_versioned(
     bytes: Vec<u8>,
     read_etag: Option<&str>,
     remote: Remote<'_>,
-) -> Result<(), String> {
+) -> Result<(), WriteError> {
     let Some((bucket, key)) = s3_target(target) else {
         return write(target, bytes, remote).await;
     };
@@ -115,11 +128,9 @@ pub async fn write_versioned(
         .await
         .put_bytes_if(bucket, key, bytes, read_etag)
         .await
-        .map_err(|e| {
-            format!(
-                "cannot write s3://{bucket}/{key} (another run may have written it since this one \
-                 read it): {e}"
-            )
+        .map_err(|e| WriteError::Conflict {
+            target: format!("s3://{bucket}/{key}"),
+            why: e.to_string(),
         })
 }
 

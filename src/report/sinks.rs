@@ -133,7 +133,7 @@ impl<'a> ReportSink<'a> {
             let bytes = std::mem::take(&mut self.buffer);
             super::output::write(target, bytes, remote)
                 .await
-                .map_err(SinkError::Deliver)?;
+                .map_err(|e| SinkError::Deliver(e.to_string()))?;
         }
         if let Verdicts::Estate(e) = &outcome.verdicts {
             if let Some(s) = &e.shard {
@@ -259,5 +259,5 @@ pub async fn metrics(
     let text = super::metrics::render(&outcome.summaries, outcome.exit_code(), seconds);
     super::output::write(path, text.into_bytes(), remote)
         .await
-        .map_err(SinkError::Deliver)
+        .map_err(|e| SinkError::Deliver(e.to_string()))
 }
