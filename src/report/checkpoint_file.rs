@@ -50,7 +50,7 @@ pub async fn load(
                 etag,
             })
         }
-        Err(e) => Err(CheckpointFileError::Io(e)),
+        Err(e) => Err(CheckpointFileError::Io(e.to_string())),
     }
 }
 

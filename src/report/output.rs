@@ -69,6 +69,21 @@ pub enum WriteError {
     Conflict { target: String, why: String },
 }
 
+/// Why a checkpoint or a shard report could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {source_name}: {why}")]
+pub struct ReadError {
+    pub source_name: String,
+    pub why: String,
+}
+
+fn read_error(source_name: impl Into<String>, why: impl std::fmt::Display) -> ReadError {
+    ReadError {
+        source_name: source_name.into(),
+        why: why.to_string(),
+    }
+}
+
 /// Writes a rendered report to `target`.
 pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(), WriteError> {
     let failed = |target: String, why: String| WriteError::Failed { target, why };
@@ -101,13 +116,16 @@ pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(
 pub type Versioned = (Vec<u8>, Option<String>);
 
 /// Reads a checkpoint with its version; None when it does not exist yet.
-pub async fn read_versioned(source: &str, remote: Remote<'_>) -> Result<Option<Versioned>, String> {
+pub async fn read_versioned(
+    source: &str,
+    remote: Remote<'_>,
+) -> Result<Option<Versioned>, ReadError> {
     if let Some((bucket, key)) = s3_target(source) {
         return s3(remote)
             .await
             .get_with_etag(bucket, key)
             .await
-            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"));
+            .map_err(|e| read_error(format!("s3://{bucket}/{key}"), e));
     }
     Ok(read_optional(source, remote).await?.map(|b| (b, None)))
 }
@@ -135,7 +153,7 @@ pub async fn write_versioned(
 }
 
 /// Reads what `write` wrote, or None when nothing is there yet.
-pub async fn read_optional(source: &str, remote: Remote<'_>) -> Result<Option<Vec<u8>>, String> {
+pub async fn read_optional(source: &str, remote: Remote<'_>) -> Result<Option<Vec<u8>>, ReadError> {
     if let Some((bucket, key)) = s3_target(source) {
         let store = s3(remote).await;
         return match store.get(bucket, key).await {
@@ -144,32 +162,32 @@ pub async fn read_optional(source: &str, remote: Remote<'_>) -> Result<Option<Ve
                 .read_to_vec(64 * 1024 * 1024)
                 .await
                 .map(Some)
-                .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}")),
+                .map_err(|e| read_error(format!("s3://{bucket}/{key}"), e)),
             Err(crate::sources::store::StoreError::NotFound) => Ok(None),
-            Err(e) => Err(format!("cannot read s3://{bucket}/{key}: {e}")),
+            Err(e) => Err(read_error(format!("s3://{bucket}/{key}"), e)),
         };
     }
     match std::fs::read(source) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {source}: {e}")),
+        Err(e) => Err(read_error(source, e)),
     }
 }
 
 /// Reads a report written by `write`.
-pub async fn read(source: &str, remote: Remote<'_>) -> Result<Vec<u8>, String> {
+pub async fn read(source: &str, remote: Remote<'_>) -> Result<Vec<u8>, ReadError> {
     const MAX_REPORT: u64 = 4 * 1024 * 1024 * 1024;
     if let Some((bucket, key)) = s3_target(source) {
         let store = s3(remote).await;
         let obj = store
             .get(bucket, key)
             .await
-            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"))?;
+            .map_err(|e| read_error(format!("s3://{bucket}/{key}"), &e))?;
         return obj
             .body
             .read_to_vec(MAX_REPORT)
             .await
-            .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"));
+            .map_err(|e| read_error(format!("s3://{bucket}/{key}"), e));
     }
-    std::fs::read(source).map_err(|e| format!("cannot read {source}: {e}"))
+    std::fs::read(source).map_err(|e| read_error(source, e))
 }
