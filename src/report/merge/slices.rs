@@ -56,6 +56,36 @@ pub(super) fn join_slices(
     }
     out.slice = None;
     let r = &mut out.report;
+    chain_wide(r, &slices, start, end);
+    let (mut digest_index, mut log_index) = (Default::default(), Default::default());
+    // Newest slice first, as digests are listed newest first.
+    for (i, s) in slices.iter().enumerate().rev() {
+        take_slice(r, &s.report, &mut digest_index, &mut log_index);
+        if i > 0 {
+            if let Some(broken) = unlinked(&slices[i - 1], s) {
+                r.unproven.push(broken);
+            }
+        }
+    }
+    join_gaps(r, &slices);
+    r.unproven.extend(
+        slices
+            .iter()
+            .flat_map(|s| s.report.unproven.iter().cloned()),
+    );
+    r.unproven.sort();
+    r.unproven.dedup();
+    r.untrusted = crate::report::model::merge_untrusted(std::mem::take(&mut r.untrusted));
+    r.found = crate::report::model::found_range(&r.digests, start, end);
+    r.newest = newest_valid(&r.digests);
+    rebuild_entries(r);
+    out
+}
+
+/// What the joined chain holds of its slices as a whole: the window, what
+/// the slices' words will be gathered into, and the home chain's calls
+/// (known only when every slice read them all).
+fn chain_wide(r: &mut Report, slices: &[ChainReport], start: Timestamp, end: Timestamp) {
     r.requested_start = start;
     r.requested_end = end;
     r.digests.clear();
@@ -81,60 +111,48 @@ pub(super) fn join_slices(
         .map(|s| s.report.lifecycle_calls.clone())
         .collect::<Option<Vec<_>>>()
         .map(|all| crate::verify::lifecycle::in_one_order(all.concat()));
-    let (mut digest_index, mut log_index) = (Default::default(), Default::default());
-    // Newest slice first, as digests are listed newest first.
-    for (i, s) in slices.iter().enumerate().rev() {
-        for d in &s.report.digests {
-            let key = |x: &DigestVerdict| (x.bucket.clone(), x.key.clone());
-            let rank = |x: &DigestVerdict| severity(x.status, x.finding.as_ref());
-            upsert(&mut r.digests, &mut digest_index, d.clone(), key, rank);
-        }
-        for l in &s.report.logs {
-            let key = |x: &LogVerdict| (x.bucket.clone(), x.key.clone());
-            let rank = |x: &LogVerdict| severity(x.status, x.finding.as_ref());
-            upsert(&mut r.logs, &mut log_index, l.clone(), key, rank);
-        }
-        for o in &s.report.unexpected {
-            if !r
-                .unexpected
-                .iter()
-                .any(|x| x.bucket == o.bucket && x.key == o.key)
-            {
-                r.unexpected.push(o.clone());
-            }
-        }
-        for n in &s.report.notes {
-            if !r.notes.contains(n) {
-                r.notes.push(n.clone());
-            }
-        }
-        for b in &s.report.blind_spots {
-            if !r.blind_spots.contains(b) {
-                r.blind_spots.push(b.clone());
-            }
-        }
-        for u in &s.report.untrusted {
-            r.untrusted.push(u.clone());
-        }
-        if i > 0 {
-            if let Some(broken) = unlinked(&slices[i - 1], s) {
-                r.unproven.push(broken);
-            }
+}
+
+/// One slice's objects, notes, blind spots and untrusted spans, each once
+/// (an object in two slices keeps its worst verdict).
+fn take_slice(
+    r: &mut Report,
+    s: &Report,
+    digest_index: &mut std::collections::HashMap<(String, String), usize>,
+    log_index: &mut std::collections::HashMap<(String, String), usize>,
+) {
+    for d in &s.digests {
+        let key = |x: &DigestVerdict| (x.bucket.clone(), x.key.clone());
+        let rank = |x: &DigestVerdict| severity(x.status, x.finding.as_ref());
+        upsert(&mut r.digests, digest_index, d.clone(), key, rank);
+    }
+    for l in &s.logs {
+        let key = |x: &LogVerdict| (x.bucket.clone(), x.key.clone());
+        let rank = |x: &LogVerdict| severity(x.status, x.finding.as_ref());
+        upsert(&mut r.logs, log_index, l.clone(), key, rank);
+    }
+    for o in &s.unexpected {
+        if !r
+            .unexpected
+            .iter()
+            .any(|x| x.bucket == o.bucket && x.key == o.key)
+        {
+            r.unexpected.push(o.clone());
         }
     }
-    join_gaps(r, &slices);
-    r.unproven.extend(
-        slices
-            .iter()
-            .flat_map(|s| s.report.unproven.iter().cloned()),
-    );
-    r.unproven.sort();
-    r.unproven.dedup();
-    r.untrusted = crate::report::model::merge_untrusted(std::mem::take(&mut r.untrusted));
-    r.found = crate::report::model::found_range(&r.digests, start, end);
-    r.newest = newest_valid(&r.digests);
-    rebuild_entries(r);
-    out
+    for n in &s.notes {
+        if !r.notes.contains(n) {
+            r.notes.push(n.clone());
+        }
+    }
+    for b in &s.blind_spots {
+        if !r.blind_spots.contains(b) {
+            r.blind_spots.push(b.clone());
+        }
+    }
+    for u in &s.untrusted {
+        r.untrusted.push(u.clone());
+    }
 }
 
 /// Gaps once each, newest first as the engine lists them. A slice sees a
