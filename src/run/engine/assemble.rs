@@ -104,17 +104,7 @@ pub(super) fn report(
         report.entries.push(Entry::Log(report.logs.len()));
         report.logs.push(v);
     }
-    // The walk and the level scan can both meet one stray object: once.
-    let mut seen: HashSet<(String, String)> = HashSet::new();
-    for o in digest_strangers.into_iter().chain(folders.unexpected) {
-        if !seen.insert((o.bucket.clone(), o.key.clone())) {
-            continue;
-        }
-        report
-            .entries
-            .push(Entry::Unexpected(report.unexpected.len()));
-        report.unexpected.push(o);
-    }
+    push_strangers(&mut report, digest_strangers, folders.unexpected);
     if !plan.check_unreferenced {
         report.notes.push(
             "Log folders were not listed (--skip-unreferenced): injected log files would go unnoticed"
@@ -122,6 +112,19 @@ pub(super) fn report(
         );
     }
     report.found = crate::report::model::found_range(&report.digests, plan.start, plan.end);
+    let pending = pending_with(closure.pending, hold, plan.end);
+    report.untrusted = untrusted_of(&report, plan, pending, chains.std_out.interval);
+    report
+}
+
+/// The spans of the window whose events cannot be trusted, from the
+/// report's digests, gaps and invalid log files and what is pending.
+fn untrusted_of(
+    report: &Report,
+    plan: &Plan,
+    pending: Option<(Timestamp, Timestamp)>,
+    interval: chrono::Duration,
+) -> Vec<crate::report::model::Untrusted> {
     let digest_spans: Vec<_> = report
         .digests
         .iter()
@@ -134,15 +137,29 @@ pub(super) fn report(
         .filter(|l| l.status == Status::Invalid)
         .filter_map(|l| Some((l.oldest_event?, l.newest_event?)))
         .collect();
-    report.untrusted = untrusted_spans(
+    untrusted_spans(
         &digest_spans,
         &report.gaps,
         &invalid_logs,
-        pending_with(closure.pending, hold, plan.end),
-        chains.std_out.interval,
+        pending,
+        interval,
         &plan.window(true, true, true),
-    );
-    report
+    )
+}
+
+/// Objects CloudTrail never writes: the walk and the level scan can both
+/// meet one, which is listed once.
+fn push_strangers(report: &mut Report, digest: Vec<ObjectVerdict>, folders: Vec<ObjectVerdict>) {
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    for o in digest.into_iter().chain(folders) {
+        if !seen.insert((o.bucket.clone(), o.key.clone())) {
+            continue;
+        }
+        report
+            .entries
+            .push(Entry::Unexpected(report.unexpected.len()));
+        report.unexpected.push(o);
+    }
 }
 
 /// A log file still within the delivery grace that no digest lists is not
