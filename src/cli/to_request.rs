@@ -389,6 +389,7 @@ impl ValidateArgs {
             end: window.end,
             checkpointed: self.checkpoint.is_some(),
             described: None,
+            unvouched: None,
             expected_regions: Vec::new(),
             recorded_spots: Vec::new(),
         })?;

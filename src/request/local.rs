@@ -39,6 +39,9 @@ pub struct Given<'a> {
     /// The acquired description the manifest vouches for: the trail's
     /// bucket, prefix, and whether validation was on.
     pub described: Option<(String, Option<String>, bool)>,
+    /// Why the directory's manifest vouches for none of its files (set
+    /// when it was read), for the sentence that asks for `--public-keys`.
+    pub unvouched: Option<String>,
 }
 
 /// A blind spot of an acquisition's live run, with its chain (None: the
@@ -92,9 +95,9 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
             (true, None) => " (the directory's own keys count only with the state key that \
                              acquired it: --state-key)"
                 .to_string(),
-            (true, Some(key)) => match authenticated_files(dir, Some(key)) {
-                Err(why) => format!(" ({why})"),
-                Ok(_) => " (the directory's public-keys.json differs from its manifest)".into(),
+            (true, Some(_)) => match &given.unvouched {
+                Some(why) => format!(" ({why})"),
+                None => " (the directory's public-keys.json differs from its manifest)".into(),
             },
         };
         return Err(usage(format!(
@@ -134,9 +137,9 @@ pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
             dir.display()
         )));
     }
-    let bare = |p: Option<&str>| p.unwrap_or("").trim_matches('/').to_string();
+    let read = (bucket.as_str(), given.prefix.as_deref());
     let delivers_here = given.described.as_ref().is_some_and(|(b, p, on)| {
-        *on && *b == bucket && bare(p.as_deref()) == bare(given.prefix.as_deref())
+        *on && crate::verify::layout::AccountRoot::same_place((b, p.as_deref()), read)
     });
     Ok(LocalCopy {
         delivers_here,
@@ -194,12 +197,15 @@ fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError>
     .filter(|(unset, f)| *unset && dir.join(f).is_file())
     .map(|(_, f)| f)
     .collect();
-    let mut vouched = authenticated_files(dir, given.key);
-    if let Ok(m) = authenticated_manifest(dir, given.key) {
-        if let Some(why) = bound_to_run(&m, given)? {
-            vouched = Err(why);
-        }
-    }
+    // Read and authenticated once; bound to this run before any file counts.
+    let vouched = match authenticated_manifest(dir, given.key) {
+        Ok(m) => match bound_to_run(&m, given)? {
+            Some(why) => Err(why),
+            None => Ok(files_of(&m)),
+        },
+        Err(why) => Err(why),
+    };
+    given.unvouched = vouched.as_ref().err().cloned();
     for file in wanted {
         let path = match vouched_for(&vouched, dir, file) {
             Ok(path) => path,
@@ -402,12 +408,8 @@ fn vouched_for(
 }
 
 /// The files (name to SHA-256) an authenticated manifest records.
-fn authenticated_files(
-    dir: &Path,
-    key: Option<&dyn StateKey>,
-) -> Result<std::collections::HashMap<String, String>, String> {
-    let v = authenticated_manifest(dir, key)?;
-    Ok(v["files"]
+fn files_of(manifest: &serde_json::Value) -> std::collections::HashMap<String, String> {
+    manifest["files"]
         .as_array()
         .into_iter()
         .flatten()
@@ -417,7 +419,7 @@ fn authenticated_files(
                 f["sha256"].as_str()?.to_string(),
             ))
         })
-        .collect())
+        .collect()
 }
 
 fn sha256_of(path: &Path) -> Option<String> {

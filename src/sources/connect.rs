@@ -182,11 +182,13 @@ async fn open_live(
         ),
         (None, None) => return Err(ConnectError::Usage("--s3-bucket is required".into())),
     };
-    let bare = |p: Option<&str>| p.unwrap_or("").trim_matches('/').to_string();
     facts.delivers_here = info.as_ref().is_some_and(|i| {
+        let described = (i.bucket.as_str(), i.prefix.as_deref());
         i.log_file_validation_enabled
-            && i.bucket == bucket
-            && bare(i.prefix.as_deref()) == bare(prefix.as_deref())
+            && crate::verify::layout::AccountRoot::same_place(
+                described,
+                (&bucket, prefix.as_deref()),
+            )
     });
     let keys: Arc<dyn KeySource> = match &req.source.keys_file {
         Some(p) => Arc::new(load_keys_file(p)?),

@@ -67,6 +67,13 @@ impl AccountRoot {
         )
     }
 
+    /// Whether a trail described as delivering to `described` (bucket,
+    /// prefix) writes under the folder a run reads at `read`: the same
+    /// bucket, and prefixes that name one `AWSLogs/` folder.
+    pub fn same_place(described: (&str, Option<&str>), read: (&str, Option<&str>)) -> bool {
+        described.0 == read.0 && Self::awslogs_prefix(described.1) == Self::awslogs_prefix(read.1)
+    }
+
     /// The prefix under which an organization's member accounts live, used to
     /// discover the organization id from a bucket listing.
     pub fn awslogs_prefix(prefix: Option<&str>) -> String {
