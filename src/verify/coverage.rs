@@ -76,7 +76,7 @@ pub fn unexpected_object(bucket: &str, key: &str, folder: &str) -> ObjectVerdict
 }
 
 /// The reason of a log file no digest lists yet, within the delivery grace.
-pub const NOT_YET_LISTED: &str = "not yet listed by a digest";
+const NOT_YET_LISTED: &str = "not yet listed by a digest";
 
 /// What the window's proof says about a stretch of time, for log files no
 /// digest references.

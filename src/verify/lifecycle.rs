@@ -75,6 +75,18 @@ pub fn in_one_order(mut events: Vec<LifecycleEvent>) -> Vec<LifecycleEvent> {
     events
 }
 
+/// The home chain's own calls as another chain of the trail reads them:
+/// recorded once, there, for every chain (the report says where).
+pub fn from_home_chain(calls: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
+    calls
+        .iter()
+        .map(|e| LifecycleEvent {
+            source: EventSource::HomeChainLogs,
+            ..e.clone()
+        })
+        .collect()
+}
+
 /// One CloudTrail record -> a lifecycle event about `trail`, or None.
 pub fn from_record(
     record: &Value,

@@ -9,7 +9,7 @@ use crate::report::model::{Gap, GapKind, Reason, Status, Untrusted};
 use crate::verify::chain::{ChainOutcome, Node, MAX_INFERRED};
 use crate::verify::layout::DigestSeries;
 use crate::verify::lifecycle::{
-    explain, explain_until, EventSource, Explanation, Lifecycle, LifecycleEvent, SLACK,
+    explain, explain_until, Explanation, Lifecycle, LifecycleEvent, SLACK,
 };
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
@@ -186,13 +186,7 @@ pub fn explain_with_home_calls(
     calls: &[LifecycleEvent],
     stopped_to_the_end: bool,
 ) {
-    let home: Vec<LifecycleEvent> = calls
-        .iter()
-        .map(|e| LifecycleEvent {
-            source: EventSource::HomeChainLogs,
-            ..e.clone()
-        })
-        .collect();
+    let home = crate::verify::lifecycle::from_home_chain(calls);
     let digests = &report.digests;
     for gap in report.gaps.iter_mut() {
         let tail = gap.kind == GapKind::NoLaterDigest && stopped_to_the_end;

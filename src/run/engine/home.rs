@@ -106,30 +106,33 @@ impl Engine {
 
 impl Engine {
     /// A stop is recorded once, in the home chain, and stops every chain:
-    /// the home chain gives its verified logs' lifecycle calls to the run,
-    /// another chain that must explain a gap takes them.
+    /// the home chain gives its verified logs' lifecycle calls to the run
+    /// (and returns them for its report), another chain that must explain a
+    /// gap takes them. A call in a log that could not be read again is
+    /// missing: then nothing is given, and the others explain nothing with
+    /// an incomplete list.
     pub(super) async fn share_lifecycle(
         &self,
         plan: &Plan,
         events: &mut Vec<LifecycleEvent>,
         needs_events: bool,
         logs_read: bool,
-    ) {
+    ) -> Option<Vec<LifecycleEvent>> {
         if plan.is_home_chain() {
-            // A call in a log that could not be read again is missing: the
-            // others then explain nothing with an incomplete list.
-            if logs_read {
-                self.home_calls.put_lifecycle(&plan.trail.arn, events);
-            }
-        } else if needs_events {
+            let own = logs_read.then(|| own_calls(events))?;
+            self.home_calls.put_lifecycle(&plan.trail.arn, &own);
+            return Some(own);
+        }
+        if needs_events {
             events.extend(self.home_calls.lifecycle(&plan.trail.arn).await);
         }
+        None
     }
 }
 
 /// The lifecycle calls the chain's own verified logs hold, in one order
 /// whatever order the logs were read in (a shard report carries them).
-pub(super) fn own_calls(events: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
+fn own_calls(events: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
     let own = events.iter().filter(|e| e.source == EventSource::TrailLogs);
     crate::verify::lifecycle::in_one_order(own.cloned().collect())
 }

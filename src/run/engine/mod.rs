@@ -209,7 +209,7 @@ impl Engine {
         }
         let logs_read = records.unread == 0;
         let share = self.share_lifecycle(plan, &mut events, needs_events, logs_read);
-        share.await;
+        let lifecycle_calls = share.await;
         if let Some(first) = before_chain.filter(|f| f.created_then(&events)) {
             return Err(first.into_error());
         }
@@ -241,9 +241,7 @@ impl Engine {
             &closure,
         );
         report.notes.extend(key_note);
-        if plan.is_home_chain() && logs_read {
-            report.lifecycle_calls = Some(home::own_calls(&events));
-        }
+        report.lifecycle_calls = lifecycle_calls;
         self.what_was_not_recorded(plan, &mut report, records).await;
         if !complete {
             report.notes.push(
@@ -506,12 +504,15 @@ fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Opt
     if !plan.keys_from_file || !walk.nodes.iter().any(|n| n.verified().is_some()) {
         return None;
     }
-    let (from, to) = uncovered_span(walk, keys, plan.now)?;
+    // Only when some digest lies more than an hour from every key of the
+    // file (a file made before a rotation); otherwise an unknown
+    // fingerprint stays a finding.
+    uncovered_span(walk, keys, plan.now)?;
     let covered = |t| keys.sorted().iter().any(|k| k.covers_digest_end(t));
     // No genuine digest ends after now: a name from the future is no
     // rotation the file missed, and stays a finding.
     let possible = |t| t <= plan.now + Duration::hours(1);
-    let mut marked = 0;
+    let mut marked = Vec::new();
     for n in &mut walk.nodes {
         if n.key_end.is_none_or(|t| covered(t) || !possible(t)) {
             continue;
@@ -523,10 +524,12 @@ fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Opt
         }) = &mut n.state
         {
             finding.problem = crate::report::model::Problem::KeyNotInFile;
-            marked += 1;
+            marked.extend(n.key_end);
         }
     }
-    (marked > 0).then(|| format!(
+    // The span to fetch is the one of the digests marked, whatever else.
+    let (from, to) = day_span(&marked)?;
+    Some(format!(
         "Digests signed with keys the public keys file lacks, at times it holds no key for (a key \
          rotation after the file was made?), are not proven with this keys file: fetch that span \
          with `trailproof keys --region {} --start-time {from} --end-time {to}`, add it to the file \
@@ -555,7 +558,13 @@ fn uncovered_span(
                 .any(|k| k.valid_during(*t - hour, *t + hour))
         })
         .collect();
-    let (from, to) = (uncovered.iter().min()?, uncovered.iter().max()?);
+    day_span(&uncovered)
+}
+
+/// The days from the one before the earliest of `times` to the one after
+/// the latest: what `trailproof keys` is asked for.
+fn day_span(times: &[crate::verify::time::Timestamp]) -> Option<(String, String)> {
+    let (from, to) = (times.iter().min()?, times.iter().max()?);
     let day = |t: crate::verify::time::Timestamp| t.format("%Y-%m-%d").to_string();
     Some((day(*from - Duration::days(1)), day(*to + Duration::days(1))))
 }

@@ -4,7 +4,7 @@
 //! An estate starts its home units first; the others wait for them only
 //! when they need the calls.
 
-use crate::verify::lifecycle::{EventSource, LifecycleEvent};
+use crate::verify::lifecycle::LifecycleEvent;
 use crate::verify::selectors::CoverageChange;
 use crate::verify::time::Timestamp;
 use std::collections::HashMap;
@@ -62,15 +62,12 @@ impl HomeCalls {
         }
     }
 
-    /// A home unit's lifecycle records, as its verified logs hold them.
-    pub fn put_lifecycle(&self, trail: &str, events: &[LifecycleEvent]) {
+    /// A home unit's lifecycle calls, as its verified logs hold them.
+    pub fn put_lifecycle(&self, trail: &str, own: &[LifecycleEvent]) {
         let mut all = self.by_trail.lock().unwrap_or_else(|p| p.into_inner());
         let r = all.entry(trail.to_string()).or_default();
-        let own = events.iter().filter(|e| e.source == EventSource::TrailLogs);
-        r.lifecycle.extend(own.map(|e| LifecycleEvent {
-            source: EventSource::HomeChainLogs,
-            ..e.clone()
-        }));
+        r.lifecycle
+            .extend(crate::verify::lifecycle::from_home_chain(own));
     }
 
     /// The trail's calls once every home unit has finished, and whether
