@@ -16,158 +16,120 @@ pub struct Plain {
 
 /// The words for `problem` found on a digest (`digest`) or a log file.
 pub fn plain(problem: Problem, digest: bool) -> Plain {
-    let words = reading(problem, digest)
-        .or_else(|| of_digests(problem, digest))
-        .or_else(|| of_logs(problem, digest));
-    // Every problem has words in one of the three (a test holds it).
-    words.unwrap_or(Plain {
-        counted: ("finding", "findings"),
-        meaning: "A finding.",
-        next: "See the report's detail.",
-    })
-}
-
-/// Objects that could not be read.
-fn reading(problem: Problem, digest: bool) -> Option<Plain> {
     let p = |one, many, meaning, next| Plain {
         counted: (one, many),
         meaning,
         next,
     };
     match (problem, digest) {
-        (Problem::NotFound, true) => Some(p(
+        (Problem::NotFound, true) => p(
             "digest file missing",
             "digest files missing",
             "A digest file that CloudTrail delivered, or was due to deliver, is not in the bucket: deleted, or never written.",
             "Check the bucket's versioning and S3 server access logs or CloudTrail data events for a DeleteObject on that key; restore it from a noncurrent version if one exists.",
-        )),
-        (Problem::NotFound, false) => Some(p(
+        ),
+        (Problem::NotFound, false) => p(
             "log file missing",
             "log files missing",
             "A log file that a verified digest lists is not in the bucket: the events it held are gone.",
             "Look for a DeleteObject on that key (versioning, S3 access logs, data events) and restore the noncurrent version; treat the events of its hour as unrecorded.",
-        )),
-        (Problem::AccessDenied, _) => Some(p(
+        ),
+        (Problem::AccessDenied, _) => p(
             "object unreadable (access denied)",
             "objects unreadable (access denied)",
             "The store refused to read the object, so nothing is known of its bytes.",
             "Grant s3:GetObject on the trail's folders (and kms:Decrypt for SSE-KMS) and run again.",
-        )),
-        (Problem::ReadError, _) => Some(p(
+        ),
+        (Problem::ReadError, _) => p(
             "object unreadable",
             "objects unreadable",
             "The object could not be read (network, I/O or an unsafe name), so nothing is known of its bytes.",
             "Run again; if it persists, read the object by hand and compare with the digest.",
-        )),
-        _ => None,
-    }
-}
-
-/// What is wrong with a digest (and `key_not_in_file` of its logs).
-fn of_digests(problem: Problem, digest: bool) -> Option<Plain> {
-    let p = |one, many, meaning, next| Plain {
-        counted: (one, many),
-        meaning,
-        next,
-    };
-    match (problem, digest) {
-        (Problem::Signature, _) => Some(p(
+        ),
+        (Problem::Signature, _) => p(
             "digest signature invalid",
             "digest signatures invalid",
             "The digest's RSA signature does not verify: its content or its signature metadata was changed after CloudTrail signed it.",
             "Treat the digest and every log file it lists as untrusted; compare with a noncurrent version and find who wrote the object.",
-        )),
-        (Problem::Moved, _) => Some(p(
+        ),
+        (Problem::Moved, _) => p(
             "digest file moved",
             "digest files moved",
             "The digest names another bucket or key than where it was found: it was copied or moved there.",
             "Find the object at the key it names; a copy in the wrong place proves nothing about that place.",
-        )),
-        (Problem::Format, true) => Some(p(
+        ),
+        (Problem::Format, true) => p(
             "digest file malformed",
             "digest files malformed",
             "The digest is not CloudTrail's gzip JSON with the fields it always has.",
             "Treat its hour as unverified; compare with a noncurrent version and find who wrote the object.",
-        )),
-        (Problem::Format, false) => Some(p(
+        ),
+        (Problem::Format, false) => p(
             "log file malformed",
             "log files malformed",
             "The log file is not a single gzip member: it was rewritten after delivery.",
             "Treat its events as untrusted; compare with a noncurrent version.",
-        )),
-        (Problem::PublicKey, _) => Some(p(
+        ),
+        (Problem::PublicKey, _) => p(
             "digest signed by an unknown key",
             "digests signed by an unknown key",
             "No CloudTrail public key matches the digest's fingerprint at its time: forged, or the keys given do not cover it.",
             "Fetch the keys for the digest's time (`trailproof keys`); if the fingerprint is still unknown, the digest is forged.",
-        )),
-        (Problem::ChainLink, _) => Some(p(
+        ),
+        (Problem::ChainLink, _) => p(
             "digest chain broken",
             "digest chain links broken",
             "A signed digest is not the one its successor vouches for: a digest was swapped for another genuine one.",
             "Find the digest the successor names (previousDigestS3Object) and where it went.",
-        )),
-        (Problem::KeyNotInFile, true) => Some(p(
-            "digest not judged with this keys file",
-            "digests not judged with this keys file",
-            "The digest is signed with a key the public keys file lacks, at a time the file holds no key for (a key rotation after the file was made): this file can neither verify nor refute it.",
-            "Fetch the keys for its time with `trailproof keys` (the note gives the command), add them to the file and run again.",
-        )),
-        (Problem::KeyNotInFile, false) => Some(p(
-            "log file listed only by an unjudged digest",
-            "log files listed only by unjudged digests",
-            "The log file is listed only by digests this keys file cannot judge, so nothing vouches for it yet.",
-            "Run again with the keys for its digest's time.",
-        )),
-        _ => None,
-    }
-}
-
-/// What is wrong with a log file, or an object no digest lists.
-fn of_logs(problem: Problem, digest: bool) -> Option<Plain> {
-    let p = |one, many, meaning, next| Plain {
-        counted: (one, many),
-        meaning,
-        next,
-    };
-    match (problem, digest) {
-        (Problem::HashMismatch, _) => Some(p(
+        ),
+        (Problem::HashMismatch, _) => p(
             "log file altered",
             "log files altered",
             "The log file's bytes do not hash to the value its signed digest records: its events were changed after delivery.",
             "Treat its events as untrusted; restore the noncurrent version and find who wrote the object.",
-        )),
-        (Problem::TrailingData, _) => Some(p(
+        ),
+        (Problem::TrailingData, _) => p(
             "object with appended data",
             "objects with appended data",
             "Bytes were appended after the end of the gzip data: some readers would see events CloudTrail never delivered.",
             "Restore the noncurrent version; find who wrote the object.",
-        )),
-        (Problem::Unreferenced, _) => Some(p(
+        ),
+        (Problem::Unreferenced, _) => p(
             "log file no digest lists",
             "log files no digest lists",
             "A log file in the trail's folders that no digest lists: planted, or its digest was deleted.",
             "Do not trust its events; check who wrote it (S3 access logs, data events) and whether its hour's digest is missing.",
-        )),
-        (Problem::DigestInvalid, _) => Some(p(
+        ),
+        (Problem::DigestInvalid, _) => p(
             "log file listed only by a bad digest",
             "log files listed only by bad digests",
             "The log file is listed only by digests that failed verification, so nothing vouches for it.",
             "Resolve the digest's finding first; its log files follow.",
-        )),
-        (Problem::UnexpectedObject, _) => Some(p(
+        ),
+        (Problem::UnexpectedObject, _) => p(
             "unexpected object",
             "unexpected objects",
             "An object in the trail's folders with a name CloudTrail never writes.",
             "Find who wrote it; remove it if it is not needed as evidence.",
-        )),
-        (Problem::NoDigest, _) => Some(p(
+        ),
+        (Problem::KeyNotInFile, true) => p(
+            "digest not judged with this keys file",
+            "digests not judged with this keys file",
+            "The digest is signed with a key the public keys file lacks, at a time the file holds no key for (a key rotation after the file was made): this file can neither verify nor refute it.",
+            "Fetch the keys for its time with `trailproof keys` (the note gives the command), add them to the file and run again.",
+        ),
+        (Problem::KeyNotInFile, false) => p(
+            "log file listed only by an unjudged digest",
+            "log files listed only by unjudged digests",
+            "The log file is listed only by digests this keys file cannot judge, so nothing vouches for it yet.",
+            "Run again with the keys for its digest's time.",
+        ),
+        (Problem::NoDigest, _) => p(
             "log file without a digest",
             "log files without a digest",
             "A log file delivered while no digest was written (validation or logging off, or its digest not due yet): nothing vouches for it, and nothing says it was changed.",
             "Expected during an explained gap or in the newest hour; otherwise run again after the next digest.",
-        )),
-        _ => None,
+        ),
     }
 }
 
@@ -312,10 +274,7 @@ mod tests {
     fn every_problem_has_words() {
         for p in Problem::ALL {
             for digest in [true, false] {
-                let w = reading(p, digest)
-                    .or_else(|| of_digests(p, digest))
-                    .or_else(|| of_logs(p, digest));
-                let w = w.unwrap_or_else(|| panic!("{p:?} (digest: {digest}) has no words"));
+                let w = plain(p, digest);
                 assert!(!w.counted.0.is_empty() && !w.meaning.is_empty() && !w.next.is_empty());
             }
         }
