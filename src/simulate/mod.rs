@@ -504,7 +504,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             hour_digest.push(None);
             continue;
         }
-        let written = write_hour_digest(&layout, h, &signers, &logs, previous.as_ref())?;
+        let written = write_hour_digest(&layout, h, &signers, &logs, previous.as_ref(), false)?;
         out.digest_keys.push(written.1.clone());
         hour_digest.push(Some((written.0.clone(), written.1.clone())));
         previous = Some(written);
@@ -608,16 +608,18 @@ fn write_hour_logs(
     Ok(logs)
 }
 
-/// Hour `h`'s signed digest, pointing back to `previous`.
+/// Hour `h`'s signed digest, pointing back to `previous` (a backfill
+/// digest: its own chain, listing a late file).
 fn write_hour_digest(
     layout: &Layout<'_>,
     h: usize,
     signers: &Signers,
     logs: &[LogEntry],
     previous: Option<&Previous>,
+    backfill: bool,
 ) -> Result<Previous, SimError> {
     let (ws, we) = (layout.hour_start(h), layout.hour_start(h + 1));
-    let key = layout.series.key(we, false);
+    let key = layout.series.key(we, backfill);
     let bucket = layout.bucket_at(h);
     let doc = DigestDoc {
         account: &layout.spec.account,
@@ -639,7 +641,17 @@ fn write_hour_digest(
         .map_err(SimError::Sign)?;
     let path = layout.spec.out.join(&bucket).join(&key);
     write(&path, &gzip(text.as_bytes()))?;
-    write(&sidecar(&path), metadata_json(&signature).as_bytes())?;
+    let meta = match backfill {
+        // A backfill digest says when it was generated, as CloudTrail's do.
+        true => json!({
+            "signature": signature,
+            "signature-algorithm": "SHA256withRSA",
+            "backfill-generation-timestamp": display(we + Duration::hours(2)),
+        })
+        .to_string(),
+        false => metadata_json(&signature),
+    };
+    write(&sidecar(&path), meta.as_bytes())?;
     Ok((bucket, key, sha, signature))
 }
 
@@ -659,8 +671,7 @@ fn write_backfill(
             spec.hours
         )));
     }
-    let (ws, we) = (layout.hour_start(h), layout.hour_start(h + 1));
-    let at = ws + Duration::seconds(45 * 60 + 13);
+    let at = layout.hour_start(h) + Duration::seconds(45 * 60 + 13);
     let late = write_log(
         spec,
         rng,
@@ -671,32 +682,7 @@ fn write_backfill(
         history,
     )?;
     out.log_keys.push(late.key.clone());
-    let bucket = layout.bucket_at(h);
-    let key = layout.series.key(we, true);
-    let logs = [late];
-    let doc = DigestDoc {
-        account: &spec.account,
-        start: ws,
-        end: we,
-        bucket: &bucket,
-        key: &key,
-        fingerprint: &signers.at(h).fingerprint,
-        previous: None,
-        logs: &logs,
-    };
-    let text = doc.to_json();
-    let signature = signers
-        .at(h)
-        .sign_digest(&display(we), &bucket, &key, text.as_bytes(), None)
-        .map_err(SimError::Sign)?;
-    let path = spec.out.join(&bucket).join(&key);
-    write(&path, &gzip(text.as_bytes()))?;
-    let meta = json!({
-        "signature": signature,
-        "signature-algorithm": "SHA256withRSA",
-        "backfill-generation-timestamp": display(we + Duration::hours(2)),
-    });
-    write(&sidecar(&path), meta.to_string().as_bytes())?;
+    let (_, key, _, _) = write_hour_digest(layout, h, signers, &[late], None, true)?;
     out.digest_keys.push(key);
     Ok(())
 }
