@@ -186,23 +186,7 @@ async fn look_ahead_is_not_defeated_by_other_trails_keys() {
         );
         std::fs::write(later.join(name), b"").unwrap();
     }
-    let keys = dir.path().join("public-keys.json");
-    let args = [
-        "validate",
-        "--trail-arn",
-        ARN,
-        "--s3-bucket",
-        "stuffed",
-        "--public-keys",
-        keys.to_str().unwrap(),
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T12:00:00Z",
-        "--format",
-        "json",
-    ];
-    let (code, v, err) = json_run(&args, &aws_env(&s3.endpoint, None)).await;
+    let (code, v, err) = past_the_restart(&s3, dir.path(), "stuffed").await;
     assert_eq!(code, 1, "{err}\n{v:#}");
     assert!(!not_found(&v).is_empty(), "{v:#}");
 }
@@ -230,23 +214,7 @@ async fn a_name_carrying_the_trails_own_digest_name_does_not_hide_the_look_ahead
         b"x",
     )
     .unwrap();
-    let keys = dir.path().join("public-keys.json");
-    let args = [
-        "validate",
-        "--trail-arn",
-        ARN,
-        "--s3-bucket",
-        "decoy",
-        "--public-keys",
-        keys.to_str().unwrap(),
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T12:00:00Z",
-        "--format",
-        "json",
-    ];
-    let (code, v, err) = json_run(&args, &aws_env(&s3.endpoint, None)).await;
+    let (code, v, err) = past_the_restart(&s3, dir.path(), "decoy").await;
     assert_eq!(code, 1, "{err}\n{v:#}");
     assert!(!not_found(&v).is_empty(), "{v:#}");
     assert!(
@@ -276,4 +244,30 @@ fn delete_from_the_restart(account: &std::path::Path) {
             }
         }
     }
+}
+
+/// Live with `--s3-bucket` and `--public-keys` (no CloudTrail call) over the
+/// first 12 hours of the trail in `bucket`.
+async fn past_the_restart(
+    s3: &support::S3Server,
+    dir: &std::path::Path,
+    bucket: &str,
+) -> (i32, serde_json::Value, String) {
+    let keys = dir.join("public-keys.json");
+    let args = [
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--s3-bucket",
+        bucket,
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T12:00:00Z",
+        "--format",
+        "json",
+    ];
+    json_run(&args, &aws_env(&s3.endpoint, None)).await
 }
