@@ -1,31 +1,30 @@
 //! trailproof: prove AWS CloudTrail logs intact.
 //!
-//! A command flows down through the layers, each a folder:
+//! A command flows down through the layers, each a folder, and each uses
+//! only the layers below it (top first):
 //!
+//! - [`commands`]: one short file per subcommand: request, plan, run, sinks.
 //! - [`cli`]: clap only, and its one conversion into a [`request`]; every
 //!   usage error is raised there.
-//! - [`commands`]: one short file per subcommand: request, plan, run, sinks.
-//! - [`request`]: the typed request (window, selection, sources, checks,
-//!   outputs, state). Uses `verify`, `plan::shard` and `report`'s formats.
-//! - [`plan`]: which chains, slices, shards and checkpoint seams. Pure but
-//!   for listing through the store; uses `verify`, `sources`, `request`,
-//!   `report::model`.
+//! - [`report`]: every rendering of the report model (text, JSON, JSON
+//!   Lines, HTML, metrics, checkpoint, evidence) and merge of shard reports.
 //! - [`run`]: one engine for all chains (one bound on requests in flight,
-//!   one CPU pool); uses `plan`, `verify`, `sources`, `report::model`.
-//! - [`report`]: the report model (pure, the vocabulary of verdicts) and
-//!   every sink (text, JSON, JSON Lines, HTML, metrics, checkpoint,
-//!   evidence); sinks use everything below `commands`.
+//!   one CPU pool).
+//! - [`plan`]: which chains, slices, shards and checkpoint seams, and
+//!   opening the request's sources (`plan::connect`).
+//! - [`request`]: the typed request (window, selection, sources, checks,
+//!   outputs, state), and what an acquired directory supplies.
+//! - [`simulate`]: synthetic signed trails for tests and benchmarks.
 //! - [`sources`]: the edges: the object stores (local directory, S3), the
-//!   AWS clients, key sources, opening a request's sources; uses `verify`,
-//!   `request` and `report::model` (event history's events).
+//!   AWS clients, key sources, report files on disk or S3, the acquired
+//!   directory's format.
 //! - [`verify`]: the pure core, no I/O: key layout, digest model and
 //!   string to sign, public keys, digest checks, chain logic, coverage, the
-//!   proof of the window, lifecycle records, gzip, time; uses only
-//!   `report::model`.
-//! - [`simulate`]: synthetic signed trails for tests and benchmarks; uses
-//!   `verify` and the local store's layout.
+//!   proof of the window, lifecycle records, shards, gzip, time, and the
+//!   report model (`verify::model`), the vocabulary of verdicts every layer
+//!   above speaks.
 //!
-//! `tests/layers.rs` holds this map as a test, with no import cycles.
+//! `tests/layers.rs` holds this order as a test, with no import cycles.
 
 pub mod cli;
 pub mod commands;

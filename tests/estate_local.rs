@@ -156,7 +156,7 @@ fn an_organization_in_one_run() {
     let (code, out, err) = org.run(&["--account-id", "all", "--region", "all", "--format", "json"]);
     assert_eq!(code, 1, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["schema_version"], 4);
+    assert_eq!(v["schema_version"], 5);
     assert_eq!(
         v["chains"].as_array().unwrap().len(),
         9,

@@ -178,7 +178,7 @@ fn merged_shards_equal_the_unsharded_run() {
         .as_array()
         .unwrap()
         .is_empty());
-    assert_eq!(whole["schema_version"], 4);
+    assert_eq!(whole["schema_version"], 5);
     for n in 1..=4 {
         let files = shards(dir.path(), &estate[..4], n);
         let (code, merged, err) = merge(&files);
@@ -539,6 +539,10 @@ fn merge_gives_every_shard_the_home_chains_narrowing() {
         for c in v["chains"].as_array().unwrap() {
             assert!(
                 c["unproven"].to_string().contains("Coverage narrowed at")
+                    && c["unproven"]
+                        .to_string()
+                        .contains("\"kind\":\"coverage_narrowed\"")
+                    && c["home_calls_unread"].is_null()
                     && !c["notes"].to_string().contains("home region"),
                 "{} {}: {} {}",
                 c["account"],
@@ -658,18 +662,17 @@ fn the_documented_batch_and_kubernetes_sequences_merge_under_a_state_key() {
 }
 
 /// A shard report of an older trailproof kept its narrowing verdict in its
-/// sentences only: merge refuses it rather than read it as proven.
+/// sentences only (`unproven` as strings, schema 4): merge refuses it
+/// rather than read it as proven.
 #[test]
 fn merge_refuses_a_shard_report_of_an_older_trailproof() {
     let dir = tempfile::tempdir().unwrap();
     simulate_estate(dir.path(), &[]);
     let files = shards(dir.path(), &ESTATE[..4], 2);
     let mut v: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    v["schema_version"] = 4.into();
     for c in v["chains"].as_array_mut().unwrap() {
-        c["summary"]
-            .as_object_mut()
-            .unwrap()
-            .remove("coverage_narrowed");
+        c["unproven"] = serde_json::json!(["Coverage narrowed at 2026-03-01T02:00:05Z"]);
     }
     std::fs::write(&files[0], v.to_string()).unwrap();
     let (code, _, err) = merge(&files);

@@ -719,7 +719,13 @@ fn narrowed_coverage_names_who_changed_it() {
     let (code, v) = validate_json(&trail, &[]);
     assert_eq!(code, 3);
     assert_eq!(v["summary"]["logs"]["invalid"], 0);
-    let why = v["unproven"][0].as_str().unwrap();
+    assert_eq!(
+        v["unproven"][0]["kind"], "coverage_narrowed",
+        "{}",
+        v["unproven"]
+    );
+    assert_eq!(v["unproven"][0]["at"], "2026-03-01T02:00:05Z");
+    let why = v["unproven"][0]["reason"].as_str().unwrap();
     for want in [
         "assumed-role/ops-automation",
         "198.51.100.23",
@@ -738,14 +744,16 @@ fn narrowed_coverage_names_who_changed_it() {
     assert_eq!(validate_json(&trail, &["--allow-gaps"]).0, 3);
     let (code, v) = validate_json(&trail, &["--allow-narrowing"]);
     assert_eq!(code, 0);
-    assert!(v["notes"]
+    assert_eq!(v["narrowing_shown"][0]["kind"], "coverage_narrowed");
+    assert!(v["narrowing_shown"]
         .to_string()
         .contains("assumed-role/ops-automation"));
     // Narrowed and not restored within the window: to its end.
     let open = simulate(&["--damage", "narrow@4"]);
     let (code, v) = validate_json(&open, &[]);
     assert_eq!(code, 3);
-    assert!(v["unproven"][0]
+    assert_eq!(v["unproven"][0]["restored"], false);
+    assert!(v["unproven"][0]["reason"]
         .as_str()
         .unwrap()
         .contains("to the window's end"));

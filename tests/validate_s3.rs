@@ -782,7 +782,10 @@ async fn cross_check_finds_the_writes_the_selectors_left_out() {
         .iter()
         .all(|e| e["id"].is_string() && e["actor"].is_string()));
     assert!(
-        v["unproven"].to_string().contains("not_recorded"),
+        v["unproven"].to_string().contains("not_recorded")
+            && v["unproven"]
+                .to_string()
+                .contains("\"kind\":\"not_recorded\""),
         "{}",
         v["unproven"]
     );
@@ -810,7 +813,8 @@ async fn cross_check_finds_the_writes_the_selectors_left_out() {
     allowed.push("--allow-narrowing");
     let (code, v, err) = json_run(&allowed, &env).await;
     assert_eq!(code, 0, "{err} {}", v["unproven"]);
-    assert!(v["notes"].to_string().contains("not_recorded"));
+    assert_eq!(v["narrowing_shown"][0]["kind"], "not_recorded", "{v:#}");
+    assert!(v["narrowing_shown"].to_string().contains("not_recorded"));
 
     // The trail records reads only now, but the last change its logs show
     // turned everything on: a change the verified logs do not show.
@@ -887,10 +891,14 @@ async fn a_narrowing_recorded_in_the_home_region_marks_other_regions() {
     };
     let ct = support::cloudtrail::start(Arc::new(denied)).await;
     let (_, v, _) = json_run(&args, &aws_env(&s3.endpoint, Some(&ct))).await;
+    let unread = &v["home_calls_unread"];
     assert!(
-        v["notes"].to_string().contains("home region"),
-        "{}",
-        v["notes"]
+        unread["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("home region")
+            && unread["why"].is_string(),
+        "{v:#}"
     );
 }
 

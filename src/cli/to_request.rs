@@ -3,7 +3,6 @@
 //! so a mistake costs a sentence, not a run.
 
 use super::{AcquireCmd, Format, InflaterArg, SimulateArgs, ValidateArgs};
-use crate::plan::shard::Shard;
 use crate::request::local::{self, Given};
 use crate::request::{
     Checks, Outputs, Pick, Place, RequestError, RequestedWindow, Selection, Source, State, Tuning,
@@ -12,19 +11,20 @@ use crate::request::{
 use crate::simulate::damage::Damage;
 use crate::simulate::{SimError, SimSpec};
 use crate::verify::arn::TrailArn;
+use crate::verify::shard::Shard;
 use crate::verify::time::{display, parse_user_time, Timestamp};
 
 fn usage(e: impl std::fmt::Display) -> RequestError {
     RequestError::Usage(e.to_string())
 }
 
-impl From<Format> for crate::report::Format {
+impl From<Format> for crate::request::Format {
     fn from(f: Format) -> Self {
         match f {
-            Format::Text => crate::report::Format::Text,
-            Format::Json => crate::report::Format::Json,
-            Format::Jsonl => crate::report::Format::Jsonl,
-            Format::Awscli => crate::report::Format::AwsCli,
+            Format::Text => crate::request::Format::Text,
+            Format::Json => crate::request::Format::Json,
+            Format::Jsonl => crate::request::Format::Jsonl,
+            Format::Awscli => crate::request::Format::AwsCli,
         }
     }
 }
@@ -34,7 +34,7 @@ impl From<Format> for crate::report::Format {
 pub fn report_format(
     format: Option<Format>,
     output: Option<&str>,
-) -> Result<crate::report::Format, RequestError> {
+) -> Result<crate::request::Format, RequestError> {
     let named = match output {
         None => None,
         Some("text") => Some(Format::Text),
@@ -430,7 +430,12 @@ impl AcquireCmd {
             ));
         }
         args.format = Some(Format::Json);
-        args.report_file = Some(self.out.join(local::REPORT_FILE).display().to_string());
+        args.report_file = Some(
+            self.out
+                .join(crate::sources::evidence::REPORT_FILE)
+                .display()
+                .to_string(),
+        );
         args.to_request()
     }
 }

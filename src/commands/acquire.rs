@@ -3,7 +3,7 @@
 
 use super::{operational, CommandError};
 use crate::cli::AcquireCmd;
-use crate::request::local::SUMS_FILE;
+use crate::sources::evidence::SUMS_FILE;
 use crate::sources::store::record::Recording;
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ pub async fn run(cmd: AcquireCmd) -> Result<i32, CommandError> {
             .map_err(|e| operational(format!("cannot create {}: {e}", out.display())))?;
     }
     let req = cmd.to_request()?;
-    let mut sources = crate::sources::connect::open(&req).await?;
+    let mut sources = crate::plan::connect::open(&req).await?;
     let live = sources
         .live
         .clone()

@@ -5,9 +5,9 @@ use super::{operational, usage, CommandError};
 use crate::cli::to_request::optional_time;
 use crate::cli::MergeArgs;
 use crate::report::merge::MergeError;
-use crate::report::output::Remote;
 use crate::report::sinks::ReportSink;
 use crate::run::{Outcome, Verdicts};
+use crate::sources::output::Remote;
 
 pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
     let result = merge(&args).await;
@@ -85,14 +85,14 @@ async fn read_shards(
     run_id: &mut Option<String>,
 ) -> Result<
     (
-        Vec<(String, crate::report::model::EstateReport)>,
+        Vec<(String, crate::verify::model::EstateReport)>,
         Vec<String>,
     ),
     CommandError,
 > {
     let (mut reports, mut keys_from) = (Vec::new(), Vec::<String>::new());
     for name in &args.reports {
-        let bytes = crate::report::output::read(name, remote)
+        let bytes = crate::sources::output::read(name, remote)
             .await
             .map_err(operational)?;
         if let Some(key) = key {
@@ -121,8 +121,8 @@ async fn read_shards(
 /// the HTML page and the metrics, from one report value.
 async fn deliver(
     args: &MergeArgs,
-    format: crate::report::Format,
-    estate: crate::report::model::EstateReport,
+    format: crate::request::Format,
+    estate: crate::verify::model::EstateReport,
     (key_described, keys_from): (Option<String>, String),
     remote: Remote<'_>,
 ) -> Result<i32, CommandError> {

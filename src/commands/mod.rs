@@ -12,7 +12,7 @@ pub mod validate;
 use crate::cli::{Cli, Command};
 
 /// Exit status for usage and operational errors: the run was not done.
-pub const EXIT_ERROR: i32 = crate::report::model::Verdict::NotRun.exit_code();
+pub const EXIT_ERROR: i32 = crate::verify::model::Verdict::NotRun.exit_code();
 
 /// A failure of the run as a whole, worded for the person at the terminal.
 #[derive(Debug, thiserror::Error)]
@@ -42,11 +42,11 @@ impl From<crate::request::RequestError> for CommandError {
     }
 }
 
-impl From<crate::sources::connect::ConnectError> for CommandError {
-    fn from(e: crate::sources::connect::ConnectError) -> Self {
+impl From<crate::plan::connect::ConnectError> for CommandError {
+    fn from(e: crate::plan::connect::ConnectError) -> Self {
         match e {
-            crate::sources::connect::ConnectError::Usage(s) => CommandError::Usage(s),
-            crate::sources::connect::ConnectError::Unavailable(s) => CommandError::Operational(s),
+            crate::plan::connect::ConnectError::Usage(s) => CommandError::Usage(s),
+            crate::plan::connect::ConnectError::Unavailable(s) => CommandError::Operational(s),
         }
     }
 }

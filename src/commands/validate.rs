@@ -2,12 +2,12 @@
 
 use super::CommandError;
 use crate::cli::ValidateArgs;
+use crate::plan::connect::{self, Sources};
 use crate::report::checkpoint_file;
 use crate::report::sinks::{self, ReportSink};
 use crate::request::ValidateRequest;
 use crate::run::engine::Engine;
 use crate::run::Outcome;
-use crate::sources::connect::{self, Sources};
 
 pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
     let result = async {
@@ -38,8 +38,8 @@ pub(crate) async fn broken_job_metrics(metrics: Option<&std::path::Path>, profil
         return;
     }
     let text = crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0);
-    let remote = crate::report::output::Remote::profile(profile);
-    if let Err(e) = crate::report::output::write(&target, text.into_bytes(), remote).await {
+    let remote = crate::sources::output::Remote::profile(profile);
+    if let Err(e) = crate::sources::output::write(&target, text.into_bytes(), remote).await {
         eprintln!("trailproof: {e}");
     }
 }

@@ -6,11 +6,11 @@ use super::chains::ChainPlan;
 use super::checkpoint::{Checkpoint, Settings};
 use super::discover::{ResolveError, Want};
 use super::Plan;
-use crate::report::model::ShardInfo;
+use crate::plan::connect::Sources;
 use crate::request::{Pick, ValidateRequest};
-use crate::sources::connect::Sources;
 use crate::sources::store::ObjectStore;
 use crate::verify::layout::AccountRoot;
+use crate::verify::model::ShardInfo;
 use crate::verify::time::Timestamp;
 
 /// Why no plan could be made.
@@ -249,10 +249,10 @@ fn base_plan(
 /// The acquisition's blind spots of one chain (a one-chain live report's
 /// are its).
 fn recorded_for(
-    facts: &crate::sources::connect::TrailFacts,
+    facts: &crate::plan::connect::TrailFacts,
     account: &str,
     region: &str,
-) -> Vec<crate::report::model::BlindSpot> {
+) -> Vec<crate::verify::model::BlindSpot> {
     facts
         .recorded_spots
         .iter()
@@ -269,7 +269,7 @@ fn recorded_for(
 /// account:ListRegions reports enabled). A typo in the account or region
 /// names none of them, and stays the operator's mistake.
 fn delivers_to(
-    facts: &crate::sources::connect::TrailFacts,
+    facts: &crate::plan::connect::TrailFacts,
     trail: &crate::verify::arn::TrailArn,
     account: &str,
     region: &str,
@@ -504,19 +504,20 @@ fn units(
     org: Option<&str>,
     start: Timestamp,
     chains: &[ChainPlan],
-) -> (Vec<super::shard::Unit>, Option<ShardInfo>) {
+) -> (Vec<crate::verify::shard::Unit>, Option<ShardInfo>) {
     let ids: Vec<(String, String)> = chains
         .iter()
         .map(|c| (c.account.clone(), c.region.clone()))
         .collect();
     let end = req.window.end;
     let Some(s) = req.state.shard else {
-        return (super::shard::units(&ids, start, end, 1), None);
+        return (crate::verify::shard::units(&ids, start, end, 1), None);
     };
-    let all = super::shard::units(&ids, start, end, s.count);
+    let all = crate::verify::shard::units(&ids, start, end, s.count);
     let selection = shard_selection(req, sources, org);
-    let fingerprint = super::shard::fingerprint(&req.trail.arn, start, end, &selection, &all);
-    let mine = super::shard::mine(&all, s);
+    let fingerprint =
+        crate::verify::shard::fingerprint(&req.trail.arn, start, end, &selection, &all);
+    let mine = crate::verify::shard::mine(&all, s);
     let info = ShardInfo {
         index: s.index,
         count: s.count,

@@ -7,8 +7,8 @@
 //! behind the record is not read again).
 //! Pure: parsing, checking and the verdict on the recorded digest.
 
-use crate::report::model::{Finding, Problem};
 use crate::verify::chain::{Node, NodeState};
+use crate::verify::model::{Finding, Problem};
 use crate::verify::time::{display, parse_digest_time, Timestamp};
 use serde::{Deserialize, Serialize};
 

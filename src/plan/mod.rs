@@ -3,9 +3,9 @@
 pub mod build;
 pub mod chains;
 pub mod checkpoint;
+pub mod connect;
 pub mod discover;
 pub mod regions;
-pub mod shard;
 
 use crate::verify::arn::TrailArn;
 use crate::verify::layout::{AccountRoot, DigestSeries};
@@ -52,7 +52,7 @@ pub struct Plan {
     pub cross_check: bool,
     /// Offline: what event history held for this chain's blind spots when
     /// the directory was acquired (authenticated by the state key).
-    pub recorded_spots: Vec<crate::report::model::BlindSpot>,
+    pub recorded_spots: Vec<crate::verify::model::BlindSpot>,
     /// The previous run's newest verified digest of this chain: the run
     /// starts there and must find it unchanged and vouched for.
     pub checkpoint: Option<crate::plan::checkpoint::Record>,

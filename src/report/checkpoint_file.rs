@@ -3,9 +3,9 @@
 //! advance). The format and its checks are `plan::checkpoint`.
 
 use crate::plan::checkpoint::{Checkpoint, Record, Settings};
-use crate::report::model::Verdict;
 use crate::request::ValidateRequest;
 use crate::run::Outcome;
+use crate::verify::model::Verdict;
 use crate::verify::state_key::{Purpose, StateKey};
 
 /// Why a checkpoint could not be used or kept.
@@ -39,7 +39,7 @@ pub async fn load(
         return Ok(none);
     };
     let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());
-    match super::output::read_versioned(target, remote).await {
+    match crate::sources::output::read_versioned(target, remote).await {
         Ok(None) => Ok(none),
         Ok(Some((bytes, etag))) => {
             let cp = Checkpoint::parse(target, &bytes, settings)
@@ -123,7 +123,8 @@ pub async fn write_next(
         cp.mac = Some(mac);
     }
     let bytes = cp.to_json().into_bytes();
-    let written = super::output::write_versioned(target, bytes, old.etag.as_deref(), remote).await;
+    let written =
+        crate::sources::output::write_versioned(target, bytes, old.etag.as_deref(), remote).await;
     match written {
         Err(e) if verdict != Verdict::Proven => {
             eprintln!("trailproof: {e}");

@@ -8,13 +8,13 @@
 //! -c` format). `validate --local DIR` finds the keys, records and
 //! settings by itself (`request::local`).
 
-use crate::request::local::{
-    EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, MANIFEST_MAC_FILE, SUMS_FILE, TRAIL_FILE,
-};
+use crate::plan::connect::Live;
 use crate::request::ValidateRequest;
-use crate::sources::connect::Live;
+use crate::sources::evidence::{
+    write_json, Header, EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, MANIFEST_MAC_FILE, REPORT_FILE,
+    SUMS_FILE, TRAIL_FILE,
+};
 use crate::sources::store::record::{Known, Recording};
-use crate::verify::digest::sha256_hex;
 use crate::verify::state_key::{Purpose, StateKey};
 use aws_config::SdkConfig;
 use serde_json::{json, Value};
@@ -33,7 +33,7 @@ fn io_error(e: impl std::fmt::Display) -> EvidenceError {
 pub fn earlier(out: &Path, key: Option<&dyn StateKey>) -> Known {
     // Only a manifest the state key authenticates may stand in for S3: one
     // anybody could write would let a planted file replace what S3 holds.
-    let Ok(v) = crate::request::local::authenticated_manifest(out, key) else {
+    let Ok(v) = crate::sources::evidence::authenticated_manifest(out, key) else {
         return Known::new();
     };
     v["files"]
@@ -60,7 +60,7 @@ pub fn clear_generated(out: &Path) -> Result<(), EvidenceError> {
         KEYS_FILE,
         EVENTS_FILE,
         TRAIL_FILE,
-        crate::request::local::REPORT_FILE,
+        REPORT_FILE,
         MANIFEST_FILE,
         MANIFEST_MAC_FILE,
         SUMS_FILE,
@@ -100,7 +100,7 @@ pub async fn write(
     write_keys(out, req, live, recording, from, to).await?;
     let lookup_read = match live.cloudtrail.lookup_raw(&req.trail, from, end).await {
         Some(events) => {
-            write_json(&out.join(EVENTS_FILE), &json!({ "Events": events }))?;
+            write_json(&out.join(EVENTS_FILE), &json!({ "Events": events })).map_err(io_error)?;
             true
         }
         None => {
@@ -115,7 +115,7 @@ pub async fn write(
             "IsOrganizationTrail": t.is_organization_trail,
             "LogFileValidationEnabled": t.log_file_validation_enabled,
         }]});
-        write_json(&out.join(TRAIL_FILE), &doc)?;
+        write_json(&out.join(TRAIL_FILE), &doc).map_err(io_error)?;
     }
     // The bucket's folder, even when nothing of the trail is left in it:
     // the copy says so rather than not being a copy at all.
@@ -130,7 +130,13 @@ pub async fn write(
     }
     let caller = caller_identity(&live.cfg).await;
     let place = (bucket.as_deref(), prefix.as_deref());
-    let n = seal(out, caller, &notes, binding(req, live, place, lookup_read))?;
+    let header = Header {
+        binding: binding(req, live, place, lookup_read),
+        caller,
+        notes: notes.clone(),
+    };
+    let n = crate::sources::evidence::seal(out, header)
+        .map_err(|e| io_error(format!("cannot seal {}: {e}", out.display())))?;
     if let Some(key) = &req.state.key {
         let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
         let mac = key.sign(Purpose::Manifest, &manifest).map_err(io_error)?;
@@ -140,12 +146,6 @@ pub async fn write(
         eprintln!("trailproof: {note}");
     }
     Ok(n)
-}
-
-fn write_json(path: &Path, v: &Value) -> Result<(), EvidenceError> {
-    let text = serde_json::to_string_pretty(v).unwrap_or_default();
-    std::fs::write(path, text + "\n")
-        .map_err(|e| io_error(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The keys of every region whose digests were copied, for the window.
@@ -194,23 +194,6 @@ async fn caller_identity(cfg: &SdkConfig) -> Value {
     }
 }
 
-/// Every file under `dir`, relative, sorted.
-fn files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
-        let path = format!("{rel}{name}");
-        if entry.file_type()?.is_dir() {
-            files(&entry.path(), &format!("{path}/"), out)?;
-        } else if path != MANIFEST_FILE && path != SUMS_FILE && path != MANIFEST_MAC_FILE {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
 /// What the manifest binds its files to: the trail, the window, where the
 /// objects came from and which sources answered. `validate --local` refuses
 /// a manifest that does not cover its run, so the sealed files of another
@@ -233,40 +216,4 @@ fn binding(
             "describe_trails": live.trail.is_some(),
         },
     })
-}
-
-/// manifest.json and SHA256SUMS over everything in DIR.
-fn seal(
-    dir: &Path,
-    caller: Value,
-    notes: &[String],
-    binding: Value,
-) -> Result<usize, EvidenceError> {
-    let io = |e: std::io::Error| io_error(format!("cannot seal {}: {e}", dir.display()));
-    let mut names = Vec::new();
-    files(dir, "", &mut names).map_err(io)?;
-    names.sort();
-    let mut entries = Vec::new();
-    let mut sums = String::new();
-    for name in &names {
-        let bytes = std::fs::read(dir.join(name)).map_err(io)?;
-        let sha = sha256_hex(&bytes);
-        sums.push_str(&format!("{sha}  {name}\n"));
-        entries.push(json!({"path": name, "size": bytes.len(), "sha256": sha}));
-    }
-    let manifest = json!({
-        "trailproof_manifest": 2,
-        "acquired": binding,
-        "command": std::env::args().collect::<Vec<_>>(),
-        "time": crate::verify::time::display(chrono::Utc::now()),
-        "trailproof_version": env!("CARGO_PKG_VERSION"),
-        "caller": caller,
-        "notes": notes,
-        "files": entries,
-    });
-    write_json(&dir.join(MANIFEST_FILE), &manifest)?;
-    let m = std::fs::read(dir.join(MANIFEST_FILE)).map_err(io)?;
-    sums.push_str(&format!("{}  {MANIFEST_FILE}\n", sha256_hex(&m)));
-    std::fs::write(dir.join(SUMS_FILE), sums).map_err(io)?;
-    Ok(names.len() + 1)
 }

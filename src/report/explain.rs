@@ -3,8 +3,8 @@
 //! text verdict line and the HTML page both read from here, so a finding
 //! is explained the same way wherever it is shown.
 
-use crate::report::model::{Problem, Report, Verdict};
-use crate::verify::time::Timestamp;
+use crate::verify::model::{Problem, Report, Unproven, Verdict};
+use crate::verify::time::{display, Timestamp};
 
 /// How one kind of finding reads.
 pub struct Plain {
@@ -168,9 +168,9 @@ pub fn verdict_of(v: Verdict, reports: &[&Report]) -> String {
         .map(|r| r.gaps.iter().filter(|g| g.unexplained()).count())
         .sum();
     let mut why: Vec<String> = Vec::new();
-    for u in reports.iter().flat_map(|r| &r.unproven) {
-        if !why.contains(u) {
-            why.push(u.clone());
+    for u in reports.iter().flat_map(|r| &r.unproven).map(unproven) {
+        if !why.contains(&u) {
+            why.push(u);
         }
     }
     if unexplained > 0 {
@@ -197,10 +197,140 @@ pub fn pending_from<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Option
         .flat_map(|r| r.untrusted.iter())
         .filter(|u| {
             u.reasons
-                .contains(&crate::report::model::Reason::NotYetDelivered)
+                .contains(&crate::verify::model::Reason::NotYetDelivered)
         })
         .map(|u| u.start)
         .min()
+}
+
+/// Why coverage is not proven, in words.
+pub fn unproven(u: &Unproven) -> String {
+    match u {
+        Unproven::CoverageNarrowed { .. } => narrowed(u),
+        Unproven::NarrowedUnrecorded { after, lost } => format!(
+            "Coverage narrowed at an unknown time after {}: the trail records less now \
+             (GetEventSelectors, DescribeTrails) than the last change its verified logs show; no \
+             longer recorded: {}. A change the verified logs do not show (one made within the \
+             last hour may not be delivered yet)",
+            display(*after),
+            lost.join(", ")
+        ),
+        Unproven::NotRecorded {
+            first_at,
+            count,
+            last_at,
+            first_event,
+            actor,
+        } => {
+            format!(
+            "Coverage narrowed at {} (not_recorded): event history holds {count} write event(s) \
+             up to {} that no verified log file of the trail contains, the first \
+             {first_event}{}",
+            display(*first_at),
+            display(*last_at),
+            actor.as_ref().map(|a| format!(" by {a}")).unwrap_or_default()
+        )
+        }
+        Unproven::CallsUnread { files } => format!(
+            "Coverage narrowed at an unknown time: {files} verified log file(s) that name a trail \
+             call could not be read again for their records (S3 refused, or the object changed \
+             between reads): a coverage change in them is not known"
+        ),
+        Unproven::StoppedToTheEnd => "the window ends while logging is stopped, and nothing here \
+            shows it stayed stopped (a restart and everything after it may have been deleted): run \
+            live with CloudTrail's status and event history (without --s3-bucket and \
+            --public-keys, or with the trail account's credentials) or pass CloudTrail's records \
+            with --gap-events"
+            .to_string(),
+        Unproven::RestartedBeforeTheEnd => "the window ends after a stop, but GetTrailStatus says \
+            the trail is logging again since before the window's end, and no digest after the \
+            stop is here: the restart's digests and logs were deleted, or validation was turned \
+            off unrecorded"
+            .to_string(),
+        Unproven::ListingBound => "the digest folder could not be listed to its end within the \
+            listing bound (stuffed with other objects?): a later digest may exist"
+            .to_string(),
+        Unproven::NoDigestInWindow => {
+            "no digest covers any part of the requested window".to_string()
+        }
+        Unproven::NoDigestFolder => "the trail's log folder holds log files but its digest \
+            folder does not exist: either log file validation was never enabled for this trail, \
+            or its digests were deleted"
+            .to_string(),
+        Unproven::KeysFileLacks { region, from, to } => format!(
+            "Digests signed with keys the public keys file lacks, at times it holds no key for (a \
+             key rotation after the file was made?), are not proven with this keys file: fetch \
+             that span with `trailproof keys --region {region} --start-time {from} --end-time \
+             {to}`, add it to the file and run again"
+        ),
+        Unproven::SlicesUnlinked {
+            slice_start,
+            bucket,
+            key,
+            previous_bucket: pb,
+            previous_key: pk,
+        } => format!(
+            "the slice starting {} does not link to the slice before it: s3://{bucket}/{key} \
+             names s3://{pb}/{pk}, which the slice before did not verify",
+            slice_start.map(display).unwrap_or_default()
+        ),
+    }
+}
+
+/// A narrowed span: who, when, from where, what changed and what was lost.
+fn narrowed(u: &Unproven) -> String {
+    let Unproven::CoverageNarrowed {
+        at,
+        actor,
+        source_ip,
+        event_name,
+        what,
+        lost,
+        until,
+        restored,
+    } = u
+    else {
+        return String::new();
+    };
+    let who = actor.iter().map(|a| format!(" by {a}"));
+    let from = source_ip.iter().map(|ip| format!(" from {ip}"));
+    let who: String = who.chain(from).collect();
+    let until = match restored {
+        true => format!("until {}, when it was restored", display(*until)),
+        false => format!("to the window's end {}", display(*until)),
+    };
+    format!(
+        "Coverage narrowed at {}{who} ({event_name}: {what}; no longer recorded: {}), {until}",
+        display(*at),
+        lost.join(", ")
+    )
+}
+
+/// A chain's notes for people: its own, why the home chain's calls were
+/// not read, and the narrowing `--allow-narrowing` shows without failing.
+pub fn notes(r: &Report) -> Vec<String> {
+    let mut out = r.notes.clone();
+    if let Some(why) = &r.home_calls_unread {
+        out.push(home_unread(&r.trail_arn, why));
+    }
+    out.extend(
+        r.narrowing_shown
+            .iter()
+            .map(|u| format!("{} (shown, not failed: --allow-narrowing)", unproven(u))),
+    );
+    out
+}
+
+/// Why a chain of another region or account could not read the trail's
+/// configuration calls.
+pub fn home_unread(trail_arn: &str, why: &str) -> String {
+    let home = crate::verify::arn::TrailArn::parse(trail_arn)
+        .map(|a| format!("{} {}", a.account, a.region))
+        .unwrap_or_default();
+    format!(
+        "Coverage changes recorded in the trail's home region ({home}) are not read for this \
+         chain: {why}"
+    )
 }
 
 /// The closing line of a report: the verdict in words and the exit status

@@ -6,7 +6,7 @@
 //! template engine's HTML escaping: object keys are attacker-chosen.
 
 use crate::report::explain::plain;
-use crate::report::model::{
+use crate::verify::model::{
     ChainReport, EstateReport, Finding, Problem, Provenance, Reason, Report, Status, Untrusted,
     Verdict,
 };
@@ -129,7 +129,7 @@ struct GridCell {
 
 /// The word a chain's status is called by, as in the text table.
 fn status_word(c: &ChainReport) -> &'static str {
-    use crate::report::model::ChainStatus::*;
+    use crate::verify::model::ChainStatus::*;
     match c.status() {
         Tampered => "tampered",
         Missing => "missing",
@@ -380,13 +380,13 @@ fn chain_view(c: &ChainReport) -> ChainView {
         findings: groups.iter().map(|g| g.rows.len()).sum(),
         groups,
         gaps: gaps(r),
-        unproven: r.unproven.clone(),
-        notes: r.notes.clone(),
+        unproven: r.unproven.iter().map(super::explain::unproven).collect(),
+        notes: super::explain::notes(r),
         blind_spots: r
             .blind_spots
             .iter()
             .map(|b| BlindView {
-                not_recorded: b.kind == crate::report::model::SpotKind::NotRecorded,
+                not_recorded: b.kind == crate::verify::model::SpotKind::NotRecorded,
                 start: display(b.start),
                 end: display(b.end),
                 why: b.why.clone(),

@@ -3,7 +3,7 @@
 //! with account and region), then one summary line. Lines are written as
 //! chains finish, so memory holds only the chains in flight, never the run.
 
-use crate::report::model::{
+use crate::verify::model::{
     ChainReport, EstateReport, Finding, Provenance, Report, Status, Verdict,
 };
 use crate::verify::time::display;
@@ -70,10 +70,13 @@ pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Ve
             "reasons": u.reasons,
         }));
     }
-    for reason in &r.unproven {
-        push(json!({"type": "unproven", "reason": reason}));
+    for u in &r.unproven {
+        let mut v = serde_json::to_value(u).unwrap_or_default();
+        v["type"] = json!("unproven");
+        v["reason"] = json!(crate::report::explain::unproven(u));
+        push(v);
     }
-    for note in &r.notes {
+    for note in &crate::report::explain::notes(r) {
         push(json!({"type": "note", "note": note}));
     }
     for b in &r.blind_spots {

@@ -4,7 +4,7 @@
 //! run, its duration and exit status. Written by hand: a dozen gauges do
 //! not need a registry, and label values are escaped as the format says.
 
-use crate::report::model::{ChainSummary, Counts};
+use crate::verify::model::{ChainSummary, Counts};
 use std::fmt::Write;
 
 /// `\`, `"` and newlines escaped, as label values require.
@@ -148,7 +148,7 @@ pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::Summary;
+    use crate::verify::model::Summary;
 
     #[test]
     fn label_values_are_escaped_and_every_sample_has_a_family() {

@@ -1,4 +1,6 @@
-//! The report model and every rendering of it.
+//! Every rendering of the report model (`verify::model`): text, JSON,
+//! JSON Lines, HTML, metrics, checkpoints, evidence, and merge of shard
+//! reports.
 
 pub mod checkpoint_file;
 pub mod evidence;
@@ -8,20 +10,6 @@ pub mod json;
 pub mod jsonl;
 pub mod merge;
 pub mod metrics;
-pub mod model;
-pub mod output;
 pub mod provenance;
 pub mod sinks;
 pub mod text;
-
-/// The report's format on stdout or in `--output`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// The AWS CLI's lines (and an estate table).
-    Text,
-    Json,
-    /// One JSON object per finding, as each chain is decided, then a summary line.
-    Jsonl,
-    /// The AWS CLI's text exactly (newest first, none of our own lines).
-    AwsCli,
-}

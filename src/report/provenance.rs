@@ -4,9 +4,9 @@
 //! can reproduce it from these lines.
 
 use crate::plan::checkpoint::Checkpoint;
-use crate::report::model::{ChainSummary, Provenance};
+use crate::plan::connect::Sources;
 use crate::request::{Place, ValidateRequest};
-use crate::sources::connect::Sources;
+use crate::verify::model::{ChainSummary, Provenance};
 
 /// `trailproof <version>`.
 pub fn tool() -> String {

@@ -3,12 +3,12 @@
 //! and the next checkpoint. Every one of them is a rendering of the same
 //! report model.
 
-use super::model::{ChainReport, EstateReport, Provenance, Report};
-use super::output::Remote;
 use super::text::Shape;
-use super::Format;
+use crate::request::Format;
 use crate::request::Outputs;
 use crate::run::{Outcome, Verdicts};
+use crate::sources::output::Remote;
+use crate::verify::model::{ChainReport, EstateReport, Provenance, Report};
 use crate::verify::state_key::{Purpose, StateKey};
 use std::io::Write;
 
@@ -131,7 +131,7 @@ impl<'a> ReportSink<'a> {
         }
         if let Some(target) = &self.outputs.report {
             let bytes = std::mem::take(&mut self.buffer);
-            super::output::write(target, bytes, remote)
+            crate::sources::output::write(target, bytes, remote)
                 .await
                 .map_err(|e| SinkError::Deliver(e.to_string()))?;
         }
@@ -241,7 +241,7 @@ pub async fn html(
         Verdicts::Estate(estate) => super::html::render(estate, outcome.provenance.as_ref()),
     }
     .map_err(|e| SinkError::Deliver(format!("cannot write the HTML report: {e}")))?;
-    super::output::write(path, page.into_bytes(), remote)
+    crate::sources::output::write(path, page.into_bytes(), remote)
         .await
         .map_err(|e| SinkError::Deliver(format!("cannot write the HTML report: {e}")))
 }
@@ -257,7 +257,7 @@ pub async fn metrics(
         return Ok(());
     };
     let text = super::metrics::render(&outcome.summaries, outcome.exit_code(), seconds);
-    super::output::write(path, text.into_bytes(), remote)
+    crate::sources::output::write(path, text.into_bytes(), remote)
         .await
         .map_err(|e| SinkError::Deliver(e.to_string()))
 }

@@ -3,7 +3,7 @@
 //! the same spacing rules and summary), so scripts that parse it keep working.
 //! Our extra findings use the same line shapes with their own reasons.
 
-use crate::report::model::{Counts, Entry, Finding, GapKind, Report, SpotKind, Status, Verdict};
+use crate::verify::model::{Counts, Entry, Finding, GapKind, Report, SpotKind, Status, Verdict};
 use crate::verify::time::{display, Timestamp};
 use std::io::{self, Write};
 
@@ -124,8 +124,8 @@ pub fn render(
             .unwrap_or_default(),
     };
     if !shape.quiet && !shape.awscli {
-        for note in &report.notes {
-            lines.error(note)?;
+        for note in crate::report::explain::notes(report) {
+            lines.error(&note)?;
         }
     }
     let entries = match shape.awscli {
@@ -138,13 +138,14 @@ pub fn render(
     // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
     if report.verdict() == Verdict::NotProven && !shape.awscli {
         let n = report.gaps.iter().filter(|g| g.unexplained()).count();
-        let mut why: Vec<String> = report.unproven.clone();
+        let words = crate::report::explain::unproven;
+        let mut why: Vec<String> = report.unproven.iter().map(words).collect();
         if n > 0 {
             why.push(format!("{n} gap(s) that no CloudTrail record explains"));
         }
         let narrowed = report.untrusted.iter().any(|u| {
             u.reasons
-                .contains(&crate::report::model::Reason::CoverageNarrowed)
+                .contains(&crate::verify::model::Reason::CoverageNarrowed)
         });
         let hint = match narrowed {
             true => "see --gap-events, --allow-gaps, --allow-narrowing",
@@ -308,7 +309,7 @@ impl Lines<'_> {
 
 /// The AWS CLI's gap line, then ours: whether CloudTrail's own records
 /// explain it, and who did what when, as they say.
-fn gap_line(g: &crate::report::model::Gap) -> String {
+fn gap_line(g: &crate::verify::model::Gap) -> String {
     let cli = cli_gap_line(g);
     match (&g.evidence, g.explained) {
         (Some(ev), true) => format!("{cli}\nExplained: {}", printable(ev)),
@@ -322,7 +323,7 @@ fn gap_line(g: &crate::report::model::Gap) -> String {
     }
 }
 
-fn cli_gap_line(g: &crate::report::model::Gap) -> String {
+fn cli_gap_line(g: &crate::verify::model::Gap) -> String {
     let prefix = if g.backfill { "(backfill) " } else { "" };
     let (start, end) = (display(g.start), display(g.end));
     match g.kind {
@@ -367,7 +368,7 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// chain, a totals line and the verdict on stdout. Quiet: the findings and
 /// the verdict.
 pub fn render_estate(
-    estate: &crate::report::model::EstateReport,
+    estate: &crate::verify::model::EstateReport,
     shape: Shape<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -418,8 +419,8 @@ fn printable(name: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-fn status_word(c: &crate::report::model::ChainReport) -> &'static str {
-    use crate::report::model::ChainStatus::*;
+fn status_word(c: &crate::verify::model::ChainReport) -> &'static str {
+    use crate::verify::model::ChainStatus::*;
     match c.status() {
         Tampered => "TAMPERED",
         Missing => "MISSING",
@@ -432,7 +433,7 @@ fn status_word(c: &crate::report::model::ChainReport) -> &'static str {
 /// One line per chain (account, region, digests valid/total, logs
 /// valid/total, gaps, status) and a totals line.
 pub fn estate_table(
-    estate: &crate::report::model::EstateReport,
+    estate: &crate::verify::model::EstateReport,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let row = |out: &mut dyn Write, a: &str, r: &str, d: &str, l: &str, g: &str, s: &str| {
@@ -481,7 +482,7 @@ pub fn estate_table(
 }
 
 /// The estate's closing line: the verdict over every chain.
-fn estate_verdict(estate: &crate::report::model::EstateReport) -> String {
+fn estate_verdict(estate: &crate::verify::model::EstateReport) -> String {
     let count = |v: Verdict| {
         let n = estate
             .chains
@@ -512,7 +513,7 @@ fn estate_verdict(estate: &crate::report::model::EstateReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{DigestVerdict, Gap, LogVerdict, Problem};
+    use crate::verify::model::{DigestVerdict, Gap, LogVerdict, Problem};
     use crate::verify::time::parse_user_time;
 
     fn report() -> Report {

@@ -4,18 +4,13 @@
 //! copy that cannot work is a usage error before anything is validated.
 
 use super::RequestError;
-use crate::verify::state_key::{Purpose, StateKey};
+use crate::verify::state_key::StateKey;
 use std::path::{Path, PathBuf};
 
-/// Files `acquire` writes at the top of DIR (next to the bucket folders).
-pub const KEYS_FILE: &str = "public-keys.json";
-pub const EVENTS_FILE: &str = "lookup-events.json";
-pub const TRAIL_FILE: &str = "trail.json";
-pub const REPORT_FILE: &str = "live-report.json";
-pub const MANIFEST_FILE: &str = "manifest.json";
-/// The state key's MAC over `manifest.json` (hex), written by `acquire`.
-pub const MANIFEST_MAC_FILE: &str = "manifest.mac";
-pub const SUMS_FILE: &str = "SHA256SUMS";
+use crate::sources::evidence::{
+    authenticated_manifest, files_of, sha256_of, EVENTS_FILE, KEYS_FILE, MANIFEST_FILE,
+    REPORT_FILE, TRAIL_FILE,
+};
 
 /// What the user gave for a local run, before DIR fills the blanks.
 pub struct Given<'a> {
@@ -49,7 +44,7 @@ pub struct Given<'a> {
 pub type RecordedSpot = (
     Option<String>,
     Option<String>,
-    crate::report::model::BlindSpot,
+    crate::verify::model::BlindSpot,
 );
 
 /// The local copy as the run will read it.
@@ -203,7 +198,7 @@ fn acquired_defaults(given: &mut Given<'_>) -> Result<Vec<String>, RequestError>
             Some(why) => Err(why),
             None => Ok(files_of(&m)),
         },
-        Err(why) => Err(why),
+        Err(why) => Err(why.to_string()),
     };
     given.unvouched = vouched.as_ref().err().cloned();
     for file in wanted {
@@ -363,36 +358,6 @@ fn bucket_named_by_digests(dir: &Path) -> Option<String> {
     None
 }
 
-/// An acquired directory's manifest, when the state key's MAC over it
-/// verifies; else why not. (`acquire` resumes only from such a manifest,
-/// and `validate --local` takes keys and records only through one.)
-pub fn authenticated_manifest(
-    dir: &Path,
-    key: Option<&dyn StateKey>,
-) -> Result<serde_json::Value, String> {
-    let Some(key) = key else {
-        return Err("the directory's manifest is not authenticated (no --state-key)".into());
-    };
-    let manifest = std::fs::read(dir.join(MANIFEST_FILE)).map_err(|e| e.to_string())?;
-    let mac = std::fs::read_to_string(dir.join(MANIFEST_MAC_FILE)).unwrap_or_default();
-    match key.verify(Purpose::Manifest, &manifest, &mac) {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(
-                "the directory's manifest is not authenticated by the state key (edited, or \
-                 acquired without it)"
-                    .into(),
-            )
-        }
-        Err(e) => {
-            return Err(format!(
-                "the directory's manifest could not be checked: {e}"
-            ))
-        }
-    }
-    serde_json::from_slice(&manifest).map_err(|e| e.to_string())
-}
-
 /// DIR/`file` when the authenticated manifest records its bytes; else why not.
 fn vouched_for(
     vouched: &Result<std::collections::HashMap<String, String>, String>,
@@ -405,27 +370,6 @@ fn vouched_for(
         return Err("its bytes differ from what the manifest records".to_string());
     }
     Ok(path)
-}
-
-/// The files (name to SHA-256) an authenticated manifest records.
-fn files_of(manifest: &serde_json::Value) -> std::collections::HashMap<String, String> {
-    manifest["files"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| {
-            Some((
-                f["path"].as_str()?.to_string(),
-                f["sha256"].as_str()?.to_string(),
-            ))
-        })
-        .collect()
-}
-
-fn sha256_of(path: &Path) -> Option<String> {
-    std::fs::read(path)
-        .ok()
-        .map(|b| crate::verify::digest::sha256_hex(&b))
 }
 
 /// The acquired live report, read once: its bytes must be what the
@@ -475,11 +419,11 @@ fn live_spots(r: &serde_json::Value) -> Vec<crate::request::RecordedSpot> {
     let mut out = Vec::new();
     for (account, region, c) in chains {
         for b in c["blind_spots"].as_array().into_iter().flatten() {
-            let Ok(mut spot) = serde_json::from_value::<crate::report::model::BlindSpot>(b.clone())
+            let Ok(mut spot) = serde_json::from_value::<crate::verify::model::BlindSpot>(b.clone())
             else {
                 continue;
             };
-            if spot.kind != crate::report::model::SpotKind::BlindSpot {
+            if spot.kind != crate::verify::model::SpotKind::BlindSpot {
                 continue;
             }
             let said = format!("as event history answered the acquisition's live run ({at})");

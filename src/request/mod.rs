@@ -6,10 +6,9 @@
 pub mod local;
 pub mod state_key;
 
-use crate::plan::shard::Shard;
-use crate::report::Format;
 use crate::verify::arn::TrailArn;
 use crate::verify::gzip::Inflater;
+use crate::verify::shard::Shard;
 use crate::verify::time::Timestamp;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -115,7 +114,7 @@ pub struct Source {
 pub type RecordedSpot = (
     Option<String>,
     Option<String>,
-    crate::report::model::BlindSpot,
+    crate::verify::model::BlindSpot,
 );
 
 #[derive(Debug, Clone)]
@@ -189,8 +188,8 @@ pub struct Tuning {
 
 impl Tuning {
     /// How this run reaches reports and checkpoints on S3.
-    pub fn remote(&self) -> crate::report::output::Remote<'_> {
-        crate::report::output::Remote {
+    pub fn remote(&self) -> crate::sources::output::Remote<'_> {
+        crate::sources::output::Remote {
             profile: self.profile.as_deref(),
             read_timeout: Some(self.read_timeout),
             endpoint_url: self.endpoint_url.as_deref(),
@@ -202,4 +201,16 @@ impl ValidateRequest {
     pub fn is_local(&self) -> bool {
         matches!(self.source.place, Place::Local { .. })
     }
+}
+
+/// The report's format on stdout or in `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The AWS CLI's lines (and an estate table).
+    Text,
+    Json,
+    /// One JSON object per finding, as each chain is decided, then a summary line.
+    Jsonl,
+    /// The AWS CLI's text exactly (newest first, none of our own lines).
+    AwsCli,
 }

@@ -5,8 +5,8 @@
 
 use crate::plan::build::UnitPlan;
 use crate::plan::Plan;
-use crate::report::model::{ChainReport, ObjectVerdict, Report};
 use crate::run::engine::{Engine, EngineError};
+use crate::verify::model::{ChainReport, ObjectVerdict, Report};
 use futures::stream::{self, StreamExt};
 
 /// Chains validated at once. Requests are bounded by the store, so this

@@ -7,7 +7,7 @@ pub mod kernel_hints;
 pub mod progress;
 
 use crate::plan::build::RunPlan;
-use crate::report::model::{ChainReport, ChainSummary, EstateReport, Report};
+use crate::verify::model::{ChainReport, ChainSummary, EstateReport, Report};
 use engine::{Engine, EngineError};
 
 /// Why a run ended without a report.
@@ -37,9 +37,9 @@ pub struct Outcome {
     pub verdicts: Verdicts,
     pub summaries: Vec<ChainSummary>,
     /// Every chain's verdict, in the order they finished.
-    pub verdicts_seen: Vec<crate::report::model::Verdict>,
+    pub verdicts_seen: Vec<crate::verify::model::Verdict>,
     /// Set by the command once the run is done; every format states it.
-    pub provenance: Option<crate::report::model::Provenance>,
+    pub provenance: Option<crate::verify::model::Provenance>,
 }
 
 impl Outcome {
@@ -47,8 +47,8 @@ impl Outcome {
         self.verdict().exit_code()
     }
 
-    pub fn verdict(&self) -> crate::report::model::Verdict {
-        crate::report::model::Verdict::worst(self.verdicts_seen.iter().copied())
+    pub fn verdict(&self) -> crate::verify::model::Verdict {
+        crate::verify::model::Verdict::worst(self.verdicts_seen.iter().copied())
     }
 }
 
@@ -87,7 +87,7 @@ pub async fn execute(
         Ok(())
     })
     .await?;
-    crate::report::model::sort_chains(&mut kept);
+    crate::verify::model::sort_chains(&mut kept);
     let estate = EstateReport {
         trail_arn: plan.trail_arn,
         requested_start: plan.start,

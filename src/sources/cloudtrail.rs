@@ -2,12 +2,12 @@
 //! (DescribeTrails / GetTrail), trail status (GetTrailStatus) and the
 //! trail's lifecycle records (LookupEvents) that explain gaps.
 
-use crate::report::model::HistoryEvent;
 use crate::sources::aws::sentence;
 use crate::sources::keys::{KeySource, KeySourceError};
 use crate::sources::lookup::LifecycleLookup;
 use crate::verify::arn::TrailArn;
 use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent};
+use crate::verify::model::HistoryEvent;
 use crate::verify::proof::TrailStatus;
 use crate::verify::pubkeys::PublicKey;
 use crate::verify::selectors::CoverageChange;

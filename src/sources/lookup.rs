@@ -1,9 +1,9 @@
 //! Where lifecycle records come from in live mode: the trait the engine
 //! asks, so the engine needs no CloudTrail client to explain a gap.
 
-use crate::report::model::HistoryEvent;
 use crate::verify::arn::TrailArn;
 use crate::verify::lifecycle::LifecycleEvent;
+use crate::verify::model::HistoryEvent;
 use crate::verify::time::Timestamp;
 use futures::future::BoxFuture;
 

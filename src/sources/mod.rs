@@ -3,9 +3,10 @@
 pub mod account;
 pub mod aws;
 pub mod cloudtrail;
-pub mod connect;
+pub mod evidence;
 pub mod keys;
 pub mod kms;
 pub mod lookup;
 pub mod organizations;
+pub mod output;
 pub mod store;

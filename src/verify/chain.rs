@@ -2,10 +2,10 @@
 //! chain restarts (gaps) and where digests are missing. Pure: it works on
 //! what the engine has already fetched and checked.
 
-use crate::report::model::{Finding, Gap, GapKind, Problem, Status};
 use crate::verify::digest::Digest;
 use crate::verify::digest_check::{reason, DigestCheck, VerifiedDigest};
 use crate::verify::layout::{parse_digest_key, DigestSeries};
+use crate::verify::model::{Finding, Gap, GapKind, Problem, Status};
 use crate::verify::time::Timestamp;
 use chrono::Duration;
 use std::collections::{HashMap, HashSet};

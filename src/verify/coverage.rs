@@ -1,8 +1,8 @@
 //! Completeness of log coverage: which log files in the trail's log folder
 //! no digest references. Pure: works on listed keys and the chain's windows.
 
-use crate::report::model::{Finding, Gap, LogVerdict, ObjectVerdict, Problem, Status};
 use crate::verify::layout::{parse_log_key, AccountRoot};
+use crate::verify::model::{Finding, Gap, LogVerdict, ObjectVerdict, Problem, Status};
 use crate::verify::time::Timestamp;
 use chrono::{DurationRound, NaiveDate, TimeDelta};
 use std::collections::HashSet;
@@ -222,8 +222,8 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::GapKind;
     use crate::verify::layout::log_key;
+    use crate::verify::model::GapKind;
     use crate::verify::time::parse_user_time;
 
     fn t(s: &str) -> Timestamp {

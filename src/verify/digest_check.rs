@@ -1,9 +1,9 @@
 //! Verifying one digest on its own: format, location, public key and
 //! signature. Chain links between digests are [`crate::verify::chain`]'s job.
 
-use crate::report::model::{Finding, Problem};
 use crate::verify::digest::{sha256_hex, string_to_sign, Digest};
 use crate::verify::gzip::{inflate_to_vec, GzipError};
+use crate::verify::model::{Finding, Problem};
 use crate::verify::pubkeys::PublicKeySet;
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 //! what it records now: a narrowing whose record the verified logs do not
 //! hold is itself a finding. Pure.
 
-use crate::report::model::{merge_untrusted, Report, Untrusted, NARROWED};
+use crate::verify::model::{merge_untrusted, Report, Unproven, Untrusted};
 use crate::verify::selectors::{CoverageChange, Settings};
 use crate::verify::time::{display, Timestamp};
 
@@ -332,9 +332,9 @@ pub fn mark(
 ) -> Vec<Narrowed> {
     let (start, end) = (report.requested_start, report.requested_end);
     let (spans, last_state) = timeline(changes, start, end, reference);
-    let mut findings: Vec<(String, Timestamp, Timestamp)> = spans
+    let mut findings: Vec<(Unproven, Timestamp, Timestamp)> = spans
         .iter()
-        .map(|n| (span_line(n), n.start, n.end))
+        .map(|n| (n.unproven(), n.start, n.end))
         .collect();
     if let Some(now) = reference.now {
         findings.extend(anchor(report, changes, reference, now, &last_state));
@@ -360,7 +360,7 @@ pub fn mark(
         report.untrusted.push(Untrusted {
             start: from,
             end: until,
-            reasons: vec![crate::report::model::Reason::CoverageNarrowed],
+            reasons: vec![crate::verify::model::Reason::CoverageNarrowed],
         });
     }
     report.untrusted = merge_untrusted(std::mem::take(&mut report.untrusted));
@@ -377,7 +377,7 @@ fn anchor(
     reference: &Reference,
     now: &Settings,
     last_state: &Settings,
-) -> Option<(String, Timestamp, Timestamp)> {
+) -> Option<(Unproven, Timestamp, Timestamp)> {
     let (start, end) = (report.requested_start, report.requested_end);
     // A change after the window (in a log listed past its end) is the
     // next window's: the present settings are not held against this one's.
@@ -408,29 +408,20 @@ fn anchor(
     }
     let last = changes.iter().map(|c| c.time).max()?;
     (!less.is_empty()).then(|| {
-        let line = format!(
-            "{NARROWED}an unknown time after {}: the trail records less now \
-             (GetEventSelectors, DescribeTrails) than the last change its verified logs show; no \
-             longer recorded: {}. A change the verified logs do not show (one made within the \
-             last hour may not be delivered yet)",
-            display(last),
-            less.join(", ")
-        );
-        (line, last.max(start), end)
+        let lost = Unproven::NarrowedUnrecorded {
+            after: last,
+            lost: less,
+        };
+        (lost, last.max(start), end)
     })
 }
 
-/// A line saying the trail recorded less: coverage not proven, or with
-/// `allow` (`--allow-narrowing`) a note that shows it without failing.
-pub fn record(report: &mut Report, line: String, allow: bool) {
+/// The trail recorded less: coverage not proven, or with `allow`
+/// (`--allow-narrowing`) shown without failing.
+pub fn record(report: &mut Report, narrowed: Unproven, allow: bool) {
     match allow {
-        true => report
-            .notes
-            .push(format!("{line} (shown, not failed: --allow-narrowing)")),
-        false => {
-            report.unproven.push(line);
-            report.coverage_narrowed = true;
-        }
+        true => report.narrowing_shown.push(narrowed),
+        false => report.unproven.push(narrowed),
     }
 }
 
@@ -445,19 +436,20 @@ fn who(c: &CoverageChange) -> String {
     who
 }
 
-fn span_line(n: &Narrowed) -> String {
-    let until = match n.restored {
-        true => format!("until {}, when it was restored", display(n.end)),
-        false => format!("to the window's end {}", display(n.end)),
-    };
-    format!(
-        "{NARROWED}{}{} ({}: {}; no longer recorded: {}), {until}",
-        display(n.by.time),
-        who(&n.by),
-        n.by.event_name,
-        n.by.what,
-        n.lost.join(", ")
-    )
+impl Narrowed {
+    /// What the report says of this span.
+    fn unproven(&self) -> Unproven {
+        Unproven::CoverageNarrowed {
+            at: self.by.time,
+            actor: self.by.actor.clone(),
+            source_ip: self.by.source_ip.clone(),
+            event_name: self.by.event_name.clone(),
+            what: self.by.what.clone(),
+            lost: self.lost.clone(),
+            until: self.end,
+            restored: self.restored,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -650,14 +642,13 @@ mod tests {
         };
         mark(&mut report, &[ct(3, all.clone())], &now, false);
         assert_eq!(report.unproven.len(), 1, "{:?}", report.unproven);
+        let Unproven::NarrowedUnrecorded { after, lost } = &report.unproven[0] else {
+            panic!("{:?}", report.unproven);
+        };
+        assert_eq!(*after, t(3));
         assert!(
-            report.unproven[0].contains("a change the verified logs do not show")
-                || report.unproven[0].contains("A change the verified logs do not show")
-        );
-        assert!(
-            report.unproven[0].contains("management read events"),
-            "{:?}",
-            report.unproven
+            lost.iter().any(|l| l.contains("management read events")),
+            "{lost:?}"
         );
         // The widening itself is shown as a note.
         assert!(

@@ -5,12 +5,12 @@
 //! than the gap" into deleted digests, and lists the untrusted spans. Pure:
 //! works on the chain outcome the engine already has.
 
-use crate::report::model::{Gap, GapKind, Reason, Status, Untrusted};
 use crate::verify::chain::{ChainOutcome, Node, MAX_INFERRED};
 use crate::verify::layout::DigestSeries;
 use crate::verify::lifecycle::{
     explain, explain_until, Explanation, Lifecycle, LifecycleEvent, SLACK,
 };
+use crate::verify::model::{Gap, GapKind, Reason, Status, Unproven, Untrusted};
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
 
@@ -55,23 +55,6 @@ pub struct Window {
     pub restart_visible: bool,
 }
 
-/// Why a window that ends while logging is stopped is not proven offline.
-pub const STOPPED_TO_THE_END: &str = "the window ends while logging is stopped, and nothing here \
-    shows it stayed stopped (a restart and everything after it may have been deleted): run live \
-    with CloudTrail's status and event history (without --s3-bucket and --public-keys, or with \
-    the trail account's credentials) or pass CloudTrail's records with --gap-events";
-
-/// Why a stop does not explain the window's end when CloudTrail says the
-/// trail logged again before it.
-pub const RESTARTED_BEFORE_THE_END: &str = "the window ends after a stop, but GetTrailStatus \
-    says the trail is logging again since before the window's end, and no digest after the \
-    stop is here: the restart's digests and logs were deleted, or validation was turned off \
-    unrecorded";
-
-/// Why a tail is not explained when the listing's bound ran out.
-pub const LISTING_BOUND: &str = "the digest folder could not be listed to its end within the \
-    listing bound (stuffed with other objects?): a later digest may exist";
-
 /// What closing the window decided, beyond the gaps and inferred digests
 /// written into the chain outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,7 +63,7 @@ pub struct Closure {
     /// there cannot be verified yet and do not fail the run.
     pub pending: Option<(Timestamp, Timestamp)>,
     /// Why coverage is unproven without a gap to show it.
-    pub unproven: Vec<String>,
+    pub unproven: Vec<Unproven>,
     /// The chain's log folder holds logs, its digest folder does not exist:
     /// its log files lack a digest rather than escaped one.
     pub no_digest_folder: bool,
@@ -182,7 +165,7 @@ fn mark_explained(gap: &mut Gap, stop: &LifecycleEvent, restart: Option<&Lifecyc
 /// only where the home chain's own stopped tail was explained (its run
 /// judged whether the trail stayed stopped). A head gap keeps its verdict.
 pub fn explain_with_home_calls(
-    report: &mut crate::report::model::Report,
+    report: &mut crate::verify::model::Report,
     calls: &[LifecycleEvent],
     stopped_to_the_end: bool,
 ) {
@@ -212,13 +195,13 @@ pub fn explain_with_home_calls(
 /// After a merge explained gaps: the log files delivered while validation
 /// was off lack a digest rather than escaped one (as in one run), and an
 /// untrusted span that no unexplained gap touches any more is explained.
-fn now_explained(report: &mut crate::report::model::Report) {
+fn now_explained(report: &mut crate::verify::model::Report) {
     use crate::verify::coverage::{delivers_without_digests, while_no_digests};
     for l in report.logs.iter_mut() {
         let unreferenced = l
             .finding
             .as_ref()
-            .is_some_and(|f| f.problem == crate::report::model::Problem::Unreferenced);
+            .is_some_and(|f| f.problem == crate::verify::model::Problem::Unreferenced);
         let at = crate::verify::layout::parse_log_key(&l.key).map(|k| k.time);
         let off = report
             .gaps
@@ -346,7 +329,7 @@ fn close_tail(
     // be re-read), or a listing cut short by its bound, could make a stopped
     // tail look final: explain nothing then.
     if !w.listing_complete {
-        closure.unproven.push(LISTING_BOUND.to_string());
+        closure.unproven.push(Unproven::ListingBound);
     }
     if w.events_complete && w.listing_complete {
         if let Some(r) = restarted_since(last, events, w, out.interval) {
@@ -394,11 +377,11 @@ fn stopped_to_the_end(gap: &mut Gap, stop: &LifecycleEvent, w: &Window, closure:
         stop.kind == Lifecycle::LoggingStopped && s.is_logging && since.is_none_or(|t| t < w.end)
     });
     if restarted {
-        closure.unproven.push(RESTARTED_BEFORE_THE_END.to_string());
+        closure.unproven.push(Unproven::RestartedBeforeTheEnd);
     } else if w.restart_visible {
         mark_explained(gap, stop, None);
     } else {
-        closure.unproven.push(STOPPED_TO_THE_END.to_string());
+        closure.unproven.push(Unproven::StoppedToTheEnd);
     }
 }
 
@@ -675,7 +658,7 @@ fn close_empty(
         .filter(|e| e.kind.is_stop() && e.time <= w.start + SLACK)
         .max_by_key(|e| e.time);
     if !w.listing_complete {
-        closure.unproven.push(LISTING_BOUND.to_string());
+        closure.unproven.push(Unproven::ListingBound);
     }
     let mut stopped = false;
     if let Some(stop) = stop.filter(|_| w.events_complete && w.listing_complete) {
@@ -685,9 +668,7 @@ fn close_empty(
         }
     }
     if !gap.explained && !stopped {
-        closure
-            .unproven
-            .push("no digest covers any part of the requested window".to_string());
+        closure.unproven.push(Unproven::NoDigestInWindow);
     }
     out.gaps.push((usize::MAX, gap));
 }
@@ -740,7 +721,7 @@ pub fn untrusted_spans(
     if let Some((a, b)) = pending {
         spans.push(clip(a, b, Reason::NotYetDelivered));
     }
-    crate::report::model::merge_untrusted(spans)
+    crate::verify::model::merge_untrusted(spans)
 }
 
 #[cfg(test)]
@@ -901,7 +882,7 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         let c = close_window(&nodes, &mut out, &series(), &w, &events);
         assert!(out.gaps[0].1.unexplained(), "{out:?}");
-        assert!(c.unproven.iter().any(|u| u == LISTING_BOUND), "{c:?}");
+        assert!(c.unproven.contains(&Unproven::ListingBound), "{c:?}");
     }
 
     #[test]
@@ -1016,7 +997,7 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         let closure = close_window(&nodes, &mut out, &series(), &w, &events);
         assert!(out.gaps[0].1.unexplained());
-        assert_eq!(closure.unproven, vec![STOPPED_TO_THE_END.to_string()]);
+        assert_eq!(closure.unproven, vec![Unproven::StoppedToTheEnd]);
         // CloudTrail's status says the trail logs again since before the
         // window's end (no digest delivered: validation turned off since):
         // the stop does not explain the end; still stopped, it does.
@@ -1029,7 +1010,7 @@ mod tests {
         let mut out = analyze(&nodes, &series());
         let closure = close_window(&nodes, &mut out, &series(), &w, &events);
         assert!(out.gaps[0].1.unexplained());
-        assert_eq!(closure.unproven, vec![RESTARTED_BEFORE_THE_END.to_string()]);
+        assert_eq!(closure.unproven, vec![Unproven::RestartedBeforeTheEnd]);
         w.status = Some(TrailStatus::default());
         let mut out = analyze(&nodes, &series());
         close_window(&nodes, &mut out, &series(), &w, &events);

@@ -2,7 +2,7 @@
 //! every shard holding exactly its units, the units tiling the window.
 
 use super::{Expect, MergeError};
-use crate::report::model::{EstateReport, ShardInfo};
+use crate::verify::model::{EstateReport, ShardInfo};
 use crate::verify::time::Timestamp;
 use std::collections::BTreeMap;
 
@@ -30,7 +30,7 @@ pub(super) fn check_first(
     if s0.count == 0 || s0.count > 100_000 {
         return Err(inconsistent("shard count out of range"));
     }
-    let recomputed = crate::plan::shard::fingerprint(trail, start, end, &s0.selection, &s0.units);
+    let recomputed = crate::verify::shard::fingerprint(trail, start, end, &s0.selection, &s0.units);
     if recomputed != s0.fingerprint {
         return Err(inconsistent("its fingerprint does not match its plan"));
     }
@@ -72,7 +72,7 @@ pub(super) fn check_shard(
 /// Each chain's units are either one whole-window unit or slices that
 /// tile [start, end] without holes or overlaps.
 pub(super) fn tiles(
-    units: &[crate::plan::shard::Unit],
+    units: &[crate::verify::shard::Unit],
     start: Timestamp,
     end: Timestamp,
 ) -> Result<(), String> {
@@ -113,11 +113,11 @@ pub(super) fn tiles(
 /// A shard's chains are exactly the units the plan gives it.
 pub(super) fn holds_its_units(r: &EstateReport, s: &ShardInfo) -> Result<(), String> {
     type Id = (String, String, Option<(Timestamp, Timestamp)>);
-    let shard = crate::plan::shard::Shard {
+    let shard = crate::verify::shard::Shard {
         index: s.index,
         count: s.count,
     };
-    let mut want: Vec<Id> = crate::plan::shard::mine(&s.units, shard)
+    let mut want: Vec<Id> = crate::verify::shard::mine(&s.units, shard)
         .into_iter()
         .map(|u| (u.account, u.region, u.slice))
         .collect();

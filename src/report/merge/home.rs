@@ -1,7 +1,7 @@
 //! What the home chain's report gives every other chain of a merge: the
 //! trail's configuration and lifecycle calls, recorded once.
 
-use crate::report::model::{ChainReport, GapKind, HOME_UNREAD};
+use crate::verify::model::{ChainReport, GapKind};
 
 /// A shard without the trail's home chain could not read the trail's
 /// configuration calls; the shard that held it reported the ones its
@@ -22,10 +22,8 @@ pub(super) fn share_home_changes(trail: &str, chains: &mut [ChainReport]) {
         return;
     };
     for c in chains.iter_mut().filter(|c| !is_home(c)) {
-        if c.report.home_calls_unread {
-            c.report.home_calls_unread = false;
-            // What the note said could not be read is read now.
-            c.report.notes.retain(|n| !n.starts_with(HOME_UNREAD));
+        // What could not be read is read now.
+        if c.report.home_calls_unread.take().is_some() {
             let allow = c.report.allow_narrowing;
             let expected = c.report.expected_coverage.clone();
             let reference = crate::verify::narrowing::Reference {
@@ -33,10 +31,13 @@ pub(super) fn share_home_changes(trail: &str, chains: &mut [ChainReport]) {
                 now: None,
             };
             crate::verify::narrowing::mark(&mut c.report, &changes, &reference, allow);
-            for lines in [&mut c.report.unproven, &mut c.report.notes] {
+            let r = &mut c.report;
+            for lines in [&mut r.unproven, &mut r.narrowing_shown] {
                 let mut seen = std::collections::HashSet::new();
                 lines.retain(|n| seen.insert(n.clone()));
             }
+            let mut seen = std::collections::HashSet::new();
+            r.notes.retain(|n| seen.insert(n.clone()));
         }
     }
 }

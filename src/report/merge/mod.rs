@@ -3,18 +3,18 @@
 //! windows, selections or shard sets (a missing or duplicated shard), and
 //! where a chain was cut into time slices, checks that the first digest of
 //! each slice vouches for a digest of the slice before: sharding never
-//! weakens the proof. One file a job: `wire` reads and authenticates a
+//! weakens the proof. One file a job: `read` reads and authenticates a
 //! report, `checks` holds the shards to one run, `slices` joins a chain's
 //! time slices, `home` gives every chain the home chain's calls.
 
 mod checks;
 mod home;
+mod read;
 mod slices;
-mod wire;
 
-pub use wire::{authenticate, read};
+pub use read::{authenticate, read};
 
-use crate::report::model::EstateReport;
+use crate::verify::model::EstateReport;
 use crate::verify::time::Timestamp;
 use checks::{check_first, check_shard};
 use home::{share_home_changes, share_home_lifecycle};

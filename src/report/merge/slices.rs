@@ -1,10 +1,10 @@
 //! One chain's time slices joined into the chain's report, each slice's
 //! first digest vouching for a digest of the slice before.
 
-use super::wire::newest_valid;
-use crate::report::model::{
+use super::read::newest_valid;
+use crate::verify::model::{
     ChainReport, DigestVerdict, Entry, EstateReport, Finding, GapKind, LogVerdict, Problem, Report,
-    Status,
+    Status, Unproven,
 };
 use crate::verify::time::Timestamp;
 use std::collections::{BTreeMap, HashSet};
@@ -50,7 +50,7 @@ pub(super) fn join_slices(
 ) -> ChainReport {
     let mut out = slices[0].clone();
     if slices.len() == 1 && out.slice.is_none() {
-        out.report.found = crate::report::model::found_range(&out.report.digests, start, end);
+        out.report.found = crate::verify::model::found_range(&out.report.digests, start, end);
         rebuild_entries(&mut out.report);
         return out;
     }
@@ -73,10 +73,17 @@ pub(super) fn join_slices(
             .iter()
             .flat_map(|s| s.report.unproven.iter().cloned()),
     );
-    r.unproven.sort();
-    r.unproven.dedup();
-    r.untrusted = crate::report::model::merge_untrusted(std::mem::take(&mut r.untrusted));
-    r.found = crate::report::model::found_range(&r.digests, start, end);
+    r.narrowing_shown.extend(
+        slices
+            .iter()
+            .flat_map(|s| s.report.narrowing_shown.iter().cloned()),
+    );
+    for lines in [&mut r.unproven, &mut r.narrowing_shown] {
+        lines.sort();
+        lines.dedup();
+    }
+    r.untrusted = crate::verify::model::merge_untrusted(std::mem::take(&mut r.untrusted));
+    r.found = crate::verify::model::found_range(&r.digests, start, end);
     r.newest = newest_valid(&r.digests);
     rebuild_entries(r);
     out
@@ -94,8 +101,10 @@ fn chain_wide(r: &mut Report, slices: &[ChainReport], start: Timestamp, end: Tim
     r.unexpected.clear();
     r.untrusted.clear();
     r.unproven.clear();
-    r.coverage_narrowed = slices.iter().any(|s| s.report.coverage_narrowed);
-    r.home_calls_unread = slices.iter().any(|s| s.report.home_calls_unread);
+    r.narrowing_shown.clear();
+    r.home_calls_unread = slices
+        .iter()
+        .find_map(|s| s.report.home_calls_unread.clone());
     r.notes.clear();
     r.blind_spots.clear();
     // The home chain's calls are known only if every slice read them all.
@@ -215,7 +224,7 @@ pub(super) fn upsert<T>(
 
 /// The oldest standard digest of `later` must name a digest of `earlier`
 /// (or of itself) as its predecessor, unless it starts a chain.
-pub(super) fn unlinked(earlier: &ChainReport, later: &ChainReport) -> Option<String> {
+pub(super) fn unlinked(earlier: &ChainReport, later: &ChainReport) -> Option<Unproven> {
     let oldest = later
         .report
         .digests
@@ -231,16 +240,13 @@ pub(super) fn unlinked(earlier: &ChainReport, later: &ChainReport) -> Option<Str
     if known(&earlier.report) || known(&later.report) {
         return None;
     }
-    Some(format!(
-        "the slice starting {} does not link to the slice before it: s3://{}/{} names s3://{pb}/{pk}, \
-         which the slice before did not verify",
-        later
-            .slice
-            .map(|s| crate::verify::time::display(s.0))
-            .unwrap_or_default(),
-        oldest.bucket,
-        oldest.key
-    ))
+    Some(Unproven::SlicesUnlinked {
+        slice_start: later.slice.map(|s| s.0),
+        bucket: oldest.bucket.clone(),
+        key: oldest.key.clone(),
+        previous_bucket: pb.clone(),
+        previous_key: pk.clone(),
+    })
 }
 
 /// The AWS CLI's order again: each digest, then the log files it lists,

@@ -4,8 +4,8 @@
 use super::folders::Folders;
 use super::logs::LogBook;
 use crate::plan::Plan;
-use crate::report::model::{DigestVerdict, Entry, LogVerdict, ObjectVerdict, Report, Status};
 use crate::verify::chain::{ChainOutcome, Node};
+use crate::verify::model::{DigestVerdict, Entry, LogVerdict, ObjectVerdict, Report, Status};
 use crate::verify::proof::{untrusted_spans, Closure};
 use crate::verify::time::Timestamp;
 use std::collections::HashSet;
@@ -45,7 +45,7 @@ pub(super) fn log_book(
             let unjudged = out.verdicts[idx]
                 .1
                 .as_ref()
-                .is_some_and(|f| f.problem == crate::report::model::Problem::KeyNotInFile);
+                .is_some_and(|f| f.problem == crate::verify::model::Problem::KeyNotInFile);
             if let Some(d) = node.parsed() {
                 for lf in &d.log_files {
                     book.add(lf, &node.key, valid, unjudged);
@@ -89,8 +89,8 @@ pub(super) fn report(
         coverage_changes: None,
         lifecycle_calls: None,
         allow_narrowing: plan.allow_narrowing,
-        coverage_narrowed: false,
-        home_calls_unread: false,
+        narrowing_shown: Vec::new(),
+        home_calls_unread: None,
         expected_coverage: plan.expected_coverage.clone(),
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();
@@ -111,7 +111,7 @@ pub(super) fn report(
                 .to_string(),
         );
     }
-    report.found = crate::report::model::found_range(&report.digests, plan.start, plan.end);
+    report.found = crate::verify::model::found_range(&report.digests, plan.start, plan.end);
     let pending = pending_with(closure.pending, hold, plan.end);
     report.untrusted = untrusted_of(&report, plan, pending, chains.std_out.interval);
     report
@@ -124,7 +124,7 @@ fn untrusted_of(
     plan: &Plan,
     pending: Option<(Timestamp, Timestamp)>,
     interval: chrono::Duration,
-) -> Vec<crate::report::model::Untrusted> {
+) -> Vec<crate::verify::model::Untrusted> {
     let digest_spans: Vec<_> = report
         .digests
         .iter()
@@ -176,8 +176,8 @@ fn pending_with(
     }
 }
 
-fn digest_reason(d: &DigestVerdict) -> crate::report::model::Reason {
-    use crate::report::model::{Problem, Reason};
+fn digest_reason(d: &DigestVerdict) -> crate::verify::model::Reason {
+    use crate::verify::model::{Problem, Reason};
     match d.finding.as_ref().map(|f| f.problem) {
         Some(Problem::NotFound) => Reason::DigestMissing,
         _ => Reason::DigestInvalid,
@@ -241,7 +241,7 @@ fn newest(
     nodes: &[Node],
     out: &ChainOutcome,
     limit: Timestamp,
-) -> Option<crate::report::model::NewestDigest> {
+) -> Option<crate::verify::model::NewestDigest> {
     nodes
         .iter()
         .enumerate()
@@ -249,7 +249,7 @@ fn newest(
         .filter_map(|(_, n)| Some((n, n.verified()?)))
         .filter(|(_, v)| v.digest.end <= limit)
         .max_by_key(|(_, v)| v.digest.end)
-        .map(|(n, v)| crate::report::model::NewestDigest {
+        .map(|(n, v)| crate::verify::model::NewestDigest {
             bucket: n.bucket.clone(),
             key: n.key.clone(),
             end: v.digest.end,

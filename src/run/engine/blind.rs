@@ -6,7 +6,7 @@
 
 use super::Engine;
 use crate::plan::Plan;
-use crate::report::model::{BlindSpot, Report, SpotKind};
+use crate::verify::model::{BlindSpot, Report, SpotKind};
 use crate::verify::narrowing::Narrowed;
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;

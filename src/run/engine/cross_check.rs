@@ -8,8 +8,8 @@
 use super::blind::history_from;
 use super::Engine;
 use crate::plan::Plan;
-use crate::report::model::{BlindSpot, HistoryEvent, Report, SpotKind, NARROWED};
-use crate::verify::time::{display, Timestamp};
+use crate::verify::model::{BlindSpot, HistoryEvent, Report, SpotKind, Unproven};
+use crate::verify::time::Timestamp;
 use chrono::Duration;
 use std::collections::HashSet;
 
@@ -114,18 +114,13 @@ fn not_in_logs(
         .collect()
 }
 
-fn finding(missing: &[HistoryEvent]) -> Option<String> {
+fn finding(missing: &[HistoryEvent]) -> Option<Unproven> {
     let (first, last) = (missing.first()?, missing.last()?);
-    let mut line = format!(
-        "{NARROWED}{} (not_recorded): event history holds {} write event(s) up to {} that no \
-         verified log file of the trail contains, the first {}",
-        display(first.time),
-        missing.len(),
-        display(last.time),
-        first.name
-    );
-    if let Some(a) = &first.actor {
-        line.push_str(&format!(" by {a}"));
-    }
-    Some(line)
+    Some(Unproven::NotRecorded {
+        first_at: first.time,
+        count: missing.len(),
+        last_at: last.time,
+        first_event: first.name.clone(),
+        actor: first.actor.clone(),
+    })
 }

@@ -10,7 +10,6 @@
 use super::blind::history_from;
 use super::Engine;
 use crate::plan::Plan;
-use crate::report::model::HOME_UNREAD;
 use crate::verify::lifecycle::{EventSource, LifecycleEvent};
 use crate::verify::selectors::CoverageChange;
 use chrono::{Duration, DurationRound};
@@ -39,7 +38,7 @@ impl Engine {
     pub(super) async fn home_coverage(
         &self,
         plan: &Plan,
-    ) -> (Vec<CoverageChange>, Option<String>, bool) {
+    ) -> (Vec<CoverageChange>, Option<String>, Option<String>) {
         let home = plan.is_home_chain();
         // An estate starts its home units first: their verified logs' calls.
         let shared = match home {
@@ -52,20 +51,19 @@ impl Engine {
         let (mut found, unread) = self.history_coverage(plan).await;
         let complete = shared.as_ref().is_some_and(|(_, complete)| *complete);
         found.extend(shared.map(|(v, _)| v).unwrap_or_default());
-        let home_unread = !(home || complete) && unread.is_some();
-        let note = match (home || complete, unread) {
-            (_, None) => None,
+        let (note, home_unread) = match (home || complete, unread) {
+            (_, None) => (None, None),
             // Offline the home chain's own logs are all there is.
-            (true, Some(Unread::Offline)) => None,
-            (true, Some(why)) => Some(format!(
-                "The trail's configuration calls before the window are not read from event \
-                 history ({why}): what it recorded at the window's start is taken as everything \
-                 it records now, or everything"
-            )),
-            (false, Some(why)) => Some(format!(
-                "{HOME_UNREAD} ({} {}) are not read for this chain: {why}",
-                plan.trail.account, plan.trail.region
-            )),
+            (true, Some(Unread::Offline)) => (None, None),
+            (true, Some(why)) => (
+                Some(format!(
+                    "The trail's configuration calls before the window are not read from event \
+                     history ({why}): what it recorded at the window's start is taken as \
+                     everything it records now, or everything"
+                )),
+                None,
+            ),
+            (false, Some(why)) => (None, Some(why.to_string())),
         };
         (found, note, home_unread)
     }

@@ -6,9 +6,9 @@
 //! months.
 
 use super::{store_finding, Engine};
-use crate::report::model::ObjectVerdict;
 use crate::sources::store::{list_while, Level};
 use crate::verify::coverage::{unexpected_object, Scope};
+use crate::verify::model::ObjectVerdict;
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeSet;
 

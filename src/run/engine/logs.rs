@@ -4,7 +4,6 @@
 //! logs explain its gaps, offline and beyond LookupEvents' 90 days.
 
 use super::{store_finding, Engine};
-use crate::report::model::{Finding, LogVerdict, Problem, Status};
 use crate::sources::store::{Body, Object};
 use crate::verify::arn::TrailArn;
 use crate::verify::digest::LogFileRef;
@@ -13,6 +12,7 @@ use crate::verify::gzip::{
     hash_bytes_observed, hash_stream_observed, inflate_to_vec, GzipError, Inflater, StreamHash,
 };
 use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent, RecordWatch};
+use crate::verify::model::{Finding, LogVerdict, Problem, Status};
 use crate::verify::selectors::CoverageChange;
 use crate::verify::time::Timestamp;
 use futures::stream::{self, StreamExt};

@@ -18,7 +18,6 @@ mod walk;
 pub use walk::LOOKAHEAD_REQUESTS;
 
 use crate::plan::Plan;
-use crate::report::model::{Finding, Problem, Report};
 use crate::run::progress::Progress;
 use crate::sources::keys::{KeySource, KeySourceError};
 use crate::sources::lookup::LifecycleLookup;
@@ -26,6 +25,7 @@ use crate::sources::store::{ObjectStore, StoreError};
 use crate::verify::chain::{self, Node};
 use crate::verify::digest_check::reason;
 use crate::verify::layout::DigestSeries;
+use crate::verify::model::{Finding, Problem, Report, Unproven};
 use crate::verify::proof;
 use crate::verify::pubkeys::PublicKeySet;
 use chrono::Duration;
@@ -141,7 +141,7 @@ impl Engine {
     /// The engine of one run over the opened sources: `concurrency`
     /// requests in flight for every chain together.
     pub fn new(
-        sources: &crate::sources::connect::Sources,
+        sources: &crate::plan::connect::Sources,
         concurrency: usize,
         inflater: crate::verify::gzip::Inflater,
         quiet: bool,
@@ -220,7 +220,7 @@ impl Engine {
         let mut closure = proof::close_window(&std_nodes, &mut std_out, &series, &window, &events);
         closure.unproven.extend(unjudged);
         if no_digest_folder {
-            closure.unproven.push(NO_DIGEST_FOLDER.to_string());
+            closure.unproven.push(Unproven::NoDigestFolder);
             closure.no_digest_folder = true;
         }
         let folders = self
@@ -261,7 +261,7 @@ impl Engine {
         &self,
         plan: &Plan,
         series: &DigestSeries,
-    ) -> Result<(walk::Walk, PublicKeySet, Option<String>, Option<String>), EngineError> {
+    ) -> Result<(walk::Walk, PublicKeySet, Option<String>, Option<Unproven>), EngineError> {
         // Listing first would waste time when no keys exist (aws-cli #4250).
         let mut keyset = PublicKeySet::new();
         let keys_until = plan.end + Duration::hours(2);
@@ -287,7 +287,7 @@ impl Engine {
         plan: &Plan,
         book: &logs::LogBook,
         needs_events: bool,
-    ) -> (Vec<crate::report::model::LogVerdict>, logs::Records, bool) {
+    ) -> (Vec<crate::verify::model::LogVerdict>, logs::Records, bool) {
         let (log_verdicts, mut records, mut complete) =
             self.verify_logs(book, plan, plan.cross_check).await;
         let events = &mut records.lifecycle;
@@ -359,11 +359,6 @@ impl Engine {
         })
     }
 }
-
-/// Why a chain with log files and no digest folder is not proven.
-const NO_DIGEST_FOLDER: &str = "the trail's log folder holds log files but its digest folder \
-    does not exist: either log file validation was never enabled for this trail, or its digests \
-    were deleted";
 
 /// The chain's first digest, when the whole window lies before it.
 struct FirstDigest {
@@ -499,7 +494,7 @@ fn unknown_key_note(walk: &walk::Walk, plan: &Plan) -> Option<String> {
 /// (or digests planted with such times, which this file cannot refute
 /// either). Neither verified nor refuted: `key_not_in_file`, and the window
 /// is not proven with this file; the line says how to fetch the span.
-fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Option<String> {
+fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Option<Unproven> {
     use crate::verify::digest_check::DigestCheck;
     if !plan.keys_from_file || !walk.nodes.iter().any(|n| n.verified().is_some()) {
         return None;
@@ -523,19 +518,17 @@ fn mark_unjudged(walk: &mut walk::Walk, plan: &Plan, keys: &PublicKeySet) -> Opt
             ..
         }) = &mut n.state
         {
-            finding.problem = crate::report::model::Problem::KeyNotInFile;
+            finding.problem = crate::verify::model::Problem::KeyNotInFile;
             marked.extend(n.key_end);
         }
     }
     // The span to fetch is the one of the digests marked, whatever else.
     let (from, to) = day_span(&marked)?;
-    Some(format!(
-        "Digests signed with keys the public keys file lacks, at times it holds no key for (a key \
-         rotation after the file was made?), are not proven with this keys file: fetch that span \
-         with `trailproof keys --region {} --start-time {from} --end-time {to}`, add it to the file \
-         and run again",
-        plan.source_region
-    ))
+    Some(Unproven::KeysFileLacks {
+        region: plan.source_region.clone(),
+        from,
+        to,
+    })
 }
 
 /// The days (a day either side) of the digests signed with a fingerprint
@@ -609,7 +602,7 @@ fn copied_under_another_name(walk: &walk::Walk) -> Option<String> {
         else {
             continue;
         };
-        if finding.problem != crate::report::model::Problem::Moved || d.key != n.key {
+        if finding.problem != crate::verify::model::Problem::Moved || d.key != n.key {
             return None;
         }
         if named.is_some_and(|b| b != d.bucket) {

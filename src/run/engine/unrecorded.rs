@@ -7,7 +7,7 @@
 use super::logs::Records;
 use super::Engine;
 use crate::plan::Plan;
-use crate::report::model::{Report, NARROWED};
+use crate::verify::model::{Report, Unproven};
 use crate::verify::narrowing::{mark, record, Reference};
 use chrono::Duration;
 
@@ -47,13 +47,10 @@ impl Engine {
             .await;
         // Only the trail's home chain holds its configuration calls.
         if records.unread > 0 && plan.is_home_chain() {
-            let line = format!(
-                "{NARROWED}an unknown time: {} verified log file(s) that name a trail call could \
-                 not be read again for their records (S3 refused, or the object changed between \
-                 reads): a coverage change in them is not known",
-                records.unread
-            );
-            record(report, line, plan.allow_narrowing);
+            let unread = Unproven::CallsUnread {
+                files: records.unread,
+            };
+            record(report, unread, plan.allow_narrowing);
         }
     }
 }

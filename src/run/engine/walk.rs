@@ -4,11 +4,11 @@
 
 use super::{Engine, EngineError};
 use crate::plan::Plan;
-use crate::report::model::ObjectVerdict;
 use crate::sources::store::StoreError;
 use crate::verify::chain::{self, Node, NodeState};
 use crate::verify::digest_check::{check_digest, DigestCheck, DigestInput};
 use crate::verify::layout::{parse_digest_key, DigestSeries};
+use crate::verify::model::ObjectVerdict;
 use crate::verify::pubkeys::PublicKeySet;
 use crate::verify::time::Timestamp;
 use chrono::{Datelike, Duration};

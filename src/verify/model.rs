@@ -2,6 +2,7 @@
 //! turn it into text or JSON; nothing here does I/O.
 
 use crate::verify::time::Timestamp;
+pub use crate::verify::unproven::Unproven;
 use serde::{Deserialize, Serialize};
 
 /// The outcome for one object. `Valid` only after its bytes were verified.
@@ -175,13 +176,6 @@ pub struct Untrusted {
     pub reasons: Vec<Reason>,
 }
 
-/// How an `unproven` line about narrowed coverage begins.
-pub const NARROWED: &str = "Coverage narrowed at ";
-
-/// How a chain of another region or account says it could not read the
-/// trail's configuration calls (merge removes the note once it gives them).
-pub const HOME_UNREAD: &str = "Coverage changes recorded in the trail's home region";
-
 /// Why a span of the window cannot be trusted (JSON `untrusted[].reasons`,
 /// in this order, which is their names' alphabetical order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -311,7 +305,7 @@ pub enum Entry {
 }
 
 /// Counts per kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub total: usize,
     pub valid: usize,
@@ -343,7 +337,7 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub digests: Counts,
     pub backfill_digests: Counts,
@@ -466,7 +460,7 @@ pub struct Report {
     pub untrusted: Vec<Untrusted>,
     /// Why coverage is not proven although nothing was found tampered
     /// (e.g. no digest at all where the trail should have written some).
-    pub unproven: Vec<String>,
+    pub unproven: Vec<Unproven>,
     /// `--allow-gaps`: unexplained gaps do not change the status (AWS CLI behaviour).
     pub allow_gaps: bool,
     /// The newest verified standard digest (what a checkpoint records).
@@ -484,14 +478,12 @@ pub struct Report {
     pub lifecycle_calls: Option<Vec<crate::verify::lifecycle::LifecycleEvent>>,
     /// `--allow-narrowing` was given.
     pub allow_narrowing: bool,
-    /// The trail recorded less in some span (an `unproven` line says how),
-    /// and `--allow-narrowing` did not pass it: not proven, whatever
-    /// `--allow-gaps` says.
-    pub coverage_narrowed: bool,
+    /// Narrowed spans `--allow-narrowing` shows without failing.
+    pub narrowing_shown: Vec<Unproven>,
     /// A chain outside the home chain could not read the trail's
-    /// configuration calls (a note says why): a merge that holds the home
-    /// chain's report gives them to it.
-    pub home_calls_unread: bool,
+    /// configuration calls, and why: a merge that holds the home chain's
+    /// report gives them to it.
+    pub home_calls_unread: Option<String>,
     /// `--expect-selectors`: the baseline the chain was held to (merge
     /// holds the other shards' chains to it too).
     pub expected_coverage: Option<crate::verify::selectors::Settings>,
@@ -582,8 +574,8 @@ impl Report {
             coverage_changes: None,
             lifecycle_calls: None,
             allow_narrowing: false,
-            coverage_narrowed: false,
-            home_calls_unread: false,
+            narrowing_shown: Vec::new(),
+            home_calls_unread: None,
             expected_coverage: None,
         }
     }
@@ -680,7 +672,7 @@ impl Report {
     /// The trail recorded less in some span (only --allow-narrowing, which
     /// turns these lines into notes, passes them; --allow-gaps does not).
     pub fn narrowed(&self) -> bool {
-        self.coverage_narrowed
+        self.unproven.iter().any(Unproven::is_narrowing)
     }
 
     /// Some digest could not be judged with the operator's keys file: not
@@ -772,7 +764,7 @@ impl ChainReport {
 }
 
 /// Which share of a sharded run a report holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardInfo {
     pub index: usize,
     pub count: usize,
@@ -783,7 +775,7 @@ pub struct ShardInfo {
     pub selection: String,
     /// Every unit of the whole run, so the merge can check that each shard
     /// holds exactly its share and the slices tile the window.
-    pub units: Vec<crate::plan::shard::Unit>,
+    pub units: Vec<crate::verify::shard::Unit>,
 }
 
 /// Every chain of an estate run (accounts x delivering regions).
