@@ -24,42 +24,28 @@ impl Org {
     /// The organization with `extra` simulate arguments (damage).
     fn with(extra: &[&str]) -> Org {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(BIN)
-            .args([
-                "simulate",
-                "--out",
-                dir.path().to_str().unwrap(),
-                "--start-time",
-                "2026-03-01T00:00:00Z",
-                "--hours",
-                "4",
-                "--logs-per-hour",
-                "2",
-                "--records-per-log",
-                "3",
-                "--seed",
-                "9",
-                "--bucket",
-                BUCKET,
-                "--trail-name",
-                "org-trail",
-                "--s3-prefix",
-                "pfx",
-                "--organization-id",
-                ORG,
-                "--accounts",
-                "111111111111,222222222222,333333333333",
-                "--regions",
-                "us-east-1,eu-west-1,ap-south-1",
-            ])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut args = vec!["--start-time", "2026-03-01T00:00:00Z", "--hours", "4"];
+        args.extend([
+            "--logs-per-hour",
+            "2",
+            "--records-per-log",
+            "3",
+            "--seed",
+            "9",
+        ]);
+        args.extend([
+            "--bucket",
+            BUCKET,
+            "--trail-name",
+            "org-trail",
+            "--s3-prefix",
+            "pfx",
+        ]);
+        args.extend(["--organization-id", ORG]);
+        args.extend(["--accounts", "111111111111,222222222222,333333333333"]);
+        args.extend(["--regions", "us-east-1,eu-west-1,ap-south-1"]);
+        args.extend_from_slice(extra);
+        crate::support::trail::simulate_in(dir.path(), &args);
         Org { dir }
     }
 

@@ -118,6 +118,25 @@ fn layers_use_only_what_the_map_allows() {
     );
 }
 
+/// The simulator writes synthetic trails for tests and benchmarks: only
+/// the commands (and their command line) may reach it, never a run.
+#[test]
+fn only_the_commands_use_the_simulator() {
+    let mods = modules();
+    let known: BTreeSet<String> = mods.keys().cloned().collect();
+    for (m, code) in &mods {
+        let top = m.split("::").next().unwrap_or(m);
+        if matches!(top, "commands" | "cli" | "simulate") {
+            continue;
+        }
+        let u = uses(m, code, &known);
+        assert!(
+            !u.iter().any(|t| t.starts_with("simulate")),
+            "{m} uses the simulator"
+        );
+    }
+}
+
 #[test]
 fn nothing_below_the_commands_sees_the_command_line() {
     let mods = modules();

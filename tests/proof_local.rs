@@ -2,14 +2,13 @@
 //! and folders found in the issue ends non-zero with the right findings,
 //! and every operator mistake is one sentence and exit status 2.
 
+use crate::support::trail::{run, simulate, simulate_own_key, Run, Trail};
 use chrono::{Duration, DurationRound};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use trailproof::verify::layout::{parse_log_key, AccountRoot, DigestSeries};
 use trailproof::verify::time::{display, parse_user_time, Timestamp};
 
-const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
 const BUCKET: &str = "trailproof-sample-bucket";
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
 const START: &str = "2026-03-01T00:00:00Z";
@@ -20,43 +19,40 @@ fn t(s: &str) -> Timestamp {
 
 /// A simulated 6-hour trail (3 log files an hour) and what tests do to it.
 struct Sim {
-    dir: tempfile::TempDir,
+    trail: Trail,
     start: Timestamp,
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+fn sim_args(start: Timestamp, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--start-time", &display(start)]
+        .into_iter()
+        .chain([
+            "--logs-per-hour",
+            "3",
+            "--records-per-log",
+            "4",
+            "--seed",
+            "5",
+        ])
+        .map(str::to_string)
+        .collect();
+    if !extra.contains(&"--hours") {
+        args.extend(["--hours".to_string(), "6".to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
 }
 
 fn sim_at(start: Timestamp, extra: &[&str]) -> Sim {
-    let dir = tempfile::tempdir().unwrap();
-    let s = display(start);
-    let mut args = vec![
-        "simulate",
-        "--out",
-        dir.path().to_str().unwrap(),
-        "--start-time",
-        &s,
-        "--logs-per-hour",
-        "3",
-        "--records-per-log",
-        "4",
-        "--seed",
-        "5",
-    ];
-    if !extra.contains(&"--hours") {
-        args.extend(["--hours", "6"]);
-    }
-    args.extend_from_slice(extra);
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Sim { dir, start }
+    let trail = simulate(&strs(&sim_args(start, extra)));
+    Sim { trail, start }
+}
+
+/// The same trail signed with a key of its own.
+fn sim_own_key(extra: &[&str]) -> Sim {
+    let start = t(START);
+    let trail = simulate_own_key(&strs(&sim_args(start, extra)));
+    Sim { trail, start }
 }
 
 fn sim(extra: &[&str]) -> Sim {
@@ -64,17 +60,16 @@ fn sim(extra: &[&str]) -> Sim {
 }
 
 impl Sim {
+    fn root(&self) -> String {
+        self.trail.root().to_str().unwrap().to_string()
+    }
+
     fn bucket_dir(&self) -> PathBuf {
-        self.dir.path().join(BUCKET)
+        self.trail.root().join(BUCKET)
     }
 
     fn keys(&self) -> String {
-        self.dir
-            .path()
-            .join("public-keys.json")
-            .to_str()
-            .unwrap()
-            .to_string()
+        self.trail.out.keys_file.to_str().unwrap().to_string()
     }
 
     fn hour(&self, h: i64) -> Timestamp {
@@ -143,7 +138,7 @@ impl Sim {
     }
 
     fn run(&self, extra: &[&str]) -> Run {
-        let root = self.dir.path().to_str().unwrap().to_string();
+        let root = self.root();
         let keys = self.keys();
         let mut args = vec![
             "validate",
@@ -155,22 +150,14 @@ impl Sim {
             ARN,
         ];
         args.extend_from_slice(extra);
-        let out = Command::new(BIN).args(&args).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
+        run(&args)
     }
 
     fn json(&self, extra: &[&str]) -> (i32, Value) {
         let mut a = vec!["--format", "json"];
         a.extend_from_slice(extra);
         let r = self.run(&a);
-        let v: Value = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
-        assert_eq!(v["summary"]["exit_code"].as_i64().unwrap() as i32, r.code);
-        (r.code, v)
+        (r.code, r.json())
     }
 
     fn window(&self, from: i64, to: i64) -> Vec<String> {
@@ -271,7 +258,7 @@ fn a_late_log_before_its_backfill_digest_waits_for_the_grace() {
         })
         .unwrap();
     let start = display(s.start);
-    let cp = s.dir.path().join("checkpoint.json");
+    let cp = s.trail.root().join("checkpoint.json");
     let cp_arg = cp.to_str().unwrap();
     let (code, v) = s.json(&[
         "--start-time",
@@ -381,7 +368,7 @@ fn whole_window_wiped_is_tampering() {
 fn a_planted_manifest_and_forged_stop_do_not_explain_a_cut_tail() {
     let s = sim(&[]);
     s.delete_hours(4..6);
-    let events = s.dir.path().join("lookup-events.json");
+    let events = s.trail.root().join("lookup-events.json");
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&events).unwrap()).unwrap();
     let list = doc["Events"].as_array_mut().unwrap();
     let mut stop = list
@@ -401,7 +388,7 @@ fn a_planted_manifest_and_forged_stop_do_not_explain_a_cut_tail() {
     stop["EventId"] = Value::from("00000000-0000-0000-0000-00000000f00d");
     list.push(stop);
     std::fs::write(&events, doc.to_string()).unwrap();
-    std::fs::write(s.dir.path().join("manifest.json"), "{}").unwrap();
+    std::fs::write(s.trail.root().join("manifest.json"), "{}").unwrap();
     let r = s.run(&strs(&s.window(0, 6)));
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("not used"), "{}", r.stderr);
@@ -415,7 +402,7 @@ fn a_planted_manifest_and_forged_stop_do_not_explain_a_cut_tail() {
 fn a_recorded_restart_makes_a_deleted_tail_tampering() {
     let s = sim(&["--damage", "gap@2"]);
     s.delete_hours(3..6);
-    let events = s.dir.path().join("lookup-events.json");
+    let events = s.trail.root().join("lookup-events.json");
     let mut a = s.window(0, 6);
     a.extend([
         "--gap-events".to_string(),
@@ -451,7 +438,7 @@ fn names_carrying_the_trails_own_digest_name_do_not_hide_the_look_ahead() {
     for k in &decoys {
         s.put(k, b"x");
     }
-    let events = s.dir.path().join("lookup-events.json");
+    let events = s.trail.root().join("lookup-events.json");
     for extra in [vec![], vec!["--gap-events", events.to_str().unwrap()]] {
         let mut a = s.window(0, 12);
         a.extend(extra.iter().map(|x| x.to_string()));
@@ -489,7 +476,7 @@ fn a_stopped_tail_offline_is_proven_only_by_records_that_would_show_a_restart() 
     let s = sim(&["--damage", "gap@5"]);
     let r = s.run(&strs(&s.window(0, 6)));
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
-    let events = s.dir.path().join("lookup-events.json");
+    let events = s.trail.root().join("lookup-events.json");
     let mut a = s.window(0, 6);
     a.extend([
         "--gap-events".to_string(),
@@ -607,7 +594,7 @@ fn gap_widened_backwards_is_never_proven() {
     let (code, v) = s.json(&strs(&w));
     assert_eq!(code, 3, "{v:#}");
     // With CloudTrail's record of the stop, the hours before it were deleted.
-    let events = s.dir.path().join("lookup-events.json");
+    let events = s.trail.root().join("lookup-events.json");
     let mut a = w.clone();
     a.extend([
         "--gap-events".to_string(),
@@ -788,33 +775,65 @@ fn deleted_history_before_a_restart_is_not_an_operator_mistake() {
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
 }
 
-#[test]
-fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
-    let s = sim(&[]);
+/// An operator's mistake: exit 2, one sentence on stderr, nothing on stdout.
+fn mistake(r: &Run, needle: &str) {
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+/// The whole window with `extra`.
+fn whole(s: &Sim, extra: &[&str]) -> Run {
+    let mut a = s.window(0, 6);
+    a.extend(extra.iter().map(|x| x.to_string()));
+    s.run(&strs(&a))
+}
+
+/// `validate --local DIR --public-keys KEYS --trail-arn ARN` over the window.
+fn local(s: &Sim, dir: &str, keys: &str, arn: &str, extra: &[&str]) -> Run {
     let w = s.window(0, 6);
-    let mut cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["--region".into(), "us-east-2".into()], "us-east-1"),
-        (
-            vec!["--account-id".into(), "123456789013".into()],
-            "123456789012",
-        ),
-        (vec!["--s3-prefix".into(), "logs".into()], "AWSLogs"),
-        (
-            vec!["--organization-id".into(), "o-typo000000".into()],
-            "--account-id or --organization-id",
-        ),
+    let mut a = vec![
+        "validate",
+        "--local",
+        dir,
+        "--public-keys",
+        keys,
+        "--trail-arn",
+        arn,
     ];
-    for (extra, needle) in cases.drain(..) {
-        let mut a = w.clone();
-        a.extend(extra.clone());
-        let r = s.run(&strs(&a));
-        assert_eq!(r.code, 2, "{extra:?}: {}{}", r.stdout, r.stderr);
-        assert!(r.stderr.contains(needle), "{extra:?}: {}", r.stderr);
-        assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
-        assert!(r.stdout.is_empty());
-    }
-    // A date typed without dashes is a date, not seconds of 1970; an empty
-    // window is refused.
+    a.extend(strs(&w));
+    a.extend_from_slice(extra);
+    run(&a)
+}
+
+#[test]
+fn a_region_typo_names_the_region_the_folder_holds() {
+    mistake(&whole(&sim(&[]), &["--region", "us-east-2"]), "us-east-1");
+}
+
+#[test]
+fn an_account_typo_names_the_account_the_folder_holds() {
+    let r = whole(&sim(&[]), &["--account-id", "123456789013"]);
+    mistake(&r, "123456789012");
+}
+
+#[test]
+fn a_prefix_typo_names_what_the_folder_holds() {
+    mistake(&whole(&sim(&[]), &["--s3-prefix", "logs"]), "AWSLogs");
+}
+
+#[test]
+fn an_organization_typo_says_which_option_to_use() {
+    let r = whole(&sim(&[]), &["--organization-id", "o-typo000000"]);
+    mistake(&r, "--account-id or --organization-id");
+}
+
+/// A date typed without dashes is a date, not seconds of 1970; an empty
+/// window is refused.
+#[test]
+fn a_date_without_dashes_is_a_date_and_an_empty_window_is_refused() {
+    let s = sim(&[]);
     let r = s.run(&[
         "--start-time",
         "20260301",
@@ -825,12 +844,13 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
     let r = s.run(&["--start-time", START, "--end-time", START]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("equals end-time"), "{}", r.stderr);
+}
 
-    // An output folder that does not exist fails at once, before any object
-    // is read (not after the run, in place of the verdict).
-    let mut a = w.clone();
-    a.extend(["--html".to_string(), "no-such-folder/r.html".to_string()]);
-    let r = s.run(&strs(&a));
+/// An output folder that does not exist fails at once, before any object
+/// is read (not after the run, in place of the verdict).
+#[test]
+fn an_output_folder_that_does_not_exist_fails_first() {
+    let r = whole(&sim(&[]), &["--html", "no-such-folder/r.html"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
@@ -839,44 +859,48 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
         r.stderr
     );
     assert!(r.stdout.is_empty());
+}
 
-    // A time the parser cannot read names the accepted forms.
-    let r = s.run(&["--start-time", "yesterday"]);
+/// A time the parser cannot read names the accepted forms.
+#[test]
+fn an_unreadable_time_names_the_accepted_forms() {
+    let r = sim(&[]).run(&["--start-time", "yesterday"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("accepted: 2026-03-01T00:00:00Z"),
         "{}",
         r.stderr
     );
+}
 
-    // A typo in the trail's name: the folder holds another trail's digests.
-    let keys = s.keys();
-    let root = s.dir.path().to_str().unwrap().to_string();
-    let mut a = vec![
-        "validate",
-        "--local",
-        &root,
-        "--public-keys",
-        &keys,
-        "--trail-arn",
-        "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trial",
-    ];
-    a.extend(strs(&w));
-    let out = Command::new(BIN).args(&a).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("digests of trail(s) sample-trail"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+/// A typo in the trail's name: the folder holds another trail's digests.
+#[test]
+fn a_trail_name_typo_names_the_trails_the_folder_holds() {
+    let s = sim(&[]);
+    let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trial";
+    let r = local(&s, &s.root(), &s.keys(), arn, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("digests of trail(s) sample-trail"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+}
 
-    // A region no partition has is a typo, not a MISSING chain.
-    let mut a = w.clone();
-    a.extend(["--region".to_string(), "us-eats-1".to_string()]);
-    let r = s.run(&strs(&a));
+/// A region no partition has is a typo, not a MISSING chain.
+#[test]
+fn a_region_no_partition_has_is_a_typo() {
+    let r = whole(&sim(&[]), &["--region", "us-eats-1"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("not a region name"), "{}", r.stderr);
+}
 
-    // A year typo: a window that has not begun is not a proof of anything;
-    // a window years before the trail began has nothing of it to prove.
+/// A year typo: a window that has not begun is not a proof of anything;
+/// a window years before the trail began has nothing of it to prove.
+#[test]
+fn a_year_typo_is_refused_in_one_sentence() {
+    let s = sim(&[]);
     for (from, to, needle) in [
         (
             "2062-03-01T00:00:00Z",
@@ -894,88 +918,70 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
         assert!(r.stderr.contains(needle), "{}", r.stderr);
         assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
     }
+}
 
-    // `aws s3 sync s3://bucket DIR`: DIR holds AWSLogs/ directly.
-    let keys = s.keys();
+/// `aws s3 sync s3://bucket DIR`: DIR holds AWSLogs/ directly; the hint
+/// names the bucket the digests belong to.
+#[test]
+fn a_copy_of_one_buckets_contents_names_the_folder_to_make() {
+    let s = sim(&[]);
     let bucket_dir = s.bucket_dir();
-    let mut a = vec![
-        "validate",
-        "--local",
-        bucket_dir.to_str().unwrap(),
-        "--public-keys",
-        &keys,
-        "--trail-arn",
-        ARN,
-    ];
-    a.extend(strs(&w));
-    let out = Command::new(BIN).args(&a).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("looks like one bucket's contents"), "{err}");
-    // The hint names the bucket the digests belong to.
+    let r = local(&s, bucket_dir.to_str().unwrap(), &s.keys(), ARN, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        err.contains("folder named trailproof-sample-bucket"),
-        "{err}"
+        r.stderr.contains("looks like one bucket's contents"),
+        "{}",
+        r.stderr
     );
-    // Following the old hint with a folder named otherwise (`--local
-    // parent --s3-bucket copy`): every digest "moved" was a flood of
-    // findings; it is the copy's name, said once.
-    let copy = s.dir.path().join("copy");
-    std::fs::rename(&bucket_dir, &copy).unwrap();
-    let root = s.dir.path().to_str().unwrap().to_string();
-    let mut a = vec![
-        "validate",
-        "--local",
-        &root,
-        "--public-keys",
-        &keys,
-        "--trail-arn",
-        ARN,
-        "--s3-bucket",
-        "copy",
-    ];
-    a.extend(strs(&w));
-    let out = Command::new(BIN).args(&a).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("rename copy to trailproof-sample-bucket"),
-        "{err}"
+        r.stderr.contains("folder named trailproof-sample-bucket"),
+        "{}",
+        r.stderr
     );
-    std::fs::rename(&copy, &bucket_dir).unwrap();
+}
 
-    // Keys of another region (or another trail's keys file).
-    let other = sim(&[]);
-    let root = s.dir.path().to_str().unwrap().to_string();
-    let other_keys = other.keys();
-    let mut args = vec![
-        "validate",
-        "--local",
-        &root,
-        "--public-keys",
-        &other_keys,
-        "--trail-arn",
-        ARN,
-    ];
-    args.extend(strs(&w));
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    // A file that holds keys for the digests' time but not their
-    // fingerprint: forged digests cannot be told from another region's
-    // file offline, so they are findings, with a note saying how to rule
-    // out the mistake.
-    assert_eq!(out.status.code(), Some(1), "{err}");
+/// Following the old hint with a folder named otherwise (`--local parent
+/// --s3-bucket copy`): every digest "moved" was a flood of findings; it is
+/// the copy's name, said once.
+#[test]
+fn a_bucket_folder_named_otherwise_is_said_once() {
+    let s = sim(&[]);
+    std::fs::rename(s.bucket_dir(), s.trail.root().join("copy")).unwrap();
+    let r = local(&s, &s.root(), &s.keys(), ARN, &["--s3-bucket", "copy"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        err.contains("were forged, or the file is another region's")
-            && err.contains("trailproof keys --region us-east-1"),
-        "{err}"
+        r.stderr.contains("rename copy to trailproof-sample-bucket"),
+        "{}",
+        r.stderr
     );
+}
 
-    // A keys file made before a key rotation: the digests' keys are not in
-    // it, and no key of it covers their time. The stale file, said with the
-    // command that fetches the missing span (not "public key not found" on
-    // every digest).
-    let stale = s.dir.path().join("stale-keys.json");
+/// Keys of another region (or another trail's keys file): a file that
+/// holds keys for the digests' time but not their fingerprint. Forged
+/// digests cannot be told from another region's file offline, so they are
+/// findings, with a note saying how to rule out the mistake.
+#[test]
+fn another_regions_keys_file_is_findings_with_a_note() {
+    let (s, other) = (sim(&[]), sim_own_key(&[]));
+    let r = local(&s, &s.root(), &other.keys(), ARN, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("were forged, or the file is another region's")
+            && r.stderr.contains("trailproof keys --region us-east-1"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A keys file made before a key rotation: the digests' keys are not in
+/// it, and no key of it covers their time. The stale file, said with the
+/// command that fetches the missing span (not "public key not found" on
+/// every digest).
+#[test]
+fn a_keys_file_from_before_a_rotation_names_the_span_to_fetch() {
+    let (s, other) = (sim(&[]), sim_own_key(&[]));
+    let stale = s.trail.root().join("stale-keys.json");
     let mut doc: Value =
         serde_json::from_str(&std::fs::read_to_string(other.keys()).unwrap()).unwrap();
     for k in doc["PublicKeyList"].as_array_mut().unwrap() {
@@ -983,33 +989,27 @@ fn operator_mistakes_exit_2_with_one_sentence_and_a_hint() {
         k["ValidityEndTime"] = Value::from("2026-02-01T00:00:00Z");
     }
     std::fs::write(&stale, doc.to_string()).unwrap();
-    let stale = stale.to_str().unwrap().to_string();
-    let mut args = vec![
-        "validate",
-        "--local",
-        &root,
-        "--public-keys",
-        &stale,
-        "--trail-arn",
-        ARN,
-    ];
-    args.extend(strs(&w));
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let r = local(&s, &s.root(), stale.to_str().unwrap(), ARN, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        err.contains("trailproof keys --region us-east-1 --start-time 2026-02-28"),
-        "{err}"
+        r.stderr
+            .contains("trailproof keys --region us-east-1 --start-time 2026-02-28"),
+        "{}",
+        r.stderr
     );
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+}
 
-    // A copy made without the digests' metadata.
+/// A copy made without the digests' metadata.
+#[test]
+fn a_copy_without_the_digests_metadata_is_said_once() {
+    let s = sim(&[]);
     for h in 0..6 {
         let mut meta = s.digest_path(h).into_os_string();
         meta.push(".metadata.json");
         std::fs::remove_file(meta).unwrap();
     }
-    let r = s.run(&strs(&w));
+    let r = whole(&s, &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("signature metadata"), "{}", r.stderr);
     assert_eq!(r.stderr.trim_end().lines().count(), 1);

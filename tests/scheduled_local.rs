@@ -10,29 +10,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
 
 fn simulate(dir: &Path) {
-    let out = Command::new(BIN)
-        .args([
-            "simulate",
-            "--out",
-            dir.to_str().unwrap(),
-            "--start-time",
-            "2026-03-01T00:00:00Z",
-            "--hours",
-            "12",
-            "--logs-per-hour",
-            "3",
-            "--records-per-log",
-            "3",
-            "--seed",
-            "8",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = ["--start-time", "2026-03-01T00:00:00Z", "--hours", "12"];
+    let shape = [
+        "--logs-per-hour",
+        "3",
+        "--records-per-log",
+        "3",
+        "--seed",
+        "8",
+    ];
+    crate::support::trail::simulate_in(dir, &[&args[..], &shape[..]].concat());
 }
 
 fn run(dir: &Path, extra: &[&str]) -> (i32, Value, String) {

@@ -12,30 +12,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:111111111111:trail/sample-trail";
 
 fn simulate(dir: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "simulate",
-        "--out",
-        dir.to_str().unwrap(),
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--hours",
-        "12",
+    let mut args = vec!["--start-time", "2026-03-01T00:00:00Z", "--hours", "12"];
+    args.extend([
         "--logs-per-hour",
         "2",
         "--records-per-log",
         "3",
         "--seed",
         "21",
-        "--account-id",
-        "111111111111",
-    ];
+    ]);
+    args.extend(["--account-id", "111111111111"]);
     args.extend_from_slice(extra);
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::trail::simulate_in(dir, &args);
 }
 
 fn validate(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
@@ -678,4 +666,41 @@ fn merge_refuses_a_shard_report_of_an_older_trailproof() {
     let (code, _, err) = merge(&files);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("older trailproof"), "{err}");
+}
+
+/// A chain whose summary says what its findings do not (here: narrowed,
+/// with no narrowing among its reasons) is refused, not believed either way.
+#[test]
+fn merge_refuses_a_chain_whose_summary_disagrees_with_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate_estate(dir.path(), &[]);
+    let files = shards(dir.path(), &ESTATE[..4], 2);
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    v["chains"][0]["summary"]["coverage_narrowed"] = true.into();
+    std::fs::write(&files[0], v.to_string()).unwrap();
+    let (code, _, err) = merge(&files);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("does not match its findings"), "{err}");
+}
+
+/// A single chain's report (`validate` without --shard) given to merge:
+/// said as such, with the option that makes a shard's report.
+#[test]
+fn merge_names_a_single_chains_report_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path(), &[]);
+    let file = dir.path().join("one.json");
+    let report = file.to_str().unwrap();
+    let (code, _, err) = validate(
+        dir.path(),
+        &["--format", "json", "--report-file", report],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = merge(&[report.to_string()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("a single chain's report") && err.contains("--shard K/N"),
+        "{err}"
+    );
 }

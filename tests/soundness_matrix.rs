@@ -2,38 +2,14 @@
 //! and in every pair, no damaged object is `valid`, and every undamaged
 //! object that can be verified (its hour's digest intact, not in a gap) is.
 
-use serde_json::Value;
+use crate::support;
+use crate::support::trail::simulate;
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use trailproof::simulate::damage::DamageKind;
 use trailproof::verify::layout::parse_log_key;
 use trailproof::verify::time::{parse_user_time, Timestamp};
 
-const BIN: &str = env!("CARGO_BIN_EXE_trailproof");
 const START: &str = "2026-03-01T00:00:00Z";
-
-/// Objects a damage description names: every `s3://bucket/key`, the key a
-/// digest was moved to, and the log a forged digest dropped.
-fn damaged_keys(stdout: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for line in stdout.lines().filter(|l| l.starts_with("Damage: ")) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        for (i, w) in words.iter().enumerate() {
-            let w = w.trim_end_matches(',');
-            if let Some(rest) = w.strip_prefix("s3://") {
-                if let Some((_, key)) = rest.split_once('/') {
-                    out.insert(key.to_string());
-                }
-            }
-            let before = if i > 0 { words[i - 1] } else { "" };
-            let moved_to = line.contains(": moved ") && before == "to";
-            if !w.starts_with("s3://") && (moved_to || before == "dropping") {
-                out.insert(w.to_string());
-            }
-        }
-    }
-    out
-}
 
 /// Hours whose digest or logs the kind disturbs for everything in them.
 fn disturbs_hour(kind: DamageKind) -> bool {
@@ -49,57 +25,42 @@ fn disturbs_hour(kind: DamageKind) -> bool {
 }
 
 fn run(damage: &[(DamageKind, usize)]) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = [
-        "simulate",
-        "--out",
-        dir.path().to_str().unwrap(),
-        "--start-time",
-        START,
-        "--hours",
-        "6",
-        "--logs-per-hour",
-        "2",
-        "--records-per-log",
-        "2",
-        "--seed",
-        "13",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args: Vec<String> = ["--start-time", START, "--hours", "6"]
+        .into_iter()
+        .chain([
+            "--logs-per-hour",
+            "2",
+            "--records-per-log",
+            "2",
+            "--seed",
+            "13",
+        ])
+        .map(str::to_string)
+        .collect();
     for (k, h) in damage {
         args.push("--damage".into());
         args.push(format!("{}@{h}", k.name()));
     }
-    let out = Command::new(BIN).args(&args).output().unwrap();
+    let trail = simulate(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let label = format!("{damage:?}");
-    assert!(
-        out.status.success(),
-        "{label}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let damaged = damaged_keys(&String::from_utf8_lossy(&out.stdout));
-    let out = Command::new(BIN)
-        .args([
-            "validate",
-            "--local",
-            dir.path().to_str().unwrap(),
-            "--public-keys",
-            dir.path().join("public-keys.json").to_str().unwrap(),
-            "--trail-arn",
-            "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail",
-            "--start-time",
-            START,
-            "--end-time",
-            "2026-03-01T06:00:00Z",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{label}: {}", String::from_utf8_lossy(&out.stderr)));
+    let damaged = trail.damaged_keys();
+    let keys = trail.out.keys_file.to_str().unwrap().to_string();
+    let v = support::trail::run(&[
+        "validate",
+        "--local",
+        trail.root().to_str().unwrap(),
+        "--public-keys",
+        &keys,
+        "--trail-arn",
+        &trail.out.trail_arn,
+        "--start-time",
+        START,
+        "--end-time",
+        "2026-03-01T06:00:00Z",
+        "--format",
+        "json",
+    ])
+    .json();
     let mut verdict: BTreeMap<String, String> = BTreeMap::new();
     for kind in ["digests", "logs", "unexpected"] {
         for o in v[kind].as_array().unwrap() {

@@ -2,9 +2,10 @@
 //! damaged), `trailproof validate --local` checks it; we assert the JSON
 //! verdicts, the text lines byte for byte, and the exit status.
 
+use crate::support::trail::{self, Run, Trail};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use trailproof::verify::gzip::inflate_to_vec;
 use trailproof::verify::layout::{parse_digest_key, parse_log_key, AccountRoot, DigestSeries};
@@ -15,58 +16,25 @@ const START: &str = "2026-03-01T00:00:00Z";
 const BUCKET: &str = "trailproof-sample-bucket";
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
 const HOURS: i64 = 6;
-
-struct Trail {
-    dir: tempfile::TempDir,
-}
-
-impl Trail {
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-    fn bucket_dir(&self) -> PathBuf {
-        self.root().join(BUCKET)
-    }
-    fn keys(&self) -> PathBuf {
-        self.root().join("public-keys.json")
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+/// Log files of the whole window.
+const N: usize = 3 * HOURS as usize;
 
 /// The closing line of a proven run.
 const PROVEN: &str = "Verdict: proven intact: every hour of the window is covered by verified digests or by a gap CloudTrail's records explain (exit 0)";
 
 fn simulate(extra: &[&str]) -> Trail {
-    let dir = tempfile::tempdir().unwrap();
     let hours = HOURS.to_string();
-    let mut args = vec![
-        "simulate",
-        "--out",
-        dir.path().to_str().unwrap(),
-        "--start-time",
-        START,
-        "--hours",
-        &hours,
+    let mut args = vec!["--start-time", START, "--hours", &hours];
+    args.extend([
         "--logs-per-hour",
         "3",
         "--records-per-log",
         "5",
         "--seed",
         "7",
-    ];
+    ]);
     args.extend_from_slice(extra);
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "simulate failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Trail { dir }
+    trail::simulate(&args)
 }
 
 fn end_time() -> String {
@@ -94,22 +62,14 @@ fn validate(trail: &Trail, extra: &[&str]) -> Run {
         &end,
     ];
     args.extend_from_slice(extra);
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    trail::run(&args)
 }
 
 fn validate_json(trail: &Trail, extra: &[&str]) -> (i32, Value) {
     let mut a = vec!["--format", "json"];
     a.extend_from_slice(extra);
     let r = validate(trail, &a);
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
-    assert_eq!(v["summary"]["exit_code"].as_i64().unwrap() as i32, r.code);
-    (r.code, v)
+    (r.code, r.json())
 }
 
 /// Every key below the bucket directory (no metadata sidecars).
@@ -320,110 +280,115 @@ fn check_case(c: &Case) {
     assert_eq!(invalid_lines, not_valid, "{label}: {}", r.stderr);
 }
 
-#[test]
-fn every_damage_kind_alone() {
-    let n = 3 * HOURS as usize;
-    let cases = [
+/// Each damage kind alone: its objects' verdicts, its gaps, its exit
+/// status, and the text form agreeing with the JSON (one test per kind).
+macro_rules! damage_alone {
+    ($($(#[$doc:meta])* $name:ident: $damage:literal => $case:tt)*) => {$(
+        $(#[$doc])*
+        #[test]
+        fn $name() {
+            check_case(&damage_case!($damage, $case));
+        }
+    )*};
+}
+
+macro_rules! damage_case {
+    ($damage:literal, { exit: $exit:expr, digests: $d:expr, logs: $l:expr, gaps: $g:expr $(,)? }) => {
         Case {
-            damage: &["tamper-log@2"],
-            exit: 1,
-            digests: vec![("valid:", 6)],
-            logs: vec![("valid:", n - 1), ("invalid:hash_mismatch", 1)],
-            gaps: 0,
-        },
-        Case {
-            damage: &["delete-log@2"],
-            exit: 1,
-            digests: vec![("valid:", 6)],
-            logs: vec![("valid:", n - 1), ("invalid:not_found", 1)],
-            gaps: 0,
-        },
-        Case {
-            damage: &["append-log@2"],
-            exit: 1,
-            digests: vec![("valid:", 6)],
-            logs: vec![("valid:", n - 1), ("invalid:trailing_data", 1)],
-            gaps: 0,
-        },
-        Case {
-            damage: &["delete-digest@2"],
-            exit: 1,
-            digests: vec![("valid:", 5), ("invalid:not_found", 1)],
-            logs: vec![("valid:", n - 3), ("unverified:unreferenced", 3)],
-            gaps: 0,
-        },
-        Case {
-            damage: &["move-digest@2"],
-            exit: 1,
-            digests: vec![
-                ("valid:", 5),
-                ("invalid:not_found", 1),
-                ("invalid:moved", 1),
-            ],
-            logs: vec![("valid:", n - 3), ("unverified:digest_invalid", 3)],
-            gaps: 0,
-        },
-        Case {
-            damage: &["forge-digest@2"],
-            exit: 1,
-            digests: vec![("valid:", 5), ("invalid:signature", 1)],
-            logs: vec![
-                ("valid:", n - 3),
-                ("unverified:digest_invalid", 2),
-                ("unverified:unreferenced", 1),
-            ],
-            gaps: 0,
-        },
-        Case {
-            damage: &["unsign-digest@2"],
-            exit: 1,
-            digests: vec![("valid:", 5), ("invalid:signature", 1)],
-            logs: vec![("valid:", n - 3), ("unverified:digest_invalid", 3)],
-            gaps: 0,
-        },
-        Case {
-            damage: &["gap@2"],
-            exit: 0,
-            digests: vec![("valid:", 5)],
-            logs: vec![("valid:", n - 3)],
-            gaps: 1,
-        },
-        // Validation off for an hour, with the UpdateTrail calls recorded
-        // in the trail's own verified logs: an explained gap; its log files
-        // cannot be verified but do not fail the run.
-        Case {
-            damage: &["validation-off@2"],
-            exit: 0,
-            digests: vec![("valid:", 5)],
-            logs: vec![("valid:", n - 3), ("unverified:no_digest", 3)],
-            gaps: 1,
-        },
-        Case {
-            damage: &["empty-hour@2"],
-            exit: 0,
-            digests: vec![("valid:", 6)],
-            logs: vec![("valid:", n - 3)],
-            gaps: 0,
-        },
-        // The newest digest deleted: offline this is an overdue tail (a gap),
-        // and the hour's log files are covered by no digest.
-        Case {
-            damage: &["delete-digest@5"],
-            exit: 1,
-            digests: vec![("valid:", 5)],
-            logs: vec![("valid:", n - 3), ("unverified:unreferenced", 3)],
-            gaps: 1,
-        },
-        Case {
-            damage: &["unreferenced-log@2"],
-            exit: 1,
-            digests: vec![("valid:", 6)],
-            logs: vec![("valid:", n), ("unverified:unreferenced", 1)],
-            gaps: 0,
-        },
-    ];
-    for c in &cases {
-        check_case(c);
+            damage: &[$damage],
+            exit: $exit,
+            digests: $d,
+            logs: $l,
+            gaps: $g,
+        }
+    };
+}
+
+damage_alone! {
+    tamper_log_at_2: "tamper-log@2" => {
+        exit: 1,
+        digests: vec![("valid:", 6)],
+        logs: vec![("valid:", N - 1), ("invalid:hash_mismatch", 1)],
+        gaps: 0
+    }
+    delete_log_at_2: "delete-log@2" => {
+        exit: 1,
+        digests: vec![("valid:", 6)],
+        logs: vec![("valid:", N - 1), ("invalid:not_found", 1)],
+        gaps: 0
+    }
+    append_log_at_2: "append-log@2" => {
+        exit: 1,
+        digests: vec![("valid:", 6)],
+        logs: vec![("valid:", N - 1), ("invalid:trailing_data", 1)],
+        gaps: 0
+    }
+    delete_digest_at_2: "delete-digest@2" => {
+        exit: 1,
+        digests: vec![("valid:", 5), ("invalid:not_found", 1)],
+        logs: vec![("valid:", N - 3), ("unverified:unreferenced", 3)],
+        gaps: 0
+    }
+    move_digest_at_2: "move-digest@2" => {
+        exit: 1,
+        digests: vec![
+            ("valid:", 5),
+            ("invalid:not_found", 1),
+            ("invalid:moved", 1),
+        ],
+        logs: vec![("valid:", N - 3), ("unverified:digest_invalid", 3)],
+        gaps: 0
+    }
+    forge_digest_at_2: "forge-digest@2" => {
+        exit: 1,
+        digests: vec![("valid:", 5), ("invalid:signature", 1)],
+        logs: vec![
+            ("valid:", N - 3),
+            ("unverified:digest_invalid", 2),
+            ("unverified:unreferenced", 1),
+        ],
+        gaps: 0
+    }
+    unsign_digest_at_2: "unsign-digest@2" => {
+        exit: 1,
+        digests: vec![("valid:", 5), ("invalid:signature", 1)],
+        logs: vec![("valid:", N - 3), ("unverified:digest_invalid", 3)],
+        gaps: 0
+    }
+    gap_at_2: "gap@2" => {
+        exit: 0,
+        digests: vec![("valid:", 5)],
+        logs: vec![("valid:", N - 3)],
+        gaps: 1
+    }
+    /// Validation off for an hour, with the UpdateTrail calls recorded
+    /// in the trail's own verified logs: an explained gap; its log files
+    /// cannot be verified but do not fail the run.
+    validation_off_at_2: "validation-off@2" => {
+        exit: 0,
+        digests: vec![("valid:", 5)],
+        logs: vec![("valid:", N - 3), ("unverified:no_digest", 3)],
+        gaps: 1
+    }
+    empty_hour_at_2: "empty-hour@2" => {
+        exit: 0,
+        digests: vec![("valid:", 6)],
+        logs: vec![("valid:", N - 3)],
+        gaps: 0
+    }
+    /// The newest digest deleted: offline this is an overdue tail (a gap),
+    /// and the hour's log files are covered by no digest.
+    delete_digest_at_5: "delete-digest@5" => {
+        exit: 1,
+        digests: vec![("valid:", 5)],
+        logs: vec![("valid:", N - 3), ("unverified:unreferenced", 3)],
+        gaps: 1
+    }
+    unreferenced_log_at_2: "unreferenced-log@2" => {
+        exit: 1,
+        digests: vec![("valid:", 6)],
+        logs: vec![("valid:", N), ("unverified:unreferenced", 1)],
+        gaps: 0
     }
 }
 
@@ -577,136 +542,115 @@ fn naming_forms_prefix_org_multi_region_offset() {
     assert_eq!(out.status.code(), Some(0));
 }
 
-#[test]
-fn usage_and_operational_errors_exit_2_with_one_sentence() {
+/// `validate` on a simulated trail with the arguments `args` makes of its
+/// directory and keys file: exit 2, one sentence holding `needle`.
+fn usage_error(args: impl Fn(&str, &str) -> Vec<String>, needle: &str) {
     let trail = simulate(&[]);
-    let keys = trail.keys();
     let root = trail.root().to_str().unwrap().to_string();
-    let k = keys.to_str().unwrap();
-    let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec![
-                "validate",
-                "--local",
-                &root,
-                "--public-keys",
-                k,
-                "--trail-arn",
-                "foo:bar:baz",
-                "--start-time",
-                START,
-            ],
-            "Invalid trail ARN provided: foo:bar:baz",
-        ),
-        (
-            vec![
-                "validate",
-                "--local",
-                &root,
-                "--public-keys",
-                k,
-                "--trail-arn",
-                ARN,
-                "--start-time",
-                "foo",
-            ],
-            "Unable to parse date value: foo",
-        ),
-        (
-            vec![
-                "validate",
-                "--local",
-                &root,
-                "--public-keys",
-                k,
-                "--trail-arn",
-                ARN,
-                "--start-time",
-                "2015-01-01",
-                "--end-time",
-                "2014-01-01",
-            ],
-            "start-time must occur before end-time",
-        ),
-        (
-            vec![
-                "validate",
-                "--local",
-                "/nonexistent/dir",
-                "--public-keys",
-                k,
-                "--trail-arn",
-                ARN,
-                "--start-time",
-                START,
-            ],
-            "/nonexistent/dir",
-        ),
-        (
-            vec![
-                "validate",
-                "--local",
-                &root,
-                "--public-keys",
-                "/nonexistent/keys.json",
-                "--trail-arn",
-                ARN,
-                "--start-time",
-                START,
-            ],
-            "keys",
-        ),
-        (
-            vec![
-                "validate",
-                "--local",
-                &root,
-                "--trail-arn",
-                ARN,
-                "--start-time",
-                START,
-            ],
+    let keys = trail.keys().to_str().unwrap().to_string();
+    let args = args(&root, &keys);
+    let mut full = vec!["validate"];
+    full.extend(args.iter().map(String::as_str));
+    let r = trail::run(&full);
+    assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    assert_eq!(
+        r.stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn an_invalid_trail_arn_is_said_as_the_aws_cli_says_it() {
+    let args = |root: &str, k: &str| {
+        let a = [
+            "--local",
+            root,
             "--public-keys",
-        ),
-        (
-            vec![
-                "validate",
-                "--local",
-                &root,
-                "--public-keys",
-                k,
-                "--trail-arn",
-                ARN,
-                "--start-time",
-                START,
-                "--s3-bucket",
-                "nope",
-            ],
-            "nope",
-        ),
-        (
-            vec![
-                "validate",
-                "--local",
-                &root,
-                "--public-keys",
-                &root,
-                "--trail-arn",
-                ARN,
-                "--start-time",
-                START,
-            ],
-            "keys",
-        ),
-    ];
-    for (args, needle) in cases {
-        let out = Command::new(BIN).args(&args).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{err}");
-    }
+            k,
+            "--trail-arn",
+            "foo:bar:baz",
+        ];
+        strings(&[&a[..], &["--start-time", START]].concat())
+    };
+    usage_error(args, "Invalid trail ARN provided: foo:bar:baz");
+}
+
+#[test]
+fn an_unparsable_date_is_said_as_the_aws_cli_says_it() {
+    let args = |root: &str, k: &str| {
+        let a = ["--local", root, "--public-keys", k, "--trail-arn", ARN];
+        strings(&[&a[..], &["--start-time", "foo"]].concat())
+    };
+    usage_error(args, "Unable to parse date value: foo");
+}
+
+#[test]
+fn a_start_after_the_end_is_refused() {
+    let args = |root: &str, k: &str| {
+        let a = ["--local", root, "--public-keys", k, "--trail-arn", ARN];
+        let w = ["--start-time", "2015-01-01", "--end-time", "2014-01-01"];
+        strings(&[&a[..], &w[..]].concat())
+    };
+    usage_error(args, "start-time must occur before end-time");
+}
+
+#[test]
+fn a_local_directory_that_does_not_exist_is_named() {
+    let args = |_: &str, k: &str| {
+        let a = [
+            "--local",
+            "/nonexistent/dir",
+            "--public-keys",
+            k,
+            "--trail-arn",
+            ARN,
+        ];
+        strings(&[&a[..], &["--start-time", START]].concat())
+    };
+    usage_error(args, "/nonexistent/dir");
+}
+
+#[test]
+fn a_keys_file_that_does_not_exist_is_a_usage_error() {
+    let args = |root: &str, _: &str| {
+        let a = ["--local", root, "--public-keys", "/nonexistent/keys.json"];
+        strings(&[&a[..], &["--trail-arn", ARN, "--start-time", START]].concat())
+    };
+    usage_error(args, "keys");
+}
+
+#[test]
+fn offline_without_public_keys_asks_for_them() {
+    let args = |root: &str, _: &str| {
+        strings(&["--local", root, "--trail-arn", ARN, "--start-time", START])
+    };
+    usage_error(args, "--public-keys");
+}
+
+#[test]
+fn a_bucket_the_copy_does_not_hold_is_named() {
+    let args = |root: &str, k: &str| {
+        let a = ["--local", root, "--public-keys", k, "--trail-arn", ARN];
+        strings(&[&a[..], &["--start-time", START, "--s3-bucket", "nope"]].concat())
+    };
+    usage_error(args, "nope");
+}
+
+#[test]
+fn a_directory_given_as_the_keys_file_is_a_usage_error() {
+    let args = |root: &str, _: &str| {
+        let a = ["--local", root, "--public-keys", root, "--trail-arn", ARN];
+        strings(&[&a[..], &["--start-time", START]].concat())
+    };
+    usage_error(args, "keys");
 }
 
 /// A role switches management write events off for three hours and back:

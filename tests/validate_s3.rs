@@ -443,11 +443,8 @@ async fn operational_failures_exit_2_with_one_sentence() {
     args.extend_from_slice(&["--s3-bucket", "whatever"]);
     let r = run_bin(&args, &env).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.to_lowercase().contains("credentials"),
-        "{}",
-        r.stderr
-    );
+    // Told by the credential provider's error type: the store's own words.
+    assert!(r.stderr.contains("no usable credentials"), "{}", r.stderr);
     assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
     assert!(!r.stderr.contains('{'), "no SDK debug dump: {}", r.stderr);
 

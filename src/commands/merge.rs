@@ -105,12 +105,11 @@ async fn read_shards(
                 _ => *run_id = Some(id),
             }
         }
-        let report = crate::report::merge::read(name, &bytes).map_err(usage)?;
+        let (report, provenance) = crate::report::merge::read(name, &bytes).map_err(usage)?;
         reports.push((name.clone(), report));
-        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        if let Some(k) = v["provenance"]["public_keys"].as_str() {
-            if !keys_from.iter().any(|x| x == k) {
-                keys_from.push(k.to_string());
+        if let Some(k) = provenance.map(|p| p.public_keys) {
+            if !keys_from.contains(&k) {
+                keys_from.push(k);
             }
         }
     }

@@ -100,7 +100,7 @@ pub async fn write(
     write_keys(out, req, live, recording, from, to).await?;
     let lookup_read = match live.cloudtrail.lookup_raw(&req.trail, from, end).await {
         Some(events) => {
-            write_json(&out.join(EVENTS_FILE), &json!({ "Events": events })).map_err(io_error)?;
+            json_file(&out.join(EVENTS_FILE), &json!({ "Events": events }))?;
             true
         }
         None => {
@@ -115,7 +115,7 @@ pub async fn write(
             "IsOrganizationTrail": t.is_organization_trail,
             "LogFileValidationEnabled": t.log_file_validation_enabled,
         }]});
-        write_json(&out.join(TRAIL_FILE), &doc).map_err(io_error)?;
+        json_file(&out.join(TRAIL_FILE), &doc)?;
     }
     // The bucket's folder, even when nothing of the trail is left in it:
     // the copy says so rather than not being a copy at all.
@@ -146,6 +146,11 @@ pub async fn write(
         eprintln!("trailproof: {note}");
     }
     Ok(n)
+}
+
+/// Writes one JSON file of the package, naming it when that fails.
+fn json_file(path: &Path, v: &Value) -> Result<(), EvidenceError> {
+    write_json(path, v).map_err(|e| io_error(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The keys of every region whose digests were copied, for the window.

@@ -130,6 +130,120 @@ impl fmt::Display for Damage {
     }
 }
 
+/// What one damage did to the bucket, object by object: tests read which
+/// objects were damaged from here, not from the simulator's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The damage shaped the honest trail as it was built (a gap, a
+    /// narrowing...): no object was edited afterwards.
+    Built,
+    ChangedLog {
+        bucket: String,
+        key: String,
+    },
+    DeletedLog {
+        bucket: String,
+        key: String,
+    },
+    AppendedLog {
+        bucket: String,
+        key: String,
+    },
+    DeletedDigest {
+        bucket: String,
+        key: String,
+    },
+    /// A digest moved to the key 30 s later (`to`, in the same bucket).
+    MovedDigest {
+        bucket: String,
+        key: String,
+        to: String,
+    },
+    /// A digest re-signed with an attacker's key, without the log file it
+    /// listed last (`dropped`).
+    ForgedDigest {
+        bucket: String,
+        key: String,
+        dropped: Option<String>,
+    },
+    UnsignedDigest {
+        bucket: String,
+        key: String,
+    },
+    /// A log file no digest lists.
+    AddedLog {
+        bucket: String,
+        key: String,
+    },
+}
+
+impl Effect {
+    /// Every object key the damage touched (a moved digest's both keys, a
+    /// forged digest's dropped log file).
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            Effect::Built => Vec::new(),
+            Effect::MovedDigest { key, to, .. } => vec![key, to],
+            Effect::ForgedDigest { key, dropped, .. } => std::iter::once(key.as_str())
+                .chain(dropped.as_deref())
+                .collect(),
+            Effect::ChangedLog { key, .. }
+            | Effect::DeletedLog { key, .. }
+            | Effect::AppendedLog { key, .. }
+            | Effect::DeletedDigest { key, .. }
+            | Effect::UnsignedDigest { key, .. }
+            | Effect::AddedLog { key, .. } => vec![key],
+        }
+    }
+}
+
+/// One damage as applied: what was asked and what it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub damage: Damage,
+    pub effect: Effect,
+}
+
+impl fmt::Display for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.damage;
+        match &self.effect {
+            Effect::Built => write!(f, "{d}: applied while building hour {}", d.hour),
+            Effect::ChangedLog { bucket, key } => {
+                write!(f, "{d}: changed a record in s3://{bucket}/{key}")
+            }
+            Effect::DeletedLog { bucket, key } | Effect::DeletedDigest { bucket, key } => {
+                write!(f, "{d}: deleted s3://{bucket}/{key}")
+            }
+            Effect::AppendedLog { bucket, key } => {
+                write!(f, "{d}: appended a gzip member to s3://{bucket}/{key}")
+            }
+            Effect::MovedDigest { bucket, key, to } => {
+                write!(f, "{d}: moved s3://{bucket}/{key} to {to}")
+            }
+            Effect::ForgedDigest {
+                bucket,
+                key,
+                dropped,
+            } => {
+                write!(
+                    f,
+                    "{d}: re-signed s3://{bucket}/{key} with an attacker's key"
+                )?;
+                match dropped {
+                    Some(k) => write!(f, ", dropping {k}"),
+                    None => Ok(()),
+                }
+            }
+            Effect::UnsignedDigest { bucket, key } => write!(
+                f,
+                "{d}: removed the signature metadata of s3://{bucket}/{key}"
+            ),
+            Effect::AddedLog { bucket, key } => write!(f, "{d}: added s3://{bucket}/{key}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

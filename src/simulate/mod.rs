@@ -15,7 +15,7 @@ use crate::verify::layout::{log_key, AccountRoot, DigestSeries};
 use crate::verify::pubkeys::PublicKeySet;
 use crate::verify::time::{display, Timestamp};
 use chrono::Duration;
-use damage::{Damage, DamageKind};
+use damage::{Applied, Damage, DamageKind, Effect};
 use history::History;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -92,7 +92,7 @@ pub struct SimOutput {
     pub end: Timestamp,
     pub digest_keys: Vec<String>,
     pub log_keys: Vec<String>,
-    pub damage: Vec<String>,
+    pub damage: Vec<Applied>,
     /// Several accounts or regions were written.
     pub estate: bool,
 }
@@ -517,12 +517,14 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
     write_history(spec, layout.first, history)?;
     for d in &spec.damage {
         if d.kind.shapes_build() {
-            out.damage
-                .push(format!("{d}: applied while building hour {}", d.hour));
+            out.damage.push(Applied {
+                damage: *d,
+                effect: Effect::Built,
+            });
             continue;
         }
         let (root, first) = (&layout.root, layout.first);
-        let what = apply(
+        let effect = apply(
             spec,
             &mut rng,
             root,
@@ -532,7 +534,7 @@ pub fn write_trail(spec: &SimSpec) -> Result<SimOutput, SimError> {
             d,
             first,
         )?;
-        out.damage.push(format!("{d}: {what}"));
+        out.damage.push(Applied { damage: *d, effect });
     }
     Ok(out)
 }
@@ -871,7 +873,7 @@ fn sidecar(path: &Path) -> PathBuf {
 }
 
 /// Changes a record of log file `l` (its digest unchanged).
-fn tamper_log(spec: &SimSpec, l: &LogEntry) -> Result<String, SimError> {
+fn tamper_log(spec: &SimSpec, l: &LogEntry) -> Result<Effect, SimError> {
     let path = spec.out.join(&l.bucket).join(&l.key);
     let body = inflate_to_vec(&read(&path)?, 1 << 31).map_err(|e| invalid(e.to_string()))?;
     let mut v: Value = serde_json::from_slice(&body).map_err(|e| invalid(e.to_string()))?;
@@ -881,11 +883,14 @@ fn tamper_log(spec: &SimSpec, l: &LogEntry) -> Result<String, SimError> {
         v["Records"] = json!([{"eventName": "DeleteTrail"}]);
     }
     write(&path, &gzip(v.to_string().as_bytes()))?;
-    Ok(format!("changed a record in s3://{}/{}", l.bucket, l.key))
+    Ok(Effect::ChangedLog {
+        bucket: l.bucket.clone(),
+        key: l.key.clone(),
+    })
 }
 
 /// Moves digest `key` (and its metadata) to the key 30 s later.
-fn move_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<String, SimError> {
+fn move_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<Effect, SimError> {
     let parsed = crate::verify::layout::parse_digest_key(key)
         .ok_or_else(|| invalid("unparsable digest key"))?;
     let series = DigestSeries {
@@ -900,12 +905,16 @@ fn move_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<String, Sim
     write(&sidecar(&to), &read(&sidecar(&from))?)?;
     remove(&from)?;
     remove(&sidecar(&from))?;
-    Ok(format!("moved s3://{bucket}/{key} to {new_key}"))
+    Ok(Effect::MovedDigest {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        to: new_key,
+    })
 }
 
 /// Rewrites digest `key` without its last log entry, signed with a key of
 /// the attacker's own.
-fn forge_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<String, SimError> {
+fn forge_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<Effect, SimError> {
     let path = bucket_dir.join(key);
     let text = inflate_to_vec(&read(&path)?, 1 << 30).map_err(|e| invalid(e.to_string()))?;
     let mut v: Value = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
@@ -919,13 +928,11 @@ fn forge_digest(bucket_dir: &Path, bucket: &str, key: &str) -> Result<String, Si
         .map_err(SimError::Sign)?;
     write(&path, &gzip(forged.as_bytes()))?;
     write(&sidecar(&path), metadata_json(&sig).as_bytes())?;
-    let dropped = dropped
-        .and_then(|x| x["s3Object"].as_str().map(str::to_string))
-        .map(|k| format!(", dropping {k}"))
-        .unwrap_or_default();
-    Ok(format!(
-        "re-signed s3://{bucket}/{key} with an attacker's key{dropped}"
-    ))
+    Ok(Effect::ForgedDigest {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        dropped: dropped.and_then(|x| x["s3Object"].as_str().map(str::to_string)),
+    })
 }
 
 /// Applies one post-build damage; returns what it did, naming the key.
@@ -939,7 +946,7 @@ fn apply(
     hour_digest: &[Option<(String, String)>],
     d: &Damage,
     first: Timestamp,
-) -> Result<String, SimError> {
+) -> Result<Effect, SimError> {
     let log = || {
         hour_logs[d.hour].get(d.log_index).ok_or_else(|| {
             invalid(format!(
@@ -963,7 +970,10 @@ fn apply(
         DamageKind::DeleteLog => {
             let l = log()?;
             remove(&spec.out.join(&l.bucket).join(&l.key))?;
-            Ok(format!("deleted s3://{}/{}", l.bucket, l.key))
+            Ok(Effect::DeletedLog {
+                bucket: l.bucket.clone(),
+                key: l.key.clone(),
+            })
         }
         DamageKind::AppendLog => {
             let l = log()?;
@@ -972,27 +982,30 @@ fn apply(
             let forged = json!({"Records": [records::record(rng, &spec.account, &spec.region, &display(first))]});
             bytes.extend(gzip(forged.to_string().as_bytes()));
             write(&path, &bytes)?;
-            Ok(format!(
-                "appended a gzip member to s3://{}/{}",
-                l.bucket, l.key
-            ))
+            Ok(Effect::AppendedLog {
+                bucket: l.bucket.clone(),
+                key: l.key.clone(),
+            })
         }
         DamageKind::DeleteDigest => {
             let key = digest()?;
             let path = bucket_dir.join(&key);
             remove(&path)?;
             remove(&sidecar(&path))?;
-            Ok(format!("deleted s3://{}/{key}", digest_bucket))
+            Ok(Effect::DeletedDigest {
+                bucket: digest_bucket,
+                key,
+            })
         }
         DamageKind::MoveDigest => move_digest(&bucket_dir, &digest_bucket, &digest()?),
         DamageKind::ForgeDigest => forge_digest(&bucket_dir, &digest_bucket, &digest()?),
         DamageKind::UnsignDigest => {
             let key = digest()?;
             remove(&sidecar(&bucket_dir.join(&key)))?;
-            Ok(format!(
-                "removed the signature metadata of s3://{}/{key}",
-                digest_bucket
-            ))
+            Ok(Effect::UnsignedDigest {
+                bucket: digest_bucket,
+                key,
+            })
         }
         DamageKind::UnreferencedLog => {
             let at = first + Duration::hours(d.hour as i64) + Duration::seconds(1800 + 7);
@@ -1005,14 +1018,17 @@ fn apply(
                 &[],
                 &mut History::default(),
             )?;
-            Ok(format!("added s3://{}/{}", entry.bucket, entry.key))
+            Ok(Effect::AddedLog {
+                bucket: entry.bucket,
+                key: entry.key,
+            })
         }
         DamageKind::Gap
         | DamageKind::Recreate
         | DamageKind::ValidationOff
         | DamageKind::EmptyHour
         | DamageKind::Narrow
-        | DamageKind::Widen => Ok(String::new()),
+        | DamageKind::Widen => Ok(Effect::Built),
     }
 }
 

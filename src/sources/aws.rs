@@ -116,15 +116,37 @@ pub fn sentence(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-/// Whether an error comes from missing or unusable credentials.
-pub fn is_credentials_error(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    t.contains("credential") || t.contains("no providers in chain")
+/// Whether an error comes from missing or unusable credentials: the
+/// credential provider's own error type somewhere in its chain of causes
+/// (told by type, never by the words of a message).
+pub fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    use aws_credential_types::provider::error::CredentialsError;
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<CredentialsError>().is_some() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failed")]
+    struct Dispatch(#[source] aws_credential_types::provider::error::CredentialsError);
+
+    #[test]
+    fn credentials_are_told_by_type_not_words() {
+        use aws_credential_types::provider::error::CredentialsError;
+        let wrapped = Dispatch(CredentialsError::not_loaded("no providers in chain"));
+        assert!(is_credentials_error(&wrapped));
+        let words = std::io::Error::other("the credential file says no providers in chain");
+        assert!(!is_credentials_error(&words));
+    }
 
     #[test]
     fn path_style_for_ip_and_localhost() {

@@ -5,6 +5,10 @@
 #![allow(dead_code)]
 
 pub mod cloudtrail;
+/// The test binary's own (the examples that share these servers have no
+/// binary to run).
+#[cfg(test)]
+pub mod trail;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;

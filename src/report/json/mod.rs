@@ -92,6 +92,15 @@ pub enum ParseError {
     Json(String),
     #[error("schema_version {0}: written by {by} trailproof: run it again with this version", by = older(*.0))]
     Schema(u32),
+    #[error(
+        "a single chain's report (schema_version {SCHEMA_CHAIN}), not an estate's or a shard's: \
+         run it with --shard K/N"
+    )]
+    SingleChain,
+    #[error(
+        "chain {0}: its summary does not match its findings (edited, or written by another build)"
+    )]
+    Inconsistent(String),
     #[error("bad requested times")]
     Times,
 }
@@ -109,11 +118,24 @@ fn version(bytes: &[u8], wanted: u32) -> Result<(), ParseError> {
     #[derive(serde::Deserialize)]
     struct Version {
         schema_version: u32,
+        /// An estate's document (an older one may share a chain's number).
+        chains: Option<serde::de::IgnoredAny>,
     }
     let v: Version = serde_json::from_slice(bytes).map_err(|e| ParseError::Json(e.to_string()))?;
-    match v.schema_version == wanted {
+    match v.schema_version {
+        n if n == wanted => Ok(()),
+        SCHEMA_CHAIN if v.chains.is_none() => Err(ParseError::SingleChain),
+        n => Err(ParseError::Schema(n)),
+    }
+}
+
+/// A chain read back must say of itself what its summary said: the
+/// verdict is recomputed from the findings, and a summary that disagrees
+/// is refused rather than either one believed.
+fn consistent(name: &str, summary: &schema::ChainSummary, r: &Report) -> Result<(), ParseError> {
+    match summary.exit_code == r.exit_code() && summary.coverage_narrowed == r.narrowed() {
         true => Ok(()),
-        false => Err(ParseError::Schema(v.schema_version)),
+        false => Err(ParseError::Inconsistent(name.to_string())),
     }
 }
 
@@ -123,7 +145,10 @@ pub fn parse(bytes: &[u8]) -> Result<(Report, Option<Provenance>), ParseError> {
     let doc: ChainDoc =
         serde_json::from_slice(bytes).map_err(|e| ParseError::Json(e.to_string()))?;
     let window = doc.requested.times().ok_or(ParseError::Times)?;
-    Ok((doc.chain.report(&doc.trail_arn, window), doc.provenance))
+    let summary = doc.chain.summary.clone();
+    let report = doc.chain.report(&doc.trail_arn, window);
+    consistent(&doc.trail_arn, &summary, &report)?;
+    Ok((report, doc.provenance))
 }
 
 /// An estate's (or a shard's) document, read back.
@@ -133,18 +158,22 @@ pub fn parse_estate(bytes: &[u8]) -> Result<(EstateReport, Option<Provenance>), 
         serde_json::from_slice(bytes).map_err(|e| ParseError::Json(e.to_string()))?;
     let (start, end) = doc.requested.times().ok_or(ParseError::Times)?;
     let trail = doc.trail_arn;
-    let chains = doc.chains.into_iter().map(|c| {
+    let mut chains = Vec::new();
+    for c in doc.chains {
         let slice = c.slice.as_ref().and_then(Span::times);
-        ChainReport {
-            report: c.chain.report(&trail, slice.unwrap_or((start, end))),
+        let summary = c.chain.summary.clone();
+        let report = c.chain.report(&trail, slice.unwrap_or((start, end)));
+        consistent(&format!("{} {}", c.account, c.region), &summary, &report)?;
+        chains.push(ChainReport {
+            report,
             account: c.account,
             region: c.region,
             expected_because: c.expected_because,
             slice,
-        }
-    });
+        });
+    }
     let estate = EstateReport {
-        chains: chains.collect(),
+        chains,
         trail_arn: trail,
         requested_start: start,
         requested_end: end,

@@ -23,7 +23,7 @@ use slices::combine;
 /// Why shard reports cannot be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    #[error("{0} is not a trailproof shard report (schema 4 JSON): {1}")]
+    #[error("{0} is not a trailproof shard report (schema {v} JSON): {1}", v = crate::report::json::SCHEMA_ESTATE)]
     Unreadable(String, String),
     #[error("{0} is not a shard's report (no \"shard\"): run it with --shard K/N")]
     NotAShard(String),

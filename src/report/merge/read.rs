@@ -2,7 +2,7 @@
 //! own types), and its state-key authentication.
 
 use super::MergeError;
-use crate::verify::model::{DigestVerdict, EstateReport, Status};
+use crate::verify::model::{DigestVerdict, EstateReport, Provenance, Status};
 use crate::verify::state_key::{Purpose, StateKey};
 
 /// Checks a shard report's `authentication` against the state key and
@@ -47,9 +47,9 @@ pub(super) fn newest_valid(
         })
 }
 
-/// Reads one shard's report.
-pub fn read(name: &str, bytes: &[u8]) -> Result<EstateReport, MergeError> {
-    let (mut estate, _) = crate::report::json::parse_estate(bytes)
+/// Reads one shard's report and where it came from.
+pub fn read(name: &str, bytes: &[u8]) -> Result<(EstateReport, Option<Provenance>), MergeError> {
+    let (mut estate, provenance) = crate::report::json::parse_estate(bytes)
         .map_err(|e| MergeError::Unreadable(name.to_string(), e.to_string()))?;
     if estate.shard.is_none() {
         return Err(MergeError::NotAShard(name.to_string()));
@@ -57,5 +57,5 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<EstateReport, MergeError> {
     for c in &mut estate.chains {
         c.report.newest = newest_valid(&c.report.digests);
     }
-    Ok(estate)
+    Ok((estate, provenance))
 }

@@ -78,8 +78,10 @@ pub(super) fn join_slices(
             .iter()
             .flat_map(|s| s.report.narrowing_shown.iter().cloned()),
     );
+    // In the order of their words, as the sentences were sorted before
+    // they had kinds.
     for lines in [&mut r.unproven, &mut r.narrowing_shown] {
-        lines.sort();
+        lines.sort_by_cached_key(crate::report::explain::unproven);
         lines.dedup();
     }
     r.untrusted = crate::verify::model::merge_untrusted(std::mem::take(&mut r.untrusted));

@@ -100,7 +100,7 @@ impl S3Store {
             }
             Err(e) => {
                 let text = sentence(&e);
-                if is_credentials_error(&text) {
+                if is_credentials_error(&e) {
                     return Err(StoreError::Credentials(text));
                 }
                 return Err(StoreError::Io(format!(
@@ -153,7 +153,7 @@ where
         };
     }
     let text = sentence(&e);
-    if is_credentials_error(&text) {
+    if is_credentials_error(&e) {
         StoreError::Credentials(text)
     } else {
         StoreError::Io(text)
