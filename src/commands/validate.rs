@@ -32,7 +32,7 @@ pub(crate) async fn broken_job_metrics(metrics: Option<&std::path::Path>, profil
     let Some(path) = metrics else {
         return;
     };
-    let target = path.display().to_string();
+    let target = crate::sources::output::Destination::File(path.to_path_buf());
     // A metrics path that cannot be written is the error already said.
     if crate::cli::to_request::check_destination("--metrics", &target).is_err() {
         return;

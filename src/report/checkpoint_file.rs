@@ -35,16 +35,17 @@ pub async fn load(
         checkpoint: None,
         etag: None,
     };
-    let Some(target) = req.state.checkpoint.as_deref() else {
+    let Some(target) = req.state.checkpoint.as_ref() else {
         return Ok(none);
     };
     let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());
     match crate::sources::output::read_versioned(target, remote).await {
         Ok(None) => Ok(none),
         Ok(Some((bytes, etag))) => {
-            let cp = Checkpoint::parse(target, &bytes, settings)
+            let name = target.to_string();
+            let cp = Checkpoint::parse(&name, &bytes, settings)
                 .map_err(|e| CheckpointFileError::Unusable(e.to_string()))?;
-            authenticate(target, &cp, key)?;
+            authenticate(&name, &cp, key)?;
             Ok(Loaded {
                 checkpoint: Some(cp),
                 etag,
@@ -87,7 +88,7 @@ pub async fn write_next(
     old: Loaded,
     outcome: &Outcome,
 ) -> Result<(), CheckpointFileError> {
-    let Some(target) = req.state.checkpoint.as_deref() else {
+    let Some(target) = req.state.checkpoint.as_ref() else {
         return Ok(());
     };
     let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());

@@ -33,7 +33,7 @@ pub fn of_run(
         Some(f) => format!("file {}", f.display()),
         None => "CloudTrail ListPublicKeys".to_string(),
     };
-    let checkpoint = match (req.state.checkpoint.as_deref(), checkpoint) {
+    let checkpoint = match (req.state.checkpoint.as_ref(), checkpoint) {
         (Some(path), Some(cp)) => Some(format!(
             "{path} (written {}): {}",
             cp.written,

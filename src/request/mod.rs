@@ -6,6 +6,7 @@
 pub mod local;
 pub mod state_key;
 
+pub use crate::sources::output::Destination;
 use crate::verify::arn::TrailArn;
 use crate::verify::gzip::Inflater;
 use crate::verify::shard::Shard;
@@ -158,16 +159,16 @@ pub struct Outputs {
     pub format: Format,
     pub verbose: bool,
     pub quiet: bool,
-    /// `--output` with `{shard}` already replaced; None: stdout.
-    pub report: Option<String>,
-    pub html: Option<String>,
-    pub metrics: Option<String>,
+    /// `--report-file` with `{shard}` already replaced; None: stdout.
+    pub report: Option<Destination>,
+    pub html: Option<Destination>,
+    pub metrics: Option<Destination>,
 }
 
 /// What carries over between runs and machines.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    pub checkpoint: Option<String>,
+    pub checkpoint: Option<Destination>,
     pub shard: Option<Shard>,
     /// Authenticates checkpoints, shard reports and acquired manifests.
     pub key: Option<std::sync::Arc<dyn crate::verify::state_key::StateKey>>,
@@ -213,4 +214,42 @@ pub enum Format {
     Jsonl,
     /// The AWS CLI's text exactly (newest first, none of our own lines).
     AwsCli,
+}
+
+/// `trailproof merge`: shard reports into the report of the whole run.
+#[derive(Clone)]
+pub struct MergeRequest {
+    pub reports: Vec<Destination>,
+    /// What the shards must be of (`--trail-arn`, `--start-time`,
+    /// `--end-time`), when given.
+    pub trail_arn: Option<String>,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    pub outputs: Outputs,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Authenticates the shards' reports (all of run `run_id`).
+    pub key: Option<std::sync::Arc<dyn crate::verify::state_key::StateKey>>,
+    pub run_id: Option<String>,
+}
+
+impl MergeRequest {
+    pub fn remote(&self) -> crate::sources::output::Remote<'_> {
+        crate::sources::output::Remote {
+            endpoint_url: self.endpoint_url.as_deref(),
+            ..crate::sources::output::Remote::profile(self.profile.as_deref())
+        }
+    }
+}
+
+/// `trailproof keys`: ListPublicKeys for a region and span, as a keys file.
+#[derive(Debug, Clone)]
+pub struct KeysRequest {
+    pub region: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// None: stdout.
+    pub out: Option<std::path::PathBuf>,
 }

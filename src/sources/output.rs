@@ -6,12 +6,36 @@ use crate::sources::aws::AwsOptions;
 use crate::sources::store::s3::S3Store;
 use crate::sources::store::ObjectStore;
 
-/// `s3://bucket/key` split, or None for a path.
-pub fn s3_target(target: &str) -> Option<(&str, &str)> {
-    target
-        .strip_prefix("s3://")?
-        .split_once('/')
-        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+/// Where a report, page, metrics file, checkpoint or shard report is
+/// written or read: parsed once from what the operator typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    File(std::path::PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl Destination {
+    /// `s3://bucket/key`, else a path (an `s3://` without a bucket and a
+    /// key is a file name the folder check refuses).
+    pub fn parse(target: &str) -> Destination {
+        let s3 = target.strip_prefix("s3://").and_then(|t| t.split_once('/'));
+        match s3.filter(|(b, k)| !b.is_empty() && !k.is_empty()) {
+            Some((bucket, key)) => Destination::S3 {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            },
+            None => Destination::File(target.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Destination::File(p) => write!(f, "{}", p.display()),
+            Destination::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
 }
 
 /// How reports and checkpoints on S3 are reached: the run's profile and
@@ -85,16 +109,22 @@ fn read_error(source_name: impl Into<String>, why: impl std::fmt::Display) -> Re
 }
 
 /// Writes a rendered report to `target`.
-pub async fn write(target: &str, bytes: Vec<u8>, remote: Remote<'_>) -> Result<(), WriteError> {
+pub async fn write(
+    target: &Destination,
+    bytes: Vec<u8>,
+    remote: Remote<'_>,
+) -> Result<(), WriteError> {
     let failed = |target: String, why: String| WriteError::Failed { target, why };
-    if let Some((bucket, key)) = s3_target(target) {
-        return s3(remote.for_writing())
-            .await
-            .put_bytes(bucket, key, bytes)
-            .await
-            .map_err(|e| failed(format!("s3://{bucket}/{key}"), e.to_string()));
-    }
-    let path = std::path::Path::new(target);
+    let path = match target {
+        Destination::S3 { bucket, key } => {
+            return s3(remote.for_writing())
+                .await
+                .put_bytes(bucket, key, bytes)
+                .await
+                .map_err(|e| failed(target.to_string(), e.to_string()))
+        }
+        Destination::File(path) => path,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -117,15 +147,15 @@ pub type Versioned = (Vec<u8>, Option<String>);
 
 /// Reads a checkpoint with its version; None when it does not exist yet.
 pub async fn read_versioned(
-    source: &str,
+    source: &Destination,
     remote: Remote<'_>,
 ) -> Result<Option<Versioned>, ReadError> {
-    if let Some((bucket, key)) = s3_target(source) {
+    if let Destination::S3 { bucket, key } = source {
         return s3(remote)
             .await
             .get_with_etag(bucket, key)
             .await
-            .map_err(|e| read_error(format!("s3://{bucket}/{key}"), e));
+            .map_err(|e| read_error(source.to_string(), e));
     }
     Ok(read_optional(source, remote).await?.map(|b| (b, None)))
 }
@@ -134,12 +164,12 @@ pub async fn read_versioned(
 /// still the version read (or still absent), so a concurrent run's newer
 /// checkpoint is never overwritten.
 pub async fn write_versioned(
-    target: &str,
+    target: &Destination,
     bytes: Vec<u8>,
     read_etag: Option<&str>,
     remote: Remote<'_>,
 ) -> Result<(), WriteError> {
-    let Some((bucket, key)) = s3_target(target) else {
+    let Destination::S3 { bucket, key } = target else {
         return write(target, bytes, remote).await;
     };
     s3(remote.for_writing())
@@ -147,47 +177,52 @@ pub async fn write_versioned(
         .put_bytes_if(bucket, key, bytes, read_etag)
         .await
         .map_err(|e| WriteError::Conflict {
-            target: format!("s3://{bucket}/{key}"),
+            target: target.to_string(),
             why: e.to_string(),
         })
 }
 
 /// Reads what `write` wrote, or None when nothing is there yet.
-pub async fn read_optional(source: &str, remote: Remote<'_>) -> Result<Option<Vec<u8>>, ReadError> {
-    if let Some((bucket, key)) = s3_target(source) {
-        let store = s3(remote).await;
-        return match store.get(bucket, key).await {
-            Ok(obj) => obj
-                .body
-                .read_to_vec(64 * 1024 * 1024)
-                .await
-                .map(Some)
-                .map_err(|e| read_error(format!("s3://{bucket}/{key}"), e)),
-            Err(crate::sources::store::StoreError::NotFound) => Ok(None),
-            Err(e) => Err(read_error(format!("s3://{bucket}/{key}"), e)),
-        };
-    }
-    match std::fs::read(source) {
+pub async fn read_optional(
+    source: &Destination,
+    remote: Remote<'_>,
+) -> Result<Option<Vec<u8>>, ReadError> {
+    let path = match source {
+        Destination::S3 { bucket, key } => {
+            let store = s3(remote).await;
+            return match store.get(bucket, key).await {
+                Ok(obj) => obj
+                    .body
+                    .read_to_vec(64 * 1024 * 1024)
+                    .await
+                    .map(Some)
+                    .map_err(|e| read_error(source.to_string(), e)),
+                Err(crate::sources::store::StoreError::NotFound) => Ok(None),
+                Err(e) => Err(read_error(source.to_string(), e)),
+            };
+        }
+        Destination::File(path) => path,
+    };
+    match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(read_error(source, e)),
+        Err(e) => Err(read_error(source.to_string(), e)),
     }
 }
 
 /// Reads a report written by `write`.
-pub async fn read(source: &str, remote: Remote<'_>) -> Result<Vec<u8>, ReadError> {
+pub async fn read(source: &Destination, remote: Remote<'_>) -> Result<Vec<u8>, ReadError> {
     const MAX_REPORT: u64 = 4 * 1024 * 1024 * 1024;
-    if let Some((bucket, key)) = s3_target(source) {
-        let store = s3(remote).await;
-        let obj = store
-            .get(bucket, key)
-            .await
-            .map_err(|e| read_error(format!("s3://{bucket}/{key}"), &e))?;
-        return obj
-            .body
-            .read_to_vec(MAX_REPORT)
-            .await
-            .map_err(|e| read_error(format!("s3://{bucket}/{key}"), e));
+    let failed = |e: &dyn std::fmt::Display| read_error(source.to_string(), e);
+    match source {
+        Destination::S3 { bucket, key } => {
+            let store = s3(remote).await;
+            let obj = store.get(bucket, key).await.map_err(|e| failed(&e))?;
+            obj.body
+                .read_to_vec(MAX_REPORT)
+                .await
+                .map_err(|e| failed(&e))
+        }
+        Destination::File(path) => std::fs::read(path).map_err(|e| failed(&e)),
     }
-    std::fs::read(source).map_err(|e| read_error(source, e))
 }

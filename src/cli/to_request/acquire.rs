@@ -1,0 +1,33 @@
+//! `acquire`'s arguments: a live validation whose report lands in DIR.
+
+use super::*;
+
+impl AcquireCmd {
+    /// A live validation whose JSON report lands in DIR; checkpoints and
+    /// shards do not apply to evidence.
+    pub fn to_request(&self) -> Result<ValidateRequest, RequestError> {
+        if self.validate.local.is_some() {
+            return Err(usage("acquire copies from S3; --local does not apply"));
+        }
+        let mut args = self.validate.clone();
+        if args.output.is_some() || args.report_file.is_some() || args.format.is_some() {
+            return Err(usage(
+                "acquire writes its report as live-report.json in --out DIR; --format, --output \
+                 and --report-file do not apply",
+            ));
+        }
+        if args.checkpoint.is_some() || args.shard.is_some() {
+            return Err(usage(
+                "acquire copies one whole window: --checkpoint and --shard do not apply",
+            ));
+        }
+        args.format = Some(Format::Json);
+        args.report_file = Some(
+            self.out
+                .join(crate::sources::evidence::REPORT_FILE)
+                .display()
+                .to_string(),
+        );
+        args.to_request()
+    }
+}
