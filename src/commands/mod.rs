@@ -12,7 +12,7 @@ pub mod validate;
 use crate::cli::{Cli, Command};
 
 /// Exit status for usage and operational errors: the run was not done.
-pub const EXIT_ERROR: i32 = crate::verify::model::Verdict::NotRun.exit_code();
+pub(crate) const EXIT_ERROR: i32 = crate::verify::model::Verdict::NotRun.exit_code();
 
 /// A failure of the run as a whole, worded for the person at the terminal.
 #[derive(Debug, thiserror::Error)]

@@ -30,7 +30,7 @@ fn usage(s: impl Into<String>) -> PlanError {
 
 /// One unit of work: the chain as planned, the engine's plan (its window
 /// is the slice's, if any) and the slice.
-pub type UnitPlan = (ChainPlan, Plan, Option<(Timestamp, Timestamp)>);
+pub(crate) type UnitPlan = (ChainPlan, Plan, Option<(Timestamp, Timestamp)>);
 
 /// Everything a run validates.
 pub struct RunPlan {
@@ -340,7 +340,7 @@ fn checkpoint_note(req: &ValidateRequest, cp: &Checkpoint) -> String {
 
 /// What a checkpoint means for the run's window, in one sentence (the
 /// report's note and its provenance say the same).
-pub fn checkpoint_window(req: &ValidateRequest, cp: &Checkpoint) -> String {
+pub(crate) fn checkpoint_window(req: &ValidateRequest, cp: &Checkpoint) -> String {
     match req.window.start {
         Some(s) if widens(cp, s) => format!(
             "--start-time {} is before the checkpoint's start {}: each chain is validated \

@@ -21,7 +21,7 @@ pub struct ChainPlan {
 }
 
 /// The names of the folders directly under `prefix` (which ends in `/`).
-pub async fn child_folders(
+pub(crate) async fn child_folders(
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: &str,
@@ -44,7 +44,7 @@ use crate::verify::layout::is_region;
 /// region of `always` (the trail's home region, which delivers whatever an
 /// attacker deleted), so a deleted or never-written folder is a finding,
 /// not a silent skip.
-pub async fn plan_chains(
+pub(crate) async fn plan_chains(
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: Option<&str>,
@@ -180,7 +180,11 @@ fn chains_of(
 
 /// Adds a chain, per region already planned, for every account the
 /// organization says is active but the bucket holds no folder of.
-pub fn add_silent_accounts(chains: &mut Vec<ChainPlan>, active: &[String], fallback_region: &str) {
+pub(crate) fn add_silent_accounts(
+    chains: &mut Vec<ChainPlan>,
+    active: &[String],
+    fallback_region: &str,
+) {
     let mut regions: Vec<String> = chains.iter().map(|c| c.region.clone()).collect();
     regions.sort();
     regions.dedup();

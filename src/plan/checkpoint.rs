@@ -13,7 +13,7 @@ use crate::verify::time::{display, parse_digest_time, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// One chain's newest verified digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,13 +128,13 @@ impl Checkpoint {
     }
 
     /// What the state key's MAC covers: everything but the MAC.
-    pub fn signed_body(&self) -> Vec<u8> {
+    pub(crate) fn signed_body(&self) -> Vec<u8> {
         let mut c = self.clone();
         c.mac = None;
         c.to_json().into_bytes()
     }
 
-    pub fn start_time(&self) -> Option<Timestamp> {
+    pub(crate) fn start_time(&self) -> Option<Timestamp> {
         self.start.as_deref().and_then(parse_digest_time)
     }
 
@@ -144,7 +144,7 @@ impl Checkpoint {
             .find(|r| r.account == account && r.region == region)
     }
 
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s

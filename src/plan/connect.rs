@@ -273,7 +273,7 @@ fn facts_from(req: &ValidateRequest, info: Option<&TrailInfo>) -> TrailFacts {
 }
 
 /// Reads a keys file as written by `aws cloudtrail list-public-keys`.
-pub fn load_keys_file(path: &Path) -> Result<FileKeys, ConnectError> {
+pub(crate) fn load_keys_file(path: &Path) -> Result<FileKeys, ConnectError> {
     let bytes = std::fs::read(path).map_err(|e| {
         ConnectError::Unavailable(format!(
             "cannot read public keys file {}: {e}",

@@ -7,7 +7,7 @@ use crate::verify::layout::{parse_digest_key, AccountRoot};
 
 /// Why the organization folder could not be decided.
 #[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
+pub(crate) enum ResolveError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(
@@ -24,7 +24,7 @@ pub enum ResolveError {
 }
 
 /// What a candidate folder must hold to count: digests of this trail.
-pub struct Want<'a> {
+pub(crate) struct Want<'a> {
     pub prefix: Option<&'a str>,
     pub account: &'a str,
     pub region: &'a str,
@@ -51,7 +51,7 @@ async fn holds_trail_digests(
 /// Finds the `o-...` folder holding the trail's digests for this account
 /// and region, or None for the plain `AWSLogs/<account>/` layout (also when
 /// neither holds any: the caller then reports what exists).
-pub async fn discover_org_id(
+pub(crate) async fn discover_org_id(
     store: &dyn ObjectStore,
     bucket: &str,
     want: &Want<'_>,
@@ -89,7 +89,7 @@ pub async fn discover_org_id(
 /// For a run over several accounts: the one folder (`AWSLogs/` or an
 /// `AWSLogs/o-.../`) whose first keys include digests of the trail (digest
 /// folders sort before log folders, so the first page shows them).
-pub async fn discover_estate_org(
+pub(crate) async fn discover_estate_org(
     store: &dyn ObjectStore,
     bucket: &str,
     want: &Want<'_>,
@@ -153,7 +153,7 @@ async fn org_folders(
 
 /// One level up from a folder that does not exist: the names that do, for
 /// the error message ("regions found: ...").
-pub async fn what_exists(
+pub(crate) async fn what_exists(
     store: &dyn ObjectStore,
     bucket: &str,
     root: &AccountRoot,

@@ -76,7 +76,7 @@ pub struct Plan {
 impl Plan {
     /// The chain of the trail's own account and home region: the one whose
     /// logs hold the trail's configuration calls.
-    pub fn is_home_chain(&self) -> bool {
+    pub(crate) fn is_home_chain(&self) -> bool {
         self.root.account == self.trail.account && self.source_region == self.trail.region
     }
 

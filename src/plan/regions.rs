@@ -5,7 +5,7 @@
 //! as a missing chain. Opt-in regions count where some account has a folder.
 
 /// The partition's regions that need no opt-in (as of 2026).
-pub fn without_opt_in(partition: &str) -> &'static [&'static str] {
+pub(crate) fn without_opt_in(partition: &str) -> &'static [&'static str] {
     match partition {
         "aws" => &[
             "ap-northeast-1",

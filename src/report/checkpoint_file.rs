@@ -82,7 +82,7 @@ fn authenticate(
 /// not under --allow-gaps, and with its folders scanned. A failed write
 /// under a verdict of tampering or of an unproven window is said on
 /// stderr and the verdict kept; under a proof it is the run's error.
-pub async fn write_next(
+pub(crate) async fn write_next(
     req: &ValidateRequest,
     settings: Settings,
     old: Loaded,

@@ -55,7 +55,7 @@ pub fn earlier(out: &Path, key: Option<&dyn StateKey>) -> Known {
 /// Removes what an earlier acquisition (or anybody) left at the top of DIR
 /// where this one writes: a file this run does not rewrite (LookupEvents
 /// denied, no trail description) must not be sealed as if it had.
-pub fn clear_generated(out: &Path) -> Result<(), EvidenceError> {
+pub(crate) fn clear_generated(out: &Path) -> Result<(), EvidenceError> {
     let generated = [
         KEYS_FILE,
         EVENTS_FILE,

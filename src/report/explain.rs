@@ -135,7 +135,7 @@ pub fn plain(problem: Problem, digest: bool) -> Plain {
 
 /// `3 log files altered, 1 digest file missing`: the findings that make
 /// chains tampered (as `Report::tampered` counts them), most frequent first.
-pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
+pub(crate) fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
     let mut counts: Vec<(&'static str, &'static str, usize)> = Vec::new();
     let mut add = |problem: Problem, digest: bool| {
         let w = plain(problem, digest).counted;
@@ -162,7 +162,7 @@ pub fn counted<'a>(reports: impl IntoIterator<Item = &'a Report>) -> String {
 
 /// The closing line over `reports` (one chain, or an estate's chains as
 /// one): what made the verdict `v`, in words.
-pub fn verdict_of(v: Verdict, reports: &[&Report]) -> String {
+pub(crate) fn verdict_of(v: Verdict, reports: &[&Report]) -> String {
     let unexplained: usize = reports
         .iter()
         .map(|r| r.gaps.iter().filter(|g| g.unexplained()).count())
@@ -191,7 +191,7 @@ pub fn verdict_of(v: Verdict, reports: &[&Report]) -> String {
 /// Where the not-yet-due tail of the window begins, if it has one (the
 /// digests of the newest hour arrive up to an hour or so later): a proof
 /// says it ends there. The earliest over `reports`.
-pub fn pending_from<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Option<Timestamp> {
+pub(crate) fn pending_from<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Option<Timestamp> {
     reports
         .into_iter()
         .flat_map(|r| r.untrusted.iter())
@@ -323,7 +323,7 @@ pub fn notes(r: &Report) -> Vec<String> {
 
 /// Why a chain of another region or account could not read the trail's
 /// configuration calls.
-pub fn home_unread(trail_arn: &str, why: &str) -> String {
+pub(crate) fn home_unread(trail_arn: &str, why: &str) -> String {
     let home = crate::verify::arn::TrailArn::parse(trail_arn)
         .map(|a| format!("{} {}", a.account, a.region))
         .unwrap_or_default();

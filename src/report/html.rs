@@ -488,7 +488,7 @@ pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<
 }
 
 /// One chain's report as a one-chain estate.
-pub fn render_single(
+pub(crate) fn render_single(
     report: &Report,
     account: &str,
     region: &str,

@@ -17,7 +17,7 @@ fn finding_fields(v: &mut Value, f: Option<&Finding>) {
 }
 
 /// The lines for one chain; `verbose` adds the valid objects.
-pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Vec<String> {
+pub(crate) fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |mut v: Value| {
         v["account"] = json!(account);
@@ -95,7 +95,7 @@ pub fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool) -> Ve
 
 /// Lines for a chain of an estate run; a chain none of whose folders exist
 /// says so on its `chain` line (`missing`, and why it was expected).
-pub fn estate_chain_lines(c: &ChainReport, verbose: bool) -> Vec<String> {
+pub(crate) fn estate_chain_lines(c: &ChainReport, verbose: bool) -> Vec<String> {
     let mut lines = chain_lines(&c.account, &c.region, &c.report, verbose);
     if let (Some(why), Some(last)) = (&c.expected_because, lines.last_mut()) {
         if let Ok(mut v) = serde_json::from_str::<Value>(last) {
@@ -108,7 +108,7 @@ pub fn estate_chain_lines(c: &ChainReport, verbose: bool) -> Vec<String> {
 }
 
 /// What the summary line says of the run as a whole.
-pub struct Head<'a> {
+pub(crate) struct Head<'a> {
     pub trail_arn: &'a str,
     pub start: Timestamp,
     pub end: Timestamp,
@@ -116,7 +116,7 @@ pub struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
-    pub fn of_chain(r: &'a Report, provenance: Option<&'a Provenance>) -> Head<'a> {
+    pub(crate) fn of_chain(r: &'a Report, provenance: Option<&'a Provenance>) -> Head<'a> {
         Head {
             trail_arn: &r.trail_arn,
             start: r.requested_start,
@@ -125,7 +125,7 @@ impl<'a> Head<'a> {
         }
     }
 
-    pub fn of_estate(e: &'a EstateReport, provenance: Option<&'a Provenance>) -> Head<'a> {
+    pub(crate) fn of_estate(e: &'a EstateReport, provenance: Option<&'a Provenance>) -> Head<'a> {
         Head {
             trail_arn: &e.trail_arn,
             start: e.requested_start,
@@ -138,7 +138,11 @@ impl<'a> Head<'a> {
 /// The closing lines: the run's notes, then totals per outcome of the
 /// chains' verdicts and the run's exit status (the worst), with the trail,
 /// the window and the provenance.
-pub fn closing_lines(notes: &[String], verdicts: &[Verdict], head: &Head<'_>) -> Vec<String> {
+pub(crate) fn closing_lines(
+    notes: &[String],
+    verdicts: &[Verdict],
+    head: &Head<'_>,
+) -> Vec<String> {
     let count = |v: Verdict| verdicts.iter().filter(|&&x| x == v).count();
     let mut out: Vec<String> = notes
         .iter()

@@ -14,7 +14,7 @@ pub fn tool() -> String {
 }
 
 /// The provenance of one validation run.
-pub fn of_run(
+pub(crate) fn of_run(
     req: &ValidateRequest,
     sources: &Sources,
     checkpoint: Option<&Checkpoint>,
@@ -48,7 +48,7 @@ pub fn of_run(
 
 /// The provenance of a merge: the shard reports it read, and where their
 /// runs say the keys came from.
-pub fn of_merge(
+pub(crate) fn of_merge(
     reports: &[String],
     keys_from: String,
     state_key: Option<String>,

@@ -25,7 +25,7 @@ pub enum SinkError {
 
 /// The report's destination while it is rendered: stdout, or a buffer for
 /// `--output` (written whole, atomically, once the run is done).
-pub struct ReportSink<'a> {
+pub(crate) struct ReportSink<'a> {
     outputs: &'a Outputs,
     /// A shard's report is JSON for `trailproof merge`, whatever the format.
     shard: bool,
@@ -36,7 +36,7 @@ pub struct ReportSink<'a> {
 
 /// What authenticates a shard's report for `merge`.
 #[derive(Clone, Copy)]
-pub struct Seal<'a> {
+pub(crate) struct Seal<'a> {
     pub key: &'a dyn StateKey,
     pub run_id: &'a str,
 }
@@ -205,7 +205,7 @@ pub fn render_estate(
 /// A shard's JSON report with `authentication`: the run id, and the state
 /// key's MAC over the report with the run id in it (serde_json's canonical
 /// form of the document without the MAC), which `merge` checks.
-pub fn sealed_json(
+pub(crate) fn sealed_json(
     estate: &EstateReport,
     seal: Option<Seal<'_>>,
     provenance: Option<&Provenance>,

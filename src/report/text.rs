@@ -432,7 +432,7 @@ fn status_word(c: &crate::verify::model::ChainReport) -> &'static str {
 
 /// One line per chain (account, region, digests valid/total, logs
 /// valid/total, gaps, status) and a totals line.
-pub fn estate_table(
+pub(crate) fn estate_table(
     estate: &crate::verify::model::EstateReport,
     out: &mut dyn Write,
 ) -> io::Result<()> {

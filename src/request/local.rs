@@ -13,7 +13,7 @@ use crate::sources::evidence::{
 };
 
 /// What the user gave for a local run, before DIR fills the blanks.
-pub struct Given<'a> {
+pub(crate) struct Given<'a> {
     pub dir: &'a Path,
     pub trail_arn: &'a str,
     pub bucket: Option<String>,
@@ -39,17 +39,9 @@ pub struct Given<'a> {
     pub unvouched: Option<String>,
 }
 
-/// A blind spot of an acquisition's live run, with its chain (None: the
-/// live run validated one chain).
-pub type RecordedSpot = (
-    Option<String>,
-    Option<String>,
-    crate::verify::model::BlindSpot,
-);
-
 /// The local copy as the run will read it.
 #[derive(Debug)]
-pub struct LocalCopy {
+pub(crate) struct LocalCopy {
     pub bucket: String,
     pub prefix: Option<String>,
     pub keys_file: PathBuf,
@@ -80,7 +72,7 @@ fn usage(s: impl Into<String>) -> RequestError {
 }
 
 /// Resolves a `--local` request.
-pub fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
+pub(crate) fn resolve(mut given: Given<'_>) -> Result<LocalCopy, RequestError> {
     let dir = given.dir;
     let notes = acquired_defaults(&mut given)?;
     let Some(keys_file) = given.keys_file else {

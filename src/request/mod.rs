@@ -112,7 +112,7 @@ pub struct Source {
 
 /// A blind spot of an acquisition's live run, with its chain's account and
 /// region (None: the live run validated one chain).
-pub type RecordedSpot = (
+pub(crate) type RecordedSpot = (
     Option<String>,
     Option<String>,
     crate::verify::model::BlindSpot,
@@ -189,7 +189,7 @@ pub struct Tuning {
 
 impl Tuning {
     /// How this run reaches reports and checkpoints on S3.
-    pub fn remote(&self) -> crate::sources::output::Remote<'_> {
+    pub(crate) fn remote(&self) -> crate::sources::output::Remote<'_> {
         crate::sources::output::Remote {
             profile: self.profile.as_deref(),
             read_timeout: Some(self.read_timeout),
@@ -199,7 +199,7 @@ impl Tuning {
 }
 
 impl ValidateRequest {
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         matches!(self.source.place, Place::Local { .. })
     }
 }
@@ -218,7 +218,7 @@ pub enum Format {
 
 /// `trailproof merge`: shard reports into the report of the whole run.
 #[derive(Clone)]
-pub struct MergeRequest {
+pub(crate) struct MergeRequest {
     pub reports: Vec<Destination>,
     /// What the shards must be of (`--trail-arn`, `--start-time`,
     /// `--end-time`), when given.
@@ -234,7 +234,7 @@ pub struct MergeRequest {
 }
 
 impl MergeRequest {
-    pub fn remote(&self) -> crate::sources::output::Remote<'_> {
+    pub(crate) fn remote(&self) -> crate::sources::output::Remote<'_> {
         crate::sources::output::Remote {
             endpoint_url: self.endpoint_url.as_deref(),
             ..crate::sources::output::Remote::profile(self.profile.as_deref())
@@ -244,7 +244,7 @@ impl MergeRequest {
 
 /// `trailproof keys`: ListPublicKeys for a region and span, as a keys file.
 #[derive(Debug, Clone)]
-pub struct KeysRequest {
+pub(crate) struct KeysRequest {
     pub region: String,
     pub start: Timestamp,
     pub end: Timestamp,

@@ -9,11 +9,11 @@ use crate::verify::state_key::{SecretKey, StateKey};
 use std::sync::Arc;
 
 /// The environment variable read when `--state-key` is not given.
-pub const ENV: &str = "TRAILPROOF_STATE_KEY";
+pub(crate) const ENV: &str = "TRAILPROOF_STATE_KEY";
 
 /// The run id's environment variable, and AWS Batch's job id (whose part
 /// before `:` is shared by every child of an array job).
-pub const RUN_ID_ENV: &str = "TRAILPROOF_RUN_ID";
+pub(crate) const RUN_ID_ENV: &str = "TRAILPROOF_RUN_ID";
 const BATCH_JOB_ID: &str = "AWS_BATCH_JOB_ID";
 
 /// The key named by `given` or the environment, if any; `open_kms` opens
@@ -46,7 +46,7 @@ pub fn load(
 
 /// A shard's run id: `--run-id`, else `TRAILPROOF_RUN_ID`, else the AWS
 /// Batch array job's id (a child's `AWS_BATCH_JOB_ID` is `<array id>:<index>`).
-pub fn run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+pub(crate) fn run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<String> {
     given_run_id(given, &env)
         .or_else(|| env(BATCH_JOB_ID).map(|j| j.split(':').next().unwrap_or("").to_string()))
         .filter(|id| !id.is_empty())
@@ -55,7 +55,10 @@ pub fn run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Opti
 /// The merge's run id: `--run-id`, else `TRAILPROOF_RUN_ID`. Never the
 /// merge job's own `AWS_BATCH_JOB_ID`: under Batch the merge is another
 /// job, with an id of its own, and would refuse its own run's shards.
-pub fn given_run_id(given: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+pub(crate) fn given_run_id(
+    given: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
     given
         .map(str::to_string)
         .or_else(|| env(RUN_ID_ENV))

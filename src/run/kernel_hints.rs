@@ -13,7 +13,7 @@ pub struct Applied {
 /// Applies the hints to the calling thread and the process; threads started
 /// afterwards (the runtime's workers and blocking pool) inherit them, and
 /// so do child processes (a `credential_process` helper).
-pub fn apply() -> Applied {
+pub(crate) fn apply() -> Applied {
     #[cfg(target_os = "linux")]
     {
         // SCHED_BATCH: a thread woken by arriving bytes waits for the end of

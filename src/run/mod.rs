@@ -54,7 +54,7 @@ impl Outcome {
 
 /// Runs the plan. `on_chain` sees each chain of an estate as it is
 /// decided and says whether the estate report must keep it.
-pub async fn execute(
+pub(crate) async fn execute(
     engine: &Engine,
     plan: RunPlan,
     on_chain: &mut dyn FnMut(&ChainReport) -> std::io::Result<bool>,

@@ -11,7 +11,7 @@ pub trait Progress: Send + Sync {
 }
 
 /// No output at all.
-pub struct Silent;
+pub(crate) struct Silent;
 
 impl Progress for Silent {}
 

@@ -67,7 +67,7 @@ impl DamageKind {
     }
 
     /// Damage that changes how the honest trail is built (rather than editing files afterwards).
-    pub fn shapes_build(self) -> bool {
+    pub(crate) fn shapes_build(self) -> bool {
         matches!(
             self,
             DamageKind::Gap

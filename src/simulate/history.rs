@@ -22,14 +22,14 @@ pub struct History {
 impl History {
     /// Whether a record at `t` is left out of the trail's logs: a write
     /// event inside a narrowed span.
-    pub fn excludes(&self, t: Timestamp, record: &Value) -> bool {
+    pub(crate) fn excludes(&self, t: Timestamp, record: &Value) -> bool {
         record["readOnly"] == Value::Bool(false)
             && self.narrowed.iter().any(|(a, b)| *a <= t && t < *b)
     }
 
     /// What was done while logging was off in the hour from `start`: two
     /// write calls an intruder would make, in event history only.
-    pub fn activity_while_off(&mut self, account: &str, region: &str, start: Timestamp) {
+    pub(crate) fn activity_while_off(&mut self, account: &str, region: &str, start: Timestamp) {
         for minutes in [20, 40] {
             let t = start + Duration::minutes(minutes);
             let mut rng = rand::rngs::StdRng::seed_from_u64(t.timestamp() as u64 ^ 0x5eed);
@@ -40,7 +40,7 @@ impl History {
 
     /// The `lookup-events` JSON, merged with what `existing` (an earlier
     /// chain's file in the same directory) holds.
-    pub fn to_json(&self, existing: Option<&[u8]>) -> Value {
+    pub(crate) fn to_json(&self, existing: Option<&[u8]>) -> Value {
         let mut events: Vec<Value> = existing
             .and_then(|b| serde_json::from_slice::<Value>(b).ok())
             .and_then(|v| v.get("Events").and_then(Value::as_array).cloned())
@@ -51,7 +51,7 @@ impl History {
 }
 
 /// One record as `lookup-events` prints it.
-pub fn lookup_event(r: &Value) -> Value {
+pub(crate) fn lookup_event(r: &Value) -> Value {
     let time = r["eventTime"].as_str().unwrap_or_default();
     let resource = r["requestParameters"]["name"]
         .as_str()

@@ -99,7 +99,7 @@ pub struct SimOutput {
 
 impl SimOutput {
     /// The command that validates what was written.
-    pub fn validate_command(&self) -> String {
+    pub(crate) fn validate_command(&self) -> String {
         let mut cmd = format!(
             "trailproof validate --local {} --public-keys {} --trail-arn {} --start-time {} --end-time {}",
             self.out.display(),
@@ -123,7 +123,7 @@ impl SimOutput {
     }
 
     /// What `trailproof simulate` prints.
-    pub fn summary_text(&self) -> String {
+    pub(crate) fn summary_text(&self) -> String {
         let mut s = format!(
             "Wrote {} digest files and {} log files for {} ({} to {}) under {}\nPublic keys: {}\n",
             self.digest_keys.len(),

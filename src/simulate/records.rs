@@ -116,7 +116,12 @@ const WRITES: [(&str, &str); 4] = [
 ];
 
 /// One write management event at `at`.
-pub fn write_record(rng: &mut impl Rng, account: &str, region: &str, at: Timestamp) -> Value {
+pub(crate) fn write_record(
+    rng: &mut impl Rng,
+    account: &str,
+    region: &str,
+    at: Timestamp,
+) -> Value {
     let mut r = record(rng, account, region, &display(at));
     let (source, name) = WRITES[rng.gen_range(0..WRITES.len())];
     r["eventSource"] = Value::from(source);

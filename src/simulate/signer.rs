@@ -33,7 +33,7 @@ impl Signer {
     }
 
     /// Lowercase hex signature over `message`.
-    pub fn sign_hex(&self, message: &[u8]) -> Result<String, String> {
+    pub(crate) fn sign_hex(&self, message: &[u8]) -> Result<String, String> {
         let hash = Sha256::digest(message);
         self.key
             .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &hash)

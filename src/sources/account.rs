@@ -13,7 +13,7 @@ use aws_sdk_account::types::RegionOptStatus;
 /// unknown. The caller's own account is asked without an account id (AWS
 /// refuses one's own id); another account only from the organization's
 /// management or delegated administrator account.
-pub async fn enabled_regions(cfg: &SdkConfig, account: &str) -> Result<Vec<String>, String> {
+pub(crate) async fn enabled_regions(cfg: &SdkConfig, account: &str) -> Result<Vec<String>, String> {
     let caller = caller_account(cfg).await;
     let own = caller.as_deref() == Ok(account);
     list_regions(cfg, account, own)

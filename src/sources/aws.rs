@@ -9,7 +9,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 pub struct AwsOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
-    /// Connect and first-byte timeout (default [`DEFAULT_READ_TIMEOUT`]):
+    /// Connect and first-byte timeout (default `DEFAULT_READ_TIMEOUT`):
     /// a server that never answers is retried, not waited on forever.
     pub read_timeout: Option<std::time::Duration>,
     /// `--endpoint-url`: every AWS service this run calls, as with a
@@ -52,12 +52,12 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
 }
 
 /// A page's NextToken; None when it is absent or empty (the last page).
-pub fn next_token(token: Option<&str>) -> Option<String> {
+pub(crate) fn next_token(token: Option<&str>) -> Option<String> {
     token.filter(|t| !t.is_empty()).map(str::to_string)
 }
 
 /// The S3 endpoint override in effect, if any.
-pub fn s3_endpoint_override(cfg: &SdkConfig) -> Option<String> {
+pub(crate) fn s3_endpoint_override(cfg: &SdkConfig) -> Option<String> {
     // `--endpoint-url` beats the variables, as it does in the S3 client.
     if cfg.get_origin("endpoint_url").is_client_config() {
         return cfg.endpoint_url().map(str::to_string);
@@ -71,7 +71,7 @@ pub fn s3_endpoint_override(cfg: &SdkConfig) -> Option<String> {
 
 /// Whether an endpoint names an IP address or localhost, where virtual-host
 /// addressing (`bucket.host`) cannot work and path-style is needed.
-pub fn needs_path_style(endpoint: &str) -> bool {
+pub(crate) fn needs_path_style(endpoint: &str) -> bool {
     let rest = endpoint
         .split_once("://")
         .map(|(_, r)| r)
@@ -119,7 +119,7 @@ pub fn sentence(e: &(dyn std::error::Error + 'static)) -> String {
 /// Whether an error comes from missing or unusable credentials: the
 /// credential provider's own error type somewhere in its chain of causes
 /// (told by type, never by the words of a message).
-pub fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> bool {
     use aws_credential_types::provider::error::CredentialsError;
     let mut cur = Some(e);
     while let Some(err) = cur {

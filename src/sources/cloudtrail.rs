@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 /// Why a CloudTrail call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CloudTrailError {
+pub(crate) enum CloudTrailError {
     #[error("A trail could not be found for {0}")]
     TrailNotFound(String),
     #[error("CloudTrail {operation} failed: {message}")]
@@ -107,7 +107,7 @@ impl CloudTrail {
     }
 
     /// ListPublicKeys for [start, end] in `region`, following NextToken.
-    pub async fn list_public_keys(
+    pub(crate) async fn list_public_keys(
         &self,
         region: &str,
         start: Timestamp,
@@ -156,7 +156,7 @@ impl CloudTrail {
     }
 
     /// Every key any ListPublicKeys of this run returned.
-    pub async fn cached_keys(&self) -> Vec<PublicKey> {
+    pub(crate) async fn cached_keys(&self) -> Vec<PublicKey> {
         self.key_cache
             .lock()
             .await
@@ -167,7 +167,10 @@ impl CloudTrail {
 
     /// Finds the trail: DescribeTrails by ARN (shadow trails included, so a
     /// multi-region trail is found from any region), then GetTrail.
-    pub async fn describe_trail(&self, arn: &TrailArn) -> Result<TrailInfo, CloudTrailError> {
+    pub(crate) async fn describe_trail(
+        &self,
+        arn: &TrailArn,
+    ) -> Result<TrailInfo, CloudTrailError> {
         let client = self.client(&arn.region);
         let out = client
             .describe_trails()
@@ -267,7 +270,7 @@ impl CloudTrail {
 
     /// GetTrailStatus, or None when CloudTrail cannot say (no permission).
     /// `covers_region` and `validation_enabled` come from the trail's description.
-    pub async fn trail_status(
+    pub(crate) async fn trail_status(
         &self,
         arn: &TrailArn,
         validation_enabled: bool,
@@ -293,7 +296,7 @@ impl CloudTrail {
     /// LookupEvents, one event name at a time, every page, paced under the
     /// API's limit of 2 requests per second. Best effort: without the
     /// permission, gaps simply stay unexplained.
-    pub async fn lookup_lifecycle(
+    pub(crate) async fn lookup_lifecycle(
         &self,
         arn: &TrailArn,
         start: Timestamp,
@@ -329,7 +332,7 @@ impl CloudTrail {
     /// lookup-events` prints them (EventId, EventName, EventTime,
     /// CloudTrailEvent), one event name at a time, every page, paced under
     /// the API's limit; None when any call failed.
-    pub async fn lookup_raw(
+    pub(crate) async fn lookup_raw(
         &self,
         arn: &TrailArn,
         start: Timestamp,
@@ -349,7 +352,7 @@ impl CloudTrail {
     /// [start, end] from the event history of its home region, once per
     /// window: a chain of another region or account does not hold their
     /// records in its own logs.
-    pub async fn lookup_coverage(
+    pub(crate) async fn lookup_coverage(
         &self,
         arn: &TrailArn,
         start: Timestamp,

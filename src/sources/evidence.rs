@@ -11,18 +11,18 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Files `acquire` writes at the top of DIR (next to the bucket folders).
-pub const KEYS_FILE: &str = "public-keys.json";
-pub const EVENTS_FILE: &str = "lookup-events.json";
-pub const TRAIL_FILE: &str = "trail.json";
-pub const REPORT_FILE: &str = "live-report.json";
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const KEYS_FILE: &str = "public-keys.json";
+pub(crate) const EVENTS_FILE: &str = "lookup-events.json";
+pub(crate) const TRAIL_FILE: &str = "trail.json";
+pub(crate) const REPORT_FILE: &str = "live-report.json";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
 /// The state key's MAC over `manifest.json` (hex), written by `acquire`.
-pub const MANIFEST_MAC_FILE: &str = "manifest.mac";
-pub const SUMS_FILE: &str = "SHA256SUMS";
+pub(crate) const MANIFEST_MAC_FILE: &str = "manifest.mac";
+pub(crate) const SUMS_FILE: &str = "SHA256SUMS";
 
 /// Why a directory's manifest cannot be trusted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ManifestError {
+pub(crate) enum ManifestError {
     #[error("the directory's manifest is not authenticated (no --state-key)")]
     NoKey,
     #[error(
@@ -39,7 +39,7 @@ pub enum ManifestError {
 /// An acquired directory's manifest, when the state key's MAC over it
 /// verifies. (`acquire` resumes only from such a manifest, and `validate
 /// --local` takes keys and records only through one.)
-pub fn authenticated_manifest(
+pub(crate) fn authenticated_manifest(
     dir: &Path,
     key: Option<&dyn StateKey>,
 ) -> Result<Value, ManifestError> {
@@ -56,7 +56,7 @@ pub fn authenticated_manifest(
 }
 
 /// The files (name to SHA-256) a manifest records.
-pub fn files_of(manifest: &Value) -> HashMap<String, String> {
+pub(crate) fn files_of(manifest: &Value) -> HashMap<String, String> {
     manifest["files"]
         .as_array()
         .into_iter()
@@ -71,12 +71,12 @@ pub fn files_of(manifest: &Value) -> HashMap<String, String> {
 }
 
 /// The SHA-256 of a file's bytes, or None when it cannot be read.
-pub fn sha256_of(path: &Path) -> Option<String> {
+pub(crate) fn sha256_of(path: &Path) -> Option<String> {
     std::fs::read(path).ok().map(|b| sha256_hex(&b))
 }
 
 /// Writes `v` pretty-printed with a final newline.
-pub fn write_json(path: &Path, v: &Value) -> std::io::Result<()> {
+pub(crate) fn write_json(path: &Path, v: &Value) -> std::io::Result<()> {
     let text = serde_json::to_string_pretty(v).unwrap_or_default();
     std::fs::write(path, text + "\n")
 }

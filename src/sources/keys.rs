@@ -28,7 +28,7 @@ pub trait KeySource: Send + Sync {
 /// Keys from a file: every key is offered whatever the range, because the
 /// file was made for this purpose and validity is checked per digest anyway.
 #[derive(Debug, Clone)]
-pub struct FileKeys(pub PublicKeySet);
+pub(crate) struct FileKeys(pub PublicKeySet);
 
 impl KeySource for FileKeys {
     fn keys_between<'a>(

@@ -16,7 +16,7 @@ use aws_sdk_kms::types::MacAlgorithmSpec;
 use std::future::Future;
 
 /// A KMS HMAC key named by its ARN.
-pub struct KmsKey {
+pub(crate) struct KmsKey {
     arn: String,
     client: aws_sdk_kms::Client,
     /// Taken out and shut down in the background on drop: a runtime must
@@ -31,7 +31,7 @@ impl std::fmt::Debug for KmsKey {
 }
 
 /// Whether `s` names a KMS key by ARN (`arn:<partition>:kms:<region>:<account>:key/<id>`).
-pub fn is_key_arn(s: &str) -> bool {
+pub(crate) fn is_key_arn(s: &str) -> bool {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     parts.len() == 6
         && parts[0] == "arn"

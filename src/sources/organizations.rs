@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_organizations::types::AccountStatus;
 
 /// The active member accounts, or one sentence on why they are unknown.
-pub async fn active_accounts(cfg: &SdkConfig) -> Result<Vec<String>, String> {
+pub(crate) async fn active_accounts(cfg: &SdkConfig) -> Result<Vec<String>, String> {
     let client = aws_sdk_organizations::Client::new(cfg);
     let mut out = Vec::new();
     let mut token: Option<String> = None;

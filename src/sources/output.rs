@@ -51,7 +51,7 @@ pub struct Remote<'a> {
 }
 
 impl<'a> Remote<'a> {
-    pub fn profile(profile: Option<&'a str>) -> Remote<'a> {
+    pub(crate) fn profile(profile: Option<&'a str>) -> Remote<'a> {
         Remote {
             profile,
             read_timeout: None,
@@ -143,10 +143,10 @@ pub async fn write(
 }
 
 /// A checkpoint's bytes and, on S3, the ETag they had.
-pub type Versioned = (Vec<u8>, Option<String>);
+pub(crate) type Versioned = (Vec<u8>, Option<String>);
 
 /// Reads a checkpoint with its version; None when it does not exist yet.
-pub async fn read_versioned(
+pub(crate) async fn read_versioned(
     source: &Destination,
     remote: Remote<'_>,
 ) -> Result<Option<Versioned>, ReadError> {
@@ -163,7 +163,7 @@ pub async fn read_versioned(
 /// Writes a checkpoint: atomically to a file; to S3 only if the object is
 /// still the version read (or still absent), so a concurrent run's newer
 /// checkpoint is never overwritten.
-pub async fn write_versioned(
+pub(crate) async fn write_versioned(
     target: &Destination,
     bytes: Vec<u8>,
     read_etag: Option<&str>,
@@ -183,7 +183,7 @@ pub async fn write_versioned(
 }
 
 /// Reads what `write` wrote, or None when nothing is there yet.
-pub async fn read_optional(
+pub(crate) async fn read_optional(
     source: &Destination,
     remote: Remote<'_>,
 ) -> Result<Option<Vec<u8>>, ReadError> {

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 /// Most digests we infer missing between two known ones; a longer silence
 /// is reported as a gap instead (it is more likely logging was off).
-pub const MAX_INFERRED: i64 = 48;
+pub(crate) const MAX_INFERRED: i64 = 48;
 
 /// What is known about one digest location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl Node {
 /// Pointers from verified digests that the walk needs but has not fetched:
 /// a digest that starts at or after the requested start still vouches for
 /// the time before it, so its predecessor is in range.
-pub fn pending_targets(nodes: &[Node], requested_start: Timestamp) -> Vec<(String, String)> {
+pub(crate) fn pending_targets(nodes: &[Node], requested_start: Timestamp) -> Vec<(String, String)> {
     let known: HashSet<(&str, &str)> = nodes.iter().map(Node::id).collect();
     let mut out: Vec<(String, String)> = Vec::new();
     for n in nodes {
@@ -105,7 +105,7 @@ pub fn pending_targets(nodes: &[Node], requested_start: Timestamp) -> Vec<(Strin
 
 /// The chain's verdicts, in walk order (newest first), with gaps.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ChainOutcome {
+pub(crate) struct ChainOutcome {
     /// Node indices (into the input, plus inferred ones appended) newest first.
     pub order: Vec<usize>,
     /// Final verdict per node index.
@@ -140,7 +140,7 @@ fn typical_interval(nodes: &[Node]) -> Duration {
 /// gap explanations are the proof's job (`proof.rs`).
 ///
 /// `series` names inferred missing digests.
-pub fn analyze(nodes: &[Node], series: &DigestSeries) -> ChainOutcome {
+pub(crate) fn analyze(nodes: &[Node], series: &DigestSeries) -> ChainOutcome {
     let mut verdicts = initial_verdicts(nodes);
     let order = walk_order(nodes);
     let index: HashMap<(&str, &str), usize> =
@@ -306,7 +306,7 @@ fn join_neighbours(
 impl ChainOutcome {
     /// Adds a digest known missing only from the schedule (a `not_found`
     /// finding), after the node last pushed to `order`.
-    pub fn push_inferred(
+    pub(crate) fn push_inferred(
         &mut self,
         input_len: usize,
         bucket: &str,
@@ -358,7 +358,7 @@ pub(crate) mod testing {
 
     /// A verified digest for the hour ending at `end_of(h)`; `prev` links
     /// it to the hour before unless it is a chain start.
-    pub fn verified_with(end_of: impl Fn(i64) -> Timestamp, h: i64, prev: bool) -> Node {
+    pub(crate) fn verified_with(end_of: impl Fn(i64) -> Timestamp, h: i64, prev: bool) -> Node {
         let s = series();
         let key = s.key(end_of(h), false);
         let previous = prev.then(|| PreviousDigest {

@@ -8,14 +8,14 @@ use chrono::{DurationRound, NaiveDate, TimeDelta};
 use std::collections::HashSet;
 
 /// The text reason for a log file no digest references.
-pub const UNREFERENCED: &str = "not referenced by any digest";
+pub(crate) const UNREFERENCED: &str = "not referenced by any digest";
 
 /// The span in which every delivered log must be referenced by some digest
 /// we read. Log keys carry the delivery minute only, so the edges are
 /// rounded inwards: a log named in the first or last minute of the span may
 /// belong to the neighbouring digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scope {
+pub(crate) struct Scope {
     pub start: Timestamp,
     pub end: Timestamp,
 }
@@ -80,7 +80,7 @@ const NOT_YET_LISTED: &str = "not yet listed by a digest";
 
 /// What the window's proof says about a stretch of time, for log files no
 /// digest references.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub root: &'a AccountRoot,
     pub region: &'a str,
     pub scope: Scope,
@@ -100,7 +100,7 @@ pub struct Context<'a> {
 /// digest references: log files inside the scope (unreferenced, or
 /// `no_digest` where CloudTrail wrote no digest), and objects whose names
 /// CloudTrail never writes (`unexpected_object`).
-pub fn classify_listed(
+pub(crate) fn classify_listed(
     listed: &[(String, String)],
     referenced: &HashSet<(String, String)>,
     cx: &Context<'_>,
@@ -137,12 +137,12 @@ pub fn classify_listed(
 
 /// A gap in which CloudTrail delivers log files without digests: validation
 /// off, as its records say.
-pub fn delivers_without_digests(g: &Gap) -> bool {
+pub(crate) fn delivers_without_digests(g: &Gap) -> bool {
     g.explained && g.cause.as_deref() == Some("validation_disabled")
 }
 
 /// The finding of a log file delivered during such a gap.
-pub fn while_no_digests(g: &Gap) -> Finding {
+pub(crate) fn while_no_digests(g: &Gap) -> Finding {
     let cause = g.cause.as_deref().unwrap_or("explained");
     Finding::new(
         Problem::NoDigest,

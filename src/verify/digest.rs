@@ -197,7 +197,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The string CloudTrail signs: end time as written, `bucket/key`, the hex
 /// SHA-256 of the inflated digest, and the previous signature or `null`.
-pub fn string_to_sign(
+pub(crate) fn string_to_sign(
     end_raw: &str,
     bucket: &str,
     key: &str,

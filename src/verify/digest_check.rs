@@ -9,16 +9,16 @@ use std::collections::HashMap;
 
 /// Largest inflated digest we accept. A real hourly digest is a few KiB to a
 /// few MiB; anything bigger is a bomb.
-pub const MAX_DIGEST_INFLATED: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_DIGEST_INFLATED: u64 = 64 * 1024 * 1024;
 
 /// The AWS CLI's reason strings, kept verbatim because scripts match them.
 pub mod reason {
-    pub const INVALID_FORMAT: &str = "invalid format";
-    pub const SIGNATURE_FAILED: &str = "signature verification failed";
-    pub const MOVED: &str = "has been moved from its original location";
-    pub const NOT_FOUND: &str = "not found";
-    pub const TRAILING_DATA: &str = "unexpected data after end of compressed stream";
-    pub const HASH_MISMATCH: &str = "hash value doesn't match";
+    pub(crate) const INVALID_FORMAT: &str = "invalid format";
+    pub(crate) const SIGNATURE_FAILED: &str = "signature verification failed";
+    pub(crate) const MOVED: &str = "has been moved from its original location";
+    pub(crate) const NOT_FOUND: &str = "not found";
+    pub(crate) const TRAILING_DATA: &str = "unexpected data after end of compressed stream";
+    pub(crate) const HASH_MISMATCH: &str = "hash value doesn't match";
 }
 
 /// A digest whose signature verified with a CloudTrail key.

@@ -47,17 +47,17 @@ impl AccountRoot {
     }
 
     /// The folder holding one region's digests: listing it finds every trail's digests.
-    pub fn digest_region_prefix(&self, source_region: &str) -> String {
+    pub(crate) fn digest_region_prefix(&self, source_region: &str) -> String {
         format!("{}CloudTrail-Digest/{}/", self.base(), source_region)
     }
 
     /// The folder holding one region's log files.
-    pub fn log_region_prefix(&self, source_region: &str) -> String {
+    pub(crate) fn log_region_prefix(&self, source_region: &str) -> String {
         format!("{}CloudTrail/{}/", self.base(), source_region)
     }
 
     /// One day's folder of log files, the unit we list to find unreferenced logs.
-    pub fn log_day_prefix(&self, source_region: &str, day: NaiveDate) -> String {
+    pub(crate) fn log_day_prefix(&self, source_region: &str, day: NaiveDate) -> String {
         format!(
             "{}{:04}/{:02}/{:02}/",
             self.log_region_prefix(source_region),
@@ -70,13 +70,13 @@ impl AccountRoot {
     /// Whether a trail described as delivering to `described` (bucket,
     /// prefix) writes under the folder a run reads at `read`: the same
     /// bucket, and prefixes that name one `AWSLogs/` folder.
-    pub fn same_place(described: (&str, Option<&str>), read: (&str, Option<&str>)) -> bool {
+    pub(crate) fn same_place(described: (&str, Option<&str>), read: (&str, Option<&str>)) -> bool {
         described.0 == read.0 && Self::awslogs_prefix(described.1) == Self::awslogs_prefix(read.1)
     }
 
     /// The prefix under which an organization's member accounts live, used to
     /// discover the organization id from a bucket listing.
-    pub fn awslogs_prefix(prefix: Option<&str>) -> String {
+    pub(crate) fn awslogs_prefix(prefix: Option<&str>) -> String {
         match prefix
             .map(|p| p.trim_matches('/'))
             .filter(|p| !p.is_empty())
@@ -118,7 +118,7 @@ impl DigestSeries {
     /// The start of every digest file name of this series in a day folder
     /// (`<account>_CloudTrail-Digest_<region>_<trail>_<home region>_`), the
     /// prefix the AWS CLI lists with.
-    pub fn file_prefix(&self) -> String {
+    pub(crate) fn file_prefix(&self) -> String {
         format!(
             "{}_CloudTrail-Digest_{}_{}_{}_",
             self.root.account, self.source_region, self.trail_name, self.home_region
@@ -171,7 +171,7 @@ pub fn log_key(root: &AccountRoot, region: &str, time: Timestamp, unique: &str) 
 }
 
 /// A folder name that can be a region (not every such name is one).
-pub fn is_region(s: &str) -> bool {
+pub(crate) fn is_region(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
         && s.bytes()

@@ -32,7 +32,7 @@ pub enum Lifecycle {
 }
 
 impl Lifecycle {
-    pub fn is_stop(self) -> bool {
+    pub(crate) fn is_stop(self) -> bool {
         matches!(
             self,
             Lifecycle::LoggingStopped | Lifecycle::ValidationDisabled | Lifecycle::TrailDeleted
@@ -66,7 +66,7 @@ pub struct LifecycleEvent {
 
 /// Events sorted by time, kind and id, each once: one order whatever order
 /// the logs (or a merge's slices) were read in.
-pub fn in_one_order(mut events: Vec<LifecycleEvent>) -> Vec<LifecycleEvent> {
+pub(crate) fn in_one_order(mut events: Vec<LifecycleEvent>) -> Vec<LifecycleEvent> {
     events.sort_by(|a, b| {
         let key = |e: &LifecycleEvent| (e.time, e.kind.as_str(), e.event_id.clone());
         key(a).cmp(&key(b))
@@ -77,7 +77,7 @@ pub fn in_one_order(mut events: Vec<LifecycleEvent>) -> Vec<LifecycleEvent> {
 
 /// The home chain's own calls as another chain of the trail reads them:
 /// recorded once, there, for every chain (the report says where).
-pub fn from_home_chain(calls: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
+pub(crate) fn from_home_chain(calls: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
     calls
         .iter()
         .map(|e| LifecycleEvent {
@@ -88,7 +88,7 @@ pub fn from_home_chain(calls: &[LifecycleEvent]) -> Vec<LifecycleEvent> {
 }
 
 /// One CloudTrail record -> a lifecycle event about `trail`, or None.
-pub fn from_record(
+pub(crate) fn from_record(
     record: &Value,
     trail: &TrailArn,
     source: EventSource,
@@ -168,8 +168,10 @@ fn from_record_with(
 }
 
 /// All lifecycle events in a log file's inflated bytes ({"Records":[...]}).
-/// Malformed input yields an empty Vec.
-pub fn from_log_file(inflated: &[u8], trail: &TrailArn) -> Vec<LifecycleEvent> {
+/// Malformed input yields an empty Vec. (The engine reads records as it
+/// hashes; this whole-file form is the tests'.)
+#[cfg(test)]
+fn from_log_file(inflated: &[u8], trail: &TrailArn) -> Vec<LifecycleEvent> {
     let Ok(doc) = serde_json::from_slice::<Value>(inflated) else {
         return Vec::new();
     };
@@ -184,7 +186,7 @@ pub fn from_log_file(inflated: &[u8], trail: &TrailArn) -> Vec<LifecycleEvent> {
 
 /// The JSON printed by `aws cloudtrail lookup-events`. Entries whose
 /// CloudTrailEvent is missing or unreadable, or not about the trail, are skipped.
-pub fn from_lookup_events_json(
+pub(crate) fn from_lookup_events_json(
     bytes: &[u8],
     trail: &TrailArn,
 ) -> Result<Vec<LifecycleEvent>, String> {
@@ -220,7 +222,7 @@ pub fn from_lookup_events_json(
 }
 
 /// Slack for clock differences between the record and digest times.
-pub const SLACK: Duration = Duration::minutes(5);
+pub(crate) const SLACK: Duration = Duration::minutes(5);
 
 /// What the events say about one gap [start, end) of a chain (end None: the
 /// gap runs to the window's end, "tail").
@@ -278,7 +280,7 @@ pub fn explain(start: Timestamp, end: Option<Timestamp>, events: &[LifecycleEven
 /// start (no previous digest): CloudTrail's first log file after a restart
 /// may record the StartLogging anywhere in that digest's period, which
 /// ends at `signed_start_end`.
-pub fn explain_until(
+pub(crate) fn explain_until(
     start: Timestamp,
     end: Option<Timestamp>,
     signed_start_end: Option<Timestamp>,
@@ -382,7 +384,7 @@ impl RecordWatch {
 
     /// A watch that keeps every file when `all` (`--cross-check-events`
     /// parses every verified file for its event IDs).
-    pub fn watching(all: bool) -> RecordWatch {
+    pub(crate) fn watching(all: bool) -> RecordWatch {
         RecordWatch {
             keep_all: all,
             ..RecordWatch::default()

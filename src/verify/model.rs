@@ -224,7 +224,7 @@ impl Reason {
 }
 
 /// Merges overlapping or touching spans, keeping every reason once.
-pub fn merge_untrusted(mut spans: Vec<Untrusted>) -> Vec<Untrusted> {
+pub(crate) fn merge_untrusted(mut spans: Vec<Untrusted>) -> Vec<Untrusted> {
     spans.retain(|s| s.start < s.end);
     spans.sort_by_key(|s| (s.start, s.end));
     let mut out: Vec<Untrusted> = Vec::new();
@@ -388,9 +388,9 @@ pub mod exit {
     /// Evidence of tampering.
     pub const TAMPERED: i32 = 1;
     /// Usage or operational error.
-    pub const ERROR: i32 = 2;
+    pub(crate) const ERROR: i32 = 2;
     /// Nothing tampered was found, but coverage is not proven.
-    pub const UNPROVEN: i32 = 3;
+    pub(crate) const UNPROVEN: i32 = 3;
 }
 
 /// A span the trail did not record (logging or validation off, coverage
@@ -539,7 +539,7 @@ pub struct Provenance {
 
 impl Provenance {
     /// The sorted, distinct fingerprints of `summaries`.
-    pub fn fingerprints_of<'a>(
+    pub(crate) fn fingerprints_of<'a>(
         summaries: impl IntoIterator<Item = &'a ChainSummary>,
     ) -> Vec<String> {
         let mut all: Vec<String> = summaries
@@ -580,7 +580,7 @@ impl Report {
         }
     }
 
-    pub fn chain_summary(&self, account: &str, region: &str) -> ChainSummary {
+    pub(crate) fn chain_summary(&self, account: &str, region: &str) -> ChainSummary {
         ChainSummary {
             account: account.to_string(),
             region: region.to_string(),
@@ -632,7 +632,7 @@ impl Report {
     }
 
     /// True when every object in range was verified.
-    pub fn all_valid(&self) -> bool {
+    pub(crate) fn all_valid(&self) -> bool {
         self.digests.iter().all(|d| d.status == Status::Valid)
             && self.logs.iter().all(|l| l.status == Status::Valid)
             && self.unexpected.is_empty()
@@ -677,7 +677,7 @@ impl Report {
 
     /// Some digest could not be judged with the operator's keys file: not
     /// a gap CloudTrail explains, so `--allow-gaps` does not pass it.
-    pub fn unjudged(&self) -> bool {
+    pub(crate) fn unjudged(&self) -> bool {
         let unjudged = |f: &Option<Finding>| {
             f.as_ref()
                 .is_some_and(|f| f.problem == Problem::KeyNotInFile)
@@ -687,7 +687,7 @@ impl Report {
 
     /// Coverage of the window is not proven (an unexplained gap, an overdue
     /// tail, nothing found where the trail should have written something).
-    pub fn coverage_unproven(&self) -> bool {
+    pub(crate) fn coverage_unproven(&self) -> bool {
         self.gaps.iter().any(Gap::unexplained) || !self.unproven.is_empty()
     }
 
@@ -804,7 +804,7 @@ impl EstateReport {
 }
 
 /// The AWS CLI's "Results found" span: valid digests, clipped to the request.
-pub fn found_range(
+pub(crate) fn found_range(
     digests: &[DigestVerdict],
     start: Timestamp,
     end: Timestamp,
@@ -827,7 +827,7 @@ pub fn found_range(
 }
 
 /// By account, region, then slice.
-pub fn sort_chains(chains: &mut [ChainReport]) {
+pub(crate) fn sort_chains(chains: &mut [ChainReport]) {
     chains.sort_by(|a, b| {
         (&a.account, &a.region, a.slice.map(|s| s.0)).cmp(&(
             &b.account,

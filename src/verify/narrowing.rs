@@ -324,7 +324,7 @@ fn unrecorded(
 /// `allow` (`--allow-narrowing`), leaves coverage not proven, saying who,
 /// when, from where and what changed; every other change in the window is
 /// a note. Returns the spans.
-pub fn mark(
+pub(crate) fn mark(
     report: &mut Report,
     changes: &[CoverageChange],
     reference: &Reference,

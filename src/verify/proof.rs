@@ -17,7 +17,7 @@ use chrono::Duration;
 /// Default delivery grace: how long after a digest's window closes it may
 /// still be on its way. CloudTrail delivers digests within minutes of the
 /// hour; an hour of margin means normal delay never alarms.
-pub const DEFAULT_GRACE_MINUTES: i64 = 60;
+pub(crate) const DEFAULT_GRACE_MINUTES: i64 = 60;
 
 /// What CloudTrail's GetTrailStatus (and DescribeTrails) say about the trail
 /// now, in live mode.
@@ -58,7 +58,7 @@ pub struct Window {
 /// What closing the window decided, beyond the gaps and inferred digests
 /// written into the chain outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Closure {
+pub(crate) struct Closure {
     /// Spans whose digests are simply not due yet (newest hour): log files
     /// there cannot be verified yet and do not fail the run.
     pub pending: Option<(Timestamp, Timestamp)>,
@@ -71,7 +71,7 @@ pub struct Closure {
 
 /// Closes the standard chain's window. `nodes` are the chain's input nodes;
 /// `events` every lifecycle record known (trail logs, LookupEvents, file).
-pub fn close_window(
+pub(crate) fn close_window(
     nodes: &[Node],
     out: &mut ChainOutcome,
     series: &DigestSeries,
@@ -164,7 +164,7 @@ fn mark_explained(gap: &mut Gap, stop: &LifecycleEvent, restart: Option<&Lifecyc
 /// engine explains them, and their untrusted spans with them; a tail gap
 /// only where the home chain's own stopped tail was explained (its run
 /// judged whether the trail stayed stopped). A head gap keeps its verdict.
-pub fn explain_with_home_calls(
+pub(crate) fn explain_with_home_calls(
     report: &mut crate::verify::model::Report,
     calls: &[LifecycleEvent],
     stopped_to_the_end: bool,
@@ -682,7 +682,7 @@ fn resort(nodes: &[Node], out: &mut ChainOutcome) {
 }
 
 /// The spans of [start, end] whose events cannot be trusted.
-pub fn untrusted_spans(
+pub(crate) fn untrusted_spans(
     digests: &[(Status, Option<Timestamp>, Option<Timestamp>, Reason)],
     gaps: &[Gap],
     invalid_logs: &[(Timestamp, Timestamp)],

@@ -40,12 +40,12 @@ pub enum KeyFileError {
 }
 
 /// Lowercase hex MD5 of the DER bytes, which is how CloudTrail fingerprints keys.
-pub fn fingerprint_of(der: &[u8]) -> String {
+pub(crate) fn fingerprint_of(der: &[u8]) -> String {
     hex::encode(Md5::digest(der))
 }
 
 /// Accepts PKCS#1 RSAPublicKey or SPKI DER and returns PKCS#1 DER (what ring verifies with).
-pub fn to_pkcs1_der(der: &[u8]) -> Result<Vec<u8>, KeyError> {
+pub(crate) fn to_pkcs1_der(der: &[u8]) -> Result<Vec<u8>, KeyError> {
     use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
     use rsa::pkcs8::DecodePublicKey;
     if rsa::RsaPublicKey::from_pkcs1_der(der).is_ok() {
@@ -61,7 +61,7 @@ impl PublicKey {
     /// Builds a key from the DER CloudTrail returns. The stated fingerprint is
     /// checked against the MD5 of the DER: a mismatch means the key list itself
     /// was tampered with or mis-copied.
-    pub fn from_der(
+    pub(crate) fn from_der(
         der: &[u8],
         fingerprint: &str,
         valid_from: Option<Timestamp>,
@@ -81,18 +81,18 @@ impl PublicKey {
     }
 
     /// Whether `t` lies within the key's validity window (open ends are unbounded).
-    pub fn valid_at(&self, t: Timestamp) -> bool {
+    pub(crate) fn valid_at(&self, t: Timestamp) -> bool {
         self.valid_from.is_none_or(|f| t >= f) && self.valid_to.is_none_or(|e| t <= e)
     }
 
     /// Whether a digest ending at `t` falls in the key's time: its signing
     /// comes after its end, so a window ending at `t` does not cover it.
-    pub fn covers_digest_end(&self, t: Timestamp) -> bool {
+    pub(crate) fn covers_digest_end(&self, t: Timestamp) -> bool {
         self.valid_from.is_none_or(|f| t >= f) && self.valid_to.is_none_or(|e| t < e)
     }
 
     /// Whether the validity window overlaps [lo, hi].
-    pub fn valid_during(&self, lo: Timestamp, hi: Timestamp) -> bool {
+    pub(crate) fn valid_during(&self, lo: Timestamp, hi: Timestamp) -> bool {
         self.valid_from.is_none_or(|f| f <= hi) && self.valid_to.is_none_or(|e| e >= lo)
     }
 
@@ -140,7 +140,7 @@ impl PublicKeySet {
     }
 
     /// Keys in a stable order (by validity start, then fingerprint).
-    pub fn sorted(&self) -> Vec<&PublicKey> {
+    pub(crate) fn sorted(&self) -> Vec<&PublicKey> {
         let mut v: Vec<&PublicKey> = self.by_fingerprint.values().collect();
         v.sort_by(|a, b| (a.valid_from, &a.fingerprint).cmp(&(b.valid_from, &b.fingerprint)));
         v
@@ -190,7 +190,7 @@ impl PublicKeySet {
 
     /// Renders the set in the shape `aws cloudtrail list-public-keys` prints
     /// (times as epoch seconds), so files we write work with other tools too.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let list: Vec<serde_json::Value> = self
             .sorted()
             .into_iter()

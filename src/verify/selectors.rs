@@ -79,7 +79,7 @@ impl Settings {
 
     /// What `reference` records that `self` does not, in words (an unknown
     /// reference setting counts as on: full coverage).
-    pub fn lost_from(&self, reference: &Settings) -> Vec<String> {
+    pub(crate) fn lost_from(&self, reference: &Settings) -> Vec<String> {
         let mut lost: Vec<String> = self
             .flags()
             .iter()
@@ -128,7 +128,7 @@ impl Settings {
 
     /// The settings of `self` that none of `changes` sets: what the trail
     /// recorded before them, when `self` is what it records now.
-    pub fn untouched_by(&self, changes: &[CoverageChange]) -> Settings {
+    pub(crate) fn untouched_by(&self, changes: &[CoverageChange]) -> Settings {
         let set = changes
             .iter()
             .fold(Settings::default(), |acc, c| acc.then(&c.settings));
@@ -136,7 +136,7 @@ impl Settings {
     }
 
     /// The settings both know, for comparing a recorded state with another.
-    pub fn known_in(&self, other: &Settings) -> Settings {
+    pub(crate) fn known_in(&self, other: &Settings) -> Settings {
         self.masked(other, true)
     }
 
@@ -157,7 +157,7 @@ impl Settings {
     }
 
     /// The data scopes of both.
-    pub fn with_data_of(mut self, other: &Settings) -> Settings {
+    pub(crate) fn with_data_of(mut self, other: &Settings) -> Settings {
         if let Some(more) = &other.data {
             let mut all = self.data.take().unwrap_or_default();
             all.extend(more.iter().cloned());
@@ -198,7 +198,7 @@ pub struct CoverageChange {
 }
 
 /// One record -> a coverage change of `trail`, or None.
-pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
+pub(crate) fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
     if rec.get("eventSource")?.as_str()? != "cloudtrail.amazonaws.com"
         || rec.get("errorCode").is_some_and(|v| !v.is_null())
     {
@@ -263,7 +263,7 @@ pub fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChange> {
 /// as the API answers; camelCase as a log record's requestParameters is
 /// read too): the compliance baseline of `--expect-selectors`, or what the
 /// trail records now.
-pub fn from_get_event_selectors(doc: &Value) -> Result<Settings, String> {
+pub(crate) fn from_get_event_selectors(doc: &Value) -> Result<Settings, String> {
     let camel = camel_keys(doc);
     let params = camel
         .as_object()

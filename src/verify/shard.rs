@@ -16,7 +16,7 @@ pub struct Shard {
 }
 
 /// The environment variables an orchestrator sets for `--shard auto/N`.
-pub const INDEX_VARIABLES: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
+pub(crate) const INDEX_VARIABLES: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
 
 /// Why a `--shard` value names no shard (the words are the usage error's).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,7 +145,7 @@ mod slice_serde {
     use crate::verify::time::{display, parse_digest_time, Timestamp};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         v: &Option<(Timestamp, Timestamp)>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -155,7 +155,7 @@ mod slice_serde {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<(Timestamp, Timestamp)>, D::Error> {
         let v: Option<[String; 2]> = Option::deserialize(d)?;
@@ -170,7 +170,7 @@ mod slice_serde {
 }
 
 /// The units shard `s` runs.
-pub fn mine(units: &[Unit], s: Shard) -> Vec<Unit> {
+pub(crate) fn mine(units: &[Unit], s: Shard) -> Vec<Unit> {
     units
         .iter()
         .enumerate()

@@ -5,7 +5,7 @@
 //! the next run refusing them. Each purpose has its own domain string, so a
 //! MAC made for one kind of file never verifies another.
 //!
-//! The key is a secret file's bytes ([`SecretKey`]) or an AWS KMS HMAC key
+//! The key is a secret file's bytes (`SecretKey`) or an AWS KMS HMAC key
 //! (`sources::kms`, where the secret never leaves KMS and every MAC made is
 //! a CloudTrail event of its own); both answer through [`StateKey`].
 
@@ -28,7 +28,7 @@ pub trait StateKey: Send + Sync + std::fmt::Debug {
 }
 
 /// Shortest secret accepted: 256 bits, HMAC-SHA256's block strength.
-pub const MIN_KEY_BYTES: usize = 32;
+pub(crate) const MIN_KEY_BYTES: usize = 32;
 
 /// What a MAC vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub enum Purpose {
 impl Purpose {
     /// What a key that takes at most a few KiB (KMS GenerateMac takes
     /// 4,096 bytes) MACs: the domain string and the body's SHA-256.
-    pub fn short_message(self, body: &[u8]) -> Vec<u8> {
+    pub(crate) fn short_message(self, body: &[u8]) -> Vec<u8> {
         let mut m = self.domain().to_vec();
         m.extend_from_slice(b"sha256:");
         m.extend_from_slice(crate::verify::digest::sha256_hex(body).as_bytes());
@@ -58,7 +58,7 @@ impl Purpose {
 }
 
 /// A secret of at least [`MIN_KEY_BYTES`].
-pub struct SecretKey(hmac::Key);
+pub(crate) struct SecretKey(hmac::Key);
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,10 +72,10 @@ impl std::fmt::Debug for SecretKey {
     "the state key holds {0} bytes; it needs at least {MIN_KEY_BYTES} (for example \
      `head -c 32 /dev/urandom > key`)"
 )]
-pub struct ShortSecret(pub usize);
+pub(crate) struct ShortSecret(pub usize);
 
 impl SecretKey {
-    pub fn from_secret(secret: &[u8]) -> Result<SecretKey, ShortSecret> {
+    pub(crate) fn from_secret(secret: &[u8]) -> Result<SecretKey, ShortSecret> {
         if secret.len() < MIN_KEY_BYTES {
             return Err(ShortSecret(secret.len()));
         }

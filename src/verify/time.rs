@@ -72,7 +72,7 @@ pub fn parse_user_time(input: &str) -> Result<Timestamp, TimeParseError> {
 
 /// Parses a time exactly as CloudTrail writes it in digest files; anything
 /// else is a format error in the digest, not something to be lenient about.
-pub fn parse_digest_time(s: &str) -> Option<Timestamp> {
+pub(crate) fn parse_digest_time(s: &str) -> Option<Timestamp> {
     if s.len() != 20 || !s.ends_with('Z') {
         return None;
     }
@@ -87,12 +87,12 @@ pub fn display(t: Timestamp) -> String {
 }
 
 /// The compact form CloudTrail uses in digest keys (`YYYYMMDDTHHMMSSZ`).
-pub fn key_stamp(t: Timestamp) -> String {
+pub(crate) fn key_stamp(t: Timestamp) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
 /// Parses the compact key form, seconds optional (log keys carry minutes only).
-pub fn parse_key_stamp(s: &str) -> Option<Timestamp> {
+pub(crate) fn parse_key_stamp(s: &str) -> Option<Timestamp> {
     let fmt = match s.len() {
         16 => "%Y%m%dT%H%M%SZ",
         14 => "%Y%m%dT%H%MZ",
@@ -114,7 +114,7 @@ pub fn parse_key_stamp(s: &str) -> Option<Timestamp> {
 
 /// Parses a time from a public-keys file: RFC 3339 text or epoch seconds
 /// (the AWS CLI prints the latter, the console and SDK docs the former).
-pub fn parse_json_time(v: &serde_json::Value) -> Option<Timestamp> {
+pub(crate) fn parse_json_time(v: &serde_json::Value) -> Option<Timestamp> {
     match v {
         serde_json::Value::String(s) => parse_user_time(s).ok(),
         serde_json::Value::Number(n) => {

@@ -73,7 +73,7 @@ pub enum Unproven {
 impl Unproven {
     /// The trail recorded less in some span: exit 3 whatever
     /// `--allow-gaps` says (only `--allow-narrowing` shows it instead).
-    pub fn is_narrowing(&self) -> bool {
+    pub(crate) fn is_narrowing(&self) -> bool {
         matches!(
             self,
             Unproven::CoverageNarrowed { .. }

@@ -5,7 +5,7 @@ use super::*;
 impl AcquireCmd {
     /// A live validation whose JSON report lands in DIR; checkpoints and
     /// shards do not apply to evidence.
-    pub fn to_request(&self) -> Result<ValidateRequest, RequestError> {
+    pub(crate) fn to_request(&self) -> Result<ValidateRequest, RequestError> {
         if self.validate.local.is_some() {
             return Err(usage("acquire copies from S3; --local does not apply"));
         }

@@ -6,7 +6,7 @@ use crate::request::KeysRequest;
 
 impl KeysArgs {
     /// The region and the span whose keys to fetch (now when not given).
-    pub fn to_request(&self) -> Result<KeysRequest, RequestError> {
+    pub(crate) fn to_request(&self) -> Result<KeysRequest, RequestError> {
         let now = chrono::Utc::now();
         let start = optional_time(&self.start_time)?.unwrap_or(now);
         let end = optional_time(&self.end_time)?.unwrap_or(now);

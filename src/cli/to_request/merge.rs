@@ -8,7 +8,7 @@ use crate::sources::output::Destination;
 impl MergeArgs {
     /// The shard reports, what they must be of, where the merged report
     /// goes, and what authenticates the shards.
-    pub fn to_request(&self) -> Result<MergeRequest, RequestError> {
+    pub(crate) fn to_request(&self) -> Result<MergeRequest, RequestError> {
         let outputs = Outputs {
             format: report_format(self.format, self.output.as_deref())?,
             verbose: self.verbose,

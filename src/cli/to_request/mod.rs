@@ -39,7 +39,7 @@ impl From<Format> for crate::request::Format {
 
 /// The report's format: `--format`, or `--output` in the AWS CLI's sense.
 /// `--output FILE` from habit is refused with the flag that writes a file.
-pub fn report_format(
+pub(crate) fn report_format(
     format: Option<Format>,
     output: Option<&str>,
 ) -> Result<crate::request::Format, RequestError> {
@@ -84,7 +84,7 @@ pub fn state_key(
 }
 
 /// `--endpoint-url` must be a URL the SDK can call.
-pub fn endpoint_url(given: Option<&str>) -> Result<Option<String>, RequestError> {
+pub(crate) fn endpoint_url(given: Option<&str>) -> Result<Option<String>, RequestError> {
     match given {
         Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => Err(usage(format!(
             "--endpoint-url {u} is not a URL: give http://HOST:PORT or https://HOST"
@@ -94,11 +94,11 @@ pub fn endpoint_url(given: Option<&str>) -> Result<Option<String>, RequestError>
 }
 
 /// `trailproof keys` and `merge` take the same time forms.
-pub fn optional_time(s: &Option<String>) -> Result<Option<Timestamp>, RequestError> {
+pub(crate) fn optional_time(s: &Option<String>) -> Result<Option<Timestamp>, RequestError> {
     s.as_deref().map(parse_user_time).transpose().map_err(usage)
 }
 
-pub fn check_order(start: Option<Timestamp>, end: Timestamp) -> Result<(), RequestError> {
+pub(crate) fn check_order(start: Option<Timestamp>, end: Timestamp) -> Result<(), RequestError> {
     if start.is_some_and(|s| s > end) {
         return Err(usage(
             "Invalid time range specified: start-time must occur before end-time",
@@ -163,7 +163,7 @@ pub(super) fn default_concurrency(local: bool) -> usize {
 /// partition part (`gov`, `iso`, `isob`, ...), a direction, a number
 /// (`us-east-1`, `us-gov-west-1`, `us-isob-east-1`, `ap-southeast-7`).
 /// New regions keep this shape; a misspelt direction (`us-eats-1`) does not.
-pub fn is_region_name(r: &str) -> bool {
+pub(crate) fn is_region_name(r: &str) -> bool {
     const DIRECTIONS: [&str; 9] = [
         "east",
         "west",
@@ -196,7 +196,7 @@ pub fn is_region_name(r: &str) -> bool {
 /// A file destination whose folder does not exist fails now, not after the
 /// whole run (where the failure would stand in for the verdict).
 /// `s3://` destinations are checked when written.
-pub fn check_destination(flag: &str, target: &Destination) -> Result<(), RequestError> {
+pub(crate) fn check_destination(flag: &str, target: &Destination) -> Result<(), RequestError> {
     let Destination::File(path) = target else {
         return Ok(());
     };

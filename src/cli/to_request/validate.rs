@@ -42,7 +42,7 @@ fn expected_selectors(
 
 impl ValidateArgs {
     /// The typed request, with DIR read for a local run.
-    pub fn to_request(&self) -> Result<ValidateRequest, RequestError> {
+    pub(crate) fn to_request(&self) -> Result<ValidateRequest, RequestError> {
         let trail = TrailArn::parse(&self.trail_arn).map_err(usage)?;
         let window = self.window()?;
         let selection = self.selection(&trail)?;

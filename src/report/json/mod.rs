@@ -9,9 +9,9 @@ use schema::{Chain, ChainDoc, EstateChain, EstateDoc, EstateSummary, Span};
 
 /// One chain's document: schema 3 with `unproven[]` as objects naming
 /// their `kind`, `narrowing_shown` and `home_calls_unread` as an object.
-pub const SCHEMA_CHAIN: u32 = 4;
+pub(crate) const SCHEMA_CHAIN: u32 = 4;
 /// An estate's (or a shard's) document: schema 4 with the same changes.
-pub const SCHEMA_ESTATE: u32 = 5;
+pub(crate) const SCHEMA_ESTATE: u32 = 5;
 
 fn pretty<T: serde::Serialize>(doc: &T) -> String {
     let mut s =
@@ -32,7 +32,7 @@ pub fn render(report: &Report, provenance: Option<&Provenance>) -> String {
 }
 
 /// What a shard's report is, said at its top and on stderr (`index` from 0).
-pub fn shard_scope(index: usize, count: usize) -> String {
+pub(crate) fn shard_scope(index: usize, count: usize) -> String {
     format!(
         "shard {} of {count}: not a verdict on the estate; its exit status counts its own chains \
          only (run `trailproof merge` over every shard's report)",

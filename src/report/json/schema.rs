@@ -12,7 +12,7 @@ use crate::verify::time::{display, parse_digest_time, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Span {
+pub(crate) struct Span {
     pub start: String,
     pub end: String,
 }
@@ -201,7 +201,7 @@ impl Object {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Distrust {
+pub(crate) struct Distrust {
     pub start: String,
     pub end: String,
     /// Only the reasons this version knows: a report cannot add new ones.
@@ -215,7 +215,7 @@ fn known_reasons<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Reason>, D::Erro
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GapOut {
+pub(crate) struct GapOut {
     pub start: String,
     pub end: String,
     pub cause: Option<String>,
@@ -254,7 +254,7 @@ impl GapOut {
 /// Why coverage is not proven: its `kind` and data, and `reason` in words
 /// (written for people; read back from `kind` and the data alone).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Why {
+pub(crate) struct Why {
     #[serde(flatten)]
     pub what: Unproven,
     #[serde(default)]
@@ -272,7 +272,7 @@ impl Why {
 
 /// Why this chain could not read the home chain's configuration calls.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HomeUnread {
+pub(crate) struct HomeUnread {
     pub why: String,
     #[serde(default)]
     pub reason: String,
@@ -298,7 +298,7 @@ pub struct ChainSummary {
 /// Everything one chain's report holds: the whole single-chain document
 /// but its header, and one entry of an estate's `chains[]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Chain {
+pub(crate) struct Chain {
     pub found: Option<Span>,
     pub digests: Vec<Digest>,
     pub logs: Vec<Log>,
@@ -407,7 +407,7 @@ fn summary(r: &Report) -> ChainSummary {
 
 /// A single chain's document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ChainDoc {
+pub(crate) struct ChainDoc {
     pub schema_version: u32,
     pub trail_arn: String,
     pub requested: Span,
@@ -418,7 +418,7 @@ pub struct ChainDoc {
 
 /// One chain of an estate's document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EstateChain {
+pub(crate) struct EstateChain {
     pub account: String,
     pub region: String,
     /// Why the chain was validated although none of its folders exist.
@@ -430,7 +430,7 @@ pub struct EstateChain {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EstateSummary {
+pub(crate) struct EstateSummary {
     pub chains: usize,
     pub proven: usize,
     pub tampered: usize,
@@ -442,7 +442,7 @@ pub struct EstateSummary {
 
 /// An estate's (or a shard's) document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EstateDoc {
+pub(crate) struct EstateDoc {
     pub schema_version: u32,
     /// A shard's report says first that it is no verdict on the estate.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -117,7 +117,7 @@ pub(super) struct LogBook {
 impl LogBook {
     /// Records that digest `digest_key` (valid or not; `unjudged`: signed
     /// with a key the keys file lacks for its time) lists `lf`.
-    pub fn add(&mut self, lf: &LogFileRef, digest_key: &str, valid: bool, unjudged: bool) {
+    pub(crate) fn add(&mut self, lf: &LogFileRef, digest_key: &str, valid: bool, unjudged: bool) {
         let id = (lf.bucket.clone(), lf.key.clone());
         let li = *self.index.entry(id).or_insert_with(|| {
             self.plans.push(LogPlan {

@@ -15,8 +15,6 @@ pub mod shared;
 mod unrecorded;
 mod walk;
 
-pub use walk::LOOKAHEAD_REQUESTS;
-
 use crate::plan::Plan;
 use crate::run::progress::Progress;
 use crate::sources::keys::{KeySource, KeySourceError};
@@ -95,7 +93,7 @@ pub enum EngineError {
 }
 
 /// The unit of [`Engine::buffers`].
-pub const BUFFER_UNIT: u64 = 64 * 1024;
+pub(crate) const BUFFER_UNIT: u64 = 64 * 1024;
 
 /// Runs validations against one store and one key source.
 pub struct Engine {
@@ -108,7 +106,7 @@ pub struct Engine {
     /// memory: bounds CPU work and its buffers across all chains.
     pub cpu: Arc<tokio::sync::Semaphore>,
     /// Bytes of log files read whole and waiting for a CPU permit, in
-    /// [`BUFFER_UNIT`]s: reading runs ahead of hashing by this much at most.
+    /// `BUFFER_UNIT`s: reading runs ahead of hashing by this much at most.
     pub buffers: Arc<tokio::sync::Semaphore>,
     pub inflater: crate::verify::gzip::Inflater,
     /// The trail's coverage changes its home chain's verified logs hold,
@@ -117,7 +115,7 @@ pub struct Engine {
 }
 
 /// Maps a store error on one object to a finding on that object.
-pub fn store_finding(e: &StoreError) -> Finding {
+pub(crate) fn store_finding(e: &StoreError) -> Finding {
     match e {
         StoreError::NotFound => Finding::new(Problem::NotFound, reason::NOT_FOUND),
         StoreError::NoSuchBucket(b) => Finding::new(Problem::NotFound, reason::NOT_FOUND)
@@ -168,14 +166,14 @@ impl Engine {
     }
 
     /// The budget for [`Engine::buffers`]: 256 MiB.
-    pub fn buffer_budget() -> Arc<tokio::sync::Semaphore> {
+    pub(crate) fn buffer_budget() -> Arc<tokio::sync::Semaphore> {
         Arc::new(tokio::sync::Semaphore::new(
             (256 * 1024 * 1024 / BUFFER_UNIT) as usize,
         ))
     }
 
     /// The CPU pool's permits: one per core.
-    pub fn cpu_pool() -> Arc<tokio::sync::Semaphore> {
+    pub(crate) fn cpu_pool() -> Arc<tokio::sync::Semaphore> {
         let n = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(tokio::sync::Semaphore::new(n))
     }

@@ -37,7 +37,7 @@ impl HomeCalls {
     }
 
     /// A home unit finished, whatever its outcome.
-    pub fn unit_done(&self) {
+    pub(crate) fn unit_done(&self) {
         let left = self.pending.fetch_sub(1, Ordering::SeqCst);
         if left <= 1 {
             self.pending.store(0, Ordering::SeqCst);
@@ -63,7 +63,7 @@ impl HomeCalls {
     }
 
     /// A home unit's lifecycle calls, as its verified logs hold them.
-    pub fn put_lifecycle(&self, trail: &str, own: &[LifecycleEvent]) {
+    pub(crate) fn put_lifecycle(&self, trail: &str, own: &[LifecycleEvent]) {
         let mut all = self.by_trail.lock().unwrap_or_else(|p| p.into_inner());
         let r = all.entry(trail.to_string()).or_default();
         r.lifecycle

@@ -26,7 +26,7 @@ const MAX_DIGESTS: usize = 1_000_000;
 /// it gives up ("not proven"): about two per day folder that other trails
 /// share, so years of a stopped trail's folder are still read; a bound on
 /// work, not on time.
-pub const LOOKAHEAD_REQUESTS: usize = 2_000;
+pub(crate) const LOOKAHEAD_REQUESTS: usize = 2_000;
 
 /// A digest object as downloaded (kept so a key refresh can re-check it).
 pub(super) enum Raw {

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Wraps a store; a GET keeps its permit until its body is dropped.
-pub struct Limited {
+pub(crate) struct Limited {
     inner: Arc<dyn ObjectStore>,
     permits: Arc<Semaphore>,
 }

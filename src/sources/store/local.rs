@@ -14,14 +14,14 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Suffix of the sidecar file holding an object's user metadata.
-pub const METADATA_SUFFIX: &str = ".metadata.json";
+pub(crate) const METADATA_SUFFIX: &str = ".metadata.json";
 
 /// Largest metadata sidecar we read; real ones are under 1 KiB.
 const METADATA_LIMIT: u64 = 64 * 1024;
 
 /// Reads buckets from a directory tree.
 #[derive(Debug, Clone)]
-pub struct LocalStore {
+pub(crate) struct LocalStore {
     root: PathBuf,
     /// Directories already resolved (symlinks followed): log files share a
     /// few day folders, so each is resolved once, not once per file.

@@ -41,7 +41,7 @@ impl std::fmt::Debug for Body {
 impl Body {
     /// Turns the body into a blocking reader. Must be called on a thread where
     /// blocking is allowed (inside `spawn_blocking`) for `Async` bodies.
-    pub fn into_blocking(self, handle: tokio::runtime::Handle) -> Box<dyn Read + Send> {
+    pub(crate) fn into_blocking(self, handle: tokio::runtime::Handle) -> Box<dyn Read + Send> {
         match self {
             Body::Blocking(r) => r,
             Body::Async(r) => Box::new(tokio_util::io::SyncIoBridge::new_with_handle(r, handle)),
@@ -50,13 +50,13 @@ impl Body {
 
     /// Reads at most `limit` bytes; more is an error (digests are small, a
     /// huge one is hostile).
-    pub async fn read_to_vec(self, limit: u64) -> Result<Vec<u8>, StoreError> {
+    pub(crate) async fn read_to_vec(self, limit: u64) -> Result<Vec<u8>, StoreError> {
         self.read_to_vec_sized(limit, None).await
     }
 
     /// [`Body::read_to_vec`] into a buffer sized for the announced length
     /// (one allocation, no copies as it grows; a lie costs only a regrow).
-    pub async fn read_to_vec_sized(
+    pub(crate) async fn read_to_vec_sized(
         self,
         limit: u64,
         announced: Option<u64>,
@@ -105,13 +105,13 @@ pub struct Object {
 impl Object {
     /// Reads the whole body (at most `limit` bytes) into one buffer sized
     /// from the announced length.
-    pub async fn read_to_vec(self, limit: u64) -> Result<Vec<u8>, StoreError> {
+    pub(crate) async fn read_to_vec(self, limit: u64) -> Result<Vec<u8>, StoreError> {
         self.body.read_to_vec_sized(limit, self.len).await
     }
 }
 
 /// Why one object could not be read. Per-object errors become findings on
-/// that object; [`StoreError::is_fatal`] ones stop the run.
+/// that object; a listing's (no such bucket, no credentials) stops the run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
@@ -130,16 +130,6 @@ pub enum StoreError {
     Credentials(String),
     #[error("{0}")]
     Io(String),
-}
-
-impl StoreError {
-    /// Errors that make the whole run meaningless (nothing else will work either).
-    pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            StoreError::NoSuchBucket(_) | StoreError::Credentials(_)
-        )
-    }
 }
 
 /// Read access to buckets. Implementations must treat keys as untrusted:
@@ -225,7 +215,7 @@ pub struct Level {
 
 /// Objects listed directly in one level, at most this many: a level stuffed
 /// with more is reported by its count past this.
-pub const MAX_LEVEL_OBJECTS: usize = 10_000;
+pub(crate) const MAX_LEVEL_OBJECTS: usize = 10_000;
 
 /// The default [`ObjectStore::list_level`]: pages through the keys, taking
 /// loose objects and skipping past each folder found.
@@ -269,7 +259,7 @@ async fn level_by_pages(
 
 /// Lists every key under `prefix` after `start_after`, page by page, until
 /// `keep_going` returns false for a key (that key is not returned).
-pub async fn list_while(
+pub(crate) async fn list_while(
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: &str,

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 const MAX_OBJECT: u64 = 4 * 1024 * 1024 * 1024;
 
 /// What an earlier, interrupted acquisition already holds: (size, SHA-256).
-pub type Known = HashMap<String, (u64, String)>;
+pub(crate) type Known = HashMap<String, (u64, String)>;
 
 pub struct Recording {
     inner: Arc<dyn ObjectStore>,
@@ -105,7 +105,10 @@ impl Recording {
     /// Copies listed objects the validation did not read (log files no
     /// digest lists, unexpected objects): offline, they must be there too.
     /// Only keys under `prefixes` (the trail's folders) are copied.
-    pub async fn copy_listed(&self, prefixes: &[String]) -> Vec<(String, String, StoreError)> {
+    pub(crate) async fn copy_listed(
+        &self,
+        prefixes: &[String],
+    ) -> Vec<(String, String, StoreError)> {
         let todo: Vec<(String, String)> = {
             let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
             let copied = self.copied.lock().unwrap_or_else(|p| p.into_inner());

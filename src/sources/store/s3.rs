@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Reads buckets from S3 (or any S3-compatible endpoint).
-pub struct S3Store {
+pub(crate) struct S3Store {
     base: SdkConfig,
     path_style: bool,
     max_attempts: u32,
@@ -299,7 +299,7 @@ const SMALL_OBJECT_ATTEMPTS: u32 = 3;
 
 impl S3Store {
     /// Reads a small object and its ETag (a checkpoint); None when absent.
-    pub async fn get_with_etag(
+    pub(crate) async fn get_with_etag(
         &self,
         bucket: &str,
         key: &str,
@@ -335,7 +335,7 @@ impl S3Store {
     /// Writes an object only if it is still the version read (`if_match`),
     /// or, with None, only if it does not exist yet: two runs sharing a
     /// checkpoint cannot overwrite each other's.
-    pub async fn put_bytes_if(
+    pub(crate) async fn put_bytes_if(
         &self,
         bucket: &str,
         key: &str,
@@ -357,7 +357,7 @@ impl S3Store {
     }
 
     /// Writes one object (a report, a checkpoint).
-    pub async fn put_bytes(
+    pub(crate) async fn put_bytes(
         &self,
         bucket: &str,
         key: &str,
@@ -379,7 +379,10 @@ impl S3Store {
 /// Uploads a directory in the local layout (`DIR/<bucket>/<key>` with
 /// `<key>.metadata.json` sidecars) through PutObject with user metadata,
 /// creating buckets as needed. Returns the number of objects uploaded.
-pub async fn upload_dir(store: &S3Store, dir: &std::path::Path) -> Result<usize, StoreError> {
+pub(crate) async fn upload_dir(
+    store: &S3Store,
+    dir: &std::path::Path,
+) -> Result<usize, StoreError> {
     use futures::stream::{self, StreamExt, TryStreamExt};
     let io = |e: std::io::Error| StoreError::Io(e.to_string());
     let mut jobs: Vec<(String, String, std::path::PathBuf)> = Vec::new();

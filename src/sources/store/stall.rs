@@ -11,11 +11,11 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 /// How long a response may go without a byte, unless `--read-timeout` says.
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Fails a read with `TimedOut` when the body kept the reader waiting for
 /// `limit` (time the reader spent elsewhere does not count).
-pub struct StallGuard<R> {
+pub(crate) struct StallGuard<R> {
     inner: R,
     limit: Duration,
     timer: Pin<Box<Sleep>>,

@@ -5,7 +5,6 @@ mod whole;
 
 use sha2::{Digest as _, Sha256};
 use std::io::{BufRead, BufReader, Read};
-pub use whole::WHOLE_MAX_INFLATED;
 
 /// Why a gzip stream was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,7 +95,7 @@ pub fn hash_stream<R: Read>(reader: R, limit: u64) -> Result<StreamHash, GzipErr
 
 /// [`hash_stream`], showing every inflated chunk to `observe` as well (the
 /// lifecycle-record watch reads the bytes the hash already inflates).
-pub fn hash_stream_observed<R: Read>(
+pub(crate) fn hash_stream_observed<R: Read>(
     reader: R,
     limit: u64,
     mut observe: impl FnMut(&[u8]),
@@ -117,15 +116,15 @@ pub fn hash_stream_observed<R: Read>(
 /// for the side-by-side benchmark): [`hash_bytes_observed`] or streaming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Inflater {
-    /// libdeflate into one buffer, streaming past [`WHOLE_MAX_INFLATED`].
+    /// libdeflate into one buffer, streaming past `whole::WHOLE_MAX_INFLATED`.
     #[default]
     Whole,
     /// flate2 + zlib-rs streaming for every file.
     Stream,
 }
 
-/// [`hash_stream_observed`] for a member already in memory: whole-buffer
-/// libdeflate when it inflates to at most [`WHOLE_MAX_INFLATED`] (the
+/// `hash_stream_observed` for a member already in memory: whole-buffer
+/// libdeflate when it inflates to at most `whole::WHOLE_MAX_INFLATED` (the
 /// observer then sees it as one chunk), streaming beyond.
 pub fn hash_bytes_observed(
     compressed: &[u8],
@@ -164,6 +163,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::whole::WHOLE_MAX_INFLATED;
     use super::*;
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 /// Largest inflated size decompressed into one buffer; beyond it the caller
 /// streams (memory stays bounded, a bomb is refused by size).
-pub const WHOLE_MAX_INFLATED: u64 = 64 * 1024 * 1024;
+pub(crate) const WHOLE_MAX_INFLATED: u64 = 64 * 1024 * 1024;
 
 /// Output buffers kept for reuse: at most this many, each at most
 /// [`KEEP_BUFFER`] bytes (callers hold a CPU permit, one per core).
@@ -133,7 +133,7 @@ fn header_crc_ok(input: &[u8]) -> bool {
 
 /// Why the whole-buffer path gave no answer and the caller should stream.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Fallback {
+pub(crate) enum Fallback {
     /// Inflates past [`WHOLE_MAX_INFLATED`] (but maybe within the caller's limit).
     TooBigToHold,
 }
@@ -141,7 +141,7 @@ pub enum Fallback {
 /// Inflates one gzip member that must fill `input` exactly and hands the
 /// inflated bytes to `use_out`. `limit` is the caller's cap on inflated
 /// bytes (a bomb past it is [`GzipError::TooLarge`]).
-pub fn inflate_whole<T>(
+pub(crate) fn inflate_whole<T>(
     input: &[u8],
     limit: u64,
     use_out: impl FnOnce(&[u8]) -> T,
