@@ -277,6 +277,28 @@ pub fn unproven(u: &Unproven) -> String {
     }
 }
 
+/// Why a chain's coverage is not proven (exit 3), and the options that
+/// bear on it.
+pub fn not_proven(report: &Report) -> String {
+    let n = report.gaps.iter().filter(|g| g.unexplained()).count();
+    let mut why: Vec<String> = report.unproven.iter().map(unproven).collect();
+    if n > 0 {
+        why.push(format!("{n} gap(s) that no CloudTrail record explains"));
+    }
+    let narrowed = report.untrusted.iter().any(|u| {
+        u.reasons
+            .contains(&crate::verify::model::Reason::CoverageNarrowed)
+    });
+    let hint = match narrowed {
+        true => "see --gap-events, --allow-gaps, --allow-narrowing",
+        false => "see --gap-events, --allow-gaps",
+    };
+    format!(
+        "Coverage of the requested window is not proven: {} ({hint})",
+        why.join("; ")
+    )
+}
+
 /// A narrowed span: who, when, from where, what changed and what was lost.
 fn narrowed(u: &Unproven) -> String {
     let Unproven::CoverageNarrowed {

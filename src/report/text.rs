@@ -137,24 +137,7 @@ pub fn render(
     }
     // Exit status 3 is ours alone: say why, where the AWS CLI says nothing.
     if report.verdict() == Verdict::NotProven && !shape.awscli {
-        let n = report.gaps.iter().filter(|g| g.unexplained()).count();
-        let words = crate::report::explain::unproven;
-        let mut why: Vec<String> = report.unproven.iter().map(words).collect();
-        if n > 0 {
-            why.push(format!("{n} gap(s) that no CloudTrail record explains"));
-        }
-        let narrowed = report.untrusted.iter().any(|u| {
-            u.reasons
-                .contains(&crate::verify::model::Reason::CoverageNarrowed)
-        });
-        let hint = match narrowed {
-            true => "see --gap-events, --allow-gaps, --allow-narrowing",
-            false => "see --gap-events, --allow-gaps",
-        };
-        lines.error(&format!(
-            "Coverage of the requested window is not proven: {} ({hint})",
-            why.join("; ")
-        ))?;
+        lines.error(&crate::report::explain::not_proven(report))?;
     }
     let Lines {
         out, last_double, ..

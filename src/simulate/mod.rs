@@ -872,6 +872,41 @@ fn sidecar(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Deletes log file `l`.
+fn delete_log(spec: &SimSpec, l: &LogEntry) -> Result<Effect, SimError> {
+    remove(&spec.out.join(&l.bucket).join(&l.key))?;
+    Ok(Effect::DeletedLog {
+        bucket: l.bucket.clone(),
+        key: l.key.clone(),
+    })
+}
+
+/// Appends a second gzip member of forged records to log file `l`.
+fn append_log(
+    spec: &SimSpec,
+    rng: &mut impl Rng,
+    l: &LogEntry,
+    first: Timestamp,
+) -> Result<Effect, SimError> {
+    let path = spec.out.join(&l.bucket).join(&l.key);
+    let mut bytes = read(&path)?;
+    let record = records::record(rng, &spec.account, &spec.region, &display(first));
+    bytes.extend(gzip(json!({ "Records": [record] }).to_string().as_bytes()));
+    write(&path, &bytes)?;
+    Ok(Effect::AppendedLog {
+        bucket: l.bucket.clone(),
+        key: l.key.clone(),
+    })
+}
+
+/// Deletes digest `key` and its metadata.
+fn delete_digest(bucket_dir: &Path, bucket: String, key: String) -> Result<Effect, SimError> {
+    let path = bucket_dir.join(&key);
+    remove(&path)?;
+    remove(&sidecar(&path))?;
+    Ok(Effect::DeletedDigest { bucket, key })
+}
+
 /// Changes a record of log file `l` (its digest unchanged).
 fn tamper_log(spec: &SimSpec, l: &LogEntry) -> Result<Effect, SimError> {
     let path = spec.out.join(&l.bucket).join(&l.key);
@@ -967,45 +1002,16 @@ fn apply(
     let bucket_dir = spec.out.join(&digest_bucket);
     match d.kind {
         DamageKind::TamperLog => tamper_log(spec, log()?),
-        DamageKind::DeleteLog => {
-            let l = log()?;
-            remove(&spec.out.join(&l.bucket).join(&l.key))?;
-            Ok(Effect::DeletedLog {
-                bucket: l.bucket.clone(),
-                key: l.key.clone(),
-            })
-        }
-        DamageKind::AppendLog => {
-            let l = log()?;
-            let path = spec.out.join(&l.bucket).join(&l.key);
-            let mut bytes = read(&path)?;
-            let forged = json!({"Records": [records::record(rng, &spec.account, &spec.region, &display(first))]});
-            bytes.extend(gzip(forged.to_string().as_bytes()));
-            write(&path, &bytes)?;
-            Ok(Effect::AppendedLog {
-                bucket: l.bucket.clone(),
-                key: l.key.clone(),
-            })
-        }
-        DamageKind::DeleteDigest => {
-            let key = digest()?;
-            let path = bucket_dir.join(&key);
-            remove(&path)?;
-            remove(&sidecar(&path))?;
-            Ok(Effect::DeletedDigest {
-                bucket: digest_bucket,
-                key,
-            })
-        }
+        DamageKind::DeleteLog => delete_log(spec, log()?),
+        DamageKind::AppendLog => append_log(spec, rng, log()?, first),
+        DamageKind::DeleteDigest => delete_digest(&bucket_dir, digest_bucket, digest()?),
         DamageKind::MoveDigest => move_digest(&bucket_dir, &digest_bucket, &digest()?),
         DamageKind::ForgeDigest => forge_digest(&bucket_dir, &digest_bucket, &digest()?),
         DamageKind::UnsignDigest => {
             let key = digest()?;
             remove(&sidecar(&bucket_dir.join(&key)))?;
-            Ok(Effect::UnsignedDigest {
-                bucket: digest_bucket,
-                key,
-            })
+            let bucket = digest_bucket;
+            Ok(Effect::UnsignedDigest { bucket, key })
         }
         DamageKind::UnreferencedLog => {
             let at = first + Duration::hours(d.hour as i64) + Duration::seconds(1800 + 7);

@@ -52,6 +52,45 @@ pub(super) struct Walk {
 }
 
 /// One listing of the digest folder: this series' keys and the strangers.
+/// What the walk has yet to fetch and what its listings found.
+struct Frontier {
+    /// (bucket, key, listed): listed, or named by a verified pointer.
+    queue: Vec<(String, String, bool)>,
+    /// Queued in this round (a key listed and pointed to is fetched once).
+    queued: HashSet<(String, String)>,
+    listed: HashSet<String>,
+    complete: bool,
+    unexpected: Vec<ObjectVerdict>,
+    other_trails: std::collections::BTreeMap<String, String>,
+}
+
+impl Frontier {
+    fn new() -> Frontier {
+        Frontier {
+            queue: Vec::new(),
+            queued: HashSet::new(),
+            listed: HashSet::new(),
+            complete: true,
+            unexpected: Vec::new(),
+            other_trails: Default::default(),
+        }
+    }
+
+    /// Queues a digest not fetched yet, once.
+    fn push(
+        &mut self,
+        raws: &HashMap<(String, String), Raw>,
+        bucket: &str,
+        key: String,
+        listed: bool,
+    ) {
+        let id = (bucket.to_string(), key);
+        if !raws.contains_key(&id) && self.queued.insert(id.clone()) {
+            self.queue.push((id.0, id.1, listed));
+        }
+    }
+}
+
 struct Listing {
     keys: Vec<String>,
     unexpected: Vec<String>,
@@ -180,28 +219,20 @@ impl Engine {
         keyset: &mut PublicKeySet,
     ) -> Result<Walk, EngineError> {
         let concurrency = plan.concurrency.max(1);
-        let mut listed_buckets: HashSet<String> = HashSet::new();
-        let first = self.list_digests(&plan.digest_bucket, series, plan).await?;
-        listed_buckets.insert(plan.digest_bucket.clone());
-        let mut listing_complete = first.complete;
-        let other_trails = first.other_trails.clone();
-        let mut unexpected: Vec<ObjectVerdict> = first
-            .unexpected
-            .iter()
-            .map(|k| crate::verify::coverage::unexpected_object(&plan.digest_bucket, k, "digest"))
-            .collect();
-        let mut queue: Vec<(String, String, bool)> = first
-            .keys
-            .into_iter()
-            .map(|k| (plan.digest_bucket.clone(), k, true))
-            .collect();
+        let mut frontier = Frontier::new();
         let mut raws: HashMap<(String, String), Raw> = HashMap::new();
+        let bucket = &plan.digest_bucket;
+        for key in self.list_into(&mut frontier, bucket, series, plan).await? {
+            frontier.push(&raws, bucket, key, true);
+        }
+        let other_trails = frontier.other_trails.clone();
         let mut nodes: Vec<Node> = Vec::new();
         let mut asked: HashSet<String> = HashSet::new();
-        while !queue.is_empty() && nodes.len() < MAX_DIGESTS {
+        while !frontier.queue.is_empty() && nodes.len() < MAX_DIGESTS {
+            let queue = std::mem::take(&mut frontier.queue);
             self.progress.add_digests(queue.len() as u64);
             let fetched = self.fetch_digests(&queue, concurrency).await;
-            for ((bucket, key, listed), raw) in queue.drain(..).zip(fetched) {
+            for ((bucket, key, listed), raw) in queue.into_iter().zip(fetched) {
                 let state = check_raw(&bucket, &key, &raw, keyset, &plan.source_region);
                 nodes.push(Node::new(&bucket, &key, listed, state));
                 raws.insert((bucket, key), raw);
@@ -211,48 +242,56 @@ impl Engine {
             // Follow verified pointers the listing did not cover; a chain that
             // moves to another bucket gets that bucket listed too.
             let targets = chain::pending_targets(&nodes, plan.start);
-            let mut queued: HashSet<(String, String)> = HashSet::new();
             for (bucket, _) in &targets {
-                if listed_buckets.insert(bucket.clone()) {
-                    let more = self.list_digests(bucket, series, plan).await?;
-                    listing_complete &= more.complete;
-                    unexpected.extend(
-                        more.unexpected.iter().map(|k| {
-                            crate::verify::coverage::unexpected_object(bucket, k, "digest")
-                        }),
-                    );
-                    for k in more.keys {
-                        let id = (bucket.clone(), k.clone());
-                        if !raws.contains_key(&id) && queued.insert(id) {
-                            queue.push((bucket.clone(), k, true));
-                        }
+                if !frontier.listed.contains(bucket) {
+                    for key in self.list_into(&mut frontier, bucket, series, plan).await? {
+                        frontier.push(&raws, bucket, key, true);
                     }
                 }
             }
             for (bucket, key) in targets {
-                if queued.insert((bucket.clone(), key.clone())) {
-                    queue.push((bucket, key, false));
-                }
+                frontier.push(&raws, &bucket, key, false);
             }
+            frontier.queued.clear();
         }
-        let unsigned = raws
-            .values()
-            .filter(
-                |r| matches!(r, Raw::Bytes { metadata, .. } if !metadata.contains_key("signature")),
-            )
-            .count();
-        let fetched = raws
-            .values()
-            .filter(|r| matches!(r, Raw::Bytes { .. }))
-            .count();
+        let bytes = || {
+            raws.values().filter_map(|r| match r {
+                Raw::Bytes { metadata, .. } => Some(metadata),
+                _ => None,
+            })
+        };
         Ok(Walk {
             nodes,
-            unexpected,
-            unsigned,
-            fetched,
-            listing_complete,
+            unexpected: frontier.unexpected,
+            unsigned: bytes().filter(|m| !m.contains_key("signature")).count(),
+            fetched: bytes().count(),
+            listing_complete: frontier.complete,
             other_trails,
         })
+    }
+
+    /// Lists `bucket`'s digest folder: its objects CloudTrail never names
+    /// and whether the listing ended go into the frontier; its digest keys
+    /// are returned.
+    async fn list_into(
+        &self,
+        frontier: &mut Frontier,
+        bucket: &str,
+        series: &DigestSeries,
+        plan: &Plan,
+    ) -> Result<Vec<String>, EngineError> {
+        let first = frontier.listed.is_empty();
+        frontier.listed.insert(bucket.to_string());
+        let listed = self.list_digests(bucket, series, plan).await?;
+        frontier.complete &= listed.complete;
+        if first {
+            frontier.other_trails = listed.other_trails.clone();
+        }
+        let unexpected = listed.unexpected.iter();
+        frontier.unexpected.extend(
+            unexpected.map(|k| crate::verify::coverage::unexpected_object(bucket, k, "digest")),
+        );
+        Ok(listed.keys)
     }
 
     /// A fingerprint missing from the first answer gets one more look-up
