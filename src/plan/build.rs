@@ -8,6 +8,7 @@ use super::discover::{ResolveError, Want};
 use super::Plan;
 use crate::plan::connect::Sources;
 use crate::request::{Pick, ValidateRequest};
+use crate::sources::aws::AwsError;
 use crate::sources::store::ObjectStore;
 use crate::verify::layout::AccountRoot;
 use crate::verify::model::ShardInfo;
@@ -274,7 +275,7 @@ fn delivers_to(
     account: &str,
     region: &str,
 ) -> bool {
-    let listed = |l: &Option<Result<Vec<String>, String>>, x: &str| matches!(l, Some(Ok(list)) if list.iter().any(|v| v == x));
+    let listed = |l: &Option<Result<Vec<String>, AwsError>>, x: &str| matches!(l, Some(Ok(list)) if list.iter().any(|v| v == x));
     let member = facts.organization_trail == Some(true) && listed(&facts.org_accounts, account);
     let enabled = facts.multi_region == Some(true) && listed(&facts.enabled_regions, region);
     (account == trail.account || member) && (region == trail.region || enabled)

@@ -36,7 +36,7 @@ pub struct TrailFacts {
     pub status: Option<TrailStatus>,
     pub multi_region: Option<bool>,
     /// Organizations ListAccounts (live, `--account-id all`, organization trails).
-    pub org_accounts: Option<Result<Vec<String>, String>>,
+    pub org_accounts: Option<Result<Vec<String>, crate::sources::aws::AwsError>>,
     pub organization_trail: Option<bool>,
     /// Regions expected besides those with folders (offline: the regions an
     /// acquisition's live run validated).
@@ -45,7 +45,7 @@ pub struct TrailFacts {
     pub recorded_spots: Vec<crate::request::RecordedSpot>,
     /// Live, a multi-region trail with `--region all`: the regions
     /// account:ListRegions reports enabled in the trail's account.
-    pub enabled_regions: Option<Result<Vec<String>, String>>,
+    pub enabled_regions: Option<Result<Vec<String>, crate::sources::aws::AwsError>>,
     /// Live: what the trail records now (GetEventSelectors, DescribeTrails).
     pub coverage_now: Option<crate::verify::selectors::Settings>,
     /// CloudTrail's description of the trail names the bucket and prefix

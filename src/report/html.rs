@@ -447,12 +447,16 @@ fn grid(chains: &[ChainView]) -> Grid {
 }
 
 /// The report of a run over one or more chains.
-pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<String, String> {
+/// The page could not be rendered (a template error: a bug, not input).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HtmlError(#[from] minijinja::Error);
+
+pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<String, HtmlError> {
     let mut env = Environment::new();
     // The `.html` name turns on HTML escaping of every value.
-    env.add_template("report.html", TEMPLATE)
-        .map_err(|e| e.to_string())?;
-    let tmpl = env.get_template("report.html").map_err(|e| e.to_string())?;
+    env.add_template("report.html", TEMPLATE)?;
+    let tmpl = env.get_template("report.html")?;
     let chains: Vec<ChainView> = estate.chains.iter().map(chain_view).collect();
     let v = estate.verdict();
     let reports: Vec<&Report> = estate.chains.iter().map(|c| &c.report).collect();
@@ -484,7 +488,7 @@ pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<
         grid => (chains.len() > 1).then(|| grid(&chains)),
         chains => chains,
     })
-    .map_err(|e| e.to_string())
+    .map_err(HtmlError::from)
 }
 
 /// One chain's report as a one-chain estate.
@@ -493,7 +497,7 @@ pub(crate) fn render_single(
     account: &str,
     region: &str,
     provenance: Option<&Provenance>,
-) -> Result<String, String> {
+) -> Result<String, HtmlError> {
     let estate = EstateReport {
         trail_arn: report.trail_arn.clone(),
         requested_start: report.requested_start,

@@ -21,7 +21,7 @@ const BATCH_JOB_ID: &str = "AWS_BATCH_JOB_ID";
 pub fn load(
     given: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
-    open_kms: impl FnOnce(&str) -> Result<Arc<dyn StateKey>, String>,
+    open_kms: impl FnOnce(&str) -> Result<Arc<dyn StateKey>, crate::verify::state_key::KeyError>,
 ) -> Result<Option<Arc<dyn StateKey>>, RequestError> {
     let Some(source) = given.map(str::to_string).or_else(|| env(ENV)) else {
         return Ok(None);

@@ -33,7 +33,7 @@ pub enum SimError {
         source: std::io::Error,
     },
     #[error("signing failed: {0}")]
-    Sign(String),
+    Sign(#[from] signer::SignError),
 }
 
 /// Everything the simulator needs, independent of the command line.

@@ -16,13 +16,13 @@ pub struct Signer {
 
 impl Signer {
     /// Generates a fresh 2048-bit key (ring refuses smaller ones).
-    pub fn generate() -> Result<Signer, String> {
-        let key =
-            rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| e.to_string())?;
+    pub fn generate() -> Result<Signer, SignError> {
+        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            .map_err(|e| SignError(e.to_string()))?;
         let der = key
             .to_public_key()
             .to_pkcs1_der()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| SignError(e.to_string()))?
             .as_bytes()
             .to_vec();
         Ok(Signer {
@@ -33,12 +33,12 @@ impl Signer {
     }
 
     /// Lowercase hex signature over `message`.
-    pub(crate) fn sign_hex(&self, message: &[u8]) -> Result<String, String> {
+    pub(crate) fn sign_hex(&self, message: &[u8]) -> Result<String, SignError> {
         let hash = Sha256::digest(message);
         self.key
             .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &hash)
             .map(hex::encode)
-            .map_err(|e| e.to_string())
+            .map_err(|e| SignError(e.to_string()))
     }
 
     /// Signs a digest the way CloudTrail does: over the string to sign built
@@ -50,7 +50,7 @@ impl Signer {
         key: &str,
         inflated: &[u8],
         previous_signature: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<String, SignError> {
         let message = crate::verify::digest::string_to_sign(
             end_raw,
             bucket,
@@ -71,3 +71,8 @@ impl Signer {
         }
     }
 }
+
+/// A key could not be made or could not sign (the RSA library's words).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SignError(pub String);

@@ -5,7 +5,7 @@
 //! permission the plan falls back to the partition's regions that need no
 //! opt-in, and says so.
 
-use crate::sources::aws::sentence;
+use crate::sources::aws::AwsError;
 use aws_config::SdkConfig;
 use aws_sdk_account::types::RegionOptStatus;
 
@@ -13,20 +13,24 @@ use aws_sdk_account::types::RegionOptStatus;
 /// unknown. The caller's own account is asked without an account id (AWS
 /// refuses one's own id); another account only from the organization's
 /// management or delegated administrator account.
-pub(crate) async fn enabled_regions(cfg: &SdkConfig, account: &str) -> Result<Vec<String>, String> {
+pub(crate) async fn enabled_regions(
+    cfg: &SdkConfig,
+    account: &str,
+) -> Result<Vec<String>, AwsError> {
     let caller = caller_account(cfg).await;
     let own = caller.as_deref() == Ok(account);
     list_regions(cfg, account, own)
         .await
         .map_err(|e| match caller {
-            Err(sts) => {
-                format!("{e} (the caller's account is unknown: STS GetCallerIdentity: {sts})")
-            }
+            Err(sts) => AwsError {
+                sentence: format!("{e} (the caller's account is unknown: {sts})"),
+                ..e
+            },
             Ok(_) => e,
         })
 }
 
-async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<String>, String> {
+async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<String>, AwsError> {
     let client = aws_sdk_account::Client::new(cfg);
     let mut out = Vec::new();
     let mut token: Option<String> = None;
@@ -40,7 +44,7 @@ async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<S
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| sentence(&e))?;
+            .map_err(|e| AwsError::of(&e))?;
         out.extend(
             page.regions()
                 .iter()
@@ -62,13 +66,15 @@ async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<S
     out.sort();
     out.dedup();
     if out.is_empty() {
-        return Err("account:ListRegions listed no enabled region".into());
+        return Err(AwsError::other(
+            "account:ListRegions listed no enabled region",
+        ));
     }
     Ok(out)
 }
 
 /// The account of the credentials in use (STS GetCallerIdentity).
-pub async fn caller_account(cfg: &SdkConfig) -> Result<String, String> {
+pub async fn caller_account(cfg: &SdkConfig) -> Result<String, AwsError> {
     let out = aws_sdk_sts::Client::new(cfg)
         .get_caller_identity()
         .send()
@@ -76,16 +82,23 @@ pub async fn caller_account(cfg: &SdkConfig) -> Result<String, String> {
         .map_err(|e| {
             use aws_sdk_sts::error::ProvideErrorMetadata;
             // Its error's text is a debug dump: say the code and message.
-            match e.as_service_error() {
+            let sentence = match e.as_service_error() {
                 Some(s) => format!(
                     "STS GetCallerIdentity: {}: {}",
                     s.code().unwrap_or("error"),
                     s.message().unwrap_or("refused")
                 ),
-                None => sentence(&e),
+                None => format!(
+                    "STS GetCallerIdentity: {}",
+                    crate::sources::aws::sentence(&e)
+                ),
+            };
+            AwsError {
+                sentence,
+                ..AwsError::of(&e)
             }
         })?;
     out.account()
         .map(str::to_string)
-        .ok_or_else(|| "no account in the answer".to_string())
+        .ok_or_else(|| AwsError::other("STS GetCallerIdentity: no account in the answer"))
 }

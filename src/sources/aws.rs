@@ -116,6 +116,63 @@ pub fn sentence(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// Why an AWS call failed, by kind (told by the SDK's error type and the
+/// service's error code, never by words), with one sentence to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{sentence}")]
+pub struct AwsError {
+    pub kind: AwsErrorKind,
+    pub sentence: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// No credentials, or unusable ones.
+    Credentials,
+    /// The service refused the caller (a missing permission).
+    Denied,
+    /// Anything else: the network, throttling past the retries, a fault.
+    Other,
+}
+
+impl AwsError {
+    /// An SDK error's kind and sentence.
+    pub fn of<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let code = e.as_service_error().and_then(|s| s.code());
+        let kind = match code {
+            _ if is_credentials_error(e) => AwsErrorKind::Credentials,
+            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
+                AwsErrorKind::Denied
+            }
+            _ => AwsErrorKind::Other,
+        };
+        AwsError {
+            kind,
+            sentence: sentence(e),
+        }
+    }
+
+    /// A failure that is no SDK error (an answer without what it must hold).
+    pub fn other(sentence: impl Into<String>) -> AwsError {
+        AwsError {
+            kind: AwsErrorKind::Other,
+            sentence: sentence.into(),
+        }
+    }
+
+    /// The same error, its sentence led by what was asked.
+    pub fn asking(self, what: &str) -> AwsError {
+        AwsError {
+            sentence: format!("{what}: {}", self.sentence),
+            ..self
+        }
+    }
+}
+
 /// Whether an error comes from missing or unusable credentials: the
 /// credential provider's own error type somewhere in its chain of causes
 /// (told by type, never by the words of a message).

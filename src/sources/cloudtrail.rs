@@ -2,7 +2,7 @@
 //! (DescribeTrails / GetTrail), trail status (GetTrailStatus) and the
 //! trail's lifecycle records (LookupEvents) that explain gaps.
 
-use crate::sources::aws::sentence;
+use crate::sources::aws::{sentence, AwsError};
 use crate::sources::keys::{KeySource, KeySourceError};
 use crate::sources::lookup::LifecycleLookup;
 use crate::verify::arn::TrailArn;
@@ -65,7 +65,7 @@ pub struct CloudTrail {
     /// every chain of the run, under the API's 2 requests per second.
     lookup_next: Mutex<HashMap<String, tokio::time::Instant>>,
     /// STS GetCallerIdentity, once per run.
-    caller: tokio::sync::OnceCell<Result<String, String>>,
+    caller: tokio::sync::OnceCell<Result<String, AwsError>>,
 }
 
 fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
@@ -220,14 +220,14 @@ impl CloudTrail {
     pub async fn event_selectors(
         &self,
         arn: &TrailArn,
-    ) -> Result<crate::verify::selectors::Settings, String> {
+    ) -> Result<crate::verify::selectors::Settings, AwsError> {
         let out = self
             .client(&arn.region)
             .get_event_selectors()
             .trail_name(&arn.arn)
             .send()
             .await
-            .map_err(|e| format!("GetEventSelectors: {}", sentence(&e)))?;
+            .map_err(|e| AwsError::of(&e).asking("GetEventSelectors"))?;
         let basic: Vec<serde_json::Value> = out
             .event_selectors()
             .iter()
@@ -265,7 +265,7 @@ impl CloudTrail {
             false => serde_json::json!({ "advancedEventSelectors": advanced }),
         };
         crate::verify::selectors::from_get_event_selectors(&doc)
-            .map_err(|e| format!("GetEventSelectors: {e}"))
+            .map_err(|e| AwsError::other(format!("GetEventSelectors: {e}")))
     }
 
     /// GetTrailStatus, or None when CloudTrail cannot say (no permission).
@@ -502,11 +502,11 @@ impl LifecycleLookup for CloudTrail {
         start: Timestamp,
         end: Timestamp,
         cap: usize,
-    ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), String>> {
+    ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), AwsError>> {
         self.lookup_writes(region, start, end, cap).boxed()
     }
 
-    fn caller_account(&self) -> BoxFuture<'_, Result<String, String>> {
+    fn caller_account(&self) -> BoxFuture<'_, Result<String, AwsError>> {
         async move {
             self.caller
                 .get_or_init(|| crate::sources::account::caller_account(&self.base))
@@ -526,13 +526,13 @@ impl CloudTrail {
         start: Timestamp,
         end: Timestamp,
         cap: usize,
-    ) -> Result<(Vec<HistoryEvent>, bool), String> {
+    ) -> Result<(Vec<HistoryEvent>, bool), AwsError> {
         let client = self.client(region);
         let attr = LookupAttribute::builder()
             .attribute_key(LookupAttributeKey::ReadOnly)
             .attribute_value("false")
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| AwsError::other(e.to_string()))?;
         let (mut out, mut token) = (Vec::new(), None::<String>);
         for _page in 0..(cap / 50 + 1) {
             self.pace(region).await;
@@ -545,7 +545,7 @@ impl CloudTrail {
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| crate::sources::aws::sentence(&e))?;
+                .map_err(|e| AwsError::of(&e))?;
             out.extend(page.events().iter().filter_map(history_event));
             token = crate::sources::aws::next_token(page.next_token());
             if token.is_none() || out.len() >= cap {

@@ -50,18 +50,18 @@ impl KmsKey {
         arn: &str,
         profile: Option<&str>,
         endpoint_url: Option<&str>,
-    ) -> Result<KmsKey, String> {
+    ) -> Result<KmsKey, KeyError> {
         if !is_key_arn(arn) {
-            return Err(format!(
+            return Err(KeyError(format!(
                 "{arn} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; an alias is not \
                  taken, as it can be pointed at another key)"
-            ));
+            )));
         }
         let region = arn.split(':').nth(3).unwrap_or_default().to_string();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the KMS client: {e}"))?;
+            .map_err(|e| KeyError(format!("cannot start the KMS client: {e}")))?;
         let opts = AwsOptions {
             profile: profile.map(str::to_string),
             region: Some(region),
@@ -91,20 +91,23 @@ impl KmsKey {
             .rt
             .as_ref()
             .ok_or_else(|| KeyError("the KMS client is closed".into()))?;
-        on_own_thread(rt, f).map_err(KeyError)
+        on_own_thread(rt, f)
     }
 }
 
 /// Drives `f` on `rt` from a fresh thread, so that it may be called from
 /// inside another runtime's worker.
-fn on_own_thread<F: Future + Send>(rt: &tokio::runtime::Runtime, f: F) -> Result<F::Output, String>
+fn on_own_thread<F: Future + Send>(
+    rt: &tokio::runtime::Runtime,
+    f: F,
+) -> Result<F::Output, KeyError>
 where
     F::Output: Send,
 {
     std::thread::scope(|s| {
         s.spawn(|| rt.block_on(f))
             .join()
-            .map_err(|_| "the KMS call failed unexpectedly".to_string())
+            .map_err(|_| KeyError("the KMS call failed unexpectedly".to_string()))
     })
 }
 

@@ -36,9 +36,9 @@ pub trait LifecycleLookup: Send + Sync {
         start: Timestamp,
         end: Timestamp,
         cap: usize,
-    ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), String>>;
+    ) -> BoxFuture<'a, Result<(Vec<HistoryEvent>, bool), crate::sources::aws::AwsError>>;
 
     /// The account whose event history `write_events` reads (the
     /// credentials' own), or why it is unknown.
-    fn caller_account(&self) -> BoxFuture<'_, Result<String, String>>;
+    fn caller_account(&self) -> BoxFuture<'_, Result<String, crate::sources::aws::AwsError>>;
 }

@@ -184,23 +184,32 @@ fn from_log_file(inflated: &[u8], trail: &TrailArn) -> Vec<LifecycleEvent> {
     }
 }
 
+/// Why a `lookup-events` document cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupEventsError {
+    #[error("The lookup-events output is not valid JSON ({0}).")]
+    NotJson(String),
+    #[error("The lookup-events output has no \"Events\" array.")]
+    NoEvents,
+    #[error("Entry {0} of the lookup-events \"Events\" array is not an object.")]
+    NotAnObject(usize),
+}
+
 /// The JSON printed by `aws cloudtrail lookup-events`. Entries whose
 /// CloudTrailEvent is missing or unreadable, or not about the trail, are skipped.
 pub(crate) fn from_lookup_events_json(
     bytes: &[u8],
     trail: &TrailArn,
-) -> Result<Vec<LifecycleEvent>, String> {
-    let doc: Value = serde_json::from_slice(bytes)
-        .map_err(|e| format!("The lookup-events output is not valid JSON ({e})."))?;
+) -> Result<Vec<LifecycleEvent>, LookupEventsError> {
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| LookupEventsError::NotJson(e.to_string()))?;
     let events = doc
         .get("Events")
         .and_then(Value::as_array)
-        .ok_or("The lookup-events output has no \"Events\" array.")?;
+        .ok_or(LookupEventsError::NoEvents)?;
     let mut out = Vec::new();
     for (i, entry) in events.iter().enumerate() {
-        let entry = entry.as_object().ok_or_else(|| {
-            format!("Entry {i} of the lookup-events \"Events\" array is not an object.")
-        })?;
+        let entry = entry.as_object().ok_or(LookupEventsError::NotAnObject(i))?;
         let Some(record) = entry
             .get("CloudTrailEvent")
             .and_then(Value::as_str)

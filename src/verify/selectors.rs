@@ -263,16 +263,14 @@ pub(crate) fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChang
 /// as the API answers; camelCase as a log record's requestParameters is
 /// read too): the compliance baseline of `--expect-selectors`, or what the
 /// trail records now.
-pub(crate) fn from_get_event_selectors(doc: &Value) -> Result<Settings, String> {
+pub(crate) fn from_get_event_selectors(doc: &Value) -> Result<Settings, SelectorsError> {
     let camel = camel_keys(doc);
-    let params = camel
-        .as_object()
-        .ok_or("it is not a JSON object like `aws cloudtrail get-event-selectors` prints")?;
+    let params = camel.as_object().ok_or(SelectorsError::NotAnObject)?;
     let listed = |k: &str| params.get(k).and_then(Value::as_array).map(Vec::len);
     if listed("advancedEventSelectors").unwrap_or(0) + listed("eventSelectors").unwrap_or(0) == 0
         && (listed("advancedEventSelectors").is_some() || listed("eventSelectors").is_some())
     {
-        return Err("it lists no selectors (a trail with none records nothing)".to_string());
+        return Err(SelectorsError::NoSelectors);
     }
     let types = params
         .get("eventSelectors")
@@ -282,16 +280,28 @@ pub(crate) fn from_get_event_selectors(doc: &Value) -> Result<Settings, String> 
         .filter_map(|s| s.get("readWriteType"));
     for t in types {
         if !matches!(t.as_str(), Some("All" | "ReadOnly" | "WriteOnly")) {
-            return Err(format!(
-                "ReadWriteType {t} is none of All, ReadOnly, WriteOnly"
-            ));
+            return Err(SelectorsError::ReadWriteType(t.to_string()));
         }
     }
-    event_selectors(params).map(|(s, _)| s).ok_or_else(|| {
-        "it has neither \"EventSelectors\" nor \"AdvancedEventSelectors\" as \
-         `aws cloudtrail get-event-selectors` prints them"
-            .to_string()
-    })
+    event_selectors(params)
+        .map(|(s, _)| s)
+        .ok_or(SelectorsError::NeitherKind)
+}
+
+/// Why a `get-event-selectors` document says nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorsError {
+    #[error("it is not a JSON object like `aws cloudtrail get-event-selectors` prints")]
+    NotAnObject,
+    #[error("it lists no selectors (a trail with none records nothing)")]
+    NoSelectors,
+    #[error("ReadWriteType {0} is none of All, ReadOnly, WriteOnly")]
+    ReadWriteType(String),
+    #[error(
+        "it has neither \"EventSelectors\" nor \"AdvancedEventSelectors\" as `aws cloudtrail \
+         get-event-selectors` prints them"
+    )]
+    NeitherKind,
 }
 
 /// PascalCase keys to camelCase, at every depth (values untouched).

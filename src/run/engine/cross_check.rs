@@ -56,11 +56,10 @@ impl Engine {
             (Some(_), None) if end <= start => {
                 Err("no span the valid digests cover lies within event history's 90 days".into())
             }
-            (Some(lookup), None) => {
-                lookup
-                    .write_events(&plan.source_region, start, end, CROSS_CHECK_CAP)
-                    .await
-            }
+            (Some(lookup), None) => lookup
+                .write_events(&plan.source_region, start, end, CROSS_CHECK_CAP)
+                .await
+                .map_err(|e| e.to_string()),
         };
         match asked {
             Err(why) => notes.insert(0, why),
