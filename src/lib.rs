@@ -5,7 +5,10 @@
 //!
 //! - [`commands`]: one short file per subcommand: request, plan, run, sinks.
 //! - [`cli`]: clap only, and its one conversion into a [`request`]; every
-//!   usage error is raised there.
+//!   usage error that needs no I/O is raised there (the ones that need a
+//!   listing or a file's contents, in the plan and the request's sources).
+//! - [`simulate`]: synthetic signed trails for tests and benchmarks (only
+//!   the command line and the commands reach it).
 //! - [`report`]: every rendering of the report model (text, JSON, JSON
 //!   Lines, HTML, metrics, checkpoint, evidence) and merge of shard reports.
 //! - [`run`]: one engine for all chains (one bound on requests in flight,
@@ -14,7 +17,6 @@
 //!   opening the request's sources (`plan::connect`).
 //! - [`request`]: the typed request (window, selection, sources, checks,
 //!   outputs, state), and what an acquired directory supplies.
-//! - [`simulate`]: synthetic signed trails for tests and benchmarks.
 //! - [`sources`]: the edges: the object stores (local directory, S3), the
 //!   AWS clients, key sources, report files on disk or S3, the acquired
 //!   directory's format.
@@ -24,7 +26,9 @@
 //!   report model (`verify::model`), the vocabulary of verdicts every layer
 //!   above speaks.
 //!
-//! `tests/layers.rs` holds this order as a test, with no import cycles.
+//! `tests/layers.rs` holds this order as a test, and that no import cycle
+//! runs between modules through `crate::` or `super::` paths (a folder's
+//! `mod.rs` and its own files are one unit).
 
 pub mod cli;
 pub mod commands;

@@ -81,6 +81,8 @@ async fn secrets_never_appear_in_output() {
         .collect();
     let r = run_bin(&base, &bad).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
+    // Told by S3's error code (SignatureDoesNotMatch), not as access denied.
+    assert!(r.stderr.contains("no usable credentials"), "{}", r.stderr);
     seen.push_str(&r.stdout);
     seen.push_str(&r.stderr);
     for f in [&metrics, &html, &cp, &report] {

@@ -25,8 +25,13 @@ pub async fn run(args: KeysArgs) -> Result<i32, CommandError> {
     );
     let text = set.to_json();
     match &req.out {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| operational(format!("cannot write {}: {e}", p.display())))?,
+        Some(p) => {
+            let target = crate::sources::output::Destination::File(p.clone());
+            let remote = crate::sources::output::Remote::profile(req.profile.as_deref());
+            crate::sources::output::write(&target, text.into_bytes(), remote)
+                .await
+                .map_err(operational)?
+        }
         None => print!("{text}"),
     }
     Ok(0)

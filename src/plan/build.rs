@@ -394,7 +394,8 @@ async fn estate_chains(
         }
         (Some(Err(why)), true) => notes.push(format!(
             "Member accounts could not be listed (organizations:ListAccounts: {why}): an account \
-             with no folder at all goes unnoticed"
+             with no folder at all goes unnoticed{}",
+            why.grant("organizations:ListAccounts")
         )),
         _ => {}
     }
@@ -439,9 +440,10 @@ fn expected_regions(
         let defaults = super::regions::without_opt_in(&req.trail.partition);
         expected.extend(defaults.iter().map(|r| r.to_string()));
         let why = match &sources.facts.enabled_regions {
-            Some(Err(why)) => {
-                format!(" (the enabled regions are unknown: account:ListRegions: {why})")
-            }
+            Some(Err(why)) => format!(
+                " (the enabled regions are unknown: account:ListRegions: {why}{})",
+                why.grant("account:ListRegions")
+            ),
             _ => String::new(),
         };
         notes.push(format!(

@@ -170,7 +170,8 @@ async fn open_live(
             }
             Err(why) => facts.notes.push(format!(
                 "What the trail records now is not known ({why}): the last recorded coverage \
-                 change is not compared with it"
+                 change is not compared with it{}",
+                why.grant("cloudtrail:GetEventSelectors")
             )),
         }
     }

@@ -279,7 +279,7 @@ pub fn unproven(u: &Unproven) -> String {
 
 /// Why a chain's coverage is not proven (exit 3), and the options that
 /// bear on it.
-pub fn not_proven(report: &Report) -> String {
+pub(crate) fn not_proven(report: &Report) -> String {
     let n = report.gaps.iter().filter(|g| g.unexplained()).count();
     let mut why: Vec<String> = report.unproven.iter().map(unproven).collect();
     if n > 0 {

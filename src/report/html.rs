@@ -446,12 +446,12 @@ fn grid(chains: &[ChainView]) -> Grid {
     Grid { regions, rows }
 }
 
-/// The report of a run over one or more chains.
 /// The page could not be rendered (a template error: a bug, not input).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct HtmlError(#[from] minijinja::Error);
 
+/// The report of a run over one or more chains.
 pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<String, HtmlError> {
     let mut env = Environment::new();
     // The `.html` name turns on HTML escaping of every value.

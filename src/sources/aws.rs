@@ -164,6 +164,15 @@ impl AwsError {
         }
     }
 
+    /// What to grant when the service refused the caller: `permission`
+    /// when the error is a refusal, else nothing.
+    pub fn grant(&self, permission: &str) -> String {
+        match self.kind {
+            AwsErrorKind::Denied => format!("; grant {permission} to see it"),
+            _ => String::new(),
+        }
+    }
+
     /// The same error, its sentence led by what was asked.
     pub fn asking(self, what: &str) -> AwsError {
         AwsError {

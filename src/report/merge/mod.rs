@@ -1,4 +1,4 @@
-//! `trailproof merge`: shard reports (schema 2 JSON) back into the report
+//! `trailproof merge`: shard reports (the estate JSON schema) back into the report
 //! and exit status of the unsharded run. Refuses reports of other trails,
 //! windows, selections or shard sets (a missing or duplicated shard), and
 //! where a chain was cut into time slices, checks that the first digest of

@@ -143,11 +143,12 @@ where
         return match (code.as_str(), status) {
             ("NoSuchBucket", _) => StoreError::NoSuchBucket(bucket.to_string()),
             ("NoSuchKey", _) | ("NotFound", _) | (_, 404) => StoreError::NotFound,
-            ("AccessDenied", _) | (_, 403) => {
-                StoreError::AccessDenied(if message.is_empty() { code } else { message })
-            }
+            // Unusable credentials answer 403 too: told by their code first.
             ("InvalidAccessKeyId", _) | ("SignatureDoesNotMatch", _) | ("ExpiredToken", _) => {
                 StoreError::Credentials(format!("{code}: {message}"))
+            }
+            ("AccessDenied", _) | (_, 403) => {
+                StoreError::AccessDenied(if message.is_empty() { code } else { message })
             }
             _ => StoreError::Io(format!("S3 answered {status} {code}: {message}")),
         };
