@@ -55,6 +55,7 @@ fn every_unproven(text: &str, m: u32) -> Vec<Unproven> {
         Unproven::CallsUnread { files: 2 },
         Unproven::StoppedToTheEnd,
         Unproven::RestartedBeforeTheEnd,
+        Unproven::Archived { objects: 3 },
         Unproven::ListingBound,
         Unproven::NoDigestInWindow,
         Unproven::NoDigestFolder,

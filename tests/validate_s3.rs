@@ -1001,3 +1001,91 @@ async fn a_whole_trail_deleted_is_a_finding_where_cloudtrail_says_it_delivers_th
     assert!(r.stderr.contains("deleted"), "{}", r.stderr);
     assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
 }
+
+/// Objects a lifecycle rule moved to GLACIER (GET answers 403
+/// InvalidObjectState): an archived log file, and an archived digest whose
+/// hour's log files it alone could vouch for, are "archived, not verified":
+/// exit 3, named, never exit 1 and never missing; `--restore-plan` lists
+/// them. A log altered elsewhere is still exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archived_objects_are_not_proven_never_tampered() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(&s3, dir.path(), "cold", &[]).await;
+    let keys = dir.path().join("public-keys.json");
+    let plan = dir.path().join("restore.json");
+    let mut args = base_args(ARN, keys.to_str().unwrap());
+    args.extend_from_slice(&[
+        "--s3-bucket",
+        "cold",
+        "--restore-plan",
+        plan.to_str().unwrap(),
+    ]);
+    let env = aws_env(&s3.endpoint, None);
+    let (code, clean, _) = json_run(&args, &env).await;
+    assert_eq!(code, 0);
+    let log = clean["logs"][1]["key"].as_str().unwrap().to_string();
+    let digest = clean["digests"][2].clone();
+    let digest_key = digest["key"].as_str().unwrap().to_string();
+    s3.faults
+        .archived
+        .lock()
+        .unwrap()
+        .extend([log.clone(), digest_key.clone()]);
+
+    let (code, v, err) = json_run(&args, &env).await;
+    assert_eq!(code, 3, "{err}\n{v:#}");
+    let problem = |kind: &str, key: &str| {
+        let o = v[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"] == key)
+            .cloned();
+        o.map(|o| (o["status"].clone(), o["problem"].clone()))
+    };
+    assert_eq!(
+        problem("logs", &log),
+        Some(("unverified".into(), "archived".into())),
+        "{v:#}"
+    );
+    assert_eq!(
+        problem("digests", &digest_key),
+        Some(("unverified".into(), "archived".into())),
+        "{v:#}"
+    );
+    // The archived digest's log files: not verified, named, not unreferenced.
+    let under: Vec<&Value> = v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["digest"].is_null() && l["key"] != log.as_str())
+        .collect();
+    assert!(!under.is_empty(), "{v:#}");
+    assert!(under.iter().all(|l| l["problem"] == "archived"), "{v:#}");
+    assert_eq!(v["summary"]["tampered"], false, "{v:#}");
+    assert!(
+        v["unproven"].to_string().contains("\"kind\":\"archived\""),
+        "{v:#}"
+    );
+    // The plan names every archived object, the digest and the log first of all.
+    let plan_doc: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    let listed: Vec<&str> = plan_doc["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&log.as_str()) && listed.contains(&digest_key.as_str()));
+    assert_eq!(plan_doc["restore_requests"], listed.len());
+    // --allow-gaps does not pass an archived object: it is no gap.
+    let mut lenient = args.clone();
+    lenient.push("--allow-gaps");
+    assert_eq!(json_run(&lenient, &env).await.0, 3);
+    // Tampering next to it is still tampering.
+    let other = clean["logs"][12]["key"].as_str().unwrap();
+    let stored = s3.root.path().join("cold").join(other);
+    std::fs::write(&stored, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    let (code, v, err) = json_run(&args, &env).await;
+    assert_eq!(code, 1, "{err}\n{v:#}");
+}

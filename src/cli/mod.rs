@@ -371,6 +371,10 @@ pub struct ValidateArgs {
     /// Write Prometheus metrics (node_exporter textfile format) to FILE, atomically.
     #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// Write the objects found in an archive storage class (JSON: what to
+    /// restore before the window can be proven) to FILE.
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
+    pub restore_plan: Option<PathBuf>,
     /// Lifecycle records that explain gaps offline: the JSON printed by
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
     #[arg(help_heading = "Where from", long, value_name = "FILE")]

@@ -78,6 +78,7 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     // Metrics first: a checkpoint write that fails must not leave the last
     // run's verdict in place.
     sinks::metrics(out, &outcome, seconds, remote).await?;
+    sinks::restore_plan(out, &outcome, remote).await?;
     checkpoint_file::write_next(req, settings, old, &outcome).await?;
     Ok(outcome)
 }

@@ -124,6 +124,18 @@ pub fn plain(problem: Problem, digest: bool) -> Plain {
             "The log file is listed only by digests this keys file cannot judge, so nothing vouches for it yet.",
             "Run again with the keys for its digest's time.",
         ),
+        (Problem::Archived, true) => p(
+            "digest file archived",
+            "digest files archived",
+            "The digest is in an archive storage class (a lifecycle rule moved it): it was not read, so it is neither verified nor refuted.",
+            "Restore it (`--restore-plan FILE` lists what to restore) and run again; check that the lifecycle rule keeps digests readable for as long as audits need them.",
+        ),
+        (Problem::Archived, false) => p(
+            "log file archived",
+            "log files archived",
+            "The log file is in an archive storage class, or the only digest that could list it is: it was not read against a signed hash.",
+            "Restore it and its digest (`--restore-plan FILE` lists them) and run again.",
+        ),
         (Problem::NoDigest, _) => p(
             "log file without a digest",
             "log files without a digest",
@@ -247,6 +259,10 @@ pub fn unproven(u: &Unproven) -> String {
             stop is here: the restart's digests and logs were deleted, or validation was turned \
             off unrecorded"
             .to_string(),
+        Unproven::Archived { objects } => format!(
+            "{objects} object(s) in an archive storage class not read (restore them and run \
+             again; --restore-plan FILE lists them)"
+        ),
         Unproven::ListingBound => "the digest folder could not be listed to its end within the \
             listing bound (stuffed with other objects?): a later digest may exist"
             .to_string(),

@@ -11,5 +11,6 @@ pub mod jsonl;
 pub mod merge;
 pub mod metrics;
 pub mod provenance;
+pub mod restore_plan;
 pub mod sinks;
 pub mod text;

@@ -246,6 +246,33 @@ pub async fn html(
         .map_err(|e| SinkError::Deliver(format!("cannot write the HTML report: {e}")))
 }
 
+/// `--restore-plan`: the archived objects to restore, as JSON.
+pub async fn restore_plan(
+    outputs: &Outputs,
+    outcome: &Outcome,
+    remote: Remote<'_>,
+) -> Result<(), SinkError> {
+    let Some(path) = &outputs.restore_plan else {
+        return Ok(());
+    };
+    let chains: Vec<(&str, &str, &Report)> = match &outcome.verdicts {
+        Verdicts::Chain {
+            report,
+            account,
+            region,
+        } => vec![(account.as_str(), region.as_str(), report)],
+        Verdicts::Estate(e) => e
+            .chains
+            .iter()
+            .map(|c| (c.account.as_str(), c.region.as_str(), &c.report))
+            .collect(),
+    };
+    let text = super::restore_plan::render(&chains);
+    crate::sources::output::write(path, text.into_bytes(), remote)
+        .await
+        .map_err(|e| SinkError::Deliver(e.to_string()))
+}
+
 /// `--metrics`: Prometheus text for the scheduled run's alert.
 pub async fn metrics(
     outputs: &Outputs,

@@ -163,6 +163,8 @@ pub struct Outputs {
     pub report: Option<Destination>,
     pub html: Option<Destination>,
     pub metrics: Option<Destination>,
+    /// `--restore-plan`: the archived objects to restore.
+    pub restore_plan: Option<Destination>,
 }
 
 /// What carries over between runs and machines.

@@ -168,6 +168,9 @@ fn initial_verdicts(nodes: &[Node]) -> Vec<(Status, Option<Finding>)> {
     nodes
         .iter()
         .map(|n| match &n.state {
+            NodeState::Unreadable(f) if f.problem == Problem::Archived => {
+                (Status::Unverified, Some(f.clone()))
+            }
             NodeState::Unreadable(f) => (Status::Invalid, Some(f.clone())),
             NodeState::Checked(DigestCheck::Verified(_)) => (Status::Valid, None),
             // Neither verified nor refuted with the operator's keys file.

@@ -94,6 +94,9 @@ pub(crate) struct Context<'a> {
     /// No digest folder at all: logs lack a digest (validation never on,
     /// or every digest deleted), which the run's "not proven" says.
     pub no_digest_folder: bool,
+    /// The end times of digests in an archive storage class: the log files
+    /// of their hours may be the ones they list (not read, not refuted).
+    pub archived: &'a [Timestamp],
 }
 
 /// Verdicts for the objects listed in the trail's log folders that no
@@ -176,6 +179,19 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
             "the trail has no digest folder: log file validation was never enabled, or \
                  every digest was deleted",
         );
+        return (Status::Unverified, f);
+    }
+    let archived = cx
+        .archived
+        .iter()
+        .find(|e| t > **e - chrono::Duration::hours(1) && t <= **e);
+    if let Some(e) = archived {
+        let f = Finding::new(Problem::Archived, "its digest is archived, not verified")
+            .with_detail(format!(
+                "the digest of its hour (ending {}) is in an archive storage class: restore it \
+                 and run again to learn whether it lists this file",
+                crate::verify::time::display(*e)
+            ));
         return (Status::Unverified, f);
     }
     let in_gap = cx
@@ -275,6 +291,7 @@ mod tests {
             pending: None,
             young_after: None,
             no_digest_folder: false,
+            archived: &[],
         };
         let (v, strangers) = classify_listed(&listed, &referenced, &cx);
         assert_eq!(v.len(), 2);

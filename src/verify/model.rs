@@ -53,6 +53,9 @@ pub enum Problem {
     /// the file holds no key for (made before a rotation), or a log file
     /// listed only by such digests: not judged with this file.
     KeyNotInFile,
+    /// In an archive storage class: not read, so neither verified nor
+    /// refuted (not proven, never tampering).
+    Archived,
 }
 
 impl Problem {
@@ -73,11 +76,12 @@ impl Problem {
             Problem::UnexpectedObject => "unexpected_object",
             Problem::NoDigest => "no_digest",
             Problem::KeyNotInFile => "key_not_in_file",
+            Problem::Archived => "archived",
         }
     }
 
     /// Every problem name, for documentation and tests.
-    pub const ALL: [Problem; 15] = [
+    pub const ALL: [Problem; 16] = [
         Problem::NotFound,
         Problem::AccessDenied,
         Problem::ReadError,
@@ -93,6 +97,7 @@ impl Problem {
         Problem::UnexpectedObject,
         Problem::NoDigest,
         Problem::KeyNotInFile,
+        Problem::Archived,
     ];
 }
 
@@ -660,8 +665,10 @@ impl Report {
             .filter(|l| l.status != Status::Valid)
             .map(move |l| (problem(&l.finding), false))
             .filter(|(p, _)| *p != Some(Problem::NoDigest));
-        let digests = digests.filter(|(p, _)| *p != Some(Problem::KeyNotInFile));
-        let logs = logs.filter(|(p, _)| *p != Some(Problem::KeyNotInFile));
+        let judged = |(p, _): &(Option<Problem>, bool)| {
+            !matches!(p, Some(Problem::KeyNotInFile | Problem::Archived))
+        };
+        let (digests, logs) = (digests.filter(judged), logs.filter(judged));
         let objects = self
             .unexpected
             .iter()
@@ -673,6 +680,15 @@ impl Report {
     /// turns these lines into notes, passes them; --allow-gaps does not).
     pub fn narrowed(&self) -> bool {
         self.unproven.iter().any(Unproven::is_narrowing)
+    }
+
+    /// The objects in an archive storage class, not read: restored, they
+    /// would be judged. Not a gap, so `--allow-gaps` does not pass them.
+    pub fn archived(&self) -> usize {
+        let archived =
+            |f: &Option<Finding>| f.as_ref().is_some_and(|f| f.problem == Problem::Archived);
+        let digests = self.digests.iter().filter(|d| archived(&d.finding)).count();
+        digests + self.logs.iter().filter(|l| archived(&l.finding)).count()
     }
 
     /// Some digest could not be judged with the operator's keys file: not
@@ -703,6 +719,7 @@ impl Report {
         } else if (self.coverage_unproven() && !self.allow_gaps)
             || self.narrowed()
             || self.unjudged()
+            || self.archived() > 0
         {
             Verdict::NotProven
         } else {

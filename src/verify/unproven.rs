@@ -46,6 +46,9 @@ pub enum Unproven {
     /// The window ends after a stop, but GetTrailStatus says the trail has
     /// logged again since before its end, and no digest after the stop is here.
     RestartedBeforeTheEnd,
+    /// Objects in an archive storage class were not read: neither verified
+    /// nor refuted until restored (`--restore-plan FILE` lists them).
+    Archived { objects: usize },
     /// The digest folder could not be listed to its end within the bound.
     ListingBound,
     /// No digest covers any part of the window, and no record explains it.

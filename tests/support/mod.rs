@@ -27,6 +27,9 @@ pub struct Faults {
     pub throttle: AtomicUsize,
     /// Keys answered with 403 AccessDenied.
     pub deny: Mutex<Vec<String>>,
+    /// Keys in GLACIER: a GET is answered 403 InvalidObjectState, as S3
+    /// answers for an archived object that was not restored.
+    pub archived: Mutex<Vec<String>>,
     /// Keys whose next GET drops the connection halfway through the body (once each).
     pub drop_once: Mutex<Vec<String>>,
     /// Keys whose next GET sends half the body and then nothing (once each).
@@ -124,6 +127,18 @@ pub struct S3Server {
     pub faults: Arc<Faults>,
 }
 
+/// S3's answer to a GET of an object in GLACIER that was not restored.
+fn archived_error() -> http::Response<s3s::Body> {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InvalidObjectState</Code>\
+                <Message>The operation is not valid for the object's storage class</Message>\
+                <StorageClass>GLACIER</StorageClass></Error>";
+    http::Response::builder()
+        .status(403)
+        .header("content-type", "application/xml")
+        .body(s3s::Body::from(body.to_string()))
+        .unwrap()
+}
+
 fn xml_error(status: u16, code: &str) -> http::Response<s3s::Body> {
     let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{code} (injected by the test server)</Message></Error>");
     http::Response::builder()
@@ -215,6 +230,15 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                         .any(|k| path.ends_with(k.as_str()))
                     {
                         return Ok(xml_error(403, "AccessDenied"));
+                    }
+                    let archived = f
+                        .archived
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .any(|k| path.ends_with(k.as_str()));
+                    if archived && req.method() == http::Method::GET {
+                        return Ok(archived_error());
                     }
                     let dropping = {
                         let mut d = f.drop_once.lock().unwrap();

@@ -16,6 +16,7 @@ impl MergeArgs {
             report: destination("--report-file", self.report_file.as_deref())?,
             html: file_destination("--html", self.html.as_deref())?,
             metrics: file_destination("--metrics", self.metrics.as_deref())?,
+            restore_plan: None,
         };
         let endpoint = endpoint_url(self.endpoint_url.as_deref())?;
         let key = state_key(

@@ -260,6 +260,7 @@ impl ValidateArgs {
             report: destination("--report-file", report.as_deref())?,
             html: file_destination("--html", self.html.as_deref())?,
             metrics: file_destination("--metrics", self.metrics.as_deref())?,
+            restore_plan: file_destination("--restore-plan", self.restore_plan.as_deref())?,
         })
     }
 

@@ -112,6 +112,11 @@ pub(super) fn report(
         );
     }
     report.found = crate::verify::model::found_range(&report.digests, plan.start, plan.end);
+    let archived = report.archived();
+    if archived > 0 {
+        let said = crate::verify::unproven::Unproven::Archived { objects: archived };
+        report.unproven.push(said);
+    }
     let pending = pending_with(closure.pending, hold, plan.end);
     report.untrusted = untrusted_of(&report, plan, pending, chains.std_out.interval);
     report

@@ -8,9 +8,9 @@ use super::logs::LogBook;
 use super::{store_finding, Engine};
 use crate::plan::Plan;
 use crate::sources::store::list_while;
-use crate::verify::chain::{ChainOutcome, Node};
+use crate::verify::chain::{ChainOutcome, Node, NodeState};
 use crate::verify::coverage::{classify_listed, Context, Scope};
-use crate::verify::model::{LogVerdict, ObjectVerdict};
+use crate::verify::model::{LogVerdict, ObjectVerdict, Problem};
 use crate::verify::proof::Closure;
 use crate::verify::time::Timestamp;
 use std::collections::HashSet;
@@ -114,6 +114,13 @@ impl Engine {
         let referenced: HashSet<(String, String)> =
             book.index.keys().chain(&book.vouched).cloned().collect();
         let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();
+        let archived: Vec<_> = nodes
+            .iter()
+            .filter(
+                |n| matches!(&n.state, NodeState::Unreadable(f) if f.problem == Problem::Archived),
+            )
+            .filter_map(|n| n.key_end)
+            .collect();
         let cx = Context {
             root: &plan.root,
             region: &plan.source_region,
@@ -122,6 +129,7 @@ impl Engine {
             pending: closure.pending,
             young_after: Some(plan.now - plan.grace),
             no_digest_folder: closure.no_digest_folder,
+            archived: &archived,
         };
         let (logs, strangers) = classify_listed(&listed, &referenced, &cx);
         folders.hold = logs

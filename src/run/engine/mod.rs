@@ -129,6 +129,13 @@ pub(crate) fn store_finding(e: &StoreError) -> Finding {
         StoreError::BadMetadata(_) => {
             Finding::new(Problem::Signature, reason::SIGNATURE_FAILED).with_detail(e.to_string())
         }
+        StoreError::Archived(class) => Finding::new(
+            Problem::Archived,
+            format!("archived ({class}), not verified"),
+        )
+        .with_detail(format!(
+            "the object is in the {class} storage class: restore it (aws s3api restore-object, or              --restore-plan FILE for the list) and run again; until then it is neither verified nor              refuted"
+        )),
         StoreError::InvalidKey(_) | StoreError::Credentials(_) | StoreError::Io(_) => {
             Finding::new(Problem::ReadError, "could not be read").with_detail(e.to_string())
         }

@@ -128,6 +128,10 @@ pub enum StoreError {
     BadMetadata(String),
     #[error("no usable credentials: {0}")]
     Credentials(String),
+    /// In an archive storage class (GLACIER, DEEP_ARCHIVE, an archive
+    /// tier): not readable until restored. Holds the class when known.
+    #[error("archived ({0}): restore it to read it")]
+    Archived(String),
     #[error("{0}")]
     Io(String),
 }

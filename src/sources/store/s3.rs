@@ -131,6 +131,17 @@ impl S3Store {
     }
 }
 
+/// The storage class GetObject's InvalidObjectState names (an archived
+/// object), when the error is GetObject's.
+fn storage_class(e: &(dyn std::error::Error + 'static)) -> String {
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    let class = match e.downcast_ref::<GetObjectError>() {
+        Some(GetObjectError::InvalidObjectState(s)) => s.storage_class().map(|c| c.to_string()),
+        _ => None,
+    };
+    class.unwrap_or_else(|| "an archive storage class".to_string())
+}
+
 /// Maps an SDK error on one request to a [`StoreError`].
 fn map_err<E>(bucket: &str, e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StoreError
 where
@@ -143,6 +154,7 @@ where
         return match (code.as_str(), status) {
             ("NoSuchBucket", _) => StoreError::NoSuchBucket(bucket.to_string()),
             ("NoSuchKey", _) | ("NotFound", _) | (_, 404) => StoreError::NotFound,
+            ("InvalidObjectState", _) => StoreError::Archived(storage_class(se.err())),
             // Unusable credentials answer 403 too: told by their code first.
             ("InvalidAccessKeyId", _) | ("SignatureDoesNotMatch", _) | ("ExpiredToken", _) => {
                 StoreError::Credentials(format!("{code}: {message}"))
