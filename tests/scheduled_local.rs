@@ -145,14 +145,19 @@ fn a_log_past_the_first_nights_end_is_read_by_the_next_night() {
 }
 
 /// A log file altered behind the checkpoint: the nightly command (its
-/// `--start-time` no earlier than the checkpoint's start) does not read it
-/// again and says so; a `--start-time` before the checkpoint's start asks
-/// for that history and finds it.
+/// `--start-time` no earlier than the checkpoint's start) finds it through
+/// the retention watch (the day's listing no longer matches the inventory
+/// the checkpoint sealed), validates that day again and names the file; a
+/// `--start-time` before the checkpoint's start asks for that history too.
 #[test]
-fn a_start_before_the_checkpoints_own_start_validates_that_history_again() {
+fn a_log_altered_behind_the_checkpoint_is_found_by_the_retention_watch() {
     let dir = tempfile::tempdir().unwrap();
     simulate(dir.path());
-    first_run(dir.path());
+    let cp_doc = first_run(dir.path());
+    assert!(
+        cp_doc["chains"][0]["inventory"]["days"]["2026-03-01"].is_string(),
+        "{cp_doc:#}"
+    );
     alter_a_log(dir.path(), "20260301T02");
     let cp = checkpoint(dir.path());
     let nightly = |start: &str| {
@@ -169,8 +174,22 @@ fn a_start_before_the_checkpoints_own_start_validates_that_history_again() {
         )
     };
     let (code, v, err) = nightly("2026-03-01T00:00:00Z");
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(v["requested"]["start"], "2026-03-01T06:00:00Z");
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    assert!(
+        v["notes"].to_string().contains("changed on 2026-03-01"),
+        "{v:#}"
+    );
+    let altered = v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"].as_str().unwrap().contains("20260301T02") && l["status"] != "valid");
+    // A flipped byte of gzip data: no longer CloudTrail's gzip at all.
+    assert_eq!(
+        altered.map(|l| l["problem"].clone()),
+        Some("format".into()),
+        "{v:#}"
+    );
     let (code, v, err) = nightly("2026-02-28T23:00:00Z");
     assert_eq!(code, 1, "{err}\n{v:#}");
     assert!(
@@ -515,4 +534,89 @@ fn an_edited_checkpoint_is_refused_under_a_state_key() {
     first_run(dir.path());
     let (code, _, err) = nightly("2026-03-01T12:00:00Z");
     assert_eq!(code, 2, "{err}");
+}
+
+/// The retention watch, the issue's own case: nights a day apart; after
+/// night 2, a log file of day 2 is altered and a digest of day 2 deleted
+/// (both behind the checkpoint). Night 3 finds and names both, though its
+/// window starts at the checkpoint; the checkpoint does not advance past
+/// them, and an intact trail stays exit 0 each night before.
+#[test]
+fn the_retention_watch_finds_what_changed_a_day_behind_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--start-time", "2026-03-01T00:00:00Z", "--hours", "80"];
+    let shape = [
+        "--logs-per-hour",
+        "1",
+        "--records-per-log",
+        "2",
+        "--seed",
+        "41",
+    ];
+    crate::support::trail::simulate_in(dir.path(), &[&args[..], &shape[..]].concat());
+    let cp = checkpoint(dir.path());
+    let night = |end: &str| {
+        let cp = cp.to_str().unwrap();
+        run(
+            dir.path(),
+            &[
+                "--start-time",
+                "2026-03-01T00:00:00Z",
+                "--end-time",
+                end,
+                "--checkpoint",
+                cp,
+            ],
+        )
+    };
+    for end in ["2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"] {
+        let (code, v, err) = night(end);
+        assert_eq!(code, 0, "{end}: {err}\n{v:#}");
+    }
+    let day2 = dir
+        .path()
+        .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02");
+    let log = std::fs::read_dir(&day2)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().contains("20260302T05"))
+        .unwrap();
+    std::fs::write(&log, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    let digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/02/\
+                  123456789012_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_20260302T150000Z.json.gz";
+    let digest_path = dir.path().join("trailproof-sample-bucket").join(digest);
+    std::fs::remove_file(&digest_path).unwrap();
+    std::fs::remove_file(format!("{}.metadata.json", digest_path.display())).unwrap();
+    let (code, v, err) = night("2026-03-04T00:00:00Z");
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    assert!(
+        v["notes"].to_string().contains("changed on 2026-03-02"),
+        "{v:#}"
+    );
+    assert_eq!(
+        problem_of(&v, digest).as_deref(),
+        Some("not_found"),
+        "{v:#}"
+    );
+    let log_key = log
+        .to_str()
+        .unwrap()
+        .split("trailproof-sample-bucket/")
+        .nth(1)
+        .unwrap();
+    let named = v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == log_key);
+    assert_eq!(
+        named.map(|l| l["problem"].clone()),
+        Some("hash_mismatch".into()),
+        "{v:#}"
+    );
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap();
+    assert_eq!(
+        again["chains"][0]["end"], "2026-03-03T00:00:00Z",
+        "not advanced past them"
+    );
 }

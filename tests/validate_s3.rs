@@ -1077,7 +1077,17 @@ async fn archived_objects_are_not_proven_never_tampered() {
         .map(|o| o["key"].as_str().unwrap())
         .collect();
     assert!(listed.contains(&log.as_str()) && listed.contains(&digest_key.as_str()));
-    assert_eq!(plan_doc["restore_requests"], listed.len());
+    let to_restore = |key: &str| {
+        let o = plan_doc["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"] == key);
+        o.map(|o| o["restore"].clone())
+    };
+    assert_eq!(to_restore(&log), Some(true.into()));
+    assert_eq!(to_restore(&digest_key), Some(true.into()));
+    assert_eq!(plan_doc["restore_requests"], 2, "{plan_doc:#}");
     // --allow-gaps does not pass an archived object: it is no gap.
     let mut lenient = args.clone();
     lenient.push("--allow-gaps");

@@ -65,6 +65,7 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
         _ => None,
     };
     let mut report = ReportSink::new(out, plan.shard.is_some(), seal);
+    let watched = crate::plan::build::watched(&plan.units);
     let mut outcome = crate::run::execute(&engine, plan, &mut |c| report.chain(c)).await?;
     outcome.provenance = Some(crate::report::provenance::of_run(
         req,
@@ -79,6 +80,12 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     // run's verdict in place.
     sinks::metrics(out, &outcome, seconds, remote).await?;
     sinks::restore_plan(out, &outcome, remote).await?;
-    checkpoint_file::write_next(req, settings, old, &outcome).await?;
+    let inventories = match req.state.checkpoint {
+        Some(_) => crate::plan::watch::inventories(store, &watched, &outcome.summaries)
+            .await
+            .map_err(|e| super::operational(format!("the retention watch cannot list: {e}")))?,
+        None => Vec::new(),
+    };
+    checkpoint_file::write_next(req, settings, old, &outcome, &inventories).await?;
     Ok(outcome)
 }

@@ -141,7 +141,7 @@ pub async fn build(
     };
     let (units, shard) = units(req, sources, org, start, &chains);
     let single = single_chain.is_some() && req.state.shard.is_none();
-    let units = units
+    let mut units: Vec<UnitPlan> = units
         .into_iter()
         .filter_map(|u| {
             let c = chains
@@ -159,6 +159,7 @@ pub async fn build(
             Some((c, p, u.slice))
         })
         .collect();
+    watch_behind(store, req, &mut units, &mut notes).await?;
     Ok(RunPlan {
         single,
         units,
@@ -168,6 +169,37 @@ pub async fn build(
         notes,
         shard,
     })
+}
+
+/// The chains a checkpointed run watches: their plans as built (before the
+/// run takes them), for the inventory written after it.
+pub(crate) fn watched(units: &[UnitPlan]) -> Vec<Plan> {
+    let whole = units
+        .iter()
+        .filter(|(_, p, slice)| slice.is_none() && p.watch_since.is_some());
+    whole.map(|(_, p, _)| p.clone()).collect()
+}
+
+/// The retention watch: each recorded chain's proven days against the
+/// inventory its record carries (a day that changed widens the chain back
+/// to it).
+async fn watch_behind(
+    store: &dyn ObjectStore,
+    req: &ValidateRequest,
+    units: &mut [UnitPlan],
+    notes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    for (_, p, slice) in units.iter_mut() {
+        let Some(record) = p.checkpoint.clone().filter(|_| slice.is_none()) else {
+            continue;
+        };
+        let authenticated = req.state.key.is_some();
+        let note = super::watch::behind(store, p, &record, authenticated)
+            .await
+            .map_err(|e| PlanError::Unavailable(format!("the retention watch cannot list: {e}")))?;
+        notes.push(note);
+    }
+    Ok(())
 }
 
 /// `--start-time`, or the oldest chain the checkpoint records.
@@ -225,6 +257,8 @@ fn base_plan(
         source_region: req.trail.region.clone(),
         start,
         end: req.window.end,
+        watch_since: req.state.checkpoint.as_ref().map(|_| start),
+        watch_listed: None,
         now: chrono::Utc::now(),
         grace: req.checks.grace,
         concurrency: req.tuning.concurrency,

@@ -28,6 +28,9 @@ pub struct Record {
     pub signature: String,
     /// SHA-256 of the inflated bytes (hex).
     pub sha256: String,
+    /// The retention watch's commitment to the chain's proven days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<crate::verify::inventory::Inventory>,
 }
 
 impl Record {

@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod connect;
 pub mod discover;
 pub mod regions;
+pub mod watch;
 
 use crate::verify::arn::TrailArn;
 use crate::verify::layout::{AccountRoot, DigestSeries};
@@ -56,6 +57,12 @@ pub struct Plan {
     /// The previous run's newest verified digest of this chain: the run
     /// starts there and must find it unchanged and vouched for.
     pub checkpoint: Option<crate::plan::checkpoint::Record>,
+    /// Where the retention watch's inventory of this chain begins (the
+    /// first proven window's start); None: no checkpoint is kept.
+    pub watch_since: Option<Timestamp>,
+    /// What the watch listed of the days behind the checkpoint tonight:
+    /// the next inventory takes the days before its last one from here.
+    pub watch_listed: Option<crate::verify::inventory::Inventory>,
     /// The whole run's window, for LookupEvents: a gap across a shard's
     /// time slice is explained by records outside the slice.
     pub events_window: (Timestamp, Timestamp),

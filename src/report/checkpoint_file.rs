@@ -87,6 +87,7 @@ pub(crate) async fn write_next(
     settings: Settings,
     old: Loaded,
     outcome: &Outcome,
+    inventories: &[(String, String, crate::verify::inventory::Inventory)],
 ) -> Result<(), CheckpointFileError> {
     let Some(target) = req.state.checkpoint.as_ref() else {
         return Ok(());
@@ -107,6 +108,10 @@ pub(crate) async fn write_next(
                 end: crate::verify::time::display(n.end),
                 signature: n.signature.clone(),
                 sha256: n.sha256.clone(),
+                inventory: inventories
+                    .iter()
+                    .find(|(a, r, _)| *a == s.account && *r == s.region)
+                    .map(|(_, _, i)| i.clone()),
             })
         })
         .collect();

@@ -75,6 +75,12 @@ impl Node {
         self.verified().map(|v| v.digest.start)
     }
 
+    /// In an archive storage class: not read, so nothing of it is known
+    /// but its name.
+    pub fn archived(&self) -> bool {
+        matches!(&self.state, NodeState::Unreadable(f) if f.problem == Problem::Archived)
+    }
+
     fn id(&self) -> (&str, &str) {
         (&self.bucket, &self.key)
     }

@@ -97,6 +97,9 @@ pub(crate) struct Context<'a> {
     /// The end times of digests in an archive storage class: the log files
     /// of their hours may be the ones they list (not read, not refuted).
     pub archived: &'a [Timestamp],
+    /// The windows of verified digests: a log file inside one that it does
+    /// not list is unreferenced, whatever archived object is named nearby.
+    pub verified: &'a [(Timestamp, Timestamp)],
 }
 
 /// Verdicts for the objects listed in the trail's log folders that no
@@ -181,10 +184,14 @@ fn log_finding(t: Timestamp, cx: &Context<'_>) -> (Status, Finding) {
         );
         return (Status::Unverified, f);
     }
-    let archived = cx
-        .archived
-        .iter()
-        .find(|e| t > **e - chrono::Duration::hours(1) && t <= **e);
+    // Log keys name the minute only: the hour before an archived digest's
+    // end, from the minute it began.
+    let hour_of = |e: &Timestamp| {
+        let from = *e - chrono::Duration::hours(1) - chrono::Duration::minutes(1);
+        t > from && t <= *e
+    };
+    let vouched = cx.verified.iter().any(|(a, b)| t >= *a && t < *b);
+    let archived = cx.archived.iter().filter(|_| !vouched).find(|e| hour_of(e));
     if let Some(e) = archived {
         let f = Finding::new(Problem::Archived, "its digest is archived, not verified")
             .with_detail(format!(
@@ -292,6 +299,7 @@ mod tests {
             young_after: None,
             no_digest_folder: false,
             archived: &[],
+            verified: &[],
         };
         let (v, strangers) = classify_listed(&listed, &referenced, &cx);
         assert_eq!(v.len(), 2);

@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod digest;
 pub mod digest_check;
 pub mod gzip;
+pub mod inventory;
 pub mod layout;
 pub mod lifecycle;
 pub mod model;

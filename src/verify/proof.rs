@@ -81,7 +81,14 @@ pub(crate) fn close_window(
     let mut closure = Closure::default();
     explain_restarts(nodes, out, series, events);
     resort(nodes, out);
-    let newest = out.order.first().map(|&i| out.node(nodes, i).clone());
+    // An archived digest says nothing of when the chain goes on (its name
+    // could be anyone's): the tail is judged from the newest other one.
+    let newest = out
+        .order
+        .iter()
+        .map(|&i| out.node(nodes, i))
+        .find(|n| !n.archived())
+        .cloned();
     match newest {
         None => close_empty(nodes, out, series, w, events, &mut closure),
         Some(newest) => {

@@ -8,9 +8,9 @@ use super::logs::LogBook;
 use super::{store_finding, Engine};
 use crate::plan::Plan;
 use crate::sources::store::list_while;
-use crate::verify::chain::{ChainOutcome, Node, NodeState};
+use crate::verify::chain::{ChainOutcome, Node};
 use crate::verify::coverage::{classify_listed, Context, Scope};
-use crate::verify::model::{LogVerdict, ObjectVerdict, Problem};
+use crate::verify::model::{LogVerdict, ObjectVerdict};
 use crate::verify::proof::Closure;
 use crate::verify::time::Timestamp;
 use std::collections::HashSet;
@@ -116,10 +116,12 @@ impl Engine {
         let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();
         let archived: Vec<_> = nodes
             .iter()
-            .filter(
-                |n| matches!(&n.state, NodeState::Unreadable(f) if f.problem == Problem::Archived),
-            )
+            .filter(|n| n.archived())
             .filter_map(|n| n.key_end)
+            .collect();
+        let verified: Vec<_> = nodes
+            .iter()
+            .filter_map(|n| Some((n.start()?, n.end()?)))
             .collect();
         let cx = Context {
             root: &plan.root,
@@ -130,6 +132,7 @@ impl Engine {
             young_after: Some(plan.now - plan.grace),
             no_digest_folder: closure.no_digest_folder,
             archived: &archived,
+            verified: &verified,
         };
         let (logs, strangers) = classify_listed(&listed, &referenced, &cx);
         folders.hold = logs

@@ -296,12 +296,12 @@ impl Engine {
             Ok(s) => s,
             Err(f) => {
                 self.progress.log_done(0);
-                // Archived: not read, so neither verified nor refuted.
-                let status = match f.problem {
-                    Problem::Archived => Status::Unverified,
-                    _ => Status::Invalid,
-                };
-                return (verdict(status, Some(f)), Some(Records::none()));
+                // Archived: not read, so neither verified nor refuted, and
+                // the records it may hold are not known (not "none").
+                if f.problem == Problem::Archived {
+                    return (verdict(Status::Unverified, Some(f)), None);
+                }
+                return (verdict(Status::Invalid, Some(f)), Some(Records::none()));
             }
         };
         self.progress.log_done(streamed.hash.compressed_len);

@@ -134,7 +134,8 @@ pub(crate) fn store_finding(e: &StoreError) -> Finding {
             format!("archived ({class}), not verified"),
         )
         .with_detail(format!(
-            "the object is in the {class} storage class: restore it (aws s3api restore-object, or              --restore-plan FILE for the list) and run again; until then it is neither verified nor              refuted"
+            "the object is in {class}: restore it (aws s3api restore-object, or --restore-plan \
+             FILE for the list) and run again; until then it is neither verified nor refuted"
         )),
         StoreError::InvalidKey(_) | StoreError::Credentials(_) | StoreError::Io(_) => {
             Finding::new(Problem::ReadError, "could not be read").with_detail(e.to_string())
@@ -279,6 +280,7 @@ impl Engine {
         self.refuse_other_trails_name(plan, series, &walk, &keyset)
             .await?;
         refuse_operator_mistakes(&walk, plan)?;
+        archived_after_now(&mut walk, plan);
         let key_note = unknown_key_note(&walk, plan);
         let unjudged = mark_unjudged(&mut walk, plan, &keyset);
         Ok((walk, keyset, key_note, unjudged))
@@ -492,6 +494,21 @@ fn unknown_key_note(walk: &walk::Walk, plan: &Plan) -> Option<String> {
          fetch this region's keys with `trailproof keys --region {}` to rule the second out",
         walk.fetched, plan.source_region
     ))
+}
+
+/// An archived object named like a digest ending after now (and the hour a
+/// digest may run ahead of its name) is no CloudTrail digest: its name
+/// would otherwise stand for a chain going on. A finding, not "archived".
+fn archived_after_now(walk: &mut walk::Walk, plan: &Plan) {
+    let late = plan.now + Duration::hours(1);
+    for n in walk.nodes.iter_mut().filter(|n| n.archived()) {
+        if n.key_end.is_some_and(|t| t > late) {
+            let f = Finding::new(Problem::Format, reason::INVALID_FORMAT).with_detail(
+                "an archived object named like a digest that ends after now: no CloudTrail digest",
+            );
+            n.state = chain::NodeState::Unreadable(f);
+        }
+    }
 }
 
 /// Some digests verified with the keys file, others are signed with keys it

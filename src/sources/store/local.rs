@@ -210,6 +210,7 @@ impl LocalStore {
         });
         keys.sort_unstable();
         Ok(ListPage {
+            tags: vec![None; keys.len()],
             keys,
             truncated: false,
         })

@@ -17,6 +17,10 @@ use tokio::io::AsyncRead;
 #[derive(Debug, Default, Clone)]
 pub struct ListPage {
     pub keys: Vec<String>,
+    /// Per key, what says its bytes and metadata are the same as before
+    /// when the store tells it in the listing (S3: size, ETag and
+    /// LastModified); None: read the object to know (a local directory).
+    pub tags: Vec<Option<String>>,
     /// More keys follow the last one in this page.
     pub truncated: bool,
 }

@@ -139,7 +139,10 @@ fn storage_class(e: &(dyn std::error::Error + 'static)) -> String {
         Some(GetObjectError::InvalidObjectState(s)) => s.storage_class().map(|c| c.to_string()),
         _ => None,
     };
-    class.unwrap_or_else(|| "an archive storage class".to_string())
+    match class {
+        Some(c) => format!("storage class {c}"),
+        None => "an archive storage class".to_string(),
+    }
 }
 
 /// Maps an SDK error on one request to a [`StoreError`].
@@ -191,12 +194,21 @@ impl ObjectStore for S3Store {
                 .send()
                 .await
                 .map_err(|e| map_err(bucket, e))?;
+            let listed = out.contents().iter().filter(|o| o.key().is_some());
+            let (keys, tags) = listed
+                .map(|o| {
+                    let tag = format!(
+                        "{}:{}:{}",
+                        o.size().unwrap_or(-1),
+                        o.e_tag().unwrap_or(""),
+                        o.last_modified().map(|t| t.to_string()).unwrap_or_default()
+                    );
+                    (o.key().unwrap_or_default().to_string(), Some(tag))
+                })
+                .unzip();
             Ok(ListPage {
-                keys: out
-                    .contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string))
-                    .collect(),
+                keys,
+                tags,
                 truncated: out.is_truncated().unwrap_or(false),
             })
         }
