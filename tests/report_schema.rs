@@ -11,6 +11,7 @@ use trailproof::verify::model::{
     LogVerdict, ObjectVerdict, Problem, Provenance, Reason, Report, ShardInfo, SpotKind, Status,
     Unproven, Untrusted,
 };
+use trailproof::verify::protections::{Protection, ProtectionKind, ProtectionState};
 use trailproof::verify::shard::Unit;
 use trailproof::verify::time::{parse_user_time, Timestamp};
 
@@ -56,6 +57,10 @@ fn every_unproven(text: &str, m: u32) -> Vec<Unproven> {
         Unproven::StoppedToTheEnd,
         Unproven::RestartedBeforeTheEnd,
         Unproven::Archived { objects: 3 },
+        Unproven::ProtectionMissing {
+            protection: ProtectionKind::ObjectLock,
+            state: ProtectionState::Unknown,
+        },
         Unproven::ListingBound,
         Unproven::NoDigestInWindow,
         Unproven::NoDigestFolder,
@@ -156,6 +161,11 @@ fn report(text: &str, m: u32, start: Timestamp, end: Timestamp) -> Report {
     }];
     r.lifecycle_calls = (m % 2 == 1).then(Vec::new);
     r.coverage_changes = (m % 3 == 1).then(Vec::new);
+    r.protections = Some(vec![Protection {
+        kind: ProtectionKind::Lifecycle,
+        state: ProtectionState::Unprotected,
+        detail: text.to_string(),
+    }]);
     r
 }
 

@@ -620,3 +620,65 @@ fn the_retention_watch_finds_what_changed_a_day_behind_the_checkpoint() {
         "not advanced past them"
     );
 }
+
+/// The log files the checkpointed digest lists are behind the checkpoint
+/// too: one altered after the night that recorded it is found when the
+/// watch widens the chain back to its day (they are not skipped as
+/// "verified by the run that recorded them").
+#[test]
+fn the_record_digests_own_log_files_are_watched() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--start-time", "2026-03-01T00:00:00Z", "--hours", "60"];
+    let shape = [
+        "--logs-per-hour",
+        "1",
+        "--records-per-log",
+        "2",
+        "--seed",
+        "43",
+    ];
+    crate::support::trail::simulate_in(dir.path(), &[&args[..], &shape[..]].concat());
+    let cp = checkpoint(dir.path());
+    let night = |end: &str| {
+        let cp = cp.to_str().unwrap();
+        run(
+            dir.path(),
+            &[
+                "--start-time",
+                "2026-03-01T00:00:00Z",
+                "--end-time",
+                end,
+                "--checkpoint",
+                cp,
+            ],
+        )
+    };
+    assert_eq!(night("2026-03-02T00:00:00Z").0, 0);
+    let day1 = dir
+        .path()
+        .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
+    let log = std::fs::read_dir(&day1)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().contains("20260301T23"))
+        .unwrap();
+    std::fs::write(&log, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    let (code, v, err) = night("2026-03-02T12:00:00Z");
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    let log_key = log
+        .to_str()
+        .unwrap()
+        .split("trailproof-sample-bucket/")
+        .nth(1)
+        .unwrap();
+    let named = v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == log_key);
+    assert_eq!(
+        named.map(|l| l["problem"].clone()),
+        Some("hash_mismatch".into()),
+        "{v:#}"
+    );
+}

@@ -53,7 +53,10 @@ async fn compare_arn(
     let mut live = base_args(arn, keys);
     live.extend_from_slice(&["--s3-bucket", bucket]);
     live.extend_from_slice(extra);
-    let (code_s3, v_s3, err) = json_run(&live, &aws_env(&s3.endpoint, None)).await;
+    let (code_s3, mut v_s3, err) = json_run(&live, &aws_env(&s3.endpoint, None)).await;
+    // Only a live run reads the bucket's protections: the rest must agree.
+    assert!(v_s3["protections"].is_array(), "{v_s3:#}");
+    v_s3.as_object_mut().unwrap().remove("protections");
     let mut local = base_args(arn, keys);
     local.extend_from_slice(&["--local", dir.to_str().unwrap(), "--s3-bucket", bucket]);
     local.extend_from_slice(extra);
@@ -383,6 +386,8 @@ async fn trail_and_keys_come_from_cloudtrail() {
         v["notes"]
     );
     v["notes"] = v_local["notes"].clone();
+    // Only a live run reads the bucket's protections.
+    v.as_object_mut().unwrap().remove("protections");
     assert_eq!(v, v_local);
 
     // `trailproof keys` writes a keys file that validates the same trail offline.
@@ -1098,4 +1103,144 @@ async fn archived_objects_are_not_proven_never_tampered() {
     std::fs::write(&stored, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
     let (code, v, err) = json_run(&args, &env).await;
     assert_eq!(code, 1, "{err}\n{v:#}");
+}
+
+/// S3's answers for the bucket's configuration, as the SDK reads them.
+fn config(faults: &support::Faults, answers: &[(&'static str, u16, &str)]) {
+    let xml = |body: &str| format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{body}");
+    let mut c = faults.bucket_config.lock().unwrap();
+    c.clear();
+    c.extend(
+        answers
+            .iter()
+            .map(|(sub, status, body)| (*sub, *status, xml(body))),
+    );
+}
+
+/// The bucket's protections next to the verdict: suspended versioning, no
+/// Object Lock and a lifecycle rule deleting the trail's objects after 30
+/// days are each UNPROTECTED in the text, JSON, JSON Lines and metrics;
+/// shown without failing, but `--require-protections` makes them exit 3;
+/// a refused read is unknown (never protected); a bucket that keeps its
+/// evidence long enough passes `--require-retention`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_buckets_protections_are_shown_and_can_be_required() {
+    let s3 = start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload(&s3, dir.path(), "kept", &[]).await;
+    let keys = dir.path().join("public-keys.json");
+    let metrics = dir.path().join("m.prom");
+    let mut args = base_args(ARN, keys.to_str().unwrap());
+    args.extend_from_slice(&[
+        "--s3-bucket",
+        "kept",
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ]);
+    let env = aws_env(&s3.endpoint, None);
+    let no_lock =
+        "<Error><Code>ObjectLockConfigurationNotFoundError</Code><Message>none</Message></Error>";
+    config(&s3.faults, &[
+        ("versioning", 200, "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>"),
+        ("object-lock", 404, no_lock),
+        ("lifecycle", 200, "<LifecycleConfiguration><Rule><ID>tidy</ID><Filter><Prefix>AWSLogs/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>"),
+    ]);
+    let (code, v, err) = json_run(&args, &env).await;
+    assert_eq!(code, 0, "shown, not required: {err}");
+    let states: Vec<(String, String)> = v["protections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().into(),
+                p["state"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let unprotected = |k: &str| (k.to_string(), "unprotected".to_string());
+    assert_eq!(
+        states,
+        vec![
+            unprotected("versioning"),
+            unprotected("object_lock"),
+            unprotected("lifecycle")
+        ],
+        "{v:#}"
+    );
+    assert!(v["protections"][2]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("rule tidy deletes the trail's objects after 30 days"));
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(prom.contains("protection=\"lifecycle\"} 0"), "{prom}");
+    // Required: exit 3, said why, whatever --allow-gaps says.
+    let mut required = args.clone();
+    required.extend_from_slice(&[
+        "--require-protections",
+        "versioning,object-lock,lifecycle",
+        "--allow-gaps",
+    ]);
+    let (code, v, _) = json_run(&required, &env).await;
+    assert_eq!(code, 3, "{v:#}");
+    assert!(
+        v["unproven"]
+            .to_string()
+            .contains("\"kind\":\"protection_missing\""),
+        "{v:#}"
+    );
+    let mut text = required.clone();
+    text.retain(|a| *a != "json" && *a != "--format");
+    let r = run_bin(&text, &env).await;
+    assert!(
+        r.stdout.contains("Protections of the trail's bucket:") && r.stdout.contains("UNPROTECTED"),
+        "{}",
+        r.stdout
+    );
+    let mut lines = required.clone();
+    let at = lines.iter().position(|a| *a == "json").unwrap();
+    lines[at] = "jsonl";
+    let r = run_bin(&lines, &env).await;
+    assert_eq!(
+        r.stdout.matches("\"type\":\"protection\"").count(),
+        3,
+        "{}",
+        r.stdout
+    );
+    // A refused read is unknown, and unknown is not protected.
+    config(
+        &s3.faults,
+        &[
+            (
+                "versioning",
+                200,
+                "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>",
+            ),
+            (
+                "object-lock",
+                403,
+                "<Error><Code>AccessDenied</Code><Message>no</Message></Error>",
+            ),
+            (
+                "lifecycle",
+                404,
+                "<Error><Code>NoSuchLifecycleConfiguration</Code><Message>none</Message></Error>",
+            ),
+        ],
+    );
+    let (code, v, _) = json_run(&required, &env).await;
+    assert_eq!(code, 3, "{v:#}");
+    assert_eq!(v["protections"][1]["state"], "unknown", "{v:#}");
+    assert_eq!(v["protections"][0]["state"], "protected", "{v:#}");
+    assert_eq!(v["protections"][2]["state"], "protected", "{v:#}");
+    // Kept long enough: every protection holds, exit 0.
+    config(&s3.faults, &[
+        ("versioning", 200, "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"),
+        ("object-lock", 200, "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>400</Days></DefaultRetention></Rule></ObjectLockConfiguration>"),
+        ("lifecycle", 404, "<Error><Code>NoSuchLifecycleConfiguration</Code><Message>none</Message></Error>"),
+    ]);
+    let mut kept = required.clone();
+    kept.extend_from_slice(&["--require-retention", "365"]);
+    let (code, v, err) = json_run(&kept, &env).await;
+    assert_eq!(code, 0, "{err}\n{}", v["protections"]);
 }

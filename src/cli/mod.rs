@@ -332,6 +332,14 @@ pub struct ValidateArgs {
     /// narrowed it) are shown but do not change the exit status.
     #[arg(long, help_heading = "What counts as a finding")]
     pub allow_narrowing: bool,
+    /// Bucket protections that must hold (versioning, object-lock,
+    /// lifecycle; comma-separated): one unprotected or unknown is exit 3.
+    #[arg(long, help_heading = "What counts as a finding", value_name = "LIST")]
+    pub require_protections: Option<String>,
+    /// Days the trail's objects must be kept: a lifecycle rule deleting them
+    /// sooner, or an Object Lock default retention shorter, is unprotected.
+    #[arg(long, help_heading = "What counts as a finding", value_name = "DAYS")]
+    pub require_retention: Option<i32>,
     /// The event selectors the trail must keep, as `aws cloudtrail
     /// get-event-selectors` prints them: recording less than they do is a
     /// narrowing, from the window's start on.

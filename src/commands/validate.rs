@@ -80,12 +80,7 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     // run's verdict in place.
     sinks::metrics(out, &outcome, seconds, remote).await?;
     sinks::restore_plan(out, &outcome, remote).await?;
-    let inventories = match req.state.checkpoint {
-        Some(_) => crate::plan::watch::inventories(store, &watched, &outcome.summaries)
-            .await
-            .map_err(|e| super::operational(format!("the retention watch cannot list: {e}")))?,
-        None => Vec::new(),
-    };
+    let inventories = crate::plan::watch::inventories(&watched, &outcome.summaries);
     checkpoint_file::write_next(req, settings, old, &outcome, &inventories).await?;
     Ok(outcome)
 }

@@ -9,7 +9,7 @@ use super::Plan;
 use crate::plan::connect::Sources;
 use crate::request::{Pick, ValidateRequest};
 use crate::sources::aws::AwsError;
-use crate::sources::store::ObjectStore;
+use crate::sources::store::{ObjectStore, StoreError};
 use crate::verify::layout::AccountRoot;
 use crate::verify::model::ShardInfo;
 use crate::verify::time::Timestamp;
@@ -189,15 +189,16 @@ async fn watch_behind(
     units: &mut [UnitPlan],
     notes: &mut Vec<String>,
 ) -> Result<(), PlanError> {
-    for (_, p, slice) in units.iter_mut() {
-        let Some(record) = p.checkpoint.clone().filter(|_| slice.is_none()) else {
+    let failed =
+        |e: StoreError| PlanError::Unavailable(format!("the retention watch cannot list: {e}"));
+    for (_, p, _) in units.iter_mut().filter(|(_, _, slice)| slice.is_none()) {
+        let Some(record) = p.checkpoint.clone() else {
+            super::watch::first_night(store, p).await.map_err(failed)?;
             continue;
         };
-        let authenticated = req.state.key.is_some();
-        let note = super::watch::behind(store, p, &record, authenticated)
-            .await
-            .map_err(|e| PlanError::Unavailable(format!("the retention watch cannot list: {e}")))?;
-        notes.push(note);
+        let (start, authenticated) = (req.window.start, req.state.key.is_some());
+        let note = super::watch::behind(store, p, &record, start, authenticated).await;
+        notes.push(note.map_err(failed)?);
     }
     Ok(())
 }
@@ -258,6 +259,8 @@ fn base_plan(
         start,
         end: req.window.end,
         watch_since: req.state.checkpoint.as_ref().map(|_| start),
+        protections: sources.facts.protections.clone(),
+        require_protections: req.checks.require_protections.clone(),
         watch_listed: None,
         now: chrono::Utc::now(),
         grace: req.checks.grace,

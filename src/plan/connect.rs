@@ -54,6 +54,8 @@ pub struct TrailFacts {
     pub delivers_here: bool,
     /// Said at the top of the report.
     pub notes: Vec<String>,
+    /// The trail's bucket's protections (live runs only).
+    pub protections: Option<Vec<crate::verify::protections::Protection>>,
 }
 
 /// The AWS side of a live run, kept for `acquire`'s evidence.
@@ -199,8 +201,15 @@ async fn open_live(
         || crate::sources::aws::s3_endpoint_override(&cfg)
             .is_some_and(|e| crate::sources::aws::needs_path_style(&e));
     ask_membership(&cfg, req, &mut facts).await;
+    let s3 = S3Store::new(cfg.clone(), path_style, max_attempts);
+    let read = crate::sources::protections::read(&s3, &bucket).await;
+    let awslogs = crate::verify::layout::AccountRoot::awslogs_prefix(prefix.as_deref());
+    let retention = req.checks.require_retention;
+    facts.protections = Some(crate::verify::protections::judge(
+        &read, &awslogs, retention,
+    ));
     Ok(Sources {
-        store: Arc::new(S3Store::new(cfg.clone(), path_style, max_attempts)),
+        store: Arc::new(s3),
         keys,
         lookup: uses_cloudtrail.then(|| cloudtrail.clone() as Arc<dyn LifecycleLookup>),
         known_events: Vec::new(),

@@ -60,9 +60,13 @@ pub struct Plan {
     /// Where the retention watch's inventory of this chain begins (the
     /// first proven window's start); None: no checkpoint is kept.
     pub watch_since: Option<Timestamp>,
-    /// What the watch listed of the days behind the checkpoint tonight:
-    /// the next inventory takes the days before its last one from here.
-    pub watch_listed: Option<crate::verify::inventory::Inventory>,
+    /// The bucket's protections as read (live), and which must hold.
+    pub protections: Option<Vec<crate::verify::protections::Protection>>,
+    pub require_protections: Vec<crate::verify::protections::ProtectionKind>,
+    /// What the watch listed of the chain's days before anything was read
+    /// tonight: the next inventory is made from this listing alone, so a
+    /// change made while the run reads is seen the next night, never sealed.
+    pub watch_listed: Option<crate::verify::inventory::Listed>,
     /// The whole run's window, for LookupEvents: a gap across a shard's
     /// time slice is explained by records outside the slice.
     pub events_window: (Timestamp, Timestamp),

@@ -1,44 +1,62 @@
 //! The retention watch behind the checkpoint: what a chain's proven days
-//! hold now, listed (and, for a local copy, hashed), against the
-//! inventory the checkpoint sealed when they were proven. A day that
-//! differs is proven again: the chain's window is widened back to it, so
-//! the run's own checks name what was deleted, overwritten, added or moved.
+//! hold now, listed (and, for a local copy, hashed) before anything is
+//! read, against the inventory the checkpoint sealed when they were
+//! proven. A day that differs is proven again: the chain's window is
+//! widened back to it, so the run's own checks name what was deleted,
+//! overwritten, added or moved. The next inventory is made from the same
+//! listing (never from one taken after the run read the objects).
 
 use super::Plan;
 use crate::plan::checkpoint::Record;
 use crate::sources::store::{ObjectStore, StoreError};
-use crate::verify::inventory::{commitment, day_start, days, stamp, Inventory};
+use crate::verify::inventory::{commitment, day_start, days, stamp, Entry, Inventory, Listed};
 use crate::verify::layout::{parse_digest_key, parse_log_key};
 use crate::verify::time::Timestamp;
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use std::collections::BTreeMap;
 
 /// The largest object a local copy's watch hashes (digests and log files
 /// are far smaller).
 const MAX_HASHED: u64 = 1 << 30;
 
-/// What a chain's days from `since` to `until` hold now.
-pub(crate) async fn inventory(
+/// The longest span an inventory may cover: a checkpoint claiming more is
+/// refused rather than listed day by day.
+const MAX_WATCHED_DAYS: i64 = 20 * 366;
+
+/// The commitments of `listed` over [since, until].
+fn committed(listed: &Listed, since: Timestamp, until: Timestamp) -> BTreeMap<String, String> {
+    let within = |e: &&Entry| e.named.is_none_or(|t| t >= since && t <= until);
+    let days = listed
+        .iter()
+        .filter(|(d, _)| **d >= since.date_naive() && **d <= until.date_naive());
+    days.filter_map(|(d, entries)| {
+        let kept: Vec<(String, String)> = entries
+            .iter()
+            .filter(within)
+            .map(|e| (e.key.clone(), e.tag.clone()))
+            .collect();
+        (!kept.is_empty()).then(|| (d.format("%Y-%m-%d").to_string(), commitment(kept)))
+    })
+    .collect()
+}
+
+/// Lists the chain's digest and log folders of every day from `since` to
+/// `until`.
+async fn list_days(
     store: &dyn ObjectStore,
     plan: &Plan,
     since: Timestamp,
     until: Timestamp,
-) -> Result<Inventory, StoreError> {
-    let mut out = BTreeMap::new();
+) -> Result<Listed, StoreError> {
+    let mut out = Listed::new();
     for day in days(since, until) {
         let mut entries = Vec::new();
         for prefix in day_prefixes(plan, day) {
-            entries.extend(day_entries(store, &plan.digest_bucket, &prefix, since, until).await?);
+            entries.extend(day_entries(store, &plan.digest_bucket, &prefix).await?);
         }
-        if !entries.is_empty() {
-            out.insert(day.format("%Y-%m-%d").to_string(), commitment(entries));
-        }
+        out.insert(day, entries);
     }
-    Ok(Inventory {
-        since: stamp(since),
-        until: stamp(until),
-        days: out,
-    })
+    Ok(out)
 }
 
 /// The chain's digest and log folders of one day.
@@ -51,16 +69,12 @@ fn day_prefixes(plan: &Plan, day: NaiveDate) -> [String; 2] {
     [digests, plan.root.log_day_prefix(&plan.source_region, day)]
 }
 
-/// Every object of one day folder named within [since, until] (and every
-/// object whose name says no time: a stranger is held to the day too),
-/// with what says it is unchanged.
+/// Every object of one day folder, with what says it is unchanged.
 async fn day_entries(
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: &str,
-    since: Timestamp,
-    until: Timestamp,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<Entry>, StoreError> {
     let named = |key: &str| {
         let digest = parse_digest_key(key).map(|d| d.end);
         digest.or_else(|| parse_log_key(key).map(|l| l.time))
@@ -69,21 +83,32 @@ async fn day_entries(
     let mut after: Option<String> = None;
     loop {
         let page = store.list_page(bucket, prefix, after.as_deref()).await?;
+        if page.tags.len() != page.keys.len() {
+            return Err(StoreError::Io(format!(
+                "the listing of {prefix} has no tag per key"
+            )));
+        }
         for (key, tag) in page.keys.iter().zip(&page.tags) {
-            if named(key).is_some_and(|t| t < since || t > until) {
-                continue;
-            }
             let tag = match tag {
                 Some(t) => t.clone(),
                 None => hashed(store, bucket, key).await?,
             };
-            out.push((key.clone(), tag));
+            out.push(Entry {
+                key: key.clone(),
+                tag,
+                named: named(key),
+            });
         }
         match (page.truncated, page.keys.last()) {
+            (false, _) => return Ok(out),
             (true, Some(last)) if after.as_deref() != Some(last.as_str()) => {
                 after = Some(last.clone())
             }
-            _ => return Ok(out),
+            _ => {
+                return Err(StoreError::Io(format!(
+                    "the listing of {prefix} does not advance"
+                )))
+            }
         }
     }
 }
@@ -103,32 +128,76 @@ async fn hashed(store: &dyn ObjectStore, bucket: &str, key: &str) -> Result<Stri
     Ok(format!("{}:{digest}:{}", bytes.len(), meta.join(",")))
 }
 
+/// The chain's days as they are before tonight's run reads anything, to
+/// past the window's end (the next inventory's last day is tonight's).
+async fn list_tonight(
+    store: &dyn ObjectStore,
+    plan: &mut Plan,
+    since: Timestamp,
+) -> Result<(), StoreError> {
+    let until = plan.end + Duration::hours(2);
+    plan.watch_listed = Some(list_days(store, plan, since, until).await?);
+    Ok(())
+}
+
+/// Where the watch of a recorded chain begins: the inventory's start, or
+/// a later `--start-time` (days before it are no longer watched: a
+/// lifecycle rule that expires them is then no finding).
+fn watched_since(old: &Inventory, start: Option<Timestamp>) -> Option<Timestamp> {
+    let since = old.since_time()?;
+    Some(match start.map(|s| day_start(s.date_naive())) {
+        Some(s) if s > since => s,
+        _ => since,
+    })
+}
+
 /// Checks a chain's proven days against the inventory its record carries
 /// and, where something changed, widens the plan back to the first changed
-/// day. Returns the note for the report.
+/// day; lists tonight's days for the next inventory. Returns the note.
 pub(crate) async fn behind(
     store: &dyn ObjectStore,
     plan: &mut Plan,
     record: &Record,
+    start: Option<Timestamp>,
     authenticated: bool,
 ) -> Result<String, StoreError> {
     let chain = format!("{} {}", plan.root.account, plan.source_region);
     let Some(old) = &record.inventory else {
-        plan.watch_since = record.end_time();
+        let since = record.end_time().unwrap_or(plan.start);
+        plan.watch_since = Some(since);
+        list_tonight(store, plan, since).await?;
         return Ok(format!(
             "Retention watch ({chain}): the checkpoint holds no inventory yet; the days proven \
              from tonight on are watched"
         ));
     };
-    let (Some(since), Some(until)) = (old.since_time(), old.until_time()) else {
-        return Err(StoreError::Io(format!(
-            "the checkpoint's inventory for {chain} is unreadable"
-        )));
+    let corrupt = || StoreError::Io(format!("the checkpoint's inventory for {chain} is not one"));
+    let (Some(since), Some(until), Some(recorded)) = (
+        watched_since(old, start),
+        old.until_time(),
+        record.end_time(),
+    ) else {
+        return Err(corrupt());
     };
+    if since > until || until > recorded || (until - since).num_days() > MAX_WATCHED_DAYS {
+        return Err(corrupt());
+    }
     plan.watch_since = Some(since);
-    let fresh = inventory(store, plan, since, until).await?;
-    let changed = old.changed_days(&fresh.days);
-    plan.watch_listed = Some(fresh);
+    list_tonight(store, plan, since).await?;
+    let listed = plan
+        .watch_listed
+        .as_ref()
+        .map(|l| committed(l, since, until))
+        .unwrap_or_default();
+    let kept = old
+        .days
+        .iter()
+        .filter(|(d, _)| **d >= since.format("%Y-%m-%d").to_string());
+    let old_days = Inventory {
+        days: kept.map(|(d, c)| (d.clone(), c.clone())).collect(),
+        ..old.clone()
+    };
+    let changed = old_days.changed_days(&listed);
     let sealed = match authenticated {
         true => "sealed by the state key",
         false => {
@@ -139,8 +208,8 @@ pub(crate) async fn behind(
     let Some(first) = changed.first() else {
         return Ok(format!(
             "Retention watch ({chain}): the {} day(s) proven since {} are unchanged (inventory {sealed})",
-            old.days.len(),
-            old.since
+            old_days.days.len(),
+            stamp(since)
         ));
     };
     plan.start = plan.start.min(day_start(*first).max(since));
@@ -154,51 +223,43 @@ pub(crate) async fn behind(
     ))
 }
 
-/// The inventory each proven chain's checkpoint record carries: its days
-/// from where the watch began to the digest the record names.
-pub(crate) async fn inventories(
+/// A chain the checkpoint does not record yet: its days are listed before
+/// the run, so its first inventory is what was there when it was proven.
+pub(crate) async fn first_night(
     store: &dyn ObjectStore,
+    plan: &mut Plan,
+) -> Result<(), StoreError> {
+    let Some(since) = plan.watch_since else {
+        return Ok(());
+    };
+    list_tonight(store, plan, since).await
+}
+
+/// The inventory each proven chain's checkpoint record carries: its days
+/// from where the watch began to the digest the record names, from the
+/// listing taken before the run.
+pub(crate) fn inventories(
     watched: &[Plan],
     summaries: &[crate::verify::model::ChainSummary],
-) -> Result<Vec<(String, String, Inventory)>, StoreError> {
+) -> Vec<(String, String, Inventory)> {
     let mut out = Vec::new();
     for s in summaries.iter().filter(|s| s.strictly_proven) {
         let Some(newest) = &s.newest else { continue };
         let plan = watched
             .iter()
             .find(|p| p.root.account == s.account && p.source_region == s.region);
-        let Some((plan, since)) = plan.and_then(|p| Some((p, p.watch_since?))) else {
+        let Some((listed, since)) =
+            plan.and_then(|p| Some((p.watch_listed.as_ref()?, p.watch_since?)))
+        else {
             continue;
         };
         let since = since.min(newest.end);
-        let inv = match &plan.watch_listed {
-            Some(listed) => extended(store, plan, listed, since, newest.end).await?,
-            None => inventory(store, plan, since, newest.end).await?,
+        let inv = Inventory {
+            since: stamp(since),
+            until: stamp(newest.end),
+            days: committed(listed, since, newest.end),
         };
         out.push((s.account.clone(), s.region.clone(), inv));
     }
-    Ok(out)
-}
-
-/// The inventory to `until`: the days before the last one `listed` covered
-/// are taken from it (listed tonight, then proven by this run), the rest
-/// listed now.
-async fn extended(
-    store: &dyn ObjectStore,
-    plan: &Plan,
-    listed: &Inventory,
-    since: Timestamp,
-    until: Timestamp,
-) -> Result<Inventory, StoreError> {
-    let Some(from) = listed.until_time().map(|t| day_start(t.date_naive())) else {
-        return inventory(store, plan, since, until).await;
-    };
-    let mut inv = inventory(store, plan, from.max(since), until).await?;
-    let before = listed
-        .days
-        .iter()
-        .filter(|(d, _)| **d < from.format("%Y-%m-%d").to_string());
-    inv.days.extend(before.map(|(d, c)| (d.clone(), c.clone())));
-    inv.since = stamp(since);
-    Ok(inv)
+    out
 }

@@ -263,6 +263,15 @@ pub fn unproven(u: &Unproven) -> String {
             "{objects} object(s) in an archive storage class not read (restore them and run \
              again; --restore-plan FILE lists them)"
         ),
+        Unproven::ProtectionMissing { protection, state } => format!(
+            "the bucket's {} is {} and --require-protections asks for it",
+            protection.name().replace('_', " "),
+            match state {
+                crate::verify::protections::ProtectionState::Unknown =>
+                    "unknown (could not be read)",
+                _ => "not in place",
+            }
+        ),
         Unproven::ListingBound => "the digest folder could not be listed to its end within the \
             listing bound (stuffed with other objects?): a later digest may exist"
             .to_string(),

@@ -92,6 +92,16 @@ struct ChainView {
     unproven: Vec<String>,
     notes: Vec<String>,
     blind_spots: Vec<BlindView>,
+    protections: Vec<ProtectionView>,
+}
+
+/// One protection of the chain's bucket, in words.
+#[derive(Serialize)]
+struct ProtectionView {
+    name: String,
+    /// protected, unprotected or unknown (also the row's class).
+    state: &'static str,
+    detail: String,
 }
 
 /// A span the trail did not record, with event history's events.
@@ -382,6 +392,7 @@ fn chain_view(c: &ChainReport) -> ChainView {
         gaps: gaps(r),
         unproven: r.unproven.iter().map(super::explain::unproven).collect(),
         notes: super::explain::notes(r),
+        protections: protection_views(r),
         blind_spots: r
             .blind_spots
             .iter()
@@ -409,6 +420,21 @@ fn chain_view(c: &ChainReport) -> ChainView {
             })
             .collect(),
     }
+}
+
+fn protection_views(r: &Report) -> Vec<ProtectionView> {
+    use crate::verify::protections::ProtectionState;
+    let all = r.protections.iter().flatten();
+    all.map(|p| ProtectionView {
+        name: p.kind.name().replace('_', " "),
+        state: match p.state {
+            ProtectionState::Protected => "protected",
+            ProtectionState::Unprotected => "unprotected",
+            ProtectionState::Unknown => "unknown",
+        },
+        detail: p.detail.clone(),
+    })
+    .collect()
 }
 
 /// The verdict in one line, as the text report's closing line says it.

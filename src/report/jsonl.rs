@@ -84,6 +84,11 @@ pub(crate) fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool
         v["type"] = json!(b.kind);
         push(v);
     }
+    for p in r.protections.iter().flatten() {
+        let mut v = serde_json::to_value(p).unwrap_or_default();
+        v["type"] = json!("protection");
+        push(v);
+    }
     let s = r.summary();
     push(json!({
         "type": "chain", "digests": s.digests, "logs": s.logs, "gaps": s.gaps,

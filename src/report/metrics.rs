@@ -83,6 +83,24 @@ fn gaps(chains: &[ChainSummary]) -> Vec<(String, String)> {
     samples
 }
 
+/// One sample per chain and protection.
+fn protections(chains: &[ChainSummary]) -> Vec<(String, String)> {
+    use crate::verify::protections::ProtectionState;
+    let mut samples = Vec::new();
+    for c in chains {
+        for p in &c.protections {
+            let labels = format!("{},protection=\"{}\"", chain_labels(c), p.kind.name());
+            let v = match p.state {
+                ProtectionState::Protected => "1",
+                ProtectionState::Unprotected => "0",
+                ProtectionState::Unknown => "-1",
+            };
+            samples.push((labels, v.to_string()));
+        }
+    }
+    samples
+}
+
 /// The metrics of a run over `chains`.
 pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) -> String {
     let mut out = String::new();
@@ -122,6 +140,12 @@ pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) ->
         "trailproof_chain_exit_status",
         "0 proven, 1 tampered, 3 coverage not proven.",
         per_chain(chains, |c| c.exit_code.to_string()),
+    );
+    gauge(
+        o,
+        "trailproof_protection",
+        "The chain's bucket's protections: 1 protected, 0 unprotected, -1 unknown (live runs).",
+        protections(chains),
     );
     let run = |v: String| vec![(String::new(), v)];
     gauge(
@@ -163,6 +187,7 @@ mod tests {
             gaps_unexplained: 2,
             untrusted_seconds: 3600,
             fingerprints: Vec::new(),
+            protections: Vec::new(),
         };
         let text = render(&[c], 1, 1.5);
         assert!(text.contains("account=\"a\\\"b\\\\c\\nd\""), "{text}");

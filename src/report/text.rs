@@ -157,7 +157,27 @@ pub fn render(
         return Ok(());
     }
     blind_spots(report, out)?;
+    protections(report, out)?;
     writeln!(out, "{}", verdict_line(report))
+}
+
+/// The bucket's protections, one line each (live runs).
+fn protections(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    use crate::verify::protections::ProtectionState;
+    let Some(all) = &report.protections else {
+        return Ok(());
+    };
+    writeln!(out, "Protections of the trail's bucket:")?;
+    for p in all {
+        let state = match p.state {
+            ProtectionState::Protected => "protected",
+            ProtectionState::Unprotected => "UNPROTECTED",
+            ProtectionState::Unknown => "unknown",
+        };
+        let name = p.kind.name().replace('_', " ");
+        writeln!(out, "  {name:<12} {state:<12} {}", printable(&p.detail))?;
+    }
+    Ok(())
 }
 
 /// Events listed per blind spot in text (JSON has them all).

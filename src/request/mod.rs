@@ -151,6 +151,10 @@ pub struct Checks {
     pub check_unreferenced: bool,
     pub max_log_bytes: u64,
     pub inflater: Inflater,
+    /// `--require-protections`: what must be protected, else exit 3.
+    pub require_protections: Vec<crate::verify::protections::ProtectionKind>,
+    /// `--require-retention DAYS`.
+    pub require_retention: Option<i32>,
 }
 
 /// Where the report goes and in which forms.

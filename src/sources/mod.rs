@@ -9,4 +9,5 @@ pub mod kms;
 pub mod lookup;
 pub mod organizations;
 pub mod output;
+pub mod protections;
 pub mod store;

@@ -48,6 +48,18 @@ impl Inventory {
     }
 }
 
+/// One object of a day folder: its key, what says it is unchanged, and the
+/// time its name says (None: a name CloudTrail never writes).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: String,
+    pub tag: String,
+    pub named: Option<Timestamp>,
+}
+
+/// A chain's day folders as listed tonight.
+pub type Listed = BTreeMap<NaiveDate, Vec<Entry>>;
+
 /// A day's commitment over (key, tag) pairs, in any order.
 pub fn commitment(mut entries: Vec<(String, String)>) -> String {
     entries.sort();

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod narrowing;
 pub mod proof;
+pub mod protections;
 pub mod pubkeys;
 pub mod selectors;
 pub mod shard;

@@ -483,6 +483,8 @@ pub struct Report {
     pub lifecycle_calls: Option<Vec<crate::verify::lifecycle::LifecycleEvent>>,
     /// `--allow-narrowing` was given.
     pub allow_narrowing: bool,
+    /// The trail's bucket's protections (live runs).
+    pub protections: Option<Vec<crate::verify::protections::Protection>>,
     /// Narrowed spans `--allow-narrowing` shows without failing.
     pub narrowing_shown: Vec<Unproven>,
     /// A chain outside the home chain could not read the trail's
@@ -520,6 +522,8 @@ pub struct ChainSummary {
     pub untrusted_seconds: i64,
     /// The fingerprints of the keys its verified digests were signed with.
     pub fingerprints: Vec<String>,
+    /// Its bucket's protections (live runs).
+    pub protections: Vec<crate::verify::protections::Protection>,
 }
 
 /// Where a report comes from: what an auditor needs to reproduce it.
@@ -580,6 +584,7 @@ impl Report {
             lifecycle_calls: None,
             allow_narrowing: false,
             narrowing_shown: Vec::new(),
+            protections: None,
             home_calls_unread: None,
             expected_coverage: None,
         }
@@ -611,6 +616,7 @@ impl Report {
                 f.dedup();
                 f
             },
+            protections: self.protections.clone().unwrap_or_default(),
         }
     }
 }
@@ -720,6 +726,7 @@ impl Report {
             || self.narrowed()
             || self.unjudged()
             || self.archived() > 0
+            || self.unproven.iter().any(Unproven::required)
         {
             Verdict::NotProven
         } else {

@@ -49,6 +49,12 @@ pub enum Unproven {
     /// Objects in an archive storage class were not read: neither verified
     /// nor refuted until restored (`--restore-plan FILE` lists them).
     Archived { objects: usize },
+    /// A protection `--require-protections` asks for does not hold (or
+    /// could not be read).
+    ProtectionMissing {
+        protection: crate::verify::protections::ProtectionKind,
+        state: crate::verify::protections::ProtectionState,
+    },
     /// The digest folder could not be listed to its end within the bound.
     ListingBound,
     /// No digest covers any part of the window, and no record explains it.
@@ -74,6 +80,12 @@ pub enum Unproven {
 }
 
 impl Unproven {
+    /// What the operator required (`--require-protections`): no gap, so
+    /// `--allow-gaps` does not pass it.
+    pub fn required(&self) -> bool {
+        matches!(self, Unproven::ProtectionMissing { .. })
+    }
+
     /// The trail recorded less in some span: exit 3 whatever
     /// `--allow-gaps` says (only `--allow-narrowing` shows it instead).
     pub(crate) fn is_narrowing(&self) -> bool {

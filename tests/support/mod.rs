@@ -27,6 +27,10 @@ pub struct Faults {
     pub throttle: AtomicUsize,
     /// Keys answered with 403 AccessDenied.
     pub deny: Mutex<Vec<String>>,
+    /// Bucket configuration S3 would answer, by subresource (`versioning`,
+    /// `object-lock`, `lifecycle`): the status and the XML body (s3s-fs
+    /// keeps no configuration and answers NotImplemented).
+    pub bucket_config: Mutex<Vec<(&'static str, u16, String)>>,
     /// Keys in GLACIER: a GET is answered 403 InvalidObjectState, as S3
     /// answers for an archived object that was not restored.
     pub archived: Mutex<Vec<String>>,
@@ -230,6 +234,20 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                         .any(|k| path.ends_with(k.as_str()))
                     {
                         return Ok(xml_error(403, "AccessDenied"));
+                    }
+                    let query = req.uri().query().unwrap_or("").to_string();
+                    let asked = |sub: &str| {
+                        query
+                            .split('&')
+                            .any(|p| p == sub || p.starts_with(&format!("{sub}=")))
+                    };
+                    let config = f.bucket_config.lock().unwrap().clone();
+                    if let Some((_, status, body)) = config.iter().find(|(sub, ..)| asked(sub)) {
+                        return Ok(http::Response::builder()
+                            .status(*status)
+                            .header("content-type", "application/xml")
+                            .body(s3s::Body::from(body.clone()))
+                            .unwrap());
                     }
                     let archived = f
                         .archived

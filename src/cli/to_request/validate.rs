@@ -240,7 +240,39 @@ impl ValidateArgs {
                 InflaterArg::Whole => crate::verify::gzip::Inflater::Whole,
                 InflaterArg::Stream => crate::verify::gzip::Inflater::Stream,
             },
+            require_protections: self.required_protections()?,
+            require_retention: match self.require_retention {
+                Some(d) if d < 1 => {
+                    return Err(usage("--require-retention is a number of days, 1 or more"))
+                }
+                d => d,
+            },
         })
+    }
+
+    /// `--require-protections LIST`: names this version knows, live only.
+    fn required_protections(
+        &self,
+    ) -> Result<Vec<crate::verify::protections::ProtectionKind>, RequestError> {
+        use crate::verify::protections::ProtectionKind;
+        let Some(list) = &self.require_protections else {
+            return Ok(Vec::new());
+        };
+        if self.local.is_some() {
+            return Err(usage(
+                "--require-protections reads the bucket's configuration: it needs a live run, not \
+                 --local",
+            ));
+        }
+        let names = list.split(',').filter(|n| !n.trim().is_empty());
+        let kinds = names.map(|n| {
+            ProtectionKind::named(n).ok_or_else(|| {
+                usage(format!(
+                    "--require-protections: {n:?} is none of versioning, object-lock, lifecycle"
+                ))
+            })
+        });
+        kinds.collect()
     }
 
     fn outputs(&self, shard: Option<Shard>) -> Result<Outputs, RequestError> {

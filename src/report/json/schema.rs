@@ -327,6 +327,9 @@ pub(crate) struct Chain {
     /// `--expect-selectors`, as read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_selectors: Option<crate::verify::selectors::Settings>,
+    /// The trail's bucket's protections (live runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protections: Option<Vec<crate::verify::protections::Protection>>,
 }
 
 impl Chain {
@@ -350,6 +353,7 @@ impl Chain {
             }),
             lifecycle_calls: r.lifecycle_calls.clone(),
             expected_selectors: r.expected_coverage.clone(),
+            protections: r.protections.clone(),
         }
     }
 
@@ -372,6 +376,7 @@ impl Chain {
         r.home_calls_unread = self.home_calls_unread.map(|h| h.why);
         r.lifecycle_calls = self.lifecycle_calls;
         r.expected_coverage = self.expected_selectors;
+        r.protections = self.protections;
         r
     }
 }

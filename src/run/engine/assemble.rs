@@ -90,6 +90,7 @@ pub(super) fn report(
         lifecycle_calls: None,
         allow_narrowing: plan.allow_narrowing,
         narrowing_shown: Vec::new(),
+        protections: plan.protections.clone(),
         home_calls_unread: None,
         expected_coverage: plan.expected_coverage.clone(),
     };
@@ -112,6 +113,7 @@ pub(super) fn report(
         );
     }
     report.found = crate::verify::model::found_range(&report.digests, plan.start, plan.end);
+    report.unproven.extend(missing_protections(plan));
     let archived = report.archived();
     if archived > 0 {
         let said = crate::verify::unproven::Unproven::Archived { objects: archived };
@@ -120,6 +122,28 @@ pub(super) fn report(
     let pending = pending_with(closure.pending, hold, plan.end);
     report.untrusted = untrusted_of(&report, plan, pending, chains.std_out.interval);
     report
+}
+
+/// The protections `--require-protections` asks for that do not hold.
+fn missing_protections(plan: &Plan) -> Vec<crate::verify::unproven::Unproven> {
+    use crate::verify::protections::ProtectionState;
+    let found = plan.protections.as_deref().unwrap_or_default();
+    let state = |k| {
+        found
+            .iter()
+            .find(|p| p.kind == k)
+            .map_or(ProtectionState::Unknown, |p| p.state)
+    };
+    let missing = plan.require_protections.iter().map(|k| (*k, state(*k)));
+    missing
+        .filter(|(_, s)| *s != ProtectionState::Protected)
+        .map(
+            |(protection, state)| crate::verify::unproven::Unproven::ProtectionMissing {
+                protection,
+                state,
+            },
+        )
+        .collect()
 }
 
 /// The spans of the window whose events cannot be trusted, from the

@@ -204,7 +204,15 @@ impl Engine {
         // The checkpointed digest's log files were verified by the run that
         // recorded it; they are read again only when a gap must be
         // explained, since the record of a stop may be in them (look-behind).
-        let skip = plan.checkpoint.as_ref().filter(|_| !needs_events);
+        // Not when the chain was widened back behind its record (the
+        // retention watch, --start-time): then those files are in question.
+        let resumes_at_record =
+            |r: &&crate::plan::checkpoint::Record| r.end_time().is_some_and(|e| plan.start >= e);
+        let skip = plan
+            .checkpoint
+            .as_ref()
+            .filter(resumes_at_record)
+            .filter(|_| !needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, mut records, complete) = self.read_logs(plan, &book, needs_events).await;
         let mut events = std::mem::take(&mut records.lifecycle);

@@ -77,6 +77,11 @@ impl S3Store {
     /// The client for a bucket's own region: HeadBucket's region header,
     /// falling back to GetBucketLocation (works where HeadBucket is denied
     /// cross-account), then to the configured region.
+    /// The client for `bucket`'s region (its configuration is read there).
+    pub(crate) async fn client_of(&self, bucket: &str) -> Result<Client, StoreError> {
+        self.client_for(bucket).await
+    }
+
     async fn client_for(&self, bucket: &str) -> Result<Client, StoreError> {
         let mut regions = self.bucket_regions.lock().await;
         if let Some(r) = regions.get(bucket) {

@@ -1,0 +1,260 @@
+//! The bucket's protections next to the verdict: what keeps the evidence
+//! (versioning, Object Lock) and what would remove it (a lifecycle rule
+//! that expires or archives the trail's objects). Each is protected,
+//! unprotected or unknown (a read that was refused is never "protected").
+//! Pure: judges what the S3 edge read.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtectionKind {
+    Versioning,
+    ObjectLock,
+    Lifecycle,
+}
+
+impl ProtectionKind {
+    pub const ALL: [ProtectionKind; 3] = [
+        ProtectionKind::Versioning,
+        ProtectionKind::ObjectLock,
+        ProtectionKind::Lifecycle,
+    ];
+
+    /// The name `--require-protections` takes and JSON and metrics use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtectionKind::Versioning => "versioning",
+            ProtectionKind::ObjectLock => "object_lock",
+            ProtectionKind::Lifecycle => "lifecycle",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<ProtectionKind> {
+        let name = name.trim().replace('-', "_");
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtectionState {
+    Protected,
+    Unprotected,
+    Unknown,
+}
+
+/// One protection of the trail's bucket, judged, with what was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protection {
+    pub kind: ProtectionKind,
+    pub state: ProtectionState,
+    /// What the bucket says (words for people; the state is the verdict).
+    pub detail: String,
+}
+
+/// A lifecycle rule as read: whether it applies to the trail's objects and
+/// what it does to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub enabled: bool,
+    /// The rule's prefix filter ("" covers the whole bucket).
+    pub prefix: String,
+    pub expire_days: Option<i32>,
+    pub noncurrent_expire_days: Option<i32>,
+    /// (storage class, days) transitions.
+    pub transitions: Vec<(String, i32)>,
+}
+
+/// Object Lock as read: None when the bucket has none; else the mode and
+/// the default retention's days (None: no default retention).
+pub type Lock = Option<(String, Option<i32>)>;
+
+/// What the S3 edge read of the bucket; `Err(why)` where it was refused.
+#[derive(Debug, Clone, Default)]
+pub struct BucketConfig {
+    /// Versioning status ("Enabled", "Suspended", or None: never enabled)
+    /// and whether MFA Delete is on.
+    pub versioning: Option<Result<(Option<String>, bool), String>>,
+    /// Object Lock: None when the bucket has none; else the default
+    /// retention's mode and days (None: no default retention).
+    pub object_lock: Option<Result<Lock, String>>,
+    pub lifecycle: Option<Result<Vec<Rule>, String>>,
+}
+
+/// Judges each protection; `trail_prefix` is where the trail writes
+/// (`AWSLogs/` under its prefix), `retention_days` what must be kept.
+pub fn judge(
+    cfg: &BucketConfig,
+    trail_prefix: &str,
+    retention_days: Option<i32>,
+) -> Vec<Protection> {
+    vec![
+        versioning(cfg.versioning.as_ref()),
+        object_lock(cfg.object_lock.as_ref(), retention_days),
+        lifecycle(cfg.lifecycle.as_ref(), trail_prefix, retention_days),
+    ]
+}
+
+fn unknown(kind: ProtectionKind, why: &str) -> Protection {
+    Protection {
+        kind,
+        state: ProtectionState::Unknown,
+        detail: format!("could not be read ({why})"),
+    }
+}
+
+fn versioning(read: Option<&Result<(Option<String>, bool), String>>) -> Protection {
+    let kind = ProtectionKind::Versioning;
+    let (status, mfa) = match read {
+        None => return unknown(kind, "not asked"),
+        Some(Err(why)) => return unknown(kind, why),
+        Some(Ok(v)) => v,
+    };
+    let mfa = if *mfa { ", MFA Delete on" } else { "" };
+    let (state, detail) = match status.as_deref() {
+        Some("Enabled") => (
+            ProtectionState::Protected,
+            format!("enabled{mfa}: an overwritten or deleted object keeps its original version"),
+        ),
+        Some("Suspended") => (
+            ProtectionState::Unprotected,
+            "suspended: an overwrite or a delete now loses the original".to_string(),
+        ),
+        _ => (
+            ProtectionState::Unprotected,
+            "never enabled: an overwrite or a delete loses the original".to_string(),
+        ),
+    };
+    Protection {
+        kind,
+        state,
+        detail,
+    }
+}
+
+fn object_lock(read: Option<&Result<Lock, String>>, retention_days: Option<i32>) -> Protection {
+    let kind = ProtectionKind::ObjectLock;
+    let lock = match read {
+        None => return unknown(kind, "not asked"),
+        Some(Err(why)) => return unknown(kind, why),
+        Some(Ok(l)) => l,
+    };
+    let (state, detail) = match lock {
+        None => (
+            ProtectionState::Unprotected,
+            "none: anyone allowed to delete can delete the evidence".to_string(),
+        ),
+        Some((mode, None)) => (
+            ProtectionState::Unprotected,
+            format!("enabled ({mode}) without a default retention: new objects are not locked"),
+        ),
+        Some((mode, Some(days))) if retention_days.is_some_and(|r| *days < r) => (
+            ProtectionState::Unprotected,
+            format!(
+                "{mode}, {days} days by default: shorter than the {} days required",
+                retention_days.unwrap_or(0)
+            ),
+        ),
+        Some((mode, Some(days))) => (
+            ProtectionState::Protected,
+            format!("{mode}, {days} days by default"),
+        ),
+    };
+    Protection {
+        kind,
+        state,
+        detail,
+    }
+}
+
+fn lifecycle(
+    read: Option<&Result<Vec<Rule>, String>>,
+    trail_prefix: &str,
+    retention_days: Option<i32>,
+) -> Protection {
+    let kind = ProtectionKind::Lifecycle;
+    let rules = match read {
+        None => return unknown(kind, "not asked"),
+        Some(Err(why)) => return unknown(kind, why),
+        Some(Ok(r)) => r,
+    };
+    // A rule covers the trail when its prefix and the trail's overlap.
+    let covers = |r: &&Rule| {
+        r.enabled && (trail_prefix.starts_with(&r.prefix) || r.prefix.starts_with(trail_prefix))
+    };
+    let short = |d: i32| retention_days.is_none_or(|r| d < r);
+    let mut harms = Vec::new();
+    for r in rules.iter().filter(covers) {
+        if let Some(d) = r.expire_days.filter(|d| short(*d)) {
+            harms.push(format!(
+                "rule {} deletes the trail's objects after {d} days",
+                r.id
+            ));
+        }
+        if let Some(d) = r.noncurrent_expire_days.filter(|d| short(*d)) {
+            harms.push(format!(
+                "rule {} deletes their earlier versions after {d} days",
+                r.id
+            ));
+        }
+        for (class, d) in &r.transitions {
+            harms.push(format!(
+                "rule {} moves them to {class} after {d} days (not readable without a restore)",
+                r.id
+            ));
+        }
+    }
+    match harms.is_empty() {
+        true => Protection {
+            kind,
+            state: ProtectionState::Protected,
+            detail: "no rule expires or archives the trail's objects".to_string(),
+        },
+        false => Protection {
+            kind,
+            state: ProtectionState::Unprotected,
+            detail: harms.join("; "),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_protection_is_protected_unprotected_or_unknown() {
+        let rule = Rule {
+            id: "expire".into(),
+            enabled: true,
+            prefix: "AWSLogs/".into(),
+            expire_days: Some(30),
+            noncurrent_expire_days: None,
+            transitions: vec![],
+        };
+        let cfg = BucketConfig {
+            versioning: Some(Ok((Some("Suspended".into()), false))),
+            object_lock: Some(Err("AccessDenied".into())),
+            lifecycle: Some(Ok(vec![rule.clone()])),
+        };
+        let p = judge(&cfg, "AWSLogs/", None);
+        let states: Vec<_> = p.iter().map(|p| p.state).collect();
+        use ProtectionState::*;
+        assert_eq!(states, vec![Unprotected, Unknown, Unprotected]);
+        // A rule that keeps objects longer than required is no harm.
+        let long = BucketConfig {
+            lifecycle: Some(Ok(vec![Rule {
+                expire_days: Some(400),
+                ..rule
+            }])),
+            ..cfg
+        };
+        assert_eq!(judge(&long, "AWSLogs/", Some(365))[2].state, Protected);
+        assert_eq!(
+            ProtectionKind::named("object-lock"),
+            Some(ProtectionKind::ObjectLock)
+        );
+    }
+}
