@@ -90,6 +90,24 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
+    // The manifest pins the version of every object it copied from S3.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let copied: Vec<&serde_json::Value> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().contains("/AWSLogs/"))
+        // A digest's metadata file is the local layout's, not an object.
+        .filter(|f| !f["path"].as_str().unwrap().ends_with(".metadata.json"))
+        .collect();
+    assert!(!copied.is_empty());
+    assert!(
+        copied
+            .iter()
+            .all(|f| f["etag"].as_str().is_some_and(|e| !e.is_empty())),
+        "{manifest:#}"
+    );
 
     // Without the key, DIR's keys and records are not evidence.
     let mut unkeyed = vec![

@@ -1181,7 +1181,16 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
         "versioning,object-lock,lifecycle",
         "--allow-gaps",
     ]);
-    let (code, v, _) = json_run(&required, &env).await;
+    let html = dir.path().join("protections.html");
+    let mut paged = required.clone();
+    paged.extend_from_slice(&["--html", html.to_str().unwrap()]);
+    let (code, v, _) = json_run(&paged, &env).await;
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Protections of the trail's bucket") && page.contains("p-unprotected"));
+    // For a look in a browser.
+    if let Ok(keep) = std::env::var("TRAILPROOF_KEEP_PROTECTIONS_HTML") {
+        std::fs::copy(&html, keep).unwrap();
+    }
     assert_eq!(code, 3, "{v:#}");
     assert!(
         v["unproven"]

@@ -130,10 +130,16 @@ pub async fn write(
     }
     let caller = caller_identity(&live.cfg).await;
     let place = (bucket.as_deref(), prefix.as_deref());
+    let pins = recording
+        .pins
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let header = Header {
         binding: binding(req, live, place, lookup_read),
         caller,
         notes: notes.clone(),
+        pins,
     };
     let n = crate::sources::evidence::seal(out, header)
         .map_err(|e| io_error(format!("cannot seal {}: {e}", out.display())))?;

@@ -104,6 +104,9 @@ pub struct Header {
     pub binding: Value,
     pub caller: Value,
     pub notes: Vec<String>,
+    /// The version each copied object was read at (`bucket/key`): the
+    /// manifest pins it, so an investigation can ask S3 for exactly it.
+    pub pins: HashMap<String, crate::sources::store::ReadPin>,
 }
 
 /// Writes manifest.json and SHA256SUMS over everything in DIR; returns
@@ -118,7 +121,12 @@ pub fn seal(dir: &Path, header: Header) -> std::io::Result<usize> {
         let bytes = std::fs::read(dir.join(name))?;
         let sha = sha256_hex(&bytes);
         sums.push_str(&format!("{sha}  {name}\n"));
-        entries.push(json!({"path": name, "size": bytes.len(), "sha256": sha}));
+        let mut entry = json!({"path": name, "size": bytes.len(), "sha256": sha});
+        if let Some(pin) = header.pins.get(name.as_str()) {
+            entry["etag"] = json!(pin.etag);
+            entry["version_id"] = json!(pin.version_id);
+        }
+        entries.push(entry);
     }
     let manifest = json!({
         "trailproof_manifest": 2,

@@ -195,10 +195,13 @@ pub(super) fn join_gaps(r: &mut Report, slices: &[ChainReport]) {
 /// How bad a verdict is: invalid, unverified, unverified without a digest
 /// to blame (`no_digest`), valid.
 pub(super) fn severity(status: Status, f: Option<&Finding>) -> u8 {
+    // Not judged (archived, a keys file that cannot judge) ranks below
+    // what is tampering, so one slice's judgement is never hidden by it.
     match (status, f.map(|f| f.problem)) {
-        (Status::Invalid, _) => 3,
+        (Status::Invalid, _) => 4,
         (Status::Unverified, Some(Problem::NoDigest)) => 1,
-        (Status::Unverified, _) => 2,
+        (Status::Unverified, Some(Problem::Archived | Problem::KeyNotInFile)) => 2,
+        (Status::Unverified, _) => 3,
         (Status::Valid, _) => 0,
     }
 }

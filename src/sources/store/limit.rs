@@ -114,6 +114,7 @@ impl ObjectStore for Limited {
             };
             Ok(Object {
                 metadata: obj.metadata,
+                pin: obj.pin,
                 len: obj.len,
                 body,
             })

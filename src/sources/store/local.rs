@@ -119,6 +119,7 @@ impl LocalStore {
         })?;
         let metadata = self.read_metadata(bucket, key)?;
         Ok(Object {
+            pin: super::ReadPin::default(),
             metadata,
             len: file.metadata().ok().map(|m| m.len()),
             body: Body::Blocking(Box::new(file)),

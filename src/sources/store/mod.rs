@@ -103,7 +103,17 @@ pub struct Object {
     /// The size the store announces (Content-Length, the file's size): a
     /// small object is read whole, a large one streamed.
     pub len: Option<u64>,
+    /// Which version of the object was read (S3's ETag and VersionId), so
+    /// evidence can pin it; None for a local file.
+    pub pin: ReadPin,
     pub body: Body,
+}
+
+/// The version of an object a read returned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadPin {
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
 }
 
 impl Object {

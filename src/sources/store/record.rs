@@ -5,7 +5,7 @@
 //! checked like a local copy's: nothing is written outside DIR.
 
 use super::local::{check_segment_path, METADATA_SUFFIX};
-use super::{Body, ListPage, Object, ObjectStore, StoreError};
+use super::{Body, ListPage, Object, ObjectStore, ReadPin, StoreError};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::collections::{BTreeSet, HashMap};
@@ -25,6 +25,8 @@ pub struct Recording {
     known: Known,
     pub listed: Mutex<BTreeSet<(String, String)>>,
     pub copied: Mutex<BTreeSet<(String, String)>>,
+    /// The version each copied object was read at (`bucket/key` -> pin).
+    pub pins: Mutex<HashMap<String, ReadPin>>,
 }
 
 impl Recording {
@@ -35,6 +37,7 @@ impl Recording {
             known,
             listed: Mutex::new(BTreeSet::new()),
             copied: Mutex::new(BTreeSet::new()),
+            pins: Mutex::new(HashMap::new()),
         }
     }
 
@@ -75,6 +78,7 @@ impl Recording {
                 .insert((bucket.into(), key.into()));
             return Ok(Object {
                 metadata,
+                pin: ReadPin::default(),
                 len: Some(bytes.len() as u64),
                 body: Body::Blocking(Box::new(std::io::Cursor::new(bytes))),
             });
@@ -95,8 +99,13 @@ impl Recording {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert((bucket.into(), key.into()));
+        self.pins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(rel, obj.pin.clone());
         Ok(Object {
             metadata: obj.metadata,
+            pin: obj.pin,
             len: Some(bytes.len() as u64),
             body: Body::Blocking(Box::new(std::io::Cursor::new(bytes))),
         })

@@ -309,8 +309,13 @@ impl ObjectStore for S3Store {
                         .collect()
                 })
                 .unwrap_or_default();
+            let pin = super::ReadPin {
+                etag: out.e_tag().map(str::to_string),
+                version_id: out.version_id().map(str::to_string),
+            };
             Ok(Object {
                 metadata,
+                pin,
                 len: out.content_length().and_then(|n| u64::try_from(n).ok()),
                 body: Body::Async(Box::pin(super::stall::StallGuard::new(
                     out.body.into_async_read(),
