@@ -8,6 +8,7 @@
 
 use super::Plan;
 use crate::plan::checkpoint::Record;
+use crate::sources::store::limit::ReadPins;
 use crate::sources::store::{ObjectStore, StoreError};
 use crate::verify::inventory::{commitment, day_start, days, stamp, Entry, Inventory, Listed};
 use crate::verify::layout::{parse_digest_key, parse_log_key};
@@ -179,7 +180,7 @@ pub(crate) async fn behind(
     ) else {
         return Err(corrupt());
     };
-    if since > until || until > recorded || (until - since).num_days() > MAX_WATCHED_DAYS {
+    if since > until || until != recorded || (until - since).num_days() > MAX_WATCHED_DAYS {
         return Err(corrupt());
     }
     plan.watch_since = Some(since);
@@ -205,9 +206,19 @@ pub(crate) async fn behind(
                   rewrite it"
         }
     };
+    let retired = match old.since_time().is_some_and(|s| s < since) {
+        true => format!(
+            "; days before {} are no longer watched (--start-time is later than the watch's \
+             start {})",
+            stamp(since),
+            old.since
+        ),
+        false => String::new(),
+    };
     let Some(first) = changed.first() else {
         return Ok(format!(
-            "Retention watch ({chain}): the {} day(s) proven since {} are unchanged (inventory {sealed})",
+            "Retention watch ({chain}): the {} day(s) proven since {} are unchanged (inventory \
+             {sealed}){retired}",
             old_days.days.len(),
             stamp(since)
         ));
@@ -235,12 +246,37 @@ pub(crate) async fn first_night(
     list_tonight(store, plan, since).await
 }
 
+/// The ETag a listing's tag holds (S3: `size:etag:lastmodified`).
+fn listed_etag(tag: &str) -> Option<&str> {
+    tag.split(':').nth(1).filter(|e| !e.is_empty())
+}
+
+/// Leaves out of `listed` each day holding an object the run read at
+/// another version than listed (changed between the listing and the read,
+/// and maybe back after): the next night sees that day as changed.
+fn read_as_listed(bucket: &str, listed: &Listed, pins: &ReadPins) -> Listed {
+    let pins = pins.lock().unwrap_or_else(|p| p.into_inner());
+    let same = |e: &Entry| {
+        let read = pins.get(&(bucket.to_string(), e.key.clone()));
+        match (read.and_then(|p| p.etag.as_deref()), listed_etag(&e.tag)) {
+            (Some(got), Some(want)) => got.trim_matches('"') == want.trim_matches('"'),
+            _ => true,
+        }
+    };
+    let kept = listed
+        .iter()
+        .filter(|(_, entries)| entries.iter().all(same));
+    kept.map(|(d, e)| (*d, e.clone())).collect()
+}
+
 /// The inventory each proven chain's checkpoint record carries: its days
 /// from where the watch began to the digest the record names, from the
-/// listing taken before the run.
+/// listing taken before the run (a day read at another version is left
+/// out, to be proven again).
 pub(crate) fn inventories(
     watched: &[Plan],
     summaries: &[crate::verify::model::ChainSummary],
+    pins: &ReadPins,
 ) -> Vec<(String, String, Inventory)> {
     let mut out = Vec::new();
     for s in summaries.iter().filter(|s| s.strictly_proven) {
@@ -254,12 +290,52 @@ pub(crate) fn inventories(
             continue;
         };
         let since = since.min(newest.end);
+        let bucket = plan.map(|p| p.digest_bucket.as_str()).unwrap_or_default();
+        let listed = read_as_listed(bucket, listed, pins);
         let inv = Inventory {
             since: stamp(since),
             until: stamp(newest.end),
-            days: committed(listed, since, newest.end),
+            days: committed(&listed, since, newest.end),
         };
         out.push((s.account.clone(), s.region.clone(), inv));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::store::ReadPin;
+
+    /// A day holding an object the run read at another ETag than listed
+    /// (swapped between the listing and the read) is left out of the next
+    /// inventory; one read as listed, or not read, stays.
+    #[test]
+    fn a_day_read_at_another_version_is_not_sealed() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let entry = |key: &str, etag: &str| Entry {
+            key: key.into(),
+            tag: format!("10:{etag}:2026-03-01T00:00:00Z"),
+            named: None,
+        };
+        let listed: Listed = [
+            (day(1), vec![entry("a", "\"e1\"")]),
+            (day(2), vec![entry("b", "\"e2\""), entry("c", "\"e3\"")]),
+        ]
+        .into();
+        let pins = ReadPins::default();
+        let pin = |etag: &str| ReadPin {
+            etag: Some(etag.into()),
+            version_id: None,
+        };
+        pins.lock()
+            .unwrap()
+            .insert(("bk".into(), "a".into()), pin("e1"));
+        pins.lock()
+            .unwrap()
+            .insert(("bk".into(), "b".into()), pin("\"swapped\""));
+        let kept = read_as_listed("bk", &listed, &pins);
+        assert!(kept.contains_key(&day(1)));
+        assert!(!kept.contains_key(&day(2)));
+    }
 }

@@ -38,7 +38,8 @@ pub(crate) async fn read(store: &S3Store, bucket: &str) -> BucketConfig {
             let mode = retention
                 .and_then(|d| d.mode())
                 .map(|m| m.as_str().to_string());
-            let days = retention.and_then(|d| d.days().or(d.years().map(|y| y * 365)));
+            let years = |d: &aws_sdk_s3::types::DefaultRetention| d.years()?.checked_mul(365);
+            let days = retention.and_then(|d| d.days().or_else(|| years(d)));
             Some((mode.unwrap_or_else(|| "enabled".into()), days))
         })),
         Err(e) if e.code() == Some("ObjectLockConfigurationNotFoundError") => Ok(None),
@@ -70,13 +71,21 @@ fn rule(r: &aws_sdk_s3::types::LifecycleRule) -> Rule {
         enabled: r.status().as_str() == "Enabled",
         prefix: prefix.unwrap_or("").to_string(),
         expire_days: r.expiration().and_then(|e| e.days()),
+        expire_date: r.expiration().and_then(|e| e.date()).map(|d| d.to_string()),
         noncurrent_expire_days: r
             .noncurrent_version_expiration()
             .and_then(|e| e.noncurrent_days()),
         transitions: r
             .transitions()
             .iter()
-            .filter_map(|t| Some((t.storage_class()?.as_str().to_string(), t.days()?)))
+            .filter_map(|t| {
+                let when = match (t.days(), t.date()) {
+                    (Some(d), _) => format!("after {d} days"),
+                    (None, Some(d)) => format!("on {d}"),
+                    (None, None) => return None,
+                };
+                Some((t.storage_class()?.as_str().to_string(), when))
+            })
             .collect(),
     }
 }

@@ -62,9 +62,11 @@ pub struct Rule {
     /// The rule's prefix filter ("" covers the whole bucket).
     pub prefix: String,
     pub expire_days: Option<i32>,
+    /// An expiration on a date (every current object from then on).
+    pub expire_date: Option<String>,
     pub noncurrent_expire_days: Option<i32>,
-    /// (storage class, days) transitions.
-    pub transitions: Vec<(String, i32)>,
+    /// Transitions: the storage class and when ("after N days" or "on DATE").
+    pub transitions: Vec<(String, String)>,
 }
 
 /// Object Lock as read: None when the bucket has none; else the mode and
@@ -116,7 +118,10 @@ fn versioning(read: Option<&Result<(Option<String>, bool), String>>) -> Protecti
     let (state, detail) = match status.as_deref() {
         Some("Enabled") => (
             ProtectionState::Protected,
-            format!("enabled{mfa}: an overwritten or deleted object keeps its original version"),
+            format!(
+                "enabled{mfa}: an overwritten or deleted object keeps its earlier version \
+                 (unless a version is deleted on purpose)"
+            ),
         ),
         Some("Suspended") => (
             ProtectionState::Unprotected,
@@ -157,9 +162,17 @@ fn object_lock(read: Option<&Result<Lock, String>>, retention_days: Option<i32>)
                 retention_days.unwrap_or(0)
             ),
         ),
+        // GOVERNANCE yields to s3:BypassGovernanceRetention.
+        Some((mode, Some(days))) if mode != "COMPLIANCE" => (
+            ProtectionState::Unprotected,
+            format!(
+                "{mode}, {days} days by default: principals allowed \
+                 s3:BypassGovernanceRetention can still delete (COMPLIANCE cannot be bypassed)"
+            ),
+        ),
         Some((mode, Some(days))) => (
             ProtectionState::Protected,
-            format!("{mode}, {days} days by default"),
+            format!("{mode}, {days} days by default (objects written since it was set)"),
         ),
     };
     Protection {
@@ -193,15 +206,22 @@ fn lifecycle(
                 r.id
             ));
         }
+        if let Some(date) = &r.expire_date {
+            harms.push(format!(
+                "rule {} deletes the trail's objects on {date}",
+                r.id
+            ));
+        }
         if let Some(d) = r.noncurrent_expire_days.filter(|d| short(*d)) {
             harms.push(format!(
                 "rule {} deletes their earlier versions after {d} days",
                 r.id
             ));
         }
-        for (class, d) in &r.transitions {
+        for (class, when) in &r.transitions {
             harms.push(format!(
-                "rule {} moves them to {class} after {d} days (not readable without a restore)",
+                "rule {} moves them to {class} {when} (an archive class is not readable without \
+                 a restore)",
                 r.id
             ));
         }
@@ -232,6 +252,7 @@ mod tests {
             prefix: "AWSLogs/".into(),
             expire_days: Some(30),
             noncurrent_expire_days: None,
+            expire_date: None,
             transitions: vec![],
         };
         let cfg = BucketConfig {

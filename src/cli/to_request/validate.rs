@@ -245,6 +245,12 @@ impl ValidateArgs {
                 Some(d) if d < 1 => {
                     return Err(usage("--require-retention is a number of days, 1 or more"))
                 }
+                Some(_) if self.local.is_some() => {
+                    return Err(usage(
+                        "--require-retention is held against the bucket's configuration: it \
+                         needs a live run, not --local",
+                    ))
+                }
                 d => d,
             },
         })
@@ -272,7 +278,13 @@ impl ValidateArgs {
                 ))
             })
         });
-        kinds.collect()
+        let kinds: Vec<ProtectionKind> = kinds.collect::<Result<_, _>>()?;
+        if kinds.is_empty() {
+            return Err(usage(
+                "--require-protections names none: give versioning, object-lock, lifecycle",
+            ));
+        }
+        Ok(kinds)
     }
 
     fn outputs(&self, shard: Option<Shard>) -> Result<Outputs, RequestError> {

@@ -98,6 +98,8 @@ pub(crate) const BUFFER_UNIT: u64 = 64 * 1024;
 /// Runs validations against one store and one key source.
 pub struct Engine {
     pub store: Arc<dyn ObjectStore>,
+    /// The version of every object the run read (S3: its ETag).
+    pub(crate) read_pins: Arc<crate::sources::store::limit::ReadPins>,
     pub keys: Arc<dyn KeySource>,
     pub progress: Arc<dyn Progress>,
     /// LookupEvents in live mode; None offline.
@@ -158,11 +160,11 @@ impl Engine {
         } else {
             Arc::new(crate::run::progress::Silent)
         };
+        let limited =
+            crate::sources::store::limit::Limited::new(sources.store.clone(), concurrency);
         Engine {
-            store: Arc::new(crate::sources::store::limit::Limited::new(
-                sources.store.clone(),
-                concurrency,
-            )),
+            read_pins: limited.pins.clone(),
+            store: Arc::new(limited),
             keys: sources.keys.clone(),
             progress,
             lookup: sources.lookup.clone(),

@@ -2,7 +2,7 @@
 //! estate shares the same store, so thousands of small chains cannot open
 //! thousands of connections, and one big chain cannot starve the rest.
 
-use super::{Body, ListPage, Object, ObjectStore, StoreError};
+use super::{Body, ListPage, Object, ObjectStore, ReadPin, StoreError};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::io::Read;
@@ -16,13 +16,20 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub(crate) struct Limited {
     inner: Arc<dyn ObjectStore>,
     permits: Arc<Semaphore>,
+    /// The version of every object read (bucket, key): what the run
+    /// verified, held against what the retention watch listed.
+    pub(crate) pins: Arc<ReadPins>,
 }
+
+/// The versions a run read.
+pub(crate) type ReadPins = std::sync::Mutex<std::collections::HashMap<(String, String), ReadPin>>;
 
 impl Limited {
     pub fn new(inner: Arc<dyn ObjectStore>, in_flight: usize) -> Limited {
         Limited {
             inner,
             permits: Arc::new(Semaphore::new(in_flight.max(1))),
+            pins: Arc::default(),
         }
     }
 
@@ -102,6 +109,11 @@ impl ObjectStore for Limited {
         async move {
             let permit = self.permit().await?;
             let obj = self.inner.get(bucket, key).await?;
+            let read = (bucket.to_string(), key.to_string());
+            self.pins
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(read, obj.pin.clone());
             let body = match obj.body {
                 Body::Blocking(r) => Body::Blocking(Box::new(HeldRead {
                     inner: r,
