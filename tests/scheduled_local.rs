@@ -543,32 +543,8 @@ fn an_edited_checkpoint_is_refused_under_a_state_key() {
 /// them, and an intact trail stays exit 0 each night before.
 #[test]
 fn the_retention_watch_finds_what_changed_a_day_behind_the_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    let args = ["--start-time", "2026-03-01T00:00:00Z", "--hours", "80"];
-    let shape = [
-        "--logs-per-hour",
-        "1",
-        "--records-per-log",
-        "2",
-        "--seed",
-        "41",
-    ];
-    crate::support::trail::simulate_in(dir.path(), &[&args[..], &shape[..]].concat());
-    let cp = checkpoint(dir.path());
-    let night = |end: &str| {
-        let cp = cp.to_str().unwrap();
-        run(
-            dir.path(),
-            &[
-                "--start-time",
-                "2026-03-01T00:00:00Z",
-                "--end-time",
-                end,
-                "--checkpoint",
-                cp,
-            ],
-        )
-    };
+    let (dir, cp) = watched_trail(80, 41);
+    let night = |end: &str| nightly(dir.path(), &cp, end);
     for end in ["2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"] {
         let (code, v, err) = night(end);
         assert_eq!(code, 0, "{end}: {err}\n{v:#}");
@@ -627,32 +603,8 @@ fn the_retention_watch_finds_what_changed_a_day_behind_the_checkpoint() {
 /// "verified by the run that recorded them").
 #[test]
 fn the_record_digests_own_log_files_are_watched() {
-    let dir = tempfile::tempdir().unwrap();
-    let args = ["--start-time", "2026-03-01T00:00:00Z", "--hours", "60"];
-    let shape = [
-        "--logs-per-hour",
-        "1",
-        "--records-per-log",
-        "2",
-        "--seed",
-        "43",
-    ];
-    crate::support::trail::simulate_in(dir.path(), &[&args[..], &shape[..]].concat());
-    let cp = checkpoint(dir.path());
-    let night = |end: &str| {
-        let cp = cp.to_str().unwrap();
-        run(
-            dir.path(),
-            &[
-                "--start-time",
-                "2026-03-01T00:00:00Z",
-                "--end-time",
-                end,
-                "--checkpoint",
-                cp,
-            ],
-        )
-    };
+    let (dir, cp) = watched_trail(60, 43);
+    let night = |end: &str| nightly(dir.path(), &cp, end);
     assert_eq!(night("2026-03-02T00:00:00Z").0, 0);
     let day1 = dir
         .path()
@@ -681,4 +633,37 @@ fn the_record_digests_own_log_files_are_watched() {
         Some("hash_mismatch".into()),
         "{v:#}"
     );
+}
+
+/// A trail of `hours` (one log file an hour) from 2026-03-01, and where
+/// its checkpoint goes.
+fn watched_trail(hours: u32, seed: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (hours, seed) = (hours.to_string(), seed.to_string());
+    let args = ["--start-time", "2026-03-01T00:00:00Z", "--hours", &hours];
+    let shape = [
+        "--logs-per-hour",
+        "1",
+        "--records-per-log",
+        "2",
+        "--seed",
+        &seed,
+    ];
+    crate::support::trail::simulate_in(dir.path(), &[&args[..], &shape[..]].concat());
+    let cp = checkpoint(dir.path());
+    (dir, cp)
+}
+
+/// The README's nightly command over the window to `end`.
+fn nightly(dir: &Path, cp: &Path, end: &str) -> (i32, Value, String) {
+    let cp = cp.to_str().unwrap();
+    let args = [
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        end,
+        "--checkpoint",
+        cp,
+    ];
+    run(dir, &args)
 }

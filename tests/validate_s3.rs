@@ -1107,7 +1107,11 @@ async fn archived_objects_are_not_proven_never_tampered() {
 
 /// S3's answers for the bucket's configuration, as the SDK reads them.
 fn config(faults: &support::Faults, answers: &[(&'static str, u16, &str)]) {
-    let xml = |body: &str| format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{body}");
+    let xml = |body: &str| match body.starts_with('<') {
+        true => format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{body}"),
+        // A bucket policy is answered as JSON.
+        false => body.to_string(),
+    };
     let mut c = faults.bucket_config.lock().unwrap();
     c.clear();
     c.extend(
@@ -1144,6 +1148,11 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
         ("versioning", 200, "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>"),
         ("object-lock", 404, no_lock),
         ("lifecycle", 200, "<LifecycleConfiguration><Rule><ID>tidy</ID><Filter><Prefix>AWSLogs/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>"),
+        ("policy", 200, r#"{"Version":"2012-10-17","Statement":[{"Sid":"ops","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/ops"},"Action":"s3:Delete*","Resource":"arn:aws:s3:::kept/*"}]}"#),
+        ("publicAccessBlock", 200, "<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>"),
+        ("encryption", 200, "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>"),
+        ("replication", 404, "<Error><Code>ReplicationConfigurationNotFoundError</Code><Message>none</Message></Error>"),
+        ("logging", 200, "<BucketLoggingStatus></BucketLoggingStatus>"),
     ]);
     let (code, v, err) = json_run(&args, &env).await;
     assert_eq!(code, 0, "shown, not required: {err}");
@@ -1164,7 +1173,12 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
         vec![
             unprotected("versioning"),
             unprotected("object_lock"),
-            unprotected("lifecycle")
+            unprotected("lifecycle"),
+            unprotected("policy"),
+            ("public_access".into(), "protected".into()),
+            ("encryption".into(), "protected".into()),
+            unprotected("replication"),
+            unprotected("access_logging"),
         ],
         "{v:#}"
     );
@@ -1172,6 +1186,11 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
         .as_str()
         .unwrap()
         .contains("rule tidy deletes the trail's objects after 30 days"));
+    let policy = v["protections"][3]["detail"].as_str().unwrap();
+    assert!(
+        policy.contains("statement ops lets") && policy.contains("s3:DeleteObject"),
+        "{policy}"
+    );
     let prom = std::fs::read_to_string(&metrics).unwrap();
     assert!(prom.contains("protection=\"lifecycle\"} 0"), "{prom}");
     // Required: exit 3, said why, whatever --allow-gaps says.
@@ -1212,7 +1231,7 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
     let r = run_bin(&lines, &env).await;
     assert_eq!(
         r.stdout.matches("\"type\":\"protection\"").count(),
-        3,
+        8,
         "{}",
         r.stdout
     );

@@ -205,9 +205,8 @@ async fn open_live(
     let read = crate::sources::protections::read(&s3, &bucket).await;
     let awslogs = crate::verify::layout::AccountRoot::awslogs_prefix(prefix.as_deref());
     let retention = req.checks.require_retention;
-    facts.protections = Some(crate::verify::protections::judge(
-        &read, &awslogs, retention,
-    ));
+    let trail = (awslogs.as_str(), req.trail.arn.as_str());
+    facts.protections = Some(crate::verify::protections::judge(&read, trail, retention));
     Ok(Sources {
         store: Arc::new(s3),
         keys,

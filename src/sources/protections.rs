@@ -15,7 +15,12 @@ pub(crate) async fn read(store: &S3Store, bucket: &str) -> BucketConfig {
             return BucketConfig {
                 versioning: Some(Err(why.clone())),
                 object_lock: Some(Err(why.clone())),
-                lifecycle: Some(Err(why)),
+                lifecycle: Some(Err(why.clone())),
+                policy: Some(Err(why.clone())),
+                public_access: Some(Err(why.clone())),
+                encryption: Some(Err(why.clone())),
+                replication: Some(Err(why.clone())),
+                access_logging: Some(Err(why)),
             };
         }
     };
@@ -59,7 +64,79 @@ pub(crate) async fn read(store: &S3Store, bucket: &str) -> BucketConfig {
         versioning: Some(versioning),
         object_lock: Some(object_lock),
         lifecycle: Some(lifecycle),
+        ..guards(&client, bucket).await
     }
+}
+
+/// What keeps others out and a copy elsewhere: the bucket policy, the
+/// public access block, default encryption, replication, access logging.
+async fn guards(client: &aws_sdk_s3::Client, bucket: &str) -> BucketConfig {
+    let none = |e: &Option<&str>, code: &str| *e == Some(code);
+    let policy = match client.get_bucket_policy().bucket(bucket).send().await {
+        Ok(o) => Ok(o.policy().map(str::to_string)),
+        Err(e) if none(&e.code(), "NoSuchBucketPolicy") => Ok(None),
+        Err(e) => Err(refused(&e)),
+    };
+    let public_access = match client.get_public_access_block().bucket(bucket).send().await {
+        Ok(o) => Ok(o.public_access_block_configuration().map(|c| {
+            let on = |b: Option<bool>| b.unwrap_or(false);
+            [
+                on(c.block_public_acls()),
+                on(c.ignore_public_acls()),
+                on(c.block_public_policy()),
+                on(c.restrict_public_buckets()),
+            ]
+        })),
+        Err(e) if none(&e.code(), "NoSuchPublicAccessBlockConfiguration") => Ok(None),
+        Err(e) => Err(refused(&e)),
+    };
+    let encryption = match client.get_bucket_encryption().bucket(bucket).send().await {
+        Ok(o) => Ok(o.server_side_encryption_configuration().and_then(|c| {
+            let d = c
+                .rules()
+                .iter()
+                .find_map(|r| r.apply_server_side_encryption_by_default())?;
+            Some((
+                d.sse_algorithm().as_str().to_string(),
+                d.kms_master_key_id().map(str::to_string),
+            ))
+        })),
+        Err(e) if none(&e.code(), "ServerSideEncryptionConfigurationNotFoundError") => Ok(None),
+        Err(e) => Err(refused(&e)),
+    };
+    let replication = match client.get_bucket_replication().bucket(bucket).send().await {
+        Ok(o) => Ok(o
+            .replication_configuration()
+            .map(|c| c.rules().iter().filter_map(replica).collect())),
+        Err(e) if none(&e.code(), "ReplicationConfigurationNotFoundError") => Ok(None),
+        Err(e) => Err(refused(&e)),
+    };
+    let access_logging = match client.get_bucket_logging().bucket(bucket).send().await {
+        Ok(o) => Ok(o.logging_enabled().map(|l| l.target_bucket().to_string())),
+        Err(e) => Err(refused(&e)),
+    };
+    BucketConfig {
+        policy: Some(policy),
+        public_access: Some(public_access),
+        encryption: Some(encryption),
+        replication: Some(replication),
+        access_logging: Some(access_logging),
+        ..BucketConfig::default()
+    }
+}
+
+/// A replication rule: its destination, whether it is on, its prefix.
+fn replica(r: &aws_sdk_s3::types::ReplicationRule) -> Option<crate::verify::protections::Replica> {
+    // The rule's top-level Prefix is deprecated but still honoured by S3.
+    #[allow(deprecated)]
+    let prefix = r
+        .filter()
+        .and_then(|f| f.prefix())
+        .or(r.prefix())
+        .unwrap_or("");
+    let on = r.status().as_str() == "Enabled";
+    let to = r.destination().map(|d| d.bucket().to_string())?;
+    Some((to, on, prefix.to_string()))
 }
 
 fn rule(r: &aws_sdk_s3::types::LifecycleRule) -> Rule {

@@ -44,18 +44,12 @@ impl Scope {
 
     /// The UTC days whose log folders must be listed.
     pub fn days(&self) -> Vec<NaiveDate> {
-        let mut out = Vec::new();
-        let mut d = self.start.date_naive();
         // `end` is exclusive: a scope ending at midnight needs no folder for that day.
-        let last = (self.end - TimeDelta::seconds(1)).date_naive();
-        while d <= last {
-            out.push(d);
-            match d.succ_opt() {
-                Some(n) => d = n,
-                None => break,
-            }
+        let last = self.end - TimeDelta::seconds(1);
+        match self.start <= last {
+            true => crate::verify::inventory::days(self.start, last),
+            false => Vec::new(),
         }
-        out
     }
 }
 

@@ -2,6 +2,7 @@
 //! delivered. No I/O here; callers hand in bytes, keys and listings.
 
 pub mod arn;
+pub mod bucket_policy;
 pub mod chain;
 pub mod coverage;
 pub mod digest;

@@ -12,13 +12,23 @@ pub enum ProtectionKind {
     Versioning,
     ObjectLock,
     Lifecycle,
+    Policy,
+    PublicAccess,
+    Encryption,
+    Replication,
+    AccessLogging,
 }
 
 impl ProtectionKind {
-    pub const ALL: [ProtectionKind; 3] = [
+    pub const ALL: [ProtectionKind; 8] = [
         ProtectionKind::Versioning,
         ProtectionKind::ObjectLock,
         ProtectionKind::Lifecycle,
+        ProtectionKind::Policy,
+        ProtectionKind::PublicAccess,
+        ProtectionKind::Encryption,
+        ProtectionKind::Replication,
+        ProtectionKind::AccessLogging,
     ];
 
     /// The name `--require-protections` takes and JSON and metrics use.
@@ -27,6 +37,11 @@ impl ProtectionKind {
             ProtectionKind::Versioning => "versioning",
             ProtectionKind::ObjectLock => "object_lock",
             ProtectionKind::Lifecycle => "lifecycle",
+            ProtectionKind::Policy => "policy",
+            ProtectionKind::PublicAccess => "public_access",
+            ProtectionKind::Encryption => "encryption",
+            ProtectionKind::Replication => "replication",
+            ProtectionKind::AccessLogging => "access_logging",
         }
     }
 
@@ -73,6 +88,14 @@ pub struct Rule {
 /// the default retention's days (None: no default retention).
 pub type Lock = Option<(String, Option<i32>)>;
 
+/// A replication rule as read: its destination bucket, whether it is
+/// enabled, and its prefix filter ("" for the whole bucket).
+pub type Replica = (String, bool, String);
+
+/// Default encryption as read: the algorithm and the KMS key, None when
+/// the bucket has none.
+pub type Encryption = Option<(String, Option<String>)>;
+
 /// What the S3 edge read of the bucket; `Err(why)` where it was refused.
 #[derive(Debug, Clone, Default)]
 pub struct BucketConfig {
@@ -83,20 +106,181 @@ pub struct BucketConfig {
     /// retention's mode and days (None: no default retention).
     pub object_lock: Option<Result<Lock, String>>,
     pub lifecycle: Option<Result<Vec<Rule>, String>>,
+    /// The bucket policy (JSON), None when it has none.
+    pub policy: Option<Result<Option<String>, String>>,
+    /// The public access block's four settings, None when it has none.
+    pub public_access: Option<Result<Option<[bool; 4]>, String>>,
+    /// The default encryption (algorithm, KMS key), None when none.
+    pub encryption: Option<Result<Encryption, String>>,
+    /// The replication rules (destination, enabled, prefix), None when the
+    /// bucket has none.
+    pub replication: Option<Result<Option<Vec<Replica>>, String>>,
+    /// Where server access logs go, None when they are off.
+    pub access_logging: Option<Result<Option<String>, String>>,
 }
 
 /// Judges each protection; `trail_prefix` is where the trail writes
 /// (`AWSLogs/` under its prefix), `retention_days` what must be kept.
 pub fn judge(
     cfg: &BucketConfig,
-    trail_prefix: &str,
+    (trail_prefix, trail_arn): (&str, &str),
     retention_days: Option<i32>,
 ) -> Vec<Protection> {
     vec![
         versioning(cfg.versioning.as_ref()),
         object_lock(cfg.object_lock.as_ref(), retention_days),
         lifecycle(cfg.lifecycle.as_ref(), trail_prefix, retention_days),
+        policy(cfg.policy.as_ref(), trail_prefix, trail_arn),
+        public_access(cfg.public_access.as_ref()),
+        encryption(cfg.encryption.as_ref()),
+        replication(cfg.replication.as_ref(), trail_prefix),
+        access_logging(cfg.access_logging.as_ref()),
     ]
+}
+
+fn policy(
+    read: Option<&Result<Option<String>, String>>,
+    trail_prefix: &str,
+    trail_arn: &str,
+) -> Protection {
+    let kind = ProtectionKind::Policy;
+    let text = match read {
+        None => return unknown(kind, "not asked"),
+        Some(Err(why)) => return unknown(kind, why),
+        Some(Ok(None)) => {
+            let detail = "no bucket policy grants anyone access (IAM policies in the bucket's \
+                          account, which may, are not read here)";
+            return Protection {
+                kind,
+                state: ProtectionState::Protected,
+                detail: detail.into(),
+            };
+        }
+        Some(Ok(Some(text))) => text,
+    };
+    let holes = crate::verify::bucket_policy::holes(text, trail_prefix, trail_arn);
+    let (state, detail) = match holes {
+        Err(e) => (
+            ProtectionState::Unknown,
+            format!("the policy is not JSON ({e})"),
+        ),
+        Ok(h) if h.is_empty() => (
+            ProtectionState::Protected,
+            "no statement lets anyone but this trail's CloudTrail delete, overwrite or expire \
+             the trail's objects (IAM policies in the bucket's account are not read here)"
+                .to_string(),
+        ),
+        Ok(h) => (ProtectionState::Unprotected, h.join("; ")),
+    };
+    Protection {
+        kind,
+        state,
+        detail,
+    }
+}
+
+/// A protection that holds when the bucket has the setting at all.
+fn present<T>(
+    kind: ProtectionKind,
+    read: Option<&Result<Option<T>, String>>,
+    said: impl Fn(&T) -> (bool, String),
+    absent: &str,
+) -> Protection {
+    let (state, detail) = match read {
+        None => return unknown(kind, "not asked"),
+        Some(Err(why)) => return unknown(kind, why),
+        Some(Ok(None)) => (ProtectionState::Unprotected, absent.to_string()),
+        Some(Ok(Some(v))) => match said(v) {
+            (true, d) => (ProtectionState::Protected, d),
+            (false, d) => (ProtectionState::Unprotected, d),
+        },
+    };
+    Protection {
+        kind,
+        state,
+        detail,
+    }
+}
+
+fn public_access(read: Option<&Result<Option<[bool; 4]>, String>>) -> Protection {
+    let said = |b: &[bool; 4]| {
+        match b.iter().all(|x| *x) {
+        true => (true, "all four settings block public access".to_string()),
+        false => (false, format!("not all four settings are on (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets: {b:?})")),
+    }
+    };
+    present(
+        ProtectionKind::PublicAccess,
+        read,
+        said,
+        "no public access block: a policy or an ACL could open the evidence to anyone",
+    )
+}
+
+fn encryption(read: Option<&Result<Encryption, String>>) -> Protection {
+    let said = |(alg, key): &(String, Option<String>)| {
+        let key = key
+            .as_ref()
+            .map(|k| format!(" with {k}"))
+            .unwrap_or_default();
+        (
+            true,
+            format!(
+                "{alg}{key} by default (keeps the evidence private; its integrity is the digests')"
+            ),
+        )
+    };
+    present(
+        ProtectionKind::Encryption,
+        read,
+        said,
+        "no default encryption",
+    )
+}
+
+fn replication(
+    read: Option<&Result<Option<Vec<Replica>>, String>>,
+    trail_prefix: &str,
+) -> Protection {
+    let said = |rules: &Vec<Replica>| {
+        let covers = |(_, on, prefix): &&Replica| {
+            *on && (trail_prefix.starts_with(prefix.as_str()) || prefix.starts_with(trail_prefix))
+        };
+        let to: Vec<&str> = rules
+            .iter()
+            .filter(covers)
+            .map(|(d, ..)| d.as_str())
+            .collect();
+        match to.is_empty() {
+            true => (
+                false,
+                "no enabled replication rule covers the trail's objects".to_string(),
+            ),
+            false => (true, format!("replicated to {}", to.join(", "))),
+        }
+    };
+    present(
+        ProtectionKind::Replication,
+        read,
+        said,
+        "not replicated: this bucket holds the only copy",
+    )
+}
+
+fn access_logging(read: Option<&Result<Option<String>, String>>) -> Protection {
+    let said = |to: &String| {
+        let same = match to.as_str() {
+            "" => String::new(),
+            t => format!("server access logs go to {t}"),
+        };
+        (!same.is_empty(), same)
+    };
+    present(
+        ProtectionKind::AccessLogging,
+        read,
+        said,
+        "server access logging is off: who read or deleted an object is not recorded by S3",
+    )
 }
 
 fn unknown(kind: ProtectionKind, why: &str) -> Protection {
@@ -259,9 +443,10 @@ mod tests {
             versioning: Some(Ok((Some("Suspended".into()), false))),
             object_lock: Some(Err("AccessDenied".into())),
             lifecycle: Some(Ok(vec![rule.clone()])),
+            ..BucketConfig::default()
         };
-        let p = judge(&cfg, "AWSLogs/", None);
-        let states: Vec<_> = p.iter().map(|p| p.state).collect();
+        let p = judge(&cfg, ("AWSLogs/", "t"), None);
+        let states: Vec<_> = p.iter().take(3).map(|p| p.state).collect();
         use ProtectionState::*;
         assert_eq!(states, vec![Unprotected, Unknown, Unprotected]);
         // A rule that keeps objects longer than required is no harm.
@@ -272,7 +457,10 @@ mod tests {
             }])),
             ..cfg
         };
-        assert_eq!(judge(&long, "AWSLogs/", Some(365))[2].state, Protected);
+        assert_eq!(
+            judge(&long, ("AWSLogs/", "t"), Some(365))[2].state,
+            Protected
+        );
         assert_eq!(
             ProtectionKind::named("object-lock"),
             Some(ProtectionKind::ObjectLock)

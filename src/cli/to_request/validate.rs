@@ -274,14 +274,15 @@ impl ValidateArgs {
         let kinds = names.map(|n| {
             ProtectionKind::named(n).ok_or_else(|| {
                 usage(format!(
-                    "--require-protections: {n:?} is none of versioning, object-lock, lifecycle"
+                    "--require-protections: {n:?} is none of versioning, object-lock, lifecycle, \
+                     policy, public-access, encryption, replication, access-logging"
                 ))
             })
         });
         let kinds: Vec<ProtectionKind> = kinds.collect::<Result<_, _>>()?;
         if kinds.is_empty() {
             return Err(usage(
-                "--require-protections names none: give versioning, object-lock, lifecycle",
+                "--require-protections names none: give versioning, object-lock, lifecycle, ...",
             ));
         }
         Ok(kinds)
