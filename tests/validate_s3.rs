@@ -523,6 +523,7 @@ async fn truncated_tail_is_found_with_the_trail_status() {
     let state = Arc::new(CloudTrailState {
         keys: CloudTrailState::keys_from_file(&keys),
         latest_digest_delivery: Some(1772344800.0 + 300.0),
+        digest_delivery_error: Some("AccessDenied".into()),
         ..Default::default()
     });
     let ct = support::cloudtrail::start(state.clone()).await;
@@ -555,6 +556,19 @@ async fn truncated_tail_is_found_with_the_trail_status() {
             && missing[1].ends_with("_20260301T050000Z.json.gz")
     );
     assert!(v["gaps"].as_array().unwrap().is_empty());
+    // CloudTrail says its last digest delivery failed: shown as such.
+    let delivery = v["protections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "delivery")
+        .cloned();
+    let delivery = delivery.unwrap_or_default();
+    assert_eq!(delivery["state"], "unprotected", "{delivery:#}");
+    assert!(delivery["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("LatestDigestDeliveryError: AccessDenied"));
 }
 
 /// A multi-region trail of one account, `--region all`: the regions
@@ -1179,6 +1193,8 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
             ("encryption".into(), "protected".into()),
             unprotected("replication"),
             unprotected("access_logging"),
+            // No CloudTrail call in this run: its delivery state is unknown.
+            ("delivery".into(), "unknown".into()),
         ],
         "{v:#}"
     );
@@ -1231,7 +1247,7 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
     let r = run_bin(&lines, &env).await;
     assert_eq!(
         r.stdout.matches("\"type\":\"protection\"").count(),
-        8,
+        9,
         "{}",
         r.stdout
     );

@@ -206,7 +206,10 @@ async fn open_live(
     let awslogs = crate::verify::layout::AccountRoot::awslogs_prefix(prefix.as_deref());
     let retention = req.checks.require_retention;
     let trail = (awslogs.as_str(), req.trail.arn.as_str());
-    facts.protections = Some(crate::verify::protections::judge(&read, trail, retention));
+    let mut protections = crate::verify::protections::judge(&read, trail, retention);
+    let errors = facts.status.as_ref().map(|s| s.delivery_errors.as_slice());
+    protections.push(crate::verify::protections::delivery(errors));
+    facts.protections = Some(protections);
     Ok(Sources {
         store: Arc::new(s3),
         keys,

@@ -289,6 +289,16 @@ impl CloudTrail {
             covers_region,
             start_logging: out.start_logging_time().and_then(to_chrono),
             latest_digest_delivery: out.latest_digest_delivery_time().and_then(to_chrono),
+            delivery_errors: [
+                ("LatestDeliveryError", out.latest_delivery_error()),
+                (
+                    "LatestDigestDeliveryError",
+                    out.latest_digest_delivery_error(),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(name, e)| Some(format!("{name}: {}", e.filter(|e| !e.is_empty())?)))
+            .collect(),
         })
     }
 

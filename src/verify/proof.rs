@@ -30,6 +30,9 @@ pub struct TrailStatus {
     pub covers_region: bool,
     pub start_logging: Option<Timestamp>,
     pub latest_digest_delivery: Option<Timestamp>,
+    /// LatestDeliveryError and LatestDigestDeliveryError, when CloudTrail
+    /// says its last delivery of logs or digests failed.
+    pub delivery_errors: Vec<String>,
 }
 
 /// The requested window and what is known about "now".
@@ -822,6 +825,7 @@ mod tests {
             covers_region: true,
             start_logging: Some(h(-10)),
             latest_digest_delivery: Some(h(5)),
+            delivery_errors: Vec::new(),
         });
         close_window(&nodes, &mut out, &series(), &w, &[]);
         assert!(missing_count(&nodes, &out) >= 2, "{out:?}");
@@ -978,6 +982,7 @@ mod tests {
             covers_region: true,
             start_logging: None,
             latest_digest_delivery: Some(h(4) + Duration::minutes(3)),
+            delivery_errors: Vec::new(),
         });
         let mut out = analyze(&nodes, &series());
         let c = close_window(&nodes, &mut out, &series(), &w, &[]);

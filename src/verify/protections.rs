@@ -17,10 +17,12 @@ pub enum ProtectionKind {
     Encryption,
     Replication,
     AccessLogging,
+    /// CloudTrail's own word that its last deliveries succeeded.
+    Delivery,
 }
 
 impl ProtectionKind {
-    pub const ALL: [ProtectionKind; 8] = [
+    pub const ALL: [ProtectionKind; 9] = [
         ProtectionKind::Versioning,
         ProtectionKind::ObjectLock,
         ProtectionKind::Lifecycle,
@@ -29,6 +31,7 @@ impl ProtectionKind {
         ProtectionKind::Encryption,
         ProtectionKind::Replication,
         ProtectionKind::AccessLogging,
+        ProtectionKind::Delivery,
     ];
 
     /// The name `--require-protections` takes and JSON and metrics use.
@@ -42,6 +45,7 @@ impl ProtectionKind {
             ProtectionKind::Encryption => "encryption",
             ProtectionKind::Replication => "replication",
             ProtectionKind::AccessLogging => "access_logging",
+            ProtectionKind::Delivery => "delivery",
         }
     }
 
@@ -176,6 +180,28 @@ fn policy(
         kind,
         state,
         detail,
+    }
+}
+
+/// GetTrailStatus's delivery errors: a trail whose deliveries fail writes
+/// no evidence, whatever the bucket keeps. None: not asked (no CloudTrail
+/// call in this run, or refused).
+pub fn delivery(errors: Option<&[String]>) -> Protection {
+    let kind = ProtectionKind::Delivery;
+    let Some(errors) = errors else {
+        return unknown(kind, "GetTrailStatus was not asked or refused");
+    };
+    match errors.is_empty() {
+        true => Protection {
+            kind,
+            state: ProtectionState::Protected,
+            detail: "CloudTrail reports no delivery error for logs or digests".into(),
+        },
+        false => Protection {
+            kind,
+            state: ProtectionState::Unprotected,
+            detail: format!("CloudTrail's last delivery failed: {}", errors.join("; ")),
+        },
     }
 }
 

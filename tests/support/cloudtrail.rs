@@ -28,6 +28,8 @@ pub struct CloudTrailState {
     pub page_size: usize,
     /// GetTrailStatus's LatestDigestDeliveryTime (epoch seconds).
     pub latest_digest_delivery: Option<f64>,
+    /// GetTrailStatus's LatestDigestDeliveryError (delivery failing).
+    pub digest_delivery_error: Option<String>,
     /// Answer ListPublicKeys queries longer than this with no keys (to
     /// exercise the per-digest second look-up).
     pub max_query_seconds: Option<f64>,
@@ -216,6 +218,9 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
             let mut out = json!({ "IsLogging": true });
             if let Some(t) = state.latest_digest_delivery {
                 out["LatestDigestDeliveryTime"] = Value::from(t);
+            }
+            if let Some(e) = &state.digest_delivery_error {
+                out["LatestDigestDeliveryError"] = Value::from(e.as_str());
             }
             (200, out)
         }

@@ -275,7 +275,7 @@ impl ValidateArgs {
             ProtectionKind::named(n).ok_or_else(|| {
                 usage(format!(
                     "--require-protections: {n:?} is none of versioning, object-lock, lifecycle, \
-                     policy, public-access, encryption, replication, access-logging"
+                     policy, public-access, encryption, replication, access-logging, delivery"
                 ))
             })
         });
