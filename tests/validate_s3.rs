@@ -327,8 +327,10 @@ async fn trail_and_keys_come_from_cloudtrail() {
         keys,
         trails: vec![json!({
             "Name": "sample-trail", "TrailARN": ARN, "S3BucketName": "ct-bucket", "S3KeyPrefix": "pfx",
-            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false, "IsOrganizationTrail": false, "LogFileValidationEnabled": true
+            "HomeRegion": "us-east-1", "IsMultiRegionTrail": false, "IsOrganizationTrail": false, "LogFileValidationEnabled": true,
+            "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
         })],
+        key_state: Some(("PendingDeletion".into(), Some(1772344800.0))),
         events: vec![json!({
             "EventName": "StopLogging", "EventTime": 1772330460.0,
             "CloudTrailEvent": format!("{{\"eventName\":\"StopLogging\",\"requestParameters\":{{\"name\":\"{ARN}\"}}}}")
@@ -355,6 +357,21 @@ async fn trail_and_keys_come_from_cloudtrail() {
     assert_eq!(v["gaps"][0]["cause"], "logging_stopped", "{:#}", v["gaps"]);
     assert_eq!(state.count("DescribeTrails"), 1);
     assert!(state.count("ListPublicKeys") >= 1);
+    // The trail's KMS key is pending deletion: its log files will be lost.
+    let key = v["protections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "trail_key");
+    let key = key.cloned().unwrap_or_default();
+    assert_eq!(key["state"], "unprotected", "{key:#}");
+    assert!(
+        key["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("PendingDeletion"),
+        "{key:#}"
+    );
 
     // The same trail from the local copy (same verdicts; the gap cause needs the API).
     let keys = dir.path().join("public-keys.json");
@@ -1193,8 +1210,10 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
             ("encryption".into(), "protected".into()),
             unprotected("replication"),
             unprotected("access_logging"),
-            // No CloudTrail call in this run: its delivery state is unknown.
+            // No CloudTrail call in this run: delivery and the trail's
+            // key are unknown.
             ("delivery".into(), "unknown".into()),
+            ("trail_key".into(), "unknown".into()),
         ],
         "{v:#}"
     );
@@ -1247,7 +1266,7 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
     let r = run_bin(&lines, &env).await;
     assert_eq!(
         r.stdout.matches("\"type\":\"protection\"").count(),
-        9,
+        10,
         "{}",
         r.stdout
     );

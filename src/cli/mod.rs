@@ -334,7 +334,7 @@ pub struct ValidateArgs {
     pub allow_narrowing: bool,
     /// Bucket protections that must hold (versioning, object-lock,
     /// lifecycle, policy, public-access, encryption, replication,
-    /// access-logging, delivery; comma-separated): one unprotected or
+    /// access-logging, delivery, trail-key; comma-separated): one unprotected or
     /// unknown is exit 3.
     #[arg(long, help_heading = "What counts as a finding", value_name = "LIST")]
     pub require_protections: Option<String>,

@@ -209,6 +209,14 @@ async fn open_live(
     let mut protections = crate::verify::protections::judge(&read, trail, retention);
     let errors = facts.status.as_ref().map(|s| s.delivery_errors.as_slice());
     protections.push(crate::verify::protections::delivery(errors));
+    let key = match &info {
+        Some(i) => {
+            let state = crate::sources::kms::trail_key_state(&cfg, i.kms_key_id.as_deref()).await;
+            Some(state.map_err(|e| e.to_string()))
+        }
+        None => None,
+    };
+    protections.push(crate::verify::protections::trail_key(&key));
     facts.protections = Some(protections);
     Ok(Sources {
         store: Arc::new(s3),

@@ -44,6 +44,8 @@ pub struct TrailInfo {
     pub is_multi_region: bool,
     pub include_global_events: bool,
     pub log_file_validation_enabled: bool,
+    /// The KMS key the trail encrypts its log files with (SSE-KMS).
+    pub kms_key_id: Option<String>,
 }
 
 /// One LookupEvents answer: None when some call failed.
@@ -212,6 +214,7 @@ impl CloudTrail {
             is_multi_region: trail.is_multi_region_trail().unwrap_or(false),
             include_global_events: trail.include_global_service_events().unwrap_or(true),
             log_file_validation_enabled: trail.log_file_validation_enabled().unwrap_or(false),
+            kms_key_id: trail.kms_key_id().map(str::to_string),
         })
     }
 

@@ -179,6 +179,34 @@ impl StateKey for KmsKey {
     }
 }
 
+/// The trail's KMS key's state (DescribeKey, in the key's region): Ok(None)
+/// when the trail uses no KMS key; Err when KMS refused or failed.
+pub(crate) async fn trail_key_state(
+    cfg: &aws_config::SdkConfig,
+    key: Option<&str>,
+) -> Result<Option<(String, String, Option<String>)>, crate::sources::aws::AwsError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let region = key
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    let mut b = aws_sdk_kms::config::Builder::from(cfg);
+    if let Some(r) = region {
+        b = b.region(aws_config::Region::new(r));
+    }
+    let client = aws_sdk_kms::Client::from_conf(b.build());
+    let out = client.describe_key().key_id(key).send().await;
+    let meta = out.map_err(|e| crate::sources::aws::AwsError::of(&e).asking("KMS DescribeKey"))?;
+    let none = || crate::sources::aws::AwsError::other("KMS DescribeKey: no key metadata");
+    let m = meta.key_metadata().ok_or_else(none)?;
+    let state = m.key_state().map_or("unknown", |s| s.as_str()).to_string();
+    let deletion = m.deletion_date().map(|d| d.to_string());
+    Ok(Some((key.to_string(), state, deletion)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,10 +19,12 @@ pub enum ProtectionKind {
     AccessLogging,
     /// CloudTrail's own word that its last deliveries succeeded.
     Delivery,
+    /// The KMS key the trail's log files are encrypted with is usable.
+    TrailKey,
 }
 
 impl ProtectionKind {
-    pub const ALL: [ProtectionKind; 9] = [
+    pub const ALL: [ProtectionKind; 10] = [
         ProtectionKind::Versioning,
         ProtectionKind::ObjectLock,
         ProtectionKind::Lifecycle,
@@ -32,6 +34,7 @@ impl ProtectionKind {
         ProtectionKind::Replication,
         ProtectionKind::AccessLogging,
         ProtectionKind::Delivery,
+        ProtectionKind::TrailKey,
     ];
 
     /// The name `--require-protections` takes and JSON and metrics use.
@@ -46,6 +49,7 @@ impl ProtectionKind {
             ProtectionKind::Replication => "replication",
             ProtectionKind::AccessLogging => "access_logging",
             ProtectionKind::Delivery => "delivery",
+            ProtectionKind::TrailKey => "trail_key",
         }
     }
 
@@ -202,6 +206,39 @@ pub fn delivery(errors: Option<&[String]>) -> Protection {
             state: ProtectionState::Unprotected,
             detail: format!("CloudTrail's last delivery failed: {}", errors.join("; ")),
         },
+    }
+}
+
+/// The trail's KMS key as KMS DescribeKey reads it: (key, state, deletion
+/// date). A disabled key, or one pending deletion, leaves the log files
+/// unreadable (the digests, SSE-S3, still verify): evidence lost.
+pub type KeyRead = Option<Result<Option<(String, String, Option<String>)>, String>>;
+
+pub fn trail_key(read: &KeyRead) -> Protection {
+    let kind = ProtectionKind::TrailKey;
+    let (state, detail) = match read {
+        None => return unknown(kind, "the trail's description was not read"),
+        Some(Err(why)) => return unknown(kind, why),
+        Some(Ok(None)) => (
+            ProtectionState::Protected,
+            "the trail's log files use SSE-S3: no key of the account can be disabled to lose them"
+                .to_string(),
+        ),
+        Some(Ok(Some((key, s, _)))) if s == "Enabled" => {
+            (ProtectionState::Protected, format!("{key} is enabled"))
+        }
+        Some(Ok(Some((key, s, when)))) => {
+            let when = when
+                .as_ref()
+                .map(|d| format!(" (deleted on {d})"))
+                .unwrap_or_default();
+            (ProtectionState::Unprotected, format!("{key} is {s}{when}: the trail's log files cannot be decrypted while it is, and never after its deletion"))
+        }
+    };
+    Protection {
+        kind,
+        state,
+        detail,
     }
 }
 

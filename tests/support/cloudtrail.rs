@@ -30,6 +30,9 @@ pub struct CloudTrailState {
     pub latest_digest_delivery: Option<f64>,
     /// GetTrailStatus's LatestDigestDeliveryError (delivery failing).
     pub digest_delivery_error: Option<String>,
+    /// KMS DescribeKey's KeyState and DeletionDate (epoch seconds) for any
+    /// key; None: AccessDenied.
+    pub key_state: Option<(String, Option<f64>)>,
     /// Answer ListPublicKeys queries longer than this with no keys (to
     /// exercise the per-digest second look-up).
     pub max_query_seconds: Option<f64>,
@@ -140,6 +143,19 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
         .insert(op.to_string(), req.clone());
     match op {
         "GenerateMac" | "VerifyMac" => kms(op, req),
+        "DescribeKey" => match &state.key_state {
+            Some((s, deletion)) => {
+                let mut meta = json!({"KeyId": req["KeyId"], "KeyState": s});
+                if let Some(d) = deletion {
+                    meta["DeletionDate"] = Value::from(*d);
+                }
+                (200, json!({ "KeyMetadata": meta }))
+            }
+            None => (
+                400,
+                json!({"__type": "AccessDeniedException", "message": "not authorized to perform kms:DescribeKey"}),
+            ),
+        },
         "ListRegions" => match &*state.regions.lock().unwrap() {
             Some(r) => (200, json!({ "Regions": r })),
             None => (

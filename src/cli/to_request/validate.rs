@@ -275,7 +275,8 @@ impl ValidateArgs {
             ProtectionKind::named(n).ok_or_else(|| {
                 usage(format!(
                     "--require-protections: {n:?} is none of versioning, object-lock, lifecycle, \
-                     policy, public-access, encryption, replication, access-logging, delivery"
+                     policy, public-access, encryption, replication, access-logging, delivery, \
+                     trail-key"
                 ))
             })
         });
