@@ -205,13 +205,23 @@ async fn open_live(
     let read = crate::sources::protections::read(&s3, &bucket).await;
     let awslogs = crate::verify::layout::AccountRoot::awslogs_prefix(prefix.as_deref());
     let retention = req.checks.require_retention;
-    let trail = (awslogs.as_str(), req.trail.arn.as_str());
+    let trail = (bucket.as_str(), awslogs.as_str(), req.trail.arn.as_str());
     let mut protections = crate::verify::protections::judge(&read, trail, retention);
-    let errors = facts.status.as_ref().map(|s| s.delivery_errors.as_slice());
-    protections.push(crate::verify::protections::delivery(errors));
+    let status = facts
+        .status
+        .as_ref()
+        .map(|s| (s.is_logging, s.delivery_errors.as_slice()));
+    protections.push(crate::verify::protections::delivery(status));
+    // The trail's own key, else the bucket's default KMS key (which S3
+    // applies to CloudTrail's uploads).
+    let bucket_key = match &read.encryption {
+        Some(Ok(Some((alg, key)))) if alg == "aws:kms" => key.clone(),
+        _ => None,
+    };
     let key = match &info {
         Some(i) => {
-            let state = crate::sources::kms::trail_key_state(&cfg, i.kms_key_id.as_deref()).await;
+            let id = i.kms_key_id.clone().or(bucket_key);
+            let state = crate::sources::kms::trail_key_state(&cfg, id.as_deref()).await;
             Some(state.map_err(|e| e.to_string()))
         }
         None => None,

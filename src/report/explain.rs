@@ -264,7 +264,12 @@ pub fn unproven(u: &Unproven) -> String {
              again; --restore-plan FILE lists them)"
         ),
         Unproven::ProtectionMissing { protection, state } => format!(
-            "the bucket's {} is {} and --require-protections asks for it",
+            "the {} {} is {} and --require-protections asks for it",
+            match protection {
+                crate::verify::protections::ProtectionKind::Delivery
+                | crate::verify::protections::ProtectionKind::TrailKey => "trail's",
+                _ => "bucket's",
+            },
             protection.name().replace('_', " "),
             match state {
                 crate::verify::protections::ProtectionState::Unknown =>

@@ -175,7 +175,7 @@ fn protections(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             ProtectionState::Unknown => "unknown",
         };
         let name = p.kind.name().replace('_', " ");
-        writeln!(out, "  {name:<12} {state:<12} {}", printable(&p.detail))?;
+        writeln!(out, "  {name:<15} {state:<12} {}", printable(&p.detail))?;
     }
     Ok(())
 }

@@ -188,6 +188,13 @@ pub(crate) async fn trail_key_state(
     let Some(key) = key else {
         return Ok(None);
     };
+    // Only an ARN names its region (a bare id or alias could name another
+    // region's key).
+    if !key.starts_with("arn:") {
+        return Err(crate::sources::aws::AwsError::other(format!(
+            "{key} is not a KMS key ARN: its region is unknown"
+        )));
+    }
     let region = key
         .split(':')
         .nth(3)

@@ -129,12 +129,13 @@ async fn guards(client: &aws_sdk_s3::Client, bucket: &str) -> BucketConfig {
 fn replica(r: &aws_sdk_s3::types::ReplicationRule) -> Option<crate::verify::protections::Replica> {
     // The rule's top-level Prefix is deprecated but still honoured by S3.
     #[allow(deprecated)]
-    let prefix = r
-        .filter()
-        .and_then(|f| f.prefix())
-        .or(r.prefix())
-        .unwrap_or("");
-    let on = r.status().as_str() == "Enabled";
+    let prefix = r.filter().and_then(|f| f.prefix()).or(r.prefix());
+    let and = r.filter().and_then(|f| f.and());
+    let prefix = prefix.or(and.and_then(|a| a.prefix())).unwrap_or("");
+    // A rule that copies only tagged objects does not copy the trail's.
+    let tags = and.is_some_and(|a| !a.tags().is_empty());
+    let tagged = r.filter().is_some_and(|f| f.tag().is_some()) || tags;
+    let on = r.status().as_str() == "Enabled" && !tagged;
     let to = r.destination().map(|d| d.bucket().to_string())?;
     Some((to, on, prefix.to_string()))
 }

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 /// Actions that remove, replace or unprotect evidence.
-const HARMFUL: [&str; 12] = [
+const HARMFUL: [&str; 21] = [
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
     "s3:PutObject",
@@ -23,13 +23,22 @@ const HARMFUL: [&str; 12] = [
     "s3:PutBucketAcl",
     "s3:PutBucketVersioning",
     "s3:PutBucketObjectLockConfiguration",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectVersionAcl",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:PutReplicationConfiguration",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketLogging",
+    "s3:PutBucketOwnershipControls",
 ];
 
 /// The statements that let anyone but this trail's CloudTrail harm the
 /// trail's objects, in words; Err when the policy is not JSON.
 pub fn holes(
     text: &str,
-    trail_prefix: &str,
+    (bucket, trail_prefix): (&str, &str),
     trail_arn: &str,
 ) -> Result<Vec<String>, serde_json::Error> {
     let doc = serde_json::from_str::<Value>(text)?;
@@ -46,7 +55,7 @@ pub fn holes(
             ));
             continue;
         }
-        if !covers_trail(st, trail_prefix) {
+        if !covers_trail(st, bucket, trail_prefix) {
             continue;
         }
         let harmful = harmful_actions(st);
@@ -91,18 +100,17 @@ fn as_list(v: &Value) -> Vec<&Value> {
 /// Whether a statement's resources reach the trail's objects: some key
 /// under the trail's prefix matches a resource (or the bucket itself is
 /// the resource, for bucket-level actions). Policy variables count as `*`.
-fn covers_trail(st: &Value, trail_prefix: &str) -> bool {
+fn covers_trail(st: &Value, bucket: &str, trail_prefix: &str) -> bool {
     let resources: Vec<String> = as_list(&st["Resource"])
         .iter()
         .filter_map(|r| r.as_str())
         .map(without_variables)
         .collect();
+    // The whole path: a `*` in the bucket part matches `/` too.
+    let objects = format!("{bucket}/{trail_prefix}");
     resources.iter().any(|r| {
         let path = r.split_once(":::").map_or(r.as_str(), |(_, p)| p);
-        match path.split_once('/') {
-            None => true,
-            Some((_, key)) => reaches(key, trail_prefix),
-        }
+        *r == "*" || reaches(path, &objects) || glob(path, bucket)
     })
 }
 
@@ -225,7 +233,9 @@ mod tests {
     const TRAIL: &str = "arn:aws:cloudtrail:us-east-1:111122223333:trail/t";
 
     fn holed(policy: &str) -> Option<usize> {
-        holes(policy, "AWSLogs/", TRAIL).ok().map(|h| h.len())
+        holes(policy, ("b", "AWSLogs/"), TRAIL)
+            .ok()
+            .map(|h| h.len())
     }
 
     #[test]
@@ -250,6 +260,8 @@ mod tests {
         assert_eq!(holed(&elsewhere), Some(0));
         let variable = anyone.replace("AWSLogs/111122223333/*", "${aws:username}/*");
         assert_eq!(holed(&variable), Some(1));
+        let bucket_wildcard = anyone.replace("b/AWSLogs/111122223333/*", "b*/CloudTrail/*");
+        assert_eq!(holed(&bucket_wildcard), Some(1));
         let not_action = r#"{"Statement":{"Effect":"Allow","Principal":"*","NotAction":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#;
         assert_eq!(holed(not_action), Some(1));
         assert_eq!(holed("not json"), None);

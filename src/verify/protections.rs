@@ -131,14 +131,14 @@ pub struct BucketConfig {
 /// (`AWSLogs/` under its prefix), `retention_days` what must be kept.
 pub fn judge(
     cfg: &BucketConfig,
-    (trail_prefix, trail_arn): (&str, &str),
+    (bucket, trail_prefix, trail_arn): (&str, &str, &str),
     retention_days: Option<i32>,
 ) -> Vec<Protection> {
     vec![
         versioning(cfg.versioning.as_ref()),
         object_lock(cfg.object_lock.as_ref(), retention_days),
         lifecycle(cfg.lifecycle.as_ref(), trail_prefix, retention_days),
-        policy(cfg.policy.as_ref(), trail_prefix, trail_arn),
+        policy(cfg.policy.as_ref(), (bucket, trail_prefix), trail_arn),
         public_access(cfg.public_access.as_ref()),
         encryption(cfg.encryption.as_ref()),
         replication(cfg.replication.as_ref(), trail_prefix),
@@ -148,7 +148,7 @@ pub fn judge(
 
 fn policy(
     read: Option<&Result<Option<String>, String>>,
-    trail_prefix: &str,
+    objects: (&str, &str),
     trail_arn: &str,
 ) -> Protection {
     let kind = ProtectionKind::Policy;
@@ -166,7 +166,7 @@ fn policy(
         }
         Some(Ok(Some(text))) => text,
     };
-    let holes = crate::verify::bucket_policy::holes(text, trail_prefix, trail_arn);
+    let holes = crate::verify::bucket_policy::holes(text, objects, trail_arn);
     let (state, detail) = match holes {
         Err(e) => (
             ProtectionState::Unknown,
@@ -190,11 +190,19 @@ fn policy(
 /// GetTrailStatus's delivery errors: a trail whose deliveries fail writes
 /// no evidence, whatever the bucket keeps. None: not asked (no CloudTrail
 /// call in this run, or refused).
-pub fn delivery(errors: Option<&[String]>) -> Protection {
+pub fn delivery(status: Option<(bool, &[String])>) -> Protection {
     let kind = ProtectionKind::Delivery;
-    let Some(errors) = errors else {
+    let Some((logging, errors)) = status else {
         return unknown(kind, "GetTrailStatus was not asked or refused");
     };
+    if !logging {
+        let detail = "the trail is not logging (GetTrailStatus): it writes no evidence".into();
+        return Protection {
+            kind,
+            state: ProtectionState::Unprotected,
+            detail,
+        };
+    }
     match errors.is_empty() {
         true => Protection {
             kind,
@@ -224,8 +232,12 @@ pub fn trail_key(read: &KeyRead) -> Protection {
             "the trail's log files use SSE-S3: no key of the account can be disabled to lose them"
                 .to_string(),
         ),
-        Some(Ok(Some((key, s, _)))) if s == "Enabled" => {
-            (ProtectionState::Protected, format!("{key} is enabled"))
+        Some(Ok(Some((key, s, _)))) if s == "Enabled" => (
+            ProtectionState::Protected,
+            format!("{key} (the current key) is enabled"),
+        ),
+        Some(Ok(Some((key, s, _)))) if s == "unknown" => {
+            return unknown(kind, &format!("KMS did not say the state of {key}"))
         }
         Some(Ok(Some((key, s, when)))) => {
             let when = when
@@ -307,7 +319,8 @@ fn replication(
 ) -> Protection {
     let said = |rules: &Vec<Replica>| {
         let covers = |(_, on, prefix): &&Replica| {
-            *on && (trail_prefix.starts_with(prefix.as_str()) || prefix.starts_with(trail_prefix))
+            // Only a rule over all of the trail's folder copies it.
+            *on && trail_prefix.starts_with(prefix.as_str())
         };
         let to: Vec<&str> = rules
             .iter()
@@ -508,7 +521,7 @@ mod tests {
             lifecycle: Some(Ok(vec![rule.clone()])),
             ..BucketConfig::default()
         };
-        let p = judge(&cfg, ("AWSLogs/", "t"), None);
+        let p = judge(&cfg, ("b", "AWSLogs/", "t"), None);
         let states: Vec<_> = p.iter().take(3).map(|p| p.state).collect();
         use ProtectionState::*;
         assert_eq!(states, vec![Unprotected, Unknown, Unprotected]);
@@ -521,7 +534,7 @@ mod tests {
             ..cfg
         };
         assert_eq!(
-            judge(&long, ("AWSLogs/", "t"), Some(365))[2].state,
+            judge(&long, ("b", "AWSLogs/", "t"), Some(365))[2].state,
             Protected
         );
         assert_eq!(
