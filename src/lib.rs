@@ -22,7 +22,8 @@
 //!   directory's format.
 //! - [`verify`]: the pure core, no I/O: key layout, digest model and
 //!   string to sign, public keys, digest checks, chain logic, coverage, the
-//!   proof of the window, lifecycle records, shards, gzip, time, and the
+//!   proof of the window, lifecycle records, shards, gzip, time, the
+//!   retention watch's inventory, the bucket's protections, and the
 //!   report model (`verify::model`), the vocabulary of verdicts every layer
 //!   above speaks.
 //!
