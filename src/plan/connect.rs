@@ -222,7 +222,7 @@ async fn open_live(
         Some(i) => {
             let id = i.kms_key_id.clone().or(bucket_key);
             let state = crate::sources::kms::trail_key_state(&cfg, id.as_deref()).await;
-            Some(state.map_err(|e| e.to_string()))
+            Some(state.map_err(|e| crate::verify::protections::Refusal(e.to_string())))
         }
         None => None,
     };

@@ -3,7 +3,7 @@
 //! they are (a refusal is kept as its reason: "unknown", never "protected").
 
 use crate::sources::store::s3::S3Store;
-use crate::verify::protections::{BucketConfig, Rule};
+use crate::verify::protections::{BucketConfig, Refusal, Rule};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
 /// What the bucket says of its protections.
@@ -11,7 +11,7 @@ pub(crate) async fn read(store: &S3Store, bucket: &str) -> BucketConfig {
     let client = match store.client_of(bucket).await {
         Ok(c) => c,
         Err(e) => {
-            let why = e.to_string();
+            let why = Refusal(e.to_string());
             return BucketConfig {
                 versioning: Some(Err(why.clone())),
                 object_lock: Some(Err(why.clone())),
@@ -169,13 +169,13 @@ fn rule(r: &aws_sdk_s3::types::LifecycleRule) -> Rule {
 }
 
 /// A refusal's code (AccessDenied), else the error's sentence.
-fn refused<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+fn refused<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Refusal
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    match e.code() {
+    Refusal(match e.code() {
         Some(code) => code.to_string(),
         None => crate::sources::aws::sentence(e),
-    }
+    })
 }

@@ -104,27 +104,33 @@ pub type Replica = (String, bool, String);
 /// the bucket has none.
 pub type Encryption = Option<(String, Option<String>)>;
 
+/// Why a read of the bucket's (or the key's) configuration was refused or
+/// failed, as the service said it: the protection is then unknown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
 /// What the S3 edge read of the bucket; `Err(why)` where it was refused.
 #[derive(Debug, Clone, Default)]
 pub struct BucketConfig {
     /// Versioning status ("Enabled", "Suspended", or None: never enabled)
     /// and whether MFA Delete is on.
-    pub versioning: Option<Result<(Option<String>, bool), String>>,
+    pub versioning: Option<Result<(Option<String>, bool), Refusal>>,
     /// Object Lock: None when the bucket has none; else the default
     /// retention's mode and days (None: no default retention).
-    pub object_lock: Option<Result<Lock, String>>,
-    pub lifecycle: Option<Result<Vec<Rule>, String>>,
+    pub object_lock: Option<Result<Lock, Refusal>>,
+    pub lifecycle: Option<Result<Vec<Rule>, Refusal>>,
     /// The bucket policy (JSON), None when it has none.
-    pub policy: Option<Result<Option<String>, String>>,
+    pub policy: Option<Result<Option<String>, Refusal>>,
     /// The public access block's four settings, None when it has none.
-    pub public_access: Option<Result<Option<[bool; 4]>, String>>,
+    pub public_access: Option<Result<Option<[bool; 4]>, Refusal>>,
     /// The default encryption (algorithm, KMS key), None when none.
-    pub encryption: Option<Result<Encryption, String>>,
+    pub encryption: Option<Result<Encryption, Refusal>>,
     /// The replication rules (destination, enabled, prefix), None when the
     /// bucket has none.
-    pub replication: Option<Result<Option<Vec<Replica>>, String>>,
+    pub replication: Option<Result<Option<Vec<Replica>>, Refusal>>,
     /// Where server access logs go, None when they are off.
-    pub access_logging: Option<Result<Option<String>, String>>,
+    pub access_logging: Option<Result<Option<String>, Refusal>>,
 }
 
 /// Judges each protection; `trail_prefix` is where the trail writes
@@ -147,7 +153,7 @@ pub fn judge(
 }
 
 fn policy(
-    read: Option<&Result<Option<String>, String>>,
+    read: Option<&Result<Option<String>, Refusal>>,
     objects: (&str, &str),
     trail_arn: &str,
 ) -> Protection {
@@ -220,7 +226,7 @@ pub fn delivery(status: Option<(bool, &[String])>) -> Protection {
 /// The trail's KMS key as KMS DescribeKey reads it: (key, state, deletion
 /// date). A disabled key, or one pending deletion, leaves the log files
 /// unreadable (the digests, SSE-S3, still verify): evidence lost.
-pub type KeyRead = Option<Result<Option<(String, String, Option<String>)>, String>>;
+pub type KeyRead = Option<Result<Option<(String, String, Option<String>)>, Refusal>>;
 
 pub fn trail_key(read: &KeyRead) -> Protection {
     let kind = ProtectionKind::TrailKey;
@@ -237,7 +243,7 @@ pub fn trail_key(read: &KeyRead) -> Protection {
             format!("{key} (the current key) is enabled"),
         ),
         Some(Ok(Some((key, s, _)))) if s == "unknown" => {
-            return unknown(kind, &format!("KMS did not say the state of {key}"))
+            return unknown(kind, format!("KMS did not say the state of {key}"))
         }
         Some(Ok(Some((key, s, when)))) => {
             let when = when
@@ -257,7 +263,7 @@ pub fn trail_key(read: &KeyRead) -> Protection {
 /// A protection that holds when the bucket has the setting at all.
 fn present<T>(
     kind: ProtectionKind,
-    read: Option<&Result<Option<T>, String>>,
+    read: Option<&Result<Option<T>, Refusal>>,
     said: impl Fn(&T) -> (bool, String),
     absent: &str,
 ) -> Protection {
@@ -277,7 +283,7 @@ fn present<T>(
     }
 }
 
-fn public_access(read: Option<&Result<Option<[bool; 4]>, String>>) -> Protection {
+fn public_access(read: Option<&Result<Option<[bool; 4]>, Refusal>>) -> Protection {
     let said = |b: &[bool; 4]| {
         match b.iter().all(|x| *x) {
         true => (true, "all four settings block public access".to_string()),
@@ -292,7 +298,7 @@ fn public_access(read: Option<&Result<Option<[bool; 4]>, String>>) -> Protection
     )
 }
 
-fn encryption(read: Option<&Result<Encryption, String>>) -> Protection {
+fn encryption(read: Option<&Result<Encryption, Refusal>>) -> Protection {
     let said = |(alg, key): &(String, Option<String>)| {
         let key = key
             .as_ref()
@@ -314,7 +320,7 @@ fn encryption(read: Option<&Result<Encryption, String>>) -> Protection {
 }
 
 fn replication(
-    read: Option<&Result<Option<Vec<Replica>>, String>>,
+    read: Option<&Result<Option<Vec<Replica>>, Refusal>>,
     trail_prefix: &str,
 ) -> Protection {
     let said = |rules: &Vec<Replica>| {
@@ -343,7 +349,7 @@ fn replication(
     )
 }
 
-fn access_logging(read: Option<&Result<Option<String>, String>>) -> Protection {
+fn access_logging(read: Option<&Result<Option<String>, Refusal>>) -> Protection {
     let said = |to: &String| {
         let same = match to.as_str() {
             "" => String::new(),
@@ -359,7 +365,7 @@ fn access_logging(read: Option<&Result<Option<String>, String>>) -> Protection {
     )
 }
 
-fn unknown(kind: ProtectionKind, why: &str) -> Protection {
+fn unknown(kind: ProtectionKind, why: impl std::fmt::Display) -> Protection {
     Protection {
         kind,
         state: ProtectionState::Unknown,
@@ -367,7 +373,7 @@ fn unknown(kind: ProtectionKind, why: &str) -> Protection {
     }
 }
 
-fn versioning(read: Option<&Result<(Option<String>, bool), String>>) -> Protection {
+fn versioning(read: Option<&Result<(Option<String>, bool), Refusal>>) -> Protection {
     let kind = ProtectionKind::Versioning;
     let (status, mfa) = match read {
         None => return unknown(kind, "not asked"),
@@ -399,7 +405,7 @@ fn versioning(read: Option<&Result<(Option<String>, bool), String>>) -> Protecti
     }
 }
 
-fn object_lock(read: Option<&Result<Lock, String>>, retention_days: Option<i32>) -> Protection {
+fn object_lock(read: Option<&Result<Lock, Refusal>>, retention_days: Option<i32>) -> Protection {
     let kind = ProtectionKind::ObjectLock;
     let lock = match read {
         None => return unknown(kind, "not asked"),
@@ -443,7 +449,7 @@ fn object_lock(read: Option<&Result<Lock, String>>, retention_days: Option<i32>)
 }
 
 fn lifecycle(
-    read: Option<&Result<Vec<Rule>, String>>,
+    read: Option<&Result<Vec<Rule>, Refusal>>,
     trail_prefix: &str,
     retention_days: Option<i32>,
 ) -> Protection {
@@ -517,7 +523,7 @@ mod tests {
         };
         let cfg = BucketConfig {
             versioning: Some(Ok((Some("Suspended".into()), false))),
-            object_lock: Some(Err("AccessDenied".into())),
+            object_lock: Some(Err(Refusal("AccessDenied".into()))),
             lifecycle: Some(Ok(vec![rule.clone()])),
             ..BucketConfig::default()
         };
