@@ -77,14 +77,43 @@ fn second_run(dir: &Path) -> (i32, Value, String) {
 }
 
 /// Flips a byte in the first log file of 2026-03-01 whose name holds `stamp`.
-fn alter_a_log(dir: &Path, stamp: &str) {
-    let day =
-        dir.join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
-    let log = std::fs::read_dir(&day)
+/// The log file delivered at `stamp` (`YYYYMMDDTHH`): its path and key.
+fn find_log(dir: &Path, stamp: &str) -> (PathBuf, String) {
+    let day = format!("{}/{}/{}", &stamp[..4], &stamp[4..6], &stamp[6..8]);
+    let folder = format!("AWSLogs/123456789012/CloudTrail/us-east-1/{day}");
+    let bucket = dir.join("trailproof-sample-bucket");
+    let log = std::fs::read_dir(bucket.join(&folder))
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.to_str().unwrap().contains(stamp))
         .unwrap();
+    let key = log
+        .strip_prefix(&bucket)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    (log, key)
+}
+
+/// Replaces the records of the log file delivered at `stamp` with none
+/// (valid gzip, valid JSON, other bytes); returns its key.
+fn empty_a_log(dir: &Path, stamp: &str) -> String {
+    let (log, key) = find_log(dir, stamp);
+    std::fs::write(&log, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    key
+}
+
+/// The problem a report names for log file `key`.
+fn log_problem(v: &Value, key: &str) -> Option<Value> {
+    let logs = v["logs"].as_array()?;
+    logs.iter()
+        .find(|l| l["key"] == key)
+        .map(|l| l["problem"].clone())
+}
+
+fn alter_a_log(dir: &Path, stamp: &str) {
+    let (log, _) = find_log(dir, stamp);
     let mut bytes = std::fs::read(&log).unwrap();
     let n = bytes.len();
     bytes[n / 2] ^= 0x55;
@@ -549,15 +578,7 @@ fn the_retention_watch_finds_what_changed_a_day_behind_the_checkpoint() {
         let (code, v, err) = night(end);
         assert_eq!(code, 0, "{end}: {err}\n{v:#}");
     }
-    let day2 = dir
-        .path()
-        .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02");
-    let log = std::fs::read_dir(&day2)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_str().unwrap().contains("20260302T05"))
-        .unwrap();
-    std::fs::write(&log, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    let log_key = empty_a_log(dir.path(), "20260302T05");
     let digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/03/02/\
                   123456789012_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_20260302T150000Z.json.gz";
     let digest_path = dir.path().join("trailproof-sample-bucket").join(digest);
@@ -574,19 +595,8 @@ fn the_retention_watch_finds_what_changed_a_day_behind_the_checkpoint() {
         Some("not_found"),
         "{v:#}"
     );
-    let log_key = log
-        .to_str()
-        .unwrap()
-        .split("trailproof-sample-bucket/")
-        .nth(1)
-        .unwrap();
-    let named = v["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["key"] == log_key);
     assert_eq!(
-        named.map(|l| l["problem"].clone()),
+        log_problem(&v, &log_key),
         Some("hash_mismatch".into()),
         "{v:#}"
     );
@@ -606,30 +616,11 @@ fn the_record_digests_own_log_files_are_watched() {
     let (dir, cp) = watched_trail(60, 43);
     let night = |end: &str| nightly(dir.path(), &cp, end);
     assert_eq!(night("2026-03-02T00:00:00Z").0, 0);
-    let day1 = dir
-        .path()
-        .join("trailproof-sample-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
-    let log = std::fs::read_dir(&day1)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_str().unwrap().contains("20260301T23"))
-        .unwrap();
-    std::fs::write(&log, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    let log_key = empty_a_log(dir.path(), "20260301T23");
     let (code, v, err) = night("2026-03-02T12:00:00Z");
     assert_eq!(code, 1, "{err}\n{v:#}");
-    let log_key = log
-        .to_str()
-        .unwrap()
-        .split("trailproof-sample-bucket/")
-        .nth(1)
-        .unwrap();
-    let named = v["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["key"] == log_key);
     assert_eq!(
-        named.map(|l| l["problem"].clone()),
+        log_problem(&v, &log_key),
         Some("hash_mismatch".into()),
         "{v:#}"
     );

@@ -202,32 +202,8 @@ async fn open_live(
             .is_some_and(|e| crate::sources::aws::needs_path_style(&e));
     ask_membership(&cfg, req, &mut facts).await;
     let s3 = S3Store::new(cfg.clone(), path_style, max_attempts);
-    let read = crate::sources::protections::read(&s3, &bucket).await;
-    let awslogs = crate::verify::layout::AccountRoot::awslogs_prefix(prefix.as_deref());
-    let retention = req.checks.require_retention;
-    let trail = (bucket.as_str(), awslogs.as_str(), req.trail.arn.as_str());
-    let mut protections = crate::verify::protections::judge(&read, trail, retention);
-    let status = facts
-        .status
-        .as_ref()
-        .map(|s| (s.is_logging, s.delivery_errors.as_slice()));
-    protections.push(crate::verify::protections::delivery(status));
-    // The trail's own key, else the bucket's default KMS key (which S3
-    // applies to CloudTrail's uploads).
-    let bucket_key = match &read.encryption {
-        Some(Ok(Some((alg, key)))) if alg == "aws:kms" => key.clone(),
-        _ => None,
-    };
-    let key = match &info {
-        Some(i) => {
-            let id = i.kms_key_id.clone().or(bucket_key);
-            let state = crate::sources::kms::trail_key_state(&cfg, id.as_deref()).await;
-            Some(state.map_err(|e| crate::verify::protections::Refusal(e.to_string())))
-        }
-        None => None,
-    };
-    protections.push(crate::verify::protections::trail_key(&key));
-    facts.protections = Some(protections);
+    let place = (bucket.as_str(), prefix.as_deref());
+    facts.protections = Some(protections(req, (&cfg, &s3), place, &facts, info.as_ref()).await);
     Ok(Sources {
         store: Arc::new(s3),
         keys,
@@ -242,6 +218,41 @@ async fn open_live(
             trail: info,
         }),
     })
+}
+
+/// The bucket's protections and the trail's (its deliveries, its KMS key).
+async fn protections(
+    req: &ValidateRequest,
+    (cfg, s3): (&SdkConfig, &S3Store),
+    (bucket, prefix): (&str, Option<&str>),
+    facts: &TrailFacts,
+    info: Option<&TrailInfo>,
+) -> Vec<crate::verify::protections::Protection> {
+    use crate::verify::protections::{delivery, judge, trail_key, Refusal};
+    let read = crate::sources::protections::read(s3, bucket).await;
+    let awslogs = crate::verify::layout::AccountRoot::awslogs_prefix(prefix);
+    let trail = (bucket, awslogs.as_str(), req.trail.arn.as_str());
+    let mut protections = judge(&read, trail, req.checks.require_retention);
+    let status = facts.status.as_ref();
+    protections.push(delivery(
+        status.map(|s| (s.is_logging, s.delivery_errors.as_slice())),
+    ));
+    // The trail's own key, else the bucket's default KMS key (which S3
+    // applies to CloudTrail's uploads).
+    let bucket_key = match &read.encryption {
+        Some(Ok(Some((alg, key)))) if alg == "aws:kms" => key.clone(),
+        _ => None,
+    };
+    let key = match info {
+        Some(i) => {
+            let id = i.kms_key_id.clone().or(bucket_key);
+            let state = crate::sources::kms::trail_key_state(cfg, id.as_deref()).await;
+            Some(state.map_err(|e| Refusal(e.to_string())))
+        }
+        None => None,
+    };
+    protections.push(trail_key(&key));
+    protections
 }
 
 /// Which regions (account:ListRegions) and member accounts

@@ -24,42 +24,34 @@ pub(crate) async fn read(store: &S3Store, bucket: &str) -> BucketConfig {
             };
         }
     };
-    let versioning = match client.get_bucket_versioning().bucket(bucket).send().await {
-        Ok(v) => Ok((
-            v.status().map(|s| s.as_str().to_string()),
-            v.mfa_delete().is_some_and(|m| m.as_str() == "Enabled"),
-        )),
-        Err(e) => Err(refused(&e)),
-    };
-    let lock = client
-        .get_object_lock_configuration()
-        .bucket(bucket)
-        .send()
-        .await;
-    let object_lock = match lock {
-        Ok(o) => Ok(o.object_lock_configuration().and_then(|c| {
-            c.object_lock_enabled()?;
-            let retention = c.rule().and_then(|r| r.default_retention());
-            let mode = retention
-                .and_then(|d| d.mode())
-                .map(|m| m.as_str().to_string());
-            let years = |d: &aws_sdk_s3::types::DefaultRetention| d.years()?.checked_mul(365);
-            let days = retention.and_then(|d| d.days().or_else(|| years(d)));
-            Some((mode.unwrap_or_else(|| "enabled".into()), days))
-        })),
-        Err(e) if e.code() == Some("ObjectLockConfigurationNotFoundError") => Ok(None),
-        Err(e) => Err(refused(&e)),
-    };
-    let rules = client
-        .get_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .send()
-        .await;
-    let lifecycle = match rules {
-        Ok(o) => Ok(o.rules().iter().map(rule).collect()),
-        Err(e) if e.code() == Some("NoSuchLifecycleConfiguration") => Ok(Vec::new()),
-        Err(e) => Err(refused(&e)),
-    };
+    let versioning = answer(
+        client.get_bucket_versioning().bucket(bucket).send().await,
+        None,
+        |v| {
+            (
+                v.status().map(|s| s.as_str().to_string()),
+                v.mfa_delete().is_some_and(|m| m.as_str() == "Enabled"),
+            )
+        },
+    );
+    let object_lock = answer(
+        client
+            .get_object_lock_configuration()
+            .bucket(bucket)
+            .send()
+            .await,
+        Some("ObjectLockConfigurationNotFoundError"),
+        |o| o.object_lock_configuration().and_then(lock),
+    );
+    let lifecycle = answer(
+        client
+            .get_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .send()
+            .await,
+        Some("NoSuchLifecycleConfiguration"),
+        |o| o.rules().iter().map(rule).collect(),
+    );
     BucketConfig {
         versioning: Some(versioning),
         object_lock: Some(object_lock),
@@ -71,50 +63,37 @@ pub(crate) async fn read(store: &S3Store, bucket: &str) -> BucketConfig {
 /// What keeps others out and a copy elsewhere: the bucket policy, the
 /// public access block, default encryption, replication, access logging.
 async fn guards(client: &aws_sdk_s3::Client, bucket: &str) -> BucketConfig {
-    let none = |e: &Option<&str>, code: &str| *e == Some(code);
-    let policy = match client.get_bucket_policy().bucket(bucket).send().await {
-        Ok(o) => Ok(o.policy().map(str::to_string)),
-        Err(e) if none(&e.code(), "NoSuchBucketPolicy") => Ok(None),
-        Err(e) => Err(refused(&e)),
-    };
-    let public_access = match client.get_public_access_block().bucket(bucket).send().await {
-        Ok(o) => Ok(o.public_access_block_configuration().map(|c| {
-            let on = |b: Option<bool>| b.unwrap_or(false);
-            [
-                on(c.block_public_acls()),
-                on(c.ignore_public_acls()),
-                on(c.block_public_policy()),
-                on(c.restrict_public_buckets()),
-            ]
-        })),
-        Err(e) if none(&e.code(), "NoSuchPublicAccessBlockConfiguration") => Ok(None),
-        Err(e) => Err(refused(&e)),
-    };
-    let encryption = match client.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(o) => Ok(o.server_side_encryption_configuration().and_then(|c| {
-            let d = c
-                .rules()
-                .iter()
-                .find_map(|r| r.apply_server_side_encryption_by_default())?;
-            Some((
-                d.sse_algorithm().as_str().to_string(),
-                d.kms_master_key_id().map(str::to_string),
-            ))
-        })),
-        Err(e) if none(&e.code(), "ServerSideEncryptionConfigurationNotFoundError") => Ok(None),
-        Err(e) => Err(refused(&e)),
-    };
-    let replication = match client.get_bucket_replication().bucket(bucket).send().await {
-        Ok(o) => Ok(o
-            .replication_configuration()
-            .map(|c| c.rules().iter().filter_map(replica).collect())),
-        Err(e) if none(&e.code(), "ReplicationConfigurationNotFoundError") => Ok(None),
-        Err(e) => Err(refused(&e)),
-    };
-    let access_logging = match client.get_bucket_logging().bucket(bucket).send().await {
-        Ok(o) => Ok(o.logging_enabled().map(|l| l.target_bucket().to_string())),
-        Err(e) => Err(refused(&e)),
-    };
+    let policy = answer(
+        client.get_bucket_policy().bucket(bucket).send().await,
+        Some("NoSuchBucketPolicy"),
+        |o| o.policy().map(str::to_string),
+    );
+    let public_access = answer(
+        client.get_public_access_block().bucket(bucket).send().await,
+        Some("NoSuchPublicAccessBlockConfiguration"),
+        |o| o.public_access_block_configuration().map(blocks),
+    );
+    let encryption = answer(
+        client.get_bucket_encryption().bucket(bucket).send().await,
+        Some("ServerSideEncryptionConfigurationNotFoundError"),
+        |o| {
+            o.server_side_encryption_configuration()
+                .and_then(default_encryption)
+        },
+    );
+    let replication = answer(
+        client.get_bucket_replication().bucket(bucket).send().await,
+        Some("ReplicationConfigurationNotFoundError"),
+        |o| {
+            o.replication_configuration()
+                .map(|c| c.rules().iter().filter_map(replica).collect())
+        },
+    );
+    let access_logging = answer(
+        client.get_bucket_logging().bucket(bucket).send().await,
+        None,
+        |o| o.logging_enabled().map(|l| l.target_bucket().to_string()),
+    );
     BucketConfig {
         policy: Some(policy),
         public_access: Some(public_access),
@@ -123,6 +102,62 @@ async fn guards(client: &aws_sdk_s3::Client, bucket: &str) -> BucketConfig {
         access_logging: Some(access_logging),
         ..BucketConfig::default()
     }
+}
+
+/// One configuration read: what `found` makes of the answer; when S3 says
+/// the bucket has none (the `absent` code), the type's Default (none, no
+/// rules); else why it was refused.
+fn answer<O, E, R, T: Default>(
+    res: Result<O, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+    absent: Option<&str>,
+    found: impl FnOnce(O) -> T,
+) -> Result<T, Refusal>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match res {
+        Ok(o) => Ok(found(o)),
+        Err(e) if absent.is_some() && e.code() == absent => Ok(T::default()),
+        Err(e) => Err(refused(&e)),
+    }
+}
+
+/// Object Lock's mode and default retention in days (None: no default).
+fn lock(c: &aws_sdk_s3::types::ObjectLockConfiguration) -> crate::verify::protections::Lock {
+    c.object_lock_enabled()?;
+    let retention = c.rule().and_then(|r| r.default_retention());
+    let mode = retention
+        .and_then(|d| d.mode())
+        .map(|m| m.as_str().to_string());
+    let years = |d: &aws_sdk_s3::types::DefaultRetention| d.years()?.checked_mul(365);
+    let days = retention.and_then(|d| d.days().or_else(|| years(d)));
+    Some((mode.unwrap_or_else(|| "enabled".into()), days))
+}
+
+/// The public access block's four settings (a setting not given is off).
+fn blocks(c: &aws_sdk_s3::types::PublicAccessBlockConfiguration) -> [bool; 4] {
+    let on = |b: Option<bool>| b.unwrap_or(false);
+    [
+        on(c.block_public_acls()),
+        on(c.ignore_public_acls()),
+        on(c.block_public_policy()),
+        on(c.restrict_public_buckets()),
+    ]
+}
+
+/// The bucket's default encryption: its algorithm and KMS key.
+fn default_encryption(
+    c: &aws_sdk_s3::types::ServerSideEncryptionConfiguration,
+) -> crate::verify::protections::Encryption {
+    let d = c
+        .rules()
+        .iter()
+        .find_map(|r| r.apply_server_side_encryption_by_default())?;
+    Some((
+        d.sse_algorithm().as_str().to_string(),
+        d.kms_master_key_id().map(str::to_string),
+    ))
 }
 
 /// A replication rule: its destination, whether it is on, its prefix.

@@ -113,35 +113,50 @@ impl Engine {
         folders.unexpected.extend(trees);
         let referenced: HashSet<(String, String)> =
             book.index.keys().chain(&book.vouched).cloned().collect();
-        let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();
-        let archived: Vec<_> = nodes
-            .iter()
-            .filter(|n| n.archived())
-            .filter_map(|n| n.key_end)
-            .collect();
-        let verified: Vec<_> = nodes
-            .iter()
-            .filter_map(|n| Some((n.start()?, n.end()?)))
-            .collect();
-        let cx = Context {
-            root: &plan.root,
-            region: &plan.source_region,
-            scope,
-            gaps: &gaps,
-            pending: closure.pending,
-            young_after: Some(plan.now - plan.grace),
-            no_digest_folder: closure.no_digest_folder,
-            archived: &archived,
-            verified: &verified,
-        };
-        let (logs, strangers) = classify_listed(&listed, &referenced, &cx);
+        let (logs, strangers) =
+            judge_unlisted(plan, (nodes, out, closure), scope, &listed, &referenced);
+        let young_after = plan.now - plan.grace;
         folders.hold = logs
             .iter()
             .filter_map(|l| crate::verify::layout::parse_log_key(&l.key).map(|k| k.time))
-            .filter(|t| cx.young_after.is_some_and(|a| *t > a))
+            .filter(|t| *t > young_after)
             .min();
         folders.logs = logs;
         folders.unexpected.extend(strangers);
         folders
     }
+}
+
+/// The verdicts of the listed objects no digest references, from what the
+/// chain's proof says of their time: gaps, the pending tail, archived
+/// digests' hours and verified digests' windows.
+fn judge_unlisted(
+    plan: &Plan,
+    (nodes, out, closure): (&[Node], &ChainOutcome, &Closure),
+    scope: Scope,
+    listed: &[(String, String)],
+    referenced: &HashSet<(String, String)>,
+) -> (Vec<LogVerdict>, Vec<ObjectVerdict>) {
+    let gaps: Vec<_> = out.gaps.iter().map(|(_, g)| g.clone()).collect();
+    let archived: Vec<_> = nodes
+        .iter()
+        .filter(|n| n.archived())
+        .filter_map(|n| n.key_end)
+        .collect();
+    let verified: Vec<_> = nodes
+        .iter()
+        .filter_map(|n| Some((n.start()?, n.end()?)))
+        .collect();
+    let cx = Context {
+        root: &plan.root,
+        region: &plan.source_region,
+        scope,
+        gaps: &gaps,
+        pending: closure.pending,
+        young_after: Some(plan.now - plan.grace),
+        no_digest_folder: closure.no_digest_folder,
+        archived: &archived,
+        verified: &verified,
+    };
+    classify_listed(listed, referenced, &cx)
 }

@@ -203,18 +203,7 @@ impl Engine {
         let mut std_out = chain::analyze(&std_nodes, &series);
         let bf_out = chain::analyze(&bf_nodes, &series);
         let needs_events = !covered_without_events(&std_nodes, &std_out, plan);
-        // The checkpointed digest's log files were verified by the run that
-        // recorded it; they are read again only when a gap must be
-        // explained, since the record of a stop may be in them (look-behind).
-        // Not when the chain was widened back behind its record (the
-        // retention watch, --start-time): then those files are in question.
-        let resumes_at_record =
-            |r: &&crate::plan::checkpoint::Record| r.end_time().is_some_and(|e| plan.start >= e);
-        let skip = plan
-            .checkpoint
-            .as_ref()
-            .filter(resumes_at_record)
-            .filter(|_| !needs_events);
+        let skip = verified_by_the_record(plan, needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, mut records, complete) = self.read_logs(plan, &book, needs_events).await;
         let mut events = std::mem::take(&mut records.lifecycle);
@@ -519,6 +508,23 @@ fn archived_after_now(walk: &mut walk::Walk, plan: &Plan) {
             n.state = chain::NodeState::Unreadable(f);
         }
     }
+}
+
+/// The checkpointed digest, whose log files the run that recorded it
+/// verified: they are read again only when a gap must be explained (the
+/// record of a stop may be in them, look-behind), or when the chain was
+/// widened back behind its record (the retention watch, --start-time),
+/// where those files are in question.
+fn verified_by_the_record(
+    plan: &Plan,
+    needs_events: bool,
+) -> Option<&crate::plan::checkpoint::Record> {
+    let resumes_at_record =
+        |r: &&crate::plan::checkpoint::Record| r.end_time().is_some_and(|e| plan.start >= e);
+    plan.checkpoint
+        .as_ref()
+        .filter(resumes_at_record)
+        .filter(|_| !needs_events)
 }
 
 /// Some digests verified with the keys file, others are signed with keys it
