@@ -12,6 +12,7 @@ use trailproof::verify::model::{
     Unproven, Untrusted,
 };
 use trailproof::verify::protections::{Protection, ProtectionKind, ProtectionState};
+use trailproof::verify::recovery::{Fate, Lost, ObjectKind, Outcome, Recovered, Recovery};
 use trailproof::verify::shard::Unit;
 use trailproof::verify::time::{parse_user_time, Timestamp};
 
@@ -166,7 +167,52 @@ fn report(text: &str, m: u32, start: Timestamp, end: Timestamp) -> Report {
         state: ProtectionState::Unprotected,
         detail: text.to_string(),
     }]);
+    r.recovery = m.is_multiple_of(2).then(|| recovery(text, m));
     r
+}
+
+/// Every outcome of a recovery: recovered (overwritten, deleted, current
+/// again) and lost (each why).
+fn recovery(text: &str, m: u32) -> Recovery {
+    let object = |outcome| Recovered {
+        bucket: "b".into(),
+        key: format!("k/{text}"),
+        object: if m.is_multiple_of(4) {
+            ObjectKind::Log
+        } else {
+            ObjectKind::Digest
+        },
+        outcome,
+    };
+    let got = |fate| Outcome::Recovered {
+        version_id: text.to_string(),
+        last_modified: t(m),
+        fate,
+        latest_version_id: m.is_multiple_of(3).then(|| text.to_string()),
+        sha256: "00ff".into(),
+    };
+    Recovery {
+        objects: vec![
+            object(got(Fate::Overwritten {
+                at: t(m + 1),
+                by: text.to_string(),
+            })),
+            object(got(Fate::Deleted {
+                at: t(m + 2),
+                by: "m".into(),
+            })),
+            object(got(Fate::Current)),
+            object(Outcome::NotRecovered(Lost::NoEarlierVersion)),
+            object(Outcome::NotRecovered(Lost::NoneMatches {
+                tried: m as usize,
+            })),
+            object(Outcome::NotRecovered(Lost::Unreadable {
+                detail: text.to_string(),
+            })),
+        ],
+        refused: (m % 3 == 1).then(|| text.to_string()),
+        not_tried: m as usize % 5,
+    }
 }
 
 fn provenance(text: &str) -> Provenance {

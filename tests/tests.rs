@@ -15,6 +15,7 @@ mod layers;
 mod proof_local;
 mod proof_s3;
 mod properties;
+mod recover_s3;
 mod report_schema;
 mod scheduled_local;
 mod scheduled_s3;

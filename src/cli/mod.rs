@@ -385,6 +385,11 @@ pub struct ValidateArgs {
     /// restore before the window can be proven) to FILE.
     #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub restore_plan: Option<PathBuf>,
+    /// Write the originals recovered from the bucket's versions (objects
+    /// the signed chain expects that are gone or altered) into DIR, a new
+    /// or empty directory, with manifest.json (live runs).
+    #[arg(help_heading = "Output", long, value_name = "DIR")]
+    pub recover: Option<PathBuf>,
     /// Lifecycle records that explain gaps offline: the JSON printed by
     /// `aws cloudtrail lookup-events` (StopLogging, StartLogging, UpdateTrail, ...).
     #[arg(help_heading = "Where from", long, value_name = "FILE")]

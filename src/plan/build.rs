@@ -281,6 +281,7 @@ fn base_plan(
         keys_from_file: req.source.keys_file.is_some(),
         require_digest_folder: true,
         delivers_here: sources.facts.delivers_here,
+        recover_to: req.output.recover.clone(),
     }
 }
 

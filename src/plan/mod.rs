@@ -82,6 +82,8 @@ pub struct Plan {
     /// CloudTrail says the trail delivers to this bucket and prefix with
     /// validation on: nothing there is deletion, never a typo.
     pub delivers_here: bool,
+    /// `--recover DIR`: where the recovered originals are written.
+    pub recover_to: Option<std::path::PathBuf>,
 }
 
 impl Plan {

@@ -192,12 +192,70 @@ pub(crate) fn verdict_of(v: Verdict, reports: &[&Report]) -> String {
     }
     let start = reports.iter().map(|r| r.requested_start).min();
     let pending = pending_from(reports.iter().copied()).zip(start);
-    verdict(
-        v,
-        &counted(reports.iter().copied()),
-        &why.join("; "),
-        pending,
-    )
+    let mut tampering = counted(reports.iter().copied());
+    tampering.push_str(&recovered_tally(reports));
+    verdict(v, &tampering, &why.join("; "), pending)
+}
+
+/// The verdict line's word on the originals the bucket's versions gave
+/// back (empty where recovery was not tried).
+fn recovered_tally(reports: &[&Report]) -> String {
+    let tried: Vec<_> = reports.iter().filter_map(|r| r.recovery.as_ref()).collect();
+    let (back, all) = tried
+        .iter()
+        .map(|r| r.tally())
+        .fold((0, 0), |a, t| (a.0 + t.0, a.1 + t.1));
+    match (tried.is_empty(), all) {
+        (true, _) | (_, 0) => String::new(),
+        _ if back == all => {
+            format!("; every original ({all}) recovered from the bucket's versions")
+        }
+        _ => format!(
+            "; {} of {all} original(s) not recovered from the bucket's versions",
+            all - back
+        ),
+    }
+}
+
+/// One recovered (or lost) original, in words.
+pub(crate) fn recovered(r: &crate::verify::recovery::Recovered) -> String {
+    use crate::verify::recovery::{Fate, Lost, Outcome};
+    match &r.outcome {
+        Outcome::Recovered {
+            version_id,
+            last_modified,
+            fate,
+            latest_version_id,
+            ..
+        } => {
+            let then = match fate {
+                Fate::Overwritten { at, by } => {
+                    format!("overwritten at {} by version {by}", display(*at))
+                }
+                Fate::Deleted { at, by } => {
+                    format!("deleted at {} (delete marker {by})", display(*at))
+                }
+                Fate::Current => "it is the current version again".to_string(),
+            };
+            let latest = latest_version_id
+                .as_deref()
+                .map(|l| format!("; latest version now {l}"))
+                .unwrap_or_default();
+            format!(
+                "original recovered: version {version_id} written {}, {then}{latest}",
+                display(*last_modified)
+            )
+        }
+        Outcome::NotRecovered(Lost::NoEarlierVersion) => {
+            "not recovered: the bucket keeps no earlier version of it".to_string()
+        }
+        Outcome::NotRecovered(Lost::NoneMatches { tried }) => format!(
+            "not recovered: none of its {tried} earlier version(s) is what the signed chain expects"
+        ),
+        Outcome::NotRecovered(Lost::Unreadable { detail }) => {
+            format!("not recovered: {detail}")
+        }
+    }
 }
 
 /// Where the not-yet-due tail of the window begins, if it has one (the

@@ -93,6 +93,9 @@ struct ChainView {
     notes: Vec<String>,
     blind_spots: Vec<BlindView>,
     protections: Vec<ProtectionView>,
+    /// The originals the bucket's versions gave back (object, in words).
+    recovered: Vec<(String, String)>,
+    recovery_refused: Option<String>,
 }
 
 /// One protection of the chain's bucket, in words.
@@ -393,6 +396,16 @@ fn chain_view(c: &ChainReport) -> ChainView {
         unproven: r.unproven.iter().map(super::explain::unproven).collect(),
         notes: super::explain::notes(r),
         protections: protection_views(r),
+        recovered: r
+            .recovery
+            .iter()
+            .flat_map(|rec| &rec.objects)
+            .map(|o| {
+                let object = format!("s3://{}/{}", o.bucket, o.key);
+                (object, crate::report::explain::recovered(o))
+            })
+            .collect(),
+        recovery_refused: r.recovery.as_ref().and_then(|rec| rec.refused.clone()),
         blind_spots: r
             .blind_spots
             .iter()

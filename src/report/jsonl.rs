@@ -89,6 +89,15 @@ pub(crate) fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool
         v["type"] = json!("protection");
         push(v);
     }
+    for o in r.recovery.iter().flat_map(|rec| &rec.objects) {
+        let mut v = serde_json::to_value(o).unwrap_or_default();
+        v["type"] = json!("recovered");
+        v["message"] = json!(crate::report::explain::recovered(o));
+        push(v);
+    }
+    if let Some(why) = r.recovery.as_ref().and_then(|rec| rec.refused.as_ref()) {
+        push(json!({"type": "recovery_refused", "reason": why}));
+    }
     let s = r.summary();
     push(json!({
         "type": "chain", "digests": s.digests, "logs": s.logs, "gaps": s.gaps,

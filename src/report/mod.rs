@@ -11,6 +11,7 @@ pub mod jsonl;
 pub mod merge;
 pub mod metrics;
 pub mod provenance;
+pub mod recovered;
 pub mod restore_plan;
 pub mod sinks;
 pub mod text;

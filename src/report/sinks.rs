@@ -255,7 +255,15 @@ pub async fn restore_plan(
     let Some(path) = &outputs.restore_plan else {
         return Ok(());
     };
-    let chains: Vec<(&str, &str, &Report)> = match &outcome.verdicts {
+    let text = super::restore_plan::render(&chains_of(outcome));
+    crate::sources::output::write(path, text.into_bytes(), remote)
+        .await
+        .map_err(|e| SinkError::Deliver(e.to_string()))
+}
+
+/// Every chain's report with its account and region.
+fn chains_of(outcome: &Outcome) -> Vec<(&str, &str, &Report)> {
+    match &outcome.verdicts {
         Verdicts::Chain {
             report,
             account,
@@ -266,11 +274,20 @@ pub async fn restore_plan(
             .iter()
             .map(|c| (c.account.as_str(), c.region.as_str(), &c.report))
             .collect(),
+    }
+}
+
+/// `--recover DIR`: the manifest of the originals the engine wrote there.
+pub fn recovered(outputs: &Outputs, outcome: &Outcome) -> Result<(), SinkError> {
+    let Some(dir) = &outputs.recover else {
+        return Ok(());
     };
-    let text = super::restore_plan::render(&chains);
-    crate::sources::output::write(path, text.into_bytes(), remote)
-        .await
-        .map_err(|e| SinkError::Deliver(e.to_string()))
+    let text = super::recovered::render(&chains_of(outcome));
+    std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(dir.join("manifest.json"), text))
+        .map_err(|e| {
+            SinkError::Deliver(format!("cannot write {}/manifest.json: {e}", dir.display()))
+        })
 }
 
 /// `--metrics`: Prometheus text for the scheduled run's alert.

@@ -158,7 +158,28 @@ pub fn render(
     }
     blind_spots(report, out)?;
     protections(report, out)?;
+    recovery(report, out)?;
     writeln!(out, "{}", verdict_line(report))
+}
+
+/// The originals the bucket's versions gave back, one line each.
+fn recovery(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let Some(rec) = &report.recovery else {
+        return Ok(());
+    };
+    writeln!(out, "Originals in the bucket's versions:")?;
+    for r in &rec.objects {
+        let line = crate::report::explain::recovered(r);
+        let (b, k) = (printable(&r.bucket), printable(&r.key));
+        writeln!(out, "  s3://{b}/{k}: {line}")?;
+    }
+    if let Some(why) = &rec.refused {
+        writeln!(out, "  Not recovered: {}", printable(why))?;
+    }
+    if rec.not_tried > 0 {
+        writeln!(out, "  {} more object(s) not tried", rec.not_tried)?;
+    }
+    Ok(())
 }
 
 /// The bucket's protections, one line each (live runs).

@@ -169,6 +169,8 @@ pub struct Outputs {
     pub metrics: Option<Destination>,
     /// `--restore-plan`: the archived objects to restore.
     pub restore_plan: Option<Destination>,
+    /// `--recover DIR`: the originals recovered from the bucket's versions.
+    pub recover: Option<std::path::PathBuf>,
 }
 
 /// What carries over between runs and machines.

@@ -10,4 +10,5 @@ pub mod lookup;
 pub mod organizations;
 pub mod output;
 pub mod protections;
+pub mod recovered;
 pub mod store;

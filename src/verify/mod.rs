@@ -16,6 +16,7 @@ pub mod narrowing;
 pub mod proof;
 pub mod protections;
 pub mod pubkeys;
+pub mod recovery;
 pub mod selectors;
 pub mod shard;
 pub mod state_key;

@@ -485,6 +485,9 @@ pub struct Report {
     pub allow_narrowing: bool,
     /// The trail's bucket's protections (live runs).
     pub protections: Option<Vec<crate::verify::protections::Protection>>,
+    /// Originals recovered from the bucket's versions (live runs where
+    /// something failed).
+    pub recovery: Option<crate::verify::recovery::Recovery>,
     /// Narrowed spans `--allow-narrowing` shows without failing.
     pub narrowing_shown: Vec<Unproven>,
     /// A chain outside the home chain could not read the trail's
@@ -585,6 +588,7 @@ impl Report {
             allow_narrowing: false,
             narrowing_shown: Vec::new(),
             protections: None,
+            recovery: None,
             home_calls_unread: None,
             expected_coverage: None,
         }

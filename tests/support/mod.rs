@@ -9,6 +9,7 @@ pub mod cloudtrail;
 /// binary to run).
 #[cfg(test)]
 pub mod trail;
+pub mod versioned;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -31,6 +32,8 @@ pub struct Faults {
     /// `object-lock`, `lifecycle`): the status and the XML body (s3s-fs
     /// keeps no configuration and answers NotImplemented).
     pub bucket_config: Mutex<Vec<(&'static str, u16, String)>>,
+    /// ListObjectVersions answered with 403 AccessDenied.
+    pub deny_versions: std::sync::atomic::AtomicBool,
     /// Keys in GLACIER: a GET is answered 403 InvalidObjectState, as S3
     /// answers for an archived object that was not restored.
     pub archived: Mutex<Vec<String>>,
@@ -166,8 +169,30 @@ pub async fn start_s3() -> S3Server {
 /// Serves `root` over the S3 API on 127.0.0.1:`port` (0: any), with TCP_NODELAY
 /// (s3s-fs' own binary leaves it off, and delayed ACKs then cost ~40 ms a request).
 pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>) {
-    let fs = s3s_fs::FileSystem::new(root).unwrap();
-    let mut b = s3s::service::S3ServiceBuilder::new(fs);
+    serve(s3s_fs::FileSystem::new(root).unwrap(), port).await
+}
+
+/// A bucket store that keeps every version, served like [`start_s3`].
+pub struct VersionedServer {
+    pub endpoint: String,
+    pub store: versioned::VersionedStore,
+    pub faults: Arc<Faults>,
+}
+
+/// Starts the versioned store on 127.0.0.1:0 on the current runtime.
+pub async fn start_versioned_s3() -> VersionedServer {
+    let store = versioned::VersionedStore::default();
+    let (endpoint, faults) = serve(store.clone(), 0).await;
+    VersionedServer {
+        endpoint,
+        store,
+        faults,
+    }
+}
+
+/// Serves any S3 implementation with the fault layer in front.
+async fn serve(store: impl s3s::S3, port: u16) -> (String, Arc<Faults>) {
+    let mut b = s3s::service::S3ServiceBuilder::new(store);
     b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
     let s3 = b.build();
     let faults = Arc::new(Faults::default());
@@ -236,6 +261,9 @@ pub async fn serve_s3(root: &std::path::Path, port: u16) -> (String, Arc<Faults>
                         return Ok(xml_error(403, "AccessDenied"));
                     }
                     let query = req.uri().query().unwrap_or("").to_string();
+                    if f.deny_versions.load(Ordering::SeqCst) && query.contains("versions") {
+                        return Ok(xml_error(403, "AccessDenied"));
+                    }
                     let asked = |sub: &str| {
                         query
                             .split('&')
@@ -388,6 +416,17 @@ pub async fn sim_upload_at(
     start: &str,
     extra: &[&str],
 ) {
+    sim_upload_to(&s3.endpoint, dir, bucket, start, extra).await
+}
+
+/// [`sim_upload_at`] to any S3 endpoint (the versioned store's too).
+pub async fn sim_upload_to(
+    endpoint: &str,
+    dir: &std::path::Path,
+    bucket: &str,
+    start: &str,
+    extra: &[&str],
+) {
     let mut args = vec![
         "simulate",
         "--out",
@@ -408,7 +447,7 @@ pub async fn sim_upload_at(
         args.extend_from_slice(&["--hours", "6"]);
     }
     args.extend_from_slice(extra);
-    let r = run_bin(&args, &aws_env(&s3.endpoint, None)).await;
+    let r = run_bin(&args, &aws_env(endpoint, None)).await;
     assert_eq!(
         r.code, 0,
         "simulate --upload failed: {}\n{}",

@@ -17,6 +17,7 @@ impl MergeArgs {
             html: file_destination("--html", self.html.as_deref())?,
             metrics: file_destination("--metrics", self.metrics.as_deref())?,
             restore_plan: None,
+            recover: None,
         };
         let endpoint = endpoint_url(self.endpoint_url.as_deref())?;
         let key = state_key(

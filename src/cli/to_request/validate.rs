@@ -307,7 +307,30 @@ impl ValidateArgs {
             html: file_destination("--html", self.html.as_deref())?,
             metrics: file_destination("--metrics", self.metrics.as_deref())?,
             restore_plan: file_destination("--restore-plan", self.restore_plan.as_deref())?,
+            recover: self.recover_dir()?,
         })
+    }
+
+    /// `--recover DIR`: live only (a copy keeps no versions), and a new or
+    /// empty directory (the manifest speaks for every file in it).
+    fn recover_dir(&self) -> Result<Option<std::path::PathBuf>, RequestError> {
+        let Some(dir) = &self.recover else {
+            return Ok(None);
+        };
+        if self.local.is_some() {
+            return Err(usage(
+                "--recover reads the bucket's versions, which a local copy does not keep: \
+                 run against S3",
+            ));
+        }
+        let full = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+        if full || dir.is_file() {
+            return Err(usage(format!(
+                "--recover {} is not an empty directory: give a new one",
+                dir.display()
+            )));
+        }
+        Ok(Some(dir.clone()))
     }
 
     /// The local copy (with what DIR supplies) or S3.

@@ -330,6 +330,9 @@ pub(crate) struct Chain {
     /// The trail's bucket's protections (live runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protections: Option<Vec<crate::verify::protections::Protection>>,
+    /// Originals recovered from the bucket's versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<crate::verify::recovery::Recovery>,
 }
 
 impl Chain {
@@ -354,6 +357,7 @@ impl Chain {
             lifecycle_calls: r.lifecycle_calls.clone(),
             expected_selectors: r.expected_coverage.clone(),
             protections: r.protections.clone(),
+            recovery: r.recovery.clone(),
         }
     }
 
@@ -377,6 +381,7 @@ impl Chain {
         r.lifecycle_calls = self.lifecycle_calls;
         r.expected_coverage = self.expected_selectors;
         r.protections = self.protections;
+        r.recovery = self.recovery;
         r
     }
 }

@@ -91,6 +91,7 @@ pub(super) fn report(
         allow_narrowing: plan.allow_narrowing,
         narrowing_shown: Vec::new(),
         protections: plan.protections.clone(),
+        recovery: None,
         home_calls_unread: None,
         expected_coverage: plan.expected_coverage.clone(),
     };

@@ -11,6 +11,7 @@ mod folders;
 mod home;
 mod levels;
 mod logs;
+mod recover;
 pub mod shared;
 mod unrecorded;
 mod walk;
@@ -247,6 +248,10 @@ impl Engine {
         );
         report.notes.extend(key_note);
         report.lifecycle_calls = lifecycle_calls;
+        let near = recover::Neighbours {
+            nodes: [&std_nodes, &bf_nodes],
+        };
+        report.recovery = self.recover(plan, &report, &book, &near, &keyset).await;
         self.what_was_not_recorded(plan, &mut report, records).await;
         if !complete {
             report.notes.push(

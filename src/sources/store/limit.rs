@@ -101,6 +101,32 @@ impl ObjectStore for Limited {
         .boxed()
     }
 
+    fn versions<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<crate::verify::recovery::Listed>>, StoreError>> {
+        async move {
+            let _permit = self.permit().await?;
+            self.inner.versions(bucket, key).await
+        }
+        .boxed()
+    }
+
+    /// Not pinned: the pins are the versions a run read as current.
+    fn get_version<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        version_id: &'a str,
+    ) -> BoxFuture<'a, Result<Object, StoreError>> {
+        async move {
+            let _permit = self.permit().await?;
+            self.inner.get_version(bucket, key, version_id).await
+        }
+        .boxed()
+    }
+
     fn get<'a>(
         &'a self,
         bucket: &'a str,

@@ -7,6 +7,7 @@ pub mod record;
 pub mod s3;
 pub mod stall;
 
+use crate::verify::recovery::Listed;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::io::Read;
@@ -167,6 +168,26 @@ pub trait ObjectStore: Send + Sync {
         bucket: &'a str,
         key: &'a str,
     ) -> BoxFuture<'a, Result<Object, StoreError>>;
+
+    /// The versions and delete markers of exactly `key`; None where the
+    /// store keeps no versions (a local copy).
+    fn versions<'a>(
+        &'a self,
+        _bucket: &'a str,
+        _key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<Listed>>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Opens one version of an object (one [`ObjectStore::versions`] named).
+    fn get_version<'a>(
+        &'a self,
+        _bucket: &'a str,
+        _key: &'a str,
+        _version_id: &'a str,
+    ) -> BoxFuture<'a, Result<Object, StoreError>> {
+        Box::pin(async { Err(StoreError::NotFound) })
+    }
 
     /// The folders directly under `prefix` (which ends in `/`) and the
     /// objects directly in it, so a scan can give every loose object a

@@ -4,6 +4,7 @@
 
 use super::{Body, ListPage, Object, ObjectStore, StoreError};
 use crate::sources::aws::{is_credentials_error, sentence};
+use crate::verify::recovery::Listed;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
@@ -287,17 +288,105 @@ impl ObjectStore for S3Store {
         .boxed()
     }
 
+    fn versions<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<Listed>>, StoreError>> {
+        async move { self.versions_of(bucket, key).await.map(Some) }.boxed()
+    }
+
+    fn get_version<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        version_id: &'a str,
+    ) -> BoxFuture<'a, Result<Object, StoreError>> {
+        self.get_object(bucket, key, Some(version_id)).boxed()
+    }
+
     fn get<'a>(
         &'a self,
         bucket: &'a str,
         key: &'a str,
     ) -> BoxFuture<'a, Result<Object, StoreError>> {
-        async move {
+        self.get_object(bucket, key, None).boxed()
+    }
+}
+
+/// Most pages of one key's versions listed.
+const MAX_VERSION_PAGES: usize = 10;
+
+impl S3Store {
+    /// ListObjectVersions with the key as prefix, keeping only the entries
+    /// whose key is exactly it (a longer key shares the prefix).
+    async fn versions_of(&self, bucket: &str, key: &str) -> Result<Vec<Listed>, StoreError> {
+        let client = self.client_for(bucket).await?;
+        let mut out = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        for _ in 0..MAX_VERSION_PAGES {
+            let page = client
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .set_key_marker(key_marker.clone())
+                .set_version_id_marker(version_marker.clone())
+                .send()
+                .await
+                .map_err(|e| map_err(bucket, e))?;
+            let when = |t: Option<&aws_smithy_types::DateTime>| {
+                t.and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+            };
+            for v in page.versions().iter().filter(|v| v.key() == Some(key)) {
+                let (Some(id), Some(at)) = (v.version_id(), when(v.last_modified())) else {
+                    continue;
+                };
+                out.push(Listed {
+                    version_id: id.to_string(),
+                    last_modified: at,
+                    delete_marker: false,
+                    latest: v.is_latest() == Some(true),
+                });
+            }
+            for m in page
+                .delete_markers()
+                .iter()
+                .filter(|m| m.key() == Some(key))
+            {
+                let (Some(id), Some(at)) = (m.version_id(), when(m.last_modified())) else {
+                    continue;
+                };
+                out.push(Listed {
+                    version_id: id.to_string(),
+                    last_modified: at,
+                    delete_marker: true,
+                    latest: m.is_latest() == Some(true),
+                });
+            }
+            key_marker = page.next_key_marker().map(str::to_string);
+            version_marker = page.next_version_id_marker().map(str::to_string);
+            let past_key = key_marker.as_deref().is_some_and(|k| k > key);
+            if page.is_truncated() != Some(true) || past_key || key_marker.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// GetObject of the current version, or of `version`.
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Object, StoreError> {
+        {
             let client = self.client_for(bucket).await?;
             let out = client
                 .get_object()
                 .bucket(bucket)
                 .key(key)
+                .set_version_id(version.map(str::to_string))
                 .send()
                 .await
                 .map_err(|e| map_err(bucket, e))?;
@@ -323,7 +412,6 @@ impl ObjectStore for S3Store {
                 ))),
             })
         }
-        .boxed()
     }
 }
 

@@ -1,0 +1,172 @@
+//! Originals recovered from a versioned bucket (the versioned store in
+//! tests/support, over HTTP with the AWS SDK): an overwritten log file and
+//! a deleted digest are named with their original VersionIds and the
+//! times they were overwritten and deleted, and `--recover` writes them.
+
+use crate::support;
+
+use serde_json::Value;
+use support::{aws_env, json_run, run_bin, sim_upload_to, start_versioned_s3};
+
+const START: &str = "2026-03-01T00:00:00Z";
+const END: &str = "2026-03-01T06:00:00Z";
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+const WRITTEN: &str = "2026-03-01T07:00:00.000Z";
+const OVERWRITTEN: &str = "2026-03-03T10:00:00.000Z";
+const DELETED: &str = "2026-03-03T11:00:00.000Z";
+
+fn args<'a>(keys: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "validate",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--format",
+        "json",
+        "--public-keys",
+        keys,
+        "--s3-bucket",
+        "kept",
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+/// The recovery entry for `key`.
+fn entry<'a>(v: &'a Value, key: &str) -> &'a Value {
+    let all = v["recovery"]["objects"].as_array();
+    let found = all.and_then(|a| a.iter().find(|o| o["key"] == key));
+    found.unwrap_or_else(|| panic!("{key} not in the recovery: {v:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_versioned_bucket_gives_back_what_was_overwritten_and_deleted() {
+    let s3 = start_versioned_s3().await;
+    *s3.store.clock.lock().unwrap() = Some(WRITTEN.into());
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload_to(&s3.endpoint, dir.path(), "kept", START, &[]).await;
+    let keys = dir.path().join("public-keys.json");
+    let keys = keys.to_str().unwrap();
+    let env = aws_env(&s3.endpoint, None);
+    let (code, clean, err) = json_run(&args(keys, &[]), &env).await;
+    assert_eq!(code, 0, "{err}\n{clean:#}");
+    assert!(
+        clean.get("recovery").is_none(),
+        "nothing failed, nothing tried"
+    );
+
+    let log = clean["logs"][1]["key"].as_str().unwrap().to_string();
+    let digest = clean["digests"][2]["key"].as_str().unwrap().to_string();
+    let log_versions = s3.store.versions("kept", &log);
+    let digest_versions = s3.store.versions("kept", &digest);
+    *s3.store.clock.lock().unwrap() = Some(OVERWRITTEN.into());
+    let forged = trailproof::verify::gzip::gzip(b"{\"Records\":[]}");
+    let by = s3.store.push("kept", &log, Some(forged.into()), None);
+    *s3.store.clock.lock().unwrap() = Some(DELETED.into());
+    let marker = s3.store.push("kept", &digest, None, None);
+
+    let out = dir.path().join("originals");
+    let out_s = out.to_str().unwrap();
+    let html = dir.path().join("r.html");
+    let html_s = html.to_str().unwrap();
+    let (code, v, err) = json_run(&args(keys, &["--recover", out_s, "--html", html_s]), &env).await;
+    assert_eq!(code, 1, "the bucket was tampered with: {err}\n{v:#}");
+    let l = entry(&v, &log);
+    assert_eq!(l["outcome"], "recovered", "{v:#}");
+    assert_eq!(l["version_id"], log_versions[0].id.as_str());
+    assert_eq!(l["what"], "overwritten");
+    assert_eq!(l["at"], "2026-03-03T10:00:00Z");
+    assert_eq!(l["by"], by.as_str());
+    let d = entry(&v, &digest);
+    assert_eq!(d["outcome"], "recovered", "{v:#}");
+    assert_eq!(d["version_id"], digest_versions[0].id.as_str());
+    assert_eq!(d["what"], "deleted");
+    assert_eq!(d["at"], "2026-03-03T11:00:00Z");
+    assert_eq!(d["latest_version_id"], marker.as_str());
+
+    // The originals, byte for byte, with a manifest of their versions.
+    let written = std::fs::read(out.join("kept").join(&log)).unwrap();
+    assert_eq!(written, log_versions[0].body.clone().unwrap());
+    assert!(out
+        .join("kept")
+        .join(format!("{digest}.metadata.json"))
+        .exists());
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["recovered"].as_array().unwrap().len(),
+        2,
+        "{manifest:#}"
+    );
+
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Originals in the bucket&#x27;s versions")
+            || page.contains("Originals in the bucket's versions")
+    );
+    assert!(page.contains("deleted at 2026-03-03T11:00:00Z"), "{page}");
+    std::fs::copy(&html, "/tmp/recover.html").ok();
+
+    // The text says it in the verdict line.
+    let mut text_args = args(keys, &[]);
+    text_args[8] = "text";
+    let text = run_bin(&text_args, &env).await;
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout
+            .contains("every original (2) recovered from the bucket's versions"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_version_listing_is_one_line_and_no_error() {
+    let s3 = start_versioned_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload_to(&s3.endpoint, dir.path(), "kept", START, &[]).await;
+    let keys = dir.path().join("public-keys.json");
+    let keys = keys.to_str().unwrap();
+    let env = aws_env(&s3.endpoint, None);
+    let (_, clean, _) = json_run(&args(keys, &[]), &env).await;
+    for i in [1, 2] {
+        let log = clean["logs"][i]["key"].as_str().unwrap();
+        s3.store.push("kept", log, None, None);
+    }
+    s3.faults
+        .deny_versions
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (code, v, err) = json_run(&args(keys, &[]), &env).await;
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    let rec = &v["recovery"];
+    assert!(
+        rec["refused"]
+            .as_str()
+            .unwrap()
+            .contains("s3:ListBucketVersions"),
+        "{v:#}"
+    );
+    assert_eq!(rec["objects"].as_array().unwrap().len(), 0, "{v:#}");
+    assert_eq!(rec["not_tried"], 2);
+    // A local copy keeps no versions: --recover is a usage error.
+    let r = run_bin(
+        &[
+            "validate",
+            "--trail-arn",
+            ARN,
+            "--start-time",
+            START,
+            "--local",
+            dir.path().to_str().unwrap(),
+            "--recover",
+            "x",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--recover"), "{}", r.stderr);
+}
