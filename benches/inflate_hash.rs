@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
     // tails), against the two names it watched before coverage changes.
     g.bench_function("libdeflate whole-buffer + watch (3 names)", |b| {
         b.iter(|| {
-            let mut w = trailproof::verify::lifecycle::RecordWatch::new();
+            let mut w = trailproof::verify::record_watch::RecordWatch::new();
             let h = trailproof::verify::gzip::hash_bytes_observed(black_box(&gz), u64::MAX, |c| {
                 w.feed(c)
             });

@@ -64,7 +64,15 @@ async fn a_versioned_bucket_gives_back_what_was_overwritten_and_deleted() {
     let digest_versions = s3.store.versions("kept", &digest);
     *s3.store.clock.lock().unwrap() = Some(OVERWRITTEN.into());
     let forged = trailproof::verify::gzip::gzip(b"{\"Records\":[]}");
-    let by = s3.store.push("kept", &log, Some(forged.into()), None);
+    let by = s3
+        .store
+        .push("kept", &log, Some(forged.clone().into()), None);
+    // Versions piled on after it never hide the original (tried oldest first).
+    *s3.store.clock.lock().unwrap() = Some("2026-03-03T10:30:00.000Z".into());
+    for _ in 0..25 {
+        s3.store
+            .push("kept", &log, Some(forged.clone().into()), None);
+    }
     *s3.store.clock.lock().unwrap() = Some(DELETED.into());
     let marker = s3.store.push("kept", &digest, None, None);
 
@@ -142,16 +150,27 @@ async fn a_refused_version_listing_is_one_line_and_no_error() {
     let (code, v, err) = json_run(&args(keys, &[]), &env).await;
     assert_eq!(code, 1, "{err}\n{v:#}");
     let rec = &v["recovery"];
-    assert!(
-        rec["refused"]
-            .as_str()
-            .unwrap()
-            .contains("s3:ListBucketVersions"),
-        "{v:#}"
-    );
+    assert_eq!(rec["blocked"]["why"], "refused", "{v:#}");
     assert_eq!(rec["objects"].as_array().unwrap().len(), 0, "{v:#}");
     assert_eq!(rec["not_tried"], 2);
-    // A local copy keeps no versions: --recover is a usage error.
+    let mut text_args = args(keys, &[]);
+    text_args[8] = "text";
+    let text = run_bin(&text_args, &env).await;
+    let said = "grant s3:ListBucketVersions and s3:GetObjectVersion";
+    assert_eq!(text.stdout.matches(said).count(), 1, "{}", text.stdout);
+    // A local copy keeps no versions, shards would overwrite one manifest,
+    // S3 is no place for the originals: usage errors, one sentence each.
+    let fresh = dir.path().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    let cases = [
+        &["--recover", fresh, "--shard", "1/2"][..],
+        &["--recover", "s3://b/x"][..],
+    ];
+    for extra in cases {
+        let r = run_bin(&args(keys, extra), &env).await;
+        assert_eq!(r.code, 2, "{extra:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
     let r = run_bin(
         &[
             "validate",
@@ -169,4 +188,60 @@ async fn a_refused_version_listing_is_one_line_and_no_error() {
     .await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--recover"), "{}", r.stderr);
+}
+
+/// Where the run finds tampering, event history's calls on the trail's
+/// bucket (the last 90 days, by resource name) join the story: who
+/// suspended versioning, with which credentials, from where.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampering_brings_event_historys_calls_on_the_bucket() {
+    use std::sync::Arc;
+    use support::cloudtrail::CloudTrailState;
+    let s3 = start_versioned_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    sim_upload_to(&s3.endpoint, dir.path(), "kept", START, &[]).await;
+    let keys = dir.path().join("public-keys.json");
+    let at = chrono::Utc::now() - chrono::Duration::days(3);
+    let record = serde_json::json!({
+        "eventTime": trailproof::verify::time::display(at), "eventSource": "s3.amazonaws.com",
+        "eventName": "PutBucketVersioning", "eventID": "e-1", "sourceIPAddress": "192.0.2.5",
+        "requestParameters": {"bucketName": "kept",
+            "VersioningConfiguration": {"Status": "Suspended"}},
+        "userIdentity": {"arn": "arn:aws:iam::123456789012:user/mallory",
+            "accessKeyId": "AKIAMALLORY"},
+    });
+    let event = serde_json::json!({
+        "EventName": "PutBucketVersioning", "EventTime": at.timestamp() as f64,
+        "EventSource": "s3.amazonaws.com", "Resources": [{"ResourceName": "kept"}],
+        "CloudTrailEvent": record.to_string(),
+    });
+    // Keys from CloudTrail (a run given a keys file and a bucket asks
+    // CloudTrail nothing).
+    let state = Arc::new(CloudTrailState {
+        keys: CloudTrailState::keys_from_file(&keys),
+        events: vec![event],
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state.clone()).await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let mut live = args("", &[]);
+    live.drain(9..11); // no --public-keys
+    let (code, clean, err) = json_run(&live, &env).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        clean.get("bucket_calls").is_none(),
+        "an intact trail asks nothing more"
+    );
+    assert_eq!(state.count("LookupEvents"), 0);
+    let log = clean["logs"][4]["key"].as_str().unwrap().to_string();
+    s3.store.push("kept", &log, None, None);
+    let (code, v, err) = json_run(&live, &env).await;
+    assert_eq!(code, 1, "{err}");
+    let calls = v["bucket_calls"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(calls.len(), 1, "{v:#}");
+    assert_eq!(calls[0]["actor"], "arn:aws:iam::123456789012:user/mallory");
+    assert_eq!(calls[0]["credential"], "long_lived");
+    assert_eq!(calls[0]["source"], "lookup_events");
 }

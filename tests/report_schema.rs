@@ -12,7 +12,7 @@ use trailproof::verify::model::{
     Unproven, Untrusted,
 };
 use trailproof::verify::protections::{Protection, ProtectionKind, ProtectionState};
-use trailproof::verify::recovery::{Fate, Lost, ObjectKind, Outcome, Recovered, Recovery};
+use trailproof::verify::recovery::{Blocked, Fate, Lost, ObjectKind, Outcome, Recovered, Recovery};
 use trailproof::verify::shard::Unit;
 use trailproof::verify::time::{parse_user_time, Timestamp};
 
@@ -190,6 +190,7 @@ fn recovery(text: &str, m: u32) -> Recovery {
         fate,
         latest_version_id: m.is_multiple_of(3).then(|| text.to_string()),
         sha256: "00ff".into(),
+        not_written: m.is_multiple_of(4).then(|| text.to_string()),
     };
     Recovery {
         objects: vec![
@@ -205,12 +206,22 @@ fn recovery(text: &str, m: u32) -> Recovery {
             object(Outcome::NotRecovered(Lost::NoEarlierVersion)),
             object(Outcome::NotRecovered(Lost::NoneMatches {
                 tried: m as usize,
+                unreadable: 1,
+                untried: 2,
             })),
             object(Outcome::NotRecovered(Lost::Unreadable {
                 detail: text.to_string(),
             })),
         ],
-        refused: (m % 3 == 1).then(|| text.to_string()),
+        blocked: match m % 3 {
+            0 => None,
+            1 => Some(Blocked::Refused {
+                detail: text.to_string(),
+            }),
+            _ => Some(Blocked::Unlistable {
+                detail: text.to_string(),
+            }),
+        },
         not_tried: m as usize % 5,
     }
 }

@@ -957,3 +957,40 @@ fn backfill_digest_is_validated_in_its_own_pass() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.starts_with(&format!("(backfill) Digest file\ts3://{BUCKET}/{bf}\tINVALID: signature verification failed\n\n")), "{}", r.stderr);
 }
+
+/// Calls that weaken the trail's bucket, in its verified logs, are named
+/// with who made them and how (the bucket-side story), in every format.
+#[test]
+fn the_calls_that_weaken_the_bucket_are_named_with_who_and_how() {
+    let trail = simulate(&["--bucket", BUCKET, "--damage", "weaken-bucket@1"]);
+    let r = validate(&trail, &["--format", "json"]);
+    assert_eq!(r.code, 0, "a call is no tampering: {}", r.stderr);
+    let v = r.json();
+    let calls = v["bucket_calls"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let kinds: Vec<&str> = calls.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["put_bucket_lifecycle", "put_bucket_versioning"],
+        "{v:#}"
+    );
+    assert_eq!(calls[0]["credential"], "long_lived");
+    assert_eq!(calls[0]["mfa"], false);
+    assert_eq!(calls[1]["credential"], "temporary");
+    assert_eq!(calls[1]["mfa"], true);
+    assert_eq!(calls[1]["changes"], json!([["versioning", "Suspended"]]));
+    assert_eq!(calls[1]["source"], "trail_logs");
+    let text = validate(&trail, &[]);
+    assert!(
+        text.stdout.contains(
+            "changed the versioning of bucket trailproof-sample-bucket (versioning=Suspended): \
+             arn:aws:sts::123456789012:assumed-role/storage-admin/session-7, temporary \
+             credentials (ASIA), with MFA, from 198.51.100.77 (recorded in a verified log file)"
+        ),
+        "{}",
+        text.stdout
+    );
+    let lines = validate(&trail, &["--format", "jsonl"]);
+    assert_eq!(lines.stdout.matches("\"type\":\"bucket_call\"").count(), 2);
+}

@@ -282,6 +282,7 @@ fn base_plan(
         require_digest_folder: true,
         delivers_here: sources.facts.delivers_here,
         recover_to: req.output.recover.clone(),
+        trail_key: sources.facts.trail_key.clone(),
     }
 }
 

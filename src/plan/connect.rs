@@ -56,6 +56,9 @@ pub struct TrailFacts {
     pub notes: Vec<String>,
     /// The trail's bucket's protections (live runs only).
     pub protections: Option<Vec<crate::verify::protections::Protection>>,
+    /// The KMS key (ARN) the trail's logs are encrypted with, as
+    /// DescribeTrails or the bucket's default encryption names it.
+    pub trail_key: Option<String>,
 }
 
 /// The AWS side of a live run, kept for `acquire`'s evidence.
@@ -203,7 +206,8 @@ async fn open_live(
     ask_membership(&cfg, req, &mut facts).await;
     let s3 = S3Store::new(cfg.clone(), path_style, max_attempts);
     let place = (bucket.as_str(), prefix.as_deref());
-    facts.protections = Some(protections(req, (&cfg, &s3), place, &facts, info.as_ref()).await);
+    let (guards, key) = protections(req, (&cfg, &s3), place, &facts, info.as_ref()).await;
+    (facts.protections, facts.trail_key) = (Some(guards), key);
     Ok(Sources {
         store: Arc::new(s3),
         keys,
@@ -220,14 +224,15 @@ async fn open_live(
     })
 }
 
-/// The bucket's protections and the trail's (its deliveries, its KMS key).
+/// The bucket's protections and the trail's (its deliveries, its KMS key),
+/// and that key.
 async fn protections(
     req: &ValidateRequest,
     (cfg, s3): (&SdkConfig, &S3Store),
     (bucket, prefix): (&str, Option<&str>),
     facts: &TrailFacts,
     info: Option<&TrailInfo>,
-) -> Vec<crate::verify::protections::Protection> {
+) -> (Vec<crate::verify::protections::Protection>, Option<String>) {
     use crate::verify::protections::{delivery, judge, trail_key, Refusal};
     let read = crate::sources::protections::read(s3, bucket).await;
     let awslogs = crate::verify::layout::AccountRoot::awslogs_prefix(prefix);
@@ -243,16 +248,16 @@ async fn protections(
         Some(Ok(Some((alg, key)))) if alg == "aws:kms" => key.clone(),
         _ => None,
     };
+    let id = info.and_then(|i| i.kms_key_id.clone()).or(bucket_key);
     let key = match info {
-        Some(i) => {
-            let id = i.kms_key_id.clone().or(bucket_key);
+        Some(_) => {
             let state = crate::sources::kms::trail_key_state(cfg, id.as_deref()).await;
             Some(state.map_err(|e| Refusal(e.to_string())))
         }
         None => None,
     };
     protections.push(trail_key(&key));
-    protections
+    (protections, id)
 }
 
 /// Which regions (account:ListRegions) and member accounts

@@ -82,6 +82,9 @@ pub struct Plan {
     /// CloudTrail says the trail delivers to this bucket and prefix with
     /// validation on: nothing there is deletion, never a typo.
     pub delivers_here: bool,
+    /// The trail's KMS key (ARN), whose DisableKey and ScheduleKeyDeletion
+    /// calls the report names; None: not known.
+    pub trail_key: Option<String>,
     /// `--recover DIR`: where the recovered originals are written.
     pub recover_to: Option<std::path::PathBuf>,
 }

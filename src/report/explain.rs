@@ -226,6 +226,7 @@ pub(crate) fn recovered(r: &crate::verify::recovery::Recovered) -> String {
             last_modified,
             fate,
             latest_version_id,
+            not_written,
             ..
         } => {
             let then = match fate {
@@ -241,20 +242,53 @@ pub(crate) fn recovered(r: &crate::verify::recovery::Recovered) -> String {
                 .as_deref()
                 .map(|l| format!("; latest version now {l}"))
                 .unwrap_or_default();
+            let kept = not_written
+                .as_deref()
+                .map(|e| format!("; not written to --recover's directory: {e}"))
+                .unwrap_or_default();
             format!(
-                "original recovered: version {version_id} written {}, {then}{latest}",
+                "original recovered: version {version_id} written {}, {then}{latest}{kept}",
                 display(*last_modified)
             )
         }
         Outcome::NotRecovered(Lost::NoEarlierVersion) => {
             "not recovered: the bucket keeps no earlier version of it".to_string()
         }
-        Outcome::NotRecovered(Lost::NoneMatches { tried }) => format!(
-            "not recovered: none of its {tried} earlier version(s) is what the signed chain expects"
-        ),
-        Outcome::NotRecovered(Lost::Unreadable { detail }) => {
-            format!("not recovered: {detail}")
+        Outcome::NotRecovered(Lost::NoneMatches {
+            tried,
+            unreadable,
+            untried,
+        }) => {
+            let mut why = format!(
+                "not recovered: none of the {tried} earlier version(s) tried is what the signed \
+                 chain expects"
+            );
+            if *unreadable > 0 {
+                why.push_str(&format!(" ({unreadable} could not be read)"));
+            }
+            if *untried > 0 {
+                why.push_str(&format!("; {untried} newer version(s) not tried"));
+            }
+            why
         }
+        Outcome::NotRecovered(Lost::Unreadable { detail }) => {
+            format!("not recovered: its versions could not be listed ({detail})")
+        }
+    }
+}
+
+/// Why no original was looked for, in one line.
+pub(crate) fn recovery_blocked(b: &crate::verify::recovery::Blocked) -> String {
+    use crate::verify::recovery::Blocked;
+    match b {
+        Blocked::Refused { detail } => format!(
+            "the originals were not looked for: listing the bucket's versions was refused \
+             ({detail}); grant s3:ListBucketVersions and s3:GetObjectVersion"
+        ),
+        Blocked::Unlistable { detail } => format!(
+            "the originals were not looked for: the bucket's versions could not be listed \
+             ({detail})"
+        ),
     }
 }
 
@@ -484,6 +518,54 @@ pub fn verdict(
               or by a gap CloudTrail's records explain (exit 0)"
             .to_string(),
     }
+}
+
+/// One call on the trail's bucket, key or trail, in words: what, on what,
+/// who, with which credentials, from where and on whose word.
+pub(crate) fn bucket_call(c: &crate::verify::bucket_calls::BucketCall) -> String {
+    use crate::verify::bucket_calls::{CallKind::*, Credential};
+    use crate::verify::lifecycle::EventSource;
+    let t = &c.target;
+    let what = match c.kind {
+        PutBucketLifecycle => format!("set the lifecycle rules of bucket {t}"),
+        DeleteBucketLifecycle => format!("deleted the lifecycle rules of bucket {t}"),
+        PutBucketVersioning => format!("changed the versioning of bucket {t}"),
+        PutBucketPolicy => format!("replaced the policy of bucket {t}"),
+        DeleteBucketPolicy => format!("deleted the policy of bucket {t}"),
+        PutBucketEncryption => format!("changed the default encryption of bucket {t}"),
+        PutObjectLockConfiguration => format!("changed the Object Lock settings of bucket {t}"),
+        DisableKey => format!("disabled the trail's KMS key {t}"),
+        ScheduleKeyDeletion => format!("scheduled the trail's KMS key {t} for deletion"),
+        PutKeyPolicy => format!("replaced the key policy of the trail's KMS key {t}"),
+        DeleteTrail => format!("deleted the trail {t}"),
+        TrailMoved => format!("moved where the trail {t} delivers"),
+    };
+    let set: Vec<String> = c.changes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let set = match set.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", set.join(", ")),
+    };
+    let key = match c.credential {
+        Some(Credential::LongLived) => "a long-lived access key (AKIA)",
+        Some(Credential::Temporary) => "temporary credentials (ASIA)",
+        None => "credentials of an unknown kind",
+    };
+    let mfa = match c.mfa {
+        Some(true) => "with MFA",
+        Some(false) => "without MFA",
+        None => "MFA not stated",
+    };
+    let who = c.actor.as_deref().unwrap_or("an unnamed caller");
+    let ip = c.source_ip.as_deref().unwrap_or("an unstated address");
+    let word = match c.source {
+        EventSource::TrailLogs | EventSource::HomeChainLogs => "a verified log file",
+        EventSource::LookupEvents => "event history (not signed)",
+        EventSource::EventsFile => "the operator's events file (not signed)",
+    };
+    format!(
+        "{} {what}{set}: {who}, {key}, {mfa}, from {ip} (recorded in {word})",
+        display(c.time)
+    )
 }
 
 #[cfg(test)]

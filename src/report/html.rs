@@ -96,6 +96,8 @@ struct ChainView {
     /// The originals the bucket's versions gave back (object, in words).
     recovered: Vec<(String, String)>,
     recovery_refused: Option<String>,
+    /// Calls on the trail's bucket, key and trail, in words, oldest first.
+    bucket_calls: Vec<String>,
 }
 
 /// One protection of the chain's bucket, in words.
@@ -405,7 +407,16 @@ fn chain_view(c: &ChainReport) -> ChainView {
                 (object, crate::report::explain::recovered(o))
             })
             .collect(),
-        recovery_refused: r.recovery.as_ref().and_then(|rec| rec.refused.clone()),
+        recovery_refused: r
+            .recovery
+            .as_ref()
+            .and_then(|rec| rec.blocked.as_ref())
+            .map(crate::report::explain::recovery_blocked),
+        bucket_calls: r
+            .bucket_calls
+            .iter()
+            .map(crate::report::explain::bucket_call)
+            .collect(),
         blind_spots: r
             .blind_spots
             .iter()

@@ -95,8 +95,17 @@ pub(crate) fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool
         v["message"] = json!(crate::report::explain::recovered(o));
         push(v);
     }
-    if let Some(why) = r.recovery.as_ref().and_then(|rec| rec.refused.as_ref()) {
-        push(json!({"type": "recovery_refused", "reason": why}));
+    for c in &r.bucket_calls {
+        let mut v = serde_json::to_value(c).unwrap_or_default();
+        v["type"] = json!("bucket_call");
+        v["message"] = json!(crate::report::explain::bucket_call(c));
+        push(v);
+    }
+    if let Some(b) = r.recovery.as_ref().and_then(|rec| rec.blocked.as_ref()) {
+        let mut v = serde_json::to_value(b).unwrap_or_default();
+        v["type"] = json!("recovery_blocked");
+        v["message"] = json!(crate::report::explain::recovery_blocked(b));
+        push(v);
     }
     let s = r.summary();
     push(json!({

@@ -10,10 +10,14 @@ use serde_json::{json, Value};
 /// The manifest over `chains` (account, region, report), pretty JSON.
 pub fn render(chains: &[(&str, &str, &Report)]) -> String {
     let (mut recovered, mut lost): (Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new());
-    let mut refused: Vec<&str> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
     for (account, region, r) in chains {
         let Some(rec) = &r.recovery else { continue };
-        refused.extend(rec.refused.as_deref());
+        refused.extend(
+            rec.blocked
+                .as_ref()
+                .map(crate::report::explain::recovery_blocked),
+        );
         for o in &rec.objects {
             let mut v = serde_json::to_value(o).unwrap_or(Value::Null);
             if let Some(m) = v.as_object_mut() {
@@ -33,7 +37,7 @@ pub fn render(chains: &[(&str, &str, &Report)]) -> String {
                  signature and links, a log file's SHA-256). `sha256` is of the file as written.",
         "recovered": recovered,
         "not_recovered": lost,
-        "refused": refused,
+        "not_looked_for": refused,
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');

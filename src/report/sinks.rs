@@ -278,16 +278,16 @@ fn chains_of(outcome: &Outcome) -> Vec<(&str, &str, &Report)> {
 }
 
 /// `--recover DIR`: the manifest of the originals the engine wrote there.
-pub fn recovered(outputs: &Outputs, outcome: &Outcome) -> Result<(), SinkError> {
+/// A manifest that cannot be written is said, and changes no verdict.
+pub fn recovered(outputs: &Outputs, outcome: &Outcome) {
     let Some(dir) = &outputs.recover else {
-        return Ok(());
+        return;
     };
     let text = super::recovered::render(&chains_of(outcome));
-    std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(dir.join("manifest.json"), text))
-        .map_err(|e| {
-            SinkError::Deliver(format!("cannot write {}/manifest.json: {e}", dir.display()))
-        })
+    let path = dir.join("manifest.json");
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!("trailproof: warning: cannot write {}: {e}", path.display());
+    }
 }
 
 /// `--metrics`: Prometheus text for the scheduled run's alert.

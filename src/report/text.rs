@@ -159,6 +159,19 @@ pub fn render(
     blind_spots(report, out)?;
     protections(report, out)?;
     recovery(report, out)?;
+    if !report.bucket_calls.is_empty() {
+        writeln!(
+            out,
+            "Calls on the trail's bucket, key and trail (oldest first):"
+        )?;
+        for c in &report.bucket_calls {
+            writeln!(
+                out,
+                "  {}",
+                printable(&crate::report::explain::bucket_call(c))
+            )?;
+        }
+    }
     writeln!(out, "{}", verdict_line(report))
 }
 
@@ -170,11 +183,12 @@ fn recovery(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Originals in the bucket's versions:")?;
     for r in &rec.objects {
         let line = crate::report::explain::recovered(r);
-        let (b, k) = (printable(&r.bucket), printable(&r.key));
-        writeln!(out, "  s3://{b}/{k}: {line}")?;
+        let line = format!("s3://{}/{}: {line}", r.bucket, r.key);
+        writeln!(out, "  {}", printable(&line))?;
     }
-    if let Some(why) = &rec.refused {
-        writeln!(out, "  Not recovered: {}", printable(why))?;
+    if let Some(b) = &rec.blocked {
+        let why = crate::report::explain::recovery_blocked(b);
+        writeln!(out, "  {}", printable(&why))?;
     }
     if rec.not_tried > 0 {
         writeln!(out, "  {} more object(s) not tried", rec.not_tried)?;

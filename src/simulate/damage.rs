@@ -38,10 +38,15 @@ pub enum DamageKind {
     /// re-created under its name an hour later with less coverage (no
     /// global service events): no logs, no digest for the hour.
     Recreate,
+    /// Someone weakens what keeps the evidence: a lifecycle rule that
+    /// expires the trail's objects after a day (a long-lived key, no MFA)
+    /// and versioning suspended (a role, with MFA), recorded in the hour's
+    /// first log file.
+    WeakenBucket,
 }
 
 impl DamageKind {
-    pub const ALL: [(&'static str, DamageKind); 14] = [
+    pub const ALL: [(&'static str, DamageKind); 15] = [
         ("tamper-log", DamageKind::TamperLog),
         ("delete-log", DamageKind::DeleteLog),
         ("append-log", DamageKind::AppendLog),
@@ -56,6 +61,7 @@ impl DamageKind {
         ("narrow", DamageKind::Narrow),
         ("widen", DamageKind::Widen),
         ("recreate", DamageKind::Recreate),
+        ("weaken-bucket", DamageKind::WeakenBucket),
     ];
 
     pub fn name(self) -> &'static str {
@@ -76,6 +82,7 @@ impl DamageKind {
                 | DamageKind::Narrow
                 | DamageKind::Widen
                 | DamageKind::Recreate
+                | DamageKind::WeakenBucket
         )
     }
 }

@@ -560,6 +560,11 @@ fn recorded_calls(
         let call = match d.kind {
             DamageKind::Narrow => "PutEventSelectors:ReadOnly",
             DamageKind::Widen => "PutEventSelectors:All",
+            DamageKind::WeakenBucket if home_chain => {
+                calls.push((d.hour, "PutBucketLifecycle", true));
+                calls.push((d.hour, "PutBucketVersioning", true));
+                continue;
+            }
             _ => continue,
         };
         if home_chain {
@@ -763,6 +768,9 @@ fn trail_account(spec: &SimSpec) -> &str {
 /// A CloudTrail record of a trail-lifecycle call (`UpdateTrail:false` sets
 /// enableLogFileValidation false).
 fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestamp) -> Value {
+    if call.starts_with("PutBucket") {
+        return bucket_record(spec, rng, call, at);
+    }
     let account = trail_account(spec);
     let arn = format!(
         "arn:aws:cloudtrail:{}:{}:trail/{}",
@@ -813,6 +821,37 @@ fn lifecycle_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestam
         r["sourceIPAddress"] = Value::from("198.51.100.23");
         r["responseElements"] =
             json!({"trailARN": arn, "eventSelectors": r["requestParameters"]["eventSelectors"]});
+    }
+    r
+}
+
+/// `weaken-bucket`'s calls on the trail's bucket: a lifecycle rule that
+/// expires everything after a day, made with an IAM user's long-lived key
+/// and no MFA; versioning suspended by a role with MFA.
+fn bucket_record(spec: &SimSpec, rng: &mut impl Rng, call: &str, at: Timestamp) -> Value {
+    let account = trail_account(spec);
+    let mut r = records::record(rng, account, &spec.home_region, &display(at));
+    r["eventSource"] = Value::from("s3.amazonaws.com");
+    r["eventName"] = Value::from(call);
+    r["readOnly"] = Value::from(false);
+    r["eventID"] = Value::from(format!("{call}-{}", at.timestamp()));
+    r["responseElements"] = Value::Null;
+    if call == "PutBucketLifecycle" {
+        r["requestParameters"] = json!({"bucketName": spec.bucket, "lifecycle": "",
+            "LifecycleConfiguration": {"Rule": {"ID": "tidy", "Status": "Enabled",
+                "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}}});
+        r["userIdentity"]["sessionContext"] = json!({"attributes": {"mfaAuthenticated": "false"}});
+    } else {
+        r["requestParameters"] = json!({"bucketName": spec.bucket, "versioning": "",
+            "VersioningConfiguration": {"Status": "Suspended"}});
+        r["userIdentity"] = json!({
+            "type": "AssumedRole",
+            "arn": format!("arn:aws:sts::{account}:assumed-role/storage-admin/session-7"),
+            "accountId": account,
+            "accessKeyId": "ASIAEXAMPLESESSION7",
+            "sessionContext": {"attributes": {"mfaAuthenticated": "true"}},
+        });
+        r["sourceIPAddress"] = Value::from("198.51.100.77");
     }
     r
 }
@@ -1034,7 +1073,8 @@ fn apply(
         | DamageKind::ValidationOff
         | DamageKind::EmptyHour
         | DamageKind::Narrow
-        | DamageKind::Widen => Ok(Effect::Built),
+        | DamageKind::Widen
+        | DamageKind::WeakenBucket => Ok(Effect::Built),
     }
 }
 

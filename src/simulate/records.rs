@@ -20,7 +20,7 @@ const SOURCES: [(&str, &[&str]); 5] = [
         &[
             "GetBucketAcl",
             "ListBuckets",
-            "PutBucketPolicy",
+            "PutBucketTagging",
             "GetBucketLocation",
         ],
     ),

@@ -6,6 +6,7 @@ use crate::sources::aws::{sentence, AwsError};
 use crate::sources::keys::{KeySource, KeySourceError};
 use crate::sources::lookup::LifecycleLookup;
 use crate::verify::arn::TrailArn;
+use crate::verify::bucket_calls::{self, BucketCall, Scope};
 use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent};
 use crate::verify::model::HistoryEvent;
 use crate::verify::proof::TrailStatus;
@@ -63,6 +64,8 @@ pub struct CloudTrail {
     pub rejected_keys: AtomicUsize,
     /// LookupEvents' coverage changes per (trail, start, end).
     coverage_cache: WindowCache<Option<Vec<CoverageChange>>>,
+    /// LookupEvents' calls on the trail's bucket and key per window.
+    bucket_cache: WindowCache<Option<Vec<BucketCall>>>,
     /// When each region's next LookupEvents call may go: one pace for
     /// every chain of the run, under the API's 2 requests per second.
     lookup_next: Mutex<HashMap<String, tokio::time::Instant>>,
@@ -88,6 +91,7 @@ impl CloudTrail {
             key_cache: tokio::sync::Mutex::new(HashMap::new()),
             event_cache: Mutex::new(HashMap::new()),
             coverage_cache: Mutex::new(HashMap::new()),
+            bucket_cache: Mutex::new(HashMap::new()),
             lookup_next: Mutex::new(HashMap::new()),
             rejected_keys: AtomicUsize::new(0),
             caller: tokio::sync::OnceCell::new(),
@@ -401,6 +405,31 @@ impl CloudTrail {
         cell.get_or_init(ask).await.clone()
     }
 
+    /// The calls on the trail's buckets, its key and the trail that the
+    /// home region's event history holds for [start, end] (LookupEvents by
+    /// resource name), once per window; None when it could not be read.
+    pub(crate) async fn lookup_bucket_calls(
+        &self,
+        scope: &Scope,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<Vec<BucketCall>> {
+        let cell = window_cell(&self.bucket_cache, &scope.trail, start, end);
+        let ask = || async {
+            let mut names: Vec<&str> = scope.buckets.iter().map(String::as_str).collect();
+            names.extend(scope.key.as_deref());
+            names.push(&scope.trail.arn);
+            let key = LookupAttributeKey::ResourceName;
+            let raw = self.lookup_attr(&scope.trail.region, key, start, end, &names);
+            let parse = |e: &serde_json::Value| {
+                let record = serde_json::from_str(e.get("CloudTrailEvent")?.as_str()?).ok()?;
+                bucket_calls::from_record(&record, scope, EventSource::LookupEvents)
+            };
+            Some(raw.await?.iter().filter_map(parse).collect())
+        };
+        cell.get_or_init(ask).await.clone()
+    }
+
     /// LookupEvents by event name, every page, paced; None when any call failed.
     async fn lookup_named(
         &self,
@@ -409,11 +438,25 @@ impl CloudTrail {
         end: Timestamp,
         names: &[&str],
     ) -> Option<Vec<serde_json::Value>> {
-        let client = self.client(&arn.region);
+        let key = LookupAttributeKey::EventName;
+        self.lookup_attr(&arn.region, key, start, end, names).await
+    }
+
+    /// LookupEvents in `region` for each value of one attribute, every
+    /// page, paced; None when any call failed.
+    async fn lookup_attr(
+        &self,
+        region: &str,
+        key: LookupAttributeKey,
+        start: Timestamp,
+        end: Timestamp,
+        values: &[&str],
+    ) -> Option<Vec<serde_json::Value>> {
+        let client = self.client(region);
         let mut out = Vec::new();
-        for &name in names {
+        for &name in values {
             let Ok(attr) = LookupAttribute::builder()
-                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_key(key.clone())
                 .attribute_value(name)
                 .build()
             else {
@@ -421,7 +464,7 @@ impl CloudTrail {
             };
             let mut token: Option<String> = None;
             for _page in 0..100 {
-                self.pace(&arn.region).await;
+                self.pace(region).await;
                 // Part of the answer is no answer: a lost restart record
                 // could make a stop look final.
                 let page = client
@@ -507,6 +550,15 @@ impl LifecycleLookup for CloudTrail {
         end: Timestamp,
     ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>> {
         self.lookup_lifecycle(trail, start, end).boxed()
+    }
+
+    fn bucket_calls<'a>(
+        &'a self,
+        scope: &'a Scope,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BoxFuture<'a, Option<Vec<BucketCall>>> {
+        self.lookup_bucket_calls(scope, start, end).boxed()
     }
 
     fn write_events<'a>(

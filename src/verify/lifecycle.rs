@@ -350,81 +350,6 @@ pub(crate) fn explain_until(
     }
 }
 
-/// Watches a log file's inflated bytes, as they stream past the hasher, for
-/// the tails of the lifecycle calls' names as JSON writes them
-/// (`StopLogging"`, `StartLogging"` end in `Logging"`; `UpdateTrail"`,
-/// `DeleteTrail"`, `CreateTrail"` in `Trail"`). A hit only says "parse this
-/// file once it is verified"; false positives (GetTrail, a LookupEvents call
-/// naming StopLogging) cost a parse, misses are impossible. Two SIMD
-/// substring searches: next to nothing per byte.
-pub struct RecordWatch {
-    finders: [memchr::memmem::Finder<'static>; 3],
-    /// The last bytes of the previous chunk, so a name split across chunks matches.
-    tail: Vec<u8>,
-    pub hit: bool,
-    /// Keep every file's bytes for parsing, hit or not.
-    pub keep_all: bool,
-}
-
-/// `Selectors"` for PutEventSelectors (coverage changes, `selectors.rs`).
-const WATCHED: [&str; 3] = ["Logging\"", "Trail\"", "Selectors\""];
-
-impl Default for RecordWatch {
-    fn default() -> RecordWatch {
-        RecordWatch {
-            finders: WATCHED.map(|w| memchr::memmem::Finder::new(w.as_bytes())),
-            tail: Vec::with_capacity(32),
-            hit: false,
-            keep_all: false,
-        }
-    }
-}
-
-impl RecordWatch {
-    pub fn new() -> RecordWatch {
-        RecordWatch::default()
-    }
-
-    /// The file's bytes are wanted after hashing: it named a watched call,
-    /// or every file is.
-    pub fn keeps(&self) -> bool {
-        self.hit || self.keep_all
-    }
-
-    /// A watch that keeps every file when `all` (`--cross-check-events`
-    /// parses every verified file for its event IDs).
-    pub(crate) fn watching(all: bool) -> RecordWatch {
-        RecordWatch {
-            keep_all: all,
-            ..RecordWatch::default()
-        }
-    }
-
-    fn found(&self, bytes: &[u8]) -> bool {
-        self.finders.iter().any(|f| f.find(bytes).is_some())
-    }
-
-    pub fn feed(&mut self, chunk: &[u8]) {
-        if self.hit {
-            return;
-        }
-        let keep = WATCHED.iter().map(|w| w.len()).max().unwrap_or(1) - 1;
-        // Across the seam: the previous chunk's tail and this chunk's head.
-        self.tail.extend_from_slice(&chunk[..chunk.len().min(keep)]);
-        if self.found(&self.tail) || self.found(chunk) {
-            self.hit = true;
-            return;
-        }
-        if chunk.len() >= keep {
-            self.tail.clear();
-            self.tail.extend_from_slice(&chunk[chunk.len() - keep..]);
-        } else {
-            let excess = self.tail.len().saturating_sub(keep);
-            self.tail.drain(..excess);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,22 +497,5 @@ mod tests {
         let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
         let both = [ev("01:59", LoggingStopped), ev("02:30", LoggingStarted)];
         let _ = (explain(min, Some(max), &both), explain(max, None, &both));
-    }
-
-    #[test]
-    fn watch_sees_names_split_across_chunks() {
-        let text = b"xxxxxxxxxxxx\"eventName\":\"StopLogging\"yyyy";
-        for cut in 0..text.len() {
-            let mut w = RecordWatch::new();
-            let (a, b) = text.split_at(cut);
-            for piece in a.chunks(3).chain(b.chunks(5)) {
-                w.feed(piece);
-            }
-            assert!(w.hit, "cut at {cut}");
-        }
-        let mut w = RecordWatch::new();
-        w.feed(b"StopLoggin");
-        w.feed(b"x Logging and DescribeTrails\"");
-        assert!(!w.hit);
     }
 }

@@ -2,6 +2,7 @@
 //! delivered. No I/O here; callers hand in bytes, keys and listings.
 
 pub mod arn;
+pub mod bucket_calls;
 pub mod bucket_policy;
 pub mod chain;
 pub mod coverage;
@@ -16,6 +17,7 @@ pub mod narrowing;
 pub mod proof;
 pub mod protections;
 pub mod pubkeys;
+pub mod record_watch;
 pub mod recovery;
 pub mod selectors;
 pub mod shard;

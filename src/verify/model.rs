@@ -488,6 +488,8 @@ pub struct Report {
     /// Originals recovered from the bucket's versions (live runs where
     /// something failed).
     pub recovery: Option<crate::verify::recovery::Recovery>,
+    /// Calls on the trail's bucket, key and trail, oldest first.
+    pub bucket_calls: Vec<crate::verify::bucket_calls::BucketCall>,
     /// Narrowed spans `--allow-narrowing` shows without failing.
     pub narrowing_shown: Vec<Unproven>,
     /// A chain outside the home chain could not read the trail's
@@ -589,6 +591,7 @@ impl Report {
             narrowing_shown: Vec::new(),
             protections: None,
             recovery: None,
+            bucket_calls: Vec::new(),
             home_calls_unread: None,
             expected_coverage: None,
         }

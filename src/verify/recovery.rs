@@ -61,9 +61,15 @@ pub enum Fate {
 pub enum Lost {
     /// The bucket holds no earlier version of the key.
     NoEarlierVersion,
-    /// Earlier versions exist; none is what the chain signed.
-    NoneMatches { tried: usize },
-    /// Listing or reading the versions failed (not refused).
+    /// Earlier versions exist; none of those tried is what the chain
+    /// signed (`unreadable` of them could not be read, `untried` were past
+    /// the cap or the listing's end).
+    NoneMatches {
+        tried: usize,
+        unreadable: usize,
+        untried: usize,
+    },
+    /// Listing the key's versions failed (not refused).
     Unreadable { detail: String },
 }
 
@@ -80,6 +86,9 @@ pub enum Outcome {
         latest_version_id: Option<String>,
         /// SHA-256 (hex) of the original's bytes as stored.
         sha256: String,
+        /// `--recover DIR` could not write it (the error).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_written: Option<String>,
     },
     NotRecovered(Lost),
 }
@@ -94,13 +103,24 @@ pub struct Recovered {
     pub outcome: Outcome,
 }
 
+/// Why no object's versions were looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Blocked {
+    /// ListObjectVersions was refused (the error): the permissions to grant.
+    Refused { detail: String },
+    /// The store answered the listing with an error (no versions API).
+    Unlistable { detail: String },
+}
+
 /// A chain's recovery: each object tried, and why some were not.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Recovery {
     pub objects: Vec<Recovered>,
-    /// Listing versions was refused (one sentence, for every object).
+    /// Listing versions was refused or impossible: one line, for every
+    /// object (counted in `not_tried`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refused: Option<String>,
+    pub blocked: Option<Blocked>,
     /// Objects past [`MAX_RECOVERED`], not tried.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub not_tried: usize,
@@ -122,27 +142,31 @@ impl Recovery {
     }
 }
 
-/// The versions worth reading, newest first: not delete markers, and not
-/// the latest (it is what was read and failed).
-pub fn candidates(listed: &[Listed]) -> Vec<&Listed> {
+/// The versions worth reading, oldest first (CloudTrail writes an object
+/// once; an attacker can add versions after it, never before): not delete
+/// markers, not the latest (it is what was read and failed), at most
+/// [`MAX_VERSIONS_READ`]. The count past the cap is the second value.
+pub fn candidates(listed: &[Listed]) -> (Vec<&Listed>, usize) {
     let mut out: Vec<&Listed> = listed
         .iter()
         .filter(|l| !l.delete_marker && !l.latest)
         .collect();
-    out.sort_by_key(|l| std::cmp::Reverse(l.last_modified));
+    out.sort_by_key(|l| l.last_modified);
+    let past = out.len().saturating_sub(MAX_VERSIONS_READ);
     out.truncate(MAX_VERSIONS_READ);
-    out
+    (out, past)
 }
 
-/// What came after `original` (the next newer entry of the key) and the
-/// latest entry's id.
+/// What came after `original` (the next newer entry of the key; within
+/// one second, S3's LastModified resolution, the latest entry is last) and
+/// the latest entry's id.
 pub fn fate(listed: &[Listed], original: &Listed) -> (Fate, Option<String>) {
     let mut newer: Vec<&Listed> = listed
         .iter()
-        .filter(|l| l.last_modified > original.last_modified || (l.latest && !original.latest))
         .filter(|l| l.version_id != original.version_id)
+        .filter(|l| l.last_modified >= original.last_modified)
         .collect();
-    newer.sort_by_key(|l| l.last_modified);
+    newer.sort_by_key(|l| (l.last_modified, l.latest));
     let latest = listed
         .iter()
         .find(|l| l.latest)
@@ -224,13 +248,15 @@ mod tests {
             l("b", 2, false, false),
             l("c", 3, true, true),
         ];
-        let ids: Vec<&str> = candidates(&listed)
-            .iter()
-            .map(|c| c.version_id.as_str())
-            .collect();
-        assert_eq!(ids, ["b", "a"]);
+        let (tried, past) = candidates(&listed);
+        let ids: Vec<&str> = tried.iter().map(|c| c.version_id.as_str()).collect();
+        assert_eq!((ids, past), (vec!["a", "b"], 0), "oldest first");
         let listed = [l("a", 1, false, false), l("b", 2, false, true)];
-        assert_eq!(candidates(&listed).len(), 1);
+        assert_eq!(candidates(&listed).0.len(), 1);
+        let many: Vec<Listed> = (0..MAX_VERSIONS_READ + 3)
+            .map(|i| l(&i.to_string(), 1, false, false))
+            .collect();
+        assert_eq!(candidates(&many).1, 3);
     }
 
     #[test]
@@ -249,6 +275,20 @@ mod tests {
             }
         );
         assert_eq!(latest.as_deref(), Some("b"));
+        // Overwritten within the second it was written, then deleted.
+        let tied = [
+            l("a", 1, false, false),
+            l("x", 1, false, false),
+            l("m", 2, true, true),
+        ];
+        let (f, _) = fate(&tied, &tied[0]);
+        assert_eq!(
+            f,
+            Fate::Overwritten {
+                at: at(1),
+                by: "x".into()
+            }
+        );
         let (f, _) = fate(&listed, &listed[2]);
         assert_eq!(f, Fate::Current);
         let listed = [l("a", 1, false, false), l("b", 1, false, true)];

@@ -247,14 +247,21 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
             // `ReadOnly = false`: the write events, whatever their name.
             let field = match req["LookupAttributes"][0]["AttributeKey"].as_str() {
                 Some("ReadOnly") => "ReadOnly",
+                Some("ResourceName") => "ResourceName",
                 _ => "EventName",
+            };
+            let named = |e: &Value| match field {
+                "ResourceName" => e["Resources"]
+                    .as_array()
+                    .is_some_and(|rs| rs.iter().any(|r| r["ResourceName"] == wanted)),
+                _ => e[field] == wanted,
             };
             let start = req.get("StartTime").map(epoch).unwrap_or(f64::MIN);
             let end = req.get("EndTime").map(epoch).unwrap_or(f64::MAX);
             let events: Vec<&Value> = state
                 .events
                 .iter()
-                .filter(|e| wanted.is_empty() || e[field] == wanted)
+                .filter(|e| wanted.is_empty() || named(e))
                 .filter(|e| epoch(&e["EventTime"]) >= start && epoch(&e["EventTime"]) <= end)
                 .collect();
             (200, json!({ "Events": events }))

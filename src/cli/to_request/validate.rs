@@ -307,30 +307,45 @@ impl ValidateArgs {
             html: file_destination("--html", self.html.as_deref())?,
             metrics: file_destination("--metrics", self.metrics.as_deref())?,
             restore_plan: file_destination("--restore-plan", self.restore_plan.as_deref())?,
-            recover: self.recover_dir()?,
+            recover: self.recover_dir(shard)?,
         })
     }
 
-    /// `--recover DIR`: live only (a copy keeps no versions), and a new or
-    /// empty directory (the manifest speaks for every file in it).
-    fn recover_dir(&self) -> Result<Option<std::path::PathBuf>, RequestError> {
+    /// `--recover DIR`: live only (a copy keeps no versions), one run's
+    /// (shards would overwrite each other's manifest), and a new or empty
+    /// local directory, made now (the manifest speaks for every file in it).
+    fn recover_dir(
+        &self,
+        shard: Option<Shard>,
+    ) -> Result<Option<std::path::PathBuf>, RequestError> {
         let Some(dir) = &self.recover else {
             return Ok(None);
         };
+        let refuse = |why: String| Err(usage(format!("--recover {}: {why}", dir.display())));
         if self.local.is_some() {
-            return Err(usage(
-                "--recover reads the bucket's versions, which a local copy does not keep: \
-                 run against S3",
-            ));
+            return refuse("a local copy keeps no versions: run against S3".into());
         }
-        let full = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
-        if full || dir.is_file() {
-            return Err(usage(format!(
-                "--recover {} is not an empty directory: give a new one",
-                dir.display()
-            )));
+        if shard.is_some() {
+            return refuse(
+                "shards would overwrite each other's manifest: recover in an unsharded run".into(),
+            );
         }
-        Ok(Some(dir.clone()))
+        if dir.to_str().is_some_and(|d| d.starts_with("s3://")) {
+            return refuse("the originals are written to a local directory".into());
+        }
+        match std::fs::read_dir(dir) {
+            Ok(mut entries) => match entries.next() {
+                Some(_) => refuse("not empty: give a new directory".into()),
+                None => Ok(Some(dir.clone())),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match std::fs::create_dir_all(dir) {
+                    Ok(()) => Ok(Some(dir.clone())),
+                    Err(e) => refuse(format!("cannot be made ({e})")),
+                }
+            }
+            Err(e) => refuse(format!("cannot be read ({e})")),
+        }
     }
 
     /// The local copy (with what DIR supplies) or S3.

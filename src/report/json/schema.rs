@@ -333,6 +333,9 @@ pub(crate) struct Chain {
     /// Originals recovered from the bucket's versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<crate::verify::recovery::Recovery>,
+    /// Calls on the trail's bucket, key and trail, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bucket_calls: Vec<crate::verify::bucket_calls::BucketCall>,
 }
 
 impl Chain {
@@ -358,6 +361,7 @@ impl Chain {
             expected_selectors: r.expected_coverage.clone(),
             protections: r.protections.clone(),
             recovery: r.recovery.clone(),
+            bucket_calls: r.bucket_calls.clone(),
         }
     }
 
@@ -382,6 +386,7 @@ impl Chain {
         r.expected_coverage = self.expected_selectors;
         r.protections = self.protections;
         r.recovery = self.recovery;
+        r.bucket_calls = self.bucket_calls;
         r
     }
 }

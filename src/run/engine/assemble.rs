@@ -92,6 +92,7 @@ pub(super) fn report(
         narrowing_shown: Vec::new(),
         protections: plan.protections.clone(),
         recovery: None,
+        bucket_calls: Vec::new(),
         home_calls_unread: None,
         expected_coverage: plan.expected_coverage.clone(),
     };

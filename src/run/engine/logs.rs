@@ -5,14 +5,15 @@
 
 use super::{store_finding, Engine};
 use crate::sources::store::{Body, Object};
-use crate::verify::arn::TrailArn;
+use crate::verify::bucket_calls::{self, Scope};
 use crate::verify::digest::LogFileRef;
 use crate::verify::digest_check::reason;
 use crate::verify::gzip::{
     hash_bytes_observed, hash_stream_observed, inflate_to_vec, GzipError, Inflater, StreamHash,
 };
-use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent, RecordWatch};
+use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent};
 use crate::verify::model::{Finding, LogVerdict, Problem, Status};
+use crate::verify::record_watch::RecordWatch;
 use crate::verify::selectors::CoverageChange;
 use crate::verify::time::Timestamp;
 use futures::stream::{self, StreamExt};
@@ -24,6 +25,8 @@ use std::io::Read as _;
 #[derive(Debug, Default)]
 pub(super) struct Records {
     pub lifecycle: Vec<LifecycleEvent>,
+    /// Calls on the trail's bucket, key or trail (the bucket-side story).
+    pub bucket_calls: Vec<bucket_calls::BucketCall>,
     pub coverage: Vec<CoverageChange>,
     /// `--cross-check-events`: the eventID of every record of every
     /// verified file, and whether every one could be read.
@@ -37,6 +40,7 @@ pub(super) struct Records {
 impl Records {
     fn extend(&mut self, other: Records) {
         self.lifecycle.extend(other.lifecycle);
+        self.bucket_calls.extend(other.bucket_calls);
         self.coverage.extend(other.coverage);
         self.event_ids.extend(other.event_ids);
         self.ids_complete &= other.ids_complete;
@@ -51,7 +55,8 @@ impl Records {
     }
 
     /// The records of a verified file's inflated bytes, parsed once.
-    fn from_log(inflated: &[u8], trail: &TrailArn, ids: bool) -> Records {
+    fn from_log(inflated: &[u8], scope: &Scope, ids: bool) -> Records {
+        let trail = &scope.trail;
         let Ok(doc) = serde_json::from_slice::<serde_json::Value>(inflated) else {
             return Records {
                 ids_complete: !ids,
@@ -76,6 +81,10 @@ impl Records {
                 .iter()
                 .filter_map(|r| from_record(r, trail, EventSource::TrailLogs))
                 .collect(),
+            bucket_calls: recs
+                .iter()
+                .filter_map(|r| bucket_calls::from_record(r, scope, EventSource::TrailLogs))
+                .collect(),
             coverage: recs
                 .iter()
                 .filter_map(|r| crate::verify::selectors::from_record(r, trail))
@@ -84,6 +93,22 @@ impl Records {
             ids_complete: true,
             unread: 0,
         }
+    }
+}
+
+/// Whose calls the verified logs are read for: the trail's buckets (the
+/// digests' and every log file's), its KMS key, the trail.
+pub(super) fn scope_of(plan: &crate::plan::Plan, book: &LogBook) -> Scope {
+    let mut buckets = vec![plan.digest_bucket.clone()];
+    for lp in &book.plans {
+        if !buckets.contains(&lp.bucket) {
+            buckets.push(lp.bucket.clone());
+        }
+    }
+    Scope {
+        buckets,
+        key: plan.trail_key.clone(),
+        trail: plan.trail.clone(),
     }
 }
 
@@ -223,11 +248,12 @@ impl Engine {
         ids: bool,
     ) -> (Vec<LogVerdict>, Records, bool) {
         self.progress.add_logs(book.plans.len() as u64);
-        let (trail, max_inflated) = (&plan.trail, plan.max_log_inflated);
+        let scope = scope_of(plan, book);
+        let (scope, max_inflated) = (&scope, plan.max_log_inflated);
         let results: Vec<(usize, LogVerdict, Option<Records>)> =
             stream::iter(book.plans.iter().enumerate())
                 .map(|(i, lp)| async move {
-                    let (v, ev) = self.check_log(lp, trail, max_inflated, ids).await;
+                    let (v, ev) = self.check_log(lp, scope, max_inflated, ids).await;
                     (i, v, ev)
                 })
                 .buffer_unordered(plan.concurrency.max(1))
@@ -253,7 +279,7 @@ impl Engine {
     async fn check_log(
         &self,
         lp: &LogPlan,
-        trail: &TrailArn,
+        scope: &Scope,
         max_inflated: u64,
         ids: bool,
     ) -> (LogVerdict, Option<Records>) {
@@ -315,7 +341,7 @@ impl Engine {
         let events = match (streamed.names_lifecycle, ids) {
             (false, false) => Some(Records::none()),
             (named, _) => {
-                let read = self.lifecycle_records(lp, got, trail, streamed.kept, ids);
+                let read = self.lifecycle_records(lp, got, scope, streamed.kept, ids);
                 match read.await {
                     // Only a file that names a trail call can hide a record.
                     None if !named => Some(Records {
@@ -431,7 +457,7 @@ impl Engine {
         &self,
         lp: &LogPlan,
         want: &str,
-        trail: &TrailArn,
+        scope: &Scope,
         kept: Option<Vec<u8>>,
         ids: bool,
     ) -> Option<Records> {
@@ -443,13 +469,13 @@ impl Engine {
                 c
             }
         };
-        let trail = trail.clone();
+        let scope = scope.clone();
         let want = want.to_string();
         tokio::task::spawn_blocking(move || {
             let inflated = inflate_to_vec(&compressed, MAX_EVENT_SCAN).ok()?;
             // Swapped since it was verified: its records count for nothing.
             (crate::verify::digest::sha256_hex(&inflated) == want)
-                .then(|| Records::from_log(&inflated, &trail, ids))
+                .then(|| Records::from_log(&inflated, &scope, ids))
         })
         .await
         .ok()

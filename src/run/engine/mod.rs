@@ -13,6 +13,7 @@ mod levels;
 mod logs;
 mod recover;
 pub mod shared;
+mod story;
 mod unrecorded;
 mod walk;
 
@@ -207,6 +208,7 @@ impl Engine {
         let skip = verified_by_the_record(plan, needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, mut records, complete) = self.read_logs(plan, &book, needs_events).await;
+        let logged_calls = std::mem::take(&mut records.bucket_calls);
         let mut events = std::mem::take(&mut records.lifecycle);
         if needs_events {
             let behind = self.look_behind(plan, &series, &std_nodes, &std_out, &keyset, &events);
@@ -252,6 +254,7 @@ impl Engine {
             nodes: [&std_nodes, &bf_nodes],
         };
         report.recovery = self.recover(plan, &report, &book, &near, &keyset).await;
+        report.bucket_calls = self.bucket_story(plan, &book, logged_calls, &report).await;
         self.what_was_not_recorded(plan, &mut report, records).await;
         if !complete {
             report.notes.push(

@@ -12,13 +12,19 @@ use crate::verify::chain::{Node, NodeState};
 use crate::verify::digest_check::DigestCheck;
 use crate::verify::model::{Problem, Report, Status};
 use crate::verify::pubkeys::PublicKeySet;
-use crate::verify::recovery::{self, Expected, Listed, Lost, ObjectKind, Outcome, Recovered};
+use crate::verify::recovery::{
+    self, Blocked, Expected, Listed, Lost, ObjectKind, Outcome, Recovered,
+};
 use futures::StreamExt;
 
-/// Largest version read whole to try it.
-const MAX_VERSION_BYTES: u64 = 64 * 1024 * 1024;
-/// Keys whose versions are listed and read at once.
-const IN_FLIGHT: usize = 8;
+/// Largest digest version read to try it (compressed; real ones are a
+/// few kilobytes).
+const MAX_DIGEST_VERSION: u64 = 16 * 1024 * 1024;
+/// Largest log file version read whole to try it (compressed).
+const MAX_LOG_VERSION: u64 = 64 * 1024 * 1024;
+/// Keys whose versions are listed and read at once: at most this many
+/// versions are held in memory.
+const IN_FLIGHT: usize = 4;
 
 /// One object to recover.
 struct Wanted {
@@ -27,9 +33,6 @@ struct Wanted {
     object: ObjectKind,
     expected: Expected,
 }
-
-/// Listing or reading versions was refused: one sentence for the run.
-struct Refused(String);
 
 /// The chains' digests, to judge a candidate's links.
 pub(super) struct Neighbours<'a> {
@@ -108,6 +111,11 @@ fn wanted(report: &Report, book: &LogBook, near: &Neighbours<'_>) -> Vec<Wanted>
         .filter_map(|l| {
             let plan = &book.plans[*book.index.get(&(l.bucket.clone(), l.key.clone()))?];
             let (sha256, _) = plan.expected.first()?;
+            // Digests that sign different values: no version can be both.
+            plan.expected
+                .iter()
+                .all(|(h, _)| h == sha256)
+                .then_some(())?;
             Some(Wanted {
                 bucket: l.bucket.clone(),
                 key: l.key.clone(),
@@ -132,44 +140,35 @@ impl Engine {
         keys: &PublicKeySet,
     ) -> Option<recovery::Recovery> {
         let mut all = wanted(report, book, near);
-        if all.is_empty() {
-            return None;
-        }
+        let first = all.first()?;
         // One listing says whether versions can be read at all: a copy
         // keeps none, and a refusal or a server without them is one line.
-        let why = match self.store.versions(&all[0].bucket, &all[0].key).await {
+        let blocked = match self.store.versions(&first.bucket, &first.key).await {
             Ok(None) => return None,
             Ok(Some(_)) => None,
-            Err(e) => Some(
-                refusal(&e)
-                    .err()
-                    .map_or_else(|| not_possible(&e), |Refused(w)| w),
-            ),
+            Err(e) => Some(blocked(&e)),
         };
-        if let Some(why) = why {
-            return Some(recovery::Recovery {
-                objects: Vec::new(),
-                refused: Some(why),
-                not_tried: all.len(),
-            });
+        let mut out = recovery::Recovery {
+            not_tried: all.len().saturating_sub(recovery::MAX_RECOVERED),
+            ..Default::default()
+        };
+        if let Some(b) = blocked {
+            out.not_tried = all.len();
+            out.blocked = Some(b);
+            return Some(out);
         }
-        let not_tried = all.len().saturating_sub(recovery::MAX_RECOVERED);
         all.truncate(recovery::MAX_RECOVERED);
-        let tried: Vec<Result<Recovered, Refused>> = futures::stream::iter(&all)
+        let tried: Vec<Result<Recovered, Blocked>> = futures::stream::iter(&all)
             .map(|w| self.recover_one(plan, w, near, keys))
             .buffered(IN_FLIGHT)
             .collect()
             .await;
-        let mut out = recovery::Recovery {
-            not_tried,
-            ..Default::default()
-        };
         for t in tried {
             match t {
                 Ok(r) => out.objects.push(r),
-                Err(Refused(why)) => {
+                Err(b) => {
                     out.not_tried += 1;
-                    out.refused.get_or_insert(why);
+                    out.blocked.get_or_insert(b);
                 }
             }
         }
@@ -182,7 +181,7 @@ impl Engine {
         w: &Wanted,
         near: &Neighbours<'_>,
         keys: &PublicKeySet,
-    ) -> Result<Recovered, Refused> {
+    ) -> Result<Recovered, Blocked> {
         let done = |outcome| Recovered {
             bucket: w.bucket.clone(),
             key: w.key.clone(),
@@ -191,44 +190,68 @@ impl Engine {
         };
         let listed = match self.store.versions(&w.bucket, &w.key).await {
             Ok(l) => l.unwrap_or_default(),
-            Err(e) => return refusal(&e).map(|lost| done(Outcome::NotRecovered(lost))),
+            Err(e @ (StoreError::AccessDenied(_) | StoreError::Credentials(_))) => {
+                return Err(blocked(&e))
+            }
+            Err(e) => {
+                let detail = e.to_string();
+                return Ok(done(Outcome::NotRecovered(Lost::Unreadable { detail })));
+            }
         };
-        let candidates = recovery::candidates(&listed);
+        let (candidates, untried) = recovery::candidates(&listed);
         if candidates.is_empty() {
             return Ok(done(Outcome::NotRecovered(Lost::NoEarlierVersion)));
         }
+        let mut unreadable = 0;
         for c in &candidates {
-            let obj = match self
-                .store
-                .get_version(&w.bucket, &w.key, &c.version_id)
-                .await
-            {
-                Ok(o) => o,
-                Err(e) => return refusal(&e).map(|lost| done(Outcome::NotRecovered(lost))),
-            };
-            let metadata = obj.metadata.clone();
-            let Ok(bytes) = obj.read_to_vec(MAX_VERSION_BYTES).await else {
+            // A version that cannot be read (archived, another key's
+            // encryption, too large) is passed over, never the end.
+            let Some((bytes, metadata)) = self.read_version(w, &c.version_id).await else {
+                unreadable += 1;
                 continue;
             };
-            if !self
+            if self
                 .is_original(plan, w, &bytes, &metadata, near, keys)
                 .await
             {
-                continue;
+                let written = plan.recover_to.as_deref().map(|dir| {
+                    let (b, k) = (&w.bucket, &w.key);
+                    crate::sources::recovered::write_original(dir, b, k, &bytes, &metadata)
+                });
+                let not_written = written.and_then(Result::err).map(|e| e.to_string());
+                return Ok(done(recovered(&listed, c, &bytes, not_written)));
             }
-            if let Some(dir) = &plan.recover_to {
-                let wrote = crate::sources::recovered::write_original(
-                    dir, &w.bucket, &w.key, &bytes, &metadata,
-                );
-                if let Err(e) = wrote {
-                    let detail = format!("recovered but not written to {}: {e}", dir.display());
-                    return Ok(done(Outcome::NotRecovered(Lost::Unreadable { detail })));
-                }
-            }
-            return Ok(done(recovered(&listed, c, &bytes)));
         }
         let tried = candidates.len();
-        Ok(done(Outcome::NotRecovered(Lost::NoneMatches { tried })))
+        Ok(done(Outcome::NotRecovered(Lost::NoneMatches {
+            tried,
+            unreadable,
+            untried,
+        })))
+    }
+
+    /// One version's bytes and metadata, if it can be read and is no
+    /// larger than an object of its kind can be.
+    async fn read_version(
+        &self,
+        w: &Wanted,
+        version: &str,
+    ) -> Option<(Vec<u8>, std::collections::HashMap<String, String>)> {
+        let limit = match w.object {
+            ObjectKind::Digest => MAX_DIGEST_VERSION,
+            ObjectKind::Log => MAX_LOG_VERSION,
+        };
+        let obj = self
+            .store
+            .get_version(&w.bucket, &w.key, version)
+            .await
+            .ok()?;
+        if obj.len.is_some_and(|n| n > limit) {
+            return None;
+        }
+        let metadata = obj.metadata.clone();
+        let bytes = obj.read_to_vec(limit).await.ok()?;
+        Some((bytes, metadata))
     }
 
     /// Whether one version's bytes pass the check the current ones failed.
@@ -274,7 +297,12 @@ impl Engine {
 }
 
 /// The original found: its version, and what happened to it since.
-fn recovered(listed: &[Listed], original: &Listed, bytes: &[u8]) -> Outcome {
+fn recovered(
+    listed: &[Listed],
+    original: &Listed,
+    bytes: &[u8],
+    not_written: Option<String>,
+) -> Outcome {
     let (fate, latest) = recovery::fate(listed, original);
     Outcome::Recovered {
         version_id: original.version_id.clone(),
@@ -282,24 +310,15 @@ fn recovered(listed: &[Listed], original: &Listed, bytes: &[u8]) -> Outcome {
         fate,
         latest_version_id: latest,
         sha256: crate::verify::digest::sha256_hex(bytes),
+        not_written,
     }
 }
 
-fn not_possible(e: &StoreError) -> String {
-    format!("the bucket's versions could not be listed ({e}): the originals were not looked for")
-}
-
-/// A refused listing or read stops recovery for the run; any other error
-/// is this object's.
-fn refusal(e: &StoreError) -> Result<Lost, Refused> {
+/// Why the versions could not be looked at, for the whole run.
+fn blocked(e: &StoreError) -> Blocked {
+    let detail = e.to_string();
     match e {
-        StoreError::AccessDenied(why) => Err(Refused(format!(
-            "reading the bucket's versions was refused ({why}): grant s3:ListBucketVersions and \
-             s3:GetObjectVersion to recover the originals"
-        ))),
-        StoreError::Credentials(why) => Err(Refused(why.clone())),
-        other => Ok(Lost::Unreadable {
-            detail: other.to_string(),
-        }),
+        StoreError::AccessDenied(_) | StoreError::Credentials(_) => Blocked::Refused { detail },
+        _ => Blocked::Unlistable { detail },
     }
 }

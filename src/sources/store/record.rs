@@ -187,4 +187,23 @@ impl ObjectStore for Recording {
     ) -> BoxFuture<'a, Result<Object, StoreError>> {
         self.fetch(bucket, key).boxed()
     }
+
+    /// Versions are read from the bucket, never copied: the acquired
+    /// directory holds what the run read as current.
+    fn versions<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<crate::verify::recovery::Listed>>, StoreError>> {
+        self.inner.versions(bucket, key)
+    }
+
+    fn get_version<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        version_id: &'a str,
+    ) -> BoxFuture<'a, Result<Object, StoreError>> {
+        self.inner.get_version(bucket, key, version_id)
+    }
 }

@@ -1,0 +1,332 @@
+//! The bucket-side story: the calls, in the trail's verified logs or in
+//! event history, that weaken what keeps the evidence (the trail's bucket's
+//! lifecycle, versioning, policy, encryption and Object Lock, the trail's
+//! KMS key) or move it (DeleteTrail, UpdateTrail to another bucket, prefix
+//! or key), each with who made it and how. Pure: the engine hands in
+//! records.
+
+use crate::verify::arn::TrailArn;
+use crate::verify::lifecycle::EventSource;
+use crate::verify::time::{parse_user_time, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a call did to the evidence's keeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    PutBucketLifecycle,
+    DeleteBucketLifecycle,
+    PutBucketVersioning,
+    PutBucketPolicy,
+    DeleteBucketPolicy,
+    PutBucketEncryption,
+    PutObjectLockConfiguration,
+    DisableKey,
+    ScheduleKeyDeletion,
+    PutKeyPolicy,
+    DeleteTrail,
+    /// UpdateTrail changing S3BucketName, S3KeyPrefix or KmsKeyId.
+    TrailMoved,
+}
+
+/// The kind of access key a call was signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// AKIA: an IAM user's (or root's) long-lived key.
+    LongLived,
+    /// ASIA: temporary credentials (an assumed role, a session).
+    Temporary,
+}
+
+/// One call, as its record states it (attacker-controlled only where the
+/// record is: from verified logs it is CloudTrail's word).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketCall {
+    pub time: Timestamp,
+    pub kind: CallKind,
+    /// The bucket, key or trail the call named.
+    pub target: String,
+    /// What it set, as (field, value) pairs from the request (the
+    /// versioning status, the new bucket, the deletion window...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<(String, String)>,
+    pub actor: Option<String>,
+    pub credential: Option<Credential>,
+    /// `sessionContext.attributes.mfaAuthenticated`.
+    pub mfa: Option<bool>,
+    pub source_ip: Option<String>,
+    pub event_id: Option<String>,
+    pub source: EventSource,
+}
+
+/// Whose calls count: the trail's buckets, its KMS key, the trail itself.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub buckets: Vec<String>,
+    /// The trail's KMS key (ARN); None: KMS calls are not judged.
+    pub key: Option<String>,
+    pub trail: TrailArn,
+}
+
+/// The event names a verified log file is parsed for, as they appear in
+/// its bytes (`"eventName":"..."`): rare in a real trail, so the files
+/// parsed stay few. DeleteTrail and UpdateTrail are the lifecycle watch's.
+pub const WATCHED: [&str; 11] = [
+    "\"PutBucketLifecycle\"",
+    "\"PutBucketLifecycleConfiguration\"",
+    "\"DeleteBucketLifecycle\"",
+    "\"PutBucketVersioning\"",
+    "\"PutBucketPolicy\"",
+    "\"DeleteBucketPolicy\"",
+    "\"PutBucketEncryption\"",
+    "\"PutObjectLockConfiguration\"",
+    "\"DisableKey\"",
+    "\"ScheduleKeyDeletion\"",
+    "\"PutKeyPolicy\"",
+];
+
+fn kind_of(source: &str, name: &str) -> Option<CallKind> {
+    use CallKind::*;
+    Some(match (source, name) {
+        ("s3.amazonaws.com", "PutBucketLifecycle" | "PutBucketLifecycleConfiguration") => {
+            PutBucketLifecycle
+        }
+        ("s3.amazonaws.com", "DeleteBucketLifecycle") => DeleteBucketLifecycle,
+        ("s3.amazonaws.com", "PutBucketVersioning") => PutBucketVersioning,
+        ("s3.amazonaws.com", "PutBucketPolicy") => PutBucketPolicy,
+        ("s3.amazonaws.com", "DeleteBucketPolicy") => DeleteBucketPolicy,
+        ("s3.amazonaws.com", "PutBucketEncryption") => PutBucketEncryption,
+        ("s3.amazonaws.com", "PutObjectLockConfiguration") => PutObjectLockConfiguration,
+        ("kms.amazonaws.com", "DisableKey") => DisableKey,
+        ("kms.amazonaws.com", "ScheduleKeyDeletion") => ScheduleKeyDeletion,
+        ("kms.amazonaws.com", "PutKeyPolicy") => PutKeyPolicy,
+        ("cloudtrail.amazonaws.com", "DeleteTrail") => DeleteTrail,
+        ("cloudtrail.amazonaws.com", "UpdateTrail") => TrailMoved,
+        _ => return None,
+    })
+}
+
+/// The call one record makes on the evidence, if it makes one and
+/// succeeded.
+pub fn from_record(rec: &Value, scope: &Scope, source: EventSource) -> Option<BucketCall> {
+    let obj = rec.as_object()?;
+    if obj.get("errorCode").is_some_and(|v| !v.is_null()) {
+        return None;
+    }
+    let name = obj.get("eventName")?.as_str()?;
+    let kind = kind_of(obj.get("eventSource")?.as_str()?, name)?;
+    let params = obj.get("requestParameters").and_then(Value::as_object);
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let (target, changes) = target_of(kind, rec, params, scope)?;
+    let identity = obj.get("userIdentity");
+    let key_id = text(identity.and_then(|u| u.get("accessKeyId")));
+    let mfa = identity
+        .and_then(|u| u.pointer("/sessionContext/attributes/mfaAuthenticated"))
+        .and_then(Value::as_str)
+        .map(|m| m.eq_ignore_ascii_case("true"));
+    Some(BucketCall {
+        time: parse_user_time(obj.get("eventTime")?.as_str()?).ok()?,
+        kind,
+        target,
+        changes,
+        actor: text(identity.and_then(|u| u.get("arn")))
+            .or_else(|| text(identity.and_then(|u| u.get("invokedBy")))),
+        credential: key_id.as_deref().and_then(credential),
+        mfa,
+        source_ip: text(obj.get("sourceIPAddress")),
+        event_id: text(obj.get("eventID")),
+        source,
+    })
+}
+
+fn credential(key_id: &str) -> Option<Credential> {
+    match key_id.get(..4) {
+        Some("AKIA") => Some(Credential::LongLived),
+        Some("ASIA") => Some(Credential::Temporary),
+        _ => None,
+    }
+}
+
+type Params<'a> = Option<&'a serde_json::Map<String, Value>>;
+
+/// The call's target when it is the trail's bucket, key or the trail, and
+/// what it set; None for anyone else's.
+fn target_of(
+    kind: CallKind,
+    rec: &Value,
+    params: Params<'_>,
+    scope: &Scope,
+) -> Option<(String, Vec<(String, String)>)> {
+    let param = |k: &str| params.and_then(|p| p.get(k)).and_then(Value::as_str);
+    let field = |path: &str| rec.pointer(path).map(scalar).filter(|s| !s.is_empty());
+    match kind {
+        CallKind::DisableKey | CallKind::ScheduleKeyDeletion | CallKind::PutKeyPolicy => {
+            let id = param("keyId")?;
+            let key = scope.key.as_deref().filter(|k| same_key(k, id))?;
+            let days = field("/requestParameters/pendingWindowInDays");
+            Some((key.to_string(), pairs([("pending_window_days", days)])))
+        }
+        CallKind::DeleteTrail | CallKind::TrailMoved => {
+            let name = param("name")?;
+            let ours = name == scope.trail.arn || name == scope.trail.name;
+            let moved = [
+                ("s3_bucket_name", field("/requestParameters/s3BucketName")),
+                ("s3_key_prefix", field("/requestParameters/s3KeyPrefix")),
+                ("kms_key_id", field("/requestParameters/kmsKeyId")),
+            ];
+            let changes = pairs(moved);
+            let counts = kind == CallKind::DeleteTrail || !changes.is_empty();
+            (ours && counts).then(|| (scope.trail.arn.clone(), changes))
+        }
+        _ => {
+            let bucket = param("bucketName")?;
+            scope.buckets.iter().any(|b| b == bucket).then_some(())?;
+            let set = [
+                (
+                    "versioning",
+                    field("/requestParameters/VersioningConfiguration/Status"),
+                ),
+                (
+                    "mfa_delete",
+                    field("/requestParameters/VersioningConfiguration/MfaDelete"),
+                ),
+            ];
+            Some((bucket.to_string(), pairs(set)))
+        }
+    }
+}
+
+fn pairs<const N: usize>(found: [(&str, Option<String>); N]) -> Vec<(String, String)> {
+    found
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?)))
+        .collect()
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A request's keyId (an id, an ARN or an alias) names the trail's key
+/// (an ARN) when it is the key's ARN or its id.
+fn same_key(key_arn: &str, id: &str) -> bool {
+    let key_id = key_arn.rsplit('/').next().unwrap_or(key_arn);
+    !id.is_empty() && (id == key_arn || id == key_id)
+}
+
+/// Calls sorted by time, each once (a call read from logs and from event
+/// history is one).
+pub fn in_one_order(mut calls: Vec<BucketCall>) -> Vec<BucketCall> {
+    calls.sort_by(|a, b| {
+        (a.time, a.kind, &a.event_id, a.source).cmp(&(b.time, b.kind, &b.event_id, b.source))
+    });
+    calls.dedup_by(|b, a| b.event_id.is_some() && a.event_id == b.event_id);
+    calls
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scope() -> Scope {
+        Scope {
+            buckets: vec!["kept".into()],
+            key: Some("arn:aws:kms:us-east-1:123456789012:key/1234abcd".into()),
+            trail: TrailArn::parse("arn:aws:cloudtrail:us-east-1:123456789012:trail/main").unwrap(),
+        }
+    }
+
+    fn rec(source: &str, name: &str, params: Value, key: &str, mfa: &str) -> Value {
+        json!({
+            "eventTime": "2026-03-01T01:00:00Z", "eventSource": source, "eventName": name,
+            "requestParameters": params, "sourceIPAddress": "203.0.113.9", "eventID": name,
+            "userIdentity": {"arn": "arn:aws:iam::123456789012:user/ops", "accessKeyId": key,
+                "sessionContext": {"attributes": {"mfaAuthenticated": mfa}}},
+        })
+    }
+
+    #[test]
+    fn a_bucket_call_names_who_and_how() {
+        let r = rec(
+            "s3.amazonaws.com",
+            "PutBucketVersioning",
+            json!({"bucketName": "kept", "VersioningConfiguration": {"Status": "Suspended"}}),
+            "AKIAEXAMPLE",
+            "false",
+        );
+        let c = from_record(&r, &scope(), EventSource::TrailLogs).unwrap();
+        assert_eq!(c.kind, CallKind::PutBucketVersioning);
+        assert_eq!(c.credential, Some(Credential::LongLived));
+        assert_eq!(c.mfa, Some(false));
+        assert_eq!(
+            c.changes,
+            vec![("versioning".to_string(), "Suspended".to_string())]
+        );
+        let other = rec(
+            "s3.amazonaws.com",
+            "PutBucketPolicy",
+            json!({"bucketName": "else"}),
+            "ASIA1",
+            "true",
+        );
+        assert!(from_record(&other, &scope(), EventSource::TrailLogs).is_none());
+    }
+
+    #[test]
+    fn only_the_trails_key_and_moves_of_the_trail_count() {
+        let k = rec(
+            "kms.amazonaws.com",
+            "ScheduleKeyDeletion",
+            json!({"keyId": "1234abcd", "pendingWindowInDays": 7}),
+            "ASIAX",
+            "true",
+        );
+        let c = from_record(&k, &scope(), EventSource::LookupEvents).unwrap();
+        assert_eq!(
+            (c.credential, c.mfa),
+            (Some(Credential::Temporary), Some(true))
+        );
+        assert_eq!(
+            c.changes,
+            vec![("pending_window_days".to_string(), "7".to_string())]
+        );
+        let other = rec(
+            "kms.amazonaws.com",
+            "DisableKey",
+            json!({"keyId": "99"}),
+            "ASIAX",
+            "true",
+        );
+        assert!(from_record(&other, &scope(), EventSource::TrailLogs).is_none());
+        let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/main";
+        let moved = rec(
+            "cloudtrail.amazonaws.com",
+            "UpdateTrail",
+            json!({"name": arn, "s3BucketName": "elsewhere"}),
+            "AKIAX",
+            "false",
+        );
+        assert_eq!(
+            from_record(&moved, &scope(), EventSource::TrailLogs)
+                .unwrap()
+                .kind,
+            CallKind::TrailMoved
+        );
+        let validation = rec(
+            "cloudtrail.amazonaws.com",
+            "UpdateTrail",
+            json!({"name": arn, "enableLogFileValidation": false}),
+            "AKIAX",
+            "false",
+        );
+        assert!(from_record(&validation, &scope(), EventSource::TrailLogs).is_none());
+    }
+}
