@@ -38,15 +38,34 @@ fn bench(c: &mut Criterion) {
     g.bench_function("libdeflate whole-buffer (chosen up to 4 MiB)", |b| {
         b.iter(|| whole(black_box(&gz)))
     });
-    // The lifecycle and coverage watch as a run uses it (three call-name
-    // tails), against the two names it watched before coverage changes.
-    g.bench_function("libdeflate whole-buffer + watch (3 names)", |b| {
+    // The watch as a run uses it (one search for the eventName key, then
+    // the name after it looked up: 24 names), against the three name-tail
+    // finders it replaced and the two before those.
+    g.bench_function(
+        "libdeflate whole-buffer + watch (eventName key, 24 names)",
+        |b| {
+            b.iter(|| {
+                let mut w = trailproof::verify::record_watch::RecordWatch::new();
+                let h =
+                    trailproof::verify::gzip::hash_bytes_observed(black_box(&gz), u64::MAX, |c| {
+                        w.feed(c)
+                    });
+                (h.unwrap(), w.hit, w.bucket_hit)
+            })
+        },
+    );
+    let three = [
+        memchr::memmem::Finder::new(b"Logging\""),
+        memchr::memmem::Finder::new(b"Trail\""),
+        memchr::memmem::Finder::new(b"Selectors\""),
+    ];
+    g.bench_function("libdeflate whole-buffer + 3 names (memchr, before)", |b| {
         b.iter(|| {
-            let mut w = trailproof::verify::record_watch::RecordWatch::new();
+            let mut hit = false;
             let h = trailproof::verify::gzip::hash_bytes_observed(black_box(&gz), u64::MAX, |c| {
-                w.feed(c)
+                hit |= three.iter().any(|f| f.find(c).is_some())
             });
-            (h.unwrap(), w.hit)
+            (h.unwrap(), hit)
         })
     });
     let two = [

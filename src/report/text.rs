@@ -171,6 +171,13 @@ pub fn render(
                 printable(&crate::report::explain::bucket_call(c))
             )?;
         }
+        if report.bucket_calls_left_out > 0 {
+            let n = report.bucket_calls_left_out;
+            writeln!(
+                out,
+                "  ({n} more of the same kinds between those, not listed)"
+            )?;
+        }
     }
     writeln!(out, "{}", verdict_line(report))
 }

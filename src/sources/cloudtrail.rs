@@ -65,7 +65,7 @@ pub struct CloudTrail {
     /// LookupEvents' coverage changes per (trail, start, end).
     coverage_cache: WindowCache<Option<Vec<CoverageChange>>>,
     /// LookupEvents' calls on the trail's bucket and key per window.
-    bucket_cache: WindowCache<Option<Vec<BucketCall>>>,
+    bucket_cache: WindowCache<(Vec<BucketCall>, bool)>,
     /// When each region's next LookupEvents call may go: one pace for
     /// every chain of the run, under the API's 2 requests per second.
     lookup_next: Mutex<HashMap<String, tokio::time::Instant>>,
@@ -405,27 +405,30 @@ impl CloudTrail {
         cell.get_or_init(ask).await.clone()
     }
 
-    /// The calls on the trail's buckets, its key and the trail that the
-    /// home region's event history holds for [start, end] (LookupEvents by
-    /// resource name), once per window; None when it could not be read.
+    /// The calls on the trail's buckets and the trail that the home
+    /// region's event history holds for [start, end] (LookupEvents by
+    /// resource name, newest first, at most [`STORY_PAGES`] pages each: a
+    /// busy bucket's reads would be many), once per window; and whether
+    /// that is all of them.
     pub(crate) async fn lookup_bucket_calls(
         &self,
         scope: &Scope,
         start: Timestamp,
         end: Timestamp,
-    ) -> Option<Vec<BucketCall>> {
+    ) -> (Vec<BucketCall>, bool) {
         let cell = window_cell(&self.bucket_cache, &scope.trail, start, end);
         let ask = || async {
             let mut names: Vec<&str> = scope.buckets.iter().map(String::as_str).collect();
-            names.extend(scope.key.as_deref());
             names.push(&scope.trail.arn);
-            let key = LookupAttributeKey::ResourceName;
-            let raw = self.lookup_attr(&scope.trail.region, key, start, end, &names);
+            let key = (LookupAttributeKey::ResourceName, STORY_PAGES);
+            let (raw, complete) = self
+                .lookup_attr(&scope.trail.region, key, start, end, &names)
+                .await;
             let parse = |e: &serde_json::Value| {
                 let record = serde_json::from_str(e.get("CloudTrailEvent")?.as_str()?).ok()?;
                 bucket_calls::from_record(&record, scope, EventSource::LookupEvents)
             };
-            Some(raw.await?.iter().filter_map(parse).collect())
+            (raw.iter().filter_map(parse).collect(), complete)
         };
         cell.get_or_init(ask).await.clone()
     }
@@ -438,22 +441,26 @@ impl CloudTrail {
         end: Timestamp,
         names: &[&str],
     ) -> Option<Vec<serde_json::Value>> {
-        let key = LookupAttributeKey::EventName;
-        self.lookup_attr(&arn.region, key, start, end, names).await
+        // Part of the answer is no answer: a lost restart record could make
+        // a stop look final.
+        let key = (LookupAttributeKey::EventName, 100);
+        let (out, complete) = self.lookup_attr(&arn.region, key, start, end, names).await;
+        complete.then_some(out)
     }
 
-    /// LookupEvents in `region` for each value of one attribute, every
-    /// page, paced; None when any call failed.
+    /// LookupEvents in `region` for each value of one attribute, at most
+    /// `pages` pages each, paced: what was read, and whether it is all
+    /// (a call that failed or pages left unread make it part).
     async fn lookup_attr(
         &self,
         region: &str,
-        key: LookupAttributeKey,
+        (key, pages): (LookupAttributeKey, usize),
         start: Timestamp,
         end: Timestamp,
         values: &[&str],
-    ) -> Option<Vec<serde_json::Value>> {
+    ) -> (Vec<serde_json::Value>, bool) {
         let client = self.client(region);
-        let mut out = Vec::new();
+        let (mut out, mut complete) = (Vec::new(), true);
         for &name in values {
             let Ok(attr) = LookupAttribute::builder()
                 .attribute_key(key.clone())
@@ -463,40 +470,28 @@ impl CloudTrail {
                 continue;
             };
             let mut token: Option<String> = None;
-            for _page in 0..100 {
+            for _page in 0..pages {
                 self.pace(region).await;
-                // Part of the answer is no answer: a lost restart record
-                // could make a stop look final.
-                let page = client
+                let asked = client
                     .lookup_events()
                     .lookup_attributes(attr.clone())
                     .start_time(to_smithy(start))
                     .end_time(to_smithy(end))
                     .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .ok()?;
-                for e in page.events() {
-                    out.push(serde_json::json!({
-                        "EventId": e.event_id(),
-                        "EventName": e.event_name(),
-                        "EventTime": e.event_time().and_then(to_chrono).map(crate::verify::time::display),
-                        "EventSource": e.event_source(),
-                        "Username": e.username(),
-                        "CloudTrailEvent": e.cloud_trail_event(),
-                    }));
-                }
+                    .send();
+                let Ok(page) = asked.await else {
+                    complete = false;
+                    break;
+                };
+                out.extend(page.events().iter().map(history_entry));
                 token = crate::sources::aws::next_token(page.next_token());
                 if token.is_none() {
                     break;
                 }
             }
-            // Pages left unread: part of the answer is no answer.
-            if token.is_some() {
-                return None;
-            }
+            complete &= token.is_none();
         }
-        Some(out)
+        (out, complete)
     }
 }
 
@@ -530,6 +525,21 @@ impl CloudTrail {
     }
 }
 
+/// Pages of event history read per resource for the bucket-side story.
+const STORY_PAGES: usize = 10;
+
+/// One LookupEvents entry as `aws cloudtrail lookup-events` prints it.
+fn history_entry(e: &aws_sdk_cloudtrail::types::Event) -> serde_json::Value {
+    serde_json::json!({
+        "EventId": e.event_id(),
+        "EventName": e.event_name(),
+        "EventTime": e.event_time().and_then(to_chrono).map(crate::verify::time::display),
+        "EventSource": e.event_source(),
+        "Username": e.username(),
+        "CloudTrailEvent": e.cloud_trail_event(),
+    })
+}
+
 /// LookupEvents allows 2 requests per second per account and region.
 const LOOKUP_SPACING: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -557,7 +567,7 @@ impl LifecycleLookup for CloudTrail {
         scope: &'a Scope,
         start: Timestamp,
         end: Timestamp,
-    ) -> BoxFuture<'a, Option<Vec<BucketCall>>> {
+    ) -> BoxFuture<'a, (Vec<BucketCall>, bool)> {
         self.lookup_bucket_calls(scope, start, end).boxed()
     }
 

@@ -17,14 +17,14 @@ pub trait LifecycleLookup: Send + Sync {
         end: Timestamp,
     ) -> BoxFuture<'a, Option<Vec<LifecycleEvent>>>;
 
-    /// The calls on the trail's buckets, key and trail that event history
-    /// holds for [start, end]; None when it could not be read.
+    /// The calls on the trail's buckets and trail that event history holds
+    /// for [start, end], and whether that is all of them.
     fn bucket_calls<'a>(
         &'a self,
         scope: &'a crate::verify::bucket_calls::Scope,
         start: Timestamp,
         end: Timestamp,
-    ) -> BoxFuture<'a, Option<Vec<crate::verify::bucket_calls::BucketCall>>>;
+    ) -> BoxFuture<'a, (Vec<crate::verify::bucket_calls::BucketCall>, bool)>;
 
     /// The trail's coverage changes (PutEventSelectors, UpdateTrail) that
     /// its home region's event history holds for [start, end]; None when

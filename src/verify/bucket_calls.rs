@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What a call did to the evidence's keeping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallKind {
     PutBucketLifecycle,
@@ -22,6 +22,10 @@ pub enum CallKind {
     DeleteBucketPolicy,
     PutBucketEncryption,
     PutObjectLockConfiguration,
+    DeleteBucketEncryption,
+    PutBucketAcl,
+    PutBucketReplication,
+    DeleteBucketReplication,
     DisableKey,
     ScheduleKeyDeletion,
     PutKeyPolicy,
@@ -70,42 +74,64 @@ pub struct Scope {
     pub trail: TrailArn,
 }
 
-/// The event names a verified log file is parsed for, as they appear in
-/// its bytes (`"eventName":"..."`): rare in a real trail, so the files
-/// parsed stay few. DeleteTrail and UpdateTrail are the lifecycle watch's.
-pub const WATCHED: [&str; 11] = [
-    "\"PutBucketLifecycle\"",
-    "\"PutBucketLifecycleConfiguration\"",
-    "\"DeleteBucketLifecycle\"",
-    "\"PutBucketVersioning\"",
-    "\"PutBucketPolicy\"",
-    "\"DeleteBucketPolicy\"",
-    "\"PutBucketEncryption\"",
-    "\"PutObjectLockConfiguration\"",
-    "\"DisableKey\"",
-    "\"ScheduleKeyDeletion\"",
-    "\"PutKeyPolicy\"",
+/// Each call read, by service and event name (CloudTrail records
+/// PutBucketLifecycleConfiguration as PutBucketLifecycle; both are taken).
+/// DeleteTrail and UpdateTrail are the trail's calls, which the lifecycle
+/// watch sees.
+const CALLS: [(&str, &str, CallKind); 17] = [
+    (S3, "PutBucketLifecycle", CallKind::PutBucketLifecycle),
+    (
+        S3,
+        "PutBucketLifecycleConfiguration",
+        CallKind::PutBucketLifecycle,
+    ),
+    (S3, "DeleteBucketLifecycle", CallKind::DeleteBucketLifecycle),
+    (S3, "PutBucketVersioning", CallKind::PutBucketVersioning),
+    (S3, "PutBucketPolicy", CallKind::PutBucketPolicy),
+    (S3, "DeleteBucketPolicy", CallKind::DeleteBucketPolicy),
+    (S3, "PutBucketEncryption", CallKind::PutBucketEncryption),
+    (
+        S3,
+        "DeleteBucketEncryption",
+        CallKind::DeleteBucketEncryption,
+    ),
+    (
+        S3,
+        "PutObjectLockConfiguration",
+        CallKind::PutObjectLockConfiguration,
+    ),
+    (S3, "PutBucketAcl", CallKind::PutBucketAcl),
+    (S3, "PutBucketReplication", CallKind::PutBucketReplication),
+    (
+        S3,
+        "DeleteBucketReplication",
+        CallKind::DeleteBucketReplication,
+    ),
+    (KMS, "DisableKey", CallKind::DisableKey),
+    (KMS, "ScheduleKeyDeletion", CallKind::ScheduleKeyDeletion),
+    (KMS, "PutKeyPolicy", CallKind::PutKeyPolicy),
+    (TRAIL, "DeleteTrail", CallKind::DeleteTrail),
+    (TRAIL, "UpdateTrail", CallKind::TrailMoved),
 ];
 
+const S3: &str = "s3.amazonaws.com";
+const KMS: &str = "kms.amazonaws.com";
+const TRAIL: &str = "cloudtrail.amazonaws.com";
+
+/// Whether a verified log file naming this event is parsed for the story
+/// (the record watch asks; the names are rare in a real trail).
+pub fn watched(name: &[u8]) -> bool {
+    CALLS.iter().any(|(_, n, _)| n.as_bytes() == name)
+}
+
+/// The event names asked of event history (LookupEvents by name).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    CALLS.iter().map(|(_, n, _)| *n)
+}
+
 fn kind_of(source: &str, name: &str) -> Option<CallKind> {
-    use CallKind::*;
-    Some(match (source, name) {
-        ("s3.amazonaws.com", "PutBucketLifecycle" | "PutBucketLifecycleConfiguration") => {
-            PutBucketLifecycle
-        }
-        ("s3.amazonaws.com", "DeleteBucketLifecycle") => DeleteBucketLifecycle,
-        ("s3.amazonaws.com", "PutBucketVersioning") => PutBucketVersioning,
-        ("s3.amazonaws.com", "PutBucketPolicy") => PutBucketPolicy,
-        ("s3.amazonaws.com", "DeleteBucketPolicy") => DeleteBucketPolicy,
-        ("s3.amazonaws.com", "PutBucketEncryption") => PutBucketEncryption,
-        ("s3.amazonaws.com", "PutObjectLockConfiguration") => PutObjectLockConfiguration,
-        ("kms.amazonaws.com", "DisableKey") => DisableKey,
-        ("kms.amazonaws.com", "ScheduleKeyDeletion") => ScheduleKeyDeletion,
-        ("kms.amazonaws.com", "PutKeyPolicy") => PutKeyPolicy,
-        ("cloudtrail.amazonaws.com", "DeleteTrail") => DeleteTrail,
-        ("cloudtrail.amazonaws.com", "UpdateTrail") => TrailMoved,
-        _ => return None,
-    })
+    let call = CALLS.iter().find(|(s, n, _)| *s == source && *n == name);
+    call.map(|(_, _, k)| *k)
 }
 
 /// The call one record makes on the evidence, if it makes one and
@@ -169,8 +195,7 @@ fn target_of(
             Some((key.to_string(), pairs([("pending_window_days", days)])))
         }
         CallKind::DeleteTrail | CallKind::TrailMoved => {
-            let name = param("name")?;
-            let ours = name == scope.trail.arn || name == scope.trail.name;
+            let ours = crate::verify::lifecycle::names_trail(rec, &scope.trail);
             let moved = [
                 ("s3_bucket_name", field("/requestParameters/s3BucketName")),
                 ("s3_key_prefix", field("/requestParameters/s3KeyPrefix")),
@@ -221,14 +246,32 @@ fn same_key(key_arn: &str, id: &str) -> bool {
     !id.is_empty() && (id == key_arn || id == key_id)
 }
 
-/// Calls sorted by time, each once (a call read from logs and from event
-/// history is one).
-pub fn in_one_order(mut calls: Vec<BucketCall>) -> Vec<BucketCall> {
-    calls.sort_by(|a, b| {
-        (a.time, a.kind, &a.event_id, a.source).cmp(&(b.time, b.kind, &b.event_id, b.source))
+/// Calls of one kind on one target listed at most: the first and the last
+/// this many (a hostile or busy account can make thousands).
+pub const SHOWN_PER_KIND: usize = 5;
+
+/// Calls sorted by time, each once, and how many were left out. A call
+/// read from a verified log and from event history is one: the verified
+/// record is kept (an unsigned one with its eventID never displaces it).
+pub fn in_one_order(mut calls: Vec<BucketCall>) -> (Vec<BucketCall>, usize) {
+    calls.sort_by(|a, b| (&a.event_id, a.source).cmp(&(&b.event_id, b.source)));
+    calls.dedup_by(|later, kept| later.event_id.is_some() && later.event_id == kept.event_id);
+    calls.sort_by_key(|c| (c.time, c.kind, c.source));
+    let mut seen: std::collections::HashMap<(CallKind, String), usize> = Default::default();
+    for c in &calls {
+        *seen.entry((c.kind, c.target.clone())).or_default() += 1;
+    }
+    let mut nth: std::collections::HashMap<(CallKind, String), usize> = Default::default();
+    let before = calls.len();
+    calls.retain(|c| {
+        let id = (c.kind, c.target.clone());
+        let total = seen.get(&id).copied().unwrap_or(0);
+        let i = nth.entry(id).or_default();
+        *i += 1;
+        *i <= SHOWN_PER_KIND || *i > total.saturating_sub(SHOWN_PER_KIND)
     });
-    calls.dedup_by(|b, a| b.event_id.is_some() && a.event_id == b.event_id);
-    calls
+    let left_out = before - calls.len();
+    (calls, left_out)
 }
 
 #[cfg(test)]
@@ -278,6 +321,30 @@ mod tests {
             "true",
         );
         assert!(from_record(&other, &scope(), EventSource::TrailLogs).is_none());
+    }
+
+    #[test]
+    fn an_unsigned_record_never_displaces_a_verified_one() {
+        let r = rec(
+            "s3.amazonaws.com",
+            "PutBucketPolicy",
+            json!({"bucketName": "kept"}),
+            "AKIAX",
+            "false",
+        );
+        let verified = from_record(&r, &scope(), EventSource::TrailLogs).unwrap();
+        let mut forged = from_record(&r, &scope(), EventSource::LookupEvents).unwrap();
+        forged.time -= chrono::Duration::seconds(1);
+        forged.actor = Some("someone else".into());
+        let (kept, left_out) = in_one_order(vec![forged, verified.clone()]);
+        assert_eq!((kept, left_out), (vec![verified.clone()], 0));
+        let many: Vec<BucketCall> = (0..30)
+            .map(|i| BucketCall {
+                event_id: Some(i.to_string()),
+                ..verified.clone()
+            })
+            .collect();
+        assert_eq!(in_one_order(many).1, 30 - 2 * SHOWN_PER_KIND);
     }
 
     #[test]

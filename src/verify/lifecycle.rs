@@ -123,26 +123,9 @@ fn from_record_with(
         },
         _ => return None,
     };
-    let name = params.and_then(|p| p.get("name")).and_then(Value::as_str);
-    let by_arn = name == Some(trail.arn.as_str())
-        || rec
-            .get("responseElements")
-            .and_then(|r| r.get("trailARN"))
-            .and_then(Value::as_str)
-            == Some(trail.arn.as_str());
-    let by_name = name == Some(trail.name.as_str()) && {
-        // A bare name resolves in the caller's account and region: both
-        // must be stated (a hand-written record naming neither explains nothing).
-        let user = rec.get("userIdentity").and_then(|u| u.get("accountId"));
-        let account = rec.get("recipientAccountId").or(user);
-        account.is_some_and(|a| a.as_str() == Some(&trail.account))
-            && rec
-                .get("awsRegion")
-                .is_some_and(|r| r.as_str() == Some(&trail.region))
-    };
     // CloudTrail always names the service; a record without it is hand-made.
     rec.get("eventSource")?;
-    if !(by_arn || by_name) {
+    if !names_trail(record, trail) {
         return None;
     }
     let time = rec.get("eventTime").and_then(Value::as_str);
@@ -165,6 +148,29 @@ fn from_record_with(
             .or_else(|| text(identity.and_then(|u| u.get("invokedBy")))),
         source_ip: text(rec.get("sourceIPAddress")),
     })
+}
+
+/// Whether a trail call's record is about `trail`: by its ARN (asked or
+/// answered), or by its bare name where the record states the trail's
+/// account and region (a bare name resolves in the caller's account and
+/// region; a hand-written record naming neither explains nothing).
+pub(crate) fn names_trail(record: &Value, trail: &TrailArn) -> bool {
+    let name = record
+        .pointer("/requestParameters/name")
+        .and_then(Value::as_str);
+    let answered = record
+        .pointer("/responseElements/trailARN")
+        .and_then(Value::as_str);
+    let by_arn = name == Some(trail.arn.as_str()) || answered == Some(trail.arn.as_str());
+    let by_name = name == Some(trail.name.as_str()) && {
+        let user = record.pointer("/userIdentity/accountId");
+        let account = record.get("recipientAccountId").or(user);
+        account.is_some_and(|a| a.as_str() == Some(&trail.account))
+            && record
+                .get("awsRegion")
+                .is_some_and(|r| r.as_str() == Some(&trail.region))
+    };
+    by_arn || by_name
 }
 
 /// All lifecycle events in a log file's inflated bytes ({"Records":[...]}).

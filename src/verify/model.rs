@@ -490,6 +490,8 @@ pub struct Report {
     pub recovery: Option<crate::verify::recovery::Recovery>,
     /// Calls on the trail's bucket, key and trail, oldest first.
     pub bucket_calls: Vec<crate::verify::bucket_calls::BucketCall>,
+    /// Calls of kinds already listed five times at each end, not listed.
+    pub bucket_calls_left_out: usize,
     /// Narrowed spans `--allow-narrowing` shows without failing.
     pub narrowing_shown: Vec<Unproven>,
     /// A chain outside the home chain could not read the trail's
@@ -592,6 +594,7 @@ impl Report {
             protections: None,
             recovery: None,
             bucket_calls: Vec::new(),
+            bucket_calls_left_out: 0,
             home_calls_unread: None,
             expected_coverage: None,
         }

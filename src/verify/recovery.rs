@@ -15,7 +15,8 @@ pub const MAX_RECOVERED: usize = 200;
 pub const MAX_VERSIONS_READ: usize = 20;
 
 /// One entry of a key's version listing (ListObjectVersions), exactly
-/// that key's.
+/// that key's; a listing holds them in S3's order (versions newest first,
+/// then delete markers newest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
     pub version_id: String,
@@ -147,8 +148,11 @@ impl Recovery {
 /// markers, not the latest (it is what was read and failed), at most
 /// [`MAX_VERSIONS_READ`]. The count past the cap is the second value.
 pub fn candidates(listed: &[Listed]) -> (Vec<&Listed>, usize) {
+    // S3 lists a key's versions newest first: reversed, a tie within one
+    // second (LastModified's resolution) stays in the order written.
     let mut out: Vec<&Listed> = listed
         .iter()
+        .rev()
         .filter(|l| !l.delete_marker && !l.latest)
         .collect();
     out.sort_by_key(|l| l.last_modified);
@@ -163,6 +167,7 @@ pub fn candidates(listed: &[Listed]) -> (Vec<&Listed>, usize) {
 pub fn fate(listed: &[Listed], original: &Listed) -> (Fate, Option<String>) {
     let mut newer: Vec<&Listed> = listed
         .iter()
+        .rev()
         .filter(|l| l.version_id != original.version_id)
         .filter(|l| l.last_modified >= original.last_modified)
         .collect();

@@ -336,6 +336,8 @@ pub(crate) struct Chain {
     /// Calls on the trail's bucket, key and trail, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bucket_calls: Vec<crate::verify::bucket_calls::BucketCall>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bucket_calls_left_out: usize,
 }
 
 impl Chain {
@@ -362,6 +364,7 @@ impl Chain {
             protections: r.protections.clone(),
             recovery: r.recovery.clone(),
             bucket_calls: r.bucket_calls.clone(),
+            bucket_calls_left_out: r.bucket_calls_left_out,
         }
     }
 
@@ -387,6 +390,7 @@ impl Chain {
         r.protections = self.protections;
         r.recovery = self.recovery;
         r.bucket_calls = self.bucket_calls;
+        r.bucket_calls_left_out = self.bucket_calls_left_out;
         r
     }
 }
@@ -472,4 +476,8 @@ pub(crate) struct EstateDoc {
     pub notes: Vec<String>,
     #[serde(default)]
     pub summary: EstateSummary,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

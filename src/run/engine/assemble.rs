@@ -93,6 +93,7 @@ pub(super) fn report(
         protections: plan.protections.clone(),
         recovery: None,
         bucket_calls: Vec::new(),
+        bucket_calls_left_out: 0,
         home_calls_unread: None,
         expected_coverage: plan.expected_coverage.clone(),
     };

@@ -27,6 +27,8 @@ pub(super) struct Records {
     pub lifecycle: Vec<LifecycleEvent>,
     /// Calls on the trail's bucket, key or trail (the bucket-side story).
     pub bucket_calls: Vec<bucket_calls::BucketCall>,
+    /// Verified files that name such a call but could not be read again.
+    pub calls_unread: usize,
     pub coverage: Vec<CoverageChange>,
     /// `--cross-check-events`: the eventID of every record of every
     /// verified file, and whether every one could be read.
@@ -41,6 +43,7 @@ impl Records {
     fn extend(&mut self, other: Records) {
         self.lifecycle.extend(other.lifecycle);
         self.bucket_calls.extend(other.bucket_calls);
+        self.calls_unread += other.calls_unread;
         self.coverage.extend(other.coverage);
         self.event_ids.extend(other.event_ids);
         self.ids_complete &= other.ids_complete;
@@ -92,6 +95,7 @@ impl Records {
             event_ids,
             ids_complete: true,
             unread: 0,
+            calls_unread: 0,
         }
     }
 }
@@ -177,6 +181,8 @@ impl LogBook {
 struct Streamed {
     hash: StreamHash,
     names_lifecycle: bool,
+    /// They name a call on the trail's bucket or key.
+    names_bucket: bool,
     /// The compressed bytes as hashed, when small enough to keep: a file
     /// that names a lifecycle call is parsed from them, not read twice.
     kept: Option<Vec<u8>>,
@@ -198,6 +204,7 @@ async fn hash_streamed(body: Body, max: u64, all: bool) -> Result<Streamed, Gzip
             kept: (watch.keeps() && !tee.overflow).then_some(tee.copy),
             hash,
             names_lifecycle: watch.hit,
+            names_bucket: watch.bucket_hit,
         })
     })
     .await;
@@ -338,19 +345,22 @@ impl Engine {
             let f = Finding::new(Problem::HashMismatch, reason::HASH_MISMATCH).with_detail(detail);
             return (verdict(Status::Invalid, Some(f)), Some(Records::none()));
         }
-        let events = match (streamed.names_lifecycle, ids) {
-            (false, false) => Some(Records::none()),
-            (named, _) => {
-                let read = self.lifecycle_records(lp, got, scope, streamed.kept, ids);
-                match read.await {
-                    // Only a file that names a trail call can hide a record.
-                    None if !named => Some(Records {
-                        ids_complete: false,
-                        ..Records::none()
-                    }),
-                    r => r,
-                }
-            }
+        let (trail_call, bucket_call) = (streamed.names_lifecycle, streamed.names_bucket);
+        let events = match trail_call || bucket_call || ids {
+            false => Some(Records::none()),
+            true => match self
+                .lifecycle_records(lp, got, scope, streamed.kept, ids)
+                .await
+            {
+                // Only a file that names a trail call can hide a record
+                // the proof needs; one naming a bucket call, the story.
+                None if !trail_call => Some(Records {
+                    ids_complete: !ids,
+                    calls_unread: usize::from(bucket_call),
+                    ..Records::none()
+                }),
+                r => r,
+            },
         };
         (verdict(Status::Valid, None), events)
     }
@@ -443,6 +453,7 @@ impl Engine {
                 kept: watch.keeps().then_some(compressed),
                 hash,
                 names_lifecycle: watch.hit,
+                names_bucket: watch.bucket_hit,
             })
         })
         .await;

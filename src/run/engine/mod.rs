@@ -209,6 +209,7 @@ impl Engine {
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
         let (log_verdicts, mut records, complete) = self.read_logs(plan, &book, needs_events).await;
         let logged_calls = std::mem::take(&mut records.bucket_calls);
+        let calls_unread = records.calls_unread;
         let mut events = std::mem::take(&mut records.lifecycle);
         if needs_events {
             let behind = self.look_behind(plan, &series, &std_nodes, &std_out, &keyset, &events);
@@ -254,7 +255,14 @@ impl Engine {
             nodes: [&std_nodes, &bf_nodes],
         };
         report.recovery = self.recover(plan, &report, &book, &near, &keyset).await;
-        report.bucket_calls = self.bucket_story(plan, &book, logged_calls, &report).await;
+        self.bucket_story(plan, &book, logged_calls, &mut report)
+            .await;
+        if calls_unread > 0 {
+            report.notes.push(format!(
+                "{calls_unread} verified log file(s) naming calls on the trail's bucket or key \
+                 could not be read again for them: the calls listed may be incomplete"
+            ));
+        }
         self.what_was_not_recorded(plan, &mut report, records).await;
         if !complete {
             report.notes.push(

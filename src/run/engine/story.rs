@@ -15,22 +15,31 @@ use chrono::Duration;
 const HISTORY_DAYS: i64 = 90;
 
 impl Engine {
+    /// The story's calls, oldest first, and how many were left out.
     pub(super) async fn bucket_story(
         &self,
         plan: &Plan,
         book: &LogBook,
         mut calls: Vec<BucketCall>,
-        report: &Report,
-    ) -> Vec<BucketCall> {
+        report: &mut Report,
+    ) {
         // An intact trail's nightly run asks event history nothing more.
         let wanted = report.tampered() || report.recovery.is_some();
         if let (Some(lookup), true) = (&self.lookup, wanted) {
             let scope = scope_of(plan, book);
             let from = plan.now - Duration::days(HISTORY_DAYS);
-            if let Some(found) = lookup.bucket_calls(&scope, from, plan.now).await {
-                calls.extend(found);
+            let (found, complete) = lookup.bucket_calls(&scope, from, plan.now).await;
+            calls.extend(found);
+            if !complete {
+                report.notes.push(
+                    "Event history's calls on the trail's bucket were not all read (a call \
+                     failed, or more pages than read): the calls shown from it are the latest"
+                        .to_string(),
+                );
             }
         }
-        in_one_order(calls)
+        let (calls, left_out) = in_one_order(calls);
+        report.bucket_calls = calls;
+        report.bucket_calls_left_out = left_out;
     }
 }

@@ -314,8 +314,10 @@ impl ObjectStore for S3Store {
     }
 }
 
-/// Most pages of one key's versions listed.
-const MAX_VERSION_PAGES: usize = 10;
+/// Most pages of one key's versions listed (100,000 versions): past it the
+/// listing is an error, never a part taken for the whole (S3 lists newest
+/// first, so the original would be in the part not read).
+const MAX_VERSION_PAGES: usize = 100;
 
 impl S3Store {
     /// ListObjectVersions with the key as prefix, keeping only the entries
@@ -367,10 +369,12 @@ impl S3Store {
             version_marker = page.next_version_id_marker().map(str::to_string);
             let past_key = key_marker.as_deref().is_some_and(|k| k > key);
             if page.is_truncated() != Some(true) || past_key || key_marker.is_none() {
-                break;
+                return Ok(out);
             }
         }
-        Ok(out)
+        Err(StoreError::Io(format!(
+            "more than {MAX_VERSION_PAGES} pages of versions of s3://{bucket}/{key}"
+        )))
     }
 
     /// GetObject of the current version, or of `version`.
