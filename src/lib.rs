@@ -23,7 +23,8 @@
 //! - [`verify`]: the pure core, no I/O: key layout, digest model and
 //!   string to sign, public keys, digest checks, chain logic, coverage, the
 //!   proof of the window, lifecycle records, shards, gzip, time, the
-//!   retention watch's inventory, the bucket's protections, and the
+//!   retention watch's inventory, the bucket's protections, recovered
+//!   originals, the bucket-side story and the record watch, and the
 //!   report model (`verify::model`), the vocabulary of verdicts every layer
 //!   above speaks.
 //!
