@@ -980,6 +980,7 @@ fn the_calls_that_weaken_the_bucket_are_named_with_who_and_how() {
     assert_eq!(calls[1]["credential"], "temporary");
     assert_eq!(calls[1]["mfa"], true);
     assert_eq!(calls[1]["changes"], json!([["versioning", "Suspended"]]));
+    assert_eq!(calls[0]["changes"], json!([["expiration_days", "1"]]));
     assert_eq!(calls[1]["source"], "trail_logs");
     let text = validate(&trail, &[]);
     assert!(

@@ -217,11 +217,19 @@ fn target_of(
                     "mfa_delete",
                     field("/requestParameters/VersioningConfiguration/MfaDelete"),
                 ),
+                // A lifecycle rule's expiry (one rule, or the first of a list).
+                ("expiration_days", field(&format!("{RULE}/Expiration/Days"))),
+                (
+                    "expiration_days",
+                    field(&format!("{RULE}/0/Expiration/Days")),
+                ),
             ];
             Some((bucket.to_string(), pairs(set)))
         }
     }
 }
+
+const RULE: &str = "/requestParameters/LifecycleConfiguration/Rule";
 
 fn pairs<const N: usize>(found: [(&str, Option<String>); N]) -> Vec<(String, String)> {
     found
