@@ -42,14 +42,24 @@ fn entry<'a>(v: &'a Value, key: &str) -> &'a Value {
     found.unwrap_or_else(|| panic!("{key} not in the recovery: {v:#}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_versioned_bucket_gives_back_what_was_overwritten_and_deleted() {
+/// A versioned bucket `kept` holding a simulated trail whose versions are
+/// stamped `written` (None: the clock); the keys file's path.
+async fn versioned_trail(
+    written: Option<&str>,
+) -> (support::VersionedServer, tempfile::TempDir, String) {
     let s3 = start_versioned_s3().await;
-    *s3.store.clock.lock().unwrap() = Some(WRITTEN.into());
+    *s3.store.clock.lock().unwrap() = written.map(str::to_string);
     let dir = tempfile::tempdir().unwrap();
     sim_upload_to(&s3.endpoint, dir.path(), "kept", START, &[]).await;
     let keys = dir.path().join("public-keys.json");
-    let keys = keys.to_str().unwrap();
+    let keys = keys.to_str().unwrap().to_string();
+    (s3, dir, keys)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_versioned_bucket_gives_back_what_was_overwritten_and_deleted() {
+    let (s3, dir, keys) = versioned_trail(Some(WRITTEN)).await;
+    let keys = keys.as_str();
     let env = aws_env(&s3.endpoint, None);
     let (code, clean, err) = json_run(&args(keys, &[]), &env).await;
     assert_eq!(code, 0, "{err}\n{clean:#}");
@@ -133,11 +143,8 @@ async fn a_versioned_bucket_gives_back_what_was_overwritten_and_deleted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_version_listing_is_one_line_and_no_error() {
-    let s3 = start_versioned_s3().await;
-    let dir = tempfile::tempdir().unwrap();
-    sim_upload_to(&s3.endpoint, dir.path(), "kept", START, &[]).await;
-    let keys = dir.path().join("public-keys.json");
-    let keys = keys.to_str().unwrap();
+    let (s3, dir, keys) = versioned_trail(None).await;
+    let keys = keys.as_str();
     let env = aws_env(&s3.endpoint, None);
     let (_, clean, _) = json_run(&args(keys, &[]), &env).await;
     for i in [1, 2] {
@@ -197,10 +204,8 @@ async fn a_refused_version_listing_is_one_line_and_no_error() {
 async fn tampering_brings_event_historys_calls_on_the_bucket() {
     use std::sync::Arc;
     use support::cloudtrail::CloudTrailState;
-    let s3 = start_versioned_s3().await;
-    let dir = tempfile::tempdir().unwrap();
-    sim_upload_to(&s3.endpoint, dir.path(), "kept", START, &[]).await;
-    let keys = dir.path().join("public-keys.json");
+    let (s3, _dir, keys) = versioned_trail(None).await;
+    let keys = std::path::PathBuf::from(keys);
     let at = chrono::Utc::now() - chrono::Duration::days(3);
     let record = serde_json::json!({
         "eventTime": trailproof::verify::time::display(at), "eventSource": "s3.amazonaws.com",

@@ -416,6 +416,10 @@ fn chain_view(c: &ChainReport) -> ChainView {
             .bucket_calls
             .iter()
             .map(crate::report::explain::bucket_call)
+            .chain((r.bucket_calls_left_out > 0).then(|| {
+                let n = r.bucket_calls_left_out;
+                format!("({n} more of the same kinds from event history, not listed)")
+            }))
             .collect(),
         blind_spots: r
             .blind_spots

@@ -101,6 +101,9 @@ pub(crate) fn chain_lines(account: &str, region: &str, r: &Report, verbose: bool
         v["message"] = json!(crate::report::explain::bucket_call(c));
         push(v);
     }
+    if r.bucket_calls_left_out > 0 {
+        push(json!({"type": "bucket_calls_left_out", "count": r.bucket_calls_left_out}));
+    }
     if let Some(b) = r.recovery.as_ref().and_then(|rec| rec.blocked.as_ref()) {
         let mut v = serde_json::to_value(b).unwrap_or_default();
         v["type"] = json!("recovery_blocked");

@@ -175,7 +175,7 @@ pub fn render(
             let n = report.bucket_calls_left_out;
             writeln!(
                 out,
-                "  ({n} more of the same kinds between those, not listed)"
+                "  ({n} more of the same kinds from event history, not listed)"
             )?;
         }
     }

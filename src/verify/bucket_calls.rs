@@ -217,11 +217,11 @@ fn target_of(
                     "mfa_delete",
                     field("/requestParameters/VersioningConfiguration/MfaDelete"),
                 ),
-                // A lifecycle rule's expiry (one rule, or the first of a list).
-                ("expiration_days", field(&format!("{RULE}/Expiration/Days"))),
+                ("expiration_days", soonest(rec, "/Expiration/Days")),
+                ("expiration_date", soonest(rec, "/Expiration/Date")),
                 (
-                    "expiration_days",
-                    field(&format!("{RULE}/0/Expiration/Days")),
+                    "noncurrent_expiration_days",
+                    soonest(rec, "/NoncurrentVersionExpiration/NoncurrentDays"),
                 ),
             ];
             Some((bucket.to_string(), pairs(set)))
@@ -229,7 +229,21 @@ fn target_of(
     }
 }
 
-const RULE: &str = "/requestParameters/LifecycleConfiguration/Rule";
+/// The soonest value at `path` over a lifecycle request's rules (one rule
+/// or a list): the rule that deletes first is the one that matters.
+fn soonest(rec: &Value, path: &str) -> Option<String> {
+    let rules = rec.pointer("/requestParameters/LifecycleConfiguration/Rule")?;
+    let one = std::slice::from_ref(rules);
+    let all = rules.as_array().map_or(one, Vec::as_slice);
+    let values = all.iter().filter_map(|r| r.pointer(path)).map(scalar);
+    // Days as numbers, dates as ISO text: both order by their own compare.
+    values
+        .filter(|v| !v.is_empty())
+        .min_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.cmp(b),
+        })
+}
 
 fn pairs<const N: usize>(found: [(&str, Option<String>); N]) -> Vec<(String, String)> {
     found
@@ -254,8 +268,9 @@ fn same_key(key_arn: &str, id: &str) -> bool {
     !id.is_empty() && (id == key_arn || id == key_id)
 }
 
-/// Calls of one kind on one target listed at most: the first and the last
-/// this many (a hostile or busy account can make thousands).
+/// Calls of one kind on one target listed at most from event history: the
+/// first and the last this many (a hostile or busy account can make
+/// thousands).
 pub const SHOWN_PER_KIND: usize = 5;
 
 /// Calls sorted by time, each once, and how many were left out. A call
@@ -271,12 +286,18 @@ pub fn in_one_order(mut calls: Vec<BucketCall>) -> (Vec<BucketCall>, usize) {
     }
     let mut nth: std::collections::HashMap<(CallKind, String), usize> = Default::default();
     let before = calls.len();
+    // A call from a verified log is never left out: only event history's
+    // (which anyone able to call the API can pad) is thinned.
     calls.retain(|c| {
         let id = (c.kind, c.target.clone());
         let total = seen.get(&id).copied().unwrap_or(0);
         let i = nth.entry(id).or_default();
         *i += 1;
-        *i <= SHOWN_PER_KIND || *i > total.saturating_sub(SHOWN_PER_KIND)
+        let verified = matches!(
+            c.source,
+            EventSource::TrailLogs | EventSource::HomeChainLogs
+        );
+        verified || *i <= SHOWN_PER_KIND || *i > total.saturating_sub(SHOWN_PER_KIND)
     });
     let left_out = before - calls.len();
     (calls, left_out)
@@ -346,13 +367,22 @@ mod tests {
         forged.actor = Some("someone else".into());
         let (kept, left_out) = in_one_order(vec![forged, verified.clone()]);
         assert_eq!((kept, left_out), (vec![verified.clone()], 0));
-        let many: Vec<BucketCall> = (0..30)
-            .map(|i| BucketCall {
-                event_id: Some(i.to_string()),
-                ..verified.clone()
-            })
-            .collect();
-        assert_eq!(in_one_order(many).1, 30 - 2 * SHOWN_PER_KIND);
+        let padded = |source| -> Vec<BucketCall> {
+            (0..30)
+                .map(|i| BucketCall {
+                    event_id: Some(i.to_string()),
+                    source,
+                    ..verified.clone()
+                })
+                .collect()
+        };
+        let history = padded(EventSource::LookupEvents);
+        assert_eq!(in_one_order(history).1, 30 - 2 * SHOWN_PER_KIND);
+        assert_eq!(
+            in_one_order(padded(EventSource::TrailLogs)).1,
+            0,
+            "verified: all kept"
+        );
     }
 
     #[test]

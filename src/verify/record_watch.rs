@@ -153,6 +153,55 @@ mod tests {
         assert!(w.hit);
     }
 
+    /// Every CloudTrail API call the proof's parsers read a record of is
+    /// one the watch sees: a call the parsers take and the watch misses
+    /// would never be read from a verified log.
+    #[test]
+    fn every_call_the_parsers_read_is_watched() {
+        use crate::verify::arn::TrailArn;
+        let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/main";
+        let trail = TrailArn::parse(arn).unwrap();
+        let apis = [
+            "AddTags",
+            "CreateEventDataStore",
+            "CreateTrail",
+            "DeleteEventDataStore",
+            "DeleteResourcePolicy",
+            "DeleteTrail",
+            "PutEventSelectors",
+            "PutInsightSelectors",
+            "PutResourcePolicy",
+            "RemoveTags",
+            "StartLogging",
+            "StopLogging",
+            "UpdateEventDataStore",
+            "UpdateTrail",
+            "StartEventDataStoreIngestion",
+            "StopEventDataStoreIngestion",
+            "RegisterOrganizationDelegatedAdmin",
+        ];
+        for name in apis {
+            let record = serde_json::json!({
+                "eventSource": "cloudtrail.amazonaws.com", "eventName": name,
+                "eventTime": "2026-03-01T00:00:00Z", "awsRegion": "us-east-1",
+                "recipientAccountId": "123456789012",
+                "requestParameters": {"name": arn, "trailName": arn,
+                    "enableLogFileValidation": true, "isMultiRegionTrail": true,
+                    "eventSelectors": [], "insightSelectors": []},
+                "responseElements": {"trailARN": arn},
+            });
+            let read = crate::verify::lifecycle::from_record(
+                &record,
+                &trail,
+                crate::verify::lifecycle::EventSource::TrailLogs,
+            )
+            .is_some()
+                || crate::verify::selectors::from_record(&record, &trail).is_some();
+            let w = watched(record.to_string().as_bytes(), 1 << 16);
+            assert_eq!(read, w.hit, "{name}: parsed {read}, watched {}", w.hit);
+        }
+    }
+
     #[test]
     fn watch_sees_the_bucket_calls_and_every_trail_call() {
         let w = watched(b"{\"eventName\":\"PutBucketVersioning\",\"x\":1}", 5);

@@ -147,13 +147,18 @@ impl Recovery {
 /// once; an attacker can add versions after it, never before): not delete
 /// markers, not the latest (it is what was read and failed), at most
 /// [`MAX_VERSIONS_READ`]. The count past the cap is the second value.
-pub fn candidates(listed: &[Listed]) -> (Vec<&Listed>, usize) {
+///
+/// `not_before`: the time the key names (a digest's end, a log file's
+/// delivery) less a few minutes; a version written earlier cannot be
+/// CloudTrail's, so versions planted ahead of it cannot crowd it out.
+pub fn candidates(listed: &[Listed], not_before: Option<Timestamp>) -> (Vec<&Listed>, usize) {
     // S3 lists a key's versions newest first: reversed, a tie within one
     // second (LastModified's resolution) stays in the order written.
     let mut out: Vec<&Listed> = listed
         .iter()
         .rev()
         .filter(|l| !l.delete_marker && !l.latest)
+        .filter(|l| not_before.is_none_or(|t| l.last_modified >= t))
         .collect();
     out.sort_by_key(|l| l.last_modified);
     let past = out.len().saturating_sub(MAX_VERSIONS_READ);
@@ -165,11 +170,23 @@ pub fn candidates(listed: &[Listed]) -> (Vec<&Listed>, usize) {
 /// one second, S3's LastModified resolution, the latest entry is last) and
 /// the latest entry's id.
 pub fn fate(listed: &[Listed], original: &Listed) -> (Fate, Option<String>) {
+    // Within the original's second, only what S3 lists before it (its
+    // versions newest first; delete markers apart) came after it.
+    let at = listed
+        .iter()
+        .position(|l| l.version_id == original.version_id);
+    let after_it = |(i, l): &(usize, &Listed)| {
+        l.last_modified > original.last_modified
+            || (l.last_modified == original.last_modified
+                && (l.delete_marker || l.latest || at.is_some_and(|a| *i < a)))
+    };
     let mut newer: Vec<&Listed> = listed
         .iter()
+        .enumerate()
+        .filter(|(_, l)| l.version_id != original.version_id)
+        .filter(after_it)
+        .map(|(_, l)| l)
         .rev()
-        .filter(|l| l.version_id != original.version_id)
-        .filter(|l| l.last_modified >= original.last_modified)
         .collect();
     newer.sort_by_key(|l| (l.last_modified, l.latest));
     let latest = listed
@@ -253,15 +270,15 @@ mod tests {
             l("b", 2, false, false),
             l("c", 3, true, true),
         ];
-        let (tried, past) = candidates(&listed);
+        let (tried, past) = candidates(&listed, None);
         let ids: Vec<&str> = tried.iter().map(|c| c.version_id.as_str()).collect();
         assert_eq!((ids, past), (vec!["a", "b"], 0), "oldest first");
         let listed = [l("a", 1, false, false), l("b", 2, false, true)];
-        assert_eq!(candidates(&listed).0.len(), 1);
+        assert_eq!(candidates(&listed, None).0.len(), 1);
         let many: Vec<Listed> = (0..MAX_VERSIONS_READ + 3)
             .map(|i| l(&i.to_string(), 1, false, false))
             .collect();
-        assert_eq!(candidates(&many).1, 3);
+        assert_eq!(candidates(&many, None).1, 3);
     }
 
     #[test]
@@ -281,12 +298,13 @@ mod tests {
         );
         assert_eq!(latest.as_deref(), Some("b"));
         // Overwritten within the second it was written, then deleted.
+        // (In S3's order: versions newest first, then delete markers.)
         let tied = [
-            l("a", 1, false, false),
             l("x", 1, false, false),
+            l("a", 1, false, false),
             l("m", 2, true, true),
         ];
-        let (f, _) = fate(&tied, &tied[0]);
+        let (f, _) = fate(&tied, &tied[1]);
         assert_eq!(
             f,
             Fate::Overwritten {
@@ -327,6 +345,28 @@ mod tests {
             signature: Some("ab".into()),
         };
         assert!(!is_original_digest(signed, &replaced, &unknown));
+    }
+
+    #[test]
+    fn an_older_version_of_the_same_second_is_no_overwrite() {
+        let listed = [
+            l("a", 1, false, false),
+            l("y", 1, false, false),
+            l("m", 2, true, true),
+        ];
+        let (f, _) = fate(&listed, &listed[0]);
+        assert_eq!(
+            f,
+            Fate::Deleted {
+                at: at(2),
+                by: "m".into()
+            }
+        );
+        // Versions planted before CloudTrail could write never crowd it out.
+        let planted = [l("late", 3, false, false), l("early", 1, false, false)];
+        let (tried, _) = candidates(&planted, Some(at(2)));
+        assert_eq!(tried.len(), 1);
+        assert_eq!(tried[0].version_id, "late");
     }
 
     #[test]

@@ -58,12 +58,16 @@ impl Records {
     }
 
     /// The records of a verified file's inflated bytes, parsed once.
-    fn from_log(inflated: &[u8], scope: &Scope, ids: bool) -> Records {
+    /// A file kept only for a bucket-side call that cannot be parsed
+    /// leaves the story short, never the proof (`trail_call`: it names a
+    /// trail call the proof reads).
+    fn from_log(inflated: &[u8], scope: &Scope, ids: bool, trail_call: bool) -> Records {
         let trail = &scope.trail;
         let Ok(doc) = serde_json::from_slice::<serde_json::Value>(inflated) else {
             return Records {
                 ids_complete: !ids,
-                unread: 1,
+                unread: usize::from(trail_call),
+                calls_unread: usize::from(!trail_call),
                 ..Records::default()
             };
         };
@@ -349,7 +353,7 @@ impl Engine {
         let events = match trail_call || bucket_call || ids {
             false => Some(Records::none()),
             true => match self
-                .lifecycle_records(lp, got, scope, streamed.kept, ids)
+                .lifecycle_records(lp, got, scope, streamed.kept, (ids, trail_call))
                 .await
             {
                 // Only a file that names a trail call can hide a record
@@ -470,7 +474,7 @@ impl Engine {
         want: &str,
         scope: &Scope,
         kept: Option<Vec<u8>>,
-        ids: bool,
+        (ids, trail_call): (bool, bool),
     ) -> Option<Records> {
         let compressed = match kept {
             Some(k) => k,
@@ -486,7 +490,7 @@ impl Engine {
             let inflated = inflate_to_vec(&compressed, MAX_EVENT_SCAN).ok()?;
             // Swapped since it was verified: its records count for nothing.
             (crate::verify::digest::sha256_hex(&inflated) == want)
-                .then(|| Records::from_log(&inflated, &scope, ids))
+                .then(|| Records::from_log(&inflated, &scope, ids, trail_call))
         })
         .await
         .ok()

@@ -141,7 +141,10 @@ pub(crate) fn store_finding(e: &StoreError) -> Finding {
             "the object is in {class}: restore it (aws s3api restore-object, or --restore-plan \
              FILE for the list) and run again; until then it is neither verified nor refuted"
         )),
-        StoreError::InvalidKey(_) | StoreError::Credentials(_) | StoreError::Io(_) => {
+        StoreError::InvalidKey(_)
+        | StoreError::Credentials(_)
+        | StoreError::ListingCut(_)
+        | StoreError::Io(_) => {
             Finding::new(Problem::ReadError, "could not be read").with_detail(e.to_string())
         }
     }

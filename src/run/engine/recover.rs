@@ -143,9 +143,11 @@ impl Engine {
         let first = all.first()?;
         // One listing says whether versions can be read at all: a copy
         // keeps none, and a refusal or a server without them is one line.
+        // One key's own trouble (a listing cut by versions piled on it) is
+        // that key's, never the run's.
         let blocked = match self.store.versions(&first.bucket, &first.key).await {
             Ok(None) => return None,
-            Ok(Some(_)) => None,
+            Ok(Some(_)) | Err(StoreError::ListingCut(_)) => None,
             Err(e) => Some(blocked(&e)),
         };
         let mut out = recovery::Recovery {
@@ -198,7 +200,7 @@ impl Engine {
                 return Ok(done(Outcome::NotRecovered(Lost::Unreadable { detail })));
             }
         };
-        let (candidates, untried) = recovery::candidates(&listed);
+        let (candidates, untried) = recovery::candidates(&listed, not_before(w));
         if candidates.is_empty() {
             return Ok(done(Outcome::NotRecovered(Lost::NoEarlierVersion)));
         }
@@ -294,6 +296,17 @@ impl Engine {
             }
         }
     }
+}
+
+/// Written before this, a version is not CloudTrail's: the time the key
+/// names (a digest's end, a log file's), less a quarter of an hour.
+fn not_before(w: &Wanted) -> Option<chrono::DateTime<chrono::Utc>> {
+    use crate::verify::layout::{parse_digest_key, parse_log_key};
+    let named = match w.object {
+        ObjectKind::Digest => parse_digest_key(&w.key).map(|d| d.end),
+        ObjectKind::Log => parse_log_key(&w.key).map(|l| l.time),
+    };
+    named.map(|t| t - chrono::Duration::minutes(15))
 }
 
 /// The original found: its version, and what happened to it since.

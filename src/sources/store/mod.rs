@@ -147,6 +147,10 @@ pub enum StoreError {
     /// tier): not readable until restored. Holds the class when known.
     #[error("archived ({0}): restore it to read it")]
     Archived(String),
+    /// A listing longer than the reader takes (one key's versions past
+    /// their cap): what was read is not the whole.
+    #[error("listing cut short: {0}")]
+    ListingCut(String),
     #[error("{0}")]
     Io(String),
 }

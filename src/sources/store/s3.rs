@@ -372,7 +372,7 @@ impl S3Store {
                 return Ok(out);
             }
         }
-        Err(StoreError::Io(format!(
+        Err(StoreError::ListingCut(format!(
             "more than {MAX_VERSION_PAGES} pages of versions of s3://{bucket}/{key}"
         )))
     }
