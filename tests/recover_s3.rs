@@ -250,3 +250,42 @@ async fn tampering_brings_event_historys_calls_on_the_bucket() {
     assert_eq!(calls[0]["credential"], "long_lived");
     assert_eq!(calls[0]["source"], "lookup_events");
 }
+
+/// Live, over a bucket that lists ETags: a log file overwritten behind the
+/// nightly checkpoint is seen by the retention watch the next night, named
+/// `hash_mismatch`, and its original is recovered and dated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retention_watch_sees_an_overwrite_behind_the_checkpoint_and_dates_it() {
+    let (s3, dir, keys) = versioned_trail(Some(WRITTEN)).await;
+    let env = aws_env(&s3.endpoint, None);
+    let checkpoint = dir.path().join("checkpoint.json");
+    let checkpoint = checkpoint.to_str().unwrap();
+    let night = |end: &'static str| {
+        let mut a = args(&keys, &["--checkpoint", checkpoint]);
+        a[6] = end; // --end-time
+        a
+    };
+    let (code, first, err) = json_run(&night("2026-03-01T04:00:00Z"), &env).await;
+    assert_eq!(code, 0, "{err}");
+    let log = first["logs"][1]["key"].as_str().unwrap().to_string();
+    let (code, _, err) = json_run(&night("2026-03-01T05:00:00Z"), &env).await;
+    assert_eq!(code, 0, "an intact night: {err}");
+    *s3.store.clock.lock().unwrap() = Some(OVERWRITTEN.into());
+    let forged = trailproof::verify::gzip::gzip(b"{\"Records\":[]}");
+    s3.store.push("kept", &log, Some(forged.into()), None);
+    let (code, v, err) = json_run(&night("2026-03-01T06:00:00Z"), &env).await;
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    let seen = v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == log.as_str());
+    assert_eq!(
+        seen.map(|l| l["problem"].clone()),
+        Some("hash_mismatch".into()),
+        "{v:#}"
+    );
+    let l = entry(&v, &log);
+    assert_eq!(l["what"], "overwritten");
+    assert_eq!(l["at"], "2026-03-03T10:00:00Z");
+}
