@@ -66,12 +66,29 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     let key = out.path().join("state.key");
     std::fs::write(&key, [3u8; 32]).unwrap();
     let key_arg = format!("file:{}", key.display());
+    // And the operator's signing key signs it for anyone with openssl.
+    let signing = out.path().join("signing.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-out", signing.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let signing_arg = format!("file:{}", signing.display());
     let mut acquire = vec![
         "acquire",
         "--out",
         dir.to_str().unwrap(),
         "--state-key",
         &key_arg,
+        "--signing-key",
+        &signing_arg,
     ];
     acquire.extend_from_slice(&window);
     let r = run_bin(&acquire, &env).await;
@@ -89,6 +106,24 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
         "live-report.json",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    for signed in ["manifest.json", "live-report.json"] {
+        let f = dir.join(signed);
+        let verified = std::process::Command::new("openssl")
+            .args([
+                "dgst",
+                "-sha256",
+                "-verify",
+                dir.join("signer.pem").to_str().unwrap(),
+            ])
+            .args([
+                "-signature",
+                &format!("{}.sig", f.display()),
+                f.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(verified.status.success(), "{signed}: {verified:?}");
     }
     // The manifest pins the version of every object it copied from S3.
     let manifest: serde_json::Value =

@@ -235,6 +235,7 @@ fn provenance(text: &str) -> Provenance {
         key_fingerprints: vec!["0123abcd".into()],
         checkpoint: Some(text.to_string()),
         state_key: None,
+        signer: Some(text.to_string()),
     }
 }
 

@@ -21,6 +21,7 @@ mod scheduled_local;
 mod scheduled_s3;
 mod secrets_s3;
 mod shard_local;
+mod signing_local;
 mod soundness_matrix;
 mod validate_local;
 mod validate_s3;

@@ -47,6 +47,22 @@ pub enum Command {
     /// files, public keys, gap records, the trail's description) into DIR in the
     /// --local layout, with manifest.json and SHA256SUMS, for offline re-verification.
     Acquire(AcquireCmd),
+    /// Check a file's detached signature written with --signing-key (what
+    /// `openssl dgst -sha256 -verify signer.pem -signature FILE.sig FILE` checks).
+    VerifySignature(VerifySignatureArgs),
+}
+
+/// `trailproof verify-signature FILE --public-key signer.pem`.
+#[derive(Args, Debug, Clone)]
+pub struct VerifySignatureArgs {
+    /// The signed file.
+    pub file: PathBuf,
+    /// The signer's public key, PEM (the signer.pem written beside the file).
+    #[arg(long, value_name = "PEM")]
+    pub public_key: PathBuf,
+    /// The signature (default: FILE.sig).
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
 }
 
 /// `acquire` writes its report as DIR/live-report.json and copies from S3:
@@ -106,6 +122,10 @@ pub struct MergeArgs {
     /// KMS HMAC key ARN; default from TRAILPROOF_STATE_KEY).
     #[arg(long, value_name = "file:PATH|KMS-ARN")]
     pub state_key: Option<String>,
+    /// Sign the merged report, page and metrics (file:PATH, a PEM RSA
+    /// 2048+ or P-256 private key): FILE.sig and signer.pem beside each.
+    #[arg(long, value_name = "file:PATH")]
+    pub signing_key: Option<String>,
     /// Refuse shard reports of any other run (default: TRAILPROOF_RUN_ID;
     /// under AWS Batch pass the array job's id: the merge job has its own).
     #[arg(long, value_name = "ID")]
@@ -403,6 +423,16 @@ pub struct ValidateArgs {
         value_name = "file:PATH|KMS-ARN"
     )]
     pub state_key: Option<String>,
+    /// Sign every file the run writes (report, HTML, metrics, checkpoint,
+    /// shard report, acquired manifest) with this private key: file:PATH,
+    /// PEM, RSA 2048+ or ECDSA P-256. Each FILE gets FILE.sig (`openssl dgst
+    /// -sha256 -verify signer.pem -signature FILE.sig FILE`) and signer.pem.
+    #[arg(
+        help_heading = "Scheduled runs and shards",
+        long,
+        value_name = "file:PATH"
+    )]
+    pub signing_key: Option<String>,
     /// Shared by every shard of one run (default: TRAILPROOF_RUN_ID, or an
     /// AWS Batch array job's id), so merge can refuse an old shard report.
     #[arg(help_heading = "Scheduled runs and shards", long, value_name = "ID")]

@@ -101,12 +101,10 @@ async fn deliver(
         sink.chain(c)
             .map_err(|e| operational(format!("cannot write the report: {e}")))?;
     }
-    let provenance = Some(crate::report::provenance::of_merge(
-        &names,
-        keys_from,
-        key_described,
-        &summaries,
-    ));
+    let mut provenance =
+        crate::report::provenance::of_merge(&names, keys_from, key_described, &summaries);
+    provenance.signer = req.signer.as_ref().map(|s| s.public().fingerprint());
+    let provenance = Some(provenance);
     let outcome = Outcome {
         verdicts: Verdicts::Estate(estate),
         summaries,

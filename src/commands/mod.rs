@@ -8,6 +8,7 @@ pub mod keys;
 pub mod merge;
 pub mod simulate;
 pub mod validate;
+pub mod verify_signature;
 
 use crate::cli::{Cli, Command};
 
@@ -96,6 +97,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Keys(args) => runtime().and_then(|rt| rt.block_on(keys::run(args))),
         Command::Merge(args) => runtime().and_then(|rt| rt.block_on(merge::run(args))),
         Command::Acquire(cmd) => runtime().and_then(|rt| rt.block_on(acquire::run(cmd))),
+        Command::VerifySignature(args) => verify_signature::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -48,7 +48,7 @@ pub(crate) async fn broken_job_metrics(metrics: Option<&std::path::Path>, profil
 /// heart of `acquire`).
 pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcome, CommandError> {
     let started = std::time::Instant::now();
-    let (checks, out, remote) = (&req.checks, &req.output, req.tuning.remote());
+    let (checks, out, remote) = (&req.checks, &req.output, req.remote());
     let engine = Engine::new(sources, req.tuning.concurrency, checks.inflater, out.quiet);
     let store = engine.store.as_ref();
     let org = crate::plan::build::organization(store, req, sources).await?;

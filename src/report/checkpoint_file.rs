@@ -38,7 +38,7 @@ pub async fn load(
     let Some(target) = req.state.checkpoint.as_ref() else {
         return Ok(none);
     };
-    let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());
+    let (key, remote) = (req.state.key.as_deref(), req.remote());
     match crate::sources::output::read_versioned(target, remote).await {
         Ok(None) => Ok(none),
         Ok(Some((bytes, etag))) => {
@@ -92,7 +92,7 @@ pub(crate) async fn write_next(
     let Some(target) = req.state.checkpoint.as_ref() else {
         return Ok(());
     };
-    let (key, remote) = (req.state.key.as_deref(), req.tuning.remote());
+    let (key, remote) = (req.state.key.as_deref(), req.remote());
     let (summaries, verdict) = (&outcome.summaries, outcome.verdict());
     let folders_scanned = req.checks.check_unreferenced;
     let proven: Vec<Record> = summaries

@@ -148,6 +148,15 @@ pub async fn write(
         let mac = key.sign(Purpose::Manifest, &manifest).map_err(io_error)?;
         std::fs::write(out.join(MANIFEST_MAC_FILE), mac + "\n").map_err(io_error)?;
     }
+    if let Some(signer) = &req.state.signer {
+        // Whoever holds the public key checks the package with openssl,
+        // without the secret the state key's MAC needs.
+        let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
+        let sig = signer.sign(&manifest).map_err(io_error)?;
+        std::fs::write(out.join(format!("{MANIFEST_FILE}.sig")), sig).map_err(io_error)?;
+        let pem = signer.public().to_pem();
+        std::fs::write(out.join("signer.pem"), pem).map_err(io_error)?;
+    }
     for note in &notes {
         eprintln!("trailproof: {note}");
     }

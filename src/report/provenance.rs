@@ -43,7 +43,9 @@ pub(crate) fn of_run(
         _ => None,
     };
     let state_key = req.state.key.as_ref().map(|k| k.describe());
-    stamped(source, public_keys, checkpoint, state_key, summaries)
+    let mut p = stamped(source, public_keys, checkpoint, state_key, summaries);
+    p.signer = req.state.signer.as_ref().map(|s| s.public().fingerprint());
+    p
 }
 
 /// The provenance of a merge: the shard reports it read, and where their
@@ -79,5 +81,6 @@ fn stamped(
         key_fingerprints: Provenance::fingerprints_of(summaries),
         checkpoint,
         state_key,
+        signer: None,
     }
 }

@@ -182,6 +182,8 @@ pub struct State {
     pub key: Option<std::sync::Arc<dyn crate::verify::state_key::StateKey>>,
     /// Shared by the shards of one run, so an old report cannot replay.
     pub run_id: Option<String>,
+    /// `--signing-key`: signs every file the run writes.
+    pub signer: Option<std::sync::Arc<crate::sources::signing::Signer>>,
 }
 
 /// How the run reaches AWS.
@@ -202,11 +204,21 @@ impl Tuning {
             profile: self.profile.as_deref(),
             read_timeout: Some(self.read_timeout),
             endpoint_url: self.endpoint_url.as_deref(),
+            signer: None,
         }
     }
 }
 
 impl ValidateRequest {
+    /// How this run writes and reads its files: the tuning's reach, and
+    /// the signing key every file written is signed with.
+    pub(crate) fn remote(&self) -> crate::sources::output::Remote<'_> {
+        crate::sources::output::Remote {
+            signer: self.state.signer.as_deref(),
+            ..self.tuning.remote()
+        }
+    }
+
     pub(crate) fn is_local(&self) -> bool {
         matches!(self.source.place, Place::Local { .. })
     }
@@ -239,12 +251,15 @@ pub(crate) struct MergeRequest {
     /// Authenticates the shards' reports (all of run `run_id`).
     pub key: Option<std::sync::Arc<dyn crate::verify::state_key::StateKey>>,
     pub run_id: Option<String>,
+    /// `--signing-key`: signs the merged files.
+    pub signer: Option<std::sync::Arc<crate::sources::signing::Signer>>,
 }
 
 impl MergeRequest {
     pub(crate) fn remote(&self) -> crate::sources::output::Remote<'_> {
         crate::sources::output::Remote {
             endpoint_url: self.endpoint_url.as_deref(),
+            signer: self.signer.as_deref(),
             ..crate::sources::output::Remote::profile(self.profile.as_deref())
         }
     }

@@ -11,4 +11,5 @@ pub mod organizations;
 pub mod output;
 pub mod protections;
 pub mod recovered;
+pub mod signing;
 pub mod store;

@@ -48,6 +48,9 @@ pub struct Remote<'a> {
     pub profile: Option<&'a str>,
     pub read_timeout: Option<std::time::Duration>,
     pub endpoint_url: Option<&'a str>,
+    /// `--signing-key`: every file written gets `FILE.sig` and the
+    /// signer's `signer.pem` beside it.
+    pub signer: Option<&'a crate::sources::signing::Signer>,
 }
 
 impl<'a> Remote<'a> {
@@ -56,6 +59,7 @@ impl<'a> Remote<'a> {
             profile,
             read_timeout: None,
             endpoint_url: None,
+            signer: None,
         }
     }
 
@@ -108,8 +112,73 @@ fn read_error(source_name: impl Into<String>, why: impl std::fmt::Display) -> Re
     }
 }
 
-/// Writes a rendered report to `target`.
+/// Writes a rendered report to `target`, and its signature beside it when
+/// the run signs.
 pub async fn write(
+    target: &Destination,
+    bytes: Vec<u8>,
+    remote: Remote<'_>,
+) -> Result<(), WriteError> {
+    let signature = sign(target, &bytes, remote)?;
+    write_unsigned(target, bytes, remote).await?;
+    write_signature(target, signature, remote).await
+}
+
+/// The signature over `bytes`, when the run signs.
+fn sign(
+    target: &Destination,
+    bytes: &[u8],
+    remote: Remote<'_>,
+) -> Result<Option<(Vec<u8>, String)>, WriteError> {
+    let Some(signer) = remote.signer else {
+        return Ok(None);
+    };
+    let signature = signer.sign(bytes).map_err(|e| WriteError::Failed {
+        target: target.to_string(),
+        why: e.to_string(),
+    })?;
+    Ok(Some((signature, signer.public().to_pem())))
+}
+
+/// `FILE.sig`, and `signer.pem` in the same folder.
+async fn write_signature(
+    target: &Destination,
+    signature: Option<(Vec<u8>, String)>,
+    remote: Remote<'_>,
+) -> Result<(), WriteError> {
+    let Some((signature, pem)) = signature else {
+        return Ok(());
+    };
+    let (sig, signer) = beside(target);
+    write_unsigned(&sig, signature, remote).await?;
+    write_unsigned(&signer, pem.into_bytes(), remote).await
+}
+
+/// Where a file's signature and its signer's public key go.
+fn beside(target: &Destination) -> (Destination, Destination) {
+    match target {
+        Destination::File(path) => {
+            let mut sig = path.clone().into_os_string();
+            sig.push(".sig");
+            let signer = path.with_file_name("signer.pem");
+            (Destination::File(sig.into()), Destination::File(signer))
+        }
+        Destination::S3 { bucket, key } => {
+            let folder = key.rsplit_once('/').map_or("", |(f, _)| f);
+            let signer = match folder {
+                "" => "signer.pem".to_string(),
+                f => format!("{f}/signer.pem"),
+            };
+            let at = |key: String| Destination::S3 {
+                bucket: bucket.clone(),
+                key,
+            };
+            (at(format!("{key}.sig")), at(signer))
+        }
+    }
+}
+
+async fn write_unsigned(
     target: &Destination,
     bytes: Vec<u8>,
     remote: Remote<'_>,
@@ -172,6 +241,7 @@ pub(crate) async fn write_versioned(
     let Destination::S3 { bucket, key } = target else {
         return write(target, bytes, remote).await;
     };
+    let signature = sign(target, &bytes, remote)?;
     s3(remote.for_writing())
         .await
         .put_bytes_if(bucket, key, bytes, read_etag)
@@ -179,7 +249,8 @@ pub(crate) async fn write_versioned(
         .map_err(|e| WriteError::Conflict {
             target: target.to_string(),
             why: e.to_string(),
-        })
+        })?;
+    write_signature(target, signature, remote).await
 }
 
 /// Reads what `write` wrote, or None when nothing is there yet.

@@ -21,6 +21,7 @@ pub mod record_watch;
 pub mod recovery;
 pub mod selectors;
 pub mod shard;
+pub mod signature;
 pub mod state_key;
 pub mod time;
 pub mod unproven;

@@ -551,6 +551,11 @@ pub struct Provenance {
     /// What authenticates checkpoints, shard reports and acquired
     /// directories (None: nothing does).
     pub state_key: Option<String>,
+    /// `--signing-key`: the SHA-256 of the signer's public key
+    /// (SubjectPublicKeyInfo DER), whose signature every file written
+    /// carries in FILE.sig.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 impl Provenance {

@@ -44,6 +44,7 @@ impl MergeArgs {
             endpoint_url: endpoint,
             key,
             run_id,
+            signer: signer(self.signing_key.as_deref())?.map(std::sync::Arc::new),
         })
     }
 }

@@ -248,6 +248,15 @@ pub(super) fn file_destination(
     Ok(Some(d))
 }
 
+/// `--signing-key file:PATH`, loaded: a key that cannot sign is exit 2.
+pub(super) fn signer(
+    arg: Option<&str>,
+) -> Result<Option<crate::sources::signing::Signer>, RequestError> {
+    arg.map(crate::sources::signing::Signer::from_arg)
+        .transpose()
+        .map_err(usage)
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_region_name;

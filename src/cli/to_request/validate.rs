@@ -197,11 +197,13 @@ impl ValidateArgs {
                  every shard of the run, so merge can refuse an old shard report",
             ));
         }
+        let signer = signer(self.signing_key.as_deref())?.map(std::sync::Arc::new);
         Ok(State {
             checkpoint: destination("--checkpoint", self.checkpoint.as_deref())?,
             shard,
             key,
             run_id,
+            signer,
         })
     }
 

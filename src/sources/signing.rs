@@ -1,0 +1,113 @@
+//! `--signing-key file:PATH`: the operator's private key (PEM, RSA 2048+
+//! or ECDSA P-256) that signs every report file, checkpoint and manifest
+//! the run writes, so an outsider can check them with openssl and the
+//! public key alone (the HMAC state key lets whoever checks also forge).
+
+use crate::verify::signature::{pem_body, PublicKey};
+use sha2::{Digest, Sha256};
+
+/// Why the signing key cannot be used (exit 2, one sentence).
+#[derive(Debug, thiserror::Error)]
+pub enum SigningKeyError {
+    #[error("cannot read the signing key {path}: {why}")]
+    Unreadable { path: String, why: String },
+    #[error(
+        "the signing key {path} is not an unencrypted PEM RSA (2048 bits or more) or P-256 \
+         private key: convert it with `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.pem`"
+    )]
+    Unusable { path: String },
+    #[error("--signing-key takes file:PATH (a PEM private key), not {0:?}")]
+    Form(String),
+}
+
+/// Signing failed (the key or the system's randomness).
+#[derive(Debug, thiserror::Error)]
+#[error("signing failed: {0}")]
+pub struct SigningFailed(String);
+
+enum Key {
+    Rsa(rsa::RsaPrivateKey),
+    P256(ring::signature::EcdsaKeyPair),
+}
+
+/// A private key that signs, with its public half.
+pub struct Signer {
+    key: Key,
+    public: PublicKey,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signer({})", self.public.fingerprint())
+    }
+}
+
+impl Signer {
+    /// `file:PATH`.
+    pub fn from_arg(arg: &str) -> Result<Signer, SigningKeyError> {
+        let path = arg
+            .strip_prefix("file:")
+            .ok_or_else(|| SigningKeyError::Form(arg.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| SigningKeyError::Unreadable {
+            path: path.to_string(),
+            why: e.to_string(),
+        })?;
+        let unusable = || SigningKeyError::Unusable {
+            path: path.to_string(),
+        };
+        Signer::from_pem(&text).ok_or_else(unusable)
+    }
+
+    /// PKCS#8 (`BEGIN PRIVATE KEY`, RSA or P-256) or PKCS#1 (`BEGIN RSA
+    /// PRIVATE KEY`).
+    pub fn from_pem(text: &str) -> Option<Signer> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let rsa_key = match (
+            pem_body(text, "PRIVATE KEY"),
+            pem_body(text, "RSA PRIVATE KEY"),
+        ) {
+            (Some(der), _) => match rsa::RsaPrivateKey::from_pkcs8_der(&der) {
+                Ok(k) => k,
+                Err(_) => return Signer::p256(&der),
+            },
+            (None, Some(der)) => rsa::RsaPrivateKey::from_pkcs1_der(&der).ok()?,
+            (None, None) => return None,
+        };
+        let public = rsa::RsaPublicKey::from(&rsa_key);
+        use rsa::traits::PublicKeyParts;
+        (public.n().bits() >= 2048).then(|| Signer {
+            key: Key::Rsa(rsa_key),
+            public: PublicKey::Rsa(public),
+        })
+    }
+
+    fn p256(der: &[u8]) -> Option<Signer> {
+        use ring::signature::KeyPair;
+        let alg = &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+        let rng = ring::rand::SystemRandom::new();
+        let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, der, &rng).ok()?;
+        let point = pair.public_key().as_ref().to_vec();
+        Some(Signer {
+            key: Key::P256(pair),
+            public: PublicKey::P256(point),
+        })
+    }
+
+    pub fn public(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// A detached signature over `bytes` (DER for ECDSA), as openssl writes.
+    pub fn sign(&self, bytes: &[u8]) -> Result<Vec<u8>, SigningFailed> {
+        match &self.key {
+            Key::Rsa(k) => k
+                .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(bytes))
+                .map_err(|e| SigningFailed(e.to_string())),
+            Key::P256(pair) => pair
+                .sign(&ring::rand::SystemRandom::new(), bytes)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| SigningFailed("ECDSA P-256".to_string())),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `--signing-key`: every file a run writes carries a detached signature
+//! that openssl itself accepts (`openssl dgst -sha256 -verify signer.pem
+//! -signature FILE.sig FILE`), with RSA and ECDSA P-256 keys made by
+//! openssl; an altered file fails openssl and `verify-signature` alike.
+
+use crate::support::trail::{self, run};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::process::Command;
+
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+
+/// A private key made by openssl (`genpkey`), PEM.
+fn openssl_key(dir: &Path, name: &str, args: &[&str]) -> String {
+    let path = dir.join(name);
+    let mut cmd = Command::new("openssl");
+    cmd.args(["genpkey", "-out", path.to_str().unwrap()])
+        .args(args);
+    assert!(cmd.status().unwrap().success(), "openssl genpkey {args:?}");
+    format!("file:{}", path.display())
+}
+
+/// openssl's own verdict on a detached signature.
+fn openssl_verifies(file: &Path) -> bool {
+    let signer = file.with_file_name("signer.pem");
+    let sig = format!("{}.sig", file.display());
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify", signer.to_str().unwrap()])
+        .args(["-signature", &sig, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Verified OK")
+}
+
+fn validate(t: &trail::Trail, out: &Path, key: &str, extra: &[&str]) -> trail::Run {
+    let (report, keys) = (out.join("report.json"), t.keys());
+    let mut args = vec![
+        "validate",
+        "--local",
+        t.root().to_str().unwrap(),
+        "--trail-arn",
+        ARN,
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T06:00:00Z",
+        "--format",
+        "json",
+        "--report-file",
+        report.to_str().unwrap(),
+        "--signing-key",
+        key,
+    ];
+    args.extend_from_slice(extra);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs)
+}
+
+#[test]
+fn every_file_a_run_writes_verifies_with_openssl() {
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "6", "--seed", "5"]);
+    let keys = tempfile::tempdir().unwrap();
+    let rsa = openssl_key(
+        keys.path(),
+        "rsa.pem",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    let (html, metrics, cp) = (o.join("r.html"), o.join("m.prom"), o.join("cp.json"));
+    let extra = [
+        "--html",
+        html.to_str().unwrap(),
+        "--metrics",
+        metrics.to_str().unwrap(),
+        "--checkpoint",
+        cp.to_str().unwrap(),
+    ];
+    let r = validate(&t, o, &rsa, &extra);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for f in ["report.json", "r.html", "m.prom", "cp.json"] {
+        assert!(openssl_verifies(&o.join(f)), "{f}");
+    }
+    // The report names the signer by its SubjectPublicKeyInfo's SHA-256.
+    let der = Command::new("openssl")
+        .args([
+            "pkey",
+            "-pubin",
+            "-in",
+            o.join("signer.pem").to_str().unwrap(),
+            "-outform",
+            "DER",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(o.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["provenance"]["signer"],
+        hex::encode(Sha256::digest(&der))
+    );
+    // An altered report fails openssl and verify-signature alike.
+    let report = o.join("report.json");
+    let signer = o.join("signer.pem");
+    let check = || {
+        run(&[
+            "verify-signature",
+            report.to_str().unwrap(),
+            "--public-key",
+            signer.to_str().unwrap(),
+        ])
+    };
+    assert_eq!(check().code, 0, "{}", check().stderr);
+    let mut bytes = std::fs::read(&report).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&report, bytes).unwrap();
+    assert!(!openssl_verifies(&report));
+    assert_eq!(check().code, 1);
+}
+
+#[test]
+fn an_ecdsa_key_signs_and_a_bad_key_is_one_sentence() {
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "6", "--seed", "5"]);
+    let keys = tempfile::tempdir().unwrap();
+    let ec = openssl_key(
+        keys.path(),
+        "ec.pem",
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let r = validate(&t, out.path(), &ec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(openssl_verifies(&out.path().join("report.json")));
+    let weak = openssl_key(
+        keys.path(),
+        "weak.pem",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
+    );
+    let garbage = keys.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a key").unwrap();
+    let garbage = format!("file:{}", garbage.display());
+    for key in [weak.as_str(), garbage.as_str(), "rsa.pem"] {
+        let r = validate(&t, out.path(), key, &[]);
+        assert_eq!(r.code, 2, "{key}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+}
