@@ -149,3 +149,65 @@ fn an_ecdsa_key_signs_and_a_bad_key_is_one_sentence() {
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     }
 }
+
+/// A KMS SIGN_VERIFY key signs through KMS (the test endpoint holds the
+/// private key): openssl accepts the signature with the public key KMS
+/// gave; a key KMS refuses is exit 2 before the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kms_key_signs_through_kms() {
+    use crate::support::cloudtrail::{self, CloudTrailState};
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "6", "--seed", "5"]);
+    let keys = tempfile::tempdir().unwrap();
+    let pem = openssl_key(
+        keys.path(),
+        "kms.pem",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    let pem = std::fs::read_to_string(pem.trim_start_matches("file:")).unwrap();
+    let state = std::sync::Arc::new(CloudTrailState {
+        signing_key: Some(pem),
+        ..Default::default()
+    });
+    let endpoint = cloudtrail::start(state.clone()).await;
+    let env = crate::support::aws_env("http://127.0.0.1:9", Some(&endpoint));
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("report.json");
+    let arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-sign";
+    let root = t.root().to_str().unwrap().to_string();
+    let trail_keys = t.keys();
+    let args = |key: &str| {
+        vec![
+            "validate".to_string(),
+            "--local".into(),
+            root.clone(),
+            "--trail-arn".into(),
+            ARN.into(),
+            "--public-keys".into(),
+            trail_keys.to_str().unwrap().into(),
+            "--start-time".into(),
+            "2026-03-01T00:00:00Z".into(),
+            "--end-time".into(),
+            "2026-03-01T06:00:00Z".into(),
+            "--format".into(),
+            "json".into(),
+            "--report-file".into(),
+            report.to_str().unwrap().into(),
+            "--signing-key".into(),
+            key.into(),
+        ]
+    };
+    let a = args(arn);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let r = crate::support::run_bin(&refs, &env).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(openssl_verifies(&report));
+    assert_eq!(state.count("Sign"), 1);
+    // KMS refusing the key: one sentence, exit 2.
+    let denied = CloudTrailState::default();
+    let endpoint = cloudtrail::start(std::sync::Arc::new(denied)).await;
+    let env = crate::support::aws_env("http://127.0.0.1:9", Some(&endpoint));
+    let r = crate::support::run_bin(&refs, &env).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("GetPublicKey"), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}

@@ -123,8 +123,9 @@ pub struct MergeArgs {
     #[arg(long, value_name = "file:PATH|KMS-ARN")]
     pub state_key: Option<String>,
     /// Sign the merged report, page and metrics (file:PATH, a PEM RSA
-    /// 2048+ or P-256 private key): FILE.sig and signer.pem beside each.
-    #[arg(long, value_name = "file:PATH")]
+    /// 2048+ or P-256 private key, or a KMS SIGN_VERIFY key ARN): FILE.sig
+    /// and signer.pem beside each.
+    #[arg(long, value_name = "file:PATH|KMS-ARN")]
     pub signing_key: Option<String>,
     /// Refuse shard reports of any other run (default: TRAILPROOF_RUN_ID;
     /// under AWS Batch pass the array job's id: the merge job has its own).
@@ -424,13 +425,14 @@ pub struct ValidateArgs {
     )]
     pub state_key: Option<String>,
     /// Sign every file the run writes (report, HTML, metrics, checkpoint,
-    /// shard report, acquired manifest) with this private key: file:PATH,
-    /// PEM, RSA 2048+ or ECDSA P-256. Each FILE gets FILE.sig (`openssl dgst
+    /// shard report, acquired manifest) with this private key: file:PATH
+    /// (PEM, RSA 2048+ or ECDSA P-256) or the ARN of a KMS SIGN_VERIFY key
+    /// (RSA or ECC_NIST_P256). Each FILE gets FILE.sig (`openssl dgst
     /// -sha256 -verify signer.pem -signature FILE.sig FILE`) and signer.pem.
     #[arg(
         help_heading = "Scheduled runs and shards",
         long,
-        value_name = "file:PATH"
+        value_name = "file:PATH|KMS-ARN"
     )]
     pub signing_key: Option<String>,
     /// Shared by every shard of one run (default: TRAILPROOF_RUN_ID, or an

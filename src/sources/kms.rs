@@ -83,6 +83,49 @@ impl KmsKey {
         })
     }
 
+    /// GetPublicKey of an asymmetric SIGN_VERIFY key: its SubjectPublicKeyInfo
+    /// DER and the signing algorithms it offers.
+    pub(crate) fn public_key(&self) -> Result<(Vec<u8>, Vec<String>), KeyError> {
+        let req = self.client.get_public_key().key_id(&self.arn).send();
+        let out = self.call(req)?.map_err(|e| {
+            KeyError(format!(
+                "KMS GetPublicKey of {}: {}",
+                self.arn,
+                sentence(&e)
+            ))
+        })?;
+        let der = out
+            .public_key()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default();
+        let algorithms = out
+            .signing_algorithms()
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect();
+        Ok((der, algorithms))
+    }
+
+    /// KMS Sign over a SHA-256 digest (MessageType DIGEST: a report is
+    /// longer than the 4,096 bytes a raw message may be).
+    pub(crate) fn sign_digest(&self, digest: &[u8], algorithm: &str) -> Result<Vec<u8>, KeyError> {
+        use aws_sdk_kms::types::{MessageType, SigningAlgorithmSpec};
+        let req = self
+            .client
+            .sign()
+            .key_id(&self.arn)
+            .message(Blob::new(digest))
+            .message_type(MessageType::Digest)
+            .signing_algorithm(SigningAlgorithmSpec::from(algorithm))
+            .send();
+        let out = self
+            .call(req)?
+            .map_err(|e| KeyError(format!("KMS Sign with {}: {}", self.arn, sentence(&e))))?;
+        out.signature()
+            .map(|s| s.as_ref().to_vec())
+            .ok_or_else(|| KeyError(format!("KMS Sign with {} returned no signature", self.arn)))
+    }
+
     fn call<F: Future + Send>(&self, f: F) -> Result<F::Output, KeyError>
     where
         F::Output: Send,

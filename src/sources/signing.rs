@@ -16,8 +16,18 @@ pub enum SigningKeyError {
          private key: convert it with `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.pem`"
     )]
     Unusable { path: String },
-    #[error("--signing-key takes file:PATH (a PEM private key), not {0:?}")]
+    #[error(
+        "--signing-key takes file:PATH (a PEM private key) or the ARN of a KMS SIGN_VERIFY \
+         key, not {0:?}"
+    )]
     Form(String),
+    #[error("--signing-key: {0}")]
+    Kms(String),
+    #[error(
+        "--signing-key {0}: the KMS key must be an RSA (2048 bits or more) or ECC_NIST_P256 \
+         SIGN_VERIFY key offering RSASSA_PKCS1_V1_5_SHA_256 or ECDSA_SHA_256"
+    )]
+    KmsKeySpec(String),
 }
 
 /// Signing failed (the key or the system's randomness).
@@ -28,6 +38,12 @@ pub struct SigningFailed(String);
 enum Key {
     Rsa(rsa::RsaPrivateKey),
     P256(ring::signature::EcdsaKeyPair),
+    /// An asymmetric KMS key: the private key never leaves KMS, and each
+    /// signature is a CloudTrail event of its own.
+    Kms {
+        key: crate::sources::kms::KmsKey,
+        algorithm: &'static str,
+    },
 }
 
 /// A private key that signs, with its public half.
@@ -43,8 +59,17 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// `file:PATH`.
-    pub fn from_arg(arg: &str) -> Result<Signer, SigningKeyError> {
+    /// `file:PATH`, or a KMS key ARN opened with the run's profile and
+    /// endpoint (its public key is asked for now: a key that cannot sign
+    /// is the operator's mistake, found before the run).
+    pub fn from_arg(
+        arg: &str,
+        profile: Option<&str>,
+        endpoint_url: Option<&str>,
+    ) -> Result<Signer, SigningKeyError> {
+        if arg.starts_with("arn:") {
+            return Signer::kms(arg, profile, endpoint_url);
+        }
         let path = arg
             .strip_prefix("file:")
             .ok_or_else(|| SigningKeyError::Form(arg.to_string()))?;
@@ -82,6 +107,29 @@ impl Signer {
         })
     }
 
+    fn kms(
+        arn: &str,
+        profile: Option<&str>,
+        endpoint_url: Option<&str>,
+    ) -> Result<Signer, SigningKeyError> {
+        let failed = |e: crate::verify::state_key::KeyError| SigningKeyError::Kms(e.to_string());
+        let key = crate::sources::kms::KmsKey::open(arn, profile, endpoint_url).map_err(failed)?;
+        let (der, offered) = key.public_key().map_err(failed)?;
+        let spec = || SigningKeyError::KmsKeySpec(arn.to_string());
+        let public = PublicKey::from_der(&der).map_err(|_| spec())?;
+        let algorithm = match &public {
+            PublicKey::Rsa(_) => "RSASSA_PKCS1_V1_5_SHA_256",
+            PublicKey::P256(_) => "ECDSA_SHA_256",
+        };
+        if !offered.iter().any(|a| a == algorithm) {
+            return Err(spec());
+        }
+        Ok(Signer {
+            key: Key::Kms { key, algorithm },
+            public,
+        })
+    }
+
     fn p256(der: &[u8]) -> Option<Signer> {
         use ring::signature::KeyPair;
         let alg = &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
@@ -108,6 +156,9 @@ impl Signer {
                 .sign(&ring::rand::SystemRandom::new(), bytes)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| SigningFailed("ECDSA P-256".to_string())),
+            Key::Kms { key, algorithm } => key
+                .sign_digest(&Sha256::digest(bytes), algorithm)
+                .map_err(|e| SigningFailed(e.to_string())),
         }
     }
 }

@@ -34,13 +34,18 @@ impl PublicKey {
     /// Reads `-----BEGIN PUBLIC KEY-----` PEM (what `openssl pkey -pubout`
     /// writes, and `signer.pem`).
     pub fn from_pem(text: &str) -> Result<PublicKey, SignatureError> {
+        let der = pem_body(text, "PUBLIC KEY").ok_or(SignatureError::Key)?;
+        PublicKey::from_der(&der)
+    }
+
+    /// Reads a SubjectPublicKeyInfo DER (what KMS GetPublicKey answers).
+    pub fn from_der(der: &[u8]) -> Result<PublicKey, SignatureError> {
         use rsa::pkcs8::DecodePublicKey;
         use rsa::traits::PublicKeyParts;
-        let der = pem_body(text, "PUBLIC KEY").ok_or(SignatureError::Key)?;
         if let Some(point) = der.strip_prefix(&P256_SPKI_PREFIX[..]) {
             return Ok(PublicKey::P256(point.to_vec()));
         }
-        let key = rsa::RsaPublicKey::from_public_key_der(&der).map_err(|_| SignatureError::Key)?;
+        let key = rsa::RsaPublicKey::from_public_key_der(der).map_err(|_| SignatureError::Key)?;
         match key.n().bits() >= 2048 {
             true => Ok(PublicKey::Rsa(key)),
             false => Err(SignatureError::Key),

@@ -49,6 +49,8 @@ pub struct CloudTrailState {
     pub event_selectors: Mutex<Option<Value>>,
     /// The last request body per operation.
     pub last: Mutex<HashMap<String, Value>>,
+    /// KMS Sign's and GetPublicKey's RSA key (PKCS#8 PEM); None: denied.
+    pub signing_key: Option<String>,
 }
 
 impl CloudTrailState {
@@ -129,6 +131,52 @@ fn kms(op: &str, req: &Value) -> (u16, Value) {
     )
 }
 
+/// KMS GetPublicKey and Sign (MessageType DIGEST, RSASSA_PKCS1_V1_5_SHA_256)
+/// with the state's RSA signing key; no key: access denied.
+fn kms_sign(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
+    use base64::Engine;
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key_id = req["KeyId"].clone();
+    let key = state
+        .signing_key
+        .as_deref()
+        .and_then(|pem| rsa::RsaPrivateKey::from_pkcs8_pem(pem).ok());
+    let Some(key) = key else {
+        let denied = format!("not authorized to perform kms:{op}");
+        return (
+            400,
+            json!({"__type": "AccessDeniedException", "message": denied}),
+        );
+    };
+    if op == "GetPublicKey" {
+        let der = rsa::RsaPublicKey::from(&key).to_public_key_der().unwrap();
+        return (
+            200,
+            json!({"KeyId": key_id, "PublicKey": b64.encode(der.as_bytes()),
+                   "KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY",
+                   "SigningAlgorithms": ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PSS_SHA_256"]}),
+        );
+    }
+    let digest = b64
+        .decode(req["Message"].as_str().unwrap_or(""))
+        .unwrap_or_default();
+    if req["MessageType"] != "DIGEST" || digest.len() != 32 {
+        return (
+            400,
+            json!({"__type": "ValidationException", "message": "a SHA-256 DIGEST"}),
+        );
+    }
+    let sig = key
+        .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
+        .unwrap();
+    (
+        200,
+        json!({"KeyId": key_id, "Signature": b64.encode(sig),
+               "SigningAlgorithm": req["SigningAlgorithm"]}),
+    )
+}
+
 fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
     *state
         .counts
@@ -143,6 +191,7 @@ fn answer(state: &CloudTrailState, op: &str, req: &Value) -> (u16, Value) {
         .insert(op.to_string(), req.clone());
     match op {
         "GenerateMac" | "VerifyMac" => kms(op, req),
+        "GetPublicKey" | "Sign" => kms_sign(state, op, req),
         "DescribeKey" => match &state.key_state {
             Some((s, deletion)) => {
                 let mut meta = json!({"KeyId": req["KeyId"], "KeyState": s});

@@ -34,6 +34,12 @@ impl MergeArgs {
                  cannot stand in",
             ));
         }
+        let signer = signer(
+            self.signing_key.as_deref(),
+            self.profile.as_deref(),
+            endpoint.as_deref(),
+        )?
+        .map(std::sync::Arc::new);
         Ok(MergeRequest {
             reports: self.reports.iter().map(|r| Destination::parse(r)).collect(),
             trail_arn: self.trail_arn.clone(),
@@ -44,7 +50,7 @@ impl MergeArgs {
             endpoint_url: endpoint,
             key,
             run_id,
-            signer: signer(self.signing_key.as_deref())?.map(std::sync::Arc::new),
+            signer,
         })
     }
 }

@@ -248,13 +248,15 @@ pub(super) fn file_destination(
     Ok(Some(d))
 }
 
-/// `--signing-key file:PATH`, loaded: a key that cannot sign is exit 2.
+/// `--signing-key file:PATH|KMS-ARN`, loaded: a key that cannot sign is
+/// exit 2.
 pub(super) fn signer(
     arg: Option<&str>,
+    profile: Option<&str>,
+    endpoint_url: Option<&str>,
 ) -> Result<Option<crate::sources::signing::Signer>, RequestError> {
-    arg.map(crate::sources::signing::Signer::from_arg)
-        .transpose()
-        .map_err(usage)
+    let open = |a| crate::sources::signing::Signer::from_arg(a, profile, endpoint_url);
+    arg.map(open).transpose().map_err(usage)
 }
 
 #[cfg(test)]

@@ -197,7 +197,8 @@ impl ValidateArgs {
                  every shard of the run, so merge can refuse an old shard report",
             ));
         }
-        let signer = signer(self.signing_key.as_deref())?.map(std::sync::Arc::new);
+        let signer = signer(self.signing_key.as_deref(), profile, endpoint)?;
+        let signer = signer.map(std::sync::Arc::new);
         Ok(State {
             checkpoint: destination("--checkpoint", self.checkpoint.as_deref())?,
             shard,
