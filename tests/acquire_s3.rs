@@ -107,7 +107,7 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
-    for signed in ["manifest.json", "live-report.json"] {
+    for signed in ["manifest.json", "SHA256SUMS", "live-report.json"] {
         let f = dir.join(signed);
         let verified = std::process::Command::new("openssl")
             .args([

@@ -84,6 +84,20 @@ fn every_file_a_run_writes_verifies_with_openssl() {
     for f in ["report.json", "r.html", "m.prom", "cp.json"] {
         assert!(openssl_verifies(&o.join(f)), "{f}");
     }
+    // The next night reads the checkpoint only if the signing key signed
+    // it (no state key: the run would sign what follows from it).
+    let again = validate(&t, o, &rsa, &extra);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let mut edited = std::fs::read(&cp).unwrap();
+    edited.push(b'\n');
+    std::fs::write(&cp, &edited).unwrap();
+    let refused = validate(&t, o, &rsa, &extra);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("not signed by the signing key"),
+        "{}",
+        refused.stderr
+    );
     // The report names the signer by its SubjectPublicKeyInfo's SHA-256.
     let der = Command::new("openssl")
         .args([
@@ -115,6 +129,15 @@ fn every_file_a_run_writes_verifies_with_openssl() {
         ])
     };
     assert_eq!(check().code, 0, "{}", check().stderr);
+    // Whose key it is comes from elsewhere: the fingerprint the operator
+    // published.
+    let fp = hex::encode(Sha256::digest(&der));
+    let with = |fp: &str| {
+        let args = ["verify-signature", report.to_str().unwrap(), "--public-key"];
+        run(&[&args[..], &[signer.to_str().unwrap(), "--fingerprint", fp]].concat())
+    };
+    assert_eq!(with(&fp).code, 0);
+    assert_eq!(with(&"0".repeat(64)).code, 1);
     let mut bytes = std::fs::read(&report).unwrap();
     bytes.push(b' ');
     std::fs::write(&report, bytes).unwrap();

@@ -63,6 +63,11 @@ pub struct VerifySignatureArgs {
     /// The signature (default: FILE.sig).
     #[arg(long, value_name = "SIG")]
     pub signature: Option<PathBuf>,
+    /// The signer's fingerprint as the operator published it (the SHA-256
+    /// of its public key, hex): a package carries its own signer.pem, so
+    /// only a fingerprint from elsewhere says whose key it is.
+    #[arg(long, value_name = "HEX")]
+    pub fingerprint: Option<String>,
 }
 
 /// `acquire` writes its report as DIR/live-report.json and copies from S3:

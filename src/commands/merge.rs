@@ -29,6 +29,9 @@ async fn merge(req: &MergeRequest) -> Result<i32, CommandError> {
     let mut estate = crate::report::merge::merge(reports, &expect).map_err(usage)?;
     estate.notes.push(match (key, &run_id) {
         (Some(_), Some(id)) => format!("Shard reports authenticated by the state key (run {id})"),
+        (None, _) if req.signer.is_some() => {
+            "Shard reports signed by the signing key (any run of it)".to_string()
+        }
         _ => "Shard reports are not authenticated (no --state-key): whoever can write them can \
               change their findings"
             .to_string(),
@@ -68,6 +71,16 @@ async fn read_shards(
                     return Err(usage(e));
                 }
                 _ => *run_id = Some(id),
+            }
+        }
+        if let (None, Some(signer)) = (key, req.signer.as_deref()) {
+            let signed =
+                crate::sources::output::signed_by(place, &bytes, signer.public(), req.remote());
+            if !signed.await.map_err(operational)? {
+                return Err(usage(format!(
+                    "shard report {name} is not signed by the signing key (edited, or written \
+                     without it): the merge would sign what it cannot vouch for"
+                )));
             }
         }
         let (report, provenance) = crate::report::merge::read(name, &bytes).map_err(usage)?;

@@ -80,7 +80,7 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     // run's verdict in place.
     sinks::metrics(out, &outcome, seconds, remote).await?;
     sinks::restore_plan(out, &outcome, remote).await?;
-    sinks::recovered(out, &outcome);
+    sinks::recovered(out, &outcome, remote).await;
     let pins = &engine.read_pins;
     let inventories = crate::plan::watch::inventories(&watched, &outcome.summaries, pins);
     checkpoint_file::write_next(req, settings, old, &outcome, &inventories).await?;

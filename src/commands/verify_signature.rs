@@ -19,6 +19,13 @@ pub fn run(args: &VerifySignatureArgs) -> Result<i32, CommandError> {
     let key = PublicKey::from_pem(&pem)
         .map_err(|e| usage(format!("{}: {e}", args.public_key.display())))?;
     let (bytes, signature) = (read(&args.file)?, read(&sig_path)?);
+    let theirs = key.fingerprint();
+    if let Some(want) = args.fingerprint.as_deref() {
+        if !want.trim().eq_ignore_ascii_case(&theirs) {
+            println!("Verification failure: the public key is {theirs}, not the signer {want}");
+            return Ok(1);
+        }
+    }
     match key.verify(&bytes, &signature) {
         Ok(()) => {
             println!("Verified OK (signer {})", key.fingerprint());

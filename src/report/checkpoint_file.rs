@@ -46,12 +46,34 @@ pub async fn load(
             let cp = Checkpoint::parse(&name, &bytes, settings)
                 .map_err(|e| CheckpointFileError::Unusable(e.to_string()))?;
             authenticate(&name, &cp, key)?;
+            if let (None, Some(signer)) = (key, req.state.signer.as_deref()) {
+                signed_by_the_signer(target, &bytes, signer, remote).await?;
+            }
             Ok(Loaded {
                 checkpoint: Some(cp),
                 etag,
             })
         }
         Err(e) => Err(CheckpointFileError::Io(e.to_string())),
+    }
+}
+
+/// With a signing key and no state key, the checkpoint must carry the
+/// signing key's signature: the run is about to sign what follows from it.
+async fn signed_by_the_signer(
+    target: &crate::sources::output::Destination,
+    bytes: &[u8],
+    signer: &crate::sources::signing::Signer,
+    remote: crate::sources::output::Remote<'_>,
+) -> Result<(), CheckpointFileError> {
+    let public = signer.public();
+    let signed = crate::sources::output::signed_by(target, bytes, public, remote).await;
+    match signed.map_err(|e| CheckpointFileError::Io(e.to_string()))? {
+        true => Ok(()),
+        false => Err(CheckpointFileError::Unusable(format!(
+            "checkpoint {target} is not signed by the signing key (edited, or written without \
+             it); move it away to start over with --start-time"
+        ))),
     }
 }
 

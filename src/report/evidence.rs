@@ -65,13 +65,19 @@ pub(crate) fn clear_generated(out: &Path) -> Result<(), EvidenceError> {
         MANIFEST_MAC_FILE,
         SUMS_FILE,
     ];
-    for f in generated {
-        match std::fs::remove_file(out.join(f)) {
+    // An earlier attempt's signatures and signer too: a resumed package
+    // is signed by this run's key or by none.
+    let signed = generated.iter().map(|f| format!("{f}.sig"));
+    for f in generated.iter().map(|f| f.to_string()).chain(signed) {
+        match std::fs::remove_file(out.join(&f)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(e)),
             _ => {}
         }
     }
-    Ok(())
+    match std::fs::remove_file(out.join("signer.pem")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Writes everything but the objects (which the recording store copied
@@ -151,9 +157,13 @@ pub async fn write(
     if let Some(signer) = &req.state.signer {
         // Whoever holds the public key checks the package with openssl,
         // without the secret the state key's MAC needs.
-        let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
-        let sig = signer.sign(&manifest).map_err(io_error)?;
-        std::fs::write(out.join(format!("{MANIFEST_FILE}.sig")), sig).map_err(io_error)?;
+        // SHA256SUMS too: `sha256sum -c` then checks every file against a
+        // list the signature covers.
+        for sealed in [MANIFEST_FILE, SUMS_FILE] {
+            let bytes = std::fs::read(out.join(sealed)).map_err(io_error)?;
+            let sig = signer.sign(&bytes).map_err(io_error)?;
+            std::fs::write(out.join(format!("{sealed}.sig")), sig).map_err(io_error)?;
+        }
         let pem = signer.public().to_pem();
         std::fs::write(out.join("signer.pem"), pem).map_err(io_error)?;
     }

@@ -277,16 +277,17 @@ fn chains_of(outcome: &Outcome) -> Vec<(&str, &str, &Report)> {
     }
 }
 
-/// `--recover DIR`: the manifest of the originals the engine wrote there.
-/// A manifest that cannot be written is said, and changes no verdict.
-pub fn recovered(outputs: &Outputs, outcome: &Outcome) {
+/// `--recover DIR`: the manifest of the originals the engine wrote there
+/// (signed like every file the run writes). A manifest that cannot be
+/// written is said, and changes no verdict.
+pub async fn recovered(outputs: &Outputs, outcome: &Outcome, remote: Remote<'_>) {
     let Some(dir) = &outputs.recover else {
         return;
     };
     let text = super::recovered::render(&chains_of(outcome));
-    let path = dir.join("manifest.json");
-    if let Err(e) = std::fs::write(&path, text) {
-        eprintln!("trailproof: warning: cannot write {}: {e}", path.display());
+    let target = crate::sources::output::Destination::File(dir.join("manifest.json"));
+    if let Err(e) = crate::sources::output::write(&target, text.into_bytes(), remote).await {
+        eprintln!("trailproof: warning: {e}");
     }
 }
 

@@ -91,7 +91,10 @@ fn files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
         let path = format!("{rel}{name}");
         if entry.file_type()?.is_dir() {
             files(&entry.path(), &format!("{path}/"), out)?;
-        } else if path != MANIFEST_FILE && path != SUMS_FILE && path != MANIFEST_MAC_FILE {
+        } else if ![MANIFEST_FILE, SUMS_FILE, MANIFEST_MAC_FILE]
+            .iter()
+            .any(|seal| path == *seal || path == format!("{seal}.sig"))
+        {
             out.push(path);
         }
     }

@@ -121,6 +121,12 @@ pub async fn write(
 ) -> Result<(), WriteError> {
     let signature = sign(target, &bytes, remote)?;
     write_unsigned(target, bytes, remote).await?;
+    if let (None, Destination::File(_)) = (&signature, target) {
+        // An earlier run's signature would vouch for bytes it never saw.
+        if let (Destination::File(stale), _) = beside(target) {
+            let _ = std::fs::remove_file(stale);
+        }
+    }
     write_signature(target, signature, remote).await
 }
 
@@ -150,8 +156,34 @@ async fn write_signature(
         return Ok(());
     };
     let (sig, signer) = beside(target);
+    if let (Destination::File(pem_path), Some(key)) =
+        (&signer, remote.signer.and_then(|s| s.path()))
+    {
+        // `--signing-key file:out/signer.pem`: the public key must not be
+        // written over the private one.
+        let same = pem_path.canonicalize().is_ok_and(|p| p == key);
+        if same {
+            return Err(WriteError::Failed {
+                target: signer.to_string(),
+                why: "it is the signing key's own file: keep the private key elsewhere".into(),
+            });
+        }
+    }
     write_unsigned(&sig, signature, remote).await?;
     write_unsigned(&signer, pem.into_bytes(), remote).await
+}
+
+/// Whether `source`'s bytes carry a signature (`FILE.sig`) that `public`
+/// verifies: a checkpoint or shard report the run's own signing key wrote.
+pub(crate) async fn signed_by(
+    source: &Destination,
+    bytes: &[u8],
+    public: &crate::verify::signature::PublicKey,
+    remote: Remote<'_>,
+) -> Result<bool, ReadError> {
+    let (sig, _) = beside(source);
+    let signature = read_optional(&sig, remote).await?;
+    Ok(signature.is_some_and(|s| public.verify(bytes, &s).is_ok()))
 }
 
 /// Where a file's signature and its signer's public key go.

@@ -12,7 +12,7 @@ pub enum SigningKeyError {
     #[error("cannot read the signing key {path}: {why}")]
     Unreadable { path: String, why: String },
     #[error(
-        "the signing key {path} is not an unencrypted PEM RSA (2048 bits or more) or P-256 \
+        "the signing key {path} is not an unencrypted PEM RSA (2048 to 4096 bits) or P-256 \
          private key: convert it with `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.pem`"
     )]
     Unusable { path: String },
@@ -50,6 +50,8 @@ enum Key {
 pub struct Signer {
     key: Key,
     public: PublicKey,
+    /// The key file's canonical path (never written over).
+    path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -80,7 +82,14 @@ impl Signer {
         let unusable = || SigningKeyError::Unusable {
             path: path.to_string(),
         };
-        Signer::from_pem(&text).ok_or_else(unusable)
+        let mut signer = Signer::from_pem(&text).ok_or_else(unusable)?;
+        signer.path = std::path::Path::new(path).canonicalize().ok();
+        Ok(signer)
+    }
+
+    /// The key file, for a PEM key.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
     }
 
     /// PKCS#8 (`BEGIN PRIVATE KEY`, RSA or P-256) or PKCS#1 (`BEGIN RSA
@@ -101,9 +110,10 @@ impl Signer {
         };
         let public = rsa::RsaPublicKey::from(&rsa_key);
         use rsa::traits::PublicKeyParts;
-        (public.n().bits() >= 2048).then(|| Signer {
+        (2048..=4096).contains(&public.n().bits()).then(|| Signer {
             key: Key::Rsa(rsa_key),
             public: PublicKey::Rsa(public),
+            path: None,
         })
     }
 
@@ -127,6 +137,7 @@ impl Signer {
         Ok(Signer {
             key: Key::Kms { key, algorithm },
             public,
+            path: None,
         })
     }
 
@@ -139,6 +150,7 @@ impl Signer {
         Some(Signer {
             key: Key::P256(pair),
             public: PublicKey::P256(point),
+            path: None,
         })
     }
 

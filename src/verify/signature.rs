@@ -16,7 +16,7 @@ pub const P256_SPKI_PREFIX: [u8; 26] = [
 /// Why a signature does not check out, or could not be checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    #[error("the public key is not a PEM RSA (2048 bits or more) or P-256 public key")]
+    #[error("the public key is not a PEM RSA (2048 to 4096 bits) or P-256 public key")]
     Key,
     #[error("the signature does not match the file and the public key")]
     Mismatch,
@@ -43,10 +43,14 @@ impl PublicKey {
         use rsa::pkcs8::DecodePublicKey;
         use rsa::traits::PublicKeyParts;
         if let Some(point) = der.strip_prefix(&P256_SPKI_PREFIX[..]) {
-            return Ok(PublicKey::P256(point.to_vec()));
+            // An uncompressed point: 0x04 and two 32-byte coordinates.
+            return match point.len() == 65 && point[0] == 4 {
+                true => Ok(PublicKey::P256(point.to_vec())),
+                false => Err(SignatureError::Key),
+            };
         }
         let key = rsa::RsaPublicKey::from_public_key_der(der).map_err(|_| SignatureError::Key)?;
-        match key.n().bits() >= 2048 {
+        match (2048..=4096).contains(&key.n().bits()) {
             true => Ok(PublicKey::Rsa(key)),
             false => Err(SignatureError::Key),
         }
