@@ -107,6 +107,19 @@ async fn acquired_evidence_validates_offline_with_the_live_verdicts() {
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
+    // The package checks itself with standard tools: the tampered log
+    // file fails it, the operator's signatures pass.
+    let checked = std::process::Command::new("sh")
+        .arg(dir.join("VERIFY.sh"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(1), "{said}");
+    assert!(said.contains("is not the one the digest signs"), "{said}");
+    assert!(
+        said.contains("OK      manifest.json: signed by signer.pem"),
+        "{said}"
+    );
     for signed in ["manifest.json", "SHA256SUMS", "live-report.json"] {
         let f = dir.join(signed);
         let verified = std::process::Command::new("openssl")

@@ -234,3 +234,150 @@ async fn a_kms_key_signs_through_kms() {
     assert!(r.stderr.contains("GetPublicKey"), "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
+
+/// Seals `dir` as acquire does (`sha256sum` lines over every file) and
+/// puts VERIFY.sh in it.
+fn seal(dir: &Path) {
+    std::fs::write(
+        dir.join("VERIFY.sh"),
+        trailproof::report::evidence::VERIFY_SH,
+    )
+    .unwrap();
+    let mut files = Vec::new();
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = format!("{rel}{}", e.file_name().to_str().unwrap());
+            match e.file_type().unwrap().is_dir() {
+                true => walk(&e.path(), &format!("{name}/"), out),
+                false if name != "SHA256SUMS" => out.push(name),
+                false => {}
+            }
+        }
+    }
+    walk(dir, "", &mut files);
+    files.sort();
+    let sums: String = files
+        .iter()
+        .map(|f| {
+            format!(
+                "{}  {f}\n",
+                hex::encode(Sha256::digest(std::fs::read(dir.join(f)).unwrap()))
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("SHA256SUMS"), sums).unwrap();
+}
+
+/// `sh VERIFY.sh` with nothing on PATH but the shell, openssl, gzip,
+/// sha256sum, jq, sed, grep and coreutils.
+fn verify_sh(dir: &Path) -> (i32, String) {
+    let bin = dir.parent().unwrap().join("bin");
+    if !bin.exists() {
+        std::fs::create_dir(&bin).unwrap();
+        let tools = [
+            "sh",
+            "openssl",
+            "gzip",
+            "sha256sum",
+            "jq",
+            "sed",
+            "grep",
+            "cut",
+            "head",
+            "tr",
+            "sort",
+            "mktemp",
+            "rm",
+            "dirname",
+            "base64",
+            "basenc",
+        ];
+        for t in tools {
+            let found = ["/usr/bin", "/bin"]
+                .iter()
+                .map(|d| Path::new(d).join(t))
+                .find(|p| p.exists());
+            std::os::unix::fs::symlink(found.unwrap_or_else(|| panic!("no {t}")), bin.join(t))
+                .unwrap();
+        }
+    }
+    let out = Command::new(bin.join("sh"))
+        .arg(dir.join("VERIFY.sh"))
+        .env_clear()
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_package_verifies_itself_with_standard_tools() {
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "4", "--seed", "9"]);
+    let work = tempfile::tempdir().unwrap();
+    let pkg = work.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let copy = |from: &Path| {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(&pkg)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    copy(&t.bucket_dir());
+    std::fs::copy(t.keys(), pkg.join("public-keys.json")).unwrap();
+    seal(&pkg);
+    let (code, out) = verify_sh(&pkg);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("VERIFIED") && !out.contains("FAILED"), "{out}");
+    assert!(out.contains("OK      link to"), "{out}");
+    // A log file changed and the package sealed again: the digest's
+    // signed SHA-256 still names the original.
+    let log = pkg.join(&t.out.bucket).join(&t.out.log_keys[1]);
+    std::fs::write(&log, trailproof::verify::gzip::gzip(b"{\"Records\":[]}")).unwrap();
+    seal(&pkg);
+    let (code, out) = verify_sh(&pkg);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is not the one the digest signs"), "{out}");
+    // The seal's list edited: `sha256sum -c` fails.
+    let sums = std::fs::read_to_string(pkg.join("SHA256SUMS")).unwrap();
+    std::fs::write(pkg.join("SHA256SUMS"), sums.replacen('0', "1", 1)).unwrap();
+    assert_eq!(verify_sh(&pkg).0, 1);
+}
+
+#[test]
+fn a_forged_digest_fails_the_package_check() {
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "3", "--seed", "9"]);
+    let work = tempfile::tempdir().unwrap();
+    let pkg = work.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(t.bucket_dir())
+        .arg(&pkg)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::copy(t.keys(), pkg.join("public-keys.json")).unwrap();
+    // A digest rewritten (one log file dropped from it) and sealed again.
+    let digest = pkg.join(&t.out.bucket).join(&t.out.digest_keys[1]);
+    let gz = std::fs::read(&digest).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&trailproof::verify::gzip::inflate_to_vec(&gz, 1 << 24).unwrap())
+            .unwrap();
+    doc["logFiles"].as_array_mut().unwrap().pop();
+    std::fs::write(
+        &digest,
+        trailproof::verify::gzip::gzip(doc.to_string().as_bytes()),
+    )
+    .unwrap();
+    seal(&pkg);
+    let (code, out) = verify_sh(&pkg);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("its signature does not verify"), "{out}");
+}

@@ -80,6 +80,12 @@ pub(crate) fn clear_generated(out: &Path) -> Result<(), EvidenceError> {
     }
 }
 
+/// `VERIFY.sh`: the package's own check with openssl and the shell's
+/// tools, for an outsider without trailproof.
+pub const VERIFY_SH: &str = include_str!("templates/VERIFY.sh");
+/// `VERIFY.md`: the same steps in words, for an auditor.
+pub const VERIFY_MD: &str = include_str!("templates/VERIFY.md");
+
 /// Writes everything but the objects (which the recording store copied
 /// as the run read them) and seals DIR. Returns the number of files.
 pub async fn write(
@@ -104,6 +110,9 @@ pub async fn write(
     let from = req.window.start.unwrap_or(end) - chrono::Duration::days(1);
     let to = end + chrono::Duration::hours(2);
     write_keys(out, req, live, recording, from, to).await?;
+    for (name, text) in [("VERIFY.sh", VERIFY_SH), ("VERIFY.md", VERIFY_MD)] {
+        std::fs::write(out.join(name), text).map_err(io_error)?;
+    }
     let lookup_read = match live.cloudtrail.lookup_raw(&req.trail, from, end).await {
         Some(events) => {
             json_file(&out.join(EVENTS_FILE), &json!({ "Events": events }))?;

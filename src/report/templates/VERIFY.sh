@@ -1,0 +1,154 @@
+#!/bin/sh
+# VERIFY.sh: re-checks this evidence package without trailproof, with a
+# POSIX shell, openssl, gzip, sha256sum, jq, sed, grep and coreutils only. Every
+# expected value comes from the package's own signed CloudTrail digests;
+# nothing is embedded here. One line per check; exit 1 on any failure.
+#
+#   sh VERIFY.sh            (from anywhere; it checks the folder it is in)
+#
+# Steps (VERIFY.md says them in words, with the AWS documentation):
+#  1. SHA256SUMS: every file of the package as it was sealed.
+#  2. The operator's signatures (FILE.sig by signer.pem), when present.
+#  3. Each CloudTrail public key (public-keys.json, from ListPublicKeys)
+#     to PEM.
+#  4. Each digest file: where it says it lives, and its RSA signature
+#     (x-amz-meta-signature, in KEY.metadata.json) over the string CloudTrail
+#     signs: end time, bucket/key, SHA-256 of the inflated digest, and the
+#     previous digest's signature.
+#  5. Each chain link: the previous digest's signature and SHA-256.
+#  6. Each log file a digest lists: the SHA-256 of its inflated bytes.
+
+set -u
+here=$(dirname "$0")
+cd "$here" || exit 2
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+failures=0
+checks=0
+
+ok() { checks=$((checks + 1)); printf 'OK      %s\n' "$1"; }
+bad() { checks=$((checks + 1)); failures=$((failures + 1)); printf 'FAILED  %s\n' "$1"; }
+
+# 1. The seal.
+if [ -f SHA256SUMS ]; then
+  if sha256sum -c --quiet --strict SHA256SUMS > "$tmp/sums" 2>&1; then
+    ok "SHA256SUMS: every file of the package is as sealed"
+  else
+    bad "SHA256SUMS: $(head -n 3 "$tmp/sums" | tr '\n' ' ')"
+  fi
+else
+  bad "SHA256SUMS: missing"
+fi
+
+# 2. The operator's signatures.
+if [ -f signer.pem ]; then
+  der=$(openssl pkey -pubin -in signer.pem -outform DER 2> /dev/null | sha256sum | cut -d' ' -f1)
+  for f in SHA256SUMS manifest.json live-report.json; do
+    [ -f "$f.sig" ] || continue
+    if openssl dgst -sha256 -verify signer.pem -signature "$f.sig" "$f" > /dev/null 2>&1; then
+      ok "$f: signed by signer.pem (SHA-256 of its public key: $der; compare it with the operator's)"
+    else
+      bad "$f: its signature does not verify with signer.pem"
+    fi
+  done
+fi
+
+# 3. CloudTrail's public keys, by fingerprint.
+jq -r '.PublicKeyList[] | [.Fingerprint, .Value] | @tsv' public-keys.json > "$tmp/keys" 2> /dev/null \
+  || bad "public-keys.json: not the output of ListPublicKeys"
+tab=$(printf '\t')
+while IFS="$tab" read -r fp value; do
+  case "$fp" in *[!0-9a-f]* | "") continue ;; esac
+  printf '%s' "$value" | base64 -d > "$tmp/$fp.der" 2> /dev/null
+  openssl rsa -RSAPublicKey_in -inform DER -in "$tmp/$fp.der" -pubout -out "$tmp/$fp.pem" 2> /dev/null \
+    || bad "public key $fp: not an RSA public key"
+done < "$tmp/keys"
+
+# 4-6. The digests, their links and their log files.
+# The package's own list of its files (sha256sum's "HASH  PATH" lines).
+cut -c 67- SHA256SUMS 2> /dev/null | grep '/CloudTrail-Digest/.*\.json\.gz$' \
+  | sed 's|^|./|' | sort > "$tmp/digests"
+: > "$tmp/signed"
+while read -r d; do
+  if ! gzip -dc < "$d" > "$tmp/digest.json" 2> /dev/null; then
+    bad "$d: not a gzip file"
+    continue
+  fi
+  field() { jq -r "$1 // \"null\"" "$tmp/digest.json" 2> /dev/null; }
+  end=$(field .digestEndTime)
+  bucket=$(field .digestS3Bucket)
+  key=$(field .digestS3Object)
+  fp=$(field .digestPublicKeyFingerprint)
+  prev=$(field .previousDigestSignature)
+  hash=$(sha256sum < "$tmp/digest.json" | cut -d' ' -f1)
+  if [ "$d" != "./$bucket/$key" ]; then
+    bad "$d: it says it belongs at s3://$bucket/$key (moved)"
+    continue
+  fi
+  sig=$(jq -r '.signature // empty' "$d.metadata.json" 2> /dev/null)
+  printf '%s\n%s/%s\n%s\n%s' "$end" "$bucket" "$key" "$hash" "$prev" > "$tmp/to-sign"
+  printf '%s' "$sig" | tr 'a-f' 'A-F' | basenc --base16 -d > "$tmp/sig.bin" 2> /dev/null
+  case "$fp" in *[!0-9a-f]* | "") fp=none ;; esac
+  if [ -f "$tmp/$fp.pem" ] && [ -n "$sig" ] \
+    && openssl dgst -sha256 -verify "$tmp/$fp.pem" -signature "$tmp/sig.bin" "$tmp/to-sign" > /dev/null 2>&1; then
+    ok "digest s3://$bucket/$key: CloudTrail's signature (key $fp)"
+    printf '%s/%s %s %s\n' "$bucket" "$key" "$sig" "$hash" >> "$tmp/signed"
+  else
+    bad "digest s3://$bucket/$key: its signature does not verify (key $fp)"
+    continue
+  fi
+  jq -r '[(.previousDigestS3Bucket // "") + "/" + (.previousDigestS3Object // ""),
+          (.previousDigestSignature // ""), (.previousDigestHashValue // "")] | @tsv' \
+    "$tmp/digest.json" >> "$tmp/links"
+  printf '%s/%s\n' "$bucket" "$key" >> "$tmp/links-of"
+  jq -r '.logFiles[] | [.s3Bucket, .s3Object, .hashValue] | @tsv' "$tmp/digest.json" > "$tmp/logs"
+  while IFS="$tab" read -r lb lk lh; do
+    if [ ! -f "./$lb/$lk" ]; then
+      bad "log s3://$lb/$lk: listed by a signed digest, not in the package"
+    elif [ "$(gzip -dc < "./$lb/$lk" 2> /dev/null | sha256sum | cut -d' ' -f1)" = "$lh" ]; then
+      ok "log s3://$lb/$lk: SHA-256 as the digest signs"
+    else
+      bad "log s3://$lb/$lk: its SHA-256 is not the one the digest signs"
+    fi
+  done < "$tmp/logs"
+done < "$tmp/digests"
+
+# Each link to a previous digest the package holds and verified.
+if [ -f "$tmp/links" ]; then
+  while IFS="$tab" read -r p psig phash; do
+    [ "$p" = "/" ] && continue
+    line=$(grep -F "$p " "$tmp/signed" | head -n 1)
+    if [ -z "$line" ]; then
+      printf '%s\n' "$p" >> "$tmp/missing"
+      continue
+    fi
+    set -- $line
+    if [ "$2" = "$psig" ] && [ "$3" = "$phash" ]; then
+      ok "link to s3://$p: its signature and SHA-256 are what the next digest names"
+    else
+      bad "link to s3://$p: the next digest names another signature or SHA-256"
+    fi
+  done < "$tmp/links"
+fi
+
+# The oldest digest points before the package; any other missing
+# predecessor was deleted (or never copied).
+if [ -f "$tmp/missing" ]; then
+  sort "$tmp/missing" > "$tmp/missing.sorted"
+  first=1
+  while read -r p; do
+    if [ "$first" -eq 1 ]; then
+      ok "link to s3://$p: before the package (the first digest's predecessor)"
+      first=0
+    else
+      bad "link to s3://$p: a signed digest names it, and it is not in the package"
+    fi
+  done < "$tmp/missing.sorted"
+fi
+
+if [ "$failures" -eq 0 ]; then
+  printf 'VERIFIED: %s checks passed\n' "$checks"
+  exit 0
+fi
+printf 'NOT VERIFIED: %s of %s checks failed\n' "$failures" "$checks"
+exit 1
