@@ -236,6 +236,13 @@ fn provenance(text: &str) -> Provenance {
         checkpoint: Some(text.to_string()),
         state_key: None,
         signer: Some(text.to_string()),
+        command: vec!["trailproof".into(), text.to_string()],
+        host: Some(text.to_string()),
+        inputs: vec![trailproof::verify::model::Input {
+            flag: "--public-keys".into(),
+            path: text.to_string(),
+            sha256: None,
+        }],
     }
 }
 

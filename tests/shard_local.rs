@@ -230,7 +230,7 @@ fn merged_shards_equal_the_unsharded_run() {
     let bare = |s: String| {
         let s = cut(s, "<li>Shardreportsarenotauthenticated", "</li>");
         let s = cut(s, "<ulclass=\"notes\"></ul>", "</ul>");
-        ["Source", "Publickeys", "Report"]
+        ["Source", "Publickeys", "Report", "Command", "Inputs"]
             .iter()
             .fold(s, |s, row| cut(s, &format!("<tr><th>{row}</th>"), "</tr>"))
     };

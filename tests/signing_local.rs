@@ -117,6 +117,13 @@ fn every_file_a_run_writes_verifies_with_openssl() {
         report["provenance"]["signer"],
         hex::encode(Sha256::digest(&der))
     );
+    // It names what it rests on: the command line and each input's SHA-256.
+    let keys_sha = hex::encode(Sha256::digest(std::fs::read(t.keys()).unwrap()));
+    let inputs = report["provenance"]["inputs"].as_array().unwrap();
+    let named =
+        |i: &&serde_json::Value| i["flag"] == "--public-keys" && i["sha256"] == keys_sha.as_str();
+    assert!(inputs.iter().any(|i| named(&i)), "{report:#}");
+    assert_eq!(report["provenance"]["command"][1], "validate", "{report:#}");
     // An altered report fails openssl and verify-signature alike.
     let report = o.join("report.json");
     let signer = o.join("signer.pem");
@@ -292,6 +299,9 @@ fn verify_sh(dir: &Path) -> (i32, String) {
             "dirname",
             "base64",
             "basenc",
+            "md5sum",
+            "du",
+            "awk",
         ];
         for t in tools {
             let found = ["/usr/bin", "/bin"]
@@ -380,4 +390,53 @@ fn a_forged_digest_fails_the_package_check() {
     let (code, out) = verify_sh(&pkg);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("its signature does not verify"), "{out}");
+}
+
+/// A package from which a middle digest was deleted (the altered log file
+/// it listed goes unchecked with it), or whose public key was swapped for
+/// another under the genuine key's fingerprint, fails however it is sealed.
+#[test]
+fn a_deleted_digest_or_a_swapped_key_fails_the_package_check() {
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "4", "--seed", "9"]);
+    let work = tempfile::tempdir().unwrap();
+    let package = |name: &str| {
+        let pkg = work.path().join(name);
+        std::fs::create_dir(&pkg).unwrap();
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(t.bucket_dir())
+            .arg(&pkg)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::copy(t.keys(), pkg.join("public-keys.json")).unwrap();
+        pkg
+    };
+    let pkg = package("deleted");
+    let middle = pkg.join(&t.out.bucket).join(&t.out.digest_keys[1]);
+    std::fs::remove_file(&middle).unwrap();
+    std::fs::remove_file(format!("{}.metadata.json", middle.display())).unwrap();
+    seal(&pkg);
+    let (code, out) = verify_sh(&pkg);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("a signed digest names it, and it is not in the package"),
+        "{out}"
+    );
+    let pkg = package("swapped");
+    let path = pkg.join("public-keys.json");
+    let mut keys: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let other = trail::simulate_own_key(&["--start-time", "2026-03-01", "--hours", "1"]);
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(other.keys()).unwrap()).unwrap();
+    keys["PublicKeyList"][0]["Value"] = theirs["PublicKeyList"][0]["Value"].clone();
+    std::fs::write(&path, keys.to_string()).unwrap();
+    seal(&pkg);
+    let (code, out) = verify_sh(&pkg);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("its value is not the key of that fingerprint"),
+        "{out}"
+    );
 }

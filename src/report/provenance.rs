@@ -45,6 +45,17 @@ pub(crate) fn of_run(
     let state_key = req.state.key.as_ref().map(|k| k.describe());
     let mut p = stamped(source, public_keys, checkpoint, state_key, summaries);
     p.signer = req.state.signer.as_ref().map(|s| s.public().fingerprint());
+    p.inputs = req
+        .inputs
+        .iter()
+        .map(|(flag, path)| crate::verify::model::Input {
+            flag: flag.clone(),
+            path: path.display().to_string(),
+            sha256: std::fs::read(path)
+                .ok()
+                .map(|b| crate::verify::digest::sha256_hex(&b)),
+        })
+        .collect();
     p
 }
 
@@ -82,5 +93,18 @@ fn stamped(
         checkpoint,
         state_key,
         signer: None,
+        command: std::env::args().collect(),
+        host: host(),
+        inputs: Vec::new(),
     }
+}
+
+/// The machine's name, where the system says it.
+fn host() -> Option<String> {
+    let named = std::env::var("HOSTNAME").ok();
+    let kernel = || std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
+    named
+        .or_else(kernel)
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
 }

@@ -67,6 +67,9 @@ pub struct ValidateRequest {
     pub output: Outputs,
     pub state: State,
     pub tuning: Tuning,
+    /// Every input file the run reads besides the trail (the flag that
+    /// named it, its path): the report names each with its SHA-256.
+    pub inputs: Vec<(String, PathBuf)>,
 }
 
 /// The window as asked for.

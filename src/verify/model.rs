@@ -556,6 +556,25 @@ pub struct Provenance {
     /// carries in FILE.sig.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
+    /// The command line the run was given, word by word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// The machine it ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Every input file besides the trail, with its SHA-256 as read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Input>,
+}
+
+/// One input file a report rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Input {
+    /// The flag that named it (`--public-keys`, `--checkpoint`, ...).
+    pub flag: String,
+    pub path: String,
+    /// None: it could not be read when the report was written.
+    pub sha256: Option<String>,
 }
 
 impl Provenance {

@@ -62,6 +62,7 @@ impl ValidateArgs {
             profile: self.profile.clone(),
             endpoint_url: endpoint_url(self.endpoint_url.as_deref())?,
         };
+        let inputs = self.inputs();
         Ok(ValidateRequest {
             trail,
             window,
@@ -71,7 +72,29 @@ impl ValidateArgs {
             output,
             state,
             tuning,
+            inputs,
         })
+    }
+
+    /// The input files the report names with their SHA-256: what else the
+    /// verdict rests on.
+    fn inputs(&self) -> Vec<(String, std::path::PathBuf)> {
+        let checkpoint = self
+            .checkpoint
+            .as_deref()
+            .filter(|c| !c.starts_with("s3://"));
+        let manifest = self.local.as_ref().map(|d| d.join("manifest.json"));
+        let named = [
+            ("--public-keys", self.public_keys.clone()),
+            ("--gap-events", self.gap_events.clone()),
+            ("--expect-selectors", self.expect_selectors.clone()),
+            ("--checkpoint", checkpoint.map(Into::into)),
+            ("--local manifest", manifest.filter(|m| m.is_file())),
+        ];
+        named
+            .into_iter()
+            .filter_map(|(flag, p)| Some((flag.to_string(), p?)))
+            .collect()
     }
 
     fn window(&self) -> Result<RequestedWindow, RequestError> {

@@ -19,30 +19,49 @@
 #  6. Each log file a digest lists: the SHA-256 of its inflated bytes.
 
 set -u
+set -f
 here=$(dirname "$0")
 cd "$here" || exit 2
 tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 2' INT TERM
 failures=0
 checks=0
 
 ok() { checks=$((checks + 1)); printf 'OK      %s\n' "$1"; }
 bad() { checks=$((checks + 1)); failures=$((failures + 1)); printf 'FAILED  %s\n' "$1"; }
 
-# 1. The seal.
-if [ -f SHA256SUMS ]; then
-  if sha256sum -c --quiet --strict SHA256SUMS > "$tmp/sums" 2>&1; then
-    ok "SHA256SUMS: every file of the package is as sealed"
-  else
-    bad "SHA256SUMS: $(head -n 3 "$tmp/sums" | tr '\n' ' ')"
-  fi
-else
+# 1. The seal: every line "HASH  PATH" with a plain path inside the
+# package, every listed file as sealed, and no file left off the list.
+if [ ! -f SHA256SUMS ]; then
   bad "SHA256SUMS: missing"
+elif grep -v -q '^[0-9a-f]\{64\}  [^/\\][^\\]*$' SHA256SUMS \
+  || grep -q -e '  \.\./' -e '/\.\./' -e '/\.\.$' SHA256SUMS; then
+  bad "SHA256SUMS: a line is not \"SHA-256  path inside the package\""
+elif sha256sum -c --quiet --strict SHA256SUMS > "$tmp/sums" 2>&1; then
+  ok "SHA256SUMS: every listed file is as sealed"
+else
+  bad "SHA256SUMS: $(head -n 3 "$tmp/sums" | tr '\n' ' ')"
 fi
+cut -c 67- SHA256SUMS 2> /dev/null | sort > "$tmp/listed"
+du -a . | cut -f 2- | sed 's|^\./||' | sort > "$tmp/all"
+while read -r f; do
+  [ -f "$f" ] || continue
+  case "$f" in SHA256SUMS | SHA256SUMS.sig | manifest.json | manifest.json.sig | manifest.mac) continue ;; esac
+  grep -q -x -F -e "$f" "$tmp/listed" || bad "$f: in the package, not in SHA256SUMS"
+done < "$tmp/all"
 
-# 2. The operator's signatures.
-if [ -f signer.pem ]; then
+# 2. The operator's signatures. SIGNER_SHA256=HEX (the SHA-256 of the
+# operator's public key, as they published it) makes them required.
+want=${SIGNER_SHA256:-}
+if [ ! -f signer.pem ] || [ ! -f SHA256SUMS.sig ]; then
+  if [ -n "$want" ]; then bad "signer.pem or SHA256SUMS.sig: missing, and SIGNER_SHA256 asks for them"
+  else printf 'NOTE    the package carries no operator signature (acquire --signing-key)\n'; fi
+else
   der=$(openssl pkey -pubin -in signer.pem -outform DER 2> /dev/null | sha256sum | cut -d' ' -f1)
+  if [ -n "$want" ] && [ "$der" != "$want" ]; then
+    bad "signer.pem: its public key is $der, not the operator's $want"
+  fi
   for f in SHA256SUMS manifest.json live-report.json; do
     [ -f "$f.sig" ] || continue
     if openssl dgst -sha256 -verify signer.pem -signature "$f.sig" "$f" > /dev/null 2>&1; then
@@ -60,15 +79,21 @@ tab=$(printf '\t')
 while IFS="$tab" read -r fp value; do
   case "$fp" in *[!0-9a-f]* | "") continue ;; esac
   printf '%s' "$value" | base64 -d > "$tmp/$fp.der" 2> /dev/null
+  # CloudTrail names a key by the MD5 of its DER: a key put in under a
+  # genuine key's name does not match it.
+  if [ "$(md5sum < "$tmp/$fp.der" | cut -c 1-32)" != "$fp" ]; then
+    bad "public key $fp: its value is not the key of that fingerprint"
+    continue
+  fi
   openssl rsa -RSAPublicKey_in -inform DER -in "$tmp/$fp.der" -pubout -out "$tmp/$fp.pem" 2> /dev/null \
     || bad "public key $fp: not an RSA public key"
 done < "$tmp/keys"
 
 # 4-6. The digests, their links and their log files.
-# The package's own list of its files (sha256sum's "HASH  PATH" lines).
-cut -c 67- SHA256SUMS 2> /dev/null | grep '/CloudTrail-Digest/.*\.json\.gz$' \
-  | sed 's|^|./|' | sort > "$tmp/digests"
+# Every digest file in the folder, listed or not.
+grep '/CloudTrail-Digest/.*\.json\.gz$' "$tmp/all" | sed 's|^|./|' > "$tmp/digests"
 : > "$tmp/signed"
+verified=0
 while read -r d; do
   if ! gzip -dc < "$d" > "$tmp/digest.json" 2> /dev/null; then
     bad "$d: not a gzip file"
@@ -86,19 +111,40 @@ while read -r d; do
     continue
   fi
   sig=$(jq -r '.signature // empty' "$d.metadata.json" 2> /dev/null)
+  case "$sig" in
+    "" | *[!0-9a-fA-F]*)
+      bad "digest s3://$bucket/$key: no signature in its metadata, or not hex"
+      continue
+      ;;
+  esac
   printf '%s\n%s/%s\n%s\n%s' "$end" "$bucket" "$key" "$hash" "$prev" > "$tmp/to-sign"
-  printf '%s' "$sig" | tr 'a-f' 'A-F' | basenc --base16 -d > "$tmp/sig.bin" 2> /dev/null
+  printf '%s' "$sig" | tr 'a-f' 'A-F' | basenc --base16 -d > "$tmp/sig.bin" 2> /dev/null || {
+    bad "digest s3://$bucket/$key: its signature is not hex"
+    continue
+  }
   case "$fp" in *[!0-9a-f]* | "") fp=none ;; esac
   if [ -f "$tmp/$fp.pem" ] && [ -n "$sig" ] \
     && openssl dgst -sha256 -verify "$tmp/$fp.pem" -signature "$tmp/sig.bin" "$tmp/to-sign" > /dev/null 2>&1; then
-    ok "digest s3://$bucket/$key: CloudTrail's signature (key $fp)"
+    ok "digest s3://$bucket/$key: signed by public key $fp (compare it with ListPublicKeys)"
     printf '%s/%s %s %s\n' "$bucket" "$key" "$sig" "$hash" >> "$tmp/signed"
+    verified=$((verified + 1))
+    # A chain is one account, region and trail (the name less its time);
+    # backfill digests make chains of their own.
+    name=${key##*/}
+    case "$name" in
+      *_backfill.json.gz) name=${name%_backfill.json.gz}; name=${name%_*}_backfill ;;
+      *) name=${name%_*} ;;
+    esac
+    chain="$bucket/$name"
+    start=$(field .digestStartTime)
+    printf '%s %s\n' "$chain" "$start" >> "$tmp/starts"
   else
     bad "digest s3://$bucket/$key: its signature does not verify (key $fp)"
     continue
   fi
-  jq -r '[(.previousDigestS3Bucket // "") + "/" + (.previousDigestS3Object // ""),
-          (.previousDigestSignature // ""), (.previousDigestHashValue // "")] | @tsv' \
+  jq -r --arg c "$chain" --arg s "$start" \
+    '[(.previousDigestS3Bucket // "") + "/" + (.previousDigestS3Object // ""),
+      (.previousDigestSignature // ""), (.previousDigestHashValue // ""), $c, $s] | @tsv' \
     "$tmp/digest.json" >> "$tmp/links"
   printf '%s/%s\n' "$bucket" "$key" >> "$tmp/links-of"
   jq -r '.logFiles[] | [.s3Bucket, .s3Object, .hashValue] | @tsv' "$tmp/digest.json" > "$tmp/logs"
@@ -115,11 +161,17 @@ done < "$tmp/digests"
 
 # Each link to a previous digest the package holds and verified.
 if [ -f "$tmp/links" ]; then
-  while IFS="$tab" read -r p psig phash; do
+  while IFS="$tab" read -r p psig phash chain start; do
     [ "$p" = "/" ] && continue
-    line=$(grep -F "$p " "$tmp/signed" | head -n 1)
+    line=$(awk -v p="$p" '$1 == p { print; exit }' "$tmp/signed")
     if [ -z "$line" ]; then
-      printf '%s\n' "$p" >> "$tmp/missing"
+      # Only the oldest digest of its chain may point before the package.
+      oldest=$(awk -v c="$chain" '$1 == c { print $2 }' "$tmp/starts" | sort | head -n 1)
+      if [ "$start" = "$oldest" ]; then
+        ok "link to s3://$p: before the package (the chain's first digest's predecessor)"
+      else
+        bad "link to s3://$p: a signed digest names it, and it is not in the package"
+      fi
       continue
     fi
     set -- $line
@@ -131,20 +183,7 @@ if [ -f "$tmp/links" ]; then
   done < "$tmp/links"
 fi
 
-# The oldest digest points before the package; any other missing
-# predecessor was deleted (or never copied).
-if [ -f "$tmp/missing" ]; then
-  sort "$tmp/missing" > "$tmp/missing.sorted"
-  first=1
-  while read -r p; do
-    if [ "$first" -eq 1 ]; then
-      ok "link to s3://$p: before the package (the first digest's predecessor)"
-      first=0
-    else
-      bad "link to s3://$p: a signed digest names it, and it is not in the package"
-    fi
-  done < "$tmp/missing.sorted"
-fi
+[ "$verified" -gt 0 ] || bad "no digest in the package verified"
 
 if [ "$failures" -eq 0 ]; then
   printf 'VERIFIED: %s checks passed\n' "$checks"
