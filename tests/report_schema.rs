@@ -42,6 +42,10 @@ fn every_unproven(text: &str, m: u32) -> Vec<Unproven> {
             lost: vec![s.clone(), "write events".into()],
             until: t(m + 60),
             restored: m.is_multiple_of(2),
+            who: Some(trailproof::verify::actor::Actor {
+                source_ip: Some(text.to_string()),
+                ..Default::default()
+            }),
         },
         Unproven::NarrowedUnrecorded {
             after: t(m),
@@ -131,6 +135,11 @@ fn report(text: &str, m: u32, start: Timestamp, end: Timestamp) -> Report {
             kind,
             explained: i == 2,
             evidence: (i == 2).then(|| format!("StopLogging by {text}")),
+            by: vec![trailproof::verify::actor::Actor {
+                arn: Some(text.to_string()),
+                mfa: Some(true),
+                ..Default::default()
+            }],
         });
     }
     r.untrusted = vec![Untrusted {

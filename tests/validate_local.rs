@@ -995,3 +995,24 @@ fn the_calls_that_weaken_the_bucket_are_named_with_who_and_how() {
     let lines = validate(&trail, &["--format", "jsonl"]);
     assert_eq!(lines.stdout.matches("\"type\":\"bucket_call\"").count(), 2);
 }
+
+/// The people in the story are values: an explained gap names who
+/// stopped and restarted logging, a narrowing who narrowed, each with the
+/// kind of key, MFA and address, in JSON.
+#[test]
+fn gaps_and_narrowings_name_their_callers_as_values() {
+    let trail = simulate(&["--damage", "gap@2"]);
+    let v = validate(&trail, &["--format", "json"]).json();
+    let gap = &v["gaps"][0];
+    assert_eq!(gap["explained"], true, "{v:#}");
+    let by = gap["by"].as_array().unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(by.len(), 2, "the stop and the restart: {gap:#}");
+    assert_eq!(by[0]["credential"], "long_lived");
+    assert_eq!(by[0]["type"], "IAMUser");
+    assert!(by[0]["arn"].as_str().unwrap().contains(":user/"));
+    let narrowed = simulate(&["--damage", "narrow@2"]);
+    let v = validate(&narrowed, &["--format", "json"]).json();
+    let who = &v["unproven"][0]["who"];
+    assert_eq!(who["type"], "AssumedRole", "{v:#}");
+    assert_eq!(who["source_ip"], "198.51.100.23");
+}

@@ -432,6 +432,7 @@ fn narrowed(u: &Unproven) -> String {
         lost,
         until,
         restored,
+        ..
     } = u
     else {
         return String::new();

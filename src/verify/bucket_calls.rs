@@ -34,15 +34,7 @@ pub enum CallKind {
     TrailMoved,
 }
 
-/// The kind of access key a call was signed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Credential {
-    /// AKIA: an IAM user's (or root's) long-lived key.
-    LongLived,
-    /// ASIA: temporary credentials (an assumed role, a session).
-    Temporary,
-}
+pub use crate::verify::actor::Credential;
 
 /// One call, as its record states it (attacker-controlled only where the
 /// record is: from verified logs it is CloudTrail's word).
@@ -144,35 +136,20 @@ pub fn from_record(rec: &Value, scope: &Scope, source: EventSource) -> Option<Bu
     let name = obj.get("eventName")?.as_str()?;
     let kind = kind_of(obj.get("eventSource")?.as_str()?, name)?;
     let params = obj.get("requestParameters").and_then(Value::as_object);
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let (target, changes) = target_of(kind, rec, params, scope)?;
-    let identity = obj.get("userIdentity");
-    let key_id = text(identity.and_then(|u| u.get("accessKeyId")));
-    let mfa = identity
-        .and_then(|u| u.pointer("/sessionContext/attributes/mfaAuthenticated"))
-        .and_then(Value::as_str)
-        .map(|m| m.eq_ignore_ascii_case("true"));
+    let who = crate::verify::actor::of_record(rec);
     Some(BucketCall {
         time: parse_user_time(obj.get("eventTime")?.as_str()?).ok()?,
         kind,
         target,
         changes,
-        actor: text(identity.and_then(|u| u.get("arn")))
-            .or_else(|| text(identity.and_then(|u| u.get("invokedBy")))),
-        credential: key_id.as_deref().and_then(credential),
-        mfa,
-        source_ip: text(obj.get("sourceIPAddress")),
-        event_id: text(obj.get("eventID")),
+        actor: who.arn,
+        credential: who.credential,
+        mfa: who.mfa,
+        source_ip: who.source_ip,
+        event_id: who.event_id,
         source,
     })
-}
-
-fn credential(key_id: &str) -> Option<Credential> {
-    match key_id.get(..4) {
-        Some("AKIA") => Some(Credential::LongLived),
-        Some("ASIA") => Some(Credential::Temporary),
-        _ => None,
-    }
 }
 
 type Params<'a> = Option<&'a serde_json::Map<String, Value>>;

@@ -62,6 +62,10 @@ pub struct LifecycleEvent {
     /// `sourceIPAddress` (attacker-controlled only where the record is).
     pub actor: Option<String>,
     pub source_ip: Option<String>,
+    /// The caller as a value (key kind, MFA, agent...), when read from a
+    /// record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<crate::verify::actor::Actor>,
 }
 
 /// Events sorted by time, kind and id, each once: one order whatever order
@@ -147,6 +151,7 @@ fn from_record_with(
         actor: text(identity.and_then(|u| u.get("arn")))
             .or_else(|| text(identity.and_then(|u| u.get("invokedBy")))),
         source_ip: text(rec.get("sourceIPAddress")),
+        who: Some(crate::verify::actor::of_record(record)),
     })
 }
 
@@ -459,6 +464,7 @@ mod tests {
             event_id: None,
             actor: None,
             source_ip: None,
+            who: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The pure core: everything that decides whether bytes are what CloudTrail
 //! delivered. No I/O here; callers hand in bytes, keys and listings.
 
+pub mod actor;
 pub mod arn;
 pub mod bucket_calls;
 pub mod bucket_policy;

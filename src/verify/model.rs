@@ -270,6 +270,8 @@ pub struct Gap {
     pub explained: bool,
     /// The records that explain it, for people (event, time, where found).
     pub evidence: Option<String>,
+    /// Who made the calls that explain it (the stop, then the restart).
+    pub by: Vec<crate::verify::actor::Actor>,
 }
 
 impl Gap {
@@ -282,6 +284,7 @@ impl Gap {
             kind,
             explained: false,
             evidence: None,
+            by: Vec::new(),
         }
     }
 }

@@ -299,6 +299,7 @@ fn before_window(start: Timestamp, state: &Settings) -> CoverageChange {
         event_name: "GetEventSelectors".to_string(),
         actor: None,
         source_ip: None,
+        who: None,
         from_history: true,
     }
 }
@@ -448,6 +449,7 @@ impl Narrowed {
             lost: self.lost.clone(),
             until: self.end,
             restored: self.restored,
+            who: self.by.who.clone(),
         }
     }
 }
@@ -472,6 +474,7 @@ mod tests {
             event_name: "PutEventSelectors".into(),
             actor: None,
             source_ip: None,
+            who: None,
             from_history: false,
         };
         let mgmt = |reads, writes| Settings {

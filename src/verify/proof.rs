@@ -167,6 +167,11 @@ fn mark_explained(gap: &mut Gap, stop: &LifecycleEvent, restart: Option<&Lifecyc
         ev.push_str(&said(r));
     }
     gap.evidence = Some(ev);
+    gap.by = [Some(stop), restart]
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.who.clone())
+        .collect();
 }
 
 /// A merged shard's chain: its unexplained gaps between two digests (a
@@ -763,6 +768,7 @@ mod tests {
             event_id: None,
             actor: None,
             source_ip: None,
+            who: None,
         }
     }
 

@@ -191,6 +191,9 @@ pub struct CoverageChange {
     pub event_name: String,
     pub actor: Option<String>,
     pub source_ip: Option<String>,
+    /// The caller as a value (key kind, MFA, agent...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<crate::verify::actor::Actor>,
     /// Read from event history (LookupEvents), not from a verified log of
     /// this chain: one before the window only says what the trail recorded
     /// at its start.
@@ -255,6 +258,7 @@ pub(crate) fn from_record(rec: &Value, trail: &TrailArn) -> Option<CoverageChang
         event_name: name.to_string(),
         actor: text(identity.and_then(|u| u.get("arn"))),
         source_ip: text(rec.get("sourceIPAddress")),
+        who: Some(crate::verify::actor::of_record(rec)),
         from_history: false,
     })
 }

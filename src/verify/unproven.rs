@@ -23,6 +23,9 @@ pub enum Unproven {
         /// Where the narrowed span ends: a restoring change, or the window's end.
         until: Timestamp,
         restored: bool,
+        /// The caller as a value (key kind, MFA, agent...).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        who: Option<crate::verify::actor::Actor>,
     },
     /// The trail records less now (GetEventSelectors, DescribeTrails) than
     /// the last change its verified logs show: a change they do not show.

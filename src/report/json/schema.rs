@@ -223,6 +223,9 @@ pub(crate) struct GapOut {
     pub backfill: bool,
     pub explained: bool,
     pub evidence: Option<String>,
+    /// Who made the calls that explain it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<crate::verify::actor::Actor>,
 }
 
 impl GapOut {
@@ -235,6 +238,7 @@ impl GapOut {
             backfill: g.backfill,
             explained: g.explained,
             evidence: g.evidence.clone(),
+            by: g.by.clone(),
         }
     }
 
@@ -247,6 +251,7 @@ impl GapOut {
             kind: self.kind,
             explained: self.explained,
             evidence: self.evidence,
+            by: self.by,
         })
     }
 }
