@@ -9,6 +9,29 @@ use std::path::Path;
 use std::process::Command;
 
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+/// `openssl genpkey` arguments for the two kinds of key.
+const RSA_2048: [&str; 4] = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"];
+const P256: [&str; 4] = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+
+/// The trail the signing tests validate.
+fn six_hours() -> trail::Trail {
+    trail::simulate(&["--start-time", "2026-03-01", "--hours", "6", "--seed", "5"])
+}
+
+/// A package folder `name` in `work`: the trail's bucket and its keys.
+fn package(t: &trail::Trail, work: &Path, name: &str) -> std::path::PathBuf {
+    let pkg = work.join(name);
+    std::fs::create_dir(&pkg).unwrap();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(t.bucket_dir())
+        .arg(&pkg)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::copy(t.keys(), pkg.join("public-keys.json")).unwrap();
+    pkg
+}
 
 /// A private key made by openssl (`genpkey`), PEM.
 fn openssl_key(dir: &Path, name: &str, args: &[&str]) -> String {
@@ -61,13 +84,9 @@ fn validate(t: &trail::Trail, out: &Path, key: &str, extra: &[&str]) -> trail::R
 
 #[test]
 fn every_file_a_run_writes_verifies_with_openssl() {
-    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "6", "--seed", "5"]);
+    let t = six_hours();
     let keys = tempfile::tempdir().unwrap();
-    let rsa = openssl_key(
-        keys.path(),
-        "rsa.pem",
-        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-    );
+    let rsa = openssl_key(keys.path(), "rsa.pem", &RSA_2048);
     let out = tempfile::tempdir().unwrap();
     let o = out.path();
     let (html, metrics, cp) = (o.join("r.html"), o.join("m.prom"), o.join("cp.json"));
@@ -154,13 +173,9 @@ fn every_file_a_run_writes_verifies_with_openssl() {
 
 #[test]
 fn an_ecdsa_key_signs_and_a_bad_key_is_one_sentence() {
-    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "6", "--seed", "5"]);
+    let t = six_hours();
     let keys = tempfile::tempdir().unwrap();
-    let ec = openssl_key(
-        keys.path(),
-        "ec.pem",
-        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-    );
+    let ec = openssl_key(keys.path(), "ec.pem", &P256);
     let out = tempfile::tempdir().unwrap();
     let r = validate(&t, out.path(), &ec, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -186,13 +201,9 @@ fn an_ecdsa_key_signs_and_a_bad_key_is_one_sentence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kms_key_signs_through_kms() {
     use crate::support::cloudtrail::{self, CloudTrailState};
-    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "6", "--seed", "5"]);
+    let t = six_hours();
     let keys = tempfile::tempdir().unwrap();
-    let pem = openssl_key(
-        keys.path(),
-        "kms.pem",
-        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-    );
+    let pem = openssl_key(keys.path(), "kms.pem", &RSA_2048);
     let pem = std::fs::read_to_string(pem.trim_start_matches("file:")).unwrap();
     let state = std::sync::Arc::new(CloudTrailState {
         signing_key: Some(pem),
@@ -328,19 +339,7 @@ fn verify_sh(dir: &Path) -> (i32, String) {
 fn the_package_verifies_itself_with_standard_tools() {
     let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "4", "--seed", "9"]);
     let work = tempfile::tempdir().unwrap();
-    let pkg = work.path().join("pkg");
-    std::fs::create_dir(&pkg).unwrap();
-    let copy = |from: &Path| {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(from)
-            .arg(&pkg)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    copy(&t.bucket_dir());
-    std::fs::copy(t.keys(), pkg.join("public-keys.json")).unwrap();
+    let pkg = package(&t, work.path(), "pkg");
     seal(&pkg);
     let (code, out) = verify_sh(&pkg);
     assert_eq!(code, 0, "{out}");
@@ -364,16 +363,7 @@ fn the_package_verifies_itself_with_standard_tools() {
 fn a_forged_digest_fails_the_package_check() {
     let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "3", "--seed", "9"]);
     let work = tempfile::tempdir().unwrap();
-    let pkg = work.path().join("pkg");
-    std::fs::create_dir(&pkg).unwrap();
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg(t.bucket_dir())
-        .arg(&pkg)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::copy(t.keys(), pkg.join("public-keys.json")).unwrap();
+    let pkg = package(&t, work.path(), "pkg");
     // A digest rewritten (one log file dropped from it) and sealed again.
     let digest = pkg.join(&t.out.bucket).join(&t.out.digest_keys[1]);
     let gz = std::fs::read(&digest).unwrap();
@@ -399,20 +389,7 @@ fn a_forged_digest_fails_the_package_check() {
 fn a_deleted_digest_or_a_swapped_key_fails_the_package_check() {
     let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "4", "--seed", "9"]);
     let work = tempfile::tempdir().unwrap();
-    let package = |name: &str| {
-        let pkg = work.path().join(name);
-        std::fs::create_dir(&pkg).unwrap();
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(t.bucket_dir())
-            .arg(&pkg)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        std::fs::copy(t.keys(), pkg.join("public-keys.json")).unwrap();
-        pkg
-    };
-    let pkg = package("deleted");
+    let pkg = package(&t, work.path(), "deleted");
     let middle = pkg.join(&t.out.bucket).join(&t.out.digest_keys[1]);
     std::fs::remove_file(&middle).unwrap();
     std::fs::remove_file(format!("{}.metadata.json", middle.display())).unwrap();
@@ -423,7 +400,7 @@ fn a_deleted_digest_or_a_swapped_key_fails_the_package_check() {
         out.contains("a signed digest names it, and it is not in the package"),
         "{out}"
     );
-    let pkg = package("swapped");
+    let pkg = package(&t, work.path(), "swapped");
     let path = pkg.join("public-keys.json");
     let mut keys: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
