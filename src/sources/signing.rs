@@ -36,7 +36,7 @@ pub enum SigningKeyError {
 pub struct SigningFailed(String);
 
 enum Key {
-    Rsa(rsa::RsaPrivateKey),
+    Rsa(ring::signature::RsaKeyPair),
     P256(ring::signature::EcdsaKeyPair),
     /// An asymmetric KMS key: the private key never leaves KMS, and each
     /// signature is a CloudTrail event of its own.
@@ -95,23 +95,25 @@ impl Signer {
     /// PKCS#8 (`BEGIN PRIVATE KEY`, RSA or P-256) or PKCS#1 (`BEGIN RSA
     /// PRIVATE KEY`).
     pub fn from_pem(text: &str) -> Option<Signer> {
-        use rsa::pkcs1::DecodeRsaPrivateKey;
-        use rsa::pkcs8::DecodePrivateKey;
-        let rsa_key = match (
+        // ring signs (constant-time, blinded); it takes RSA keys of 2048 to
+        // 4096 bits, the range the checking side accepts.
+        let pair = match (
             pem_body(text, "PRIVATE KEY"),
             pem_body(text, "RSA PRIVATE KEY"),
         ) {
-            (Some(der), _) => match rsa::RsaPrivateKey::from_pkcs8_der(&der) {
+            (Some(der), _) => match ring::signature::RsaKeyPair::from_pkcs8(&der) {
                 Ok(k) => k,
                 Err(_) => return Signer::p256(&der),
             },
-            (None, Some(der)) => rsa::RsaPrivateKey::from_pkcs1_der(&der).ok()?,
+            (None, Some(der)) => ring::signature::RsaKeyPair::from_der(&der).ok()?,
             (None, None) => return None,
         };
-        let public = rsa::RsaPublicKey::from(&rsa_key);
+        use ring::signature::KeyPair;
+        use rsa::pkcs1::DecodeRsaPublicKey;
         use rsa::traits::PublicKeyParts;
+        let public = rsa::RsaPublicKey::from_pkcs1_der(pair.public_key().as_ref()).ok()?;
         (2048..=4096).contains(&public.n().bits()).then(|| Signer {
-            key: Key::Rsa(rsa_key),
+            key: Key::Rsa(pair),
             public: PublicKey::Rsa(public),
             path: None,
         })
@@ -161,9 +163,14 @@ impl Signer {
     /// A detached signature over `bytes` (DER for ECDSA), as openssl writes.
     pub fn sign(&self, bytes: &[u8]) -> Result<Vec<u8>, SigningFailed> {
         match &self.key {
-            Key::Rsa(k) => k
-                .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(bytes))
-                .map_err(|e| SigningFailed(e.to_string())),
+            Key::Rsa(pair) => {
+                let mut sig = vec![0u8; pair.public().modulus_len()];
+                let rng = ring::rand::SystemRandom::new();
+                let alg = &ring::signature::RSA_PKCS1_SHA256;
+                pair.sign(alg, &rng, bytes, &mut sig)
+                    .map(|_| sig)
+                    .map_err(|_| SigningFailed("RSA".to_string()))
+            }
             Key::P256(pair) => pair
                 .sign(&ring::rand::SystemRandom::new(), bytes)
                 .map(|s| s.as_ref().to_vec())
