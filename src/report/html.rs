@@ -209,7 +209,14 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
 /// The timeline in rows: a day of hour cells per row, or (over a month)
 /// a month of day cells per row, each row labelled.
 fn timeline(r: &Report) -> (&'static str, Vec<String>, Vec<Row>) {
-    let (start, end) = (r.requested_start, r.requested_end);
+    // From the window's start, or from the hour of a finding before it (a
+    // checkpointed night's finding behind its start), so every finding
+    // below has its hour on the timeline.
+    let first_finding = r.untrusted.iter().map(|u| u.start).min();
+    let hour =
+        |t: chrono::DateTime<chrono::Utc>| t - Duration::seconds(t.timestamp().rem_euclid(3600));
+    let start = first_finding.map_or(r.requested_start, |t| hour(t).min(r.requested_start));
+    let end = r.requested_end;
     let by_day = (end - start).num_hours() > MAX_HOUR_CELLS;
     let step = if by_day {
         Duration::days(1)
@@ -567,4 +574,25 @@ pub(crate) fn render_single(
         shard: None,
     };
     render(&estate, provenance)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::model::{Reason, Untrusted};
+
+    #[test]
+    fn a_finding_before_the_window_has_its_hour_on_the_timeline() {
+        let t = |s: &str| crate::verify::time::parse_user_time(s).unwrap();
+        let mut r = Report::empty("arn", t("2026-03-01T03:00:00Z"), t("2026-03-01T06:00:00Z"));
+        let (_, _, rows) = timeline(&r);
+        assert_eq!((rows[0].offset, rows[0].cells.len()), (3, 3));
+        r.untrusted.push(Untrusted {
+            start: t("2026-03-01T01:30:00Z"),
+            end: t("2026-03-01T02:00:00Z"),
+            reasons: vec![Reason::DigestMissing],
+        });
+        let (_, _, rows) = timeline(&r);
+        assert_eq!((rows[0].offset, rows[0].cells.len()), (1, 5));
+    }
 }
