@@ -323,10 +323,20 @@ fn verify_sh(dir: &Path) -> (i32, String) {
                 .unwrap();
         }
     }
+    // The fingerprints a verifier's own ListPublicKeys would give.
+    let keys: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("public-keys.json")).unwrap()).unwrap();
+    let fingerprints: Vec<&str> = keys["PublicKeyList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["Fingerprint"].as_str())
+        .collect();
     let out = Command::new(bin.join("sh"))
         .arg(dir.join("VERIFY.sh"))
         .env_clear()
         .env("PATH", &bin)
+        .env("CLOUDTRAIL_FINGERPRINTS", fingerprints.join(" "))
         .output()
         .unwrap();
     (
@@ -345,6 +355,13 @@ fn the_package_verifies_itself_with_standard_tools() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("VERIFIED") && !out.contains("FAILED"), "{out}");
     assert!(out.contains("OK      link to"), "{out}");
+    // Without the verifier's own fingerprints, the keys are the package's
+    // word: exit 3, said.
+    let bare = Command::new("sh")
+        .arg(pkg.join("VERIFY.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(3), "{bare:?}");
     // A log file changed and the package sealed again: the digest's
     // signed SHA-256 still names the original.
     let log = pkg.join(&t.out.bucket).join(&t.out.log_keys[1]);

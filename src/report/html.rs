@@ -215,7 +215,12 @@ fn timeline(r: &Report) -> (&'static str, Vec<String>, Vec<Row>) {
     let first_finding = r.untrusted.iter().map(|u| u.start).min();
     let hour =
         |t: chrono::DateTime<chrono::Utc>| t - Duration::seconds(t.timestamp().rem_euclid(3600));
-    let start = first_finding.map_or(r.requested_start, |t| hour(t).min(r.requested_start));
+    // At most a month before the window: a span far back must not push
+    // the window itself off the cells.
+    let floor = r.requested_start - Duration::days(31);
+    let start = first_finding.map_or(r.requested_start, |t| {
+        hour(t).max(floor).min(r.requested_start)
+    });
     let end = r.requested_end;
     let by_day = (end - start).num_hours() > MAX_HOUR_CELLS;
     let step = if by_day {

@@ -93,7 +93,9 @@ fn stamped(
         checkpoint,
         state_key,
         signer: None,
-        command: std::env::args().collect(),
+        command: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
         host: host(),
         inputs: Vec::new(),
     }

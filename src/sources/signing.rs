@@ -12,8 +12,8 @@ pub enum SigningKeyError {
     #[error("cannot read the signing key {path}: {why}")]
     Unreadable { path: String, why: String },
     #[error(
-        "the signing key {path} is not an unencrypted PEM RSA (2048 to 4096 bits) or P-256 \
-         private key: convert it with `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.pem`"
+        "the signing key {path} is not an unencrypted PEM RSA (2048, 3072 or 4096 bits, exponent 65537) \
+         or P-256 private key: convert it with `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.pem`"
     )]
     Unusable { path: String },
     #[error(

@@ -1,10 +1,15 @@
 #!/bin/sh
 # VERIFY.sh: re-checks this evidence package without trailproof, with a
-# POSIX shell, openssl, gzip, sha256sum, jq, sed, grep and coreutils only. Every
-# expected value comes from the package's own signed CloudTrail digests;
-# nothing is embedded here. One line per check; exit 1 on any failure.
+# POSIX shell, openssl, gzip, sha256sum, jq, sed, grep, awk and coreutils
+# only. Every expected value comes from the package's own signed CloudTrail
+# digests; nothing is embedded here. One line per check; exit 1 on any
+# failure, 3 when every check passed against the package's own keys only.
 #
-#   sh VERIFY.sh            (from anywhere; it checks the folder it is in)
+#   CLOUDTRAIL_FINGERPRINTS="fp ..." sh VERIFY.sh
+#       (the fingerprints the verifier's own `aws cloudtrail
+#       list-public-keys --region R --start-time S --end-time E` prints)
+#   SIGNER_SHA256=HEX   also requires the operator's signature (the SHA-256
+#       of their public key, as they published it)
 #
 # Steps (VERIFY.md says them in words, with the AWS documentation):
 #  1. SHA256SUMS: every file of the package as it was sealed.
@@ -44,8 +49,12 @@ else
   bad "SHA256SUMS: $(head -n 3 "$tmp/sums" | tr '\n' ' ')"
 fi
 cut -c 67- SHA256SUMS 2> /dev/null | sort > "$tmp/listed"
-du -a . | cut -f 2- | sed 's|^\./||' | sort > "$tmp/all"
-while read -r f; do
+du -a -l . | cut -f 2- | sed 's|^\./||' | sort > "$tmp/all"
+while IFS= read -r f; do
+  if [ ! -e "$f" ]; then
+    bad "a file name in the package holds a line break"
+    continue
+  fi
   [ -f "$f" ] || continue
   case "$f" in SHA256SUMS | SHA256SUMS.sig | manifest.json | manifest.json.sig | manifest.mac) continue ;; esac
   grep -q -x -F -e "$f" "$tmp/listed" || bad "$f: in the package, not in SHA256SUMS"
@@ -93,7 +102,12 @@ done < "$tmp/keys"
 # Every digest file in the folder, listed or not.
 grep '/CloudTrail-Digest/.*\.json\.gz$' "$tmp/all" | sed 's|^|./|' > "$tmp/digests"
 : > "$tmp/signed"
+: > "$tmp/listed-logs"
 verified=0
+# CLOUDTRAIL_FINGERPRINTS="fp1 fp2 ...": the keys the verifier's own
+# `aws cloudtrail list-public-keys` returned; without it the keys are the
+# package's own word.
+trusted=$(printf '%s' "${CLOUDTRAIL_FINGERPRINTS:-}" | tr ',' ' ')
 while read -r d; do
   if ! gzip -dc < "$d" > "$tmp/digest.json" 2> /dev/null; then
     bad "$d: not a gzip file"
@@ -123,6 +137,15 @@ while read -r d; do
     continue
   }
   case "$fp" in *[!0-9a-f]* | "") fp=none ;; esac
+  if [ -n "$trusted" ]; then
+    case " $trusted " in
+      *" $fp "*) ;;
+      *)
+        bad "digest s3://$bucket/$key: signed by key $fp, which CLOUDTRAIL_FINGERPRINTS does not name"
+        continue
+        ;;
+    esac
+  fi
   if [ -f "$tmp/$fp.pem" ] && [ -n "$sig" ] \
     && openssl dgst -sha256 -verify "$tmp/$fp.pem" -signature "$tmp/sig.bin" "$tmp/to-sign" > /dev/null 2>&1; then
     ok "digest s3://$bucket/$key: signed by public key $fp (compare it with ListPublicKeys)"
@@ -135,7 +158,7 @@ while read -r d; do
       *_backfill.json.gz) name=${name%_backfill.json.gz}; name=${name%_*}_backfill ;;
       *) name=${name%_*} ;;
     esac
-    chain="$bucket/$name"
+    chain="$name"
     start=$(field .digestStartTime)
     printf '%s %s\n' "$chain" "$start" >> "$tmp/starts"
   else
@@ -149,6 +172,7 @@ while read -r d; do
   printf '%s/%s\n' "$bucket" "$key" >> "$tmp/links-of"
   jq -r '.logFiles[] | [.s3Bucket, .s3Object, .hashValue] | @tsv' "$tmp/digest.json" > "$tmp/logs"
   while IFS="$tab" read -r lb lk lh; do
+    printf '%s/%s\n' "$lb" "$lk" >> "$tmp/listed-logs"
     if [ ! -f "./$lb/$lk" ]; then
       bad "log s3://$lb/$lk: listed by a signed digest, not in the package"
     elif [ "$(gzip -dc < "./$lb/$lk" 2> /dev/null | sha256sum | cut -d' ' -f1)" = "$lh" ]; then
@@ -168,7 +192,7 @@ if [ -f "$tmp/links" ]; then
       # Only the oldest digest of its chain may point before the package.
       oldest=$(awk -v c="$chain" '$1 == c { print $2 }' "$tmp/starts" | sort | head -n 1)
       if [ "$start" = "$oldest" ]; then
-        ok "link to s3://$p: before the package (the chain's first digest's predecessor)"
+        printf 'NOTE    the chain starts at %s in this package: its first digest points to s3://%s, before it\n' "$start" "$p"
       else
         bad "link to s3://$p: a signed digest names it, and it is not in the package"
       fi
@@ -185,6 +209,20 @@ fi
 
 [ "$verified" -gt 0 ] || bad "no digest in the package verified"
 
+# Log files the package holds that no verified digest lists: after the
+# last digest, or put there (trailproof's report says which).
+sort -u "$tmp/listed-logs" > "$tmp/listed-logs.sorted"
+grep '/CloudTrail/.*\.json\.gz$' "$tmp/all" | sort > "$tmp/held-logs"
+unlisted=$(comm -23 "$tmp/held-logs" "$tmp/listed-logs.sorted" | grep -c . || true)
+if [ "$unlisted" -gt 0 ]; then
+  printf 'NOTE    %s log file(s) in the package are listed by no verified digest (after the last digest, or put there: see live-report.json)\n' "$unlisted"
+fi
+
+if [ "$failures" -eq 0 ] && [ -z "$trusted" ]; then
+  printf 'CHECKS PASSED (%s), BUT AGAINST THE PACKAGE'"'"'S OWN KEYS: run again with\n' "$checks"
+  printf '  CLOUDTRAIL_FINGERPRINTS="..." (from aws cloudtrail list-public-keys for the region and window)\n'
+  exit 3
+fi
 if [ "$failures" -eq 0 ]; then
   printf 'VERIFIED: %s checks passed\n' "$checks"
   exit 0
