@@ -45,8 +45,20 @@ pub(crate) fn of_run(
     let state_key = req.state.key.as_ref().map(|k| k.describe());
     let mut p = stamped(source, public_keys, checkpoint, state_key, summaries);
     p.signer = req.state.signer.as_ref().map(|s| s.public().fingerprint());
-    p.inputs = req
-        .inputs
+    // The keys and records the run used, also when an acquired folder
+    // supplied them rather than a flag.
+    let mut inputs = req.inputs.clone();
+    let used = [
+        ("public keys", req.source.keys_file.as_ref()),
+        ("gap records", req.source.gap_events.as_ref()),
+    ];
+    for (what, path) in used {
+        let Some(path) = path else { continue };
+        if !inputs.iter().any(|(_, p)| p == path) {
+            inputs.push((what.to_string(), path.clone()));
+        }
+    }
+    p.inputs = inputs
         .iter()
         .map(|(flag, path)| crate::verify::model::Input {
             flag: flag.clone(),
