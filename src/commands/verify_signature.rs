@@ -10,11 +10,15 @@ pub fn run(args: &VerifySignatureArgs) -> Result<i32, CommandError> {
     let read = |p: &std::path::Path| {
         std::fs::read(p).map_err(|e| usage(format!("cannot read {}: {e}", p.display())))
     };
-    let sig_path = args.signature.clone().unwrap_or_else(|| {
-        let mut p = args.file.clone().into_os_string();
-        p.push(".sig");
-        p.into()
-    });
+    use crate::sources::output::{beside, Destination};
+    let sig_path = match (
+        &args.signature,
+        beside(&Destination::File(args.file.clone())).0,
+    ) {
+        (Some(given), _) => given.clone(),
+        (None, Destination::File(sig)) => sig,
+        (None, other) => other.to_string().into(),
+    };
     let pem = String::from_utf8_lossy(&read(&args.public_key)?).into_owned();
     let key = PublicKey::from_pem(&pem)
         .map_err(|e| usage(format!("{}: {e}", args.public_key.display())))?;

@@ -163,18 +163,17 @@ pub async fn write(
         let mac = key.sign(Purpose::Manifest, &manifest).map_err(io_error)?;
         std::fs::write(out.join(MANIFEST_MAC_FILE), mac + "\n").map_err(io_error)?;
     }
-    if let Some(signer) = &req.state.signer {
-        // Whoever holds the public key checks the package with openssl,
-        // without the secret the state key's MAC needs.
-        // SHA256SUMS too: `sha256sum -c` then checks every file against a
-        // list the signature covers.
-        for sealed in [MANIFEST_FILE, SUMS_FILE] {
-            let bytes = std::fs::read(out.join(sealed)).map_err(io_error)?;
-            let sig = signer.sign(&bytes).map_err(io_error)?;
-            std::fs::write(out.join(format!("{sealed}.sig")), sig).map_err(io_error)?;
-        }
-        let pem = signer.public().to_pem();
-        std::fs::write(out.join("signer.pem"), pem).map_err(io_error)?;
+    // Whoever holds the public key checks the package with openssl,
+    // without the secret the state key's MAC needs; SHA256SUMS too, so
+    // `sha256sum -c` checks every file against a list the signature covers.
+    for sealed in [MANIFEST_FILE, SUMS_FILE]
+        .iter()
+        .filter(|_| req.state.signer.is_some())
+    {
+        let bytes = std::fs::read(out.join(sealed)).map_err(io_error)?;
+        let target = crate::sources::output::Destination::File(out.join(sealed));
+        let signed = crate::sources::output::sign_beside(&target, &bytes, req.remote());
+        signed.await.map_err(io_error)?;
     }
     for note in &notes {
         eprintln!("trailproof: {note}");

@@ -11,7 +11,7 @@ use crate::verify::model::{
     Verdict,
 };
 use crate::verify::time::{display, Timestamp};
-use chrono::{Duration, Timelike};
+use chrono::{Duration, DurationRound, Timelike};
 use minijinja::{context, Environment};
 use serde::Serialize;
 
@@ -213,8 +213,7 @@ fn timeline(r: &Report) -> (&'static str, Vec<String>, Vec<Row>) {
     // checkpointed night's finding behind its start), so every finding
     // below has its hour on the timeline.
     let first_finding = r.untrusted.iter().map(|u| u.start).min();
-    let hour =
-        |t: chrono::DateTime<chrono::Utc>| t - Duration::seconds(t.timestamp().rem_euclid(3600));
+    let hour = |t: chrono::DateTime<chrono::Utc>| t.duration_trunc(Duration::hours(1)).unwrap_or(t);
     // At most a month before the window: a span far back must not push
     // the window itself off the cells.
     let floor = r.requested_start - Duration::days(31);

@@ -197,6 +197,14 @@ pub(crate) fn is_credentials_error(e: &(dyn std::error::Error + 'static)) -> boo
     false
 }
 
+/// An SDK time as the report's (None past chrono's range).
+pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<crate::verify::time::Timestamp> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_opt(t.secs(), t.subsec_nanos())
+        .single()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

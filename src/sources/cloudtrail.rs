@@ -16,7 +16,6 @@ use crate::verify::time::Timestamp;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
-use chrono::TimeZone;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::collections::HashMap;
@@ -71,12 +70,6 @@ pub struct CloudTrail {
     lookup_next: Mutex<HashMap<String, tokio::time::Instant>>,
     /// STS GetCallerIdentity, once per run.
     caller: tokio::sync::OnceCell<Result<String, AwsError>>,
-}
-
-fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
-    chrono::Utc
-        .timestamp_opt(t.secs(), t.subsec_nanos())
-        .single()
 }
 
 fn to_smithy(t: Timestamp) -> aws_smithy_types::DateTime {
@@ -143,8 +136,12 @@ impl CloudTrail {
                     self.rejected_keys.fetch_add(1, Ordering::Relaxed);
                     continue;
                 };
-                let from = k.validity_start_time().and_then(to_chrono);
-                let to = k.validity_end_time().and_then(to_chrono);
+                let from = k
+                    .validity_start_time()
+                    .and_then(crate::sources::aws::to_chrono);
+                let to = k
+                    .validity_end_time()
+                    .and_then(crate::sources::aws::to_chrono);
                 match PublicKey::from_der(value.as_ref(), fp, from, to) {
                     Ok(key) => keys.push(key),
                     Err(_) => {
@@ -294,8 +291,12 @@ impl CloudTrail {
             is_logging: out.is_logging().unwrap_or(false),
             validation_enabled,
             covers_region,
-            start_logging: out.start_logging_time().and_then(to_chrono),
-            latest_digest_delivery: out.latest_digest_delivery_time().and_then(to_chrono),
+            start_logging: out
+                .start_logging_time()
+                .and_then(crate::sources::aws::to_chrono),
+            latest_digest_delivery: out
+                .latest_digest_delivery_time()
+                .and_then(crate::sources::aws::to_chrono),
             delivery_errors: [
                 ("LatestDeliveryError", out.latest_delivery_error()),
                 (
@@ -533,7 +534,7 @@ fn history_entry(e: &aws_sdk_cloudtrail::types::Event) -> serde_json::Value {
     serde_json::json!({
         "EventId": e.event_id(),
         "EventName": e.event_name(),
-        "EventTime": e.event_time().and_then(to_chrono).map(crate::verify::time::display),
+        "EventTime": e.event_time().and_then(crate::sources::aws::to_chrono).map(crate::verify::time::display),
         "EventSource": e.event_source(),
         "Username": e.username(),
         "CloudTrailEvent": e.cloud_trail_event(),
@@ -646,7 +647,7 @@ fn history_event(e: &aws_sdk_cloudtrail::types::Event) -> Option<HistoryEvent> {
         id: e.event_id().map(str::to_string),
         time: e
             .event_time()
-            .and_then(to_chrono)
+            .and_then(crate::sources::aws::to_chrono)
             .map(|t| t - chrono::Duration::nanoseconds(t.timestamp_subsec_nanos() as i64))?,
         name: e.event_name()?.to_string(),
         source: e.event_source().map(str::to_string),

@@ -10,6 +10,5 @@ pub mod lookup;
 pub mod organizations;
 pub mod output;
 pub mod protections;
-pub mod recovered;
 pub mod signing;
 pub mod store;

@@ -130,6 +130,18 @@ pub async fn write(
     write_signature(target, signature, remote).await
 }
 
+/// Signs a file written some other way (acquire's seal) as `write` signs
+/// what it writes: `FILE.sig` and `signer.pem` beside it, when the run
+/// signs.
+pub(crate) async fn sign_beside(
+    target: &Destination,
+    bytes: &[u8],
+    remote: Remote<'_>,
+) -> Result<(), WriteError> {
+    let signature = sign(target, bytes, remote)?;
+    write_signature(target, signature, remote).await
+}
+
 /// The signature over `bytes`, when the run signs.
 fn sign(
     target: &Destination,
@@ -187,7 +199,7 @@ pub(crate) async fn signed_by(
 }
 
 /// Where a file's signature and its signer's public key go.
-fn beside(target: &Destination) -> (Destination, Destination) {
+pub(crate) fn beside(target: &Destination) -> (Destination, Destination) {
     match target {
         Destination::File(path) => {
             let mut sig = path.clone().into_os_string();
@@ -273,16 +285,15 @@ pub(crate) async fn write_versioned(
     let Destination::S3 { bucket, key } = target else {
         return write(target, bytes, remote).await;
     };
-    let signature = sign(target, &bytes, remote)?;
     s3(remote.for_writing())
         .await
-        .put_bytes_if(bucket, key, bytes, read_etag)
+        .put_bytes_if(bucket, key, bytes.clone(), read_etag)
         .await
         .map_err(|e| WriteError::Conflict {
             target: target.to_string(),
             why: e.to_string(),
         })?;
-    write_signature(target, signature, remote).await
+    sign_beside(target, &bytes, remote).await
 }
 
 /// Reads what `write` wrote, or None when nothing is there yet.

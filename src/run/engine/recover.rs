@@ -208,17 +208,22 @@ impl Engine {
         for c in &candidates {
             // A version that cannot be read (archived, another key's
             // encryption, too large) is passed over, never the end.
-            let Some((bytes, metadata)) = self.read_version(w, &c.version_id).await else {
+            let Some(version) = self.read_version(w, &c.version_id).await else {
                 unreadable += 1;
                 continue;
             };
-            if self
-                .is_original(plan, w, &bytes, &metadata, near, keys)
-                .await
-            {
+            let (original, version) = self.is_original(plan, w, version, near, keys).await;
+            let Raw::Bytes {
+                compressed: bytes,
+                metadata,
+            } = version
+            else {
+                continue;
+            };
+            if original {
                 let written = plan.recover_to.as_deref().map(|dir| {
-                    let (b, k) = (&w.bucket, &w.key);
-                    crate::sources::recovered::write_original(dir, b, k, &bytes, &metadata)
+                    let at = (w.bucket.as_str(), w.key.as_str());
+                    crate::sources::store::local::write_object(dir, at, &bytes, &metadata)
                 });
                 let not_written = written.and_then(Result::err).map(|e| e.to_string());
                 return Ok(done(recovered(&listed, c, &bytes, not_written)));
@@ -234,16 +239,12 @@ impl Engine {
 
     /// One version's bytes and metadata, if it can be read and is no
     /// larger than an object of its kind can be.
-    async fn read_version(
-        &self,
-        w: &Wanted,
-        version: &str,
-    ) -> Option<(Vec<u8>, std::collections::HashMap<String, String>)> {
+    async fn read_version(&self, w: &Wanted, version: &str) -> Option<Raw> {
         let limit = match w.object {
             ObjectKind::Digest => MAX_DIGEST_VERSION,
             ObjectKind::Log => MAX_LOG_VERSION,
         };
-        let obj = self
+        let mut obj = self
             .store
             .get_version(&w.bucket, &w.key, version)
             .await
@@ -251,48 +252,60 @@ impl Engine {
         if obj.len.is_some_and(|n| n > limit) {
             return None;
         }
-        let metadata = obj.metadata.clone();
-        let bytes = obj.read_to_vec(limit).await.ok()?;
-        Some((bytes, metadata))
+        let metadata = std::mem::take(&mut obj.metadata);
+        let compressed = obj.read_to_vec(limit).await.ok()?;
+        Some(Raw::Bytes {
+            compressed,
+            metadata,
+        })
     }
 
-    /// Whether one version's bytes pass the check the current ones failed.
+    /// Whether one version's bytes pass the check the current ones failed;
+    /// the version is handed back (its bytes are not copied to be checked).
     async fn is_original(
         &self,
         plan: &Plan,
         w: &Wanted,
-        bytes: &[u8],
-        metadata: &std::collections::HashMap<String, String>,
+        version: Raw,
         near: &Neighbours<'_>,
         keys: &PublicKeySet,
-    ) -> bool {
+    ) -> (bool, Raw) {
         match w.object {
             ObjectKind::Digest => {
-                let raw = Raw::Bytes {
-                    compressed: bytes.to_vec(),
-                    metadata: metadata.clone(),
-                };
-                let state = check_raw(&w.bucket, &w.key, &raw, keys, &plan.source_region);
+                let state = check_raw(&w.bucket, &w.key, &version, keys, &plan.source_region);
                 let NodeState::Checked(DigestCheck::Verified(v)) = &state else {
-                    return false;
+                    return (false, version);
                 };
                 let signed = recovery::Signed {
                     signature: &v.signature_hex,
                     previous: v.digest.previous.as_ref().map(|p| (&*p.bucket, &*p.key)),
                     previous_signature: v.digest.previous_signature.as_deref(),
                 };
-                recovery::is_original_digest(signed, &w.expected, &|b, k| near.signature_of(b, k))
+                let linked = |b: &str, k: &str| near.signature_of(b, k);
+                (
+                    recovery::is_original_digest(signed, &w.expected, &linked),
+                    version,
+                )
             }
             ObjectKind::Log => {
                 let Ok(_permit) = self.cpu.acquire().await else {
-                    return false;
+                    return (false, version);
                 };
-                let (max, owned) = (plan.max_log_inflated, bytes.to_vec());
+                let max = plan.max_log_inflated;
                 let hashed = tokio::task::spawn_blocking(move || {
-                    crate::verify::gzip::hash_bytes_observed(&owned, max, |_| {})
+                    let hash = match &version {
+                        Raw::Bytes { compressed, .. } => {
+                            crate::verify::gzip::hash_bytes_observed(compressed, max, |_| {}).ok()
+                        }
+                        Raw::Error(_) => None,
+                    };
+                    (hash.map(|h| h.sha256_hex), version)
                 });
-                let sha = hashed.await.ok().and_then(Result::ok).map(|h| h.sha256_hex);
-                sha.is_some_and(|h| recovery::is_original_log(&h, &w.expected))
+                let Ok((sha, version)) = hashed.await else {
+                    return (false, Raw::Error(StoreError::Io("hashing stopped".into())));
+                };
+                let original = sha.is_some_and(|h| recovery::is_original_log(&h, &w.expected));
+                (original, version)
             }
         }
     }

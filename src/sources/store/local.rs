@@ -253,6 +253,51 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> io::Result<()> {
 }
 
 /// Rejects anything that is not a plain relative path of normal segments.
+/// Where `bucket/key` lies in a folder of the local layout; a name that
+/// would leave the folder is refused.
+pub(crate) fn object_path(root: &Path, bucket: &str, key: &str) -> Result<PathBuf, StoreError> {
+    check_segment_path(bucket, false)
+        .and_then(|_| check_segment_path(key, true))
+        .map_err(|why| StoreError::InvalidKey(format!("{bucket}/{key}: {why}")))?;
+    Ok(root.join(bucket).join(key))
+}
+
+/// A key the local layout cannot hold as an object: its name is a
+/// sidecar's, and the object would stand for another object's metadata.
+pub(crate) fn not_a_sidecar(key: &str) -> Result<(), StoreError> {
+    match key.ends_with(METADATA_SUFFIX) {
+        true => Err(StoreError::InvalidKey(format!(
+            "{key}: ends in {METADATA_SUFFIX}, the local layout's metadata name"
+        ))),
+        false => Ok(()),
+    }
+}
+
+/// Writes an object into a folder of the local layout (what `acquire`
+/// copies and `--recover` gives back): its bytes at `bucket/key` and, when
+/// it has any, its metadata in the sidecar. A key naming a sidecar would
+/// overwrite another object's metadata and is refused.
+pub(crate) fn write_object(
+    root: &Path,
+    (bucket, key): (&str, &str),
+    bytes: &[u8],
+    metadata: &HashMap<String, String>,
+) -> Result<(), StoreError> {
+    not_a_sidecar(key)?;
+    let path = object_path(root, bucket, key)?;
+    let io = |e: io::Error| StoreError::Io(format!("cannot write {}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(&path, bytes).map_err(io)?;
+    if !metadata.is_empty() {
+        let side = format!("{}{METADATA_SUFFIX}", path.display());
+        let text = serde_json::to_string(metadata).unwrap_or_default();
+        std::fs::write(side, text).map_err(io)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn check_segment_path(s: &str, allow_slash: bool) -> Result<(), &'static str> {
     if s.is_empty() {
         return Err("empty");

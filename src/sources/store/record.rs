@@ -4,7 +4,7 @@
 //! listed, so what a live run saw can be verified again offline. Keys are
 //! checked like a local copy's: nothing is written outside DIR.
 
-use super::local::{check_segment_path, METADATA_SUFFIX};
+use super::local::{not_a_sidecar, object_path, write_object, METADATA_SUFFIX};
 use super::{Body, ListPage, Object, ObjectStore, ReadPin, StoreError};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -41,13 +41,6 @@ impl Recording {
         }
     }
 
-    fn path(&self, bucket: &str, key: &str) -> Result<PathBuf, StoreError> {
-        check_segment_path(bucket, false)
-            .and_then(|_| check_segment_path(key, true))
-            .map_err(|why| StoreError::InvalidKey(format!("{bucket}/{key}: {why}")))?;
-        Ok(self.out.join(bucket).join(key))
-    }
-
     /// The file already here from an earlier attempt, if its size and hash
     /// are what that attempt's manifest recorded.
     fn resumable(&self, rel: &str, path: &Path) -> Option<Vec<u8>> {
@@ -58,13 +51,9 @@ impl Recording {
     }
 
     async fn fetch(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
-        if key.ends_with(METADATA_SUFFIX) {
-            // It would overwrite the sidecar of the object it names.
-            return Err(StoreError::InvalidKey(format!(
-                "{key}: ends in {METADATA_SUFFIX}, the local layout's metadata name"
-            )));
-        }
-        let path = self.path(bucket, key)?;
+        // Before a resumed read too: its name is a sidecar's.
+        not_a_sidecar(key)?;
+        let path = object_path(&self.out, bucket, key)?;
         let rel = format!("{bucket}/{key}");
         let side = PathBuf::from(format!("{}{METADATA_SUFFIX}", path.display()));
         if let Some(bytes) = self.resumable(&rel, &path) {
@@ -85,16 +74,7 @@ impl Recording {
         }
         let obj = self.inner.get(bucket, key).await?;
         let bytes = obj.body.read_to_vec_sized(MAX_OBJECT, obj.len).await?;
-        let io =
-            |e: std::io::Error| StoreError::Io(format!("cannot write {}: {e}", path.display()));
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        std::fs::write(&path, &bytes).map_err(io)?;
-        if !obj.metadata.is_empty() {
-            let text = serde_json::to_string(&obj.metadata).unwrap_or_default();
-            std::fs::write(&side, text).map_err(io)?;
-        }
+        write_object(&self.out, (bucket, key), &bytes, &obj.metadata)?;
         self.copied
             .lock()
             .unwrap_or_else(|p| p.into_inner())

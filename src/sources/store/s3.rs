@@ -336,9 +336,8 @@ impl S3Store {
                 .send()
                 .await
                 .map_err(|e| map_err(bucket, e))?;
-            let when = |t: Option<&aws_smithy_types::DateTime>| {
-                t.and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
-            };
+            let when =
+                |t: Option<&aws_smithy_types::DateTime>| t.and_then(crate::sources::aws::to_chrono);
             for v in page.versions().iter().filter(|v| v.key() == Some(key)) {
                 let (Some(id), Some(at)) = (v.version_id(), when(v.last_modified())) else {
                     continue;
@@ -384,38 +383,36 @@ impl S3Store {
         key: &str,
         version: Option<&str>,
     ) -> Result<Object, StoreError> {
-        {
-            let client = self.client_for(bucket).await?;
-            let out = client
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .set_version_id(version.map(str::to_string))
-                .send()
-                .await
-                .map_err(|e| map_err(bucket, e))?;
-            let metadata = out
-                .metadata()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let pin = super::ReadPin {
-                etag: out.e_tag().map(str::to_string),
-                version_id: out.version_id().map(str::to_string),
-            };
-            Ok(Object {
-                metadata,
-                pin,
-                len: out.content_length().and_then(|n| u64::try_from(n).ok()),
-                body: Body::Async(Box::pin(super::stall::StallGuard::new(
-                    out.body.into_async_read(),
-                    self.stall,
-                ))),
+        let client = self.client_for(bucket).await?;
+        let out = client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| map_err(bucket, e))?;
+        let metadata = out
+            .metadata()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                    .collect()
             })
-        }
+            .unwrap_or_default();
+        let pin = super::ReadPin {
+            etag: out.e_tag().map(str::to_string),
+            version_id: out.version_id().map(str::to_string),
+        };
+        Ok(Object {
+            metadata,
+            pin,
+            len: out.content_length().and_then(|n| u64::try_from(n).ok()),
+            body: Body::Async(Box::pin(super::stall::StallGuard::new(
+                out.body.into_async_read(),
+                self.stall,
+            ))),
+        })
     }
 }
 
