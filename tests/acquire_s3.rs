@@ -6,6 +6,7 @@
 use crate::support;
 
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use std::process::Command;
 use std::sync::Arc;
 use support::cloudtrail::CloudTrailState;
@@ -593,4 +594,167 @@ async fn an_acquired_trail_whose_objects_were_all_deleted_is_no_typo() {
     unkeyed.extend_from_slice(&window);
     let r = run_bin(&unkeyed, &[]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+/// The issue's bar: a package signed with a PEM key and time-stamped by a
+/// local authority verifies with `openssl dgst` and `openssl ts -verify`,
+/// and its VERIFY.sh passes with only the standard tools on PATH; one log
+/// file, one digest or the manifest altered afterwards fails it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_time_stamped_package_verifies_with_openssl_alone() {
+    let s3 = start_s3().await;
+    let sim = tempfile::tempdir().unwrap();
+    sim_upload_at(&s3, sim.path(), "sealed", "2026-03-01T00:00:00Z", &[]).await;
+    let keys = CloudTrailState::keys_from_file(&sim.path().join("public-keys.json"));
+    let state = Arc::new(CloudTrailState {
+        keys,
+        trails: vec![sample_trail("sealed")],
+        caller_account: Some("123456789012".into()),
+        ..Default::default()
+    });
+    let ct = support::cloudtrail::start(state).await;
+    let authority = support::tsa::start().await;
+    let env = aws_env(&s3.endpoint, Some(&ct));
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("pkg");
+    let signing = out.path().join("signing.pem");
+    let made = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .args(["-out", signing.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let signing_arg = format!("file:{}", signing.display());
+    let args = [
+        "acquire",
+        "--out",
+        dir.to_str().unwrap(),
+        "--signing-key",
+        &signing_arg,
+        "--tsa-url",
+        &authority.url,
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T02:00:00Z",
+    ];
+    let r = run_bin(&args, &env).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let root = authority.root.clone();
+    for f in ["manifest.json", "SHA256SUMS", "live-report.json"] {
+        let file = dir.join(f);
+        let dgst = Command::new("openssl")
+            .args(["dgst", "-sha256", "-verify"])
+            .arg(dir.join("signer.pem"))
+            .arg("-signature")
+            .arg(format!("{}.sig", file.display()))
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(dgst.status.success(), "{f}: {dgst:?}");
+        assert!(support::tsa::openssl_verifies(&file, &root), "{f}");
+    }
+    // The live report says who acquired it.
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("live-report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["provenance"]["caller"], "arn:aws:iam::123456789012:user/auditor",
+        "{report:#}"
+    );
+    assert_eq!(report["provenance"]["timestamp_authority"], authority.url);
+    // AWS's answers the run relied on, each with its request id.
+    let answers: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("aws-answers.json")).unwrap()).unwrap();
+    let answered = |op: &str| {
+        answers["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["operation"] == op)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {op} in {answers:#}"))
+    };
+    let keys = answered("ListPublicKeys");
+    assert_eq!(keys["request_id"], "test-ListPublicKeys", "{keys:#}");
+    assert!(keys["response"]["PublicKeyList"][0]["Fingerprint"].is_string());
+    for op in [
+        "DescribeTrails",
+        "GetTrailStatus",
+        "GetEventSelectors",
+        "GetCallerIdentity",
+    ] {
+        assert!(answered(op)["answered_at"].is_string(), "{op}");
+    }
+    // The draft certification quotes the seal and says it is a draft.
+    let draft = std::fs::read_to_string(dir.join("CERTIFICATION-DRAFT.md")).unwrap();
+    let sums = Sha256::digest(std::fs::read(dir.join("SHA256SUMS")).unwrap());
+    assert!(draft.starts_with("# DRAFT"), "{draft}");
+    assert!(draft.contains(&hex::encode(sums)), "{draft}");
+    assert!(
+        draft.contains("arn:aws:iam::123456789012:user/auditor"),
+        "{draft}"
+    );
+    let ca = root.to_str().unwrap();
+    let (code, said) = crate::signing_local::verify_sh_with(&dir, &[("TSA_CAFILE", ca)]);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("OK      manifest.json: time-stamped"),
+        "{said}"
+    );
+    // Without the authority's root the times are the package's word.
+    let (code, said) = crate::signing_local::verify_sh_with(&dir, &[]);
+    assert_eq!(code, 3, "{said}");
+    assert!(
+        said.contains("TIME-STAMP TOKENS WERE NOT CHECKED"),
+        "{said}"
+    );
+
+    // One log file, one digest, the manifest: each altered in a copy.
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let paths: Vec<String> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str().map(str::to_string))
+        .collect();
+    let pick = |folder: &str| {
+        paths
+            .iter()
+            .find(|p| p.contains(folder) && p.ends_with(".json.gz"))
+            .cloned()
+            .unwrap()
+    };
+    let cases = [
+        (pick("/CloudTrail/"), "log"),
+        (pick("/CloudTrail-Digest/"), "digest"),
+        ("manifest.json".to_string(), "manifest"),
+    ];
+    for (n, (path, what)) in cases.iter().enumerate() {
+        let copy = out.path().join(format!("copy{n}"));
+        let copied = Command::new("cp").arg("-r").arg(&dir).arg(&copy).status();
+        assert!(copied.unwrap().success());
+        let file = copy.join(path);
+        let mut bytes = std::fs::read(&file).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x20;
+        std::fs::write(&file, bytes).unwrap();
+        let (code, said) = crate::signing_local::verify_sh_with(&copy, &[("TSA_CAFILE", ca)]);
+        assert_eq!(code, 1, "{what} altered: {said}");
+        if *what == "manifest" {
+            assert!(!support::tsa::openssl_verifies(&file, &root));
+            assert!(
+                said.contains("manifest.json: its signature does not verify"),
+                "{said}"
+            );
+        }
+    }
 }

@@ -245,6 +245,8 @@ fn provenance(text: &str) -> Provenance {
         checkpoint: Some(text.to_string()),
         state_key: None,
         signer: Some(text.to_string()),
+        timestamp_authority: Some(text.to_string()),
+        caller: Some(text.to_string()),
         command: vec!["trailproof".into(), text.to_string()],
         host: Some(text.to_string()),
         inputs: vec![trailproof::verify::model::Input {

@@ -290,6 +290,12 @@ fn seal(dir: &Path) {
 /// `sh VERIFY.sh` with nothing on PATH but the shell, openssl, gzip,
 /// sha256sum, jq, sed, grep and coreutils.
 fn verify_sh(dir: &Path) -> (i32, String) {
+    verify_sh_with(dir, &[])
+}
+
+/// `verify_sh` with more of the verifier's settings (`TSA_CAFILE`,
+/// `SIGNER_SHA256`).
+pub(crate) fn verify_sh_with(dir: &Path, settings: &[(&str, &str)]) -> (i32, String) {
     let bin = dir.parent().unwrap().join("bin");
     if !bin.exists() {
         std::fs::create_dir(&bin).unwrap();
@@ -337,6 +343,7 @@ fn verify_sh(dir: &Path) -> (i32, String) {
         .env_clear()
         .env("PATH", &bin)
         .env("CLOUDTRAIL_FINGERPRINTS", fingerprints.join(" "))
+        .envs(settings.iter().copied())
         .output()
         .unwrap();
     (

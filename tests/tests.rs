@@ -23,5 +23,6 @@ mod secrets_s3;
 mod shard_local;
 mod signing_local;
 mod soundness_matrix;
+mod timestamp_local;
 mod validate_local;
 mod validate_s3;

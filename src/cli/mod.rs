@@ -132,6 +132,10 @@ pub struct MergeArgs {
     /// and signer.pem beside each.
     #[arg(long, value_name = "file:PATH|KMS-ARN")]
     pub signing_key: Option<String>,
+    /// Time-stamp each file written by this RFC 3161 authority: FILE.tsr
+    /// (`openssl ts -verify -data FILE -in FILE.tsr -CAfile ROOT`).
+    #[arg(long, value_name = "URL")]
+    pub tsa_url: Option<String>,
     /// Refuse shard reports of any other run (default: TRAILPROOF_RUN_ID;
     /// under AWS Batch pass the array job's id: the merge job has its own).
     #[arg(long, value_name = "ID")]
@@ -440,6 +444,12 @@ pub struct ValidateArgs {
         value_name = "file:PATH|KMS-ARN"
     )]
     pub signing_key: Option<String>,
+    /// Time-stamp every file the run writes by this RFC 3161 time-stamp
+    /// authority (http:// or https://): FILE.tsr beside FILE, which
+    /// `openssl ts -verify -data FILE -in FILE.tsr -CAfile ROOT` checks. The
+    /// token dates the file by the authority's clock, not the operator's.
+    #[arg(help_heading = "Scheduled runs and shards", long, value_name = "URL")]
+    pub tsa_url: Option<String>,
     /// Shared by every shard of one run (default: TRAILPROOF_RUN_ID, or an
     /// AWS Batch array job's id), so merge can refuse an old shard report.
     #[arg(help_heading = "Scheduled runs and shards", long, value_name = "ID")]

@@ -25,7 +25,7 @@ pub async fn run(cmd: AcquireCmd) -> Result<i32, CommandError> {
     let recording = Arc::new(Recording::new(sources.store.clone(), out, known));
     sources.store = recording.clone();
     let outcome = super::validate::validate(&req, &sources).await?;
-    let n = crate::report::evidence::write(out, &req, &live, &recording)
+    let n = crate::report::evidence::write(out, &req, &live, &recording, &outcome)
         .await
         .map_err(operational)?;
     let with_key = if req.state.key.is_some() {

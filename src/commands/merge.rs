@@ -117,6 +117,7 @@ async fn deliver(
     let mut provenance =
         crate::report::provenance::of_merge(&names, keys_from, key_described, &summaries);
     provenance.signer = req.signer.as_ref().map(|s| s.public().fingerprint());
+    provenance.timestamp_authority = req.tsa.as_ref().map(|t| t.url());
     let provenance = Some(provenance);
     let outcome = Outcome {
         verdicts: Verdicts::Estate(estate),

@@ -66,13 +66,22 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     };
     let mut report = ReportSink::new(out, plan.shard.is_some(), seal);
     let watched = crate::plan::build::watched(&plan.units);
+    // Who runs this, asked beside the run rather than before it.
+    let caller = sources.live.as_ref().map(|l| {
+        let cloudtrail = l.cloudtrail.clone();
+        tokio::spawn(async move { cloudtrail.caller().await.ok().map(|i| i.arn) })
+    });
     let mut outcome = crate::run::execute(&engine, plan, &mut |c| report.chain(c)).await?;
-    outcome.provenance = Some(crate::report::provenance::of_run(
+    let mut provenance = crate::report::provenance::of_run(
         req,
         sources,
         old.checkpoint.as_ref(),
         &outcome.summaries,
-    ));
+    );
+    if let Some(caller) = caller {
+        provenance.caller = caller.await.ok().flatten().filter(|a| !a.is_empty());
+    }
+    outcome.provenance = Some(provenance);
     report.finish(&outcome, remote).await?;
     sinks::html(out, &outcome, remote).await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -157,7 +157,11 @@ async fn open_live(
         endpoint_url: req.tuning.endpoint_url.clone(),
     })
     .await;
-    let cloudtrail = Arc::new(CloudTrail::new(cfg.clone()));
+    let mut cloudtrail = CloudTrail::new(cfg.clone());
+    if req.output.keep_answers {
+        cloudtrail.transcript = crate::sources::transcript::Transcript::keeping();
+    }
+    let cloudtrail = Arc::new(cloudtrail);
     let uses_cloudtrail = req.selection.bucket.is_none() || req.source.keys_file.is_none();
     let info = describe(req, &cloudtrail, uses_cloudtrail).await?;
     let mut facts = facts_from(req, info.as_ref());

@@ -11,12 +11,11 @@
 use crate::plan::connect::Live;
 use crate::request::ValidateRequest;
 use crate::sources::evidence::{
-    write_json, Header, EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, MANIFEST_MAC_FILE, REPORT_FILE,
-    SUMS_FILE, TRAIL_FILE,
+    write_json, Header, ANSWERS_FILE, EVENTS_FILE, KEYS_FILE, MANIFEST_FILE, MANIFEST_MAC_FILE,
+    REPORT_FILE, SUMS_FILE, TRAIL_FILE,
 };
 use crate::sources::store::record::{Known, Recording};
 use crate::verify::state_key::{Purpose, StateKey};
-use aws_config::SdkConfig;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -59,16 +58,24 @@ pub(crate) fn clear_generated(out: &Path) -> Result<(), EvidenceError> {
     let generated = [
         KEYS_FILE,
         EVENTS_FILE,
+        ANSWERS_FILE,
+        crate::report::certification::FILE,
         TRAIL_FILE,
         REPORT_FILE,
         MANIFEST_FILE,
         MANIFEST_MAC_FILE,
         SUMS_FILE,
     ];
-    // An earlier attempt's signatures and signer too: a resumed package
-    // is signed by this run's key or by none.
+    // An earlier attempt's signatures, tokens and signer too: a resumed
+    // package is signed and time-stamped by this run or not at all.
     let signed = generated.iter().map(|f| format!("{f}.sig"));
-    for f in generated.iter().map(|f| f.to_string()).chain(signed) {
+    let stamped = generated.iter().map(|f| format!("{f}.tsr"));
+    for f in generated
+        .iter()
+        .map(|f| f.to_string())
+        .chain(signed)
+        .chain(stamped)
+    {
         match std::fs::remove_file(out.join(&f)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(e)),
             _ => {}
@@ -93,6 +100,7 @@ pub async fn write(
     req: &ValidateRequest,
     live: &Live,
     recording: &Recording,
+    outcome: &crate::run::Outcome,
 ) -> Result<usize, EvidenceError> {
     let mut notes: Vec<String> = Vec::new();
     let prefix = req
@@ -143,7 +151,14 @@ pub async fn write(
     if let Some(b) = bucket.as_ref().filter(one_folder) {
         std::fs::create_dir_all(out.join(b)).map_err(io_error)?;
     }
-    let caller = caller_identity(&live.cfg).await;
+    let caller = match live.cloudtrail.caller().await {
+        Ok(i) => json!({"Account": i.account, "Arn": i.arn, "UserId": i.user_id}),
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    // Every answer AWS gave the run, last: the keys and records above
+    // were asked for too.
+    let answers = live.cloudtrail.transcript.answers();
+    json_file(&out.join(ANSWERS_FILE), &json!({ "answers": answers }))?;
     let place = (bucket.as_deref(), prefix.as_deref());
     let pins = recording
         .pins
@@ -166,19 +181,67 @@ pub async fn write(
     // Whoever holds the public key checks the package with openssl,
     // without the secret the state key's MAC needs; SHA256SUMS too, so
     // `sha256sum -c` checks every file against a list the signature covers.
-    for sealed in [MANIFEST_FILE, SUMS_FILE]
-        .iter()
-        .filter(|_| req.state.signer.is_some())
-    {
+    let attested = req.state.signer.is_some() || req.state.tsa.is_some();
+    for sealed in [MANIFEST_FILE, SUMS_FILE].iter().filter(|_| attested) {
         let bytes = std::fs::read(out.join(sealed)).map_err(io_error)?;
         let target = crate::sources::output::Destination::File(out.join(sealed));
         let signed = crate::sources::output::sign_beside(&target, &bytes, req.remote());
         signed.await.map_err(io_error)?;
     }
+    write_certification(out, req, live, outcome, n).await?;
     for note in &notes {
         eprintln!("trailproof: {note}");
     }
     Ok(n)
+}
+
+/// `CERTIFICATION-DRAFT.md`, quoting the seal's hashes.
+async fn write_certification(
+    out: &Path,
+    req: &ValidateRequest,
+    live: &Live,
+    outcome: &crate::run::Outcome,
+    files: usize,
+) -> Result<(), EvidenceError> {
+    use crate::report::certification::{self, Facts};
+    let sha = |name: &str| {
+        std::fs::read(out.join(name))
+            .map(|b| crate::verify::digest::sha256_hex(&b))
+            .map_err(io_error)
+    };
+    let provenance = outcome.provenance.as_ref();
+    let display = crate::verify::time::display;
+    let window = match req.window.start {
+        Some(s) => format!("{} to {}", display(s), display(req.window.end)),
+        None => format!("up to {}", display(req.window.end)),
+    };
+    let facts = Facts {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        time: display(chrono::Utc::now()),
+        trail_arn: req.trail.arn.clone(),
+        bucket: live
+            .trail
+            .as_ref()
+            .map(|t| t.bucket.clone())
+            .or(req.selection.bucket.clone())
+            .unwrap_or_default(),
+        caller: live.cloudtrail.caller().await.ok().map(|i| i.arn),
+        host: provenance.and_then(|p| p.host.clone()),
+        binary_sha256: certification::binary_sha256(),
+        platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        command: certification::command_line(
+            &provenance.map(|p| p.command.clone()).unwrap_or_default(),
+        ),
+        window,
+        verdict: crate::report::text::closing_verdict(&outcome.verdicts),
+        files,
+        sums_sha256: sha(SUMS_FILE)?,
+        manifest_sha256: sha(MANIFEST_FILE)?,
+        signer: req.state.signer.as_ref().map(|s| s.public().fingerprint()),
+        tsa: req.state.tsa.as_ref().map(|t| t.url()),
+    };
+    let text = certification::render(&facts).map_err(io_error)?;
+    std::fs::write(out.join(certification::FILE), text).map_err(io_error)
 }
 
 /// Writes one JSON file of the package, naming it when that fails.
@@ -221,15 +284,6 @@ async fn write_keys(
     }
     std::fs::write(out.join(KEYS_FILE), set.to_json())
         .map_err(|e| io_error(format!("cannot write {KEYS_FILE}: {e}")))
-}
-
-/// STS GetCallerIdentity: who acquired the evidence.
-async fn caller_identity(cfg: &SdkConfig) -> Value {
-    let client = aws_sdk_sts::Client::new(cfg);
-    match client.get_caller_identity().send().await {
-        Ok(o) => json!({"Account": o.account(), "Arn": o.arn(), "UserId": o.user_id()}),
-        Err(e) => json!({"error": crate::sources::aws::sentence(&e)}),
-    }
 }
 
 /// What the manifest binds its files to: the trail, the window, where the

@@ -45,6 +45,7 @@ pub(crate) fn of_run(
     let state_key = req.state.key.as_ref().map(|k| k.describe());
     let mut p = stamped(source, public_keys, checkpoint, state_key, summaries);
     p.signer = req.state.signer.as_ref().map(|s| s.public().fingerprint());
+    p.timestamp_authority = req.state.tsa.as_ref().map(|t| t.url());
     // The keys and records the run used, also when an acquired folder
     // supplied them rather than a flag.
     let mut inputs = req.inputs.clone();
@@ -105,6 +106,8 @@ fn stamped(
         checkpoint,
         state_key,
         signer: None,
+        timestamp_authority: None,
+        caller: None,
         command: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),

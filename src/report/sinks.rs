@@ -92,6 +92,13 @@ impl<'a> ReportSink<'a> {
             quiet: self.outputs.quiet,
             chain: None,
             awscli: format == Format::AwsCli,
+            // A text report kept as a file is handed on: it says who
+            // checked, with what. On a terminal the AWS CLI's lines stay
+            // as they are.
+            provenance: outcome
+                .provenance
+                .as_ref()
+                .filter(|_| self.outputs.report.is_some()),
         };
         let written = match &outcome.verdicts {
             Verdicts::Chain {

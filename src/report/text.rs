@@ -19,6 +19,9 @@ pub struct Shape<'a> {
     pub chain: Option<(&'a str, &'a str)>,
     /// The AWS CLI's lines and order only (`--format awscli`).
     pub awscli: bool,
+    /// Who checked, with what: said once, above the verdict, in a report
+    /// written to a file.
+    pub provenance: Option<&'a crate::verify::model::Provenance>,
 }
 
 /// Tracks the AWS CLI's blank-line rule: an error line is preceded by a
@@ -179,7 +182,37 @@ pub fn render(
             )?;
         }
     }
+    if let Some(p) = shape.provenance {
+        provenance(p, out)?;
+    }
     writeln!(out, "{}", verdict_line(report))
+}
+
+/// Who checked, where, and the files besides the trail the proof rests
+/// on (the JSON's provenance has the command line and the rest).
+fn provenance(p: &crate::verify::model::Provenance, out: &mut dyn Write) -> io::Result<()> {
+    let host = p.host.as_deref().map(|h| format!(" on {h}"));
+    let caller = p.caller.as_deref().map(|c| format!(" as {c}"));
+    let line = format!(
+        "Checked by {}{}{}",
+        p.tool,
+        host.unwrap_or_default(),
+        caller.unwrap_or_default()
+    );
+    writeln!(out, "{}", printable(&line))?;
+    for i in &p.inputs {
+        let hash = i.sha256.as_deref().unwrap_or("(unreadable)");
+        let line = format!("  {} {}  SHA-256 {hash}", i.flag, i.path);
+        writeln!(out, "{}", printable(&line))?;
+    }
+    if let Some(s) = &p.signer {
+        writeln!(out, "  every file written signed by the key {s} (FILE.sig)")?;
+    }
+    if let Some(t) = &p.timestamp_authority {
+        let line = format!("  every file written time-stamped by {t} (FILE.tsr)");
+        writeln!(out, "{}", printable(&line))?;
+    }
+    Ok(())
 }
 
 /// The originals the bucket's versions gave back, one line each.
@@ -310,6 +343,14 @@ fn chronological(report: &Report) -> Vec<Entry> {
 }
 
 /// The closing line: the verdict in words, what made it, the exit status.
+/// The run's closing `Verdict:` line, of one chain or an estate.
+pub(crate) fn closing_verdict(verdicts: &crate::run::Verdicts) -> String {
+    match verdicts {
+        crate::run::Verdicts::Chain { report, .. } => verdict_line(report),
+        crate::run::Verdicts::Estate(estate) => estate_verdict(estate),
+    }
+}
+
 fn verdict_line(report: &Report) -> String {
     crate::report::explain::verdict_of(report.verdict(), &[report])
 }
@@ -424,6 +465,7 @@ pub fn render_estate(
         }
         let chain = Shape {
             chain: (!shape.awscli).then_some((c.account.as_str(), c.region.as_str())),
+            provenance: None,
             ..shape
         };
         render(&c.report, chain, out, err)?;
@@ -440,6 +482,9 @@ pub fn render_estate(
     estate_table(estate, out)?;
     if shape.awscli {
         return Ok(());
+    }
+    if let Some(p) = shape.provenance {
+        provenance(p, out)?;
     }
     writeln!(out, "{}", estate_verdict(estate))
 }

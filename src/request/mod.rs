@@ -174,6 +174,8 @@ pub struct Outputs {
     pub restore_plan: Option<Destination>,
     /// `--recover DIR`: the originals recovered from the bucket's versions.
     pub recover: Option<std::path::PathBuf>,
+    /// `acquire`: keep AWS's raw answers for the package.
+    pub keep_answers: bool,
 }
 
 /// What carries over between runs and machines.
@@ -187,6 +189,8 @@ pub struct State {
     pub run_id: Option<String>,
     /// `--signing-key`: signs every file the run writes.
     pub signer: Option<std::sync::Arc<crate::sources::signing::Signer>>,
+    /// `--tsa-url`: time-stamps every file the run writes.
+    pub tsa: Option<std::sync::Arc<crate::sources::tsa::Tsa>>,
 }
 
 /// How the run reaches AWS.
@@ -208,6 +212,7 @@ impl Tuning {
             read_timeout: Some(self.read_timeout),
             endpoint_url: self.endpoint_url.as_deref(),
             signer: None,
+            tsa: None,
         }
     }
 }
@@ -218,6 +223,7 @@ impl ValidateRequest {
     pub(crate) fn remote(&self) -> crate::sources::output::Remote<'_> {
         crate::sources::output::Remote {
             signer: self.state.signer.as_deref(),
+            tsa: self.state.tsa.as_deref(),
             ..self.tuning.remote()
         }
     }
@@ -256,6 +262,8 @@ pub(crate) struct MergeRequest {
     pub run_id: Option<String>,
     /// `--signing-key`: signs the merged files.
     pub signer: Option<std::sync::Arc<crate::sources::signing::Signer>>,
+    /// `--tsa-url`: time-stamps them.
+    pub tsa: Option<std::sync::Arc<crate::sources::tsa::Tsa>>,
 }
 
 impl MergeRequest {
@@ -263,6 +271,7 @@ impl MergeRequest {
         crate::sources::output::Remote {
             endpoint_url: self.endpoint_url.as_deref(),
             signer: self.signer.as_deref(),
+            tsa: self.tsa.as_deref(),
             ..crate::sources::output::Remote::profile(self.profile.as_deref())
         }
     }

@@ -73,8 +73,22 @@ async fn list_regions(cfg: &SdkConfig, account: &str, own: bool) -> Result<Vec<S
     Ok(out)
 }
 
-/// The account of the credentials in use (STS GetCallerIdentity).
+/// Who the run's credentials are (STS GetCallerIdentity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// The account of the credentials in use.
 pub async fn caller_account(cfg: &SdkConfig) -> Result<String, AwsError> {
+    caller_identity(cfg).await.map(|i| i.account)
+}
+
+/// The account and ARN of the credentials in use.
+pub async fn caller_identity(cfg: &SdkConfig) -> Result<Identity, AwsError> {
     let out = aws_sdk_sts::Client::new(cfg)
         .get_caller_identity()
         .send()
@@ -98,7 +112,14 @@ pub async fn caller_account(cfg: &SdkConfig) -> Result<String, AwsError> {
                 ..AwsError::of(&e)
             }
         })?;
-    out.account()
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::other("STS GetCallerIdentity: no account in the answer"))
+    let account = out
+        .account()
+        .ok_or_else(|| AwsError::other("STS GetCallerIdentity: no account in the answer"))?;
+    use aws_sdk_sts::operation::RequestId;
+    Ok(Identity {
+        account: account.to_string(),
+        arn: out.arn().unwrap_or_default().to_string(),
+        user_id: out.user_id().map(str::to_string),
+        request_id: out.request_id().map(str::to_string),
+    })
 }

@@ -5,6 +5,7 @@
 use crate::sources::aws::{sentence, AwsError};
 use crate::sources::keys::{KeySource, KeySourceError};
 use crate::sources::lookup::LifecycleLookup;
+use crate::sources::transcript::cloudtrail as answers;
 use crate::verify::arn::TrailArn;
 use crate::verify::bucket_calls::{self, BucketCall, Scope};
 use crate::verify::lifecycle::{from_record, EventSource, LifecycleEvent};
@@ -12,8 +13,10 @@ use crate::verify::model::HistoryEvent;
 use crate::verify::proof::TrailStatus;
 use crate::verify::pubkeys::PublicKey;
 use crate::verify::selectors::CoverageChange;
+use crate::verify::time::display;
 use crate::verify::time::Timestamp;
 use aws_config::{Region, SdkConfig};
+use aws_sdk_cloudtrail::operation::RequestId;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
 use futures::future::BoxFuture;
@@ -69,7 +72,9 @@ pub struct CloudTrail {
     /// every chain of the run, under the API's 2 requests per second.
     lookup_next: Mutex<HashMap<String, tokio::time::Instant>>,
     /// STS GetCallerIdentity, once per run.
-    caller: tokio::sync::OnceCell<Result<String, AwsError>>,
+    caller: tokio::sync::OnceCell<Result<crate::sources::account::Identity, AwsError>>,
+    /// AWS's raw answers, when the run keeps them (`acquire`).
+    pub transcript: crate::sources::transcript::Transcript,
 }
 
 fn to_smithy(t: Timestamp) -> aws_smithy_types::DateTime {
@@ -88,6 +93,7 @@ impl CloudTrail {
             lookup_next: Mutex::new(HashMap::new()),
             rejected_keys: AtomicUsize::new(0),
             caller: tokio::sync::OnceCell::new(),
+            transcript: Default::default(),
         }
     }
 
@@ -131,6 +137,15 @@ impl CloudTrail {
                     operation: "ListPublicKeys",
                     message: sentence(&e),
                 })?;
+            let asked = serde_json::json!({
+                "StartTime": display(start), "EndTime": display(end), "NextToken": token,
+            });
+            self.transcript.keep(
+                ("cloudtrail", "ListPublicKeys", region),
+                asked,
+                out.request_id(),
+                || answers::keys(&out),
+            );
             for k in out.public_key_list() {
                 let (Some(value), Some(fp)) = (k.value(), k.fingerprint()) else {
                     self.rejected_keys.fetch_add(1, Ordering::Relaxed);
@@ -185,6 +200,12 @@ impl CloudTrail {
                 operation: "DescribeTrails",
                 message: sentence(&e),
             })?;
+        self.transcript.keep(
+            ("cloudtrail", "DescribeTrails", &arn.region),
+            serde_json::json!({"trailNameList": [arn.arn], "includeShadowTrails": true}),
+            out.request_id(),
+            || serde_json::json!({"trailList": out.trail_list().iter().map(answers::trail).collect::<Vec<_>>()}),
+        );
         let found = out
             .trail_list()
             .iter()
@@ -268,6 +289,12 @@ impl CloudTrail {
             true => serde_json::json!({ "eventSelectors": basic }),
             false => serde_json::json!({ "advancedEventSelectors": advanced }),
         };
+        self.transcript.keep(
+            ("cloudtrail", "GetEventSelectors", &arn.region),
+            serde_json::json!({"TrailName": arn.arn}),
+            out.request_id(),
+            || doc.clone(),
+        );
         crate::verify::selectors::from_get_event_selectors(&doc)
             .map_err(|e| AwsError::other(format!("GetEventSelectors: {e}")))
     }
@@ -287,6 +314,12 @@ impl CloudTrail {
             .send()
             .await
             .ok()?;
+        self.transcript.keep(
+            ("cloudtrail", "GetTrailStatus", &arn.region),
+            serde_json::json!({"Name": arn.arn}),
+            out.request_id(),
+            || answers::status(&out),
+        );
         Some(TrailStatus {
             is_logging: out.is_logging().unwrap_or(false),
             validation_enabled,
@@ -484,6 +517,18 @@ impl CloudTrail {
                     complete = false;
                     break;
                 };
+                self.transcript.keep(
+                    ("cloudtrail", "LookupEvents", region),
+                    serde_json::json!({
+                        "LookupAttributes": [{"AttributeKey": key.as_str(), "AttributeValue": name}],
+                        "StartTime": display(start), "EndTime": display(end), "NextToken": token,
+                    }),
+                    page.request_id(),
+                    || serde_json::json!({
+                        "Events": page.events().iter().map(history_entry).collect::<Vec<_>>(),
+                        "NextToken": page.next_token(),
+                    }),
+                );
                 out.extend(page.events().iter().map(history_entry));
                 token = crate::sources::aws::next_token(page.next_token());
                 if token.is_none() {
@@ -583,13 +628,27 @@ impl LifecycleLookup for CloudTrail {
     }
 
     fn caller_account(&self) -> BoxFuture<'_, Result<String, AwsError>> {
-        async move {
-            self.caller
-                .get_or_init(|| crate::sources::account::caller_account(&self.base))
-                .await
-                .clone()
-        }
-        .boxed()
+        async move { self.caller().await.map(|i| i.account) }.boxed()
+    }
+}
+
+impl CloudTrail {
+    /// Who runs this (once per run; every report names the caller).
+    pub async fn caller(&self) -> Result<crate::sources::account::Identity, AwsError> {
+        let ask = || async {
+            let who = crate::sources::account::caller_identity(&self.base).await;
+            if let Ok(i) = &who {
+                let region = self.base.region().map_or("", |r| r.as_ref());
+                self.transcript.keep(
+                    ("sts", "GetCallerIdentity", region),
+                    serde_json::json!({}),
+                    i.request_id.as_deref(),
+                    || serde_json::json!({"Account": i.account, "Arn": i.arn, "UserId": i.user_id}),
+                );
+            }
+            who
+        };
+        self.caller.get_or_init(ask).await.clone()
     }
 }
 

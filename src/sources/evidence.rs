@@ -14,6 +14,11 @@ use std::path::Path;
 pub(crate) const KEYS_FILE: &str = "public-keys.json";
 pub(crate) const EVENTS_FILE: &str = "lookup-events.json";
 pub(crate) const TRAIL_FILE: &str = "trail.json";
+/// AWS's raw answers the run relied on, with their request ids.
+pub(crate) const ANSWERS_FILE: &str = "aws-answers.json";
+/// The draft certification, written after the seal (it quotes the seal's
+/// hashes) for a person to edit and sign: not sealed.
+pub const CERTIFICATION_FILE: &str = "CERTIFICATION-DRAFT.md";
 pub(crate) const REPORT_FILE: &str = "live-report.json";
 pub(crate) const MANIFEST_FILE: &str = "manifest.json";
 /// The state key's MAC over `manifest.json` (hex), written by `acquire`.
@@ -93,7 +98,10 @@ fn files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
             files(&entry.path(), &format!("{path}/"), out)?;
         } else if ![MANIFEST_FILE, SUMS_FILE, MANIFEST_MAC_FILE]
             .iter()
-            .any(|seal| path == *seal || path == format!("{seal}.sig"))
+            .any(|seal| {
+                path == *seal || path == format!("{seal}.sig") || path == format!("{seal}.tsr")
+            })
+            && path != CERTIFICATION_FILE
         {
             out.push(path);
         }

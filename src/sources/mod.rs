@@ -12,3 +12,5 @@ pub mod output;
 pub mod protections;
 pub mod signing;
 pub mod store;
+pub mod transcript;
+pub mod tsa;

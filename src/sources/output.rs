@@ -51,6 +51,9 @@ pub struct Remote<'a> {
     /// `--signing-key`: every file written gets `FILE.sig` and the
     /// signer's `signer.pem` beside it.
     pub signer: Option<&'a crate::sources::signing::Signer>,
+    /// `--tsa-url`: every file written gets `FILE.tsr`, a token over its
+    /// bytes.
+    pub tsa: Option<&'a crate::sources::tsa::Tsa>,
 }
 
 impl<'a> Remote<'a> {
@@ -60,6 +63,7 @@ impl<'a> Remote<'a> {
             read_timeout: None,
             endpoint_url: None,
             signer: None,
+            tsa: None,
         }
     }
 
@@ -120,14 +124,48 @@ pub async fn write(
     remote: Remote<'_>,
 ) -> Result<(), WriteError> {
     let signature = sign(target, &bytes, remote)?;
+    let hash = remote.tsa.map(|_| sha256(&bytes));
     write_unsigned(target, bytes, remote).await?;
     if let (None, Destination::File(_)) = (&signature, target) {
         // An earlier run's signature would vouch for bytes it never saw.
-        if let (Destination::File(stale), _) = beside(target) {
-            let _ = std::fs::remove_file(stale);
-        }
+        remove_stale(&suffixed(target, ".sig"));
     }
-    write_signature(target, signature, remote).await
+    write_signature(target, signature, remote).await?;
+    write_timestamp(target, hash, remote).await
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn remove_stale(file: &Destination) {
+    if let Destination::File(stale) = file {
+        let _ = std::fs::remove_file(stale);
+    }
+}
+
+/// `FILE.tsr`, the authority's token over the file's SHA-256, when the run
+/// time-stamps. An earlier run's token is removed first: it would date
+/// bytes it never saw, also when this run's authority fails.
+async fn write_timestamp(
+    target: &Destination,
+    hash: Option<[u8; 32]>,
+    remote: Remote<'_>,
+) -> Result<(), WriteError> {
+    let tsr = suffixed(target, ".tsr");
+    remove_stale(&tsr);
+    let (Some(tsa), Some(hash)) = (remote.tsa, hash) else {
+        return Ok(());
+    };
+    let (token, _) = tsa
+        .stamp_hash(&hash)
+        .await
+        .map_err(|e| WriteError::Failed {
+            target: tsr.to_string(),
+            why: e.to_string(),
+        })?;
+    write_unsigned(&tsr, token, remote).await
 }
 
 /// Signs a file written some other way (acquire's seal) as `write` signs
@@ -139,7 +177,9 @@ pub(crate) async fn sign_beside(
     remote: Remote<'_>,
 ) -> Result<(), WriteError> {
     let signature = sign(target, bytes, remote)?;
-    write_signature(target, signature, remote).await
+    write_signature(target, signature, remote).await?;
+    let hash = remote.tsa.map(|_| sha256(bytes));
+    write_timestamp(target, hash, remote).await
 }
 
 /// The signature over `bytes`, when the run signs.
@@ -200,25 +240,35 @@ pub(crate) async fn signed_by(
 
 /// Where a file's signature and its signer's public key go.
 pub(crate) fn beside(target: &Destination) -> (Destination, Destination) {
-    match target {
-        Destination::File(path) => {
-            let mut sig = path.clone().into_os_string();
-            sig.push(".sig");
-            let signer = path.with_file_name("signer.pem");
-            (Destination::File(sig.into()), Destination::File(signer))
-        }
+    let signer = match target {
+        Destination::File(path) => Destination::File(path.with_file_name("signer.pem")),
         Destination::S3 { bucket, key } => {
             let folder = key.rsplit_once('/').map_or("", |(f, _)| f);
-            let signer = match folder {
+            let key = match folder {
                 "" => "signer.pem".to_string(),
                 f => format!("{f}/signer.pem"),
             };
-            let at = |key: String| Destination::S3 {
+            Destination::S3 {
                 bucket: bucket.clone(),
                 key,
-            };
-            (at(format!("{key}.sig")), at(signer))
+            }
         }
+    };
+    (suffixed(target, ".sig"), signer)
+}
+
+/// `FILE.sig`, `FILE.tsr`.
+pub(crate) fn suffixed(target: &Destination, suffix: &str) -> Destination {
+    match target {
+        Destination::File(path) => {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            Destination::File(name.into())
+        }
+        Destination::S3 { bucket, key } => Destination::S3 {
+            bucket: bucket.clone(),
+            key: format!("{key}{suffix}"),
+        },
     }
 }
 

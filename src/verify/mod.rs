@@ -25,4 +25,5 @@ pub mod shard;
 pub mod signature;
 pub mod state_key;
 pub mod time;
+pub mod timestamp;
 pub mod unproven;

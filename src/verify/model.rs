@@ -559,6 +559,14 @@ pub struct Provenance {
     /// carries in FILE.sig.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
+    /// `--tsa-url`: the RFC 3161 authority that time-stamped every file
+    /// written (FILE.tsr).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_authority: Option<String>,
+    /// Who ran it: the ARN of the live run's credentials (STS
+    /// GetCallerIdentity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
     /// The command line the run was given, word by word.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,

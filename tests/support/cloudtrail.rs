@@ -371,6 +371,7 @@ pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
                         http::Response::builder()
                             .status(status)
                             .header("content-type", "application/x-amz-json-1.1")
+                            .header("x-amzn-requestid", format!("test-{op}"))
                             .body(http_body_util::Full::new(bytes::Bytes::from(
                                 out.to_string(),
                             )))

@@ -9,6 +9,7 @@ pub mod cloudtrail;
 /// binary to run).
 #[cfg(test)]
 pub mod trail;
+pub mod tsa;
 pub mod versioned;
 
 use http_body_util::BodyExt;

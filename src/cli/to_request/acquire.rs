@@ -28,6 +28,8 @@ impl AcquireCmd {
                 .display()
                 .to_string(),
         );
-        args.to_request()
+        let mut req = args.to_request()?;
+        req.output.keep_answers = true;
+        Ok(req)
     }
 }

@@ -18,6 +18,7 @@ impl MergeArgs {
             metrics: file_destination("--metrics", self.metrics.as_deref())?,
             restore_plan: None,
             recover: None,
+            keep_answers: false,
         };
         let endpoint = endpoint_url(self.endpoint_url.as_deref())?;
         let key = state_key(
@@ -51,6 +52,7 @@ impl MergeArgs {
             key,
             run_id,
             signer,
+            tsa: tsa(self.tsa_url.as_deref())?,
         })
     }
 }

@@ -259,6 +259,14 @@ pub(super) fn signer(
     arg.map(open).transpose().map_err(usage)
 }
 
+/// `--tsa-url URL`: a URL that is not http(s) is exit 2.
+pub(super) fn tsa(
+    url: Option<&str>,
+) -> Result<Option<std::sync::Arc<crate::sources::tsa::Tsa>>, RequestError> {
+    let open = |u| crate::sources::tsa::Tsa::new(u).map(std::sync::Arc::new);
+    url.map(open).transpose().map_err(usage)
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_region_name;

@@ -228,6 +228,7 @@ impl ValidateArgs {
             key,
             run_id,
             signer,
+            tsa: tsa(self.tsa_url.as_deref())?,
         })
     }
 
@@ -334,6 +335,7 @@ impl ValidateArgs {
             metrics: file_destination("--metrics", self.metrics.as_deref())?,
             restore_plan: file_destination("--restore-plan", self.restore_plan.as_deref())?,
             recover: self.recover_dir(shard)?,
+            keep_answers: false,
         })
     }
 

@@ -10,10 +10,14 @@
 #       list-public-keys --region R --start-time S --end-time E` prints)
 #   SIGNER_SHA256=HEX   also requires the operator's signature (the SHA-256
 #       of their public key, as they published it)
+#   TSA_CAFILE=root.pem checks the RFC 3161 time-stamp tokens (FILE.tsr)
+#       against the time-stamp authority's root the verifier trusts, and
+#       requires them
 #
 # Steps (VERIFY.md says them in words, with the AWS documentation):
 #  1. SHA256SUMS: every file of the package as it was sealed.
-#  2. The operator's signatures (FILE.sig by signer.pem), when present.
+#  2. The operator's signatures (FILE.sig by signer.pem), when present,
+#     and the time-stamp tokens (FILE.tsr, `openssl ts -verify`).
 #  3. Each CloudTrail public key (public-keys.json, from ListPublicKeys)
 #     to PEM.
 #  4. Each digest file: where it says it lives, and its RSA signature
@@ -56,7 +60,11 @@ while IFS= read -r f; do
     continue
   fi
   [ -f "$f" ] || continue
-  case "$f" in SHA256SUMS | SHA256SUMS.sig | manifest.json | manifest.json.sig | manifest.mac) continue ;; esac
+  case "$f" in
+    SHA256SUMS | SHA256SUMS.sig | SHA256SUMS.tsr | manifest.json | manifest.json.sig | manifest.json.tsr | manifest.mac) continue ;;
+    # A draft for a person to edit and sign; it quotes the seal's hashes.
+    CERTIFICATION-DRAFT.md) continue ;;
+  esac
   grep -q -x -F -e "$f" "$tmp/listed" || bad "$f: in the package, not in SHA256SUMS"
 done < "$tmp/all"
 
@@ -79,6 +87,29 @@ else
       bad "$f: its signature does not verify with signer.pem"
     fi
   done
+fi
+
+# The time-stamp tokens: when the authority's token says these bytes
+# existed, by a clock that is not the operator's. TSA_CAFILE=root.pem
+# (the authority's root, as the verifier obtained it) makes them required.
+tsa_root=${TSA_CAFILE:-}
+unconfirmed_time=0
+stamped=0
+for f in SHA256SUMS manifest.json live-report.json; do
+  [ -f "$f.tsr" ] || continue
+  stamped=$((stamped + 1))
+  at=$(openssl ts -reply -in "$f.tsr" -text 2> /dev/null | sed -n 's/^Time stamp: //p')
+  if [ -z "$tsa_root" ]; then
+    printf 'NOTE    %s: a time-stamp token says %s; set TSA_CAFILE to the authority'"'"'s root to check it\n' "$f" "${at:-(unreadable)}"
+    unconfirmed_time=1
+  elif openssl ts -verify -data "$f" -in "$f.tsr" -CAfile "$tsa_root" > /dev/null 2>&1; then
+    ok "$f: time-stamped $at by an authority under TSA_CAFILE"
+  else
+    bad "$f: its time-stamp token does not verify over the file with TSA_CAFILE"
+  fi
+done
+if [ -n "$tsa_root" ] && [ "$stamped" -eq 0 ]; then
+  bad "no time-stamp token (FILE.tsr) in the package, and TSA_CAFILE asks for one"
 fi
 
 # 3. CloudTrail's public keys, by fingerprint.
@@ -221,6 +252,11 @@ fi
 if [ "$failures" -eq 0 ] && [ -z "$trusted" ]; then
   printf 'CHECKS PASSED (%s), BUT AGAINST THE PACKAGE'"'"'S OWN KEYS: run again with\n' "$checks"
   printf '  CLOUDTRAIL_FINGERPRINTS="..." (from aws cloudtrail list-public-keys for the region and window)\n'
+  exit 3
+fi
+if [ "$failures" -eq 0 ] && [ "$unconfirmed_time" -eq 1 ]; then
+  printf 'CHECKS PASSED (%s), BUT THE TIME-STAMP TOKENS WERE NOT CHECKED: run again with\n' "$checks"
+  printf '  TSA_CAFILE=root.pem (the time-stamp authority'"'"'s root certificate)\n'
   exit 3
 fi
 if [ "$failures" -eq 0 ]; then

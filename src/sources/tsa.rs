@@ -1,0 +1,135 @@
+//! `--tsa-url`: asks an RFC 3161 time-stamp authority, over HTTP(S), for a
+//! token over each file the run writes, so the file's existence at that
+//! time rests on the authority's clock rather than the operator's.
+
+use crate::verify::timestamp::{self, Stamp, StampError};
+use http_body_util::{BodyExt, Full, Limited};
+use sha2::{Digest, Sha256};
+
+/// An answer larger than this is not a token (they are a few KiB).
+const MAX_ANSWER: usize = 1024 * 1024;
+/// A stalled authority fails the write rather than the night.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Why no token was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum TsaError {
+    #[error("the time-stamp authority {url} could not be reached: {why}")]
+    Unreachable { url: String, why: String },
+    #[error("the time-stamp authority {url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("the time-stamp authority {url}: {why}")]
+    Answer { url: String, why: StampError },
+}
+
+/// Why `--tsa-url` is not a URL the run can use (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--tsa-url takes an http:// or https:// URL of an RFC 3161 time-stamp authority, not {0:?}"
+)]
+pub struct TsaUrlError(String);
+
+type Client = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<bytes::Bytes>,
+>;
+
+/// A time-stamp authority.
+pub struct Tsa {
+    url: hyper::Uri,
+    client: Client,
+}
+
+impl std::fmt::Debug for Tsa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tsa({})", self.url)
+    }
+}
+
+impl Tsa {
+    /// Checks the URL now: a typo is the operator's mistake, found before
+    /// the run rather than after its reports are written.
+    pub fn new(url: &str) -> Result<Tsa, TsaUrlError> {
+        let bad = || TsaUrlError(url.to_string());
+        let uri: hyper::Uri = url.parse().map_err(|_| bad())?;
+        let scheme_ok = matches!(uri.scheme_str(), Some("http") | Some("https"));
+        if !scheme_ok || uri.host().is_none_or(str::is_empty) {
+            return Err(bad());
+        }
+        Ok(Tsa {
+            url: uri,
+            client: client().map_err(|_| bad())?,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        self.url.to_string()
+    }
+
+    /// A token over `bytes`: the authority's answer (DER, what `openssl ts
+    /// -verify -in FILE.tsr` reads) and what it says.
+    pub async fn stamp(&self, bytes: &[u8]) -> Result<(Vec<u8>, Stamp), TsaError> {
+        self.stamp_hash(&Sha256::digest(bytes).into()).await
+    }
+
+    /// A token over a file's SHA-256.
+    pub async fn stamp_hash(&self, hash: &[u8; 32]) -> Result<(Vec<u8>, Stamp), TsaError> {
+        let hash = *hash;
+        let nonce: [u8; 8] = rand::random();
+        let request = timestamp::request(&hash, &nonce).ok_or_else(|| TsaError::Unreachable {
+            url: self.url(),
+            why: "the request could not be encoded".to_string(),
+        })?;
+        let answer = self.post(request).await?;
+        let stamp = timestamp::check(&answer, &hash, &nonce).map_err(|why| TsaError::Answer {
+            url: self.url(),
+            why,
+        })?;
+        Ok((answer, stamp))
+    }
+
+    async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, TsaError> {
+        let unreachable = |why: String| TsaError::Unreachable {
+            url: self.url(),
+            why,
+        };
+        let req = hyper::Request::post(self.url.clone())
+            .header("content-type", "application/timestamp-query")
+            .header("accept", "application/timestamp-reply")
+            .body(Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| unreachable(e.to_string()))?;
+        let exchange = async {
+            let resp = self.client.request(req).await.map_err(|e| {
+                let source = std::error::Error::source(&e).map(|s| format!(": {s}"));
+                unreachable(format!("{e}{}", source.unwrap_or_default()))
+            })?;
+            let status = resp.status().as_u16();
+            if status != 200 {
+                return Err(TsaError::Status {
+                    url: self.url(),
+                    status,
+                });
+            }
+            let body = Limited::new(resp.into_body(), MAX_ANSWER).collect().await;
+            body.map(|b| b.to_bytes().to_vec())
+                .map_err(|e| unreachable(e.to_string()))
+        };
+        tokio::time::timeout(TIMEOUT, exchange)
+            .await
+            .map_err(|_| unreachable(format!("no answer in {} s", TIMEOUT.as_secs())))?
+    }
+}
+
+fn client() -> Result<Client, rustls::Error> {
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(provider)
+        .map_err(|e| rustls::Error::General(e.to_string()))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(https),
+    )
+}

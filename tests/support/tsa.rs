@@ -1,0 +1,187 @@
+//! An RFC 3161 time-stamp authority on 127.0.0.1: `openssl ts -reply`
+//! behind a small HTTP server, with its own root and time-stamping
+//! certificate made by openssl, so tokens are checked with `openssl ts
+//! -verify -CAfile root.pem` exactly as an auditor would.
+
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A running authority.
+pub struct Tsa {
+    pub url: String,
+    /// The root certificate (PEM) its tokens chain to.
+    pub root: PathBuf,
+    /// Answer HTTP 500 while set.
+    pub failing: Arc<AtomicBool>,
+    /// Requests answered.
+    pub served: Arc<AtomicUsize>,
+    _dir: tempfile::TempDir,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {out:?}");
+}
+
+/// A root CA, a time-stamping certificate it issued, and openssl's
+/// `[tsa]` configuration, in `dir`.
+fn make_authority(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut root = vec!["req", "-x509", "-keyout", "ca.key", "-out", "root.pem"];
+    root.extend(ec);
+    root.extend(["-days", "3650", "-subj", "/CN=trailproof test root"]);
+    root.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+    root.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl(dir, &root);
+    let mut csr = vec!["req", "-keyout", "tsa.key", "-out", "tsa.csr"];
+    csr.extend(ec);
+    csr.extend(["-subj", "/CN=trailproof test TSA"]);
+    openssl(dir, &csr);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=critical,timeStamping\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tsa.csr",
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tsa.pem",
+            "-days",
+            "3650",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    std::fs::write(dir.join("serial"), "01\n").unwrap();
+    let d = dir.display();
+    std::fs::write(
+        dir.join("tsa.cnf"),
+        format!(
+            "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {d}/serial\n\
+             crypto_device = builtin\nsigner_cert = {d}/tsa.pem\nsigner_key = {d}/tsa.key\n\
+             signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n\
+             accuracy = secs:1\nordering = yes\ntsa_name = yes\n\
+             ess_cert_id_chain = no\ness_cert_id_alg = sha256\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// `openssl ts -reply` for one query (one at a time: the serial file).
+fn reply(dir: &Path, query: &[u8], n: usize) -> Option<Vec<u8>> {
+    let q = dir.join(format!("q{n}.tsq"));
+    let r = dir.join(format!("r{n}.tsr"));
+    std::fs::write(&q, query).ok()?;
+    let out = Command::new("openssl")
+        .args(["ts", "-reply", "-config"])
+        .arg(dir.join("tsa.cnf"))
+        .arg("-queryfile")
+        .arg(&q)
+        .arg("-out")
+        .arg(&r)
+        .output()
+        .ok()?;
+    out.status.success().then(|| std::fs::read(&r).ok())?
+}
+
+/// Starts the authority on 127.0.0.1:0.
+pub async fn start() -> Tsa {
+    let dir = tempfile::tempdir().unwrap();
+    make_authority(dir.path());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+    let failing = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    let (path, fail, count) = (dir.path().to_path_buf(), failing.clone(), served.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
+            let (path, fail, count, lock) =
+                (path.clone(), fail.clone(), count.clone(), lock.clone());
+            let svc = service_fn(move |req: http::Request<Incoming>| {
+                let (path, fail, count, lock) =
+                    (path.clone(), fail.clone(), count.clone(), lock.clone());
+                async move {
+                    let query = super::body_bytes(req).await;
+                    let answer = if fail.load(Ordering::SeqCst) {
+                        None
+                    } else {
+                        let _one = lock.lock().await;
+                        let n = count.fetch_add(1, Ordering::SeqCst);
+                        tokio::task::spawn_blocking(move || reply(&path, &query, n))
+                            .await
+                            .ok()
+                            .flatten()
+                    };
+                    let resp = match answer {
+                        Some(body) => http::Response::builder()
+                            .status(200)
+                            .header("content-type", "application/timestamp-reply")
+                            .body(http_body_util::Full::new(bytes::Bytes::from(body))),
+                        None => http::Response::builder()
+                            .status(500)
+                            .body(http_body_util::Full::new(bytes::Bytes::new())),
+                    };
+                    Ok::<_, std::convert::Infallible>(resp.unwrap())
+                }
+            });
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(socket), svc)
+                    .await;
+            });
+        }
+    });
+    Tsa {
+        url,
+        root: dir.path().join("root.pem"),
+        failing,
+        served,
+        _dir: dir,
+    }
+}
+
+/// openssl's verdict on `FILE.tsr` against the root.
+pub fn openssl_verifies(file: &Path, root: &Path) -> bool {
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-data"])
+        .arg(file)
+        .arg("-in")
+        .arg(format!("{}.tsr", file.display()))
+        .arg("-CAfile")
+        .arg(root)
+        .output()
+        .unwrap();
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Verification: OK")
+}

@@ -1,0 +1,112 @@
+//! `--tsa-url`: every file a run writes gets an RFC 3161 token from the
+//! authority (a local `openssl ts -reply` responder), which `openssl ts
+//! -verify -CAfile ROOT` accepts over the file's bytes and refuses once
+//! the file changes; an authority that fails is the operator's problem
+//! (exit 2, one sentence), never a silent missing token.
+
+use crate::support::trail::{self, run};
+use crate::support::tsa;
+use std::path::Path;
+
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
+
+fn validate(t: &trail::Trail, out: &Path, tsa_url: &str, extra: &[&str]) -> trail::Run {
+    let (report, keys) = (out.join("report.json"), t.keys());
+    let mut args = vec![
+        "validate",
+        "--local",
+        t.root().to_str().unwrap(),
+        "--trail-arn",
+        ARN,
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T03:00:00Z",
+        "--report-file",
+        report.to_str().unwrap(),
+        "--tsa-url",
+        tsa_url,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn every_file_written_is_time_stamped_and_openssl_verifies_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let authority = rt.block_on(tsa::start());
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "3", "--seed", "4"]);
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    let (html, metrics) = (o.join("r.html"), o.join("m.prom"));
+    let extra = [
+        "--html",
+        html.to_str().unwrap(),
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ];
+    let r = validate(&t, o, &authority.url, &extra);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The text report says so above its verdict.
+    let text = std::fs::read_to_string(o.join("report.json")).unwrap();
+    assert!(text.contains("time-stamped by"), "{text}");
+    for f in ["report.json", "r.html", "m.prom"] {
+        assert!(tsa::openssl_verifies(&o.join(f), &authority.root), "{f}");
+    }
+    assert_eq!(
+        authority.served.load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+    // Another root does not vouch for the authority.
+    let other = rt.block_on(tsa::start());
+    assert!(!tsa::openssl_verifies(&o.join("report.json"), &other.root));
+    // The token dates these bytes only.
+    let page = std::fs::read(&html).unwrap();
+    std::fs::write(&html, [&page[..], b" "].concat()).unwrap();
+    assert!(!tsa::openssl_verifies(&html, &authority.root));
+    // A run without --tsa-url leaves no earlier token beside its files.
+    let mut args = vec!["validate", "--local", t.root().to_str().unwrap()];
+    let keys = t.keys();
+    let report = o.join("report.json");
+    args.extend(["--trail-arn", ARN, "--public-keys", keys.to_str().unwrap()]);
+    args.extend(["--start-time", "2026-03-01T00:00:00Z"]);
+    args.extend(["--end-time", "2026-03-01T03:00:00Z"]);
+    args.extend(["--report-file", report.to_str().unwrap()]);
+    assert_eq!(run(&args).code, 0);
+    assert!(!o.join("report.json.tsr").exists());
+}
+
+#[test]
+fn an_authority_that_fails_is_exit_2_in_one_sentence() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let authority = rt.block_on(tsa::start());
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "3", "--seed", "4"]);
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    assert_eq!(validate(&t, o, &authority.url, &[]).code, 0);
+    assert!(o.join("report.json.tsr").exists());
+    // The authority answers 500: no token, and the earlier one is gone
+    // (it would date bytes it never saw).
+    authority
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = validate(&t, o, &authority.url, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("answered HTTP 500"), "{}", r.stderr);
+    assert!(!o.join("report.json.tsr").exists());
+    // Nothing listens there.
+    let closed = validate(&t, o, "http://127.0.0.1:9/tsa", &[]);
+    assert_eq!(closed.code, 2, "{}", closed.stderr);
+    assert!(
+        closed.stderr.contains("could not be reached"),
+        "{}",
+        closed.stderr
+    );
+    // Not an http(s) URL: a usage error before the run.
+    let typo = validate(&t, o, "tsa.example.com", &[]);
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(typo.stderr.contains("--tsa-url takes"), "{}", typo.stderr);
+}
