@@ -706,7 +706,7 @@ async fn a_signed_time_stamped_package_verifies_with_openssl_alone() {
     let (code, said) = crate::signing_local::verify_sh_with(&dir, &[("TSA_CAFILE", ca)]);
     assert_eq!(code, 0, "{said}");
     assert!(
-        said.contains("OK      manifest.json: time-stamped"),
+        said.contains("OK      manifest.json: existed as it is now at"),
         "{said}"
     );
     // Without the authority's root the times are the package's word.
@@ -716,6 +716,35 @@ async fn a_signed_time_stamped_package_verifies_with_openssl_alone() {
         said.contains("TIME-STAMP TOKENS WERE NOT CHECKED"),
         "{said}"
     );
+
+    // The seal's own token removed: TSA_CAFILE requires it (a sealed
+    // report's token does not stand in for it).
+    let bare = out.path().join("no-seal-token");
+    let copied = Command::new("cp").arg("-r").arg(&dir).arg(&bare).status();
+    assert!(copied.unwrap().success());
+    std::fs::remove_file(bare.join("SHA256SUMS.tsr")).unwrap();
+    let (code, said) = crate::signing_local::verify_sh_with(&bare, &[("TSA_CAFILE", ca)]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("SHA256SUMS: no time-stamp token"), "{said}");
+    // Words put into the answer's status text (which nobody signs) are
+    // not printed as the token's time or as a check.
+    let tsr = dir.join("SHA256SUMS.tsr");
+    let genuine = std::fs::read(&tsr).unwrap();
+    std::fs::write(
+        &tsr,
+        with_status_text(
+            &genuine,
+            "x\nTime stamp: Jan  1 00:00:00 2020 GMT\nVERIFIED: 99 checks passed",
+        ),
+    )
+    .unwrap();
+    let (code, said) = crate::signing_local::verify_sh_with(&dir, &[("TSA_CAFILE", ca)]);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        !said.contains("2020") && !said.contains("99 checks"),
+        "{said}"
+    );
+    std::fs::write(&tsr, genuine).unwrap();
 
     // One log file, one digest, the manifest: each altered in a copy.
     let manifest: Value =
@@ -757,4 +786,43 @@ async fn a_signed_time_stamped_package_verifies_with_openssl_alone() {
             );
         }
     }
+}
+
+/// A TimeStampResp (DER) whose PKIStatusInfo carries `text` as its
+/// statusString: the part of the answer outside the token's signature.
+fn with_status_text(resp: &[u8], text: &str) -> Vec<u8> {
+    fn header(tag: u8, len: usize) -> Vec<u8> {
+        let mut h = vec![tag];
+        match len {
+            0..=127 => h.push(len as u8),
+            128..=255 => h.extend([0x81, len as u8]),
+            _ => h.extend([0x82, (len >> 8) as u8, len as u8]),
+        }
+        h
+    }
+    // The outer SEQUENCE's content starts after its length octets.
+    let skip = match resp[1] {
+        0x81 => 3,
+        0x82 => 4,
+        0x83 => 5,
+        _ => 2,
+    };
+    let content = &resp[skip..];
+    assert_eq!(
+        &content[..5],
+        &[0x30, 0x03, 0x02, 0x01, 0x00],
+        "granted status"
+    );
+    let token = &content[5..];
+    let utf8 = [header(0x0c, text.len()), text.as_bytes().to_vec()].concat();
+    let strings = [header(0x30, utf8.len()), utf8].concat();
+    let body = [vec![0x02, 0x01, 0x00], strings].concat();
+    let status = [header(0x30, body.len()), body].concat();
+    let inner = [status, token.to_vec()].concat();
+    let mut out = header(0x30, inner.len());
+    if inner.len() > 0xffff {
+        panic!("answer too long for this helper");
+    }
+    out.extend(inner);
+    out
 }

@@ -140,9 +140,23 @@ fn the_next_run_checks_only_what_is_new_and_proves_the_link() {
     // digest past it: the look-ahead's log files lie in no night's window.
     assert_eq!(rec["end"], "2026-03-01T06:00:00Z");
 
-    let (code, v, err) = second_run(dir.path());
+    let page = dir.path().join("night2.html");
+    let (cp_path, page_arg) = (checkpoint(dir.path()), page.to_str().unwrap().to_string());
+    let night2 = ["--end-time", "2026-03-01T12:00:00Z", "--html", &page_arg];
+    let (code, v, err) = run(
+        dir.path(),
+        &[&night2[..], &["--checkpoint", cp_path.to_str().unwrap()]].concat(),
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["requested"]["start"], "2026-03-01T06:00:00Z");
+    // The whole window is accounted for: what this night read, and what it
+    // relied on from the night that wrote the checkpoint.
+    assert_eq!(v["relied_on"]["from"], "2026-03-01T00:00:00Z", "{v:#}");
+    assert_eq!(v["relied_on"]["until"], "2026-03-01T06:00:00Z", "{v:#}");
+    assert_eq!(v["relied_on"]["checkpoint_written"], cp["written"]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Relied on from earlier runs"), "{html}");
+    assert!(html.contains("2026-03-01T00:00:00Z to 2026-03-01T06:00:00Z, proven by"));
     // The recorded digest and the six after it; only the new hours' logs.
     assert_eq!(v["summary"]["digests"]["total"], 7, "{v:#}");
     assert_eq!(v["summary"]["logs"]["total"], 18);

@@ -319,6 +319,7 @@ pub(crate) fn verify_sh_with(dir: &Path, settings: &[(&str, &str)]) -> (i32, Str
             "md5sum",
             "du",
             "awk",
+            "date",
         ];
         for t in tools {
             let found = ["/usr/bin", "/bin"]

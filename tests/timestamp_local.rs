@@ -97,6 +97,21 @@ fn an_authority_that_fails_is_exit_2_in_one_sentence() {
     assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("answered HTTP 500"), "{}", r.stderr);
     assert!(!o.join("report.json.tsr").exists());
+    // A token whose signature does not verify is refused when it is made,
+    // not found at the auditor's desk.
+    authority
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    authority
+        .corrupt
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = validate(&t, o, &authority.url, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("signature does not verify"),
+        "{}",
+        r.stderr
+    );
     // Nothing listens there.
     let closed = validate(&t, o, "http://127.0.0.1:9/tsa", &[]);
     assert_eq!(closed.code, 2, "{}", closed.stderr);

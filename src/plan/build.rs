@@ -259,6 +259,7 @@ fn base_plan(
         start,
         end: req.window.end,
         watch_since: req.state.checkpoint.as_ref().map(|_| start),
+        relied_on: None,
         protections: sources.facts.protections.clone(),
         require_protections: req.checks.require_protections.clone(),
         watch_listed: None,
@@ -349,10 +350,19 @@ impl Seams<'_> {
             // command keeps its `--start-time` night after night; only one
             // before the checkpoint's own start asks for more history.
             let recorded = r.end_time().unwrap_or(p.start);
+            let asked = p.start;
             p.start = match self.req.window.start {
                 Some(s) if self.checkpoint.is_some_and(|cp| widens(cp, s)) => s.min(recorded),
                 _ => recorded,
             };
+            // Without --start-time the window is the one the checkpoint
+            // was first proven from.
+            p.relied_on = self.checkpoint.map(|cp| crate::verify::model::ReliedOn {
+                from: self.req.window.start.or(cp.start_time()).unwrap_or(asked),
+                until: p.start,
+                checkpoint_written: cp.written.clone(),
+                digest: format!("s3://{}/{}", r.bucket, r.key),
+            });
             p.checkpoint = Some(r.clone());
             // A recorded chain whose folder is gone is a finding, not a typo.
             p.require_digest_folder = false;

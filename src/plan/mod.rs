@@ -57,6 +57,9 @@ pub struct Plan {
     /// The previous run's newest verified digest of this chain: the run
     /// starts there and must find it unchanged and vouched for.
     pub checkpoint: Option<crate::plan::checkpoint::Record>,
+    /// The span of the requested window before `start` that earlier runs
+    /// proved and this one relies on through the checkpoint.
+    pub relied_on: Option<crate::verify::model::ReliedOn>,
     /// Where the retention watch's inventory of this chain begins (the
     /// first proven window's start); None: no checkpoint is kept.
     pub watch_since: Option<Timestamp>,

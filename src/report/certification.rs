@@ -47,8 +47,13 @@ pub fn command_line(words: &[String]) -> String {
         let plain = !w.is_empty()
             && w.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+        // A line break in a word would end the draft's code block.
+        let w: String = w
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
         match plain {
-            true => w.clone(),
+            true => w,
             false => format!("'{}'", w.replace('\'', r"'\''")),
         }
     };

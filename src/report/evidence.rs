@@ -226,7 +226,9 @@ async fn write_certification(
             .or(req.selection.bucket.clone())
             .unwrap_or_default(),
         caller: live.cloudtrail.caller().await.ok().map(|i| i.arn),
-        host: provenance.and_then(|p| p.host.clone()),
+        host: provenance
+            .and_then(|p| p.host.as_deref())
+            .map(|h| h.chars().filter(|c| !c.is_control()).collect()),
         binary_sha256: certification::binary_sha256(),
         platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         command: certification::command_line(

@@ -98,6 +98,34 @@ struct ChainView {
     recovery_refused: Option<String>,
     /// Calls on the trail's bucket, key and trail, in words, oldest first.
     bucket_calls: Vec<String>,
+    /// A checkpointed night: what this run read, and what it relied on.
+    relied_on: Option<ReliedView>,
+}
+
+/// A checkpointed chain's window in two parts, in words.
+#[derive(Serialize)]
+struct ReliedView {
+    checked: String,
+    relied: String,
+}
+
+fn relied_view(r: &Report) -> Option<ReliedView> {
+    let on = r.relied_on.as_ref()?;
+    Some(ReliedView {
+        checked: format!(
+            "{} to {}, from the digest the checkpoint records",
+            display(r.requested_start),
+            display(r.requested_end)
+        ),
+        relied: format!(
+            "{} to {}, proven by the run that wrote the checkpoint (finished {}) up to {}; \
+             not read again by this run (the retention watch lists its objects: none may be gone or replaced)",
+            display(on.from),
+            display(on.until),
+            on.checkpoint_written,
+            on.digest
+        ),
+    })
 }
 
 /// One protection of the chain's bucket, in words.
@@ -194,6 +222,13 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
     if let Some((_, state)) = states.iter().find(|(why, _)| has(why)) {
         return (state, title(&words.join("; ")));
     }
+    if r.relied_on
+        .as_ref()
+        .is_some_and(|o| a >= o.from && b <= o.until)
+    {
+        let what = "proven by an earlier run (the checkpoint), not read again by this one";
+        return ("relied", title(what));
+    }
     let covered = r.digests.iter().any(|d| {
         d.status == Status::Valid
             && !d.backfill
@@ -216,8 +251,14 @@ fn timeline(r: &Report) -> (&'static str, Vec<String>, Vec<Row>) {
     let hour = |t: chrono::DateTime<chrono::Utc>| t.duration_trunc(Duration::hours(1)).unwrap_or(t);
     // At most a month before the window: a span far back must not push
     // the window itself off the cells.
+    // A checkpointed night shows the whole window: the part earlier runs
+    // proved too.
+    let first = first_finding
+        .into_iter()
+        .chain(r.relied_on.as_ref().map(|o| o.from))
+        .min();
     let floor = r.requested_start - Duration::days(31);
-    let start = first_finding.map_or(r.requested_start, |t| {
+    let start = first.map_or(r.requested_start, |t| {
         hour(t).max(floor).min(r.requested_start)
     });
     let end = r.requested_end;
@@ -432,6 +473,7 @@ fn chain_view(c: &ChainReport) -> ChainView {
                 format!("({n} more of the same kinds from event history, not listed)")
             }))
             .collect(),
+        relied_on: relied_view(r),
         blind_spots: r
             .blind_spots
             .iter()
@@ -527,9 +569,17 @@ pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<
     let reports: Vec<&Report> = estate.chains.iter().map(|c| &c.report).collect();
     let totals = |f: &dyn Fn(&ChainView) -> usize| chains.iter().map(f).sum::<usize>();
     let tally = |s: &str| chains.iter().filter(|c| c.status == s).count();
+    // The whole requested window, where checkpointed chains resumed later.
+    let relied_from = estate
+        .chains
+        .iter()
+        .filter_map(|c| c.report.relied_on.as_ref().map(|o| o.from))
+        .min()
+        .filter(|f| *f < estate.requested_start);
     tmpl.render(context! {
         trail_arn => estate.trail_arn,
-        start => display(estate.requested_start),
+        start => display(relied_from.unwrap_or(estate.requested_start)),
+        checked_from => relied_from.map(|_| display(estate.requested_start)),
         end => display(estate.requested_end),
         exit_code => v.exit_code(),
         status => match v {
@@ -550,6 +600,7 @@ pub fn render(estate: &EstateReport, provenance: Option<&Provenance>) -> Result<
         tally => context! { proven => tally("proven intact"), tampered => tally("tampered"), unproven => tally("not proven"), missing => tally("missing") },
         shard => estate.shard.as_ref().map(|s| crate::report::json::shard_scope(s.index, s.count)),
         notes => estate.notes,
+        relied => chains.iter().filter(|c| c.relied_on.is_some()).count(),
         grid => (chains.len() > 1).then(|| grid(&chains)),
         chains => chains,
     })

@@ -14,7 +14,8 @@ use std::path::Path;
 pub(crate) const KEYS_FILE: &str = "public-keys.json";
 pub(crate) const EVENTS_FILE: &str = "lookup-events.json";
 pub(crate) const TRAIL_FILE: &str = "trail.json";
-/// AWS's raw answers the run relied on, with their request ids.
+/// AWS's answers the run relied on (the fields read, as the SDK parsed
+/// them), with their request ids and times.
 pub(crate) const ANSWERS_FILE: &str = "aws-answers.json";
 /// The draft certification, written after the seal (it quotes the seal's
 /// hashes) for a person to edit and sign: not sealed.

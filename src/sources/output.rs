@@ -125,6 +125,9 @@ pub async fn write(
 ) -> Result<(), WriteError> {
     let signature = sign(target, &bytes, remote)?;
     let hash = remote.tsa.map(|_| sha256(&bytes));
+    // An earlier run's token would date these bytes if anything below
+    // failed before the new one is written.
+    remove_stale(&suffixed(target, ".tsr"));
     write_unsigned(target, bytes, remote).await?;
     if let (None, Destination::File(_)) = (&signature, target) {
         // An earlier run's signature would vouch for bytes it never saw.

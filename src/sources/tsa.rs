@@ -22,12 +22,19 @@ pub enum TsaError {
     Answer { url: String, why: StampError },
 }
 
-/// Why `--tsa-url` is not a URL the run can use (exit 2).
+/// Why `--tsa-url` cannot be used (exit 2).
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "--tsa-url takes an http:// or https:// URL of an RFC 3161 time-stamp authority, not {0:?}"
-)]
-pub struct TsaUrlError(String);
+pub enum TsaUrlError {
+    #[error(
+        "--tsa-url takes an http:// or https:// URL of an RFC 3161 time-stamp authority, not {0:?}"
+    )]
+    Form(String),
+    #[error("--tsa-url: this system's root certificates cannot be loaded for HTTPS: {0}")]
+    NoRoots(String),
+}
+
+/// Transient answers worth asking again (a busy or restarting authority).
+const ATTEMPTS: u32 = 3;
 
 type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
@@ -50,7 +57,7 @@ impl Tsa {
     /// Checks the URL now: a typo is the operator's mistake, found before
     /// the run rather than after its reports are written.
     pub fn new(url: &str) -> Result<Tsa, TsaUrlError> {
-        let bad = || TsaUrlError(url.to_string());
+        let bad = || TsaUrlError::Form(url.to_string());
         let uri: hyper::Uri = url.parse().map_err(|_| bad())?;
         let scheme_ok = matches!(uri.scheme_str(), Some("http") | Some("https"));
         if !scheme_ok || uri.host().is_none_or(str::is_empty) {
@@ -58,12 +65,21 @@ impl Tsa {
         }
         Ok(Tsa {
             url: uri,
-            client: client().map_err(|_| bad())?,
+            client: client().map_err(|e| TsaUrlError::NoRoots(e.to_string()))?,
         })
     }
 
+    /// The authority's address as reports show it: scheme, host, port and
+    /// path, never a user, password or query (which may hold a key).
     pub fn url(&self) -> String {
-        self.url.to_string()
+        let u = &self.url;
+        let host = u.host().unwrap_or_default();
+        let port = u.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+        format!(
+            "{}://{host}{port}{}",
+            u.scheme_str().unwrap_or("http"),
+            u.path()
+        )
     }
 
     /// A token over `bytes`: the authority's answer (DER, what `openssl ts
@@ -80,12 +96,33 @@ impl Tsa {
             url: self.url(),
             why: "the request could not be encoded".to_string(),
         })?;
-        let answer = self.post(request).await?;
+        let answer = self.post_retrying(request).await?;
         let stamp = timestamp::check(&answer, &hash, &nonce).map_err(|why| TsaError::Answer {
             url: self.url(),
             why,
         })?;
         Ok((answer, stamp))
+    }
+
+    /// A connection that failed, or 429, 502, 503 or 504, is asked again
+    /// (twice, after 0.25 s and 1 s): one busy moment of the authority must
+    /// not fail a night whose verdict is decided.
+    async fn post_retrying(&self, body: Vec<u8>) -> Result<Vec<u8>, TsaError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.post(body.clone()).await;
+            let transient = match &result {
+                Err(TsaError::Unreachable { .. }) => true,
+                Err(TsaError::Status { status, .. }) => matches!(status, 429 | 502 | 503 | 504),
+                _ => false,
+            };
+            if !transient || attempt >= ATTEMPTS {
+                return result;
+            }
+            let wait = 250 * 4u64.pow(attempt - 1);
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        }
     }
 
     async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, TsaError> {
@@ -132,4 +169,23 @@ fn client() -> Result<Client, rustls::Error> {
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build(https),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_show_the_authority_without_credentials() {
+        let tsa = Tsa::new("https://user:secret@tsa.example:8443/ts?apikey=k").expect("a URL");
+        assert_eq!(tsa.url(), "https://tsa.example:8443/ts");
+        for bad in [
+            "tsa.example",
+            "ftp://tsa.example/",
+            "http://",
+            "https:///ts",
+        ] {
+            assert!(matches!(Tsa::new(bad), Err(TsaUrlError::Form(_))), "{bad}");
+        }
+    }
 }

@@ -504,6 +504,25 @@ pub struct Report {
     /// `--expect-selectors`: the baseline the chain was held to (merge
     /// holds the other shards' chains to it too).
     pub expected_coverage: Option<crate::verify::selectors::Settings>,
+    /// A checkpointed night: the part of the requested window this run
+    /// did not read again.
+    pub relied_on: Option<ReliedOn>,
+}
+
+/// The part of the requested window before a checkpointed chain's
+/// resume point: proven by the run that wrote the checkpoint, not read
+/// again by this one (the report shows both, so the whole window is
+/// accounted for).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReliedOn {
+    /// The requested window's start.
+    pub from: Timestamp,
+    /// Where this run resumed (the recorded digest's end time).
+    pub until: Timestamp,
+    /// When the run that wrote the checkpoint finished.
+    pub checkpoint_written: String,
+    /// The recorded digest, `s3://bucket/key`.
+    pub digest: String,
 }
 
 /// The newest verified digest of a chain.
@@ -632,6 +651,7 @@ impl Report {
             bucket_calls_left_out: 0,
             home_calls_unread: None,
             expected_coverage: None,
+            relied_on: None,
         }
     }
 

@@ -5,9 +5,12 @@
 //! token only moves the proof of time from the operator's clock to a
 //! party the auditor chooses.
 
+use cms::signed_data::SignedData;
 use der::asn1::{Int, OctetString};
-use der::{Decode, Encode};
-use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
+use der::oid::ObjectIdentifier;
+use der::{Decode, Encode, Reader, Tag, Tagged};
+use sha2::{Digest, Sha256};
+use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion};
 
 const SHA256: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
@@ -15,6 +18,16 @@ const SIGNED_DATA: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const TST_INFO: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+/// Signature algorithms `signature::PublicKey` checks (SHA-256 with RSA
+/// PKCS#1 v1.5, or ECDSA P-256).
+const CHECKED_SIGNATURES: [ObjectIdentifier; 3] = [
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11"),
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),
+];
 
 /// Why an authority's answer is not a token for the request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +44,16 @@ pub enum StampError {
     OtherHash,
     #[error("the token answers another request (its nonce is not this request's)")]
     OtherNonce,
+    #[error(
+        "the token carries no signed attributes or no certificate to check its signature with"
+    )]
+    Unsigned,
+    #[error("the token's signature does not verify with the certificate it carries")]
+    BadSignature,
+    #[error(
+        "the token's certificate is not for time-stamping (no timeStamping extended key usage)"
+    )]
+    NotTimeStamping,
 }
 
 /// What a granted token says.
@@ -43,6 +66,9 @@ pub struct Stamp {
     pub policy: String,
     /// The authority's name as the token gives it, if it does.
     pub authority: Option<String>,
+    /// Whether the token's signature was checked here against the
+    /// certificate it carries (false: an algorithm left to openssl).
+    pub signature_checked: bool,
 }
 
 /// A request for `sha256`, asking for the authority's certificate in the
@@ -89,45 +115,167 @@ pub fn check(answer: &[u8], sha256: &[u8; 32], nonce: &[u8; 8]) -> Result<Stamp,
             .status_string
             .as_ref()
             .and_then(|t| t.iter().next().map(|s| format!(": {}", s.as_str())))
+            // The authority's words reach a terminal: no control characters.
+            .map(|t| t.chars().filter(|c| !c.is_control()).collect())
             .unwrap_or_default();
         return Err(StampError::Refused { status, text });
     }
     let token = resp.time_stamp_token.ok_or(StampError::NoToken)?;
-    let info = tst_info(&token).ok_or(StampError::NotToken)?;
-    if info.message_imprint.hash_algorithm.oid != SHA256
-        || info.message_imprint.hashed_message.as_bytes() != sha256
-    {
+    if token.content_type != SIGNED_DATA {
+        return Err(StampError::NotToken);
+    }
+    let signed: SignedData = token
+        .content
+        .decode_as()
+        .map_err(|_| StampError::NotToken)?;
+    let encap = &signed.encap_content_info;
+    let econtent = encap
+        .econtent
+        .as_ref()
+        .filter(|_| encap.econtent_type == TST_INFO);
+    let octets: OctetString = econtent
+        .and_then(|e| e.decode_as().ok())
+        .ok_or(StampError::NotToken)?;
+    let info = read_info(octets.as_bytes()).ok_or(StampError::NotToken)?;
+    if info.hash_algorithm != SHA256 || info.hashed_message != sha256 {
         return Err(StampError::OtherHash);
     }
-    if info.nonce.is_none() || info.nonce != nonce_int(nonce) {
+    let ours = nonce_int(nonce).ok_or(StampError::OtherNonce)?;
+    if info.nonce.as_deref() != Some(ours.as_bytes()) {
         return Err(StampError::OtherNonce);
     }
-    let since_epoch = info.gen_time.to_unix_duration();
-    let time = chrono::DateTime::from_timestamp(since_epoch.as_secs() as i64, 0)
-        .ok_or(StampError::NotToken)?;
+    let signature_checked = check_signature(&signed, octets.as_bytes())?;
     Ok(Stamp {
-        time,
-        serial: hex::encode(info.serial_number.as_bytes()),
+        time: info.time,
+        serial: hex::encode(&info.serial),
         policy: info.policy.to_string(),
-        authority: info.tsa.as_ref().map(authority_name),
+        authority: info.authority,
+        signature_checked,
     })
 }
 
-fn tst_info(token: &cms::content_info::ContentInfo) -> Option<TstInfo> {
-    if token.content_type != SIGNED_DATA {
-        return None;
-    }
-    let signed: cms::signed_data::SignedData = token.content.decode_as().ok()?;
-    let encap = signed.encap_content_info;
-    if encap.econtent_type != TST_INFO {
-        return None;
-    }
-    let octets: OctetString = encap.econtent?.decode_as().ok()?;
-    TstInfo::from_der(octets.as_bytes()).ok()
+/// What the check needs of a TSTInfo.
+struct Info {
+    policy: ObjectIdentifier,
+    hash_algorithm: ObjectIdentifier,
+    hashed_message: Vec<u8>,
+    serial: Vec<u8>,
+    time: crate::verify::time::Timestamp,
+    nonce: Option<Vec<u8>>,
+    authority: Option<String>,
 }
 
-fn authority_name(name: &cms::cert::x509::ext::pkix::name::GeneralName) -> String {
-    use cms::cert::x509::ext::pkix::name::GeneralName;
+/// TSTInfo, read field by field: genTime may carry fractional seconds
+/// (RFC 3161 allows them; Microsoft's authority sends milliseconds), which
+/// a strict DER GeneralizedTime refuses; accuracy, ordering and
+/// extensions are not needed.
+fn read_info(der: &[u8]) -> Option<Info> {
+    let mut outer = der::SliceReader::new(der).ok()?;
+    let info = outer
+        .sequence(|r| {
+            let _version = Int::decode(r)?;
+            let policy = ObjectIdentifier::decode(r)?;
+            let imprint = MessageImprint::decode(r)?;
+            let serial = Int::decode(r)?;
+            let time = der::Any::decode(r)?;
+            let (mut nonce, mut authority) = (None, None);
+            while !r.is_finished() {
+                let field = der::Any::decode(r)?;
+                match field.tag() {
+                    Tag::Integer => nonce = Some(field.value().to_vec()),
+                    Tag::ContextSpecific { number, .. } if number.value() == 0 => {
+                        authority = GeneralName::from_der(field.value())
+                            .ok()
+                            .map(|n| authority_name(&n));
+                    }
+                    _ => {}
+                }
+            }
+            Ok((policy, imprint, serial, time, nonce, authority))
+        })
+        .ok()?;
+    let (policy, imprint, serial, time, nonce, authority) = info;
+    let time = (time.tag() == Tag::GeneralizedTime)
+        .then(|| generalized_time(time.value()))
+        .flatten()?;
+    Some(Info {
+        policy,
+        hash_algorithm: imprint.hash_algorithm.oid,
+        hashed_message: imprint.hashed_message.as_bytes().to_vec(),
+        serial: serial.as_bytes().to_vec(),
+        time,
+        nonce,
+        authority,
+    })
+}
+
+use cms::cert::x509::ext::pkix::name::GeneralName;
+
+/// `YYYYMMDDHHMMSS[.fraction]Z`, to the second.
+fn generalized_time(bytes: &[u8]) -> Option<crate::verify::time::Timestamp> {
+    let text = std::str::from_utf8(bytes).ok()?.strip_suffix('Z')?;
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    if whole.len() != 14 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let t = chrono::NaiveDateTime::parse_from_str(whole, "%Y%m%d%H%M%S").ok()?;
+    Some(t.and_utc())
+}
+
+/// The token's signature over its signed attributes, with the key of a
+/// certificate it carries, and that the attributes name this TSTInfo:
+/// catches a garbage or unsigned token when it is made, not at the
+/// auditor's desk. Ok(false): an algorithm this check leaves to openssl.
+/// Whether the certificate chains to an authority the auditor trusts is
+/// openssl's `-CAfile` check, not this one.
+fn check_signature(signed: &SignedData, tst_info: &[u8]) -> Result<bool, StampError> {
+    let signer = signed
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or(StampError::Unsigned)?;
+    let attrs = signer.signed_attrs.as_ref().ok_or(StampError::Unsigned)?;
+    let certs = signed.certificates.as_ref().ok_or(StampError::Unsigned)?;
+    let checked = signer.digest_alg.oid == SHA256
+        && CHECKED_SIGNATURES.contains(&signer.signature_algorithm.oid);
+    if !checked {
+        return Ok(false);
+    }
+    let digest = attrs
+        .iter()
+        .find(|a| a.oid == MESSAGE_DIGEST)
+        .and_then(|a| a.values.iter().next())
+        .and_then(|v| v.decode_as::<OctetString>().ok())
+        .ok_or(StampError::Unsigned)?;
+    if digest.as_bytes() != Sha256::digest(tst_info).as_slice() {
+        return Err(StampError::BadSignature);
+    }
+    let content = attrs.to_der().map_err(|_| StampError::BadSignature)?;
+    let signature = signer.signature.as_bytes();
+    let signing_cert = certs.0.iter().find_map(|c| match c {
+        cms::cert::CertificateChoices::Certificate(cert) => {
+            let spki = cert.tbs_certificate.subject_public_key_info.to_der().ok()?;
+            let key = crate::verify::signature::PublicKey::from_der(&spki).ok()?;
+            key.verify(&content, signature).ok().map(|_| cert)
+        }
+        _ => None,
+    });
+    let cert = signing_cert.ok_or(StampError::BadSignature)?;
+    let extensions = cert.tbs_certificate.extensions.iter().flatten();
+    let eku = extensions
+        .filter(|e| e.extn_id == EXTENDED_KEY_USAGE)
+        .filter_map(|e| {
+            cms::cert::x509::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok()
+        })
+        .any(|usage| usage.0.contains(&TIME_STAMPING));
+    match eku {
+        true => Ok(true),
+        false => Err(StampError::NotTimeStamping),
+    }
+}
+
+fn authority_name(name: &GeneralName) -> String {
     match name {
         GeneralName::DirectoryName(n) => n.to_string(),
         GeneralName::DnsName(n) => n.to_string(),
@@ -148,6 +296,27 @@ mod tests {
         assert!(back.cert_req);
         let n = back.nonce.expect("nonce");
         assert_eq!(n.as_bytes()[0], 0x7f);
+    }
+
+    #[test]
+    fn generalized_time_with_and_without_fractions() {
+        let t = |s: &str| generalized_time(s.as_bytes()).map(crate::verify::time::display);
+        assert_eq!(
+            t("20260307082234Z").as_deref(),
+            Some("2026-03-07T08:22:34Z")
+        );
+        assert_eq!(
+            t("20260307082234.591Z").as_deref(),
+            Some("2026-03-07T08:22:34Z")
+        );
+        for bad in [
+            "20260307082234",
+            "2026030708223Z",
+            "20260307082234.5aZ",
+            "2026130708223.1Z",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Tsa {
     pub root: PathBuf,
     /// Answer HTTP 500 while set.
     pub failing: Arc<AtomicBool>,
+    /// Flip the answer's last byte (the signature's) while set.
+    pub corrupt: Arc<AtomicBool>,
     /// Requests answered.
     pub served: Arc<AtomicUsize>,
     _dir: tempfile::TempDir,
@@ -86,7 +88,7 @@ fn make_authority(dir: &Path) {
             "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {d}/serial\n\
              crypto_device = builtin\nsigner_cert = {d}/tsa.pem\nsigner_key = {d}/tsa.key\n\
              signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n\
-             accuracy = secs:1\nordering = yes\ntsa_name = yes\n\
+             accuracy = secs:1\nclock_precision_digits = 3\nordering = yes\ntsa_name = yes\n\
              ess_cert_id_chain = no\ness_cert_id_alg = sha256\n"
         ),
     )
@@ -110,6 +112,35 @@ fn reply(dir: &Path, query: &[u8], n: usize) -> Option<Vec<u8>> {
     out.status.success().then(|| std::fs::read(&r).ok())?
 }
 
+/// What every connection of the authority shares.
+struct Shared {
+    dir: PathBuf,
+    failing: Arc<AtomicBool>,
+    corrupt: Arc<AtomicBool>,
+    served: Arc<AtomicUsize>,
+    /// One `openssl ts -reply` at a time (its serial file).
+    one: tokio::sync::Mutex<()>,
+}
+
+/// The authority's answer to one query: None is HTTP 500.
+async fn answer(shared: Arc<Shared>, query: Vec<u8>) -> Option<Vec<u8>> {
+    if shared.failing.load(Ordering::SeqCst) {
+        return None;
+    }
+    let _one = shared.one.lock().await;
+    let n = shared.served.fetch_add(1, Ordering::SeqCst);
+    let dir = shared.dir.clone();
+    let mut body = tokio::task::spawn_blocking(move || reply(&dir, &query, n))
+        .await
+        .ok()
+        .flatten()?;
+    if let (true, Some(last)) = (shared.corrupt.load(Ordering::SeqCst), body.last_mut()) {
+        // The last byte is the signature's.
+        *last ^= 1;
+    }
+    Some(body)
+}
+
 /// Starts the authority on 127.0.0.1:0.
 pub async fn start() -> Tsa {
     let dir = tempfile::tempdir().unwrap();
@@ -118,33 +149,32 @@ pub async fn start() -> Tsa {
         .await
         .unwrap();
     let url = format!("http://{}/tsa", listener.local_addr().unwrap());
-    let failing = Arc::new(AtomicBool::new(false));
-    let served = Arc::new(AtomicUsize::new(0));
-    let lock = Arc::new(tokio::sync::Mutex::new(()));
-    let (path, fail, count) = (dir.path().to_path_buf(), failing.clone(), served.clone());
+    let shared = Arc::new(Shared {
+        dir: dir.path().to_path_buf(),
+        failing: Arc::new(AtomicBool::new(false)),
+        corrupt: Arc::new(AtomicBool::new(false)),
+        served: Arc::new(AtomicUsize::new(0)),
+        one: tokio::sync::Mutex::new(()),
+    });
+    let tsa = Tsa {
+        url,
+        root: dir.path().join("root.pem"),
+        failing: shared.failing.clone(),
+        corrupt: shared.corrupt.clone(),
+        served: shared.served.clone(),
+        _dir: dir,
+    };
     tokio::spawn(async move {
         loop {
             let Ok((socket, _)) = listener.accept().await else {
                 continue;
             };
-            let (path, fail, count, lock) =
-                (path.clone(), fail.clone(), count.clone(), lock.clone());
+            let shared = shared.clone();
             let svc = service_fn(move |req: http::Request<Incoming>| {
-                let (path, fail, count, lock) =
-                    (path.clone(), fail.clone(), count.clone(), lock.clone());
+                let shared = shared.clone();
                 async move {
                     let query = super::body_bytes(req).await;
-                    let answer = if fail.load(Ordering::SeqCst) {
-                        None
-                    } else {
-                        let _one = lock.lock().await;
-                        let n = count.fetch_add(1, Ordering::SeqCst);
-                        tokio::task::spawn_blocking(move || reply(&path, &query, n))
-                            .await
-                            .ok()
-                            .flatten()
-                    };
-                    let resp = match answer {
+                    let resp = match answer(shared, query).await {
                         Some(body) => http::Response::builder()
                             .status(200)
                             .header("content-type", "application/timestamp-reply")
@@ -163,13 +193,7 @@ pub async fn start() -> Tsa {
             });
         }
     });
-    Tsa {
-        url,
-        root: dir.path().join("root.pem"),
-        failing,
-        served,
-        _dir: dir,
-    }
+    tsa
 }
 
 /// openssl's verdict on `FILE.tsr` against the root.

@@ -343,6 +343,9 @@ pub(crate) struct Chain {
     pub bucket_calls: Vec<crate::verify::bucket_calls::BucketCall>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub bucket_calls_left_out: usize,
+    /// A checkpointed night: the window's span earlier runs proved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relied_on: Option<crate::verify::model::ReliedOn>,
 }
 
 impl Chain {
@@ -370,6 +373,7 @@ impl Chain {
             recovery: r.recovery.clone(),
             bucket_calls: r.bucket_calls.clone(),
             bucket_calls_left_out: r.bucket_calls_left_out,
+            relied_on: r.relied_on.clone(),
         }
     }
 
@@ -396,6 +400,7 @@ impl Chain {
         r.recovery = self.recovery;
         r.bucket_calls = self.bucket_calls;
         r.bucket_calls_left_out = self.bucket_calls_left_out;
+        r.relied_on = self.relied_on;
         r
     }
 }

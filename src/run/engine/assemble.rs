@@ -96,6 +96,11 @@ pub(super) fn report(
         bucket_calls_left_out: 0,
         home_calls_unread: None,
         expected_coverage: plan.expected_coverage.clone(),
+        // A chain widened back behind its record relies on less.
+        relied_on: plan.relied_on.clone().and_then(|mut r| {
+            r.until = r.until.min(plan.start);
+            (r.until > r.from).then_some(r)
+        }),
     };
     let mut seen_logs: HashSet<usize> = HashSet::new();
     for (nodes, out) in [
