@@ -156,7 +156,7 @@ fn the_next_run_checks_only_what_is_new_and_proves_the_link() {
     assert_eq!(v["relied_on"]["checkpoint_written"], cp["written"]);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("Relied on from earlier runs"), "{html}");
-    assert!(html.contains("2026-03-01T00:00:00Z to 2026-03-01T06:00:00Z, proven by"));
+    assert!(html.contains("2026-03-01T00:00:00Z to 2026-03-01T06:00:00Z: verified digests"));
     // The recorded digest and the six after it; only the new hours' logs.
     assert_eq!(v["summary"]["digests"]["total"], 7, "{v:#}");
     assert_eq!(v["summary"]["logs"]["total"], 18);
@@ -671,4 +671,55 @@ fn nightly(dir: &Path, cp: &Path, end: &str) -> (i32, Value, String) {
         cp,
     ];
     run(dir, &args)
+}
+
+/// A night that widens the window and fails does not move the checkpoint's
+/// start back: the next night with the same `--start-time` widens again and
+/// finds the same damage, and no report calls the unproven hours proven.
+#[test]
+fn a_failed_widening_night_leaves_the_start_where_it_was_proven() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let cp = checkpoint(dir.path());
+    let cp_arg = cp.to_str().unwrap().to_string();
+    let night = |start: &str, end: &str| {
+        let args = [
+            "--start-time",
+            start,
+            "--end-time",
+            end,
+            "--checkpoint",
+            &cp_arg,
+        ];
+        run(dir.path(), &args)
+    };
+    let (code, _, err) = night("2026-03-01T06:00:00Z", "2026-03-01T09:00:00Z");
+    assert_eq!(code, 0, "{err}");
+    // Hours never proven are altered; the operator widens the window.
+    alter_a_log(dir.path(), "20260301T03");
+    let (code, _, err) = night("2026-03-01T00:00:00Z", "2026-03-01T09:00:00Z");
+    assert_eq!(code, 1, "{err}");
+    let kept: Value = serde_json::from_str(&std::fs::read_to_string(&cp).unwrap()).unwrap();
+    assert_eq!(kept["start"], "2026-03-01T06:00:00Z", "{kept:#}");
+    let (code, v, err) = night("2026-03-01T00:00:00Z", "2026-03-01T12:00:00Z");
+    assert_eq!(
+        code, 1,
+        "the same damage, the same night after: {err}\n{v:#}"
+    );
+    // Without --start-time the night resumes at the record and says it
+    // relies on what was proven: from 06:00, never the altered 03:00.
+    let (_, v, _) = run(
+        dir.path(),
+        &[
+            "--end-time",
+            "2026-03-01T12:00:00Z",
+            "--checkpoint",
+            &cp_arg,
+        ],
+    );
+    let from = v["relied_on"]["from"].as_str().unwrap_or("");
+    assert!(
+        v["relied_on"].is_null() || from >= "2026-03-01T06:00:00Z",
+        "{v:#}"
+    );
 }

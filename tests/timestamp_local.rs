@@ -78,6 +78,37 @@ fn every_file_written_is_time_stamped_and_openssl_verifies_it() {
     assert!(!o.join("report.json.tsr").exists());
 }
 
+/// Authorities sign with other keys and digests than P-256 and SHA-256:
+/// their tokens are checked as well, and accepted.
+#[test]
+fn authorities_signing_with_p384_or_rsa_and_sha_384_or_512_are_accepted() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let t = trail::simulate(&["--start-time", "2026-03-01", "--hours", "3", "--seed", "4"]);
+    for signing in [tsa::P384_SHA384, tsa::RSA_SHA512] {
+        let authority = rt.block_on(tsa::start_signing(signing));
+        let out = tempfile::tempdir().unwrap();
+        let r = validate(&t, out.path(), &authority.url, &[]);
+        assert_eq!(r.code, 0, "{}: {}", signing.digest, r.stderr);
+        let report = out.path().join("report.json");
+        assert!(
+            tsa::openssl_verifies(&report, &authority.root),
+            "{}",
+            signing.digest
+        );
+        // Checked, not waved through: a spoiled signature is refused.
+        authority
+            .corrupt
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let r = validate(&t, out.path(), &authority.url, &[]);
+        assert_eq!(r.code, 2, "{}: {}", signing.digest, r.stderr);
+        assert!(
+            r.stderr.contains("signature does not verify"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
 #[test]
 fn an_authority_that_fails_is_exit_2_in_one_sentence() {
     let rt = tokio::runtime::Runtime::new().unwrap();

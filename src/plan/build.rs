@@ -350,25 +350,43 @@ impl Seams<'_> {
             // command keeps its `--start-time` night after night; only one
             // before the checkpoint's own start asks for more history.
             let recorded = r.end_time().unwrap_or(p.start);
-            let asked = p.start;
             p.start = match self.req.window.start {
                 Some(s) if self.checkpoint.is_some_and(|cp| widens(cp, s)) => s.min(recorded),
                 _ => recorded,
             };
-            // Without --start-time the window is the one the checkpoint
-            // was first proven from.
-            p.relied_on = self.checkpoint.map(|cp| crate::verify::model::ReliedOn {
-                from: self.req.window.start.or(cp.start_time()).unwrap_or(asked),
-                until: p.start,
-                checkpoint_written: cp.written.clone(),
-                digest: format!("s3://{}/{}", r.bucket, r.key),
-            });
+            p.relied_on = self
+                .checkpoint
+                .and_then(|cp| relied_on(self.req, cp, r, p.start));
             p.checkpoint = Some(r.clone());
             // A recorded chain whose folder is gone is a finding, not a typo.
             p.require_digest_folder = false;
         }
         p
     }
+}
+
+/// What a chain resuming at `r` relies on: the span its retention watch
+/// commits to (from the first window this chain was proven in, never the
+/// checkpoint's estate-wide start, which a failed widening night lowers),
+/// up to where this run resumes. Without an inventory nothing says from
+/// where the chain was proven, so nothing is claimed.
+fn relied_on(
+    req: &ValidateRequest,
+    cp: &Checkpoint,
+    r: &crate::plan::checkpoint::Record,
+    resume: Timestamp,
+) -> Option<crate::verify::model::ReliedOn> {
+    let since = r.inventory.as_ref()?.since_time()?;
+    let from = req.window.start.map_or(since, |s| s.max(since));
+    (from < resume).then(|| crate::verify::model::ReliedOn {
+        from,
+        until: resume,
+        checkpoint_written: cp.written.clone(),
+        digest: format!("s3://{}/{}", r.bucket, r.key),
+        // The state key's MAC or the signing key's signature (a checkpoint
+        // neither vouches for is refused when either is given).
+        authenticated: req.state.key.is_some() || req.state.signer.is_some(),
+    })
 }
 
 /// An explicit `--start-time` before the span the checkpoint was proven

@@ -165,9 +165,20 @@ pub fn next(
     run_start: Option<Timestamp>,
 ) -> Checkpoint {
     let old_start = old.and_then(|o| o.start.as_deref().and_then(parse_digest_time));
+    // An earlier start is earned only by proving every known chain from
+    // it: a widening night that failed must leave the start where it was
+    // proven, so the next night with that --start-time widens again
+    // rather than resuming behind damage nobody proved away.
+    let all_proven = old.is_none_or(|o| {
+        o.chains.iter().all(|rec| {
+            proven
+                .iter()
+                .any(|c| c.account == rec.account && c.region == rec.region)
+        })
+    });
     let start = match (old, old_start, run_start) {
         (None, _, s) => s,
-        (Some(_), Some(a), Some(b)) => Some(a.min(b)),
+        (Some(_), Some(a), Some(b)) if all_proven => Some(a.min(b)),
         (Some(_), a, _) => a,
     };
     let mut chains = proven;

@@ -118,12 +118,20 @@ fn relied_view(r: &Report) -> Option<ReliedView> {
             display(r.requested_end)
         ),
         relied: format!(
-            "{} to {}, proven by the run that wrote the checkpoint (finished {}) up to {}; \
-             not read again by this run (the retention watch lists its objects: none may be gone or replaced)",
+            "{} to {}: verified digests, or gaps CloudTrail's records explain, by the run that \
+             wrote the checkpoint (finished {}) up to {}; not read again by this run, whose \
+             retention watch lists that span's objects to see that none is gone, replaced or \
+             added{}",
             display(on.from),
             display(on.until),
             on.checkpoint_written,
-            on.digest
+            on.digest,
+            match on.authenticated {
+                true => "",
+                false =>
+                    ". The checkpoint is not authenticated (no --state-key or \
+                          --signing-key): whoever can write it chooses this span",
+            }
         ),
     })
 }
@@ -222,12 +230,12 @@ fn cell_state(r: &Report, a: Timestamp, b: Timestamp) -> (&'static str, String) 
     if let Some((_, state)) = states.iter().find(|(why, _)| has(why)) {
         return (state, title(&words.join("; ")));
     }
-    if r.relied_on
-        .as_ref()
-        .is_some_and(|o| a >= o.from && b <= o.until)
-    {
-        let what = "proven by an earlier run (the checkpoint), not read again by this one";
-        return ("relied", title(what));
+    if let Some(on) = r.relied_on.as_ref().filter(|o| a >= o.from && b <= o.until) {
+        let (state, what) = match on.authenticated {
+            true => ("relied", "proven by an earlier run (verified digests or an explained gap), not read again by this one"),
+            false => ("relied-unsure", "said proven by an earlier run in a checkpoint nobody vouches for, not read again by this one"),
+        };
+        return (state, title(what));
     }
     let covered = r.digests.iter().any(|d| {
         d.status == Status::Valid

@@ -108,9 +108,9 @@ fn stamped(
         signer: None,
         timestamp_authority: None,
         caller: None,
-        command: std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+        command: crate::sources::tsa::shown_command(
+            std::env::args_os().map(|a| a.to_string_lossy().into_owned()),
+        ),
         host: host(),
         inputs: Vec::new(),
     }

@@ -143,7 +143,9 @@ pub fn seal(dir: &Path, header: Header) -> std::io::Result<usize> {
     let manifest = json!({
         "trailproof_manifest": 2,
         "acquired": header.binding,
-        "command": std::env::args().collect::<Vec<_>>(),
+        "command": crate::sources::tsa::shown_command(
+            std::env::args_os().map(|a| a.to_string_lossy().into_owned())
+        ),
         "time": crate::verify::time::display(chrono::Utc::now()),
         "trailproof_version": env!("CARGO_PKG_VERSION"),
         "caller": header.caller,

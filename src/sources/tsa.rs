@@ -31,6 +31,44 @@ pub enum TsaUrlError {
     Form(String),
     #[error("--tsa-url: this system's root certificates cannot be loaded for HTTPS: {0}")]
     NoRoots(String),
+    #[error(
+        "--tsa-url: a user or password in the URL is not sent (HTTP authentication is not \
+         supported) and would be written into every report: give the authority's URL without it"
+    )]
+    Credentials,
+}
+
+/// The command line as reports and manifests show it: a `--tsa-url`'s
+/// query (which may carry a key) left out.
+pub fn shown_command(words: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut next_is_url = false;
+    for w in words {
+        if next_is_url {
+            out.push(shown_url(&w));
+        } else if let Some(url) = w.strip_prefix("--tsa-url=") {
+            out.push(format!("--tsa-url={}", shown_url(url)));
+        } else {
+            out.push(w.clone());
+        }
+        next_is_url = w == "--tsa-url" && !next_is_url;
+    }
+    out
+}
+
+fn shown_url(url: &str) -> String {
+    match url.parse::<hyper::Uri>() {
+        Ok(u) if u.host().is_some() => {
+            let port = u.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+            let scheme = u.scheme_str().unwrap_or("http");
+            format!(
+                "{scheme}://{}{port}{}",
+                u.host().unwrap_or_default(),
+                u.path()
+            )
+        }
+        _ => "[a URL, not shown]".to_string(),
+    }
 }
 
 /// Transient answers worth asking again (a busy or restarting authority).
@@ -63,6 +101,9 @@ impl Tsa {
         if !scheme_ok || uri.host().is_none_or(str::is_empty) {
             return Err(bad());
         }
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(TsaUrlError::Credentials);
+        }
         Ok(Tsa {
             url: uri,
             client: client().map_err(|e| TsaUrlError::NoRoots(e.to_string()))?,
@@ -72,14 +113,7 @@ impl Tsa {
     /// The authority's address as reports show it: scheme, host, port and
     /// path, never a user, password or query (which may hold a key).
     pub fn url(&self) -> String {
-        let u = &self.url;
-        let host = u.host().unwrap_or_default();
-        let port = u.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
-        format!(
-            "{}://{host}{port}{}",
-            u.scheme_str().unwrap_or("http"),
-            u.path()
-        )
+        shown_url(&self.url.to_string())
     }
 
     /// A token over `bytes`: the authority's answer (DER, what `openssl ts
@@ -177,8 +211,21 @@ mod tests {
 
     #[test]
     fn reports_show_the_authority_without_credentials() {
-        let tsa = Tsa::new("https://user:secret@tsa.example:8443/ts?apikey=k").expect("a URL");
+        let tsa = Tsa::new("https://tsa.example:8443/ts?apikey=k").expect("a URL");
         assert_eq!(tsa.url(), "https://tsa.example:8443/ts");
+        assert!(matches!(
+            Tsa::new("https://user:secret@tsa.example/ts"),
+            Err(TsaUrlError::Credentials)
+        ));
+        let words = [
+            "trailproof",
+            "--tsa-url",
+            "https://t.example/a?k=1",
+            "--tsa-url=http://t.example?k=2",
+        ];
+        let shown = shown_command(words.iter().map(|w| w.to_string()));
+        assert_eq!(shown[2], "https://t.example/a");
+        assert_eq!(shown[3], "--tsa-url=http://t.example/");
         for bad in [
             "tsa.example",
             "ftp://tsa.example/",

@@ -6,6 +6,7 @@ pub mod arn;
 pub mod bucket_calls;
 pub mod bucket_policy;
 pub mod chain;
+pub mod cms_signature;
 pub mod coverage;
 pub mod digest;
 pub mod digest_check;

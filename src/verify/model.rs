@@ -523,6 +523,10 @@ pub struct ReliedOn {
     pub checkpoint_written: String,
     /// The recorded digest, `s3://bucket/key`.
     pub digest: String,
+    /// Whether the operator's key vouches for the checkpoint (without it,
+    /// whoever can write the checkpoint chooses this span).
+    #[serde(default)]
+    pub authenticated: bool,
 }
 
 /// The newest verified digest of a chain.

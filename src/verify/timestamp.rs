@@ -9,7 +9,7 @@ use cms::signed_data::SignedData;
 use der::asn1::{Int, OctetString};
 use der::oid::ObjectIdentifier;
 use der::{Decode, Encode, Reader, Tag, Tagged};
-use sha2::{Digest, Sha256};
+
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion};
 
 const SHA256: der::oid::ObjectIdentifier =
@@ -18,16 +18,6 @@ const SIGNED_DATA: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const TST_INFO: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
-const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-/// Signature algorithms `signature::PublicKey` checks (SHA-256 with RSA
-/// PKCS#1 v1.5, or ECDSA P-256).
-const CHECKED_SIGNATURES: [ObjectIdentifier; 3] = [
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11"),
-    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),
-];
 
 /// Why an authority's answer is not a token for the request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,7 +134,13 @@ pub fn check(answer: &[u8], sha256: &[u8; 32], nonce: &[u8; 8]) -> Result<Stamp,
     if info.nonce.as_deref() != Some(ours.as_bytes()) {
         return Err(StampError::OtherNonce);
     }
-    let signature_checked = check_signature(&signed, octets.as_bytes())?;
+    use crate::verify::cms_signature::{check as signed_by, Refused};
+    let signature_checked =
+        signed_by(&token.content, &signed, octets.as_bytes()).map_err(|r| match r {
+            Refused::Unsigned => StampError::Unsigned,
+            Refused::BadSignature => StampError::BadSignature,
+            Refused::NotTimeStamping => StampError::NotTimeStamping,
+        })?;
     Ok(Stamp {
         time: info.time,
         serial: hex::encode(&info.serial),
@@ -220,59 +216,6 @@ fn generalized_time(bytes: &[u8]) -> Option<crate::verify::time::Timestamp> {
     }
     let t = chrono::NaiveDateTime::parse_from_str(whole, "%Y%m%d%H%M%S").ok()?;
     Some(t.and_utc())
-}
-
-/// The token's signature over its signed attributes, with the key of a
-/// certificate it carries, and that the attributes name this TSTInfo:
-/// catches a garbage or unsigned token when it is made, not at the
-/// auditor's desk. Ok(false): an algorithm this check leaves to openssl.
-/// Whether the certificate chains to an authority the auditor trusts is
-/// openssl's `-CAfile` check, not this one.
-fn check_signature(signed: &SignedData, tst_info: &[u8]) -> Result<bool, StampError> {
-    let signer = signed
-        .signer_infos
-        .0
-        .iter()
-        .next()
-        .ok_or(StampError::Unsigned)?;
-    let attrs = signer.signed_attrs.as_ref().ok_or(StampError::Unsigned)?;
-    let certs = signed.certificates.as_ref().ok_or(StampError::Unsigned)?;
-    let checked = signer.digest_alg.oid == SHA256
-        && CHECKED_SIGNATURES.contains(&signer.signature_algorithm.oid);
-    if !checked {
-        return Ok(false);
-    }
-    let digest = attrs
-        .iter()
-        .find(|a| a.oid == MESSAGE_DIGEST)
-        .and_then(|a| a.values.iter().next())
-        .and_then(|v| v.decode_as::<OctetString>().ok())
-        .ok_or(StampError::Unsigned)?;
-    if digest.as_bytes() != Sha256::digest(tst_info).as_slice() {
-        return Err(StampError::BadSignature);
-    }
-    let content = attrs.to_der().map_err(|_| StampError::BadSignature)?;
-    let signature = signer.signature.as_bytes();
-    let signing_cert = certs.0.iter().find_map(|c| match c {
-        cms::cert::CertificateChoices::Certificate(cert) => {
-            let spki = cert.tbs_certificate.subject_public_key_info.to_der().ok()?;
-            let key = crate::verify::signature::PublicKey::from_der(&spki).ok()?;
-            key.verify(&content, signature).ok().map(|_| cert)
-        }
-        _ => None,
-    });
-    let cert = signing_cert.ok_or(StampError::BadSignature)?;
-    let extensions = cert.tbs_certificate.extensions.iter().flatten();
-    let eku = extensions
-        .filter(|e| e.extn_id == EXTENDED_KEY_USAGE)
-        .filter_map(|e| {
-            cms::cert::x509::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok()
-        })
-        .any(|usage| usage.0.contains(&TIME_STAMPING));
-    match eku {
-        true => Ok(true),
-        false => Err(StampError::NotTimeStamping),
-    }
 }
 
 fn authority_name(name: &GeneralName) -> String {

@@ -34,16 +34,35 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "openssl {args:?}: {out:?}");
 }
 
+/// How the authority signs: its key (`openssl req -newkey` arguments)
+/// and its digest.
+#[derive(Clone, Copy)]
+pub struct Signing {
+    pub key: [&'static str; 3],
+    pub digest: &'static str,
+}
+
+/// ECDSA P-256 with SHA-256.
+pub const P256_SHA256: Signing = Signing {
+    key: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    digest: "sha256",
+};
+/// ECDSA P-384 with SHA-384.
+pub const P384_SHA384: Signing = Signing {
+    key: ["ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    digest: "sha384",
+};
+/// RSA 2048 with SHA-512.
+pub const RSA_SHA512: Signing = Signing {
+    key: ["rsa:2048", "-pkeyopt", "rsa_keygen_bits:2048"],
+    digest: "sha512",
+};
+
 /// A root CA, a time-stamping certificate it issued, and openssl's
 /// `[tsa]` configuration, in `dir`.
-fn make_authority(dir: &Path) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
+fn make_authority(dir: &Path, signing: Signing) {
+    let [kind, opt, value] = signing.key;
+    let ec = ["-newkey", kind, opt, value, "-nodes"];
     let mut root = vec!["req", "-x509", "-keyout", "ca.key", "-out", "root.pem"];
     root.extend(ec);
     root.extend(["-days", "3650", "-subj", "/CN=trailproof test root"]);
@@ -81,13 +100,13 @@ fn make_authority(dir: &Path) {
         ],
     );
     std::fs::write(dir.join("serial"), "01\n").unwrap();
-    let d = dir.display();
+    let (d, digest) = (dir.display(), signing.digest);
     std::fs::write(
         dir.join("tsa.cnf"),
         format!(
             "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {d}/serial\n\
              crypto_device = builtin\nsigner_cert = {d}/tsa.pem\nsigner_key = {d}/tsa.key\n\
-             signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n\
+             signer_digest = {digest}\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n\
              accuracy = secs:1\nclock_precision_digits = 3\nordering = yes\ntsa_name = yes\n\
              ess_cert_id_chain = no\ness_cert_id_alg = sha256\n"
         ),
@@ -143,8 +162,13 @@ async fn answer(shared: Arc<Shared>, query: Vec<u8>) -> Option<Vec<u8>> {
 
 /// Starts the authority on 127.0.0.1:0.
 pub async fn start() -> Tsa {
+    start_signing(P256_SHA256).await
+}
+
+/// Starts an authority that signs with `signing`.
+pub async fn start_signing(signing: Signing) -> Tsa {
     let dir = tempfile::tempdir().unwrap();
-    make_authority(dir.path());
+    make_authority(dir.path(), signing);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();
