@@ -723,3 +723,56 @@ fn a_failed_widening_night_leaves_the_start_where_it_was_proven() {
         "{v:#}"
     );
 }
+
+/// What a chain was proven from is its own: a first night that failed
+/// from 00:00 and a second proven from 06:00 do not let a night from 00:00
+/// resume at the record as if 00:00 to 06:00 had been proven.
+#[test]
+fn a_chain_proven_from_later_is_read_again_by_an_earlier_start() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    alter_a_log(dir.path(), "20260301T03");
+    let cp = checkpoint(dir.path());
+    let cp_arg = cp.to_str().unwrap().to_string();
+    let night = |start: &str, end: &str| {
+        let args = [
+            "--start-time",
+            start,
+            "--end-time",
+            end,
+            "--checkpoint",
+            &cp_arg,
+        ];
+        run(dir.path(), &args).0
+    };
+    assert_eq!(night("2026-03-01T00:00:00Z", "2026-03-01T06:00:00Z"), 1);
+    assert_eq!(night("2026-03-01T06:00:00Z", "2026-03-01T08:00:00Z"), 0);
+    assert_eq!(night("2026-03-01T00:00:00Z", "2026-03-01T10:00:00Z"), 1);
+}
+
+/// A widening night that proves the chain moves its watch back with it:
+/// a log file of the widened hours deleted afterwards is found.
+#[test]
+fn the_watch_covers_what_a_widening_night_proved() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path());
+    let cp = checkpoint(dir.path());
+    let cp_arg = cp.to_str().unwrap().to_string();
+    let night = |start: &str, end: &str| {
+        let args = [
+            "--start-time",
+            start,
+            "--end-time",
+            end,
+            "--checkpoint",
+            &cp_arg,
+        ];
+        run(dir.path(), &args)
+    };
+    assert_eq!(night("2026-03-01T06:00:00Z", "2026-03-01T09:00:00Z").0, 0);
+    assert_eq!(night("2026-03-01T00:00:00Z", "2026-03-01T09:00:00Z").0, 0);
+    let (log, _) = find_log(dir.path(), "20260301T03");
+    std::fs::remove_file(log).unwrap();
+    let (code, v, err) = night("2026-03-01T00:00:00Z", "2026-03-01T12:00:00Z");
+    assert_eq!(code, 1, "{err}\n{v:#}");
+}

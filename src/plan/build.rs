@@ -351,7 +351,9 @@ impl Seams<'_> {
             // before the checkpoint's own start asks for more history.
             let recorded = r.end_time().unwrap_or(p.start);
             p.start = match self.req.window.start {
-                Some(s) if self.checkpoint.is_some_and(|cp| widens(cp, s)) => s.min(recorded),
+                Some(s) if self.checkpoint.is_some_and(|cp| widens_chain(cp, r, s)) => {
+                    s.min(recorded)
+                }
                 _ => recorded,
             };
             p.relied_on = self
@@ -387,6 +389,18 @@ fn relied_on(
         // neither vouches for is refused when either is given).
         authenticated: req.state.key.is_some() || req.state.signer.is_some(),
     })
+}
+
+/// Whether `start` reaches before the span this chain was proven from:
+/// its inventory's start (where the chain's proof and its watch began;
+/// a widening night that proves the chain moves it back), else, for a
+/// record of an older checkpoint, the checkpoint's own start. Per chain:
+/// another chain proven from earlier says nothing of this one.
+fn widens_chain(cp: &Checkpoint, r: &crate::plan::checkpoint::Record, start: Timestamp) -> bool {
+    let proven_from = r.inventory.as_ref().and_then(|i| i.since_time());
+    proven_from
+        .or(cp.start_time())
+        .is_some_and(|from| start < from)
 }
 
 /// An explicit `--start-time` before the span the checkpoint was proven

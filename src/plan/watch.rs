@@ -183,8 +183,12 @@ pub(crate) async fn behind(
     if since > until || until != recorded || (until - since).num_days() > MAX_WATCHED_DAYS {
         return Err(corrupt());
     }
-    plan.watch_since = Some(since);
-    list_tonight(store, plan, since).await?;
+    // A widened night proves the chain from its earlier start: tonight's
+    // inventory, if the chain is proven, commits to that span too (the
+    // comparison below stays within what the old one committed to).
+    let tonight_since = since.min(plan.start);
+    plan.watch_since = Some(tonight_since);
+    list_tonight(store, plan, tonight_since).await?;
     let listed = plan
         .watch_listed
         .as_ref()

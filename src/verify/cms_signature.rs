@@ -152,8 +152,25 @@ fn verify(cert: &Certificate, signer: &SignerInfo, attrs: &[u8]) -> Option<bool>
             (EC_KEY, ECDSA_SHA384) if curve == Some(P384) => &s::ECDSA_P384_SHA384_ASN1,
             _ => return None,
         };
-    let key = s::UnparsedPublicKey::new(alg, spki.subject_public_key.raw_bytes());
+    let raw = spki.subject_public_key.raw_bytes();
+    if !ring_takes(spki.algorithm.oid, raw) {
+        return None;
+    }
+    let key = s::UnparsedPublicKey::new(alg, raw);
     Some(key.verify(attrs, signer.signature.as_bytes()).is_ok())
+}
+
+/// Keys ring's verifiers refuse whatever the signature (RSA moduli outside
+/// 2048 to 8192 bits, compressed EC points): left to openssl, not called
+/// bad.
+fn ring_takes(key_alg: Oid, raw: &[u8]) -> bool {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::traits::PublicKeyParts;
+    match key_alg {
+        RSA => rsa::RsaPublicKey::from_pkcs1_der(raw)
+            .is_ok_and(|k| (2048..=8192).contains(&k.n().bits())),
+        _ => raw.first() == Some(&0x04),
+    }
 }
 
 fn time_stamping(cert: &Certificate) -> bool {
