@@ -2,6 +2,8 @@
 //! comparison (trailproof and the AWS CLI ask it for ListPublicKeys).
 //!
 //! Usage: cloudtrail_endpoint --keys FILE [--port P] [--max-seconds N]
+//!        [--caller-account ID]  (answer STS GetCallerIdentity as that
+//!        account, so a live run reads event history as it would on AWS)
 
 #[path = "../tests/support/cloudtrail.rs"]
 mod cloudtrail;
@@ -37,6 +39,7 @@ async fn main() {
         .unwrap_or(3600);
     let state = Arc::new(cloudtrail::CloudTrailState {
         keys: cloudtrail::CloudTrailState::keys_from_file(std::path::Path::new(&keys)),
+        caller_account: get("--caller-account"),
         ..Default::default()
     });
     let url = cloudtrail::start_on(state, port).await;

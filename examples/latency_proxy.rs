@@ -6,6 +6,9 @@
 //! `--delay-ms` before being forwarded. It stops by itself after `--max-seconds`.
 //!
 //! Usage: latency_proxy --listen PORT --upstream PORT [--delay-ms 20] [--max-seconds 3600]
+//!
+//! With `LATENCY_PROXY_LOG=1` each request's first line goes to stderr with
+//! the milliseconds since the proxy started: which requests wait on which.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -26,6 +29,11 @@ fn arg(name: &str, default: Option<u64>) -> u64 {
         })
 }
 
+fn started() -> &'static std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now)
+}
+
 async fn pipe(client: TcpStream, upstream_port: u16, delay: Duration) -> std::io::Result<()> {
     let server = TcpStream::connect(("127.0.0.1", upstream_port)).await?;
     client.set_nodelay(true)?;
@@ -43,6 +51,11 @@ async fn pipe(client: TcpStream, upstream_port: u16, delay: Duration) -> std::io
                 return sw.shutdown().await;
             }
             if f1.swap(false, Ordering::SeqCst) {
+                if std::env::var_os("LATENCY_PROXY_LOG").is_some() {
+                    let line = buf[..n].split(|b| *b == b'\r').next().unwrap_or_default();
+                    let ms = started().elapsed().as_millis();
+                    eprintln!("{ms:>7} {}", String::from_utf8_lossy(line));
+                }
                 tokio::time::sleep(delay).await;
             }
             sw.write_all(&buf[..n]).await?;

@@ -1311,3 +1311,47 @@ async fn the_buckets_protections_are_shown_and_can_be_required() {
     let (code, v, err) = json_run(&kept, &env).await;
     assert_eq!(code, 0, "{err}\n{}", v["protections"]);
 }
+
+/// Event history is asked only for the calls that can change the verdict:
+/// a window that ended long before the run asks it nothing (its
+/// configuration calls after the window cannot change it, and it is never
+/// compared with what the trail records now); a window ending at the run
+/// asks for the trail's configuration calls up to the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_history_is_asked_only_what_can_change_the_verdict() {
+    let now = chrono::Utc::now();
+    let recent = (now - chrono::Duration::hours(4))
+        .format("%Y-%m-%dT%H:00:00Z")
+        .to_string();
+    let old_end = "2026-03-01T04:00:00Z";
+    for (start, end, asked) in [(START, old_end, 0), (recent.as_str(), "", 4)] {
+        let s3 = start_s3().await;
+        let sim = tempfile::tempdir().unwrap();
+        sim_upload_at(&s3, sim.path(), "hist", start, &["--hours", "4"]).await;
+        let keys = CloudTrailState::keys_from_file(&sim.path().join("public-keys.json"));
+        let state = Arc::new(CloudTrailState {
+            keys,
+            trails: vec![sample_trail("hist", false)],
+            caller_account: Some("123456789012".into()),
+            ..Default::default()
+        });
+        let ct = support::cloudtrail::start(state.clone()).await;
+        let env = aws_env(&s3.endpoint, Some(&ct));
+        let mut args = vec!["validate", "--format", "json", "--trail-arn", ARN];
+        args.extend(["--start-time", start]);
+        if !end.is_empty() {
+            args.extend(["--end-time", end]);
+        }
+        let r = run_bin(&args, &env).await;
+        let (code, err) = (r.code, &r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
+        assert!(code == 0 || code == 3, "{err}\n{v:#}");
+        assert_eq!(
+            state.count("LookupEvents"),
+            asked,
+            "window from {start}: {v:#}"
+        );
+        let caller = &v["provenance"]["caller"];
+        assert_eq!(caller, "arn:aws:iam::123456789012:user/auditor", "{err}");
+    }
+}

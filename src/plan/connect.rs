@@ -162,6 +162,10 @@ async fn open_live(
         cloudtrail.transcript = crate::sources::transcript::Transcript::keeping();
     }
     let cloudtrail = Arc::new(cloudtrail);
+    // Who runs this is asked now, beside everything else: reports name
+    // the caller, and event history is read only for its own account.
+    let asking = cloudtrail.clone();
+    tokio::spawn(async move { asking.caller().await });
     let uses_cloudtrail = req.selection.bucket.is_none() || req.source.keys_file.is_none();
     let info = describe(req, &cloudtrail, uses_cloudtrail).await?;
     let mut facts = facts_from(req, info.as_ref());
@@ -170,8 +174,12 @@ async fn open_live(
         // region is known to be covered, and a recent digest delivery is
         // what says validation is on.
         let validation = info.as_ref().is_none_or(|i| i.log_file_validation_enabled);
-        facts.status = cloudtrail.trail_status(&req.trail, validation, true).await;
-        match cloudtrail.event_selectors(&req.trail).await {
+        let (status, selectors) = tokio::join!(
+            cloudtrail.trail_status(&req.trail, validation, true),
+            cloudtrail.event_selectors(&req.trail)
+        );
+        facts.status = status;
+        match selectors {
             Ok(mut now) => {
                 now.multi_region = info.as_ref().map(|i| i.is_multi_region);
                 now.global_events = info.as_ref().map(|i| i.include_global_events);

@@ -52,6 +52,20 @@ impl Outcome {
     }
 }
 
+/// `work`'s result, with `beside` polled too until `work` is done (then
+/// dropped: what it asked for is cached, or no longer needed).
+async fn alongside<T>(
+    work: impl std::future::Future<Output = T>,
+    beside: impl std::future::Future<Output = ()>,
+) -> T {
+    tokio::pin!(work);
+    tokio::pin!(beside);
+    tokio::select! {
+        out = &mut work => out,
+        () = &mut beside => work.await,
+    }
+}
+
 /// Runs the plan. `on_chain` sees each chain of an estate as it is
 /// decided and says whether the estate report must keep it.
 pub(crate) async fn execute(
@@ -62,7 +76,7 @@ pub(crate) async fn execute(
     let mut plan = plan;
     if plan.single && plan.units.len() == 1 {
         if let Some((chain, p, _)) = plan.units.pop() {
-            let mut report = engine.validate(&p).await?;
+            let mut report = alongside(engine.validate(&p), engine.prefetch_history(&p)).await?;
             report.notes.extend(plan.notes);
             let verdict = report.verdict();
             return Ok(Outcome {
@@ -78,15 +92,22 @@ pub(crate) async fn execute(
         }
     }
     let (mut kept, mut summaries, mut codes) = (Vec::new(), Vec::new(), Vec::new());
-    estate::run(engine, plan.units, &mut |c: ChainReport| {
+    let home = plan.units.iter().find(|(_, p, _)| p.is_home_chain());
+    let prefetch = home.map(|(_, p, _)| p.clone());
+    let prefetch = async {
+        if let Some(p) = &prefetch {
+            engine.prefetch_history(p).await;
+        }
+    };
+    let mut each = |c: ChainReport| {
         summaries.push(c.report.chain_summary(&c.account, &c.region));
         codes.push(c.report.verdict());
         if on_chain(&c)? {
             kept.push(c);
         }
         Ok(())
-    })
-    .await?;
+    };
+    alongside(estate::run(engine, plan.units, &mut each), prefetch).await?;
     crate::verify::model::sort_chains(&mut kept);
     let estate = EstateReport {
         trail_arn: plan.trail_arn,

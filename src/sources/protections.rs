@@ -24,75 +24,102 @@ pub(crate) async fn read(store: &S3Store, bucket: &str) -> BucketConfig {
             };
         }
     };
-    let versioning = answer(
-        client.get_bucket_versioning().bucket(bucket).send().await,
-        None,
-        |v| {
-            (
-                v.status().map(|s| s.as_str().to_string()),
-                v.mfa_delete().is_some_and(|m| m.as_str() == "Enabled"),
-            )
-        },
-    );
-    let object_lock = answer(
-        client
-            .get_object_lock_configuration()
-            .bucket(bucket)
-            .send()
-            .await,
-        Some("ObjectLockConfigurationNotFoundError"),
-        |o| o.object_lock_configuration().and_then(lock),
-    );
-    let lifecycle = answer(
-        client
-            .get_bucket_lifecycle_configuration()
-            .bucket(bucket)
-            .send()
-            .await,
-        Some("NoSuchLifecycleConfiguration"),
-        |o| o.rules().iter().map(rule).collect(),
-    );
+    // Eight reads, asked together: one round trip, not eight, before the
+    // run can start.
+    let versioning = async {
+        answer(
+            client.get_bucket_versioning().bucket(bucket).send().await,
+            None,
+            |v| {
+                (
+                    v.status().map(|s| s.as_str().to_string()),
+                    v.mfa_delete().is_some_and(|m| m.as_str() == "Enabled"),
+                )
+            },
+        )
+    };
+    let object_lock = async {
+        answer(
+            client
+                .get_object_lock_configuration()
+                .bucket(bucket)
+                .send()
+                .await,
+            Some("ObjectLockConfigurationNotFoundError"),
+            |o| o.object_lock_configuration().and_then(lock),
+        )
+    };
+    let lifecycle = async {
+        answer(
+            client
+                .get_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .send()
+                .await,
+            Some("NoSuchLifecycleConfiguration"),
+            |o| o.rules().iter().map(rule).collect(),
+        )
+    };
+    let (versioning, object_lock, lifecycle, guards) =
+        tokio::join!(versioning, object_lock, lifecycle, guards(&client, bucket));
     BucketConfig {
         versioning: Some(versioning),
         object_lock: Some(object_lock),
         lifecycle: Some(lifecycle),
-        ..guards(&client, bucket).await
+        ..guards
     }
 }
 
 /// What keeps others out and a copy elsewhere: the bucket policy, the
 /// public access block, default encryption, replication, access logging.
 async fn guards(client: &aws_sdk_s3::Client, bucket: &str) -> BucketConfig {
-    let policy = answer(
-        client.get_bucket_policy().bucket(bucket).send().await,
-        Some("NoSuchBucketPolicy"),
-        |o| o.policy().map(str::to_string),
-    );
-    let public_access = answer(
-        client.get_public_access_block().bucket(bucket).send().await,
-        Some("NoSuchPublicAccessBlockConfiguration"),
-        |o| o.public_access_block_configuration().map(blocks),
-    );
-    let encryption = answer(
-        client.get_bucket_encryption().bucket(bucket).send().await,
-        Some("ServerSideEncryptionConfigurationNotFoundError"),
-        |o| {
-            o.server_side_encryption_configuration()
-                .and_then(default_encryption)
-        },
-    );
-    let replication = answer(
-        client.get_bucket_replication().bucket(bucket).send().await,
-        Some("ReplicationConfigurationNotFoundError"),
-        |o| {
-            o.replication_configuration()
-                .map(|c| c.rules().iter().filter_map(replica).collect())
-        },
-    );
-    let access_logging = answer(
-        client.get_bucket_logging().bucket(bucket).send().await,
-        None,
-        |o| o.logging_enabled().map(|l| l.target_bucket().to_string()),
+    let policy = async {
+        answer(
+            client.get_bucket_policy().bucket(bucket).send().await,
+            Some("NoSuchBucketPolicy"),
+            |o| o.policy().map(str::to_string),
+        )
+    };
+    let public_access = async {
+        answer(
+            client.get_public_access_block().bucket(bucket).send().await,
+            Some("NoSuchPublicAccessBlockConfiguration"),
+            |o| o.public_access_block_configuration().map(blocks),
+        )
+    };
+    let encryption = async {
+        answer(
+            client.get_bucket_encryption().bucket(bucket).send().await,
+            Some("ServerSideEncryptionConfigurationNotFoundError"),
+            |o| {
+                o.server_side_encryption_configuration()
+                    .and_then(default_encryption)
+            },
+        )
+    };
+    let replication = async {
+        answer(
+            client.get_bucket_replication().bucket(bucket).send().await,
+            Some("ReplicationConfigurationNotFoundError"),
+            |o| {
+                o.replication_configuration()
+                    .map(|c| c.rules().iter().filter_map(replica).collect())
+            },
+        )
+    };
+    let access_logging = async {
+        answer(
+            client.get_bucket_logging().bucket(bucket).send().await,
+            None,
+            |o| o.logging_enabled().map(|l| l.target_bucket().to_string()),
+        )
+    };
+    let (policy, public_access, encryption, replication, access_logging) = tokio::join!(
+        policy,
+        public_access,
+        encryption,
+        replication,
+        access_logging
     );
     BucketConfig {
         policy: Some(policy),

@@ -5,7 +5,6 @@
 //! recorded change shows it): evidence that the trail did not see what
 //! happened. Such events make coverage not proven, like a narrowing.
 
-use super::blind::history_from;
 use super::Engine;
 use crate::plan::Plan;
 use crate::verify::model::{BlindSpot, HistoryEvent, Report, SpotKind, Unproven};
@@ -33,7 +32,7 @@ impl Engine {
         if !plan.cross_check {
             return;
         }
-        let start = report.requested_start.max(history_from());
+        let start = report.requested_start.max(self.history_from);
         // Up to what the valid digests cover: later log files are not read.
         let covered = report.found.map_or(start, |(_, e)| e);
         let end = report.requested_end.min(covered) - DELIVERY_MARGIN;

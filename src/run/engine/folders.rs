@@ -56,18 +56,27 @@ pub(super) struct Folders {
     pub hold: Option<Timestamp>,
 }
 
+/// The window's log folders as listed (every object's key), and the
+/// objects above the day folders; listed beside the log files' reads.
+#[derive(Default)]
+pub(super) struct Listing {
+    scope: Option<Scope>,
+    listed: Vec<(String, String)>,
+    unexpected: Vec<ObjectVerdict>,
+}
+
 impl Engine {
-    pub(super) async fn scan_log_folders(
+    /// Lists the log folders of the window (from the digests as walked:
+    /// nothing here waits on a log file's bytes).
+    pub(super) async fn list_log_folders(
         &self,
         plan: &Plan,
         book: &LogBook,
         nodes: &[Node],
-        out: &ChainOutcome,
-        closure: &Closure,
-    ) -> Folders {
-        let mut folders = Folders::default();
+    ) -> Listing {
+        let mut listing = Listing::default();
         if !plan.check_unreferenced {
-            return folders;
+            return listing;
         }
         let newest = nodes
             .iter()
@@ -75,8 +84,9 @@ impl Engine {
             .max();
         let end = newest.map_or(plan.end, |e| e.max(plan.end));
         let Some(scope) = Scope::new(plan.start, end) else {
-            return folders;
+            return listing;
         };
+        listing.scope = Some(scope);
         let mut buckets: Vec<String> = Vec::new();
         for p in book.plans.iter().filter(|p| !p.expected.is_empty()) {
             if !buckets.contains(&p.bucket) {
@@ -86,8 +96,25 @@ impl Engine {
         if buckets.is_empty() {
             buckets.push(plan.digest_bucket.clone());
         }
-        let mut listed = Vec::new();
-        for b in &buckets {
+        let days = self.list_days(plan, &buckets, &scope);
+        let trees = self.scan_trees(plan, &buckets, &scope);
+        let ((listed, unlistable), trees) = futures::join!(days, trees);
+        listing.listed = listed;
+        listing.unexpected = unlistable;
+        listing.unexpected.extend(trees);
+        listing
+    }
+
+    /// Every key of the window's day folders; a folder that cannot be
+    /// listed is a finding on it.
+    async fn list_days(
+        &self,
+        plan: &Plan,
+        buckets: &[String],
+        scope: &Scope,
+    ) -> (Vec<(String, String)>, Vec<ObjectVerdict>) {
+        let (mut listed, mut unlistable) = (Vec::new(), Vec::new());
+        for b in buckets {
             for day in scope.days() {
                 let prefix = plan.root.log_day_prefix(&plan.source_region, day);
                 match list_while(self.store.as_ref(), b, &prefix, None, |_| true).await {
@@ -100,7 +127,7 @@ impl Engine {
                         let mut finding = store_finding(&e);
                         finding.reason =
                             format!("log folder could not be listed: {}", finding.reason);
-                        folders.unexpected.push(ObjectVerdict {
+                        unlistable.push(ObjectVerdict {
                             bucket: b.clone(),
                             key: prefix,
                             finding,
@@ -109,22 +136,41 @@ impl Engine {
                 }
             }
         }
-        let trees = self.scan_trees(plan, &buckets, &scope).await;
-        folders.unexpected.extend(trees);
-        let referenced: HashSet<(String, String)> =
-            book.index.keys().chain(&book.vouched).cloned().collect();
-        let (logs, strangers) =
-            judge_unlisted(plan, (nodes, out, closure), scope, &listed, &referenced);
-        let young_after = plan.now - plan.grace;
-        folders.hold = logs
-            .iter()
-            .filter_map(|l| crate::verify::layout::parse_log_key(&l.key).map(|k| k.time))
-            .filter(|t| *t > young_after)
-            .min();
-        folders.logs = logs;
-        folders.unexpected.extend(strangers);
-        folders
+        (listed, unlistable)
     }
+}
+
+/// What the listed folders hold beyond what the digests list, judged by
+/// what the chain's proof says of their time.
+pub(super) fn judge_log_folders(
+    plan: &Plan,
+    listing: Listing,
+    book: &LogBook,
+    (nodes, out, closure): (&[Node], &ChainOutcome, &Closure),
+) -> Folders {
+    let mut folders = Folders::default();
+    let Some(scope) = listing.scope else {
+        return folders;
+    };
+    folders.unexpected = listing.unexpected;
+    let referenced: HashSet<(String, String)> =
+        book.index.keys().chain(&book.vouched).cloned().collect();
+    let (logs, strangers) = judge_unlisted(
+        plan,
+        (nodes, out, closure),
+        scope,
+        &listing.listed,
+        &referenced,
+    );
+    let young_after = plan.now - plan.grace;
+    folders.hold = logs
+        .iter()
+        .filter_map(|l| crate::verify::layout::parse_log_key(&l.key).map(|k| k.time))
+        .filter(|t| *t > young_after)
+        .min();
+    folders.logs = logs;
+    folders.unexpected.extend(strangers);
+    folders
 }
 
 /// The verdicts of the listed objects no digest references, from what the

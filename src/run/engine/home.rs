@@ -7,7 +7,6 @@
 //! judged). Live, the home region's event history holds both. A stop is
 //! one call too: recorded in the home chain, it stops every chain.
 
-use super::blind::history_from;
 use super::Engine;
 use crate::plan::Plan;
 use crate::verify::lifecycle::{EventSource, LifecycleEvent};
@@ -68,6 +67,16 @@ impl Engine {
         (found, note, home_unread)
     }
 
+    /// Asks event history for the trail's configuration calls now, beside
+    /// the listing and hashing, so the home chain finds the answer waiting
+    /// when it needs it (the calls are paced at 2 per second; asked at the
+    /// end they were most of a clean day's wall time).
+    pub(crate) async fn prefetch_history(&self, plan: &Plan) {
+        if plan.is_home_chain() {
+            let _ = self.history_coverage(plan).await;
+        }
+    }
+
     /// The trail's configuration calls in its home region's event history,
     /// or why they could not be read.
     async fn history_coverage(&self, plan: &Plan) -> (Vec<CoverageChange>, Option<Unread>) {
@@ -80,10 +89,9 @@ impl Engine {
             return (Vec::new(), unread(why));
         }
         // One answer for every chain and slice of the run: the hour bounds it.
-        let kept = history_from();
+        let kept = self.history_from;
         let from = kept.duration_trunc(Duration::hours(1)).unwrap_or(kept) + Duration::hours(1);
-        // Up to the run, so that a change after the window is seen as such.
-        let to = plan.events_window.1.max(plan.end).max(plan.now);
+        let to = history_to(plan);
         if to <= from {
             let why = "the window is older than event history's 90 days".to_string();
             return (Vec::new(), unread(why));
@@ -99,6 +107,21 @@ impl Engine {
             }
             Some(found) => (found, None),
         }
+    }
+}
+
+/// Where the configuration calls that can change the verdict end. Up to
+/// the run when the window ends within two hours of it: a change after the
+/// window must be seen as such before what the trail records now is taken
+/// for the window's. A window that ended earlier is never compared with
+/// what the trail records now, and calls after it cannot change its
+/// verdict: the calls end with it (an old window asks event history
+/// nothing). The whole window's end, not a slice's: one answer for all.
+fn history_to(plan: &Plan) -> crate::verify::time::Timestamp {
+    let end = plan.events_window.1.max(plan.end);
+    match end + Duration::hours(2) >= plan.now {
+        true => end.max(plan.now),
+        false => end.duration_round_up(Duration::hours(1)).unwrap_or(end),
     }
 }
 

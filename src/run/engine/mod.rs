@@ -116,6 +116,9 @@ pub struct Engine {
     /// The trail's coverage changes its home chain's verified logs hold,
     /// for the run's other chains (a call is recorded once).
     pub home_calls: shared::HomeCalls,
+    /// Where event history begins, fixed once per run: every chain and the
+    /// prefetch ask the same windows, so they share one answer.
+    pub(crate) history_from: crate::verify::time::Timestamp,
 }
 
 /// Maps a store error on one object to a finding on that object.
@@ -177,6 +180,7 @@ impl Engine {
             buffers: Engine::buffer_budget(),
             inflater,
             home_calls: Default::default(),
+            history_from: blind::history_from(),
         }
     }
 
@@ -210,7 +214,11 @@ impl Engine {
         let needs_events = !covered_without_events(&std_nodes, &std_out, plan);
         let skip = verified_by_the_record(plan, needs_events);
         let book = assemble::log_book(&[(&std_nodes, &std_out), (&bf_nodes, &bf_out)], skip);
-        let (log_verdicts, mut records, complete) = self.read_logs(plan, &book, needs_events).await;
+        // The folders are listed while the log files are read: neither
+        // waits on the other.
+        let reading = self.read_logs(plan, &book, needs_events);
+        let listing = self.list_log_folders(plan, &book, &std_nodes);
+        let ((log_verdicts, mut records, complete), listing) = futures::join!(reading, listing);
         let logged_calls = std::mem::take(&mut records.bucket_calls);
         let calls_unread = records.calls_unread;
         let mut events = std::mem::take(&mut records.lifecycle);
@@ -235,9 +243,8 @@ impl Engine {
             closure.unproven.push(Unproven::NoDigestFolder);
             closure.no_digest_folder = true;
         }
-        let folders = self
-            .scan_log_folders(plan, &book, &std_nodes, &std_out, &closure)
-            .await;
+        let folders =
+            folders::judge_log_folders(plan, listing, &book, (&std_nodes, &std_out, &closure));
         let mut report = assemble::report(
             plan,
             assemble::Chains {
