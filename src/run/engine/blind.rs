@@ -43,7 +43,7 @@ impl Engine {
             return Vec::new();
         }
         let refused = self.history_refused(&plan.root.account).await;
-        let kept_from = self.history_from;
+        let kept_from = history_from();
         let mut out = Vec::new();
         for (i, (start, end, why)) in spans.into_iter().enumerate() {
             let mut spot = BlindSpot {

@@ -32,7 +32,7 @@ impl Engine {
         if !plan.cross_check {
             return;
         }
-        let start = report.requested_start.max(self.history_from);
+        let start = report.requested_start.max(super::blind::history_from());
         // Up to what the valid digests cover: later log files are not read.
         let covered = report.found.map_or(start, |(_, e)| e);
         let end = report.requested_end.min(covered) - DELIVERY_MARGIN;

@@ -101,7 +101,9 @@ impl Engine {
                 Vec::new(),
                 unread("LookupEvents failed or was denied".into()),
             ),
-            Some(found) if plan.start - Duration::hours(2) < from => {
+            // Against event history's edge as it is now: the run's fixed
+            // start (the answer's key) ages while the run goes on.
+            Some(found) if plan.start - Duration::hours(2) < from.max(fresh_edge()) => {
                 let why = "event history keeps only the last 90 days of the window".to_string();
                 (found, unread(why))
             }
@@ -117,6 +119,11 @@ impl Engine {
 /// what the trail records now, and calls after it cannot change its
 /// verdict: the calls end with it (an old window asks event history
 /// nothing). The whole window's end, not a slice's: one answer for all.
+fn fresh_edge() -> crate::verify::time::Timestamp {
+    let kept = super::blind::history_from();
+    kept.duration_trunc(Duration::hours(1)).unwrap_or(kept) + Duration::hours(1)
+}
+
 fn history_to(plan: &Plan) -> crate::verify::time::Timestamp {
     let end = plan.events_window.1.max(plan.end);
     match end + Duration::hours(2) >= plan.now {

@@ -116,8 +116,10 @@ pub struct Engine {
     /// The trail's coverage changes its home chain's verified logs hold,
     /// for the run's other chains (a call is recorded once).
     pub home_calls: shared::HomeCalls,
-    /// Where event history begins, fixed once per run: every chain and the
-    /// prefetch ask the same windows, so they share one answer.
+    /// Where event history begins, fixed once per run as the key of the
+    /// configuration calls' answer: every chain and the prefetch ask the
+    /// same window, so they share it (what event history still holds is
+    /// judged against its edge at the time).
     pub(crate) history_from: crate::verify::time::Timestamp,
 }
 
