@@ -680,19 +680,11 @@ fn nightly(dir: &Path, cp: &Path, end: &str) -> (i32, Value, String) {
 fn a_failed_widening_night_leaves_the_start_where_it_was_proven() {
     let dir = tempfile::tempdir().unwrap();
     simulate(dir.path());
-    let cp = checkpoint(dir.path());
-    let cp_arg = cp.to_str().unwrap().to_string();
-    let night = |start: &str, end: &str| {
-        let args = [
-            "--start-time",
-            start,
-            "--end-time",
-            end,
-            "--checkpoint",
-            &cp_arg,
-        ];
-        run(dir.path(), &args)
-    };
+    let (cp, cp_arg) = (
+        checkpoint(dir.path()),
+        checkpoint(dir.path()).display().to_string(),
+    );
+    let night = |start: &str, end: &str| window_night(dir.path(), start, end);
     let (code, _, err) = night("2026-03-01T06:00:00Z", "2026-03-01T09:00:00Z");
     assert_eq!(code, 0, "{err}");
     // Hours never proven are altered; the operator widens the window.
@@ -732,19 +724,7 @@ fn a_chain_proven_from_later_is_read_again_by_an_earlier_start() {
     let dir = tempfile::tempdir().unwrap();
     simulate(dir.path());
     alter_a_log(dir.path(), "20260301T03");
-    let cp = checkpoint(dir.path());
-    let cp_arg = cp.to_str().unwrap().to_string();
-    let night = |start: &str, end: &str| {
-        let args = [
-            "--start-time",
-            start,
-            "--end-time",
-            end,
-            "--checkpoint",
-            &cp_arg,
-        ];
-        run(dir.path(), &args).0
-    };
+    let night = |start: &str, end: &str| window_night(dir.path(), start, end).0;
     assert_eq!(night("2026-03-01T00:00:00Z", "2026-03-01T06:00:00Z"), 1);
     assert_eq!(night("2026-03-01T06:00:00Z", "2026-03-01T08:00:00Z"), 0);
     assert_eq!(night("2026-03-01T00:00:00Z", "2026-03-01T10:00:00Z"), 1);
@@ -756,23 +736,25 @@ fn a_chain_proven_from_later_is_read_again_by_an_earlier_start() {
 fn the_watch_covers_what_a_widening_night_proved() {
     let dir = tempfile::tempdir().unwrap();
     simulate(dir.path());
-    let cp = checkpoint(dir.path());
-    let cp_arg = cp.to_str().unwrap().to_string();
-    let night = |start: &str, end: &str| {
-        let args = [
-            "--start-time",
-            start,
-            "--end-time",
-            end,
-            "--checkpoint",
-            &cp_arg,
-        ];
-        run(dir.path(), &args)
-    };
+    let night = |start: &str, end: &str| window_night(dir.path(), start, end);
     assert_eq!(night("2026-03-01T06:00:00Z", "2026-03-01T09:00:00Z").0, 0);
     assert_eq!(night("2026-03-01T00:00:00Z", "2026-03-01T09:00:00Z").0, 0);
     let (log, _) = find_log(dir.path(), "20260301T03");
     std::fs::remove_file(log).unwrap();
     let (code, v, err) = night("2026-03-01T00:00:00Z", "2026-03-01T12:00:00Z");
     assert_eq!(code, 1, "{err}\n{v:#}");
+}
+
+/// One night of the window `start` to `end` with the folder's checkpoint.
+fn window_night(dir: &Path, start: &str, end: &str) -> (i32, Value, String) {
+    let cp = checkpoint(dir).display().to_string();
+    let args = [
+        "--start-time",
+        start,
+        "--end-time",
+        end,
+        "--checkpoint",
+        &cp,
+    ];
+    run(dir, &args)
 }
