@@ -57,18 +57,29 @@ pub(crate) async fn discover_org_id(
     want: &Want<'_>,
 ) -> Result<Option<String>, ResolveError> {
     let mut candidates: Vec<Option<String>> = Vec::new();
-    if want.organization_trail != Some(true) {
-        let plain = AccountRoot::new(want.prefix, None, want.account);
-        if holds_trail_digests(store, bucket, &plain, want).await? {
-            candidates.push(None);
+    let plain = AccountRoot::new(want.prefix, None, want.account);
+    // Both places are asked at once (one round trip, not two); each only
+    // where the trail's description leaves it possible.
+    let plain_holds = async {
+        match want.organization_trail != Some(true) {
+            true => holds_trail_digests(store, bucket, &plain, want).await,
+            false => Ok(false),
         }
+    };
+    let orgs = async {
+        match want.organization_trail != Some(false) {
+            true => org_folders(store, bucket, want.prefix).await,
+            false => Ok(Vec::new()),
+        }
+    };
+    let (plain_holds, orgs) = futures::join!(plain_holds, orgs);
+    if plain_holds? {
+        candidates.push(None);
     }
-    if want.organization_trail != Some(false) {
-        for org in org_folders(store, bucket, want.prefix).await? {
-            let root = AccountRoot::new(want.prefix, Some(&org), want.account);
-            if holds_trail_digests(store, bucket, &root, want).await? {
-                candidates.push(Some(org));
-            }
+    for org in orgs? {
+        let root = AccountRoot::new(want.prefix, Some(&org), want.account);
+        if holds_trail_digests(store, bucket, &root, want).await? {
+            candidates.push(Some(org));
         }
     }
     match candidates.len() {
