@@ -9,9 +9,17 @@ use crate::run::engine::{Engine, EngineError};
 use crate::verify::model::{ChainReport, ObjectVerdict, Report};
 use futures::stream::{self, StreamExt};
 
-/// Chains validated at once. Requests are bounded by the store, so this
-/// only needs to keep enough chains listing and fetching to fill it.
+/// Chains validated at once over a window of a month or less. Requests
+/// are bounded by the store, so this only needs to keep enough chains
+/// listing and fetching to fill it.
 const CHAINS_IN_FLIGHT: usize = 16;
+
+/// Chains at once for windows of `days`: a chain is held whole until it is
+/// decided, so a long window holds fewer at a time (a year: 2, which keep
+/// both cores hashing), and memory follows the window, not the estate.
+fn chains_in_flight(days: i64) -> usize {
+    (CHAINS_IN_FLIGHT * 31 / days.max(1) as usize).clamp(2, CHAINS_IN_FLIGHT)
+}
 
 /// A chain whose folders cannot be listed is a finding on that chain, not
 /// the end of the run; keys and operator mistakes end the run.
@@ -57,6 +65,8 @@ pub async fn run(
     let mut units = units;
     units.sort_by_key(|(_, p, _)| !p.is_home_chain());
     let homes = units.iter().filter(|(_, p, _)| p.is_home_chain()).count();
+    let longest = units.iter().map(|(_, p, _)| (p.end - p.start).num_days());
+    let in_flight = chains_in_flight(longest.max().unwrap_or(0));
     engine.home_calls.expect(homes);
     let mut results = stream::iter(units)
         .map(|(chain, plan, slice)| async move {
@@ -66,7 +76,7 @@ pub async fn run(
             }
             (chain, slice, chain_outcome(&plan, r))
         })
-        .buffer_unordered(CHAINS_IN_FLIGHT);
+        .buffer_unordered(in_flight);
     while let Some((chain, slice, result)) = results.next().await {
         let mut report = result?;
         if chain.expected_because.is_some() && !chain.has_digest_folder && !chain.has_log_folder {
@@ -85,4 +95,19 @@ pub async fn run(
         .map_err(super::RunError::Write)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use super::chains_in_flight;
+
+    #[test]
+    fn long_windows_hold_fewer_chains_at_once() {
+        assert_eq!(chains_in_flight(0), 16);
+        assert_eq!(chains_in_flight(1), 16);
+        assert_eq!(chains_in_flight(31), 16);
+        assert_eq!(chains_in_flight(91), 5);
+        assert_eq!(chains_in_flight(365), 2);
+        assert_eq!(chains_in_flight(7 * 365), 2);
+    }
 }
