@@ -56,30 +56,8 @@ fn openssl_verifies(file: &Path) -> bool {
 }
 
 fn validate(t: &trail::Trail, out: &Path, key: &str, extra: &[&str]) -> trail::Run {
-    let (report, keys) = (out.join("report.json"), t.keys());
-    let mut args = vec![
-        "validate",
-        "--local",
-        t.root().to_str().unwrap(),
-        "--trail-arn",
-        ARN,
-        "--public-keys",
-        keys.to_str().unwrap(),
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T06:00:00Z",
-        "--format",
-        "json",
-        "--report-file",
-        report.to_str().unwrap(),
-        "--signing-key",
-        key,
-    ];
-    args.extend_from_slice(extra);
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&refs)
+    let flags = [&["--format", "json", "--signing-key", key][..], extra].concat();
+    trail::validate_local(t, "2026-03-01T06:00:00Z", &out.join("report.json"), &flags)
 }
 
 #[test]

@@ -66,11 +66,6 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
     };
     let mut report = ReportSink::new(out, plan.shard.is_some(), seal);
     let watched = crate::plan::build::watched(&plan.units);
-    // Who runs this, asked beside the run rather than before it.
-    let caller = sources.live.as_ref().map(|l| {
-        let cloudtrail = l.cloudtrail.clone();
-        tokio::spawn(async move { cloudtrail.caller().await.ok().map(|i| i.arn) })
-    });
     let mut outcome = crate::run::execute(&engine, plan, &mut |c| report.chain(c)).await?;
     let mut provenance = crate::report::provenance::of_run(
         req,
@@ -78,8 +73,10 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
         old.checkpoint.as_ref(),
         &outcome.summaries,
     );
-    if let Some(caller) = caller {
-        provenance.caller = caller.await.ok().flatten().filter(|a| !a.is_empty());
+    // Asked when the sources were opened; answered long since.
+    if let Some(live) = &sources.live {
+        let caller = live.cloudtrail.caller().await.ok().map(|i| i.arn);
+        provenance.caller = caller.filter(|a| !a.is_empty());
     }
     outcome.provenance = Some(provenance);
     report.finish(&outcome, remote).await?;

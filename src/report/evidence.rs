@@ -151,7 +151,8 @@ pub async fn write(
     if let Some(b) = bucket.as_ref().filter(one_folder) {
         std::fs::create_dir_all(out.join(b)).map_err(io_error)?;
     }
-    let caller = match live.cloudtrail.caller().await {
+    let identity = live.cloudtrail.caller().await;
+    let caller = match &identity {
         Ok(i) => json!({"Account": i.account, "Arn": i.arn, "UserId": i.user_id}),
         Err(e) => json!({"error": e.to_string()}),
     };
@@ -173,14 +174,30 @@ pub async fn write(
     };
     let n = crate::sources::evidence::seal(out, header)
         .map_err(|e| io_error(format!("cannot seal {}: {e}", out.display())))?;
+    attest_seal(out, req).await?;
+    let who = Acquisition {
+        bucket: bucket.unwrap_or_default(),
+        caller: identity.ok().map(|i| i.arn),
+        files: n,
+    };
+    write_certification(out, req, outcome, who)?;
+    for note in &notes {
+        eprintln!("trailproof: {note}");
+    }
+    Ok(n)
+}
+
+/// The seal vouched for: the state key's MAC over the manifest, and the
+/// signing key's signature and the authority's token over the manifest and
+/// SHA256SUMS, so whoever holds the public key checks the package with
+/// openssl, without the secret the MAC needs (`sha256sum -c` checks every
+/// file against a list the signature covers).
+async fn attest_seal(out: &Path, req: &ValidateRequest) -> Result<(), EvidenceError> {
     if let Some(key) = &req.state.key {
         let manifest = std::fs::read(out.join(MANIFEST_FILE)).map_err(io_error)?;
         let mac = key.sign(Purpose::Manifest, &manifest).map_err(io_error)?;
         std::fs::write(out.join(MANIFEST_MAC_FILE), mac + "\n").map_err(io_error)?;
     }
-    // Whoever holds the public key checks the package with openssl,
-    // without the secret the state key's MAC needs; SHA256SUMS too, so
-    // `sha256sum -c` checks every file against a list the signature covers.
     let attested = req.state.signer.is_some() || req.state.tsa.is_some();
     for sealed in [MANIFEST_FILE, SUMS_FILE].iter().filter(|_| attested) {
         let bytes = std::fs::read(out.join(sealed)).map_err(io_error)?;
@@ -188,20 +205,22 @@ pub async fn write(
         let signed = crate::sources::output::sign_beside(&target, &bytes, req.remote());
         signed.await.map_err(io_error)?;
     }
-    write_certification(out, req, live, outcome, n).await?;
-    for note in &notes {
-        eprintln!("trailproof: {note}");
-    }
-    Ok(n)
+    Ok(())
+}
+
+/// What the acquisition found out about itself, for the certification.
+struct Acquisition {
+    bucket: String,
+    caller: Option<String>,
+    files: usize,
 }
 
 /// `CERTIFICATION-DRAFT.md`, quoting the seal's hashes.
-async fn write_certification(
+fn write_certification(
     out: &Path,
     req: &ValidateRequest,
-    live: &Live,
     outcome: &crate::run::Outcome,
-    files: usize,
+    who: Acquisition,
 ) -> Result<(), EvidenceError> {
     use crate::report::certification::{self, Facts};
     let sha = |name: &str| {
@@ -219,13 +238,8 @@ async fn write_certification(
         version: env!("CARGO_PKG_VERSION").to_string(),
         time: display(chrono::Utc::now()),
         trail_arn: req.trail.arn.clone(),
-        bucket: live
-            .trail
-            .as_ref()
-            .map(|t| t.bucket.clone())
-            .or(req.selection.bucket.clone())
-            .unwrap_or_default(),
-        caller: live.cloudtrail.caller().await.ok().map(|i| i.arn),
+        bucket: who.bucket,
+        caller: who.caller,
         host: provenance
             .and_then(|p| p.host.as_deref())
             .map(|h| h.chars().filter(|c| !c.is_control()).collect()),
@@ -236,7 +250,7 @@ async fn write_certification(
         ),
         window,
         verdict: crate::report::text::closing_verdict(&outcome.verdicts),
-        files,
+        files: who.files,
         sums_sha256: sha(SUMS_FILE)?,
         manifest_sha256: sha(MANIFEST_FILE)?,
         signer: req.state.signer.as_ref().map(|s| s.public().fingerprint()),

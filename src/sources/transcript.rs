@@ -32,10 +32,6 @@ impl Transcript {
         }
     }
 
-    pub fn is_kept(&self) -> bool {
-        self.answers.is_some()
-    }
-
     /// Keeps one answer; `response` is built only when answers are kept.
     pub fn keep(
         &self,

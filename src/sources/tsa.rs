@@ -4,7 +4,6 @@
 
 use crate::verify::timestamp::{self, Stamp, StampError};
 use http_body_util::{BodyExt, Full, Limited};
-use sha2::{Digest, Sha256};
 
 /// An answer larger than this is not a token (they are a few KiB).
 const MAX_ANSWER: usize = 1024 * 1024;
@@ -116,13 +115,8 @@ impl Tsa {
         shown_url(&self.url.to_string())
     }
 
-    /// A token over `bytes`: the authority's answer (DER, what `openssl ts
-    /// -verify -in FILE.tsr` reads) and what it says.
-    pub async fn stamp(&self, bytes: &[u8]) -> Result<(Vec<u8>, Stamp), TsaError> {
-        self.stamp_hash(&Sha256::digest(bytes).into()).await
-    }
-
-    /// A token over a file's SHA-256.
+    /// A token over a file's SHA-256: the authority's answer (DER, what
+    /// `openssl ts -verify -in FILE.tsr` reads) and what it says.
     pub async fn stamp_hash(&self, hash: &[u8; 32]) -> Result<(Vec<u8>, Stamp), TsaError> {
         let hash = *hash;
         let nonce: [u8; 8] = rand::random();

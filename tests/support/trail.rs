@@ -114,3 +114,22 @@ fn write(dir: &Path, args: &[&str], signer: Option<Signer>) -> SimOutput {
     trailproof::simulate::run(&spec, &accounts, &regions)
         .unwrap_or_else(|e| panic!("simulate {args:?}: {e}"))
 }
+
+/// `validate --local` of a simulated sample trail over 2026-03-01 from
+/// midnight to `end`, with the report in `report` and `extra` flags.
+pub fn validate_local(t: &Trail, end: &str, report: &Path, extra: &[&str]) -> Run {
+    let (root, keys) = (
+        t.root().display().to_string(),
+        t.keys().display().to_string(),
+    );
+    let report = report.display().to_string();
+    let mut args = vec!["validate", "--local", &root, "--public-keys", &keys];
+    args.extend([
+        "--trail-arn",
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail",
+    ]);
+    args.extend(["--start-time", "2026-03-01T00:00:00Z", "--end-time", end]);
+    args.extend(["--report-file", &report]);
+    args.extend_from_slice(extra);
+    run(&args)
+}

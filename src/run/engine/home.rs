@@ -89,8 +89,7 @@ impl Engine {
             return (Vec::new(), unread(why));
         }
         // One answer for every chain and slice of the run: the hour bounds it.
-        let kept = self.history_from;
-        let from = kept.duration_trunc(Duration::hours(1)).unwrap_or(kept) + Duration::hours(1);
+        let from = first_full_hour(self.history_from);
         let to = history_to(plan);
         if to <= from {
             let why = "the window is older than event history's 90 days".to_string();
@@ -103,13 +102,21 @@ impl Engine {
             ),
             // Against event history's edge as it is now: the run's fixed
             // start (the answer's key) ages while the run goes on.
-            Some(found) if plan.start - Duration::hours(2) < from.max(fresh_edge()) => {
+            Some(found)
+                if plan.start - Duration::hours(2)
+                    < from.max(first_full_hour(super::blind::history_from())) =>
+            {
                 let why = "event history keeps only the last 90 days of the window".to_string();
                 (found, unread(why))
             }
             Some(found) => (found, None),
         }
     }
+}
+
+/// The first whole hour event history still holds after `kept`.
+fn first_full_hour(kept: crate::verify::time::Timestamp) -> crate::verify::time::Timestamp {
+    kept.duration_trunc(Duration::hours(1)).unwrap_or(kept) + Duration::hours(1)
 }
 
 /// Where the configuration calls that can change the verdict end. Up to
@@ -119,11 +126,6 @@ impl Engine {
 /// what the trail records now, and calls after it cannot change its
 /// verdict: the calls end with it (an old window asks event history
 /// nothing). The whole window's end, not a slice's: one answer for all.
-fn fresh_edge() -> crate::verify::time::Timestamp {
-    let kept = super::blind::history_from();
-    kept.duration_trunc(Duration::hours(1)).unwrap_or(kept) + Duration::hours(1)
-}
-
 fn history_to(plan: &Plan) -> crate::verify::time::Timestamp {
     let end = plan.events_window.1.max(plan.end);
     match end + Duration::hours(2) >= plan.now {
