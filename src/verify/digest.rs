@@ -4,6 +4,7 @@
 use crate::verify::time::{parse_digest_time, Timestamp};
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
+use std::sync::Arc;
 
 /// A log file entry of a digest: what the log's inflated bytes must hash to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,9 @@ pub struct PreviousDigest {
     pub key: String,
     pub hash_value: Option<String>,
     pub hash_algorithm: Option<String>,
-    pub signature: Option<String>,
+    /// Shared with [`Digest::previous_signature`]: the same 512 characters
+    /// once per digest, not twice, over a chain-year of them.
+    pub signature: Option<Arc<str>>,
 }
 
 /// A parsed digest. Times are kept both parsed and as written, because the
@@ -44,7 +47,7 @@ pub struct Digest {
     /// None in a chain's starting digest (validation or logging restarted).
     pub previous: Option<PreviousDigest>,
     /// previousDigestSignature as written (None when JSON null): part of the signed string.
-    pub previous_signature: Option<String>,
+    pub previous_signature: Option<Arc<str>>,
     pub log_files: Vec<LogFileRef>,
 }
 
@@ -119,7 +122,7 @@ impl Digest {
         let fingerprint = get_str(m, "digestPublicKeyFingerprint")?.to_string();
         let bucket = get_str(m, "digestS3Bucket")?.to_string();
         let key = get_str(m, "digestS3Object")?.to_string();
-        let previous_signature = get_nullable(m, "previousDigestSignature")?.map(str::to_string);
+        let previous_signature = get_nullable(m, "previousDigestSignature")?.map(Arc::from);
         let (end, end_raw) = get_time(m, "digestEndTime")?;
         let (start, _) = get_time(m, "digestStartTime")?;
         let prev_bucket = get_optional(m, "previousDigestS3Bucket")?;

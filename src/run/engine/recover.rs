@@ -56,7 +56,7 @@ impl Neighbours<'_> {
                     .as_ref()
                     .is_some_and(|p| p.bucket == bucket && p.key == key)
             })
-            .and_then(|v| v.digest.previous_signature.clone())
+            .and_then(|v| v.digest.previous_signature.as_deref().map(str::to_string))
     }
 
     /// The signature of the verified digest at (bucket, key).

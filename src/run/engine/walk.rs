@@ -77,18 +77,52 @@ impl Frontier {
     }
 
     /// Queues a digest not fetched yet, once.
-    fn push(
-        &mut self,
-        raws: &HashMap<(String, String), Raw>,
-        bucket: &str,
-        key: String,
-        listed: bool,
-    ) {
+    fn push(&mut self, seen: &HashSet<(String, String)>, bucket: &str, key: String, listed: bool) {
         let id = (bucket.to_string(), key);
-        if !raws.contains_key(&id) && self.queued.insert(id.clone()) {
+        if !seen.contains(&id) && self.queued.insert(id.clone()) {
             self.queue.push((id.0, id.1, listed));
         }
     }
+}
+
+/// What the walk keeps of the digests it fetched: their names, two counts,
+/// and the bytes only of those signed with a key not known yet, which a
+/// refreshed key set checks again. The rest are dropped once checked, so a
+/// chain-year does not hold 8,760 objects and their metadata.
+#[derive(Default)]
+struct Fetched {
+    seen: HashSet<(String, String)>,
+    held: HashMap<(String, String), Raw>,
+    /// Read whole (an unreadable object is not counted).
+    read: usize,
+    /// Read whole with no signature metadata at all.
+    unsigned: usize,
+}
+
+impl Fetched {
+    fn note(&mut self, bucket: String, key: String, raw: Raw, state: &NodeState) {
+        if let Raw::Bytes { metadata, .. } = &raw {
+            self.read += 1;
+            self.unsigned += usize::from(!metadata.contains_key("signature"));
+        }
+        let id = (bucket, key);
+        if may_check_again(state) {
+            self.held.insert(id.clone(), raw);
+        }
+        self.seen.insert(id);
+    }
+}
+
+/// Failed only for want of its key: a key set refreshed around its time
+/// may verify it.
+fn may_check_again(state: &NodeState) -> bool {
+    matches!(
+        state,
+        NodeState::Checked(DigestCheck::Failed {
+            unknown_fingerprint: Some(_),
+            ..
+        })
+    )
 }
 
 struct Listing {
@@ -220,10 +254,10 @@ impl Engine {
     ) -> Result<Walk, EngineError> {
         let concurrency = plan.concurrency.max(1);
         let mut frontier = Frontier::new();
-        let mut raws: HashMap<(String, String), Raw> = HashMap::new();
+        let mut fetched = Fetched::default();
         let bucket = &plan.digest_bucket;
         for key in self.list_into(&mut frontier, bucket, series, plan).await? {
-            frontier.push(&raws, bucket, key, true);
+            frontier.push(&fetched.seen, bucket, key, true);
         }
         let other_trails = frontier.other_trails.clone();
         let mut nodes: Vec<Node> = Vec::new();
@@ -231,13 +265,13 @@ impl Engine {
         while !frontier.queue.is_empty() && nodes.len() < MAX_DIGESTS {
             let queue = std::mem::take(&mut frontier.queue);
             self.progress.add_digests(queue.len() as u64);
-            let fetched = self.fetch_digests(&queue, concurrency).await;
-            for ((bucket, key, listed), raw) in queue.into_iter().zip(fetched) {
+            let raws = self.fetch_digests(&queue, concurrency).await;
+            for ((bucket, key, listed), raw) in queue.into_iter().zip(raws) {
                 let state = check_raw(&bucket, &key, &raw, keyset, &plan.source_region);
                 nodes.push(Node::new(&bucket, &key, listed, state));
-                raws.insert((bucket, key), raw);
+                fetched.note(bucket, key, raw, &nodes[nodes.len() - 1].state);
             }
-            self.refresh_keys(plan, &mut nodes, &raws, keyset, &mut asked)
+            self.refresh_keys(plan, &mut nodes, &fetched.held, keyset, &mut asked)
                 .await?;
             // Follow verified pointers the listing did not cover; a chain that
             // moves to another bucket gets that bucket listed too.
@@ -245,26 +279,20 @@ impl Engine {
             for (bucket, _) in &targets {
                 if !frontier.listed.contains(bucket) {
                     for key in self.list_into(&mut frontier, bucket, series, plan).await? {
-                        frontier.push(&raws, bucket, key, true);
+                        frontier.push(&fetched.seen, bucket, key, true);
                     }
                 }
             }
             for (bucket, key) in targets {
-                frontier.push(&raws, &bucket, key, false);
+                frontier.push(&fetched.seen, &bucket, key, false);
             }
             frontier.queued.clear();
         }
-        let bytes = || {
-            raws.values().filter_map(|r| match r {
-                Raw::Bytes { metadata, .. } => Some(metadata),
-                _ => None,
-            })
-        };
         Ok(Walk {
             nodes,
             unexpected: frontier.unexpected,
-            unsigned: bytes().filter(|m| !m.contains_key("signature")).count(),
-            fetched: bytes().count(),
+            unsigned: fetched.unsigned,
+            fetched: fetched.read,
             listing_complete: frontier.complete,
             other_trails,
         })
