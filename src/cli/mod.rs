@@ -99,7 +99,7 @@ pub struct MergeArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// The report format, as the AWS CLI's --output: text, awscli, json or jsonl.
-    #[arg(long, value_name = "text|awscli|json|jsonl")]
+    #[arg(long, value_name = "text|awscli|json|jsonl|ocsf|asff")]
     pub output: Option<String>,
     /// Print a line for every valid digest and log file too.
     #[arg(long)]
@@ -275,6 +275,12 @@ pub enum Format {
     /// `aws cloudtrail validate-logs`'s text byte for byte: newest first,
     /// no explanation under gaps, no verdict line (for scripts that parse it).
     Awscli,
+    /// OCSF 1.4 Compliance Finding events (class 2003), one JSON object a
+    /// line: one per chain and window, one per object that is not valid.
+    Ocsf,
+    /// AWS Security Finding Format: a JSON array that Security Hub's
+    /// BatchImportFindings takes; the same Id on the next run updates it.
+    Asff,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -320,7 +326,11 @@ pub struct ValidateArgs {
     #[arg(help_heading = "Output", long, value_enum)]
     pub format: Option<Format>,
     /// The report format, as the AWS CLI's --output: text, json or jsonl.
-    #[arg(help_heading = "Output", long, value_name = "text|awscli|json|jsonl")]
+    #[arg(
+        help_heading = "Output",
+        long,
+        value_name = "text|awscli|json|jsonl|ocsf|asff"
+    )]
     pub output: Option<String>,
     /// Objects in flight at once (default: 64 against S3, 2 per core offline).
     #[arg(long, help_heading = "Tuning")]

@@ -2,8 +2,10 @@
 //! JSON Lines, HTML, metrics, checkpoints, evidence, and merge of shard
 //! reports.
 
+pub mod asff;
 pub mod certification;
 pub mod checkpoint_file;
+pub mod compliance;
 pub mod evidence;
 pub mod explain;
 pub mod html;
@@ -11,6 +13,7 @@ pub mod json;
 pub mod jsonl;
 pub mod merge;
 pub mod metrics;
+pub mod ocsf;
 pub mod provenance;
 pub mod recovered;
 pub mod restore_plan;

@@ -167,6 +167,15 @@ fn render_chain(
             super::text::render(report, shape, out, &mut err)
         }
         Format::Json => out.write_all(super::json::render(report, provenance).as_bytes()),
+        Format::Ocsf | Format::Asff => {
+            let chain = super::compliance::Chain {
+                account,
+                region,
+                report,
+                status: crate::verify::model::ChainStatus::of(report, false),
+            };
+            out.write_all(compliance_findings(format, &[chain]).as_bytes())
+        }
         Format::Jsonl => {
             let mut lines = super::jsonl::chain_lines(account, region, report, shape.verbose);
             let head = super::jsonl::Head::of_chain(report, provenance);
@@ -189,6 +198,10 @@ pub fn render_estate(
         return out.write_all(super::json::render_estate(estate, provenance).as_bytes());
     }
     match format {
+        Format::Ocsf | Format::Asff => {
+            let chains: Vec<_> = estate.chains.iter().map(Into::into).collect();
+            out.write_all(compliance_findings(format, &chains).as_bytes())
+        }
         Format::Jsonl => {
             for c in &estate.chains {
                 for line in super::jsonl::estate_chain_lines(c, shape.verbose) {
@@ -206,6 +219,16 @@ pub fn render_estate(
             let mut err = stderr.lock();
             super::text::render_estate(estate, shape, out, &mut err)
         }
+    }
+}
+
+/// OCSF events or ASFF findings of `chains`, as of now.
+fn compliance_findings(format: Format, chains: &[super::compliance::Chain<'_>]) -> String {
+    let findings = super::compliance::of_chains(chains);
+    let now = chrono::Utc::now();
+    match format {
+        Format::Asff => super::asff::render(&findings, now),
+        _ => super::ocsf::render(&findings, now),
     }
 }
 

@@ -243,6 +243,10 @@ pub enum Format {
     Jsonl,
     /// The AWS CLI's text exactly (newest first, none of our own lines).
     AwsCli,
+    /// OCSF Compliance Finding events, one a line.
+    Ocsf,
+    /// AWS Security Finding Format findings (a JSON array).
+    Asff,
 }
 
 /// `trailproof merge`: shard reports into the report of the whole run.

@@ -849,11 +849,18 @@ impl ChainReport {
     }
 
     pub fn status(&self) -> ChainStatus {
-        match self.report.verdict() {
+        ChainStatus::of(&self.report, self.missing())
+    }
+}
+
+impl ChainStatus {
+    /// `missing`: expected, and nothing of it was found.
+    pub fn of(report: &Report, missing: bool) -> ChainStatus {
+        match report.verdict() {
             Verdict::Tampered | Verdict::NotRun => ChainStatus::Tampered,
-            Verdict::NotProven if self.missing() => ChainStatus::Missing,
+            Verdict::NotProven if missing => ChainStatus::Missing,
             Verdict::NotProven => ChainStatus::Unproven,
-            Verdict::Proven if self.report.coverage_unproven() => ChainStatus::UnprovenAllowed,
+            Verdict::Proven if report.coverage_unproven() => ChainStatus::UnprovenAllowed,
             Verdict::Proven => ChainStatus::Proven,
         }
     }

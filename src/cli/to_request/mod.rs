@@ -33,6 +33,8 @@ impl From<Format> for crate::request::Format {
             Format::Json => crate::request::Format::Json,
             Format::Jsonl => crate::request::Format::Jsonl,
             Format::Awscli => crate::request::Format::AwsCli,
+            Format::Ocsf => crate::request::Format::Ocsf,
+            Format::Asff => crate::request::Format::Asff,
         }
     }
 }
@@ -49,14 +51,16 @@ pub(crate) fn report_format(
         Some("json") => Some(Format::Json),
         Some("jsonl") => Some(Format::Jsonl),
         Some("awscli") => Some(Format::Awscli),
+        Some("ocsf") => Some(Format::Ocsf),
+        Some("asff") => Some(Format::Asff),
         Some(o @ ("table" | "yaml" | "yaml-stream")) => {
             return Err(usage(format!(
-                "--output {o}: trailproof writes text, awscli, json or jsonl"
+                "--output {o}: trailproof writes text, awscli, json, jsonl, ocsf or asff"
             )))
         }
         Some(other) => {
             return Err(usage(format!(
-            "--output is the report's format, as in the AWS CLI (text, awscli, json or jsonl); to \
+            "--output is the report's format, as in the AWS CLI (text, awscli, json, jsonl, ocsf or asff); to \
                  write the report to {other}, use --report-file {other}"
         )))
         }

@@ -86,9 +86,11 @@ impl Frontier {
 }
 
 /// What the walk keeps of the digests it fetched: their names, two counts,
-/// and the bytes only of those signed with a key not known yet, which a
-/// refreshed key set checks again. The rest are dropped once checked, so a
-/// chain-year does not hold 8,760 objects and their metadata.
+/// and the bytes only of those signed with a key unknown when they were
+/// checked, which a refreshed key set checks again (kept to the walk's
+/// end: a later round may bring their key). The rest are dropped once
+/// checked, so a chain-year does not hold 8,760 objects and their
+/// metadata.
 #[derive(Default)]
 struct Fetched {
     seen: HashSet<(String, String)>,

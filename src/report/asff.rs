@@ -1,0 +1,132 @@
+//! `--format asff`: the findings in the AWS Security Finding Format, as
+//! Security Hub's BatchImportFindings takes them (a JSON array; the same
+//! Id on the next run updates the finding). Each finding belongs to its
+//! chain's account, under that account's default product in the trail's
+//! home region, where the import sends it.
+
+use crate::report::compliance::{self, clip, Finding, Outcome, Severity, Subject};
+use crate::verify::arn::TrailArn;
+use crate::verify::time::Timestamp;
+use serde_json::{json, Value};
+
+/// The findings as a JSON array, pretty-printed.
+pub(crate) fn render(findings: &[Finding], now: Timestamp) -> String {
+    let all: Vec<Value> = findings.iter().map(|f| finding(f, now)).collect();
+    let mut out = serde_json::to_string_pretty(&all).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// The import's region and partition: the trail's home.
+pub(crate) fn home(trail_arn: &str) -> (String, String) {
+    match TrailArn::parse(trail_arn) {
+        Ok(a) => (a.partition, a.region),
+        Err(_) => ("aws".to_string(), "us-east-1".to_string()),
+    }
+}
+
+/// The account's own product ARN in the trail's home region.
+pub(crate) fn product_arn(trail_arn: &str, account: &str) -> String {
+    let (partition, region) = home(trail_arn);
+    format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
+}
+
+pub(crate) fn finding(f: &Finding, now: Timestamp) -> Value {
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (partition, _) = home(&f.trail_arn);
+    let mut v = json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": f.id,
+        "ProductArn": product_arn(&f.trail_arn, &f.account),
+        "GeneratorId": generator(f),
+        "AwsAccountId": f.account,
+        "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+        "CreatedAt": at, "UpdatedAt": at,
+        "Severity": { "Label": label(f.severity) },
+        "Title": clip(&f.title, 256),
+        "Description": clip(&f.description, 1024),
+        "Resources": [resource(f, &partition)],
+        "Compliance": {
+            "Status": status(f.outcome),
+            "RelatedRequirements": compliance::REQUIREMENTS,
+        },
+        "CompanyName": "trailproof",
+        "ProductName": "trailproof",
+        "ProductFields": product_fields(f),
+    });
+    if let Some(r) = &f.remediation {
+        v["Remediation"] = json!({ "Recommendation": { "Text": clip(r, 512) } });
+    }
+    v
+}
+
+fn generator(f: &Finding) -> String {
+    match &f.subject {
+        Subject::Chain => "trailproof/chain".to_string(),
+        Subject::Object { problem, .. } => format!(
+            "trailproof/{}",
+            problem.map_or("unverified", |p| p.as_str())
+        ),
+    }
+}
+
+fn resource(f: &Finding, partition: &str) -> Value {
+    let (kind, id) = match &f.subject {
+        Subject::Chain => ("AwsCloudTrailTrail", f.trail_arn.clone()),
+        Subject::Object { bucket, key, .. } => {
+            let arn = compliance::object_arn(bucket, key);
+            (
+                "AwsS3Object",
+                arn.replacen("arn:aws:", &format!("arn:{partition}:"), 1),
+            )
+        }
+    };
+    json!({ "Type": kind, "Id": id, "Partition": partition, "Region": f.region })
+}
+
+/// Strings only, each at most 2,048 characters.
+fn product_fields(f: &Finding) -> Value {
+    let d = crate::verify::time::display;
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: String| {
+        m.insert(format!("trailproof/{k}"), Value::String(clip(&v, 2048)));
+    };
+    put("Region", f.region.clone());
+    put("WindowStart", d(f.window.0));
+    put("WindowEnd", d(f.window.1));
+    if let Some((s, e)) = f.span {
+        put("UntrustedFrom", d(s));
+        put("UntrustedTo", d(e));
+    }
+    if let Subject::Object {
+        problem: Some(p), ..
+    } = &f.subject
+    {
+        put("Problem", p.as_str().to_string());
+    }
+    if let Some(c) = &f.counts {
+        put("DigestsValid", c.digests.valid.to_string());
+        put("LogsValid", c.logs.valid.to_string());
+        put("LogsNotValid", c.logs.not_valid().to_string());
+        put("UnexplainedGaps", c.unexplained_gaps.to_string());
+    }
+    Value::Object(m)
+}
+
+fn label(s: Severity) -> &'static str {
+    match s {
+        Severity::Informational => "INFORMATIONAL",
+        Severity::Low => "LOW",
+        Severity::Medium => "MEDIUM",
+        Severity::High => "HIGH",
+        Severity::Critical => "CRITICAL",
+    }
+}
+
+fn status(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "PASSED",
+        Outcome::Warning => "WARNING",
+        Outcome::Fail => "FAILED",
+    }
+}
