@@ -347,3 +347,67 @@ fn an_estates_findings_belong_to_their_chains() {
     events.iter().for_each(|e| check_ocsf(e, &s));
     assert_eq!(events.len(), a.len());
 }
+
+/// `--metrics-format emf`: CloudWatch Embedded Metric Format lines, in a
+/// file or on stdout after the report; a broken job's line says exit 2.
+#[test]
+fn emf_metrics_go_to_a_file_or_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("metrics.jsonl");
+    let base = [
+        "validate",
+        "--local",
+        "testdata/sample",
+        "--public-keys",
+        "testdata/sample/public-keys.json",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T06:00:00Z",
+        "--metrics-format",
+        "emf",
+    ];
+    let r = run(&[&base[..], &["--metrics", file.to_str().unwrap(), "--quiet"]].concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let docs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[0]["Account"], "123456789012");
+    assert_eq!(docs[0]["LogsNotValid"], 1);
+    assert_eq!(
+        docs[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][1],
+        "Region"
+    );
+    assert_eq!(docs[1]["ExitStatus"], 1);
+    let r = run(&[&base[..], &["--metrics", "-", "--format", "json"]].concat());
+    let (report, metrics) = r.stdout.split_once("\n{\"").unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(report).unwrap()["summary"]["exit_code"],
+        1
+    );
+    assert_eq!(metrics.lines().count(), 2, "{metrics}");
+    let broken = run(&[
+        "validate",
+        "--local",
+        "/nonexistent/copy",
+        "--public-keys",
+        "testdata/sample/public-keys.json",
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--metrics-format",
+        "emf",
+        "--metrics",
+        "-",
+    ]);
+    assert_eq!(broken.code, 2);
+    let line: Value = serde_json::from_str(broken.stdout.trim()).unwrap();
+    assert_eq!(line["ExitStatus"], 2);
+    assert_eq!(line["Trail"], ARN);
+}

@@ -143,9 +143,13 @@ pub struct MergeArgs {
     /// Also write the merged report as a self-contained HTML page.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Write Prometheus metrics of the merged run (textfile format).
+    /// Write metrics of the merged run to FILE (`-`: stdout after the report).
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// The metrics' format: Prometheus text (node_exporter textfile) or
+    /// CloudWatch Embedded Metric Format lines.
+    #[arg(long, value_enum, default_value = "prometheus")]
+    pub metrics_format: MetricsFormat,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -264,6 +268,12 @@ pub struct KeysArgs {
 pub enum InflaterArg {
     Whole,
     Stream,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricsFormat {
+    Prometheus,
+    Emf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -418,9 +428,18 @@ pub struct ValidateArgs {
     /// Also write a self-contained HTML report (timeline, findings, untrusted spans) to FILE.
     #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Write Prometheus metrics (node_exporter textfile format) to FILE, atomically.
+    /// Write metrics to FILE, atomically (`-`: stdout after the report).
     #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// The metrics' format: Prometheus text (node_exporter textfile) or
+    /// CloudWatch Embedded Metric Format lines (Lambda, ECS, AWS Batch).
+    #[arg(
+        help_heading = "Output",
+        long,
+        value_enum,
+        default_value = "prometheus"
+    )]
+    pub metrics_format: MetricsFormat,
     /// Write the objects found in an archive storage class (JSON: what to
     /// restore before the window can be proven) to FILE.
     #[arg(help_heading = "Output", long, value_name = "FILE")]

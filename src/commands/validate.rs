@@ -19,7 +19,12 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
     match result {
         Ok(outcome) => Ok(outcome.exit_code()),
         Err(e) => {
-            broken_job_metrics(args.metrics.as_deref(), args.profile.as_deref()).await;
+            let metrics = (
+                args.metrics.as_deref(),
+                args.metrics_format,
+                &*args.trail_arn,
+            );
+            broken_job_metrics(metrics, args.profile.as_deref()).await;
             Err(e)
         }
     }
@@ -28,16 +33,30 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
 /// A job that ends in exit 2 still writes its metrics (exit status 2 and
 /// the time), so an alert on `trailproof_exit_status != 0` sees a broken
 /// job instead of the last good run's 0.
-pub(crate) async fn broken_job_metrics(metrics: Option<&std::path::Path>, profile: Option<&str>) {
+pub(crate) async fn broken_job_metrics(
+    (metrics, format, trail): (Option<&std::path::Path>, crate::cli::MetricsFormat, &str),
+    profile: Option<&str>,
+) {
     let Some(path) = metrics else {
         return;
     };
+    let text = match format {
+        crate::cli::MetricsFormat::Prometheus => {
+            crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0)
+        }
+        crate::cli::MetricsFormat::Emf => {
+            crate::report::emf::render(trail, &[], super::EXIT_ERROR, 0.0)
+        }
+    };
+    if path.as_os_str() == "-" {
+        print!("{text}");
+        return;
+    }
     let target = crate::sources::output::Destination::File(path.to_path_buf());
     // A metrics path that cannot be written is the error already said.
     if crate::cli::to_request::check_destination("--metrics", &target).is_err() {
         return;
     }
-    let text = crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0);
     let remote = crate::sources::output::Remote::profile(profile);
     if let Err(e) = crate::sources::output::write(&target, text.into_bytes(), remote).await {
         eprintln!("trailproof: {e}");

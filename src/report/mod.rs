@@ -6,6 +6,7 @@ pub mod asff;
 pub mod certification;
 pub mod checkpoint_file;
 pub mod compliance;
+pub mod emf;
 pub mod evidence;
 pub mod explain;
 pub mod html;

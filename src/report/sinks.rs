@@ -4,8 +4,8 @@
 //! report model.
 
 use super::text::Shape;
-use crate::request::Format;
 use crate::request::Outputs;
+use crate::request::{Format, MetricsFormat};
 use crate::run::{Outcome, Verdicts};
 use crate::sources::output::Remote;
 use crate::verify::model::{ChainReport, EstateReport, Provenance, Report};
@@ -328,10 +328,28 @@ pub async fn metrics(
     seconds: f64,
     remote: Remote<'_>,
 ) -> Result<(), SinkError> {
+    let text = match outputs.metrics_format {
+        MetricsFormat::Prometheus => {
+            super::metrics::render(&outcome.summaries, outcome.exit_code(), seconds)
+        }
+        MetricsFormat::Emf => {
+            let trail = match &outcome.verdicts {
+                Verdicts::Chain { report, .. } => &report.trail_arn,
+                Verdicts::Estate(e) => &e.trail_arn,
+            };
+            super::emf::render(trail, &outcome.summaries, outcome.exit_code(), seconds)
+        }
+    };
+    if outputs.metrics_stdout {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .map_err(SinkError::Write);
+    }
     let Some(path) = &outputs.metrics else {
         return Ok(());
     };
-    let text = super::metrics::render(&outcome.summaries, outcome.exit_code(), seconds);
     crate::sources::output::write(path, text.into_bytes(), remote)
         .await
         .map_err(|e| SinkError::Deliver(e.to_string()))

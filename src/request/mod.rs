@@ -170,12 +170,24 @@ pub struct Outputs {
     pub report: Option<Destination>,
     pub html: Option<Destination>,
     pub metrics: Option<Destination>,
+    /// `--metrics -`: the metrics on stdout, after the report.
+    pub metrics_stdout: bool,
+    pub metrics_format: MetricsFormat,
     /// `--restore-plan`: the archived objects to restore.
     pub restore_plan: Option<Destination>,
     /// `--recover DIR`: the originals recovered from the bucket's versions.
     pub recover: Option<std::path::PathBuf>,
     /// `acquire`: keep AWS's raw answers for the package.
     pub keep_answers: bool,
+}
+
+/// How the metrics are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsFormat {
+    /// Prometheus text exposition, for node_exporter's textfile collector.
+    Prometheus,
+    /// CloudWatch Embedded Metric Format, one JSON document a line.
+    Emf,
 }
 
 /// What carries over between runs and machines.

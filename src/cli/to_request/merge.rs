@@ -9,13 +9,16 @@ impl MergeArgs {
     /// The shard reports, what they must be of, where the merged report
     /// goes, and what authenticates the shards.
     pub(crate) fn to_request(&self) -> Result<MergeRequest, RequestError> {
+        let (metrics, metrics_stdout) = metrics_destination(self.metrics.as_deref())?;
         let outputs = Outputs {
             format: report_format(self.format, self.output.as_deref())?,
             verbose: self.verbose,
             quiet: false,
             report: destination("--report-file", self.report_file.as_deref())?,
             html: file_destination("--html", self.html.as_deref())?,
-            metrics: file_destination("--metrics", self.metrics.as_deref())?,
+            metrics,
+            metrics_stdout,
+            metrics_format: self.metrics_format.into(),
             restore_plan: None,
             recover: None,
             keep_answers: false,

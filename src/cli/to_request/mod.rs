@@ -39,6 +39,25 @@ impl From<Format> for crate::request::Format {
     }
 }
 
+impl From<crate::cli::MetricsFormat> for crate::request::MetricsFormat {
+    fn from(f: crate::cli::MetricsFormat) -> Self {
+        match f {
+            crate::cli::MetricsFormat::Prometheus => crate::request::MetricsFormat::Prometheus,
+            crate::cli::MetricsFormat::Emf => crate::request::MetricsFormat::Emf,
+        }
+    }
+}
+
+/// `--metrics FILE`, or `-` for stdout (returned as true).
+pub(super) fn metrics_destination(
+    given: Option<&std::path::Path>,
+) -> Result<(Option<Destination>, bool), RequestError> {
+    match given {
+        Some(p) if p.as_os_str() == "-" => Ok((None, true)),
+        other => Ok((file_destination("--metrics", other)?, false)),
+    }
+}
+
 /// The report's format: `--format`, or `--output` in the AWS CLI's sense.
 /// `--output FILE` from habit is refused with the flag that writes a file.
 pub(crate) fn report_format(

@@ -326,13 +326,16 @@ impl ValidateArgs {
             }
             other => other.clone(),
         };
+        let (metrics, metrics_stdout) = metrics_destination(self.metrics.as_deref())?;
         Ok(Outputs {
             format: report_format(self.format, self.output.as_deref())?,
             verbose: self.verbose,
             quiet: self.quiet,
             report: destination("--report-file", report.as_deref())?,
             html: file_destination("--html", self.html.as_deref())?,
-            metrics: file_destination("--metrics", self.metrics.as_deref())?,
+            metrics,
+            metrics_stdout,
+            metrics_format: self.metrics_format.into(),
             restore_plan: file_destination("--restore-plan", self.restore_plan.as_deref())?,
             recover: self.recover_dir(shard)?,
             keep_answers: false,
