@@ -411,3 +411,36 @@ fn emf_metrics_go_to_a_file_or_stdout() {
     assert_eq!(line["ExitStatus"], 2);
     assert_eq!(line["Trail"], ARN);
 }
+
+/// A later end (the next night, same start) updates the chain's finding
+/// and the altered log's, rather than adding new ones.
+#[test]
+fn a_later_end_keeps_the_findings_ids() {
+    let asff = |end: &str| -> Vec<Value> {
+        let r = run(&[
+            "validate",
+            "--local",
+            "testdata/sample",
+            "--public-keys",
+            "testdata/sample/public-keys.json",
+            "--trail-arn",
+            ARN,
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            end,
+            "--format",
+            "asff",
+        ]);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let (a, b) = (asff("2026-03-01T05:00:00Z"), asff("2026-03-01T06:00:00Z"));
+    assert_eq!(a[0]["Id"], b[0]["Id"]);
+    let altered = |v: &[Value]| {
+        v.iter()
+            .find(|f| f["Resources"][0]["Id"].as_str().unwrap().ends_with(ALTERED))
+            .map(|f| f["Id"].clone())
+    };
+    assert!(altered(&a).is_some());
+    assert_eq!(altered(&a), altered(&b));
+}

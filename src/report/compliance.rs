@@ -72,7 +72,10 @@ pub(crate) enum Subject {
 /// One compliance finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Finding {
-    /// Stable over runs of the same trail, chain, window and object.
+    /// Stable over runs: a chain's by its trail, account, region and the
+    /// window's start (a nightly run, same start and a later end, updates
+    /// it); an object's by its trail, account, region and name (the same
+    /// object found again updates its finding, whatever the window).
     pub id: String,
     pub trail_arn: String,
     pub account: String,
@@ -145,7 +148,7 @@ fn chain_finding(c: &Chain<'_>) -> Finding {
     };
     let verdict = explain::verdict_of(r.verdict(), &[r]);
     Finding {
-        id: stable_id(&[&r.trail_arn, account, region, &window_text(r)]),
+        id: stable_id(&[&r.trail_arn, account, region, &display(r.requested_start)]),
         trail_arn: r.trail_arn.clone(),
         account: account.to_string(),
         region: region.to_string(),
@@ -248,14 +251,7 @@ fn object_finding(
         description.push(')');
     }
     Finding {
-        id: stable_id(&[
-            &r.trail_arn,
-            account,
-            region,
-            &window_text(r),
-            o.bucket,
-            o.key,
-        ]),
+        id: stable_id(&[&r.trail_arn, account, region, o.bucket, o.key]),
         trail_arn: r.trail_arn.clone(),
         account: account.to_string(),
         region: region.to_string(),
@@ -290,14 +286,6 @@ fn judged(status: Status, problem: Option<Problem>) -> (Outcome, Severity) {
         // Listed only by a bad digest, or covered by none: nothing vouches.
         _ => (Outcome::Warning, Severity::High),
     }
-}
-
-fn window_text(r: &Report) -> String {
-    format!(
-        "{}/{}",
-        display(r.requested_start),
-        display(r.requested_end)
-    )
 }
 
 /// `trailproof-` and the SHA-256 of the parts: the same parts, the same id,
