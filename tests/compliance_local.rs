@@ -384,13 +384,30 @@ fn emf_metrics_go_to_a_file_or_stdout() {
         "Region"
     );
     assert_eq!(docs[1]["ExitStatus"], 1);
+    // Beside a text report on stdout, the lines follow it.
+    let r = run(&[&base[..], &["--metrics", "-"]].concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let emf = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('{') && l.contains("\"_aws\""));
+    assert_eq!(emf.count(), 2, "{}", r.stdout);
+    // A JSON report on stdout stays one document: refused, one sentence.
     let r = run(&[&base[..], &["--metrics", "-", "--format", "json"]].concat());
-    let (report, metrics) = r.stdout.split_once("\n{\"").unwrap();
-    assert_eq!(
-        serde_json::from_str::<Value>(report).unwrap()["summary"]["exit_code"],
-        1
-    );
-    assert_eq!(metrics.lines().count(), 2, "{metrics}");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--report-file"), "{}", r.stderr);
+    // A closed stdout is not a panic.
+    let mut child = std::process::Command::new(crate::support::trail::BIN)
+        .args([&base[..], &["--metrics", "-"]].concat())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
     let broken = run(&[
         "validate",
         "--local",
@@ -412,17 +429,33 @@ fn emf_metrics_go_to_a_file_or_stdout() {
     assert_eq!(line["Trail"], ARN);
 }
 
-/// A later end (the next night, same start) updates the chain's finding
-/// and the altered log's, rather than adding new ones.
+/// A run over another window never takes over a chain's finding: a
+/// shorter window that passes gets an Id of its own, so it cannot turn the
+/// longer window's FAILED into PASSED. The altered log, found failed again,
+/// keeps its Id whatever the window.
 #[test]
-fn a_later_end_keeps_the_findings_ids() {
+fn another_window_never_takes_over_a_chains_finding() {
+    let t = simulate(&[
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--hours",
+        "7",
+        "--seed",
+        "4",
+        "--damage",
+        "tamper-log@4",
+    ]);
+    let (root, keys) = (
+        t.root().display().to_string(),
+        t.keys().display().to_string(),
+    );
     let asff = |end: &str| -> Vec<Value> {
         let r = run(&[
             "validate",
             "--local",
-            "testdata/sample",
+            &root,
             "--public-keys",
-            "testdata/sample/public-keys.json",
+            &keys,
             "--trail-arn",
             ARN,
             "--start-time",
@@ -434,13 +467,73 @@ fn a_later_end_keeps_the_findings_ids() {
         ]);
         serde_json::from_str(&r.stdout).unwrap()
     };
-    let (a, b) = (asff("2026-03-01T05:00:00Z"), asff("2026-03-01T06:00:00Z"));
-    assert_eq!(a[0]["Id"], b[0]["Id"]);
+    let (short, long) = (asff("2026-03-01T02:00:00Z"), asff("2026-03-01T06:00:00Z"));
+    assert_eq!(short[0]["Compliance"]["Status"], "PASSED");
+    assert_eq!(long[0]["Compliance"]["Status"], "FAILED");
+    assert_ne!(short[0]["Id"], long[0]["Id"]);
     let altered = |v: &[Value]| {
         v.iter()
-            .find(|f| f["Resources"][0]["Id"].as_str().unwrap().ends_with(ALTERED))
+            .find(|f| f["GeneratorId"] == "trailproof/hash_mismatch")
             .map(|f| f["Id"].clone())
     };
-    assert!(altered(&a).is_some());
-    assert_eq!(altered(&a), altered(&b));
+    assert!(altered(&long).is_some());
+    assert_eq!(altered(&long), altered(&asff("2026-03-01T05:30:00Z")));
+}
+
+/// A region folder an attacker names (any 32 characters) cannot make the
+/// failing findings unimportable: Resources' Region holds only a region's
+/// shape, at most 16 characters.
+#[test]
+fn a_planted_region_folder_keeps_findings_importable() {
+    let t = simulate(&[
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--hours",
+        "3",
+        "--seed",
+        "4",
+    ]);
+    let odd = t.bucket_dir().join(format!(
+        "AWSLogs/123456789012/CloudTrail/{}/2026/03/01/planted.json.gz",
+        "a".repeat(32)
+    ));
+    std::fs::create_dir_all(odd.parent().unwrap()).unwrap();
+    std::fs::write(&odd, b"planted").unwrap();
+    let (root, keys) = (
+        t.root().display().to_string(),
+        t.keys().display().to_string(),
+    );
+    let r = run(&[
+        "validate",
+        "--local",
+        &root,
+        "--public-keys",
+        &keys,
+        "--trail-arn",
+        ARN,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T02:00:00Z",
+        "--region",
+        "all",
+        "--format",
+        "asff",
+    ]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    let a: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    a.iter().for_each(check_asff);
+    assert!(a.iter().any(|f| f["Compliance"]["Status"] != "PASSED"
+        && f["ProductFields"]["trailproof/Region"]
+            .as_str()
+            .unwrap()
+            .len()
+            == 32));
+    for f in &a {
+        for res in f["Resources"].as_array().unwrap() {
+            if let Some(region) = res["Region"].as_str() {
+                assert!(region.len() <= 16, "{region}");
+            }
+        }
+    }
 }

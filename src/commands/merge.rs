@@ -12,7 +12,7 @@ pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
     let result = async { merge(&args.to_request()?).await }.await;
     if result.is_err() {
         // A broken merge says so in the metrics, as a broken validate does.
-        let trail = args.trail_arn.as_deref().unwrap_or_default();
+        let trail = args.trail_arn.as_deref().unwrap_or("unknown");
         let metrics = (args.metrics.as_deref(), args.metrics_format, trail);
         super::validate::broken_job_metrics(metrics, args.profile.as_deref()).await;
     }

@@ -49,7 +49,9 @@ pub(crate) async fn broken_job_metrics(
         }
     };
     if path.as_os_str() == "-" {
-        print!("{text}");
+        // A closed stdout is the failure already said, not a panic.
+        use std::io::Write;
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
         return;
     }
     let target = crate::sources::output::Destination::File(path.to_path_buf());

@@ -81,7 +81,29 @@ fn resource(f: &Finding, partition: &str) -> Value {
             )
         }
     };
-    json!({ "Type": kind, "Id": id, "Partition": partition, "Region": f.region })
+    let mut r = json!({ "Type": kind, "Id": id, "Partition": partition });
+    // A region folder an attacker named can be any 32 characters; the
+    // field takes 16, and an import would drop the very finding that
+    // names it. The name stays in ProductFields.
+    if region_like(&f.region) {
+        r["Region"] = json!(f.region);
+    }
+    r
+}
+
+/// An AWS region's shape (`us-east-1`, `us-gov-west-1`), at most 16 long.
+fn region_like(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    let words = |p: &[&str]| {
+        p.iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+    };
+    r.len() <= 16
+        && parts.len() >= 3
+        && parts[0].len() == 2
+        && words(&parts[..parts.len() - 1])
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
 }
 
 /// Strings only, each at most 2,048 characters.
@@ -95,8 +117,8 @@ fn product_fields(f: &Finding) -> Value {
     put("WindowStart", d(f.window.0));
     put("WindowEnd", d(f.window.1));
     if let Some((s, e)) = f.span {
-        put("UntrustedFrom", d(s));
-        put("UntrustedTo", d(e));
+        put("EventsFrom", d(s));
+        put("EventsTo", d(e));
     }
     if let Subject::Object {
         problem: Some(p), ..

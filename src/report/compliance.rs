@@ -72,10 +72,12 @@ pub(crate) enum Subject {
 /// One compliance finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Finding {
-    /// Stable over runs: a chain's by its trail, account, region and the
-    /// window's start (a nightly run, same start and a later end, updates
-    /// it); an object's by its trail, account, region and name (the same
-    /// object found again updates its finding, whatever the window).
+    /// Stable over runs: a chain's by its trail, account, region and
+    /// window (a run over another window, shorter or later, never takes
+    /// over a finding); an object's by its trail, account, region, name and
+    /// outcome (found failed again, it updates its finding whatever the
+    /// window; a weaker outcome, such as archived or unjudged, is a finding
+    /// of its own and never turns a failure into a warning).
     pub id: String,
     pub trail_arn: String,
     pub account: String,
@@ -107,7 +109,16 @@ pub(crate) fn of_chains(chains: &[Chain<'_>]) -> Vec<Finding> {
 
 fn chain_finding(c: &Chain<'_>) -> Finding {
     let (r, account, region) = (c.report, c.account, c.region);
+    let nothing_yet = explain::pending_from([r]).is_some_and(|from| from <= r.requested_start);
     let (outcome, severity, title, remediation) = match c.status {
+        ChainStatus::Proven if nothing_yet => (
+            Outcome::Warning,
+            Severity::Low,
+            "CloudTrail logs: nothing to prove yet".to_string(),
+            Some(
+                "Run again once the window's digests are due (about an hour after it).".to_string(),
+            ),
+        ),
         ChainStatus::Proven => (
             Outcome::Pass,
             Severity::Informational,
@@ -148,7 +159,13 @@ fn chain_finding(c: &Chain<'_>) -> Finding {
     };
     let verdict = explain::verdict_of(r.verdict(), &[r]);
     Finding {
-        id: stable_id(&[&r.trail_arn, account, region, &display(r.requested_start)]),
+        id: stable_id(&[
+            &r.trail_arn,
+            account,
+            region,
+            &display(r.requested_start),
+            &display(r.requested_end),
+        ]),
         trail_arn: r.trail_arn.clone(),
         account: account.to_string(),
         region: region.to_string(),
@@ -158,13 +175,40 @@ fn chain_finding(c: &Chain<'_>) -> Finding {
         severity,
         title: format!("{title} ({account} {region})"),
         description: format!(
-            "{} to {}: {verdict}",
+            "{} to {}: {verdict}{}",
             display(r.requested_start),
-            display(r.requested_end)
+            display(r.requested_end),
+            explained_gaps(r)
         ),
         remediation,
         span: None,
         counts: Some(r.summary()),
+    }
+}
+
+/// The gaps CloudTrail's records explain (not failures, but hours the
+/// trail did not record), with their cause and who made the calls.
+fn explained_gaps(r: &Report) -> String {
+    let spans: Vec<String> = r
+        .gaps
+        .iter()
+        .filter(|g| g.explained)
+        .map(|g| {
+            let who: Vec<String> = g.by.iter().filter_map(|a| a.arn.clone()).collect();
+            let cause = g.cause.as_deref().unwrap_or("explained");
+            let by = match who.is_empty() {
+                true => String::new(),
+                false => format!(" by {}", who.join(", ")),
+            };
+            format!("{} to {} ({cause}{by})", display(g.start), display(g.end))
+        })
+        .collect();
+    match spans.is_empty() {
+        true => String::new(),
+        false => format!(
+            ". Not recorded, as CloudTrail's records explain: {}",
+            spans.join("; ")
+        ),
     }
 }
 
@@ -251,7 +295,14 @@ fn object_finding(
         description.push(')');
     }
     Finding {
-        id: stable_id(&[&r.trail_arn, account, region, o.bucket, o.key]),
+        id: stable_id(&[
+            &r.trail_arn,
+            account,
+            region,
+            o.bucket,
+            o.key,
+            outcome_name(outcome),
+        ]),
         trail_arn: r.trail_arn.clone(),
         account: account.to_string(),
         region: region.to_string(),
@@ -285,6 +336,14 @@ fn judged(status: Status, problem: Option<Problem>) -> (Outcome, Severity) {
         (_, Some(Problem::KeyNotInFile)) => (Outcome::Warning, Severity::Medium),
         // Listed only by a bad digest, or covered by none: nothing vouches.
         _ => (Outcome::Warning, Severity::High),
+    }
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "pass",
+        Outcome::Warning => "warning",
+        Outcome::Fail => "fail",
     }
 }
 

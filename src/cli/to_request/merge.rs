@@ -9,9 +9,12 @@ impl MergeArgs {
     /// The shard reports, what they must be of, where the merged report
     /// goes, and what authenticates the shards.
     pub(crate) fn to_request(&self) -> Result<MergeRequest, RequestError> {
-        let (metrics, metrics_stdout) = metrics_destination(self.metrics.as_deref())?;
+        let format = report_format(self.format, self.output.as_deref())?;
+        let in_file = self.report_file.is_some();
+        let (metrics, metrics_stdout) =
+            metrics_destination(self.metrics.as_deref(), format, in_file)?;
         let outputs = Outputs {
-            format: report_format(self.format, self.output.as_deref())?,
+            format,
             verbose: self.verbose,
             quiet: false,
             report: destination("--report-file", self.report_file.as_deref())?,

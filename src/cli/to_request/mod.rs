@@ -48,12 +48,25 @@ impl From<crate::cli::MetricsFormat> for crate::request::MetricsFormat {
     }
 }
 
-/// `--metrics FILE`, or `-` for stdout (returned as true).
+/// `--metrics FILE`, or `-` for stdout (returned as true): only beside a
+/// text report, or one in `--report-file`, so a JSON, JSON Lines, OCSF or
+/// ASFF report on stdout stays one document of its format.
 pub(super) fn metrics_destination(
     given: Option<&std::path::Path>,
+    format: crate::request::Format,
+    report_in_file: bool,
 ) -> Result<(Option<Destination>, bool), RequestError> {
+    use crate::request::Format;
     match given {
-        Some(p) if p.as_os_str() == "-" => Ok((None, true)),
+        Some(p) if p.as_os_str() == "-" => {
+            if !report_in_file && !matches!(format, Format::Text | Format::AwsCli) {
+                return Err(usage(
+                    "--metrics - writes to stdout, where this report goes: give --report-file \
+                     FILE for the report, or --metrics FILE",
+                ));
+            }
+            Ok((None, true))
+        }
         other => Ok((file_destination("--metrics", other)?, false)),
     }
 }

@@ -326,9 +326,11 @@ impl ValidateArgs {
             }
             other => other.clone(),
         };
-        let (metrics, metrics_stdout) = metrics_destination(self.metrics.as_deref())?;
+        let format = report_format(self.format, self.output.as_deref())?;
+        let (metrics, metrics_stdout) =
+            metrics_destination(self.metrics.as_deref(), format, report.is_some())?;
         Ok(Outputs {
-            format: report_format(self.format, self.output.as_deref())?,
+            format,
             verbose: self.verbose,
             quiet: self.quiet,
             report: destination("--report-file", report.as_deref())?,
