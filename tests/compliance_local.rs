@@ -3,29 +3,48 @@
 //! from the schema) and ASFF's required fields and limits, on the sample
 //! trail, an intact trail and a damaged estate.
 
-use crate::support::trail::{run, simulate, Run};
+use crate::support::trail::{run, simulate, Run, Trail};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/sample-trail";
 const ALTERED: &str = "123456789012_CloudTrail_us-east-1_20260301T0329Z_UwnQ0tJFLnpXvT4S.json.gz";
 
-fn sample(format: &str) -> Run {
-    run(&[
-        "validate",
-        "--local",
-        "testdata/sample",
-        "--public-keys",
-        "testdata/sample/public-keys.json",
-        "--trail-arn",
-        ARN,
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T06:00:00Z",
-        "--format",
-        format,
-    ])
+/// `validate` of the sample trail's ARN over a local copy at `root` (keys
+/// beside it), from 2026-03-01T00:00Z to `end`, with `extra`.
+fn validate(root: &str, keys: &str, end: &str, extra: &[&str]) -> Run {
+    run(&validate_args(root, keys, end, extra))
+}
+
+fn validate_args<'a>(
+    root: &'a str,
+    keys: &'a str,
+    end: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec!["validate", "--local", root, "--public-keys", keys];
+    args.extend(["--trail-arn", ARN, "--start-time", "2026-03-01T00:00:00Z"]);
+    args.extend(["--end-time", end]);
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The same over a simulated trail.
+fn validate_trail(t: &Trail, end: &str, extra: &[&str]) -> Run {
+    let (root, keys) = (
+        t.root().display().to_string(),
+        t.keys().display().to_string(),
+    );
+    validate(&root, &keys, end, extra)
+}
+
+const SAMPLE: &str = "testdata/sample";
+const SAMPLE_KEYS: &str = "testdata/sample/public-keys.json";
+const SAMPLE_END: &str = "2026-03-01T06:00:00Z";
+
+/// The sample trail in testdata/, its six hours.
+fn sample(extra: &[&str]) -> Run {
+    validate(SAMPLE, SAMPLE_KEYS, SAMPLE_END, extra)
 }
 
 fn lines(r: &Run) -> Vec<Value> {
@@ -159,7 +178,7 @@ fn check_asff(f: &Value) {
 /// chain a FAIL; every event passes the class's schema.
 #[test]
 fn the_sample_trails_ocsf_fails_the_altered_log() {
-    let r = sample("ocsf");
+    let r = sample(&["--format", "ocsf"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let events = lines(&r);
     let s = schema();
@@ -194,25 +213,7 @@ fn an_intact_trails_ocsf_has_no_failure() {
         "--seed",
         "4",
     ]);
-    let (root, keys) = (
-        t.root().display().to_string(),
-        t.keys().display().to_string(),
-    );
-    let r = run(&[
-        "validate",
-        "--local",
-        &root,
-        "--public-keys",
-        &keys,
-        "--trail-arn",
-        ARN,
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T02:00:00Z",
-        "--format",
-        "ocsf",
-    ]);
+    let r = validate_trail(&t, "2026-03-01T02:00:00Z", &["--format", "ocsf"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let events = lines(&r);
     let s = schema();
@@ -231,7 +232,7 @@ fn an_intact_trails_ocsf_has_no_failure() {
 /// on a second run (so Security Hub updates rather than duplicates).
 #[test]
 fn the_sample_trails_asff_fails_with_ids_stable_over_runs() {
-    let first = sample("asff");
+    let first = sample(&["--format", "asff"]);
     assert_eq!(first.code, 1, "{}", first.stderr);
     let a: Vec<Value> = serde_json::from_str(&first.stdout).unwrap();
     a.iter().for_each(check_asff);
@@ -240,7 +241,7 @@ fn the_sample_trails_asff_fails_with_ids_stable_over_runs() {
     assert!(a.iter().any(|f| f["Compliance"]["Status"] == "FAILED"
         && f["Resources"][0]["Id"].as_str().unwrap().ends_with(ALTERED)
         && f["GeneratorId"] == "trailproof/hash_mismatch"));
-    let b: Vec<Value> = serde_json::from_str(&sample("asff").stdout).unwrap();
+    let b: Vec<Value> = serde_json::from_str(&sample(&["--format", "asff"]).stdout).unwrap();
     let ids = |v: &[Value]| {
         v.iter()
             .map(|f| f["Id"].as_str().unwrap().to_string())
@@ -250,7 +251,7 @@ fn the_sample_trails_asff_fails_with_ids_stable_over_runs() {
     let distinct: BTreeSet<String> = ids(&a).into_iter().collect();
     assert_eq!(distinct.len(), a.len(), "one Id per finding");
     // The OCSF uid of a finding is its ASFF Id.
-    let o: Vec<String> = lines(&sample("ocsf"))
+    let o: Vec<String> = lines(&sample(&["--format", "ocsf"]))
         .iter()
         .map(|e| e["finding_info"]["uid"].as_str().unwrap().to_string())
         .collect();
@@ -354,22 +355,14 @@ fn an_estates_findings_belong_to_their_chains() {
 fn emf_metrics_go_to_a_file_or_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("metrics.jsonl");
-    let base = [
-        "validate",
-        "--local",
-        "testdata/sample",
-        "--public-keys",
-        "testdata/sample/public-keys.json",
-        "--trail-arn",
-        ARN,
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T06:00:00Z",
-        "--metrics-format",
-        "emf",
-    ];
-    let r = run(&[&base[..], &["--metrics", file.to_str().unwrap(), "--quiet"]].concat());
+    let as_emf = ["--metrics-format", "emf"];
+    let r = sample(
+        &[
+            &as_emf[..],
+            &["--metrics", file.to_str().unwrap(), "--quiet"],
+        ]
+        .concat(),
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let text = std::fs::read_to_string(&file).unwrap();
     let docs: Vec<Value> = text
@@ -385,7 +378,7 @@ fn emf_metrics_go_to_a_file_or_stdout() {
     );
     assert_eq!(docs[1]["ExitStatus"], 1);
     // Beside a text report on stdout, the lines follow it.
-    let r = run(&[&base[..], &["--metrics", "-"]].concat());
+    let r = sample(&[&as_emf[..], &["--metrics", "-"]].concat());
     assert_eq!(r.code, 1, "{}", r.stderr);
     let emf = r
         .stdout
@@ -393,12 +386,17 @@ fn emf_metrics_go_to_a_file_or_stdout() {
         .filter(|l| l.starts_with('{') && l.contains("\"_aws\""));
     assert_eq!(emf.count(), 2, "{}", r.stdout);
     // A JSON report on stdout stays one document: refused, one sentence.
-    let r = run(&[&base[..], &["--metrics", "-", "--format", "json"]].concat());
+    let r = sample(&[&as_emf[..], &["--metrics", "-", "--format", "json"]].concat());
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--report-file"), "{}", r.stderr);
     // A closed stdout is not a panic.
     let mut child = std::process::Command::new(crate::support::trail::BIN)
-        .args([&base[..], &["--metrics", "-"]].concat())
+        .args(validate_args(
+            SAMPLE,
+            SAMPLE_KEYS,
+            SAMPLE_END,
+            &[&as_emf[..], &["--metrics", "-"]].concat(),
+        ))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -408,21 +406,8 @@ fn emf_metrics_go_to_a_file_or_stdout() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(out.status.code(), Some(101), "{stderr}");
-    let broken = run(&[
-        "validate",
-        "--local",
-        "/nonexistent/copy",
-        "--public-keys",
-        "testdata/sample/public-keys.json",
-        "--trail-arn",
-        ARN,
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--metrics-format",
-        "emf",
-        "--metrics",
-        "-",
-    ]);
+    let extra = ["--metrics-format", "emf", "--metrics", "-"];
+    let broken = validate("/nonexistent/copy", SAMPLE_KEYS, SAMPLE_END, &extra);
     assert_eq!(broken.code, 2);
     let line: Value = serde_json::from_str(broken.stdout.trim()).unwrap();
     assert_eq!(line["ExitStatus"], 2);
@@ -445,26 +430,8 @@ fn another_window_never_takes_over_a_chains_finding() {
         "--damage",
         "tamper-log@4",
     ]);
-    let (root, keys) = (
-        t.root().display().to_string(),
-        t.keys().display().to_string(),
-    );
     let asff = |end: &str| -> Vec<Value> {
-        let r = run(&[
-            "validate",
-            "--local",
-            &root,
-            "--public-keys",
-            &keys,
-            "--trail-arn",
-            ARN,
-            "--start-time",
-            "2026-03-01T00:00:00Z",
-            "--end-time",
-            end,
-            "--format",
-            "asff",
-        ]);
+        let r = validate_trail(&t, end, &["--format", "asff"]);
         serde_json::from_str(&r.stdout).unwrap()
     };
     let (short, long) = (asff("2026-03-01T02:00:00Z"), asff("2026-03-01T06:00:00Z"));
@@ -499,27 +466,8 @@ fn a_planted_region_folder_keeps_findings_importable() {
     ));
     std::fs::create_dir_all(odd.parent().unwrap()).unwrap();
     std::fs::write(&odd, b"planted").unwrap();
-    let (root, keys) = (
-        t.root().display().to_string(),
-        t.keys().display().to_string(),
-    );
-    let r = run(&[
-        "validate",
-        "--local",
-        &root,
-        "--public-keys",
-        &keys,
-        "--trail-arn",
-        ARN,
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T02:00:00Z",
-        "--region",
-        "all",
-        "--format",
-        "asff",
-    ]);
+    let extra = ["--region", "all", "--format", "asff"];
+    let r = validate_trail(&t, "2026-03-01T02:00:00Z", &extra);
     assert_ne!(r.code, 0, "{}", r.stderr);
     let a: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
     a.iter().for_each(check_asff);
@@ -535,5 +483,35 @@ fn a_planted_region_folder_keeps_findings_importable() {
                 assert!(region.len() <= 16, "{region}");
             }
         }
+    }
+}
+
+/// A trail in another partition names its objects in that partition, in
+/// both formats (the ARN's partition, parsed once).
+#[test]
+fn another_partitions_findings_name_it() {
+    let arn = ARN.replace("arn:aws:", "arn:aws-cn:");
+    let with_arn = |format: &'static str| {
+        let mut args = validate_args(SAMPLE, SAMPLE_KEYS, SAMPLE_END, &["--format", format]);
+        let at = args.iter().position(|a| *a == ARN).unwrap();
+        args[at] = &arn;
+        run(&args)
+    };
+    for e in lines(&with_arn("ocsf")) {
+        let uid = e["resources"][0]["uid"].as_str().unwrap();
+        assert!(uid.starts_with("arn:aws-cn:"), "{uid}");
+    }
+    let a: Vec<Value> = serde_json::from_str(&with_arn("asff").stdout).unwrap();
+    for f in &a {
+        assert!(f["Resources"][0]["Id"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws-cn:"));
+        assert_eq!(f["Resources"][0]["Partition"], "aws-cn");
+        let product = f["ProductArn"].as_str().unwrap();
+        assert!(
+            product.starts_with("arn:aws-cn:securityhub:us-east-1:"),
+            "{product}"
+        );
     }
 }

@@ -98,7 +98,8 @@ pub struct MergeArgs {
     /// Report format (default: text).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// The report format, as the AWS CLI's --output: text, awscli, json or jsonl.
+    /// The report format, as the AWS CLI's --output: text, awscli, json,
+    /// jsonl, ocsf or asff.
     #[arg(long, value_name = "text|awscli|json|jsonl|ocsf|asff")]
     pub output: Option<String>,
     /// Print a line for every valid digest and log file too.
@@ -335,7 +336,8 @@ pub struct ValidateArgs {
     /// Report format (default: text).
     #[arg(help_heading = "Output", long, value_enum)]
     pub format: Option<Format>,
-    /// The report format, as the AWS CLI's --output: text, json or jsonl.
+    /// The report format, as the AWS CLI's --output: text, awscli, json,
+    /// jsonl, ocsf or asff.
     #[arg(
         help_heading = "Output",
         long,

@@ -40,14 +40,8 @@ pub(crate) async fn broken_job_metrics(
     let Some(path) = metrics else {
         return;
     };
-    let text = match format {
-        crate::cli::MetricsFormat::Prometheus => {
-            crate::report::metrics::render(&[], super::EXIT_ERROR, 0.0)
-        }
-        crate::cli::MetricsFormat::Emf => {
-            crate::report::emf::render(trail, &[], super::EXIT_ERROR, 0.0)
-        }
-    };
+    let run = (super::EXIT_ERROR, 0.0);
+    let text = crate::report::sinks::metrics_text(format.into(), trail, &[], run);
     if path.as_os_str() == "-" {
         // A closed stdout is the failure already said, not a panic.
         use std::io::Write;

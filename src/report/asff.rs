@@ -5,7 +5,6 @@
 //! home region, where the import sends it.
 
 use crate::report::compliance::{self, clip, Finding, Outcome, Severity, Subject};
-use crate::verify::arn::TrailArn;
 use crate::verify::time::Timestamp;
 use serde_json::{json, Value};
 
@@ -17,27 +16,21 @@ pub(crate) fn render(findings: &[Finding], now: Timestamp) -> String {
     out
 }
 
-/// The import's region and partition: the trail's home.
-pub(crate) fn home(trail_arn: &str) -> (String, String) {
-    match TrailArn::parse(trail_arn) {
-        Ok(a) => (a.partition, a.region),
-        Err(_) => ("aws".to_string(), "us-east-1".to_string()),
-    }
-}
-
 /// The account's own product ARN in the trail's home region.
-pub(crate) fn product_arn(trail_arn: &str, account: &str) -> String {
-    let (partition, region) = home(trail_arn);
-    format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
+pub(crate) fn product_arn(f: &Finding) -> String {
+    let (t, account) = (&f.trail, &f.account);
+    format!(
+        "arn:{}:securityhub:{}:{account}:product/{account}/default",
+        t.partition, t.region
+    )
 }
 
 pub(crate) fn finding(f: &Finding, now: Timestamp) -> Value {
     let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (partition, _) = home(&f.trail_arn);
     let mut v = json!({
         "SchemaVersion": "2018-10-08",
         "Id": f.id,
-        "ProductArn": product_arn(&f.trail_arn, &f.account),
+        "ProductArn": product_arn(f),
         "GeneratorId": generator(f),
         "AwsAccountId": f.account,
         "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
@@ -45,7 +38,7 @@ pub(crate) fn finding(f: &Finding, now: Timestamp) -> Value {
         "Severity": { "Label": label(f.severity) },
         "Title": clip(&f.title, 256),
         "Description": clip(&f.description, 1024),
-        "Resources": [resource(f, &partition)],
+        "Resources": [resource(f)],
         "Compliance": {
             "Status": status(f.outcome),
             "RelatedRequirements": compliance::REQUIREMENTS,
@@ -70,17 +63,12 @@ fn generator(f: &Finding) -> String {
     }
 }
 
-fn resource(f: &Finding, partition: &str) -> Value {
-    let (kind, id) = match &f.subject {
-        Subject::Chain => ("AwsCloudTrailTrail", f.trail_arn.clone()),
-        Subject::Object { bucket, key, .. } => {
-            let arn = compliance::object_arn(bucket, key);
-            (
-                "AwsS3Object",
-                arn.replacen("arn:aws:", &format!("arn:{partition}:"), 1),
-            )
-        }
+fn resource(f: &Finding) -> Value {
+    let kind = match f.subject {
+        Subject::Chain => "AwsCloudTrailTrail",
+        Subject::Object { .. } => "AwsS3Object",
     };
+    let (id, partition) = (compliance::resource_arn(f), &f.trail.partition);
     let mut r = json!({ "Type": kind, "Id": id, "Partition": partition });
     // A region folder an attacker named can be any 32 characters; the
     // field takes 16, and an import would drop the very finding that

@@ -6,7 +6,10 @@
 //! `explain.rs`, as in every other report.
 
 use crate::report::explain;
+use crate::verify::arn::TrailArn;
 use crate::verify::model::{ChainReport, ChainStatus, Problem, Report, Status, Summary};
+use crate::verify::time::{display, Timestamp};
+use sha2::{Digest as _, Sha256};
 
 /// One chain as the findings see it.
 #[derive(Clone, Copy)]
@@ -27,8 +30,6 @@ impl<'a> From<&'a ChainReport> for Chain<'a> {
         }
     }
 }
-use crate::verify::time::{display, Timestamp};
-use sha2::{Digest as _, Sha256};
 
 /// The control a finding evidences, as the frameworks name it.
 pub(crate) const REQUIREMENTS: [&str; 3] = [
@@ -79,7 +80,9 @@ pub(crate) struct Finding {
     /// window; a weaker outcome, such as archived or unjudged, is a finding
     /// of its own and never turns a failure into a warning).
     pub id: String,
-    pub trail_arn: String,
+    /// The trail, parsed once: its partition names the ARNs and its home
+    /// region is where Security Hub takes the findings.
+    pub trail: TrailArn,
     pub account: String,
     pub region: String,
     pub window: (Timestamp, Timestamp),
@@ -101,16 +104,19 @@ pub(crate) fn of_chains(chains: &[Chain<'_>]) -> Vec<Finding> {
     chains
         .iter()
         .flat_map(|c| {
-            let place = (c.account, c.region);
-            std::iter::once(chain_finding(c)).chain(object_findings(c.report, place))
+            let trail = trail_of(&c.report.trail_arn);
+            let objects = object_findings(c, trail.clone());
+            std::iter::once(chain_finding(c, trail)).chain(objects)
         })
         .collect()
 }
 
-fn chain_finding(c: &Chain<'_>) -> Finding {
-    let (r, account, region) = (c.report, c.account, c.region);
+/// What a chain's status means as a finding: its outcome, severity,
+/// title and what to do next.
+fn chain_verdict(c: &Chain<'_>) -> (Outcome, Severity, String, Option<String>) {
+    let r = c.report;
     let nothing_yet = explain::pending_from([r]).is_some_and(|from| from <= r.requested_start);
-    let (outcome, severity, title, remediation) = match c.status {
+    match c.status {
         ChainStatus::Proven if nothing_yet => (
             Outcome::Warning,
             Severity::Low,
@@ -156,7 +162,12 @@ fn chain_finding(c: &Chain<'_>) -> Finding {
                     .to_string(),
             ),
         ),
-    };
+    }
+}
+
+fn chain_finding(c: &Chain<'_>, trail: TrailArn) -> Finding {
+    let (r, account, region) = (c.report, c.account, c.region);
+    let (outcome, severity, title, remediation) = chain_verdict(c);
     let verdict = explain::verdict_of(r.verdict(), &[r]);
     Finding {
         id: stable_id(&[
@@ -166,7 +177,7 @@ fn chain_finding(c: &Chain<'_>) -> Finding {
             &display(r.requested_start),
             &display(r.requested_end),
         ]),
-        trail_arn: r.trail_arn.clone(),
+        trail,
         account: account.to_string(),
         region: region.to_string(),
         window: (r.requested_start, r.requested_end),
@@ -213,81 +224,60 @@ fn explained_gaps(r: &Report) -> String {
 }
 
 /// One finding per digest, log file and unexpected object that is not valid.
-fn object_findings<'a>(
-    r: &'a Report,
-    place: (&'a str, &'a str),
-) -> impl Iterator<Item = Finding> + 'a {
-    let digests = r
-        .digests
-        .iter()
-        .filter(|d| d.status != Status::Valid)
-        .map(move |d| {
-            let problem = d.finding.as_ref().map(|f| f.problem);
-            let span = d.start.zip(d.end);
-            let object = Object {
-                bucket: &d.bucket,
-                key: &d.key,
-                digest: true,
-                status: d.status,
-            };
-            object_finding(r, place, object, problem, d.finding.as_ref(), span)
-        });
-    let logs = r
-        .logs
-        .iter()
-        .filter(|l| l.status != Status::Valid)
-        .map(move |l| {
-            let problem = l.finding.as_ref().map(|f| f.problem);
-            let span = l.oldest_event.zip(l.newest_event);
-            let object = Object {
-                bucket: &l.bucket,
-                key: &l.key,
-                digest: false,
-                status: l.status,
-            };
-            object_finding(r, place, object, problem, l.finding.as_ref(), span)
-        });
-    let unexpected = r.unexpected.iter().map(move |o| {
-        let object = Object {
-            bucket: &o.bucket,
-            key: &o.key,
-            digest: false,
-            status: Status::Invalid,
-        };
-        object_finding(
-            r,
-            place,
-            object,
-            Some(o.finding.problem),
-            Some(&o.finding),
-            None,
-        )
+fn object_findings<'a>(c: &Chain<'a>, trail: TrailArn) -> impl Iterator<Item = Finding> + 'a {
+    let r = c.report;
+    let digests = r.digests.iter().filter(|d| d.status != Status::Valid);
+    let digests = digests.map(|d| Object {
+        bucket: &d.bucket,
+        key: &d.key,
+        digest: true,
+        status: d.status,
+        finding: d.finding.as_ref(),
+        span: d.start.zip(d.end),
     });
-    digests.chain(logs).chain(unexpected)
+    let logs = r.logs.iter().filter(|l| l.status != Status::Valid);
+    let logs = logs.map(|l| Object {
+        bucket: &l.bucket,
+        key: &l.key,
+        digest: false,
+        status: l.status,
+        finding: l.finding.as_ref(),
+        span: l.oldest_event.zip(l.newest_event),
+    });
+    let unexpected = r.unexpected.iter().map(|o| Object {
+        bucket: &o.bucket,
+        key: &o.key,
+        digest: false,
+        status: Status::Invalid,
+        finding: Some(&o.finding),
+        span: None,
+    });
+    let c = *c;
+    let objects = digests.chain(logs).chain(unexpected);
+    objects.map(move |o| object_finding(&c, &trail, o))
 }
 
+/// One object that is not valid, as the report holds it.
 struct Object<'a> {
     bucket: &'a str,
     key: &'a str,
     digest: bool,
     status: Status,
+    finding: Option<&'a crate::verify::model::Finding>,
+    /// Its events (a log) or hour (a digest).
+    span: Option<(Timestamp, Timestamp)>,
 }
 
-fn object_finding(
-    r: &Report,
-    (account, region): (&str, &str),
-    o: Object<'_>,
-    problem: Option<Problem>,
-    finding: Option<&crate::verify::model::Finding>,
-    span: Option<(Timestamp, Timestamp)>,
-) -> Finding {
+fn object_finding(c: &Chain<'_>, trail: &TrailArn, o: Object<'_>) -> Finding {
+    let (r, account, region) = (c.report, c.account, c.region);
+    let problem = o.finding.map(|f| f.problem);
     let plain = problem.map(|p| explain::plain(p, o.digest));
     let (outcome, severity) = judged(o.status, problem);
     let what = plain
         .as_ref()
         .map_or("object not verified", |p| p.counted.0);
     let mut description = plain.as_ref().map_or("", |p| p.meaning).to_string();
-    if let Some(f) = finding {
+    if let Some(f) = o.finding {
         description.push_str(&format!(" ({}", f.reason));
         if let Some(d) = &f.detail {
             description.push_str(&format!(": {d}"));
@@ -303,7 +293,7 @@ fn object_finding(
             o.key,
             outcome_name(outcome),
         ]),
-        trail_arn: r.trail_arn.clone(),
+        trail: trail.clone(),
         account: account.to_string(),
         region: region.to_string(),
         window: (r.requested_start, r.requested_end),
@@ -321,7 +311,7 @@ fn object_finding(
             d => d.to_string(),
         },
         remediation: plain.map(|p| p.next.to_string()),
-        span,
+        span: o.span,
         counts: None,
     }
 }
@@ -358,9 +348,28 @@ fn stable_id(parts: &[&str]) -> String {
     format!("trailproof-{}", hex::encode(h.finalize()))
 }
 
-/// The ARN of an S3 object (`arn:aws:s3:::bucket/key`).
-pub(crate) fn object_arn(bucket: &str, key: &str) -> String {
-    format!("arn:aws:s3:::{bucket}/{key}")
+/// The ARN of what the finding is about: the trail's, or the S3
+/// object's in the trail's partition (`arn:aws:s3:::bucket/key`).
+pub(crate) fn resource_arn(f: &Finding) -> String {
+    match &f.subject {
+        Subject::Chain => f.trail.arn.clone(),
+        Subject::Object { bucket, key, .. } => {
+            format!("arn:{}:s3:::{bucket}/{key}", f.trail.partition)
+        }
+    }
+}
+
+/// The report's trail; one whose ARN does not parse (the request parses
+/// every ARN it takes, so only a hand-made report) is taken as the aws
+/// partition's, homed in us-east-1.
+fn trail_of(arn: &str) -> TrailArn {
+    TrailArn::parse(arn).unwrap_or_else(|_| TrailArn {
+        arn: arn.to_string(),
+        partition: "aws".to_string(),
+        region: "us-east-1".to_string(),
+        account: String::new(),
+        name: arn.to_string(),
+    })
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary with an

@@ -103,25 +103,12 @@ fn line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::model::Summary;
 
     /// Every metric the directive names is a top-level number, every
     /// dimension a top-level string, within EMF's limits.
     #[test]
     fn each_line_is_a_complete_emf_document() {
-        let c = ChainSummary {
-            account: "111111111111".into(),
-            region: "eu-west-1".into(),
-            exit_code: 1,
-            strictly_proven: false,
-            newest: None,
-            counts: Summary::default(),
-            gaps_explained: 0,
-            gaps_unexplained: 2,
-            untrusted_seconds: 3600,
-            fingerprints: Vec::new(),
-            protections: Vec::new(),
-        };
+        let c = ChainSummary::tampered_example("111111111111", "eu-west-1");
         let text = render("arn:aws:cloudtrail:us-east-1:1:trail/t", &[c], 1, 1.5);
         let docs: Vec<Value> = text
             .lines()

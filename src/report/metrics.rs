@@ -172,23 +172,10 @@ pub fn render(chains: &[ChainSummary], exit_code: i32, duration_seconds: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::model::Summary;
 
     #[test]
     fn label_values_are_escaped_and_every_sample_has_a_family() {
-        let c = ChainSummary {
-            account: "a\"b\\c\nd".into(),
-            region: "us-east-1".into(),
-            exit_code: 1,
-            strictly_proven: false,
-            newest: None,
-            counts: Summary::default(),
-            gaps_explained: 0,
-            gaps_unexplained: 2,
-            untrusted_seconds: 3600,
-            fingerprints: Vec::new(),
-            protections: Vec::new(),
-        };
+        let c = ChainSummary::tampered_example("a\"b\\c\nd", "us-east-1");
         let text = render(&[c], 1, 1.5);
         assert!(text.contains("account=\"a\\\"b\\\\c\\nd\""), "{text}");
         let mut typed = std::collections::HashSet::new();

@@ -66,23 +66,19 @@ fn event(f: &Finding, now: Timestamp) -> Value {
 }
 
 fn resource(f: &Finding) -> Value {
-    match &f.subject {
-        Subject::Chain => json!({
-            "uid": f.trail_arn, "type": "AWS::CloudTrail::Trail",
-            "name": f.trail_arn.rsplit('/').next().unwrap_or(&f.trail_arn),
-            "region": f.region,
-        }),
-        Subject::Object { bucket, key, .. } => json!({
-            "uid": compliance::object_arn(bucket, key), "type": "AWS::S3::Object",
-            "name": key, "region": f.region,
-        }),
-    }
+    let (kind, name) = match &f.subject {
+        Subject::Chain => ("AWS::CloudTrail::Trail", f.trail.name.as_str()),
+        Subject::Object { key, .. } => ("AWS::S3::Object", key.as_str()),
+    };
+    json!({
+        "uid": compliance::resource_arn(f), "type": kind, "name": name, "region": f.region,
+    })
 }
 
 /// trailproof's own fields: the window, the problem and the chain's counts.
 fn unmapped(f: &Finding) -> Value {
     let mut v = json!({
-        "trail_arn": f.trail_arn,
+        "trail_arn": f.trail.arn,
         "window": {
             "start": crate::verify::time::display(f.window.0),
             "end": crate::verify::time::display(f.window.1),

@@ -321,25 +321,33 @@ pub async fn recovered(outputs: &Outputs, outcome: &Outcome, remote: Remote<'_>)
     }
 }
 
-/// `--metrics`: Prometheus text for the scheduled run's alert.
+/// The metrics of a run over `chains` that ended with `(exit status,
+/// seconds)`, in `format` (a broken job's: no chains, exit 2).
+pub(crate) fn metrics_text(
+    format: MetricsFormat,
+    trail: &str,
+    chains: &[crate::verify::model::ChainSummary],
+    (exit_code, seconds): (i32, f64),
+) -> String {
+    match format {
+        MetricsFormat::Prometheus => super::metrics::render(chains, exit_code, seconds),
+        MetricsFormat::Emf => super::emf::render(trail, chains, exit_code, seconds),
+    }
+}
+
+/// `--metrics`: Prometheus text or EMF lines for the scheduled run's alert.
 pub async fn metrics(
     outputs: &Outputs,
     outcome: &Outcome,
     seconds: f64,
     remote: Remote<'_>,
 ) -> Result<(), SinkError> {
-    let text = match outputs.metrics_format {
-        MetricsFormat::Prometheus => {
-            super::metrics::render(&outcome.summaries, outcome.exit_code(), seconds)
-        }
-        MetricsFormat::Emf => {
-            let trail = match &outcome.verdicts {
-                Verdicts::Chain { report, .. } => &report.trail_arn,
-                Verdicts::Estate(e) => &e.trail_arn,
-            };
-            super::emf::render(trail, &outcome.summaries, outcome.exit_code(), seconds)
-        }
+    let trail = match &outcome.verdicts {
+        Verdicts::Chain { report, .. } => &report.trail_arn,
+        Verdicts::Estate(e) => &e.trail_arn,
     };
+    let run = (outcome.exit_code(), seconds);
+    let text = metrics_text(outputs.metrics_format, trail, &outcome.summaries, run);
     if outputs.metrics_stdout {
         let mut out = std::io::stdout().lock();
         return out

@@ -559,6 +559,27 @@ pub struct ChainSummary {
     pub protections: Vec<crate::verify::protections::Protection>,
 }
 
+#[cfg(test)]
+impl ChainSummary {
+    /// A tampered chain with two unexplained gaps and an untrusted hour,
+    /// nothing verified: what the metrics renderers' tests read.
+    pub(crate) fn tampered_example(account: &str, region: &str) -> ChainSummary {
+        ChainSummary {
+            account: account.into(),
+            region: region.into(),
+            exit_code: 1,
+            strictly_proven: false,
+            newest: None,
+            counts: Summary::default(),
+            gaps_explained: 0,
+            gaps_unexplained: 2,
+            untrusted_seconds: 3600,
+            fingerprints: Vec::new(),
+            protections: Vec::new(),
+        }
+    }
+}
+
 /// Where a report comes from: what an auditor needs to reproduce it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Provenance {
