@@ -5,6 +5,7 @@
 mod support;
 
 mod acquire_s3;
+mod alerts_local;
 mod compliance_local;
 mod estate_local;
 mod estate_s3;

@@ -79,7 +79,10 @@ pub struct VerifySignatureArgs {
     mut_arg("output", |a| a.hide(true)),
     mut_arg("report_file", |a| a.hide(true)),
     mut_arg("checkpoint", |a| a.hide(true)),
-    mut_arg("shard", |a| a.hide(true))
+    mut_arg("shard", |a| a.hide(true)),
+    mut_arg("notify", |a| a.hide(true)),
+    mut_arg("notify_always", |a| a.hide(true)),
+    mut_arg("security_hub", |a| a.hide(true))
 )]
 pub struct AcquireCmd {
     /// Directory to copy into (resumable: files a previous attempt's
@@ -151,6 +154,8 @@ pub struct MergeArgs {
     /// CloudWatch Embedded Metric Format lines.
     #[arg(long, value_enum, default_value = "prometheus")]
     pub metrics_format: MetricsFormat,
+    #[command(flatten)]
+    pub deliveries: DeliveryArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -485,6 +490,32 @@ pub struct ValidateArgs {
     /// AWS Batch array job's id), so merge can refuse an old shard report.
     #[arg(help_heading = "Scheduled runs and shards", long, value_name = "ID")]
     pub run_id: Option<String>,
+    #[command(flatten)]
+    pub deliveries: DeliveryArgs,
+}
+
+/// Alerts and Security Hub, shared by `validate` and `merge`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DeliveryArgs {
+    /// On any exit but 0, send one message with the verdict, the counts,
+    /// the chains and where the report is: sns:TOPIC_ARN or
+    /// eventbridge:BUS (a name or ARN). Repeat for several. A failed
+    /// message is a warning; it never changes the exit status.
+    #[arg(
+        help_heading = "Alerts and Security Hub",
+        long,
+        value_name = "sns:TOPIC_ARN|eventbridge:BUS"
+    )]
+    pub notify: Vec<String>,
+    /// Send the --notify message after a run that exits 0 too.
+    #[arg(help_heading = "Alerts and Security Hub", long, requires = "notify")]
+    pub notify_always: bool,
+    /// Import the findings (as --format asff writes them) into Security
+    /// Hub with BatchImportFindings, in the trail's home region; only the
+    /// caller's own account's findings are taken. A failed import is a
+    /// warning; it never changes the exit status.
+    #[arg(help_heading = "Alerts and Security Hub", long)]
+    pub security_hub: bool,
 }
 
 /// Positive, finite seconds (fractions allowed).

@@ -7,14 +7,24 @@ use crate::report::merge::MergeError;
 use crate::report::sinks::ReportSink;
 use crate::request::MergeRequest;
 use crate::run::{Outcome, Verdicts};
+use crate::sources::aws::AwsOptions;
 
 pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
     let result = async { merge(&args.to_request()?).await }.await;
-    if result.is_err() {
-        // A broken merge says so in the metrics, as a broken validate does.
+    if let Err(e) = &result {
+        // A broken merge says so in the metrics and the alert, as a broken
+        // validate does.
         let trail = args.trail_arn.as_deref().unwrap_or("unknown");
         let metrics = (args.metrics.as_deref(), args.metrics_format, trail);
         super::validate::broken_job_metrics(metrics, args.profile.as_deref()).await;
+        if let Ok(d) = args.deliveries.to_deliveries() {
+            let aws = AwsOptions {
+                profile: args.profile.clone(),
+                endpoint_url: args.endpoint_url.clone(),
+                ..Default::default()
+            };
+            super::deliver::after_failure(&d, &aws, trail, &e.to_string()).await;
+        }
     }
     result
 }
@@ -132,5 +142,11 @@ async fn deliver(
     // run's status in place.
     crate::report::sinks::metrics(outputs, &outcome, 0.0, remote).await?;
     crate::report::sinks::html(outputs, &outcome, remote).await?;
+    let aws = AwsOptions {
+        profile: req.profile.clone(),
+        endpoint_url: req.endpoint_url.clone(),
+        ..Default::default()
+    };
+    super::deliver::after_run(outputs, &outcome, &aws).await;
     Ok(outcome.exit_code())
 }

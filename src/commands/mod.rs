@@ -4,6 +4,7 @@
 //! status 2.
 
 pub mod acquire;
+mod deliver;
 pub mod keys;
 pub mod merge;
 pub mod simulate;

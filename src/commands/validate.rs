@@ -10,23 +10,60 @@ use crate::run::engine::Engine;
 use crate::run::Outcome;
 
 pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
+    let req = args.to_request();
     let result = async {
-        let req = args.to_request()?;
-        let sources = connect::open(&req).await?;
-        validate(&req, &sources).await
+        let req = req.as_ref().map_err(|e| CommandError::from(e.clone()))?;
+        let sources = connect::open(req).await?;
+        validate(req, &sources).await
     }
     .await;
-    match result {
-        Ok(outcome) => Ok(outcome.exit_code()),
-        Err(e) => {
+    match (result, req) {
+        (Ok(outcome), Ok(req)) => {
+            super::deliver::after_run(&req.output, &outcome, &aws_options(&req)).await;
+            Ok(outcome.exit_code())
+        }
+        (Ok(outcome), Err(_)) => Ok(outcome.exit_code()),
+        (Err(e), req) => {
             let metrics = (
                 args.metrics.as_deref(),
                 args.metrics_format,
                 &*args.trail_arn,
             );
             broken_job_metrics(metrics, args.profile.as_deref()).await;
+            // A job that cannot even read its own command line still
+            // tells its channel, if the channel itself was named right.
+            let (deliveries, aws) = match &req {
+                Ok(r) => (Some(r.output.deliveries.clone()), aws_options(r)),
+                // A shard never alerts: its refusal of --notify is said.
+                Err(_) if args.shard.is_some() => (None, raw_aws_options(&args)),
+                Err(_) => (args.deliveries.to_deliveries().ok(), raw_aws_options(&args)),
+            };
+            if let Some(d) = deliveries {
+                let trail = &*args.trail_arn;
+                super::deliver::after_failure(&d, &aws, trail, &e.to_string()).await;
+            }
             Err(e)
         }
+    }
+}
+
+/// How the alert and the import reach AWS: the run's profile, timeout
+/// and endpoint; the region from the standard chain.
+fn aws_options(req: &ValidateRequest) -> crate::sources::aws::AwsOptions {
+    crate::sources::aws::AwsOptions {
+        profile: req.tuning.profile.clone(),
+        region: None,
+        read_timeout: Some(req.tuning.read_timeout),
+        endpoint_url: req.tuning.endpoint_url.clone(),
+    }
+}
+
+/// The same from a command line that did not convert.
+fn raw_aws_options(args: &ValidateArgs) -> crate::sources::aws::AwsOptions {
+    crate::sources::aws::AwsOptions {
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        ..Default::default()
     }
 }
 

@@ -5,12 +5,15 @@
 //! home region, where the import sends it.
 
 use crate::report::compliance::{self, clip, Finding, Outcome, Severity, Subject};
+use crate::sources::securityhub::{
+    Asff, AsffCompliance, AsffRecommendation, AsffRemediation, AsffResource, AsffSeverity,
+};
 use crate::verify::time::Timestamp;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// The findings as a JSON array, pretty-printed.
 pub(crate) fn render(findings: &[Finding], now: Timestamp) -> String {
-    let all: Vec<Value> = findings.iter().map(|f| finding(f, now)).collect();
+    let all: Vec<Asff> = findings.iter().map(|f| of(f, now)).collect();
     let mut out = serde_json::to_string_pretty(&all).unwrap_or_default();
     out.push('\n');
     out
@@ -25,32 +28,36 @@ pub(crate) fn product_arn(f: &Finding) -> String {
     )
 }
 
-pub(crate) fn finding(f: &Finding, now: Timestamp) -> Value {
+/// One finding as the file and the import carry it.
+pub(crate) fn of(f: &Finding, now: Timestamp) -> Asff {
     let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let mut v = json!({
-        "SchemaVersion": "2018-10-08",
-        "Id": f.id,
-        "ProductArn": product_arn(f),
-        "GeneratorId": generator(f),
-        "AwsAccountId": f.account,
-        "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
-        "CreatedAt": at, "UpdatedAt": at,
-        "Severity": { "Label": label(f.severity) },
-        "Title": clip(&f.title, 256),
-        "Description": clip(&f.description, 1024),
-        "Resources": [resource(f)],
-        "Compliance": {
-            "Status": status(f.outcome),
-            "RelatedRequirements": compliance::REQUIREMENTS,
+    Asff {
+        schema_version: "2018-10-08",
+        id: f.id.clone(),
+        product_arn: product_arn(f),
+        generator_id: generator(f),
+        aws_account_id: f.account.clone(),
+        types: vec!["Software and Configuration Checks/AWS Security Best Practices"],
+        created_at: at.clone(),
+        updated_at: at,
+        severity: AsffSeverity {
+            label: label(f.severity),
         },
-        "CompanyName": "trailproof",
-        "ProductName": "trailproof",
-        "ProductFields": product_fields(f),
-    });
-    if let Some(r) = &f.remediation {
-        v["Remediation"] = json!({ "Recommendation": { "Text": clip(r, 512) } });
+        title: clip(&f.title, 256),
+        description: clip(&f.description, 1024),
+        resources: vec![resource(f)],
+        compliance: AsffCompliance {
+            status: status(f.outcome),
+            related_requirements: compliance::REQUIREMENTS.to_vec(),
+        },
+        company_name: "trailproof",
+        product_name: "trailproof",
+        product_fields: product_fields(f),
+        remediation: f.remediation.as_ref().map(|r| AsffRemediation {
+            recommendation: AsffRecommendation { text: clip(r, 512) },
+        }),
+        home_region: f.trail.region.clone(),
     }
-    v
 }
 
 fn generator(f: &Finding) -> String {
@@ -63,20 +70,20 @@ fn generator(f: &Finding) -> String {
     }
 }
 
-fn resource(f: &Finding) -> Value {
+fn resource(f: &Finding) -> AsffResource {
     let kind = match f.subject {
         Subject::Chain => "AwsCloudTrailTrail",
         Subject::Object { .. } => "AwsS3Object",
     };
-    let (id, partition) = (compliance::resource_arn(f), &f.trail.partition);
-    let mut r = json!({ "Type": kind, "Id": id, "Partition": partition });
-    // A region folder an attacker named can be any 32 characters; the
-    // field takes 16, and an import would drop the very finding that
-    // names it. The name stays in ProductFields.
-    if region_like(&f.region) {
-        r["Region"] = json!(f.region);
+    AsffResource {
+        kind,
+        id: compliance::resource_arn(f),
+        partition: f.trail.partition.clone(),
+        // A region folder an attacker named can be any 32 characters; the
+        // field takes 16, and an import would drop the very finding that
+        // names it. The name stays in ProductFields.
+        region: region_like(&f.region).then(|| f.region.clone()),
     }
-    r
 }
 
 /// An AWS region's shape (`us-east-1`, `us-gov-west-1`), at most 16 long.
@@ -95,11 +102,11 @@ fn region_like(r: &str) -> bool {
 }
 
 /// Strings only, each at most 2,048 characters.
-fn product_fields(f: &Finding) -> Value {
+fn product_fields(f: &Finding) -> BTreeMap<String, String> {
     let d = crate::verify::time::display;
-    let mut m = serde_json::Map::new();
+    let mut m = BTreeMap::new();
     let mut put = |k: &str, v: String| {
-        m.insert(format!("trailproof/{k}"), Value::String(clip(&v, 2048)));
+        m.insert(format!("trailproof/{k}"), clip(&v, 2048));
     };
     put("Region", f.region.clone());
     put("WindowStart", d(f.window.0));
@@ -120,7 +127,7 @@ fn product_fields(f: &Finding) -> Value {
         put("LogsNotValid", c.logs.not_valid().to_string());
         put("UnexplainedGaps", c.unexplained_gaps.to_string());
     }
-    Value::Object(m)
+    m
 }
 
 fn label(s: Severity) -> &'static str {

@@ -2,6 +2,7 @@
 //! JSON Lines, HTML, metrics, checkpoints, evidence, and merge of shard
 //! reports.
 
+pub mod alert;
 pub mod asff;
 pub mod certification;
 pub mod checkpoint_file;

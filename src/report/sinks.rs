@@ -81,7 +81,7 @@ impl<'a> ReportSink<'a> {
                 .iter()
                 .try_for_each(|l| writeln!(out, "{l}"))
         })?;
-        Ok(self.outputs.html.is_some())
+        Ok(self.outputs.html.is_some() || self.outputs.deliveries.needs_chains())
     }
 
     /// Renders the rest of the report and delivers it.
@@ -222,6 +222,31 @@ pub fn render_estate(
     }
 }
 
+/// Every chain as the findings and the alert see it.
+pub(crate) fn compliance_chains(outcome: &Outcome) -> Vec<super::compliance::Chain<'_>> {
+    match &outcome.verdicts {
+        Verdicts::Chain {
+            report,
+            account,
+            region,
+        } => vec![super::compliance::Chain {
+            account,
+            region,
+            report,
+            status: crate::verify::model::ChainStatus::of(report, false),
+        }],
+        Verdicts::Estate(e) => e.chains.iter().map(Into::into).collect(),
+    }
+}
+
+/// The trail the run is of, as the report names it.
+pub(crate) fn trail_of(outcome: &Outcome) -> &str {
+    match &outcome.verdicts {
+        Verdicts::Chain { report, .. } => &report.trail_arn,
+        Verdicts::Estate(e) => &e.trail_arn,
+    }
+}
+
 /// OCSF events or ASFF findings of `chains`, as of now.
 fn compliance_findings(format: Format, chains: &[super::compliance::Chain<'_>]) -> String {
     let findings = super::compliance::of_chains(chains);
@@ -342,10 +367,7 @@ pub async fn metrics(
     seconds: f64,
     remote: Remote<'_>,
 ) -> Result<(), SinkError> {
-    let trail = match &outcome.verdicts {
-        Verdicts::Chain { report, .. } => &report.trail_arn,
-        Verdicts::Estate(e) => &e.trail_arn,
-    };
+    let trail = trail_of(outcome);
     let run = (outcome.exit_code(), seconds);
     let text = metrics_text(outputs.metrics_format, trail, &outcome.summaries, run);
     if outputs.metrics_stdout {

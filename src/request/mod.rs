@@ -3,6 +3,7 @@
 //! every usage error; nothing below the commands sees a flag, so a rule
 //! about the window or the selection is written against these types.
 
+pub mod deliveries;
 pub mod local;
 pub mod state_key;
 
@@ -179,6 +180,9 @@ pub struct Outputs {
     pub recover: Option<std::path::PathBuf>,
     /// `acquire`: keep AWS's raw answers for the package.
     pub keep_answers: bool,
+    /// Where the verdict is announced beyond the files: alerts and
+    /// Security Hub.
+    pub deliveries: deliveries::Deliveries,
 }
 
 /// How the metrics are written.

@@ -145,15 +145,43 @@ impl AwsError {
         let code = e.as_service_error().and_then(|s| s.code());
         let kind = match code {
             _ if is_credentials_error(e) => AwsErrorKind::Credentials,
-            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-                AwsErrorKind::Denied
-            }
+            Some(
+                "AccessDenied"
+                | "AccessDeniedException"
+                | "UnauthorizedOperation"
+                | "AuthorizationError",
+            ) => AwsErrorKind::Denied,
             _ => AwsErrorKind::Other,
         };
         AwsError {
             kind,
             sentence: sentence(e),
         }
+    }
+
+    /// A write's error: a service's answer as its code and message (an
+    /// unmodelled one's Display is a debug dump), and what the caller
+    /// needs when it was refused.
+    pub fn of_write<E, R>(
+        e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+        permission: &str,
+    ) -> AwsError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let mut err = AwsError::of(e);
+        if let Some(code) = e.as_service_error().and_then(|s| s.code()) {
+            let message = e.as_service_error().and_then(|s| s.message());
+            err.sentence = match message.filter(|m| !m.is_empty() && *m != code) {
+                Some(m) => format!("{code}: {m}"),
+                None => code.to_string(),
+            };
+        }
+        if err.kind == AwsErrorKind::Denied {
+            err.sentence = format!("{}; the caller needs {permission}", err.sentence);
+        }
+        err
     }
 
     /// A failure that is no SDK error (an answer without what it must hold).

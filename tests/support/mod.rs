@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod alerts;
 pub mod cloudtrail;
 /// The test binary's own (the examples that share these servers have no
 /// binary to run).
@@ -370,6 +371,11 @@ pub fn aws_env(s3: &str, cloudtrail: Option<&str>) -> Vec<(String, String)> {
     // KMS state keys and Account's ListRegions too.
     v.push(("AWS_ENDPOINT_URL_KMS".to_string(), ct.to_string()));
     v.push(("AWS_ENDPOINT_URL_ACCOUNT".to_string(), ct.to_string()));
+    // Alerts and Security Hub: a closed port unless a test starts them.
+    for service in ["SNS", "EVENTBRIDGE", "SECURITYHUB"] {
+        let url = "http://127.0.0.1:9".to_string();
+        v.push((format!("AWS_ENDPOINT_URL_{service}"), url));
+    }
     v
 }
 

@@ -16,6 +16,12 @@ impl AcquireCmd {
                  and --report-file do not apply",
             ));
         }
+        if args.deliveries.any() {
+            return Err(usage(
+                "acquire copies evidence: --notify and --security-hub belong to validate (run it \
+                 on the copy with --local DIR)",
+            ));
+        }
         if args.checkpoint.is_some() || args.shard.is_some() {
             return Err(usage(
                 "acquire copies one whole window: --checkpoint and --shard do not apply",

@@ -25,6 +25,7 @@ impl MergeArgs {
             restore_plan: None,
             recover: None,
             keep_answers: false,
+            deliveries: self.deliveries.to_deliveries()?,
         };
         let endpoint = endpoint_url(self.endpoint_url.as_deref())?;
         let key = state_key(

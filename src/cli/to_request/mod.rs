@@ -4,6 +4,7 @@
 //! holds what the commands share.
 
 mod acquire;
+mod deliveries;
 mod keys;
 mod merge;
 mod simulate;

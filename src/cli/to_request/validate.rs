@@ -341,7 +341,23 @@ impl ValidateArgs {
             restore_plan: file_destination("--restore-plan", self.restore_plan.as_deref())?,
             recover: self.recover_dir(shard)?,
             keep_answers: false,
+            deliveries: self.deliveries(shard)?,
         })
+    }
+
+    /// Alerts and Security Hub speak for a whole run: a shard's part is
+    /// announced by `merge`.
+    fn deliveries(
+        &self,
+        shard: Option<Shard>,
+    ) -> Result<crate::request::deliveries::Deliveries, RequestError> {
+        if shard.is_some() && self.deliveries.any() {
+            return Err(usage(
+                "--notify and --security-hub speak for the whole run: give them to trailproof \
+                 merge, not to each shard",
+            ));
+        }
+        self.deliveries.to_deliveries()
     }
 
     /// `--recover DIR`: live only (a copy keeps no versions), one run's

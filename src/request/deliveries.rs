@@ -1,0 +1,22 @@
+//! Where a run's verdict is announced beyond its own files: an alert to
+//! SNS or EventBridge, and the findings into Security Hub. None of them
+//! can change the exit status: the verdict is decided before they run.
+
+pub use crate::sources::notify::NotifyTarget;
+
+/// `--notify`, `--notify-always` and `--security-hub`, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deliveries {
+    pub notify: Vec<NotifyTarget>,
+    /// Also announce a run that exits 0 (a heartbeat for the channel).
+    pub notify_always: bool,
+    /// Import the ASFF findings with BatchImportFindings.
+    pub security_hub: bool,
+}
+
+impl Deliveries {
+    /// Whether any delivery needs every chain's report at the end.
+    pub fn needs_chains(&self) -> bool {
+        self.security_hub || !self.notify.is_empty()
+    }
+}
