@@ -347,3 +347,31 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// A sharded run is announced once, by `merge`, with the whole run's
+/// verdict; a merge that breaks alerts too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_announces_the_sharded_run() {
+    let (state, url) = endpoint(AlertsState::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let shard = dir.path().join("shard-1.json").display().to_string();
+    let r = sample(&url, &["--shard", "1/1", "--report-file", &shard]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(state.requests("sns"), 0, "a shard never alerts");
+    let mut env = aws_env("http://127.0.0.1:9", None);
+    env.extend(alerts::env(&url));
+    let r = run_bin(&["merge", &shard, "--notify", TOPIC], &env).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let missing = dir.path().join("shard-2.json").display().to_string();
+    let r = run_bin(&["merge", &shard, &missing, "--notify", TOPIC], &env).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let published = state.published.lock().unwrap().clone();
+    let subjects: Vec<&str> = published.iter().map(|m| m["Subject"].as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "trailproof: TAMPERED: sample-trail (exit 1)",
+            "trailproof: RUN FAILED: unknown (exit 2)"
+        ]
+    );
+}

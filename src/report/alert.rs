@@ -228,3 +228,55 @@ fn arn_of(trail: &str) -> Vec<String> {
         false => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::model::Report;
+
+    fn chains(reports: &[Report], status: ChainStatus) -> Vec<Chain<'_>> {
+        reports
+            .iter()
+            .map(|report| Chain {
+                account: "111122223333",
+                region: "eu-west-1",
+                report,
+                status,
+            })
+            .collect()
+    }
+
+    /// A trail name is the operator's, but the subject must stay one
+    /// ASCII line under 100 characters whatever it holds.
+    #[test]
+    fn the_subject_is_one_short_ascii_line() {
+        let hostile = format!(
+            "arn:aws:cloudtrail:us-east-1:1:trail/a\nb\u{202e}{}",
+            "x".repeat(300)
+        );
+        for trail in [hostile.as_str(), "", "not an arn"] {
+            let a = of_failure(trail, "no credentials");
+            assert!(a.subject.len() < 100, "{}", a.subject);
+            assert!(a.subject.is_ascii() && !a.subject.contains('\n'));
+            assert!(a.subject.starts_with("trailproof: RUN FAILED: "));
+        }
+        assert!(of_failure("x", "e").resources.is_empty(), "not an ARN");
+    }
+
+    /// Fifty failing chains by name, the rest counted; the detail holds
+    /// the same fifty and the total.
+    #[test]
+    fn many_chains_are_counted_past_fifty() {
+        let t = chrono::DateTime::UNIX_EPOCH;
+        let reports: Vec<Report> = (0..70).map(|_| Report::empty("arn:x", t, t)).collect();
+        let all = chains(&reports, ChainStatus::Unproven);
+        let a = of_run("arn:x", &all, Verdict::NotProven, &Places::default());
+        assert!(a.text.contains("  and 20 more\n"), "{}", a.text);
+        assert!(a.text.contains("Chains proven intact: 0 of 70."));
+        assert!(a.text.contains("Report: on the job's standard output"));
+        assert_eq!(a.detail["chains"].as_array().map(Vec::len), Some(50));
+        assert_eq!(a.detail["chains_total"], 70);
+        assert_eq!(a.detail["verdict"], "not_proven");
+        assert!(a.subject.contains("NOT PROVEN"));
+    }
+}
