@@ -295,6 +295,12 @@ async fn security_hub_takes_only_the_callers_account() {
     args.extend(["--seed", "6", "--accounts", "111111111111,222222222222"]);
     args.extend(["--damage", "tamper-log@1:222222222222/us-east-1"]);
     let out = simulate_in(dir.path(), &args);
+    // An attacker's object whose name breaks a line: its finding must
+    // still be importable.
+    let odd = "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/01/line\nbreak\u{202e}.json.gz";
+    let path = dir.path().join(&out.bucket).join(odd);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"planted").unwrap();
     let state = AlertsState {
         caller_account: Some("111111111111".into()),
         ..Default::default()
@@ -313,6 +319,11 @@ async fn security_hub_takes_only_the_callers_account() {
     let sent = state.imports.lock().unwrap().concat();
     assert!(!sent.is_empty());
     assert!(sent.iter().all(|f| f["AwsAccountId"] == "111111111111"));
+    let planted = sent
+        .iter()
+        .find(|f| f["Title"].as_str().unwrap().contains("breakU+202E"));
+    assert!(planted.is_some(), "{}", r.stderr);
+    assert!(!r.stderr.contains("refused"), "{}", r.stderr);
     assert!(
         r.stderr.contains("of account 222222222222 not imported"),
         "{}",

@@ -170,8 +170,26 @@ fn check_asff(f: &Value) {
     chrono::DateTime::parse_from_rfc3339(f["CreatedAt"].as_str().unwrap()).unwrap();
     for (k, v) in f["ProductFields"].as_object().unwrap() {
         assert!(k.len() <= 128 && v.as_str().unwrap().len() <= 2048);
+        assert!(shown(v.as_str().unwrap()), "{v}");
+    }
+    // Security Hub's text fields match `.*\S.*`: one line, something shown.
+    let mut texts = vec![&f["Title"], &f["Description"]];
+    texts.extend(resources.iter().map(|r| &r["Id"]));
+    texts.push(&f["Remediation"]["Recommendation"]["Text"]);
+    for t in texts.iter().filter_map(|t| t.as_str()) {
+        assert!(shown(t) && t.chars().any(|c| !c.is_whitespace()), "{t:?}");
     }
     assert!(serde_json::to_vec(f).unwrap().len() < 240 * 1024);
+}
+
+/// No control or direction character (a line break fails Security Hub's
+/// pattern; a bidi override turns a name around on screen).
+fn shown(s: &str) -> bool {
+    !s.chars().any(|c| {
+        c.is_control()
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    })
 }
 
 /// The sample trail's one altered log is a FAIL finding naming it, the
@@ -281,7 +299,7 @@ fn an_estates_findings_belong_to_their_chains() {
     args.extend(["--damage", "tamper-log@1:222222222222/eu-west-1"]);
     let out = crate::support::trail::simulate_in(dir.path(), &args);
     let odd = format!(
-        "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/01/\"quote\u{202e}{}.json.gz",
+        "AWSLogs/111111111111/CloudTrail/us-east-1/2026/03/01/\"quote\u{202e}\n{}.json.gz",
         "x".repeat(200)
     );
     let path = dir.path().join(&out.bucket).join(&odd);

@@ -43,8 +43,8 @@ pub(crate) fn of(f: &Finding, now: Timestamp) -> Asff {
         severity: AsffSeverity {
             label: label(f.severity),
         },
-        title: clip(&f.title, 256),
-        description: clip(&f.description, 1024),
+        title: clip(&printable(&f.title), 256),
+        description: clip(&printable(&f.description), 1024),
         resources: vec![resource(f)],
         compliance: AsffCompliance {
             status: status(f.outcome),
@@ -54,7 +54,9 @@ pub(crate) fn of(f: &Finding, now: Timestamp) -> Asff {
         product_name: "trailproof",
         product_fields: product_fields(f),
         remediation: f.remediation.as_ref().map(|r| AsffRemediation {
-            recommendation: AsffRecommendation { text: clip(r, 512) },
+            recommendation: AsffRecommendation {
+                text: clip(&printable(r), 512),
+            },
         }),
         home_region: f.trail.region.clone(),
     }
@@ -77,7 +79,7 @@ fn resource(f: &Finding) -> AsffResource {
     };
     AsffResource {
         kind,
-        id: compliance::resource_arn(f),
+        id: printable(&compliance::resource_arn(f)),
         partition: f.trail.partition.clone(),
         // A region folder an attacker named can be any 32 characters; the
         // field takes 16, and an import would drop the very finding that
@@ -106,7 +108,7 @@ fn product_fields(f: &Finding) -> BTreeMap<String, String> {
     let d = crate::verify::time::display;
     let mut m = BTreeMap::new();
     let mut put = |k: &str, v: String| {
-        m.insert(format!("trailproof/{k}"), clip(&v, 2048));
+        m.insert(format!("trailproof/{k}"), clip(&printable(&v), 2048));
     };
     put("Region", f.region.clone());
     put("WindowStart", d(f.window.0));
@@ -128,6 +130,31 @@ fn product_fields(f: &Finding) -> BTreeMap<String, String> {
         put("UnexplainedGaps", c.unexplained_gaps.to_string());
     }
     m
+}
+
+/// Security Hub's text fields match `.*\S.*`, where `.` stops at a line
+/// break: an object named with one (any attacker can) would have its
+/// finding refused on import. Control and direction characters are
+/// written as `U+XXXX`, visible, instead.
+fn printable(s: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !s.chars().any(hidden) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| match hidden(c) {
+            true => format!("U+{:04X}", c as u32),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 fn label(s: Severity) -> &'static str {

@@ -157,7 +157,7 @@ fn security_hub(state: &AlertsState, req: &Value) -> Answer {
         .iter()
         .filter(|f| {
             let id = f["Id"].as_str().unwrap_or("");
-            state.refuse_ids.as_deref().is_some_and(|r| id.contains(r))
+            state.refuse_ids.as_deref().is_some_and(|r| id.contains(r)) || !importable(f)
         })
         .map(|f| json!({"Id": f["Id"], "ErrorCode": "InvalidInput", "ErrorMessage": "refused"}))
         .collect();
@@ -165,6 +165,22 @@ fn security_hub(state: &AlertsState, req: &Value) -> Answer {
                       "FailedFindings": refused});
     state.imports.lock().unwrap().push(findings);
     respond(200, kind, None, body.to_string())
+}
+
+/// What the service checks of each finding: its text fields match
+/// `.*\S.*` (one line, something shown) within their lengths.
+fn importable(f: &Value) -> bool {
+    let text = |v: &Value, max: usize| {
+        v.as_str().is_some_and(|s| {
+            !s.contains(['\n', '\r']) && s.trim() != "" && s.chars().count() <= max
+        })
+    };
+    text(&f["Title"], 256)
+        && text(&f["Description"], 1024)
+        && f["AwsAccountId"].as_str().is_some_and(|a| a.len() == 12)
+        && f["Resources"]
+            .as_array()
+            .is_some_and(|r| r.iter().all(|r| text(&r["Id"], 512)))
 }
 
 fn sts(state: &AlertsState) -> Answer {
