@@ -78,7 +78,8 @@ fn throttling(services: &[(&'static str, usize)]) -> AlertsState {
 /// chain and where the report is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampering_is_announced_once_on_each_channel() {
-    let state = throttling(&[("sns", 1), ("events", 1)]);
+    let mut state = throttling(&[("sns", 1), ("events", 1)]);
+    state.caller_account = Some("123456789012".into());
     *state.entry_throttles.lock().unwrap() = 1;
     let (state, url) = endpoint(state).await;
     let dir = tempfile::tempdir().unwrap();
@@ -91,6 +92,7 @@ async fn tampering_is_announced_once_on_each_channel() {
         "eventbridge:audit-bus",
         "--format",
         "json",
+        "--security-hub",
     ];
     let r = sample(
         &url,
@@ -128,6 +130,11 @@ async fn tampering_is_announced_once_on_each_channel() {
         "throttled, entry throttled, sent"
     );
     assert!(r.stderr.contains("alert sent to"), "{}", r.stderr);
+    // The alert first: a job's time limit must not cut it off behind the
+    // import.
+    let order = state.order.lock().unwrap().clone();
+    assert_eq!(order.last(), Some(&"securityhub"), "{order:?}");
+    assert!(order[..order.len() - 1].iter().all(|s| *s != "securityhub"));
     // The alert never stands in for the report.
     assert!(std::fs::read_to_string(&report).unwrap().contains(ALTERED));
 }
@@ -208,26 +215,36 @@ async fn a_broken_run_alerts_and_a_typo_is_refused() {
             "sns:TOPIC_ARN or eventbridge:BUS",
         ),
         (&["--notify", TOPIC, "--shard", "1/2"][..], "merge"),
+        (
+            &["--notify", TOPIC, "--endpoint-url", "localhost:1"][..],
+            "is not a URL",
+        ),
         (&["--notify-always"][..], "--notify"),
     ] {
         let r = sample(&url, bad).await;
         assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{bad:?}: {}", r.stderr);
         assert!(r.stderr.lines().count() <= 6, "{}", r.stderr);
+        assert!(
+            !r.stderr.contains("Request {"),
+            "no debug dump: {}",
+            r.stderr
+        );
     }
     assert_eq!(state.requests("sns"), 1, "a typo sends nothing");
 }
 
-/// 120 altered logs and the chain: 121 findings in two requests (100 and
-/// 21), the first throttled once and retried; a refused finding is named;
-/// the findings are the file's, field for field.
+/// 210 altered logs and the chain: 211 findings in three requests (100,
+/// 100 and 11), the first throttled once and retried; the second fails
+/// (400), which costs its batch only; a refused finding is named; the
+/// findings are the file's, field for field.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_hub_takes_the_findings_in_batches_of_100() {
     let t = simulate(&[
         "--start-time",
         "2026-03-01T00:00:00Z",
         "--hours",
-        "40",
+        "70",
         "--logs-per-hour",
         "3",
         "--records-per-log",
@@ -241,22 +258,28 @@ async fn security_hub_takes_the_findings_in_batches_of_100() {
         std::fs::write(&f, b"altered").unwrap();
         altered += 1;
     }
-    assert_eq!(altered, 120);
+    assert_eq!(altered, 210);
     let mut state = throttling(&[("securityhub", 1)]);
     state.caller_account = Some("123456789012".into());
     state.refuse_ids = Some("trailproof-".into());
+    state.fail_import = Some(3);
     let (state, url) = endpoint(state).await;
-    let end = "2026-03-02T15:00:00Z";
+    let end = "2026-03-03T21:00:00Z";
     let r = on_trail(&t, end, &url, &["--security-hub", "--format", "asff"]).await;
     assert_eq!(r.code, 1, "{}", r.stderr);
     let batches = state.imports.lock().unwrap().clone();
     let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
-    assert_eq!(sizes, [100, 21], "{}", r.stderr);
-    assert_eq!(state.requests("securityhub"), 3, "one throttled");
+    assert_eq!(sizes, [100, 11], "{}", r.stderr);
+    assert_eq!(
+        state.requests("securityhub"),
+        4,
+        "one throttled, one failed"
+    );
     let file: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(file.len(), 211);
     let sent: Vec<Value> = batches.concat();
-    assert_eq!(sent.len(), file.len());
-    for (s, f) in sent.iter().zip(&file) {
+    let expected = file[..100].iter().chain(&file[200..]);
+    for (s, f) in sent.iter().zip(expected) {
         for k in [
             "Id",
             "ProductArn",
@@ -279,10 +302,12 @@ async fn security_hub_takes_the_findings_in_batches_of_100() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("refused 111 more finding(s)"),
+        r.stderr.contains("refused 101 more finding(s)"),
         "{}",
         r.stderr
     );
+    let failed = "100 finding(s) not imported: InvalidInputException";
+    assert!(r.stderr.contains(failed), "{}", r.stderr);
 }
 
 /// An estate of two accounts: only the caller's findings are sent; the
@@ -310,7 +335,8 @@ async fn security_hub_takes_only_the_callers_account() {
         dir.path().display().to_string(),
         out.keys_file.display().to_string(),
     );
-    let estate = ["--account-id", "all", "--security-hub"];
+    // Streamed JSON Lines: the chains are still kept for the import.
+    let estate = ["--account-id", "all", "--security-hub", "--format", "jsonl"];
     let arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/sample-trail";
     let place = (root.as_str(), keys.as_str());
     let end = "2026-03-01T02:00:00Z";
@@ -385,4 +411,32 @@ async fn merge_announces_the_sharded_run() {
             "trailproof: RUN FAILED: unknown (exit 2)"
         ]
     );
+}
+
+/// A write that fails after the verdict (the report to an S3 nobody
+/// answers at) is exit 2, and the alert still carries the verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_after_the_verdict_still_announces_it() {
+    let (state, url) = endpoint(AlertsState::default()).await;
+    let to = ["--notify", TOPIC, "--notify", "eventbridge:default"];
+    let r = sample(
+        &url,
+        &[&to[..], &["--report-file", "s3://audit/r.txt"]].concat(),
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let published = state.published.lock().unwrap().clone();
+    assert_eq!(published.len(), 1, "{}", r.stderr);
+    assert_eq!(
+        published[0]["Subject"],
+        "trailproof: TAMPERED: sample-trail (exit 2)"
+    );
+    let text = &published[0]["Message"];
+    assert!(text.contains("1 log file altered"), "{text}");
+    assert!(text.contains("Then the run failed: "), "{text}");
+    let events = state.events.lock().unwrap().clone();
+    let detail: Value = serde_json::from_str(events[0]["Detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["verdict"], "tampered");
+    assert_eq!(detail["exit_status"], 2);
+    assert!(detail["error"].as_str().is_some_and(|e| !e.is_empty()));
 }

@@ -1,9 +1,12 @@
-//! After the verdict: `--security-hub`'s import and `--notify`'s alert,
+//! After the verdict: `--notify`'s alert, then `--security-hub`'s import,
 //! shared by `validate` and `merge`. Both run once the exit status is
-//! decided and every file is written; what they fail at is a warning on
-//! stderr, never another exit status.
+//! decided and every file is written (or failed to be); what they fail
+//! at is a warning on stderr, never another exit status. The alert goes
+//! first: it is one request, and a job's time limit must not cut it off
+//! behind a long import.
 
 use crate::report::alert::{self, Alert, Places};
+use crate::report::compliance::{Finding, Subject};
 use crate::request::deliveries::Deliveries;
 use crate::request::Outputs;
 use crate::run::Outcome;
@@ -12,18 +15,45 @@ use crate::sources::securityhub::Asff;
 
 /// Refused findings said one by one before they are counted.
 const NAMED_REFUSALS: usize = 10;
+/// Findings imported a run: ten requests. A bucket an attacker filled
+/// with junk objects must not turn the import into hours of calls and
+/// a bill; the chains' findings go first, then the worst objects'.
+pub const IMPORT_CAP: usize = 1000;
 
-/// The import and the alert of a run that decided its verdicts.
-pub(crate) async fn after_run(outputs: &Outputs, outcome: &Outcome, aws: &AwsOptions) {
+/// The alert and the import of a run that decided its verdicts;
+/// `failed` is the write that failed after it (the exit status is 2).
+pub(crate) async fn after_run(
+    outputs: &Outputs,
+    outcome: &Outcome,
+    aws: &AwsOptions,
+    failed: Option<&str>,
+) {
     let d = &outputs.deliveries;
     if !d.security_hub && d.notify.is_empty() {
         return;
     }
     let cfg = crate::sources::aws::load(aws).await;
     let chains = crate::report::sinks::compliance_chains(outcome);
-    let trail = crate::report::sinks::trail_of(outcome);
+    let code = match failed {
+        Some(_) => super::EXIT_ERROR,
+        None => outcome.exit_code(),
+    };
+    if code != 0 || d.notify_always {
+        let places = Places {
+            report: outputs.report.as_ref().map(place),
+            html: outputs.html.as_ref().map(place),
+        };
+        let run = alert::Run {
+            trail: crate::report::sinks::trail_of(outcome),
+            verdict: outcome.verdict(),
+            chains_total: outcome.summaries.len(),
+            failed,
+        };
+        notify(&cfg, d, &alert::of_run(&run, &chains, &places)).await;
+    }
     if d.security_hub {
-        let findings = crate::report::compliance::of_chains(&chains);
+        let mut findings = crate::report::compliance::of_chains(&chains);
+        findings.sort_by_key(priority);
         let now = chrono::Utc::now();
         let asff: Vec<Asff> = findings
             .iter()
@@ -31,18 +61,16 @@ pub(crate) async fn after_run(outputs: &Outputs, outcome: &Outcome, aws: &AwsOpt
             .collect();
         security_hub(&cfg, &asff).await;
     }
-    let code = outcome.exit_code();
-    if code != 0 || d.notify_always {
-        let places = Places {
-            report: outputs.report.as_ref().map(place),
-            html: outputs.html.as_ref().map(place),
-        };
-        let alert = alert::of_run(trail, &chains, outcome.verdict(), &places);
-        notify(&cfg, d, &alert).await;
-    }
 }
 
-/// The alert of a run that ended in an error (exit 2).
+/// Chains' findings first, then the objects', worst first (a stable
+/// sort keeps the report's order within each).
+fn priority(f: &Finding) -> (bool, std::cmp::Reverse<crate::report::compliance::Severity>) {
+    let object = !matches!(f.subject, Subject::Chain);
+    (object, std::cmp::Reverse(f.severity))
+}
+
+/// The alert of a run that ended in an error before any verdict (exit 2).
 pub(crate) async fn after_failure(d: &Deliveries, aws: &AwsOptions, trail: &str, error: &str) {
     if d.notify.is_empty() {
         return;
@@ -64,50 +92,76 @@ fn place(d: &crate::sources::output::Destination) -> String {
     }
 }
 
+/// A line on stderr; a closed stderr (`2>&1 | head`) is no panic after
+/// the verdict was decided.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "trailproof: {line}");
+}
+
+/// Each channel in turn; one that fails does not stop the next.
 async fn notify(cfg: &aws_config::SdkConfig, d: &Deliveries, alert: &Alert) {
     for target in &d.notify {
-        let name = target.to_string();
         match crate::sources::notify::send(cfg, target, alert).await {
-            Ok(id) => eprintln!("trailproof: alert sent to {name} (message {id})"),
-            Err(e) => eprintln!(
-                "trailproof: warning: the alert to {name} was not sent: {e} (the exit status stands)"
-            ),
+            Ok(id) => say(format_args!("alert sent to {target} (message {id})")),
+            Err(e) => say(format_args!(
+                "warning: the alert to {target} was not sent: {e} (the exit status stands)"
+            )),
         }
     }
 }
 
+/// The import, and on stderr what Security Hub took and what it did not.
 async fn security_hub(cfg: &aws_config::SdkConfig, findings: &[Asff]) {
     let caller = match crate::sources::account::caller_identity(cfg).await {
         Ok(i) => i.account,
         Err(e) => {
-            eprintln!(
-                "trailproof: warning: no findings imported into Security Hub: cannot tell the \
-                 caller's account: {e}"
-            );
-            return;
+            return say(format_args!(
+                "warning: no findings imported into Security Hub: cannot tell the caller's \
+                 account: {e}"
+            ))
         }
     };
-    let done = crate::sources::securityhub::import(cfg, &caller, findings).await;
+    let done = crate::sources::securityhub::import(cfg, &caller, findings, IMPORT_CAP).await;
     let region = findings.first().map_or("", |f| f.home_region.as_str());
-    eprintln!(
-        "trailproof: Security Hub took {} finding(s) in {region} (account {caller})",
-        done.accepted
-    );
+    let took = done.accepted;
+    say(format_args!(
+        "Security Hub took {took} finding(s) in {region} (account {caller})"
+    ));
     for (id, code, message) in done.refused.iter().take(NAMED_REFUSALS) {
-        eprintln!("trailproof: warning: Security Hub refused finding {id}: {code}: {message}");
+        say(format_args!(
+            "warning: Security Hub refused finding {id}: {code}: {message}"
+        ));
     }
-    if done.refused.len() > NAMED_REFUSALS {
-        let more = done.refused.len() - NAMED_REFUSALS;
-        eprintln!("trailproof: warning: Security Hub refused {more} more finding(s)");
+    if let Some(more) = done.refused.len().checked_sub(NAMED_REFUSALS + 1) {
+        say(format_args!(
+            "warning: Security Hub refused {} more finding(s)",
+            more + 1
+        ));
     }
+    not_imported(&done);
+}
+
+/// The findings that were never sent, and why.
+fn not_imported(done: &crate::sources::securityhub::Imported) {
     for (account, n) in &done.not_sent {
-        eprintln!(
-            "trailproof: warning: {n} finding(s) of account {account} not imported: under the \
-             default product Security Hub takes only the caller's own account's findings; import \
-             them with credentials of {account} (--format asff writes them)"
-        );
+        say(format_args!(
+            "warning: {n} finding(s) of account {account} not imported: under the default \
+             product Security Hub takes only the caller's own account's findings; import them \
+             with credentials of {account} (--format asff writes them)"
+        ));
     }
-    if let Some(e) = done.error {
-        eprintln!("trailproof: warning: the Security Hub import stopped: {e}");
+    if done.left_out > 0 {
+        say(format_args!(
+            "warning: {} finding(s) past the first {IMPORT_CAP} not imported (the chains' and \
+             the worst objects' went first); --format asff writes them all",
+            done.left_out
+        ));
+    }
+    if let Some(e) = &done.error {
+        say(format_args!(
+            "warning: {} finding(s) not imported: {e}",
+            done.unsent
+        ));
     }
 }

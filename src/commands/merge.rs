@@ -10,26 +10,43 @@ use crate::run::{Outcome, Verdicts};
 use crate::sources::aws::AwsOptions;
 
 pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
-    let result = async { merge(&args.to_request()?).await }.await;
+    // A broken merge says so in the metrics and the alert, as a broken
+    // validate does (a command line that does not convert, in the
+    // metrics only: its sentence is said at once).
+    let trail = args.trail_arn.as_deref().unwrap_or("unknown");
+    let metrics = (args.metrics.as_deref(), args.metrics_format, trail);
+    let profile = args.profile.as_deref();
+    let req = match args.to_request() {
+        Ok(req) => req,
+        Err(e) => {
+            super::validate::broken_job_metrics(metrics, profile).await;
+            return Err(e.into());
+        }
+    };
+    let mut announced = false;
+    let result = merge(&req, &mut announced).await;
     if let Err(e) = &result {
-        // A broken merge says so in the metrics and the alert, as a broken
-        // validate does.
-        let trail = args.trail_arn.as_deref().unwrap_or("unknown");
-        let metrics = (args.metrics.as_deref(), args.metrics_format, trail);
-        super::validate::broken_job_metrics(metrics, args.profile.as_deref()).await;
-        if let Ok(d) = args.deliveries.to_deliveries() {
-            let aws = AwsOptions {
-                profile: args.profile.clone(),
-                endpoint_url: args.endpoint_url.clone(),
-                ..Default::default()
-            };
-            super::deliver::after_failure(&d, &aws, trail, &e.to_string()).await;
+        super::validate::broken_job_metrics(metrics, profile).await;
+        if !announced {
+            let d = &req.outputs.deliveries;
+            super::deliver::after_failure(d, &aws_options(&req), trail, &e.to_string()).await;
         }
     }
     result
 }
 
-async fn merge(req: &MergeRequest) -> Result<i32, CommandError> {
+/// How the alert and the import reach AWS.
+fn aws_options(req: &MergeRequest) -> AwsOptions {
+    AwsOptions {
+        profile: req.profile.clone(),
+        endpoint_url: req.endpoint_url.clone(),
+        ..Default::default()
+    }
+}
+
+/// `announced`: the verdict was decided and its alert sent, so a write
+/// that fails after it is not announced twice.
+async fn merge(req: &MergeRequest, announced: &mut bool) -> Result<i32, CommandError> {
     let mut run_id = req.run_id.clone();
     let key = req.key.as_deref();
     let (reports, keys_from) = read_shards(req, key, &mut run_id).await?;
@@ -53,7 +70,7 @@ async fn merge(req: &MergeRequest) -> Result<i32, CommandError> {
         true => "not stated by the shards' reports".to_string(),
         false => keys_from.join("; "),
     };
-    deliver(req, estate, (key_described, keys_from)).await
+    deliver(req, estate, (key_described, keys_from), announced).await
 }
 
 /// Every shard's report, authenticated when there is a key (all of one
@@ -112,6 +129,7 @@ async fn deliver(
     req: &MergeRequest,
     estate: crate::verify::model::EstateReport,
     (key_described, keys_from): (Option<String>, String),
+    announced: &mut bool,
 ) -> Result<i32, CommandError> {
     let (outputs, remote) = (&req.outputs, req.remote());
     let names: Vec<String> = req.reports.iter().map(|r| r.to_string()).collect();
@@ -137,16 +155,18 @@ async fn deliver(
         verdicts_seen,
         provenance,
     };
-    sink.finish(&outcome, remote).await?;
-    // Metrics first: a page that cannot be written must not leave the last
-    // run's status in place.
-    crate::report::sinks::metrics(outputs, &outcome, 0.0, remote).await?;
-    crate::report::sinks::html(outputs, &outcome, remote).await?;
-    let aws = AwsOptions {
-        profile: req.profile.clone(),
-        endpoint_url: req.endpoint_url.clone(),
-        ..Default::default()
-    };
-    super::deliver::after_run(outputs, &outcome, &aws).await;
-    Ok(outcome.exit_code())
+    let written: Result<(), CommandError> = async {
+        sink.finish(&outcome, remote).await?;
+        // Metrics first: a page that cannot be written must not leave the
+        // last run's status in place.
+        crate::report::sinks::metrics(outputs, &outcome, 0.0, remote).await?;
+        crate::report::sinks::html(outputs, &outcome, remote).await?;
+        Ok(())
+    }
+    .await;
+    let failed = written.as_ref().err().map(|e| e.to_string());
+    let aws = aws_options(req);
+    super::deliver::after_run(outputs, &outcome, &aws, failed.as_deref()).await;
+    *announced = true;
+    written.map(|()| outcome.exit_code())
 }

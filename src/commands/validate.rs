@@ -10,41 +10,66 @@ use crate::run::engine::Engine;
 use crate::run::Outcome;
 
 pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
-    let req = args.to_request();
-    let result = async {
-        let req = req.as_ref().map_err(|e| CommandError::from(e.clone()))?;
-        let sources = connect::open(req).await?;
-        validate(req, &sources).await
+    let metrics = (
+        args.metrics.as_deref(),
+        args.metrics_format,
+        &*args.trail_arn,
+    );
+    let profile = args.profile.as_deref();
+    let req = match args.to_request() {
+        Ok(req) => req,
+        Err(e) => {
+            broken_job_metrics(metrics, profile).await;
+            if let crate::request::RequestError::Unreadable(why) = &e {
+                unreadable_alert(&args, why).await;
+            }
+            return Err(e.into());
+        }
+    };
+    let aws = aws_options(&req);
+    let decided = async {
+        let sources = connect::open(&req).await?;
+        decide(&req, &sources).await
     }
     .await;
-    match (result, req) {
-        (Ok(outcome), Ok(req)) => {
-            super::deliver::after_run(&req.output, &outcome, &aws_options(&req)).await;
-            Ok(outcome.exit_code())
+    let d = match decided {
+        Ok(d) => d,
+        Err(e) => {
+            broken_job_metrics(metrics, profile).await;
+            let (d, trail) = (&req.output.deliveries, req.trail.arn.as_str());
+            super::deliver::after_failure(d, &aws, trail, &e.to_string()).await;
+            return Err(e);
         }
-        (Ok(outcome), Err(_)) => Ok(outcome.exit_code()),
-        (Err(e), req) => {
-            let metrics = (
-                args.metrics.as_deref(),
-                args.metrics_format,
-                &*args.trail_arn,
-            );
-            broken_job_metrics(metrics, args.profile.as_deref()).await;
-            // A job that cannot even read its own command line still
-            // tells its channel, if the channel itself was named right.
-            let (deliveries, aws) = match &req {
-                Ok(r) => (Some(r.output.deliveries.clone()), aws_options(r)),
-                // A shard never alerts: its refusal of --notify is said.
-                Err(_) if args.shard.is_some() => (None, raw_aws_options(&args)),
-                Err(_) => (args.deliveries.to_deliveries().ok(), raw_aws_options(&args)),
-            };
-            if let Some(d) = deliveries {
-                let trail = &*args.trail_arn;
-                super::deliver::after_failure(&d, &aws, trail, &e.to_string()).await;
-            }
-            Err(e)
-        }
+    };
+    if d.written.is_err() {
+        broken_job_metrics(metrics, profile).await;
     }
+    // The verdict was decided: the alert says it, and the write that
+    // failed after it.
+    let failed = d.written.as_ref().err().map(|e| e.to_string());
+    super::deliver::after_run(&req.output, &d.outcome, &aws, failed.as_deref()).await;
+    d.written.map(|()| d.outcome.exit_code())
+}
+
+/// A command line that misspells something sends no alert: its one
+/// sentence is said at once, before any network. A file it names that
+/// cannot be read (a copy or key file whose mount went away) is a night's
+/// operational failure, and is announced, if the channel and the endpoint
+/// were named right.
+async fn unreadable_alert(args: &ValidateArgs, why: &str) {
+    let endpoint = crate::cli::to_request::endpoint_url(args.endpoint_url.as_deref());
+    let (Ok(d), Ok(endpoint_url)) = (args.deliveries.to_deliveries(), endpoint) else {
+        return;
+    };
+    if args.shard.is_some() {
+        return;
+    }
+    let aws = crate::sources::aws::AwsOptions {
+        profile: args.profile.clone(),
+        endpoint_url,
+        ..Default::default()
+    };
+    super::deliver::after_failure(&d, &aws, &args.trail_arn, why).await;
 }
 
 /// How the alert and the import reach AWS: the run's profile, timeout
@@ -55,15 +80,6 @@ fn aws_options(req: &ValidateRequest) -> crate::sources::aws::AwsOptions {
         region: None,
         read_timeout: Some(req.tuning.read_timeout),
         endpoint_url: req.tuning.endpoint_url.clone(),
-    }
-}
-
-/// The same from a command line that did not convert.
-fn raw_aws_options(args: &ValidateArgs) -> crate::sources::aws::AwsOptions {
-    crate::sources::aws::AwsOptions {
-        profile: args.profile.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        ..Default::default()
     }
 }
 
@@ -99,6 +115,19 @@ pub(crate) async fn broken_job_metrics(
 /// Plans, runs and delivers every output of one validation (also the
 /// heart of `acquire`).
 pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcome, CommandError> {
+    let d = decide(req, sources).await?;
+    d.written.map(|()| d.outcome)
+}
+
+/// A run whose verdict is decided, and whether its files were written:
+/// a write that fails after the verdict is exit 2, yet the alert still
+/// carries the verdict.
+struct Decided {
+    outcome: Outcome,
+    written: Result<(), CommandError>,
+}
+
+async fn decide(req: &ValidateRequest, sources: &Sources) -> Result<Decided, CommandError> {
     let started = std::time::Instant::now();
     let (checks, out, remote) = (&req.checks, &req.output, req.remote());
     let engine = Engine::new(sources, req.tuning.concurrency, checks.inflater, out.quiet);
@@ -131,16 +160,20 @@ pub async fn validate(req: &ValidateRequest, sources: &Sources) -> Result<Outcom
         provenance.caller = caller.filter(|a| !a.is_empty());
     }
     outcome.provenance = Some(provenance);
-    report.finish(&outcome, remote).await?;
-    sinks::html(out, &outcome, remote).await?;
-    let seconds = started.elapsed().as_secs_f64();
-    // Metrics first: a checkpoint write that fails must not leave the last
-    // run's verdict in place.
-    sinks::metrics(out, &outcome, seconds, remote).await?;
-    sinks::restore_plan(out, &outcome, remote).await?;
-    sinks::recovered(out, &outcome, remote).await;
-    let pins = &engine.read_pins;
-    let inventories = crate::plan::watch::inventories(&watched, &outcome.summaries, pins);
-    checkpoint_file::write_next(req, settings, old, &outcome, &inventories).await?;
-    Ok(outcome)
+    let written = async {
+        report.finish(&outcome, remote).await?;
+        sinks::html(out, &outcome, remote).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        // Metrics first: a checkpoint write that fails must not leave the
+        // last run's verdict in place.
+        sinks::metrics(out, &outcome, seconds, remote).await?;
+        sinks::restore_plan(out, &outcome, remote).await?;
+        sinks::recovered(out, &outcome, remote).await;
+        let pins = &engine.read_pins;
+        let inventories = crate::plan::watch::inventories(&watched, &outcome.summaries, pins);
+        checkpoint_file::write_next(req, settings, old, &outcome, &inventories).await?;
+        Ok(())
+    }
+    .await;
+    Ok(Decided { outcome, written })
 }

@@ -20,43 +20,82 @@ pub(crate) struct Places {
     pub html: Option<String>,
 }
 
+/// Bytes of a sentence the alert quotes (a verdict line over many
+/// chains, an error): SNS and EventBridge refuse 256 KB.
+const SENTENCE_BYTES: usize = 2048;
+
+/// What the alert is of.
+pub(crate) struct Run<'a> {
+    pub trail: &'a str,
+    pub verdict: Verdict,
+    /// Every chain of the run; `chains` may hold only those that did
+    /// not pass (an estate streamed as JSON Lines keeps no others).
+    pub chains_total: usize,
+    /// A write that failed after the verdict (the exit status is 2).
+    pub failed: Option<&'a str>,
+}
+
 /// The alert of a run that decided its verdicts.
-pub(crate) fn of_run(trail: &str, chains: &[Chain<'_>], verdict: Verdict, at: &Places) -> Alert {
+pub(crate) fn of_run(run: &Run<'_>, chains: &[Chain<'_>], at: &Places) -> Alert {
     let reports: Vec<_> = chains.iter().map(|c| c.report).collect();
-    let line = explain::verdict_of(verdict, &reports);
+    let line = one_line(&explain::verdict_of(run.verdict, &reports));
+    let code = run
+        .failed
+        .map_or(run.verdict.exit_code(), |_| Verdict::NotRun.exit_code());
     let window = window(chains);
-    let mut text = vec![format!("trailproof: {line}"), format!("Trail: {trail}")];
+    let mut text = vec![
+        format!("trailproof: {line}"),
+        format!("Trail: {}", run.trail),
+    ];
+    if let Some(failed) = run.failed {
+        text.push(format!(
+            "Then the run failed: {} (exit {code})",
+            one_line(failed)
+        ));
+    }
     if let Some((s, e)) = window {
         text.push(format!("Window: {} to {}", display(s), display(e)));
     }
-    text.push(format!("Exit status: {}", verdict.exit_code()));
+    text.push(format!("Exit status: {code}"));
     text.push(counts_line(chains));
-    text.extend(chain_lines(chains));
+    text.extend(chain_lines(chains, run.chains_total));
     text.extend(places_lines(at));
     let detail = json!({
-        "verdict": verdict_name(verdict),
-        "exit_status": verdict.exit_code(),
+        "verdict": verdict_name(run.verdict),
+        "exit_status": code,
         "summary": line,
-        "trail": trail,
+        "error": run.failed.map(one_line),
+        "trail": run.trail,
         "window": window.map(|(s, e)| json!({"start": display(s), "end": display(e)})),
         "counts": counts(chains),
         "chains": chain_details(chains),
-        "chains_total": chains.len(),
+        "chains_total": run.chains_total,
         "report": at.report,
         "html": at.html,
     });
     Alert {
-        subject: subject(verdict_word(verdict), trail, verdict.exit_code()),
+        subject: subject(verdict_word(run.verdict), run.trail, code),
         text: text.join("\n") + "\n",
         detail,
-        resources: arn_of(trail),
+        resources: arn_of(run.trail),
     }
+}
+
+/// A sentence as one line within [`SENTENCE_BYTES`]: control characters
+/// (an echoed name or error can hold any) become spaces.
+fn one_line(s: &str) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    crate::report::compliance::clip(&flat, SENTENCE_BYTES)
 }
 
 /// The alert of a run that could not decide anything (exit 2): a
 /// broken nightly job must not fall silent.
 pub(crate) fn of_failure(trail: &str, error: &str) -> Alert {
     let code = Verdict::NotRun.exit_code();
+    let error = one_line(error);
     let text = format!(
         "trailproof: the run could not finish, so nothing was proven: {error}\n\
          Trail: {trail}\nExit status: {code}\n\
@@ -77,6 +116,8 @@ pub(crate) fn of_failure(trail: &str, error: &str) -> Alert {
     }
 }
 
+/// SNS refuses a subject of 100 characters or more, or with a line break
+/// or non-ASCII: only the trail's name, as its name rules spell it.
 fn subject(word: &str, trail: &str, code: i32) -> String {
     let name = trail.rsplit('/').next().unwrap_or(trail);
     let name: String = name
@@ -117,6 +158,8 @@ fn status_name(s: ChainStatus) -> &'static str {
     }
 }
 
+/// The span the chains asked for (a checkpointed estate's chains may
+/// start at different hours).
 fn window(
     chains: &[Chain<'_>],
 ) -> Option<(
@@ -158,7 +201,7 @@ fn counts_line(chains: &[Chain<'_>]) -> String {
 }
 
 /// The chains that did not pass, by name, then how many passed.
-fn chain_lines(chains: &[Chain<'_>]) -> Vec<String> {
+fn chain_lines(chains: &[Chain<'_>], total: usize) -> Vec<String> {
     let failing: Vec<_> = chains
         .iter()
         .filter(|c| c.status != ChainStatus::Proven)
@@ -184,11 +227,8 @@ fn chain_lines(chains: &[Chain<'_>]) -> Vec<String> {
     if failing.len() > NAMED_CHAINS {
         out.push(format!("  and {} more", failing.len() - NAMED_CHAINS));
     }
-    let passed = chains.len() - failing.len();
-    out.push(format!(
-        "Chains proven intact: {passed} of {}.",
-        chains.len()
-    ));
+    let passed = total.saturating_sub(failing.len());
+    out.push(format!("Chains proven intact: {passed} of {total}."));
     out
 }
 
@@ -210,6 +250,7 @@ fn chain_details(chains: &[Chain<'_>]) -> Vec<Value> {
         .collect()
 }
 
+/// Where to read on: the alert only summarizes.
 fn places_lines(at: &Places) -> Vec<String> {
     let mut out = Vec::new();
     match &at.report {
@@ -222,6 +263,7 @@ fn places_lines(at: &Places) -> Vec<String> {
     out
 }
 
+/// EventBridge's Resources take ARNs only (a merge may know no trail).
 fn arn_of(trail: &str) -> Vec<String> {
     match trail.starts_with("arn:") {
         true => vec![trail.to_string()],
@@ -270,12 +312,18 @@ mod tests {
         let t = chrono::DateTime::UNIX_EPOCH;
         let reports: Vec<Report> = (0..70).map(|_| Report::empty("arn:x", t, t)).collect();
         let all = chains(&reports, ChainStatus::Unproven);
-        let a = of_run("arn:x", &all, Verdict::NotProven, &Places::default());
+        let run = Run {
+            trail: "arn:x",
+            verdict: Verdict::NotProven,
+            chains_total: 90,
+            failed: None,
+        };
+        let a = of_run(&run, &all, &Places::default());
         assert!(a.text.contains("  and 20 more\n"), "{}", a.text);
-        assert!(a.text.contains("Chains proven intact: 0 of 70."));
+        assert!(a.text.contains("Chains proven intact: 20 of 90."));
         assert!(a.text.contains("Report: on the job's standard output"));
         assert_eq!(a.detail["chains"].as_array().map(Vec::len), Some(50));
-        assert_eq!(a.detail["chains_total"], 70);
+        assert_eq!(a.detail["chains_total"], 90);
         assert_eq!(a.detail["verdict"], "not_proven");
         assert!(a.subject.contains("NOT PROVEN"));
     }

@@ -15,8 +15,12 @@ pub struct Deliveries {
 }
 
 impl Deliveries {
-    /// Whether any delivery needs every chain's report at the end.
-    pub fn needs_chains(&self) -> bool {
-        self.security_hub || !self.notify.is_empty()
+    /// Whether a delivery needs this chain's report at the end: the
+    /// import needs every chain's findings, the alert only the chains that
+    /// did not pass (unless it is sent after exit 0 too), so a streamed
+    /// estate's memory stays flat on a quiet night.
+    pub fn keeps(&self, passed: bool) -> bool {
+        let alert = !self.notify.is_empty() && (self.notify_always || !passed);
+        self.security_hub || alert
     }
 }

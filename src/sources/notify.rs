@@ -67,6 +67,8 @@ pub async fn send(
     }
 }
 
+/// Publish in the topic's region (SNS takes a topic's messages only
+/// there), with the verdict as attributes for subscription filters.
 async fn sns(
     cfg: &SdkConfig,
     topic: &str,
@@ -109,19 +111,9 @@ async fn sns(
     Ok(out.message_id().unwrap_or_default().to_string())
 }
 
-async fn eventbridge(
-    cfg: &SdkConfig,
-    bus: &str,
-    region: Option<&str>,
-    alert: &Alert,
-) -> Result<String, AwsError> {
-    use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-    let mut conf = aws_sdk_eventbridge::config::Builder::from(cfg);
-    if let Some(r) = region {
-        conf = conf.region(Region::new(r.to_string()));
-    }
-    let client = aws_sdk_eventbridge::Client::from_conf(conf.build());
-    let entry = PutEventsRequestEntry::builder()
+/// The one event: rules match its source, detail-type and detail.
+fn entry(bus: &str, alert: &Alert) -> aws_sdk_eventbridge::types::PutEventsRequestEntry {
+    aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
         .source(SOURCE)
         .detail_type(DETAIL_TYPE)
         .detail(alert.detail.to_string())
@@ -130,7 +122,23 @@ async fn eventbridge(
         .time(aws_smithy_types::DateTime::from(
             std::time::SystemTime::now(),
         ))
-        .build();
+        .build()
+}
+
+/// PutEvents, with the entry sent again (briefly backed off) while
+/// EventBridge answers it throttled or failed inside a 200.
+async fn eventbridge(
+    cfg: &SdkConfig,
+    bus: &str,
+    region: Option<&str>,
+    alert: &Alert,
+) -> Result<String, AwsError> {
+    let mut conf = aws_sdk_eventbridge::config::Builder::from(cfg);
+    if let Some(r) = region {
+        conf = conf.region(Region::new(r.to_string()));
+    }
+    let client = aws_sdk_eventbridge::Client::from_conf(conf.build());
+    let entry = entry(bus, alert);
     let mut tries = 0;
     loop {
         tries += 1;

@@ -4,7 +4,7 @@
 //! default product, Security Hub takes only the caller's own account's
 //! findings; the others are counted, not sent to be refused one by one.
 
-use crate::sources::aws::AwsError;
+use crate::sources::aws::{AwsError, AwsErrorKind};
 use aws_config::{Region, SdkConfig};
 use aws_sdk_securityhub::types as sh;
 use serde::Serialize;
@@ -90,14 +90,18 @@ pub struct Imported {
     pub refused: Vec<(String, String, String)>,
     /// Other accounts' findings, not sent: account, how many.
     pub not_sent: Vec<(String, usize)>,
-    /// The request that failed after the SDK's retries; later batches
-    /// were not sent.
+    /// The caller's findings past the cap, not sent.
+    pub left_out: usize,
+    /// A request that failed after the SDK's retries (the first such).
     pub error: Option<AwsError>,
+    /// Findings not imported because of failed requests (a refusal of the
+    /// caller stops the import; any other failure costs its batch only).
+    pub unsent: usize,
 }
 
-/// Imports the caller's findings; `caller` is the account the
-/// credentials belong to.
-pub async fn import(cfg: &SdkConfig, caller: &str, findings: &[Asff]) -> Imported {
+/// Imports the caller's findings, the first `cap` of them (the rest are
+/// counted); `caller` is the account the credentials belong to.
+pub async fn import(cfg: &SdkConfig, caller: &str, findings: &[Asff], cap: usize) -> Imported {
     let mut done = Imported::default();
     let mut own: Vec<(&Asff, usize)> = Vec::new();
     for f in findings {
@@ -120,10 +124,19 @@ pub async fn import(cfg: &SdkConfig, caller: &str, findings: &[Asff]) -> Importe
         }
         own.push((f, size));
     }
-    for batch in batches(&own) {
+    done.left_out = own.len().saturating_sub(cap);
+    own.truncate(cap);
+    let all = batches(&own);
+    for (i, batch) in all.iter().enumerate() {
         let region = batch[0].home_region.clone();
-        if let Err(e) = send(cfg, &region, &batch, &mut done).await {
-            done.error = Some(e);
+        let Err(e) = send(cfg, &region, batch, &mut done).await else {
+            continue;
+        };
+        done.unsent += batch.len();
+        let stop = matches!(e.kind, AwsErrorKind::Denied | AwsErrorKind::Credentials);
+        done.error.get_or_insert(e);
+        if stop {
+            done.unsent += all[i + 1..].iter().map(Vec::len).sum::<usize>();
             break;
         }
     }
@@ -184,16 +197,18 @@ async fn send(
     Ok(())
 }
 
+fn resource(r: &AsffResource) -> sh::Resource {
+    sh::Resource::builder()
+        .r#type(r.kind)
+        .id(&r.id)
+        .partition(sh::Partition::from(r.partition.as_str()))
+        .set_region(r.region.clone())
+        .build()
+}
+
 /// The SDK's finding, field by field from the one the file holds.
 fn to_sdk(f: &Asff) -> sh::AwsSecurityFinding {
-    let resources = f.resources.iter().map(|r| {
-        sh::Resource::builder()
-            .r#type(r.kind)
-            .id(&r.id)
-            .partition(sh::Partition::from(r.partition.as_str()))
-            .set_region(r.region.clone())
-            .build()
-    });
+    let resources = f.resources.iter().map(resource);
     let compliance = sh::Compliance::builder()
         .status(sh::ComplianceStatus::from(f.compliance.status))
         .set_related_requirements(Some(

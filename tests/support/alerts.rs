@@ -36,6 +36,10 @@ pub struct AlertsState {
     pub imports: Mutex<Vec<Vec<Value>>>,
     /// Requests by service, throttled ones included.
     pub requests: Mutex<HashMap<&'static str, usize>>,
+    /// Every request's service, in the order they came.
+    pub order: Mutex<Vec<&'static str>>,
+    /// Security Hub answers its Nth request (from 1) InvalidInput, 400.
+    pub fail_import: Option<usize>,
 }
 
 impl AlertsState {
@@ -50,6 +54,7 @@ impl AlertsState {
 
     fn throttled(&self, service: &'static str) -> bool {
         *self.requests.lock().unwrap().entry(service).or_insert(0) += 1;
+        self.order.lock().unwrap().push(service);
         let mut t = self.throttle.lock().unwrap();
         match t.get_mut(service) {
             Some(n) if *n > 0 => {
@@ -148,7 +153,7 @@ fn security_hub(state: &AlertsState, req: &Value) -> Answer {
         return respond(403, kind, header, body.to_string());
     }
     let findings = req["Findings"].as_array().cloned().unwrap_or_default();
-    if findings.len() > 100 {
+    if findings.len() > 100 || state.fail_import == Some(state.requests("securityhub")) {
         let body = json!({"Message": "at most 100 findings", "Code": "InvalidInputException"});
         let header = Some(("x-amzn-errortype", "InvalidInputException"));
         return respond(400, kind, header, body.to_string());

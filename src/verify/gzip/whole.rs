@@ -131,6 +131,22 @@ fn header_crc_ok(input: &[u8]) -> bool {
     crc.sum() as u16 == u16::from_le_bytes([stored[0], stored[1]])
 }
 
+/// Deflate's largest ratio: 258 bytes from 2 bits, about 1032 to 1.
+const MAX_RATIO: usize = 1032;
+
+/// The first buffer to try. The trailer's ISIZE is the inflated size mod
+/// 2^32 for an honest file; an attacker's is only a guess, and a few
+/// bytes of anything (`altered`) can claim gigabytes: no stream of this
+/// length inflates past [`MAX_RATIO`] times it, so neither does the guess
+/// (else each such object would cost a 64 MiB buffer filled with zeros).
+fn first_size(input: &[u8], cap: usize) -> usize {
+    let hint = input
+        .last_chunk::<4>()
+        .map_or(0, |t| u32::from_le_bytes(*t) as usize);
+    let most = input.len().saturating_mul(MAX_RATIO).saturating_add(64);
+    hint.min(most).max(input.len()).clamp(1, cap)
+}
+
 /// Why the whole-buffer path gave no answer and the caller should stream.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Fallback {
@@ -153,12 +169,7 @@ pub(crate) fn inflate_whole<T>(
         return Ok(Err(GzipError::Read("out of memory".into())));
     };
     let cap = limit.clamp(1, WHOLE_MAX_INFLATED) as usize;
-    // The trailer's ISIZE is the inflated size mod 2^32 for an honest file;
-    // an attacker's is only a first guess: grow geometrically from there.
-    let hint = input
-        .last_chunk::<4>()
-        .map_or(0, |t| u32::from_le_bytes(*t) as usize);
-    let mut size = hint.max(input.len()).clamp(1, cap);
+    let mut size = first_size(input, cap);
     let result = loop {
         if buf.len() < size {
             buf.resize(size, 0);
@@ -211,6 +222,18 @@ mod tests {
             Ok(Err(GzipError::Corrupt(_)))
         ));
         assert!(super::super::hash_stream(&bad[..], 1 << 20).is_err());
+    }
+
+    /// Seven bytes claiming 1.7 GB get a buffer their length could fill,
+    /// not the cap; an honest trailer is taken as it is.
+    #[test]
+    fn a_few_bytes_cannot_claim_a_large_buffer() {
+        let cap = WHOLE_MAX_INFLATED as usize;
+        assert!(first_size(b"altered", cap) <= 7 * MAX_RATIO + 64);
+        let body = vec![0u8; 5_000_000];
+        let g = super::super::gzip(&body);
+        assert_eq!(first_size(&g, cap), body.len());
+        assert_eq!(first_size(b"", cap), 1);
     }
 
     #[test]
