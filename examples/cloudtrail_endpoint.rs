@@ -7,6 +7,9 @@
 
 #[path = "../tests/support/cloudtrail.rs"]
 mod cloudtrail;
+#[path = "../tests/support/serve.rs"]
+mod serve;
+use serve::serve_each;
 
 use std::sync::Arc;
 

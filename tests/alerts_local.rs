@@ -402,15 +402,31 @@ async fn merge_announces_the_sharded_run() {
     let missing = dir.path().join("shard-2.json").display().to_string();
     let r = run_bin(&["merge", &shard, &missing, "--notify", TOPIC], &env).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
+    // The state key's mount went away: operational, announced.
+    let gone = [
+        "merge",
+        &shard,
+        "--notify",
+        TOPIC,
+        "--state-key",
+        "file:/gone/key",
+    ];
+    let r = run_bin(&gone, &env).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // A misspelt flag: said at once, nothing sent.
+    let r = run_bin(&["merge", &shard, "--notify", TOPIC, "--run-id"], &env).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
     let published = state.published.lock().unwrap().clone();
     let subjects: Vec<&str> = published.iter().map(|m| m["Subject"].as_str()).collect();
     assert_eq!(
         subjects,
         [
             "trailproof: TAMPERED: sample-trail (exit 1)",
+            "trailproof: RUN FAILED: unknown (exit 2)",
             "trailproof: RUN FAILED: unknown (exit 2)"
         ]
     );
+    assert!(published[2]["Message"].contains("/gone/key"));
 }
 
 /// A write that fails after the verdict (the report to an S3 nobody
@@ -439,4 +455,41 @@ async fn a_failed_write_after_the_verdict_still_announces_it() {
     assert_eq!(detail["verdict"], "tampered");
     assert_eq!(detail["exit_status"], 2);
     assert!(detail["error"].as_str().is_some_and(|e| !e.is_empty()));
+}
+
+/// A streamed estate keeps only the chains that did not pass, yet the
+/// alert counts the whole run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_estates_alert_counts_every_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--start-time", "2026-03-01T00:00:00Z", "--hours", "3"];
+    args.extend(["--seed", "6", "--accounts", "111111111111,222222222222"]);
+    args.extend(["--regions", "us-east-1,eu-west-1"]);
+    args.extend(["--damage", "tamper-log@1:222222222222/eu-west-1"]);
+    let out = simulate_in(dir.path(), &args);
+    let (state, url) = endpoint(AlertsState::default()).await;
+    let (root, keys) = (
+        dir.path().display().to_string(),
+        out.keys_file.display().to_string(),
+    );
+    let arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/sample-trail";
+    let mut estate = vec!["--account-id", "all", "--region", "all"];
+    estate.extend(["--format", "jsonl", "--notify", TOPIC]);
+    let place = (root.as_str(), keys.as_str());
+    let r = validate_of(arn, place, "2026-03-01T02:00:00Z", &url, &estate).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let published = state.published.lock().unwrap().clone();
+    let text = &published[0]["Message"];
+    assert!(text.contains("Chains proven intact: 3 of 4."), "{text}");
+    assert!(
+        text.contains("  222222222222 eu-west-1: tampered"),
+        "{text}"
+    );
+    let valid: usize = text
+        .split("Log files: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(valid > 20, "every chain's logs are counted: {text}");
 }

@@ -1128,6 +1128,16 @@ async fn archived_objects_are_not_proven_never_tampered() {
     assert_eq!(to_restore(&log), Some(true.into()));
     assert_eq!(to_restore(&digest_key), Some(true.into()));
     assert_eq!(plan_doc["restore_requests"], 2, "{plan_doc:#}");
+    // An estate streamed as JSON Lines keeps its chains for the plan.
+    let mut streamed = args.clone();
+    for a in streamed.iter_mut().filter(|a| **a == "json") {
+        *a = "jsonl";
+    }
+    streamed.extend(["--account-id", "all", "--region", "all"]);
+    let r = run_bin(&streamed, &env).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let again: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    assert_eq!(again["restore_requests"], 2, "{again:#}");
     // --allow-gaps does not pass an archived object: it is no gap.
     let mut lenient = args.clone();
     lenient.push("--allow-gaps");

@@ -6,12 +6,14 @@
 //! behind a long import.
 
 use crate::report::alert::{self, Alert, Places};
-use crate::report::compliance::{Finding, Subject};
+use crate::report::compliance::{Finding, Severity, Subject};
+use crate::report::say;
 use crate::request::deliveries::Deliveries;
 use crate::request::Outputs;
 use crate::run::Outcome;
 use crate::sources::aws::AwsOptions;
 use crate::sources::securityhub::Asff;
+use crate::verify::model::Problem;
 
 /// Refused findings said one by one before they are counted.
 const NAMED_REFUSALS: usize = 10;
@@ -29,16 +31,17 @@ pub(crate) async fn after_run(
     failed: Option<&str>,
 ) {
     let d = &outputs.deliveries;
-    if !d.security_hub && d.notify.is_empty() {
-        return;
-    }
-    let cfg = crate::sources::aws::load(aws).await;
-    let chains = crate::report::sinks::compliance_chains(outcome);
     let code = match failed {
         Some(_) => super::EXIT_ERROR,
         None => outcome.exit_code(),
     };
-    if code != 0 || d.notify_always {
+    let alerting = !d.notify.is_empty() && (code != 0 || d.notify_always);
+    if !alerting && !d.security_hub {
+        return;
+    }
+    let cfg = crate::sources::aws::load(aws).await;
+    let chains = crate::report::sinks::compliance_chains(outcome);
+    if alerting {
         let places = Places {
             report: outputs.report.as_ref().map(place),
             html: outputs.html.as_ref().map(place),
@@ -46,7 +49,8 @@ pub(crate) async fn after_run(
         let run = alert::Run {
             trail: crate::report::sinks::trail_of(outcome),
             verdict: outcome.verdict(),
-            chains_total: outcome.summaries.len(),
+            window: crate::report::sinks::window_of(outcome),
+            summaries: &outcome.summaries,
             failed,
         };
         notify(&cfg, d, &alert::of_run(&run, &chains, &places)).await;
@@ -63,11 +67,16 @@ pub(crate) async fn after_run(
     }
 }
 
-/// Chains' findings first, then the objects', worst first (a stable
-/// sort keeps the report's order within each).
-fn priority(f: &Finding) -> (bool, std::cmp::Reverse<crate::report::compliance::Severity>) {
-    let object = !matches!(f.subject, Subject::Chain);
-    (object, std::cmp::Reverse(f.severity))
+/// Chains' findings first, then the objects', worst first, and of
+/// equal severity the trail's own digests and logs before objects that
+/// should not be there (an attacker's junk must not push an altered log
+/// past the cap). A stable sort keeps the report's order within each.
+fn priority(f: &Finding) -> (bool, std::cmp::Reverse<Severity>, bool) {
+    let (object, planted) = match &f.subject {
+        Subject::Chain => (false, false),
+        Subject::Object { problem, .. } => (true, *problem == Some(Problem::UnexpectedObject)),
+    };
+    (object, std::cmp::Reverse(f.severity), planted)
 }
 
 /// The alert of a run that ended in an error before any verdict (exit 2).
@@ -77,6 +86,29 @@ pub(crate) async fn after_failure(d: &Deliveries, aws: &AwsOptions, trail: &str,
     }
     let cfg = crate::sources::aws::load(aws).await;
     notify(&cfg, d, &alert::of_failure(trail, error)).await;
+}
+
+/// A command line that misspells something sends no alert: its one
+/// sentence is said at once, before any network. A file it names that
+/// cannot be read (a copy, key or state key file whose mount went away)
+/// is a night's operational failure, and is announced, if the channel
+/// and the endpoint were named right.
+pub(crate) async fn after_unreadable(
+    args: &crate::cli::DeliveryArgs,
+    (profile, endpoint): (Option<&str>, Option<&str>),
+    trail: &str,
+    why: &str,
+) {
+    let endpoint = crate::cli::to_request::endpoint_url(endpoint);
+    let (Ok(d), Ok(endpoint_url)) = (args.to_deliveries(), endpoint) else {
+        return;
+    };
+    let aws = AwsOptions {
+        profile: profile.map(str::to_string),
+        endpoint_url,
+        ..Default::default()
+    };
+    after_failure(&d, &aws, trail, why).await;
 }
 
 /// A file as an absolute path (the job's own directory means nothing to
@@ -90,13 +122,6 @@ fn place(d: &crate::sources::output::Destination) -> String {
             .to_string(),
         other => other.to_string(),
     }
-}
-
-/// A line on stderr; a closed stderr (`2>&1 | head`) is no panic after
-/// the verdict was decided.
-fn say(line: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "trailproof: {line}");
 }
 
 /// Each channel in turn; one that fails does not stop the next.

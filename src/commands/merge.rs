@@ -11,26 +11,30 @@ use crate::sources::aws::AwsOptions;
 
 pub async fn run(args: MergeArgs) -> Result<i32, CommandError> {
     // A broken merge says so in the metrics and the alert, as a broken
-    // validate does (a command line that does not convert, in the
-    // metrics only: its sentence is said at once).
+    // validate does.
     let trail = args.trail_arn.as_deref().unwrap_or("unknown");
     let metrics = (args.metrics.as_deref(), args.metrics_format, trail);
     let profile = args.profile.as_deref();
     let req = match args.to_request() {
         Ok(req) => req,
         Err(e) => {
-            super::validate::broken_job_metrics(metrics, profile).await;
+            super::validate::broken_job_metrics(metrics, profile, &[]).await;
+            if let crate::request::RequestError::Unreadable(why) = &e {
+                let aws = (profile, args.endpoint_url.as_deref());
+                super::deliver::after_unreadable(&args.deliveries, aws, trail, why).await;
+            }
             return Err(e.into());
         }
     };
-    let mut announced = false;
-    let result = merge(&req, &mut announced).await;
-    if let Err(e) = &result {
-        super::validate::broken_job_metrics(metrics, profile).await;
-        if !announced {
+    let mut decided = false;
+    let result = merge(&req, &mut decided).await;
+    match &result {
+        Err(e) if !decided => {
+            super::validate::broken_job_metrics(metrics, profile, &[]).await;
             let d = &req.outputs.deliveries;
             super::deliver::after_failure(d, &aws_options(&req), trail, &e.to_string()).await;
         }
+        _ => {}
     }
     result
 }
@@ -44,9 +48,9 @@ fn aws_options(req: &MergeRequest) -> AwsOptions {
     }
 }
 
-/// `announced`: the verdict was decided and its alert sent, so a write
-/// that fails after it is not announced twice.
-async fn merge(req: &MergeRequest, announced: &mut bool) -> Result<i32, CommandError> {
+/// `decided`: the verdict was decided, and a write that failed after it
+/// already said so in the metrics and the alert.
+async fn merge(req: &MergeRequest, decided: &mut bool) -> Result<i32, CommandError> {
     let mut run_id = req.run_id.clone();
     let key = req.key.as_deref();
     let (reports, keys_from) = read_shards(req, key, &mut run_id).await?;
@@ -70,7 +74,7 @@ async fn merge(req: &MergeRequest, announced: &mut bool) -> Result<i32, CommandE
         true => "not stated by the shards' reports".to_string(),
         false => keys_from.join("; "),
     };
-    deliver(req, estate, (key_described, keys_from), announced).await
+    deliver(req, estate, (key_described, keys_from), decided).await
 }
 
 /// Every shard's report, authenticated when there is a key (all of one
@@ -129,7 +133,7 @@ async fn deliver(
     req: &MergeRequest,
     estate: crate::verify::model::EstateReport,
     (key_described, keys_from): (Option<String>, String),
-    announced: &mut bool,
+    decided: &mut bool,
 ) -> Result<i32, CommandError> {
     let (outputs, remote) = (&req.outputs, req.remote());
     let names: Vec<String> = req.reports.iter().map(|r| r.to_string()).collect();
@@ -140,10 +144,11 @@ async fn deliver(
         .collect();
     let verdicts_seen = estate.chains.iter().map(|c| c.report.verdict()).collect();
     let mut sink = ReportSink::new(outputs, false, None);
-    for c in &estate.chains {
+    let streamed: Result<(), CommandError> = estate.chains.iter().try_for_each(|c| {
         sink.chain(c)
-            .map_err(|e| operational(format!("cannot write the report: {e}")))?;
-    }
+            .map(|_| ())
+            .map_err(|e| operational(format!("cannot write the report: {e}")))
+    });
     let mut provenance =
         crate::report::provenance::of_merge(&names, keys_from, key_described, &summaries);
     provenance.signer = req.signer.as_ref().map(|s| s.public().fingerprint());
@@ -156,6 +161,7 @@ async fn deliver(
         provenance,
     };
     let written: Result<(), CommandError> = async {
+        streamed?;
         sink.finish(&outcome, remote).await?;
         // Metrics first: a page that cannot be written must not leave the
         // last run's status in place.
@@ -166,7 +172,13 @@ async fn deliver(
     .await;
     let failed = written.as_ref().err().map(|e| e.to_string());
     let aws = aws_options(req);
+    if written.is_err() {
+        use crate::report::sinks::{metrics_of, trail_of};
+        let (trail, run) = (trail_of(&outcome), (super::EXIT_ERROR, 0.0));
+        // The write's failure is the error already said.
+        let _ = metrics_of(outputs, trail, &outcome.summaries, run, remote).await;
+    }
     super::deliver::after_run(outputs, &outcome, &aws, failed.as_deref()).await;
-    *announced = true;
+    *decided = true;
     written.map(|()| outcome.exit_code())
 }

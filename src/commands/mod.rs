@@ -103,7 +103,7 @@ pub fn run(cli: Cli) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("trailproof: {e}");
+            crate::report::say(format_args!("{e}"));
             EXIT_ERROR
         }
     }

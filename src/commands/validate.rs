@@ -19,9 +19,10 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
     let req = match args.to_request() {
         Ok(req) => req,
         Err(e) => {
-            broken_job_metrics(metrics, profile).await;
-            if let crate::request::RequestError::Unreadable(why) = &e {
-                unreadable_alert(&args, why).await;
+            broken_job_metrics(metrics, profile, &[]).await;
+            if let (crate::request::RequestError::Unreadable(why), None) = (&e, &args.shard) {
+                let aws = (profile, args.endpoint_url.as_deref());
+                super::deliver::after_unreadable(&args.deliveries, aws, &args.trail_arn, why).await;
             }
             return Err(e.into());
         }
@@ -35,41 +36,20 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
     let d = match decided {
         Ok(d) => d,
         Err(e) => {
-            broken_job_metrics(metrics, profile).await;
+            broken_job_metrics(metrics, profile, &[]).await;
             let (d, trail) = (&req.output.deliveries, req.trail.arn.as_str());
             super::deliver::after_failure(d, &aws, trail, &e.to_string()).await;
             return Err(e);
         }
     };
     if d.written.is_err() {
-        broken_job_metrics(metrics, profile).await;
+        broken_job_metrics(metrics, profile, &d.outcome.summaries).await;
     }
     // The verdict was decided: the alert says it, and the write that
     // failed after it.
     let failed = d.written.as_ref().err().map(|e| e.to_string());
     super::deliver::after_run(&req.output, &d.outcome, &aws, failed.as_deref()).await;
     d.written.map(|()| d.outcome.exit_code())
-}
-
-/// A command line that misspells something sends no alert: its one
-/// sentence is said at once, before any network. A file it names that
-/// cannot be read (a copy or key file whose mount went away) is a night's
-/// operational failure, and is announced, if the channel and the endpoint
-/// were named right.
-async fn unreadable_alert(args: &ValidateArgs, why: &str) {
-    let endpoint = crate::cli::to_request::endpoint_url(args.endpoint_url.as_deref());
-    let (Ok(d), Ok(endpoint_url)) = (args.deliveries.to_deliveries(), endpoint) else {
-        return;
-    };
-    if args.shard.is_some() {
-        return;
-    }
-    let aws = crate::sources::aws::AwsOptions {
-        profile: args.profile.clone(),
-        endpoint_url,
-        ..Default::default()
-    };
-    super::deliver::after_failure(&d, &aws, &args.trail_arn, why).await;
 }
 
 /// How the alert and the import reach AWS: the run's profile, timeout
@@ -86,15 +66,18 @@ fn aws_options(req: &ValidateRequest) -> crate::sources::aws::AwsOptions {
 /// A job that ends in exit 2 still writes its metrics (exit status 2 and
 /// the time), so an alert on `trailproof_exit_status != 0` sees a broken
 /// job instead of the last good run's 0.
+/// `chains`: the chains' summaries when the verdict was decided and a
+/// write after it failed (their series stay; the status says 2).
 pub(crate) async fn broken_job_metrics(
     (metrics, format, trail): (Option<&std::path::Path>, crate::cli::MetricsFormat, &str),
     profile: Option<&str>,
+    chains: &[crate::verify::model::ChainSummary],
 ) {
     let Some(path) = metrics else {
         return;
     };
     let run = (super::EXIT_ERROR, 0.0);
-    let text = crate::report::sinks::metrics_text(format.into(), trail, &[], run);
+    let text = crate::report::sinks::metrics_text(format.into(), trail, chains, run);
     if path.as_os_str() == "-" {
         // A closed stdout is the failure already said, not a panic.
         use std::io::Write;
@@ -108,7 +91,7 @@ pub(crate) async fn broken_job_metrics(
     }
     let remote = crate::sources::output::Remote::profile(profile);
     if let Err(e) = crate::sources::output::write(&target, text.into_bytes(), remote).await {
-        eprintln!("trailproof: {e}");
+        crate::report::say(format_args!("{e}"));
     }
 }
 

@@ -3,11 +3,12 @@
 //! on-call engineer reads the subject and the first line on a phone; a
 //! rule matches the detail's `verdict` and `exit_status`.
 
-use crate::report::compliance::Chain;
+use crate::report::compliance::{printable, Chain};
 use crate::report::explain;
 pub(crate) use crate::sources::notify::Alert;
-use crate::verify::model::{ChainStatus, Verdict};
+use crate::verify::model::{ChainStatus, ChainSummary, Verdict};
 use crate::verify::time::display;
+use crate::verify::time::Timestamp;
 use serde_json::{json, Value};
 
 /// Chains named one by one; the rest are counted (SNS takes 256 KB).
@@ -24,13 +25,15 @@ pub(crate) struct Places {
 /// chains, an error): SNS and EventBridge refuse 256 KB.
 const SENTENCE_BYTES: usize = 2048;
 
-/// What the alert is of.
+/// What the alert is of. The counts and the window are the whole run's:
+/// `chains` may hold only those that did not pass (an estate streamed
+/// as JSON Lines keeps no others).
 pub(crate) struct Run<'a> {
     pub trail: &'a str,
     pub verdict: Verdict,
-    /// Every chain of the run; `chains` may hold only those that did
-    /// not pass (an estate streamed as JSON Lines keeps no others).
-    pub chains_total: usize,
+    pub window: (Timestamp, Timestamp),
+    /// Every chain of the run.
+    pub summaries: &'a [ChainSummary],
     /// A write that failed after the verdict (the exit status is 2).
     pub failed: Option<&'a str>,
 }
@@ -42,34 +45,28 @@ pub(crate) fn of_run(run: &Run<'_>, chains: &[Chain<'_>], at: &Places) -> Alert 
     let code = run
         .failed
         .map_or(run.verdict.exit_code(), |_| Verdict::NotRun.exit_code());
-    let window = window(chains);
-    let mut text = vec![
-        format!("trailproof: {line}"),
-        format!("Trail: {}", run.trail),
-    ];
+    let (trail, (start, end)) = (one_line(run.trail), run.window);
+    let counts = counts(run.summaries);
+    let mut text = vec![format!("trailproof: {line}"), format!("Trail: {trail}")];
     if let Some(failed) = run.failed {
-        text.push(format!(
-            "Then the run failed: {} (exit {code})",
-            one_line(failed)
-        ));
+        let failed = one_line(failed);
+        text.push(format!("Then the run failed: {failed} (exit {code})"));
     }
-    if let Some((s, e)) = window {
-        text.push(format!("Window: {} to {}", display(s), display(e)));
-    }
+    text.push(format!("Window: {} to {}", display(start), display(end)));
     text.push(format!("Exit status: {code}"));
-    text.push(counts_line(chains));
-    text.extend(chain_lines(chains, run.chains_total));
+    text.push(counts_line(&counts));
+    text.extend(chain_lines(chains, run.summaries.len()));
     text.extend(places_lines(at));
     let detail = json!({
         "verdict": verdict_name(run.verdict),
         "exit_status": code,
         "summary": line,
         "error": run.failed.map(one_line),
-        "trail": run.trail,
-        "window": window.map(|(s, e)| json!({"start": display(s), "end": display(e)})),
-        "counts": counts(chains),
+        "trail": trail,
+        "window": {"start": display(start), "end": display(end)},
+        "counts": counts,
         "chains": chain_details(chains),
-        "chains_total": run.chains_total,
+        "chains_total": run.summaries.len(),
         "report": at.report,
         "html": at.html,
     });
@@ -77,18 +74,15 @@ pub(crate) fn of_run(run: &Run<'_>, chains: &[Chain<'_>], at: &Places) -> Alert 
         subject: subject(verdict_word(run.verdict), run.trail, code),
         text: text.join("\n") + "\n",
         detail,
-        resources: arn_of(run.trail),
+        resources: arn_of(&trail),
     }
 }
 
-/// A sentence as one line within [`SENTENCE_BYTES`]: control characters
-/// (an echoed name or error can hold any) become spaces.
+/// A sentence as one line within [`SENTENCE_BYTES`]: control and
+/// direction characters (an echoed name or error can hold any) shown as
+/// `U+XXXX`.
 fn one_line(s: &str) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    crate::report::compliance::clip(&flat, SENTENCE_BYTES)
+    crate::report::compliance::clip(&printable(s), SENTENCE_BYTES)
 }
 
 /// The alert of a run that could not decide anything (exit 2): a
@@ -158,28 +152,15 @@ fn status_name(s: ChainStatus) -> &'static str {
     }
 }
 
-/// The span the chains asked for (a checkpointed estate's chains may
-/// start at different hours).
-fn window(
-    chains: &[Chain<'_>],
-) -> Option<(
-    crate::verify::time::Timestamp,
-    crate::verify::time::Timestamp,
-)> {
-    let start = chains.iter().map(|c| c.report.requested_start).min()?;
-    let end = chains.iter().map(|c| c.report.requested_end).max()?;
-    Some((start, end))
-}
-
-fn counts(chains: &[Chain<'_>]) -> Value {
+/// The whole run's counts, from every chain's summary.
+fn counts(summaries: &[ChainSummary]) -> Value {
     let (mut dv, mut dn, mut lv, mut ln, mut gaps) = (0, 0, 0, 0, 0);
-    for c in chains {
-        let s = c.report.summary();
-        dv += s.digests.valid;
-        dn += s.digests.not_valid();
-        lv += s.logs.valid;
-        ln += s.logs.not_valid();
-        gaps += s.unexplained_gaps;
+    for s in summaries {
+        dv += s.counts.digests.valid;
+        dn += s.counts.digests.not_valid();
+        lv += s.counts.logs.valid;
+        ln += s.counts.logs.not_valid();
+        gaps += s.gaps_unexplained;
     }
     json!({
         "digests_valid": dv, "digests_not_valid": dn,
@@ -188,8 +169,7 @@ fn counts(chains: &[Chain<'_>]) -> Value {
     })
 }
 
-fn counts_line(chains: &[Chain<'_>]) -> String {
-    let c = counts(chains);
+fn counts_line(c: &Value) -> String {
     format!(
         "Digests: {} valid, {} not valid. Log files: {} valid, {} not valid. Unexplained gaps: {}.",
         c["digests_valid"],
@@ -312,11 +292,15 @@ mod tests {
         let t = chrono::DateTime::UNIX_EPOCH;
         let reports: Vec<Report> = (0..70).map(|_| Report::empty("arn:x", t, t)).collect();
         let all = chains(&reports, ChainStatus::Unproven);
+        let summaries: Vec<ChainSummary> = (0..90)
+            .map(|_| ChainSummary::tampered_example("111122223333", "eu-west-1"))
+            .collect();
         let run = Run {
             trail: "arn:x",
             verdict: Verdict::NotProven,
-            chains_total: 90,
-            failed: None,
+            window: (t, t),
+            summaries: &summaries,
+            failed: Some("cannot write\nthe report \u{202e}"),
         };
         let a = of_run(&run, &all, &Places::default());
         assert!(a.text.contains("  and 20 more\n"), "{}", a.text);
@@ -325,6 +309,8 @@ mod tests {
         assert_eq!(a.detail["chains"].as_array().map(Vec::len), Some(50));
         assert_eq!(a.detail["chains_total"], 90);
         assert_eq!(a.detail["verdict"], "not_proven");
-        assert!(a.subject.contains("NOT PROVEN"));
+        assert!(a.subject.contains("NOT PROVEN") && a.subject.ends_with("(exit 2)"));
+        let failed = "Then the run failed: cannot writeU+000Athe report U+202E (exit 2)\n";
+        assert!(a.text.contains(failed), "{}", a.text);
     }
 }

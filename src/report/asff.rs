@@ -4,7 +4,7 @@
 //! chain's account, under that account's default product in the trail's
 //! home region, where the import sends it.
 
-use crate::report::compliance::{self, clip, Finding, Outcome, Severity, Subject};
+use crate::report::compliance::{self, clip, printable, Finding, Outcome, Severity, Subject};
 use crate::sources::securityhub::{
     Asff, AsffCompliance, AsffRecommendation, AsffRemediation, AsffResource, AsffSeverity,
 };
@@ -130,31 +130,6 @@ fn product_fields(f: &Finding) -> BTreeMap<String, String> {
         put("UnexplainedGaps", c.unexplained_gaps.to_string());
     }
     m
-}
-
-/// Security Hub's text fields match `.*\S.*`, where `.` stops at a line
-/// break: an object named with one (any attacker can) would have its
-/// finding refused on import. Control and direction characters are
-/// written as `U+XXXX`, visible, instead.
-fn printable(s: &str) -> String {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}'
-            )
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    };
-    if !s.chars().any(hidden) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| match hidden(c) {
-            true => format!("U+{:04X}", c as u32),
-            false => c.to_string(),
-        })
-        .collect()
 }
 
 fn label(s: Severity) -> &'static str {

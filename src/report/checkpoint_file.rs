@@ -155,7 +155,7 @@ pub(crate) async fn write_next(
         crate::sources::output::write_versioned(target, bytes, old.etag.as_deref(), remote).await;
     match written {
         Err(e) if verdict != Verdict::Proven => {
-            eprintln!("trailproof: {e}");
+            super::say(format_args!("{e}"));
             Ok(())
         }
         Err(e) => Err(CheckpointFileError::Io(e.to_string())),

@@ -374,6 +374,32 @@ fn trail_of(arn: &str) -> TrailArn {
 
 /// At most `max` bytes of `s`, cut at a character boundary with an
 /// ellipsis: the formats bound their text fields.
+/// Text an attacker may have named, shown as it is: control and
+/// direction characters written as `U+XXXX`. Security Hub's text fields
+/// match `.*\S.*`, where `.` stops at a line break, so an object named
+/// with one would have its finding refused on import; an alert's line
+/// must stay one line.
+pub(crate) fn printable(s: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !s.chars().any(hidden) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| match hidden(c) {
+            true => format!("U+{:04X}", c as u32),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 pub(crate) fn clip(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();

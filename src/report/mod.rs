@@ -21,3 +21,11 @@ pub mod recovered;
 pub mod restore_plan;
 pub mod sinks;
 pub mod text;
+
+/// A line on stderr (`trailproof: ...`); a closed stderr (`2>&1 | head`)
+/// is no panic once a verdict may be decided: the exit status must stay
+/// the verdict's.
+pub(crate) fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "trailproof: {line}");
+}

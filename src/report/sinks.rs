@@ -10,6 +10,7 @@ use crate::run::{Outcome, Verdicts};
 use crate::sources::output::Remote;
 use crate::verify::model::{ChainReport, EstateReport, Provenance, Report};
 use crate::verify::state_key::{Purpose, StateKey};
+use crate::verify::time::Timestamp;
 use std::io::Write;
 
 /// Why a sink failed.
@@ -81,8 +82,12 @@ impl<'a> ReportSink<'a> {
                 .iter()
                 .try_for_each(|l| writeln!(out, "{l}"))
         })?;
+        // The page, the restore plan and the recovered originals' manifest
+        // read every chain at the end.
+        let o = self.outputs;
+        let whole = o.html.is_some() || o.restore_plan.is_some() || o.recover.is_some();
         let passed = c.status() == crate::verify::model::ChainStatus::Proven;
-        Ok(self.outputs.html.is_some() || self.outputs.deliveries.keeps(passed))
+        Ok(whole || o.deliveries.keeps(passed))
     }
 
     /// Renders the rest of the report and delivers it.
@@ -145,7 +150,10 @@ impl<'a> ReportSink<'a> {
         }
         if let Verdicts::Estate(e) = &outcome.verdicts {
             if let Some(s) = &e.shard {
-                eprintln!("trailproof: {}", super::json::shard_scope(s.index, s.count));
+                super::say(format_args!(
+                    "{}",
+                    super::json::shard_scope(s.index, s.count)
+                ));
             }
         }
         Ok(())
@@ -237,6 +245,14 @@ pub(crate) fn compliance_chains(outcome: &Outcome) -> Vec<super::compliance::Cha
             status: crate::verify::model::ChainStatus::of(report, false),
         }],
         Verdicts::Estate(e) => e.chains.iter().map(Into::into).collect(),
+    }
+}
+
+/// The window the run asked for.
+pub(crate) fn window_of(outcome: &Outcome) -> (Timestamp, Timestamp) {
+    match &outcome.verdicts {
+        Verdicts::Chain { report, .. } => (report.requested_start, report.requested_end),
+        Verdicts::Estate(e) => (e.requested_start, e.requested_end),
     }
 }
 
@@ -343,7 +359,7 @@ pub async fn recovered(outputs: &Outputs, outcome: &Outcome, remote: Remote<'_>)
     let text = super::recovered::render(&chains_of(outcome));
     let target = crate::sources::output::Destination::File(dir.join("manifest.json"));
     if let Err(e) = crate::sources::output::write(&target, text.into_bytes(), remote).await {
-        eprintln!("trailproof: warning: {e}");
+        super::say(format_args!("warning: {e}"));
     }
 }
 
@@ -368,9 +384,21 @@ pub async fn metrics(
     seconds: f64,
     remote: Remote<'_>,
 ) -> Result<(), SinkError> {
-    let trail = trail_of(outcome);
     let run = (outcome.exit_code(), seconds);
-    let text = metrics_text(outputs.metrics_format, trail, &outcome.summaries, run);
+    metrics_of(outputs, trail_of(outcome), &outcome.summaries, run, remote).await
+}
+
+/// The metrics of `chains` with the run's `(exit status, seconds)`: a
+/// merge whose page cannot be written after the verdict says exit 2, its
+/// chains' series kept.
+pub async fn metrics_of(
+    outputs: &Outputs,
+    trail: &str,
+    chains: &[crate::verify::model::ChainSummary],
+    run: (i32, f64),
+    remote: Remote<'_>,
+) -> Result<(), SinkError> {
+    let text = metrics_text(outputs.metrics_format, trail, chains, run);
     if outputs.metrics_stdout {
         let mut out = std::io::stdout().lock();
         return out

@@ -7,9 +7,7 @@
 
 #![allow(dead_code)]
 
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use super::Answer;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -65,8 +63,6 @@ impl AlertsState {
         }
     }
 }
-
-type Answer = http::Response<http_body_util::Full<bytes::Bytes>>;
 
 fn respond(status: u16, kind: &str, extra: Option<(&str, &str)>, body: String) -> Answer {
     let mut b = http::Response::builder()
@@ -212,43 +208,29 @@ pub async fn start(state: Arc<AlertsState>) -> String {
         .await
         .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                continue;
-            };
-            let state = state.clone();
-            let svc = service_fn(move |req: http::Request<Incoming>| {
-                let state = state.clone();
-                async move {
-                    let target = req
-                        .headers()
-                        .get("x-amz-target")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string();
-                    let path = req.uri().path().to_string();
-                    let body = super::body_bytes(req).await;
-                    let answer = if body.starts_with(b"Action=GetCallerIdentity") {
-                        sts(&state)
-                    } else if body.starts_with(b"Action=Publish") {
-                        sns(&state, &body)
-                    } else {
-                        let v: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-                        match (target.as_str(), path.as_str()) {
-                            ("AWSEvents.PutEvents", _) => events(&state, &v),
-                            (_, "/findings/import") => security_hub(&state, &v),
-                            _ => respond(404, "text/plain", None, format!("{target} {path}")),
-                        }
-                    };
-                    Ok::<_, std::convert::Infallible>(answer)
-                }
-            });
-            tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(socket), svc)
-                    .await;
-            });
+    super::serve_each(listener, move |req| {
+        let state = state.clone();
+        async move {
+            let target = req
+                .headers()
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let path = req.uri().path().to_string();
+            let body = super::body_bytes(req).await;
+            if body.starts_with(b"Action=GetCallerIdentity") {
+                return sts(&state);
+            }
+            if body.starts_with(b"Action=Publish") {
+                return sns(&state, &body);
+            }
+            let v: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+            match (target.as_str(), path.as_str()) {
+                ("AWSEvents.PutEvents", _) => events(&state, &v),
+                (_, "/findings/import") => security_hub(&state, &v),
+                _ => respond(404, "text/plain", None, format!("{target} {path}")),
+            }
         }
     });
     url

@@ -8,9 +8,6 @@
 
 #![allow(dead_code)]
 
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -340,50 +337,35 @@ pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
         .await
         .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                continue;
-            };
-            let state = state.clone();
-            let svc = service_fn(move |req: http::Request<Incoming>| {
-                let state = state.clone();
-                async move {
-                    let target = req
-                        .headers()
-                        .get("x-amz-target")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string();
-                    // The Rust SDK sends `CloudTrail_20131101.<Op>`, botocore
-                    // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`.
-                    let mut op = target.rsplit('.').next().unwrap_or("").to_string();
-                    if req.uri().path() == "/listRegions" {
-                        op = "ListRegions".into();
-                    }
-                    let body = super::body_bytes(req).await;
-                    if body.starts_with(b"Action=GetCallerIdentity") {
-                        return Ok(sts_caller(&state));
-                    }
-                    let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-                    let (status, out) = answer(&state, &op, &req);
-                    Ok::<_, std::convert::Infallible>(
-                        http::Response::builder()
-                            .status(status)
-                            .header("content-type", "application/x-amz-json-1.1")
-                            .header("x-amzn-requestid", format!("test-{op}"))
-                            .body(http_body_util::Full::new(bytes::Bytes::from(
-                                out.to_string(),
-                            )))
-                            .unwrap(),
-                    )
-                }
-            });
-            tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(socket), svc)
-                    .await;
-            });
+    super::serve_each(listener, move |req| {
+        let state = state.clone();
+        async move {
+            let target = req
+                .headers()
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            // The Rust SDK sends `CloudTrail_20131101.<Op>`, botocore
+            // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`.
+            let mut op = target.rsplit('.').next().unwrap_or("").to_string();
+            if req.uri().path() == "/listRegions" {
+                op = "ListRegions".into();
+            }
+            let body = super::body_bytes(req).await;
+            if body.starts_with(b"Action=GetCallerIdentity") {
+                return sts_caller(&state);
+            }
+            let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+            let (status, out) = answer(&state, &op, &req);
+            http::Response::builder()
+                .status(status)
+                .header("content-type", "application/x-amz-json-1.1")
+                .header("x-amzn-requestid", format!("test-{op}"))
+                .body(http_body_util::Full::new(bytes::Bytes::from(
+                    out.to_string(),
+                )))
+                .unwrap()
         }
     });
     url

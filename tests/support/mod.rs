@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod alerts;
+mod serve;
+pub use serve::{serve_each, Answer};
 pub mod cloudtrail;
 /// The test binary's own (the examples that share these servers have no
 /// binary to run).

@@ -3,9 +3,6 @@
 //! certificate made by openssl, so tokens are checked with `openssl ts
 //! -verify -CAfile root.pem` exactly as an auditor would.
 
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -188,33 +185,20 @@ pub async fn start_signing(signing: Signing) -> Tsa {
         served: shared.served.clone(),
         _dir: dir,
     };
-    tokio::spawn(async move {
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                continue;
+    super::serve_each(listener, move |req| {
+        let shared = shared.clone();
+        async move {
+            let query = super::body_bytes(req).await;
+            let resp = match answer(shared, query).await {
+                Some(body) => http::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/timestamp-reply")
+                    .body(http_body_util::Full::new(bytes::Bytes::from(body))),
+                None => http::Response::builder()
+                    .status(500)
+                    .body(http_body_util::Full::new(bytes::Bytes::new())),
             };
-            let shared = shared.clone();
-            let svc = service_fn(move |req: http::Request<Incoming>| {
-                let shared = shared.clone();
-                async move {
-                    let query = super::body_bytes(req).await;
-                    let resp = match answer(shared, query).await {
-                        Some(body) => http::Response::builder()
-                            .status(200)
-                            .header("content-type", "application/timestamp-reply")
-                            .body(http_body_util::Full::new(bytes::Bytes::from(body))),
-                        None => http::Response::builder()
-                            .status(500)
-                            .body(http_body_util::Full::new(bytes::Bytes::new())),
-                    };
-                    Ok::<_, std::convert::Infallible>(resp.unwrap())
-                }
-            });
-            tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(socket), svc)
-                    .await;
-            });
+            resp.unwrap()
         }
     });
     tsa

@@ -133,18 +133,23 @@ fn header_crc_ok(input: &[u8]) -> bool {
 
 /// Deflate's largest ratio: 258 bytes from 2 bits, about 1032 to 1.
 const MAX_RATIO: usize = 1032;
+/// A first guess past this ratio waits for the inflate to ask (CloudTrail
+/// logs compress 10 to 20 times): an under-guess costs a retry with four
+/// times the room, an over-guess a buffer filled with zeros for nothing.
+const LIKELY_RATIO: usize = 64;
 
 /// The first buffer to try. The trailer's ISIZE is the inflated size mod
 /// 2^32 for an honest file; an attacker's is only a guess, and a few
-/// bytes of anything (`altered`) can claim gigabytes: no stream of this
-/// length inflates past [`MAX_RATIO`] times it, so neither does the guess
-/// (else each such object would cost a 64 MiB buffer filled with zeros).
+/// bytes of anything (`altered`) can claim gigabytes: each such object
+/// cost a 64 MiB buffer filled with zeros. No stream of this length
+/// inflates past [`MAX_RATIO`] times it, and few past [`LIKELY_RATIO`].
 fn first_size(input: &[u8], cap: usize) -> usize {
     let hint = input
         .last_chunk::<4>()
         .map_or(0, |t| u32::from_le_bytes(*t) as usize);
     let most = input.len().saturating_mul(MAX_RATIO).saturating_add(64);
-    hint.min(most).max(input.len()).clamp(1, cap)
+    let likely = input.len().saturating_mul(LIKELY_RATIO).max(64 * 1024);
+    hint.min(most).min(likely).max(input.len()).clamp(1, cap)
 }
 
 /// Why the whole-buffer path gave no answer and the caller should stream.
@@ -225,15 +230,25 @@ mod tests {
     }
 
     /// Seven bytes claiming 1.7 GB get a buffer their length could fill,
-    /// not the cap; an honest trailer is taken as it is.
+    /// not the cap, and 100 KB a few MB; an honest trailer of a log's
+    /// usual ratio is taken as it is, and a file that inflates further
+    /// still inflates whole.
     #[test]
     fn a_few_bytes_cannot_claim_a_large_buffer() {
         let cap = WHOLE_MAX_INFLATED as usize;
         assert!(first_size(b"altered", cap) <= 7 * MAX_RATIO + 64);
-        let body = vec![0u8; 5_000_000];
-        let g = super::super::gzip(&body);
-        assert_eq!(first_size(&g, cap), body.len());
+        let mut junk = vec![7u8; 100_000];
+        junk.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(first_size(&junk, cap) <= junk.len() * LIKELY_RATIO);
+        let text: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("{{\"eventID\":\"{i:08x}\"}}").into_bytes())
+            .collect();
+        let g = super::super::gzip(&text);
+        assert_eq!(first_size(&g, cap), text.len());
         assert_eq!(first_size(b"", cap), 1);
+        let zeros = super::super::gzip(&vec![0u8; 5_000_000]);
+        let inflated = inflate_whole(&zeros, 1 << 30, |out| out.len());
+        assert_eq!(inflated, Ok(Ok(5_000_000)));
     }
 
     #[test]
