@@ -9,7 +9,7 @@
 mod cloudtrail;
 #[path = "../tests/support/serve.rs"]
 mod serve;
-use serve::serve_each;
+use serve::{amz_target, bind, serve_each, sts_caller, Answer};
 
 use std::sync::Arc;
 

@@ -184,43 +184,17 @@ fn importable(f: &Value) -> bool {
             .is_some_and(|r| r.iter().all(|r| text(&r["Id"], 512)))
 }
 
-fn sts(state: &AlertsState) -> Answer {
-    match &state.caller_account {
-        Some(a) => respond(
-            200,
-            "text/xml",
-            None,
-            format!(
-                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
-                 <GetCallerIdentityResult><Arn>arn:aws:iam::{a}:user/auditor</Arn>\
-                 <UserId>AIDATEST</UserId><Account>{a}</Account></GetCallerIdentityResult>\
-                 <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>\
-                 </GetCallerIdentityResponse>"
-            ),
-        ),
-        None => query_error(403, "AccessDenied"),
-    }
-}
-
 /// Starts the endpoint on 127.0.0.1; returns its URL.
 pub async fn start(state: Arc<AlertsState>) -> String {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, url) = super::bind(0).await;
     super::serve_each(listener, move |req| {
         let state = state.clone();
         async move {
-            let target = req
-                .headers()
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
+            let target = super::amz_target(&req);
             let path = req.uri().path().to_string();
             let body = super::body_bytes(req).await;
             if body.starts_with(b"Action=GetCallerIdentity") {
-                return sts(&state);
+                return super::sts_caller(state.caller_account.as_deref());
             }
             if body.starts_with(b"Action=Publish") {
                 return sns(&state, &body);

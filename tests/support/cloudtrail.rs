@@ -333,19 +333,11 @@ pub async fn start(state: Arc<CloudTrailState>) -> String {
 
 /// Starts the endpoint on 127.0.0.1:`port` (0 = any); returns its URL.
 pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, url) = super::bind(port).await;
     super::serve_each(listener, move |req| {
         let state = state.clone();
         async move {
-            let target = req
-                .headers()
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
+            let target = super::amz_target(&req);
             // The Rust SDK sends `CloudTrail_20131101.<Op>`, botocore
             // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`.
             let mut op = target.rsplit('.').next().unwrap_or("").to_string();
@@ -371,29 +363,7 @@ pub async fn start_on(state: Arc<CloudTrailState>, port: u16) -> String {
     url
 }
 
-/// STS GetCallerIdentity in the query protocol's XML.
-fn sts_caller(state: &CloudTrailState) -> http::Response<http_body_util::Full<bytes::Bytes>> {
-    let (status, body) = match &state.caller_account {
-        Some(a) => (
-            200,
-            format!(
-                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
-                 <GetCallerIdentityResult><Arn>arn:aws:iam::{a}:user/auditor</Arn>\
-                 <UserId>AIDATEST</UserId><Account>{a}</Account></GetCallerIdentityResult>\
-                 <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>\
-                 </GetCallerIdentityResponse>"
-            ),
-        ),
-        None => (
-            403,
-            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
-             <Message>denied</Message></Error><RequestId>1</RequestId></ErrorResponse>"
-                .to_string(),
-        ),
-    };
-    http::Response::builder()
-        .status(status)
-        .header("content-type", "text/xml")
-        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-        .unwrap()
+/// STS GetCallerIdentity as the state's caller (none: access denied).
+fn sts_caller(state: &CloudTrailState) -> super::Answer {
+    super::sts_caller(state.caller_account.as_deref())
 }

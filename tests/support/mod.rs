@@ -6,7 +6,7 @@
 
 pub mod alerts;
 mod serve;
-pub use serve::{serve_each, Answer};
+pub use serve::{amz_target, bind, serve_each, sts_caller, Answer};
 pub mod cloudtrail;
 /// The test binary's own (the examples that share these servers have no
 /// binary to run).

@@ -34,3 +34,49 @@ where
         }
     });
 }
+
+/// A listener on 127.0.0.1:`port` (0: any port) and its URL.
+pub async fn bind(port: u16) -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+/// The request's `X-Amz-Target` (the JSON protocols' operation), or "".
+pub fn amz_target(req: &http::Request<Incoming>) -> String {
+    req.headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// STS GetCallerIdentity in the query protocol's XML, as `account`
+/// (None: access denied), for the endpoints that must say who calls.
+pub fn sts_caller(account: Option<&str>) -> Answer {
+    let (status, body) = match account {
+        Some(a) => (
+            200,
+            format!(
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                 <GetCallerIdentityResult><Arn>arn:aws:iam::{a}:user/auditor</Arn>\
+                 <UserId>AIDATEST</UserId><Account>{a}</Account></GetCallerIdentityResult>\
+                 <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>\
+                 </GetCallerIdentityResponse>"
+            ),
+        ),
+        None => (
+            403,
+            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+             <Message>denied</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+                .to_string(),
+        ),
+    };
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap()
+}
