@@ -430,6 +430,11 @@ fn emf_metrics_go_to_a_file_or_stdout() {
     let line: Value = serde_json::from_str(broken.stdout.trim()).unwrap();
     assert_eq!(line["ExitStatus"], 2);
     assert_eq!(line["Trail"], ARN);
+    // A shard, which writes no metrics, refuses them without writing any.
+    let shard = [&extra[..], &["--shard", "1/2"]].concat();
+    let refused = sample(&shard);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(refused.stdout, "", "{}", refused.stderr);
 }
 
 /// A run over another window never takes over a chain's finding: a

@@ -19,7 +19,10 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
     let req = match args.to_request() {
         Ok(req) => req,
         Err(e) => {
-            broken_job_metrics(metrics, profile, &[]).await;
+            // A shard writes no metrics (merge does): not even these.
+            if args.shard.is_none() {
+                broken_job_metrics(metrics, profile, &[]).await;
+            }
             if let (crate::request::RequestError::Unreadable(why), None) = (&e, &args.shard) {
                 let aws = (profile, args.endpoint_url.as_deref());
                 super::deliver::after_unreadable(&args.deliveries, aws, &args.trail_arn, why).await;
