@@ -5,7 +5,7 @@
 //! in batches of at most 100, from the caller's own account only.
 
 use crate::support::alerts::{self, AlertsState};
-use crate::support::trail::{simulate, simulate_in, Trail};
+use crate::support::trail::{simulate, simulate_in, three_hours, Trail};
 use crate::support::{aws_env, run_bin, CountedRun};
 use serde_json::Value;
 use std::sync::Arc;
@@ -47,17 +47,6 @@ async fn on_trail(t: &Trail, end: &str, url: &str, extra: &[&str]) -> CountedRun
         t.keys().display().to_string(),
     );
     validate(&root, &keys, end, url, extra).await
-}
-
-fn intact() -> Trail {
-    simulate(&[
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--hours",
-        "3",
-        "--seed",
-        "4",
-    ])
 }
 
 async fn endpoint(state: AlertsState) -> (Arc<AlertsState>, String) {
@@ -143,7 +132,7 @@ async fn tampering_is_announced_once_on_each_channel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_intact_run_is_quiet_unless_asked() {
     let (state, url) = endpoint(AlertsState::default()).await;
-    let t = intact();
+    let t = three_hours();
     let end = "2026-03-01T02:00:00Z";
     let r = on_trail(&t, end, &url, &["--notify", TOPIC]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -182,7 +171,7 @@ async fn a_refused_alert_never_changes_the_exit_status() {
     assert!(r
         .stderr
         .contains("warning: the alert to eventbridge:default"));
-    let t = intact();
+    let t = three_hours();
     let always = [&both[..], &["--notify-always"]].concat();
     let r = on_trail(&t, "2026-03-01T02:00:00Z", &url, &always).await;
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -3,7 +3,7 @@
 //! from the schema) and ASFF's required fields and limits, on the sample
 //! trail, an intact trail and a damaged estate.
 
-use crate::support::trail::{run, simulate, Run, Trail};
+use crate::support::trail::{run, simulate, three_hours, Run, Trail};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -223,14 +223,7 @@ fn the_sample_trails_ocsf_fails_the_altered_log() {
 /// An intact trail: one PASS per chain, nothing failed, exit 0.
 #[test]
 fn an_intact_trails_ocsf_has_no_failure() {
-    let t = simulate(&[
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--hours",
-        "3",
-        "--seed",
-        "4",
-    ]);
+    let t = three_hours();
     let r = validate_trail(&t, "2026-03-01T02:00:00Z", &["--format", "ocsf"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let events = lines(&r);
@@ -475,14 +468,7 @@ fn another_window_never_takes_over_a_chains_finding() {
 /// shape, at most 16 characters.
 #[test]
 fn a_planted_region_folder_keeps_findings_importable() {
-    let t = simulate(&[
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--hours",
-        "3",
-        "--seed",
-        "4",
-    ]);
+    let t = three_hours();
     let odd = t.bucket_dir().join(format!(
         "AWSLogs/123456789012/CloudTrail/{}/2026/03/01/planted.json.gz",
         "a".repeat(32)

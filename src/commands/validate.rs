@@ -19,11 +19,13 @@ pub async fn run(args: ValidateArgs) -> Result<i32, CommandError> {
     let req = match args.to_request() {
         Ok(req) => req,
         Err(e) => {
-            // A shard writes no metrics (merge does): not even these.
-            if args.shard.is_none() {
-                broken_job_metrics(metrics, profile, &[]).await;
+            // A shard writes no metrics and sends no alert (merge does
+            // both): not even these.
+            if args.shard.is_some() {
+                return Err(e.into());
             }
-            if let (crate::request::RequestError::Unreadable(why), None) = (&e, &args.shard) {
+            broken_job_metrics(metrics, profile, &[]).await;
+            if let crate::request::RequestError::Unreadable(why) = &e {
                 let aws = (profile, args.endpoint_url.as_deref());
                 super::deliver::after_unreadable(&args.deliveries, aws, &args.trail_arn, why).await;
             }

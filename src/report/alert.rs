@@ -89,10 +89,10 @@ fn one_line(s: &str) -> String {
 /// broken nightly job must not fall silent.
 pub(crate) fn of_failure(trail: &str, error: &str) -> Alert {
     let code = Verdict::NotRun.exit_code();
-    let error = one_line(error);
+    let (error, shown) = (one_line(error), one_line(trail));
     let text = format!(
         "trailproof: the run could not finish, so nothing was proven: {error}\n\
-         Trail: {trail}\nExit status: {code}\n\
+         Trail: {shown}\nExit status: {code}\n\
          Fix the cause and run again; until then the window is not proven.\n"
     );
     Alert {
@@ -102,11 +102,11 @@ pub(crate) fn of_failure(trail: &str, error: &str) -> Alert {
             "verdict": verdict_name(Verdict::NotRun),
             "exit_status": code,
             "summary": format!("the run could not finish: {error}"),
-            "trail": trail,
+            "trail": shown,
             "chains": [],
             "chains_total": 0,
         }),
-        resources: arn_of(trail),
+        resources: arn_of(&shown),
     }
 }
 
@@ -132,7 +132,7 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-/// The detail's `verdict`, as the JSON report's names go.
+/// The detail's `verdict`, which rules match (docs/output.md#alerts).
 fn verdict_name(v: Verdict) -> &'static str {
     match v {
         Verdict::Proven => "proven",

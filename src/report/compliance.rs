@@ -20,6 +20,20 @@ pub(crate) struct Chain<'a> {
     pub status: ChainStatus,
 }
 
+impl<'a> Chain<'a> {
+    /// A single-chain run's chain: nothing was expected of it beyond the
+    /// request, so it is never `Missing`.
+    pub fn single(account: &'a str, region: &'a str, report: &'a Report) -> Self {
+        let status = ChainStatus::of(report, false);
+        Chain {
+            account,
+            region,
+            report,
+            status,
+        }
+    }
+}
+
 impl<'a> From<&'a ChainReport> for Chain<'a> {
     fn from(c: &'a ChainReport) -> Self {
         Chain {

@@ -177,12 +177,7 @@ fn render_chain(
         }
         Format::Json => out.write_all(super::json::render(report, provenance).as_bytes()),
         Format::Ocsf | Format::Asff => {
-            let chain = super::compliance::Chain {
-                account,
-                region,
-                report,
-                status: crate::verify::model::ChainStatus::of(report, false),
-            };
+            let chain = super::compliance::Chain::single(account, region, report);
             out.write_all(compliance_findings(format, &[chain]).as_bytes())
         }
         Format::Jsonl => {
@@ -238,12 +233,7 @@ pub(crate) fn compliance_chains(outcome: &Outcome) -> Vec<super::compliance::Cha
             report,
             account,
             region,
-        } => vec![super::compliance::Chain {
-            account,
-            region,
-            report,
-            status: crate::verify::model::ChainStatus::of(report, false),
-        }],
+        } => vec![super::compliance::Chain::single(account, region, report)],
         Verdicts::Estate(e) => e.chains.iter().map(Into::into).collect(),
     }
 }

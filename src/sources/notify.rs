@@ -23,13 +23,6 @@ pub enum NotifyTarget {
     EventBridge { bus: String, region: Option<String> },
 }
 
-impl NotifyTarget {
-    /// An SNS FIFO topic needs a message group and deduplication id.
-    pub fn fifo(&self) -> bool {
-        matches!(self, NotifyTarget::Sns { topic_arn, .. } if topic_arn.ends_with(".fifo"))
-    }
-}
-
 /// As the flag names it: `sns:ARN` or `eventbridge:BUS`.
 impl std::fmt::Display for NotifyTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,6 +32,7 @@ impl std::fmt::Display for NotifyTarget {
         }
     }
 }
+
 /// One alert, in the words both channels carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {

@@ -127,9 +127,17 @@ pub async fn import(cfg: &SdkConfig, caller: &str, findings: &[Asff], cap: usize
     done.left_out = own.len().saturating_sub(cap);
     own.truncate(cap);
     let all = batches(&own);
+    // One client a region (a trail's findings have one: its home region).
+    let mut client: Option<(&str, aws_sdk_securityhub::Client)> = None;
     for (i, batch) in all.iter().enumerate() {
-        let region = batch[0].home_region.clone();
-        let Err(e) = send(cfg, &region, batch, &mut done).await else {
+        let region = batch[0].home_region.as_str();
+        if client.as_ref().is_none_or(|(r, _)| *r != region) {
+            client = Some((region, client_in(cfg, region)));
+        }
+        let Some((_, c)) = &client else {
+            continue;
+        };
+        let Err(e) = send(c, batch, &mut done).await else {
             continue;
         };
         done.unsent += batch.len();
@@ -164,16 +172,21 @@ fn batches<'a>(own: &[(&'a Asff, usize)]) -> Vec<Vec<&'a Asff>> {
     out
 }
 
-async fn send(
-    cfg: &SdkConfig,
-    region: &str,
-    batch: &[&Asff],
-    done: &mut Imported,
-) -> Result<(), AwsError> {
+/// Security Hub in `region`, where the findings' product ARN is.
+fn client_in(cfg: &SdkConfig, region: &str) -> aws_sdk_securityhub::Client {
     let conf = aws_sdk_securityhub::config::Builder::from(cfg)
         .region(Region::new(region.to_string()))
         .build();
-    let client = aws_sdk_securityhub::Client::from_conf(conf);
+    aws_sdk_securityhub::Client::from_conf(conf)
+}
+
+/// One BatchImportFindings request; what Security Hub took and refused
+/// goes into `done`.
+async fn send(
+    client: &aws_sdk_securityhub::Client,
+    batch: &[&Asff],
+    done: &mut Imported,
+) -> Result<(), AwsError> {
     let findings = batch.iter().map(|f| to_sdk(f)).collect();
     let out = client
         .batch_import_findings()
@@ -189,7 +202,7 @@ async fn send(
     let failed = out
         .failed_findings()
         .len()
-        .max(out.failed_count().unwrap_or(0) as usize);
+        .max(out.failed_count().unwrap_or(0).max(0) as usize);
     let accepted = out
         .success_count()
         .map_or(batch.len().saturating_sub(failed), |n| n.max(0) as usize);

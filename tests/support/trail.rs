@@ -86,6 +86,19 @@ pub fn simulate(args: &[&str]) -> Trail {
     simulate_with(args, Some(shared_signer()))
 }
 
+/// An intact trail of three hours from 2026-03-01T00:00Z (seed 4): what
+/// a run that must pass, or one with a single planted object, starts from.
+pub fn three_hours() -> Trail {
+    simulate(&[
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--hours",
+        "3",
+        "--seed",
+        "4",
+    ])
+}
+
 /// The same with a key of its own (a trail whose keys must not verify
 /// another's digests).
 pub fn simulate_own_key(args: &[&str]) -> Trail {
